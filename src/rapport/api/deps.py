@@ -1,0 +1,59 @@
+"""FastAPI dependencies shared by the API and the pages: database, principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rapport.domain.org import Principal
+from rapport.errors import AuthenticationFailed
+from rapport.services import auth
+from rapport.settings import Settings
+from rapport.storage.uow import Database, UnitOfWork
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
+    """A unit of work per request, committed before the response is sent."""
+    with db.unit_of_work() as uow:
+        yield uow
+
+
+def optional_principal(
+    request: Request, db: Annotated[Database, Depends(get_db)]
+) -> Principal | None:
+    """The caller: a bearer token (API) or the signed session cookie (browser)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        with db.unit_of_work() as uow:
+            return auth.principal_for_token(uow, header[7:].strip())
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if isinstance(user_id, int):
+        with db.unit_of_work() as uow:
+            return auth.load_user_principal(uow, user_id)
+    return None
+
+
+def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise AuthenticationFailed("Log in or send an API token (Authorization: Bearer ...).")
+    return principal
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+PrincipalDep = Annotated[Principal, Depends(require_principal)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,132 @@
+"""RFC 9457 problem+json for every API error; HTML pages get a readable error page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rapport.errors import PROBLEM_BASE, FieldError, RapportError, ValidationFailed
+
+PROBLEM_JSON = "application/problem+json"
+
+_HTTP_SLUGS = {
+    400: "bad-request",
+    401: "authentication",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    410: "gone",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    429: "throttled",
+}
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(errors: Any) -> list[dict[str, str]]:
+    return [{"location": e.location, "message": e.message, "code": e.code} for e in errors]
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/healthz", "/openapi")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def install_problem_handlers(app: FastAPI, render_html_error: Any) -> None:
+    """Turn every error into problem+json (API) or an HTML error page (browser pages)."""
+
+    async def rapport_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RapportError)
+        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        if _wants_html(request):
+            return render_html_error(request, exc.status, exc.title, exc.detail)
+        return problem(
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            request.url.path,
+            _field_errors(exc.errors),
+            headers,
+        )
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = []
+        malformed = False
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+            if err.get("type") == "json_invalid":
+                malformed = True
+                errors.append(FieldError("body", "expected valid JSON: " + err["msg"], "json"))
+            else:
+                errors.append(FieldError(loc, err.get("msg", "invalid"), err.get("type", "")))
+        if malformed:
+            return problem(
+                400,
+                "malformed-json",
+                "The request body is not valid JSON",
+                "Send a JSON document with Content-Type: application/json.",
+                request.url.path,
+                _field_errors(errors),
+            )
+        err = ValidationFailed("The request does not match the expected shape.", errors)
+        return await rapport_error(request, err)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
+        detail = str(exc.detail)
+        if _wants_html(request):
+            return render_html_error(request, exc.status_code, detail, detail)
+        return problem(
+            exc.status_code,
+            slug,
+            detail,
+            detail,
+            request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return problem(
+            500,
+            "internal",
+            "Internal error",
+            "Something went wrong on our side; it has been logged.",
+            request.url.path,
+        )
+
+    app.add_exception_handler(RapportError, rapport_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

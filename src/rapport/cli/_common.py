@@ -1,0 +1,86 @@
+"""Shared CLI plumbing: settings, database, one-line errors, progress bars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from rapport.errors import RapportError
+from rapport.settings import Settings, get_settings
+from rapport.storage import migrate
+from rapport.storage.uow import Database
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    debug: bool = False
+
+
+state = CliState()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the user; field errors are listed after the detail."""
+    if isinstance(exc, RapportError):
+        parts = [exc.detail] + [f"{e.location}: {e.message}" for e in exc.errors]
+        return "; ".join(parts)
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Errors become one clear line and exit 1; ``--debug`` shows the traceback."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if state.debug:
+            raise
+        fail(describe(exc))
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic's message names the bad RAPPORT_ variable
+        fail(f"bad settings: {exc}".replace("\n", " "))
+
+
+def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
+    """Open the configured database, creating/migrating the schema when asked."""
+    db = Database(settings.resolved_database_url())
+    if upgrade:
+        migrate.upgrade(db.engine)
+    return db
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar; yields ``advance(n)``. Quiet when stdout is not a terminal."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not sys.stdout.isatty(),
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)

@@ -1,0 +1,74 @@
+"""``rapport serve`` and ``rapport demo``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rapport.cli._common import (
+    console,
+    fail,
+    friendly_errors,
+    load_settings,
+    open_database,
+    progress_bar,
+)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="TCP port.")] = 8000,
+) -> None:
+    """Serve the web app and API (creates and migrates the database first)."""
+    import uvicorn
+
+    from rapport.app import create_app
+    from rapport.services import demo
+
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        app = create_app(settings, db)
+        with db.unit_of_work() as uow:
+            demo_login = demo.demo_admin_login(uow)
+    console.print(f"Rapport is serving at [bold]http://{host}:{port}[/]  (Ctrl+C to stop)")
+    if demo_login:
+        console.print(f"Demo admin login: [bold]{demo_login[0]}[/] / [bold]{demo_login[1]}[/]")
+    uvicorn.run(app, host=host, port=port, log_level="info" if settings.debug else "warning")
+
+
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives identical data.")] = 7,
+    units: Annotated[int, typer.Option(help="Approximate number of units (at least 40).")] = 40,
+    months: Annotated[int, typer.Option(help="Months of history (at least 12).")] = 15,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the database has data.")
+    ] = False,
+) -> None:
+    """Load the demo organisation (Northwind Retail) with planted effects."""
+    from rapport.services import demo as demo_service
+
+    if units < 40:
+        fail(f"--units must be at least 40, got {units}")
+    if months < 12:
+        fail(f"--months must be at least 12, got {months}")
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        with db.unit_of_work() as uow:
+            empty = uow.units.count() == 0
+        if not empty:
+            if if_empty:
+                console.print("The database already has an organisation; demo not loaded.")
+                return
+            fail("the database already has data; use an empty database for the demo")
+        console.print(f"Generating the demo organisation (seed {seed}) ...")
+        org = demo_service.generate(seed=seed, units=units, months=months)
+        with progress_bar("Loading responses", len(org.responses)) as advance:
+            summary = demo_service.load(db, org, progress=advance)
+    console.print(
+        f"Loaded {summary.units} units, {summary.people} people, {summary.responses} responses, "
+        f"{summary.outcomes} outcomes."
+    )
+    console.print(f"Demo admin login: [bold]{summary.admin_email}[/] / [bold]{summary.password}[/]")

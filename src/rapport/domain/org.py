@@ -1,0 +1,152 @@
+"""Organisation, people and access: stdlib-only value types."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+
+
+class PersonKind(enum.StrEnum):
+    CUSTOMER = "customer"
+    EMPLOYEE = "employee"
+
+
+class UnitKind(enum.StrEnum):
+    COMPANY = "company"
+    REGION = "region"
+    STORE = "store"
+    BRANCH = "branch"
+    OFFICE = "office"
+    DEPARTMENT = "department"
+    TEAM = "team"
+
+
+class Role(enum.StrEnum):
+    """What a user may do. Managers are scoped to a unit and its subtree."""
+
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    MANAGER = "manager"
+    VIEWER = "viewer"
+
+
+class Permission(enum.StrEnum):
+    VIEW_RESULTS = "view_results"
+    VIEW_COMMENTS = "view_comments"
+    EXPORT = "export"
+    MANAGE_SURVEYS = "manage_surveys"
+    DISTRIBUTE = "distribute"
+    IMPORT_DATA = "import_data"
+    MANAGE_USERS = "manage_users"
+    MANAGE_ORG = "manage_org"
+    VIEW_AUDIT = "view_audit"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.ANALYST: frozenset(
+        {
+            Permission.VIEW_RESULTS,
+            Permission.VIEW_COMMENTS,
+            Permission.EXPORT,
+            Permission.MANAGE_SURVEYS,
+            Permission.DISTRIBUTE,
+            Permission.IMPORT_DATA,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            Permission.VIEW_RESULTS,
+            Permission.VIEW_COMMENTS,
+            Permission.EXPORT,
+            Permission.DISTRIBUTE,
+        }
+    ),
+    Role.VIEWER: frozenset({Permission.VIEW_RESULTS}),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A node of the organisation tree; ``path`` is the slash-joined codes from the root."""
+
+    id: int
+    code: str
+    name: str
+    kind: UnitKind
+    parent_id: int | None
+    path: str
+
+    def contains(self, other_path: str) -> bool:
+        """True when ``other_path`` is this unit or below it.
+
+        >>> Unit(1, "north", "North", UnitKind.REGION, None, "acme/north").contains("acme/north/s1")
+        True
+        """
+        return other_path == self.path or other_path.startswith(self.path + "/")
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    kind: PersonKind
+    unit_id: int
+    external_id: str
+    name: str
+    email: str | None
+    relationship_start: date | None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    def tenure_days(self, on: date) -> int | None:
+        """Days since the relationship started, or None when unknown."""
+        if self.relationship_start is None:
+            return None
+        return (on - self.relationship_start).days
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a logged-in user or an API token, with role and optional unit scope."""
+
+    kind: str  # "user" | "token" | "system"
+    id: int | None
+    name: str
+    role: Role
+    unit_path: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def sees_unit(self, unit_path: str) -> bool:
+        """Managers see their unit and its subtree; other roles see the whole organisation."""
+        if self.role is not Role.MANAGER:
+            return True
+        if self.unit_path is None:
+            return False
+        return unit_path == self.unit_path or unit_path.startswith(self.unit_path + "/")
+
+
+SYSTEM = Principal(kind="system", id=None, name="system", role=Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class UserAccount:
+    id: int
+    email: str
+    role: Role
+    unit_id: int | None
+    unit_path: str | None
+    is_active: bool
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    prefix: str
+    role: Role
+    unit_id: int | None
+    unit_path: str | None
+    revoked: bool

@@ -1,0 +1,73 @@
+"""Settings read from the environment (prefix ``RAPPORT_``) by pydantic-settings.
+
+Nothing is read at import time: call :func:`get_settings` (or build :class:`Settings`
+yourself in tests) and pass the object to :func:`rapport.app.create_app`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: No anonymity threshold may be configured below this many responses.
+MIN_ALLOWED_THRESHOLD = 3
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to ``RAPPORT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the SQLite file and secrets live."
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite in data_dir."
+    )
+    secret_key: str = Field(
+        default="", description="Signs sessions and CSRF tokens; generated if empty."
+    )
+    anonymity_min_scores: int = 5
+    anonymity_min_comments: int = 10
+    session_max_age_seconds: int = 8 * 3600
+    login_attempts_per_minute: int = 5
+    public_submit_per_minute: int = 30
+    cookie_secure: bool = False
+    debug: bool = False
+
+    @field_validator("anonymity_min_scores", "anonymity_min_comments")
+    @classmethod
+    def _threshold_not_too_low(cls, value: int) -> int:
+        if value < MIN_ALLOWED_THRESHOLD:
+            raise ValueError(f"must be at least {MIN_ALLOWED_THRESHOLD} responses, got {value}")
+        return value
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``sqlite:///<data_dir>/rapport.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'rapport.db').as_posix()}"
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; when unset, one is generated once and stored in ``data_dir``.
+
+        The file is created with mode 0600 so only the service account can read it.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment now (not at import time)."""
+    return Settings()

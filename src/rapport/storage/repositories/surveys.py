@@ -1,0 +1,237 @@
+"""Surveys, versions, scored items, responses and answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from rapport.storage.models import (
+    AnswerRow,
+    ResponseRow,
+    SurveyItemRow,
+    SurveyRow,
+    SurveyVersionRow,
+)
+
+
+@dataclass(frozen=True)
+class SurveyRecord:
+    id: int
+    key: str
+    title: str
+    audience: str
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    id: int
+    survey_id: int
+    version: int
+    status: str
+    definition: dict[str, Any]
+    checksum: str
+    published_at: datetime | None
+
+
+def _survey(row: SurveyRow) -> SurveyRecord:
+    return SurveyRecord(row.id, row.key, row.title, row.audience, row.anonymous)
+
+
+def _version(row: SurveyVersionRow) -> VersionRecord:
+    return VersionRecord(
+        row.id,
+        row.survey_id,
+        row.version,
+        row.status,
+        dict(row.definition),
+        row.checksum,
+        row.published_at,
+    )
+
+
+class SurveyRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, key: str, title: str, audience: str, anonymous: bool, now: datetime) -> int:
+        row = SurveyRow(
+            key=key, title=title, audience=audience, anonymous=anonymous, created_at=now
+        )
+        self.s.add(row)
+        self.s.flush()
+        return row.id
+
+    def get(self, survey_id: int) -> SurveyRecord | None:
+        row = self.s.get(SurveyRow, survey_id)
+        return _survey(row) if row else None
+
+    def by_key(self, key: str) -> SurveyRecord | None:
+        row = self.s.scalars(select(SurveyRow).where(SurveyRow.key == key)).one_or_none()
+        return _survey(row) if row else None
+
+    def all(self) -> list[SurveyRecord]:
+        return [_survey(r) for r in self.s.scalars(select(SurveyRow).order_by(SurveyRow.id))]
+
+    def update_meta(self, survey_id: int, title: str, anonymous: bool) -> None:
+        row = self.s.get(SurveyRow, survey_id)
+        if row is not None:
+            row.title, row.anonymous = title, anonymous
+
+    def add_version(
+        self, survey_id: int, definition: dict[str, Any], checksum: str, now: datetime
+    ) -> VersionRecord:
+        latest = self.s.scalar(
+            select(func.max(SurveyVersionRow.version)).where(
+                SurveyVersionRow.survey_id == survey_id
+            )
+        )
+        row = SurveyVersionRow(
+            survey_id=survey_id,
+            version=(latest or 0) + 1,
+            status="draft",
+            definition=definition,
+            checksum=checksum,
+            created_at=now,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return _version(row)
+
+    def get_version(self, version_id: int) -> VersionRecord | None:
+        row = self.s.get(SurveyVersionRow, version_id)
+        return _version(row) if row else None
+
+    def versions(self, survey_id: int) -> list[VersionRecord]:
+        q = select(SurveyVersionRow).where(SurveyVersionRow.survey_id == survey_id)
+        return [_version(r) for r in self.s.scalars(q.order_by(SurveyVersionRow.version))]
+
+    def latest_published(self, survey_id: int) -> VersionRecord | None:
+        q = (
+            select(SurveyVersionRow)
+            .where(SurveyVersionRow.survey_id == survey_id, SurveyVersionRow.status == "published")
+            .order_by(SurveyVersionRow.version.desc())
+            .limit(1)
+        )
+        row = self.s.scalars(q).one_or_none()
+        return _version(row) if row else None
+
+    def mark_published(
+        self, version_id: int, now: datetime, items: Sequence[dict[str, Any]]
+    ) -> None:
+        row = self.s.get(SurveyVersionRow, version_id)
+        if row is None:
+            raise LookupError(version_id)
+        row.status, row.published_at = "published", now
+        if items:
+            self.s.execute(
+                insert(SurveyItemRow), [{**i, "survey_version_id": version_id} for i in items]
+            )
+
+
+class ResponseRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add_many(
+        self, responses: Sequence[dict[str, Any]], answers: Sequence[Sequence[dict[str, Any]]]
+    ) -> list[int]:
+        """Insert responses and their long-form answers in two batched statements."""
+        if not responses:
+            return []
+        ids = list(
+            self.s.scalars(
+                insert(ResponseRow).returning(ResponseRow.id, sort_by_parameter_order=True),
+                list(responses),
+            )
+        )
+        rows = [
+            {**a, "response_id": rid}
+            for rid, group in zip(ids, answers, strict=True)
+            for a in group
+        ]
+        if rows:
+            self.s.execute(insert(AnswerRow), rows)
+        return ids
+
+    def by_idempotency_key(self, survey_id: int, key: str) -> tuple[int, str | None] | None:
+        q = select(ResponseRow.id, ResponseRow.body_hash).where(
+            ResponseRow.survey_id == survey_id, ResponseRow.idempotency_key == key
+        )
+        row = self.s.execute(q).one_or_none()
+        return (row[0], row[1]) if row else None
+
+    def count(self, survey_id: int | None = None) -> int:
+        q = select(func.count()).select_from(ResponseRow)
+        if survey_id is not None:
+            q = q.where(ResponseRow.survey_id == survey_id)
+        return self.s.scalar(q) or 0
+
+    def count_answers(self) -> int:
+        return self.s.scalar(select(func.count()).select_from(AnswerRow)) or 0
+
+    def get(self, response_id: int) -> dict[str, Any] | None:
+        row = self.s.get(ResponseRow, response_id)
+        if row is None:
+            return None
+        return self._as_dict(row, self._answers([row.id])[row.id])
+
+    def page(
+        self,
+        survey_id: int,
+        unit_ids: Sequence[int] | None,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        after_id: int,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Responses in id order after ``after_id`` (keyset pagination)."""
+        q = select(ResponseRow).where(ResponseRow.survey_id == survey_id, ResponseRow.id > after_id)
+        if unit_ids is not None:
+            q = q.where(ResponseRow.unit_id.in_(unit_ids))
+        if since is not None:
+            q = q.where(ResponseRow.submitted_at >= since)
+        if until is not None:
+            q = q.where(ResponseRow.submitted_at < until)
+        rows = list(self.s.scalars(q.order_by(ResponseRow.id).limit(limit)))
+        answers = self._answers([r.id for r in rows])
+        return [self._as_dict(r, answers[r.id]) for r in rows]
+
+    def _answers(self, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        q = select(AnswerRow).where(AnswerRow.response_id.in_(ids)).order_by(AnswerRow.id)
+        for a in self.s.scalars(q):
+            out[a.response_id].append(
+                {
+                    "question_id": a.question_id,
+                    "item": a.item,
+                    "value_num": a.value_num,
+                    "value_text": a.value_text,
+                }
+            )
+        return out
+
+    @staticmethod
+    def _as_dict(row: ResponseRow, answers: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "survey_id": row.survey_id,
+            "survey_version_id": row.survey_version_id,
+            "unit_id": row.unit_id,
+            "person_id": row.person_id,
+            "audience": row.audience,
+            "channel": row.channel,
+            "language": row.language,
+            "submitted_at": row.submitted_at,
+            "tenure_days": row.tenure_days,
+            "attributes": dict(row.attributes or {}),
+            "answers": answers,
+        }

@@ -1,0 +1,1 @@
+"""Rapport text layer."""

@@ -1,0 +1,95 @@
+"""Staff pages: login, logout, home. Respondent forms and dashboards live beside it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from rapport.api.deps import DbDep, SettingsDep, optional_principal
+from rapport.domain.org import Principal
+from rapport.errors import AuthenticationFailed, Throttled
+from rapport.services import auth, org
+from rapport.web.csrf import verify_csrf
+from rapport.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths, so the login form cannot be used as an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def page_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> Principal:
+    if principal is None:
+        raise LoginRequired(request.url.path)
+    request.state.principal = principal
+    return principal
+
+
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None, "email": ""})
+
+
+@router.post("/login", dependencies=[Depends(verify_csrf)])
+def login(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    ctx = {"next": _safe_next(next), "email": email}
+    try:
+        with db.unit_of_work() as uow:
+            principal = auth.authenticate(
+                uow, email, password, _client(request), settings.login_attempts_per_minute
+            )
+    except Throttled as exc:
+        return render(request, "login.html", {**ctx, "error": exc.detail}, status_code=429)
+    except AuthenticationFailed as exc:
+        return render(request, "login.html", {**ctx, "error": exc.detail}, status_code=401)
+    request.session.clear()  # a fresh session on login defeats session fixation
+    request.session["user_id"] = principal.id
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(verify_csrf)])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, principal: PagePrincipal, db: DbDep) -> HTMLResponse:
+    with db.unit_of_work() as uow:
+        units = org.list_units(uow, principal)
+    return render(request, "home.html", {"units": units})
+
+
+def login_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)

@@ -1,0 +1,38 @@
+"""Jinja2 environment for server-rendered pages."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from rapport import __version__
+from rapport.web.csrf import csrf_token
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(files("rapport.web") / "templates"))
+    templates.env.globals["rapport_version"] = __version__
+    templates.env.globals["csrf_token"] = csrf_token
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    ctx = {"principal": getattr(request.state, "principal", None)}
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def render_error(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail},
+        status_code=status,
+    )

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 5
     public_submit_per_minute: int = 30
     cookie_secure: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "rapport@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    base_url: str = Field(default="http://127.0.0.1:8000", description="For links in e-mails.")
     debug: bool = False
 
     @field_validator("anonymity_min_scores", "anonymity_min_comments")

@@ -30,7 +30,7 @@ def create_user(
     unit: Annotated[str | None, typer.Option(help="Unit code or path (managers).")] = None,
     password_env: Annotated[
         str, typer.Option(help="Read the password from this environment variable if set.")
-    ] = "RAPPORT_NEW_PASSWORD",
+    ] = "RAPPORT_NEW_PASSWORD",  # noqa: S107 - the name of a variable, not a password
 ) -> None:
     """Create a user; the password is read from $RAPPORT_NEW_PASSWORD or asked for."""
     parsed_role = _role(role)
@@ -40,8 +40,10 @@ def create_user(
         db = open_database(settings)
         with db.unit_of_work() as uow:
             user = auth.create_user(uow, email, password, parsed_role, unit)
-    console.print(f"Created {user.role.value} [bold]{user.email}[/]"
-                  + (f" for {user.unit_path}" if user.unit_path else ""))
+    console.print(
+        f"Created {user.role.value} [bold]{user.email}[/]"
+        + (f" for {user.unit_path}" if user.unit_path else "")
+    )
 
 
 @token_app.command("create")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from rapport import __version__
-from rapport.cli import access_cmds, serve_cmds
+from rapport.cli import access_cmds, serve_cmds, survey_cmds
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, state
 from rapport.storage import migrate
 
@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(access_cmds.user_app, name="user")
 app.add_typer(access_cmds.token_app, name="token")
+app.add_typer(survey_cmds.survey_app, name="survey")
+app.add_typer(survey_cmds.responses_app, name="responses")
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)
 
@@ -49,8 +51,10 @@ def init() -> None:
     with friendly_errors():
         settings.resolved_secret_key()
         db = open_database(settings)
-        console.print(f"Database ready at [bold]{db.engine.url.render_as_string()}[/] "
-                      f"(schema {migrate.current_revision(db.engine)}).")
+        console.print(
+            f"Database ready at [bold]{db.engine.url.render_as_string()}[/] "
+            f"(schema {migrate.current_revision(db.engine)})."
+        )
 
 
 @db_app.command("upgrade")

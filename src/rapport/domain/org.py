@@ -41,6 +41,7 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_ORG = "manage_org"
     VIEW_AUDIT = "view_audit"
+    SUBMIT_RESPONSES = "submit_responses"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -53,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_SURVEYS,
             Permission.DISTRIBUTE,
             Permission.IMPORT_DATA,
+            Permission.SUBMIT_RESPONSES,
         }
     ),
     Role.MANAGER: frozenset(
@@ -61,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_COMMENTS,
             Permission.EXPORT,
             Permission.DISTRIBUTE,
+            Permission.SUBMIT_RESPONSES,
         }
     ),
     Role.VIEWER: frozenset({Permission.VIEW_RESULTS}),

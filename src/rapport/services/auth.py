@@ -98,6 +98,12 @@ def authenticate(
     return principal_for_user(user)
 
 
+def password_matches(uow: UnitOfWork, email: str, password: str) -> bool:
+    """Whether ``password`` is the user's current one; records nothing (no login)."""
+    user = uow.users.by_email(email.strip().lower())
+    return user is not None and _verify(user.password_hash, password)
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)

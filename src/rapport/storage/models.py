@@ -218,6 +218,9 @@ class InvitationRow(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The link is HMAC(secret key, salt): reminders can rebuild it, a database leak alone
+    # cannot.
+    salt: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -19,12 +19,14 @@ from rapport.storage.repositories.access import (
     TokenRepository,
     UserRepository,
 )
+from rapport.storage.repositories.distribution import DistributionRepository
 from rapport.storage.repositories.org import (
     ActionRepository,
     OutcomeRepository,
     PersonRepository,
     UnitRepository,
 )
+from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository
 
 
@@ -43,6 +45,8 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.surveys = SurveyRepository(session)
         self.responses = ResponseRepository(session)
+        self.distribution = DistributionRepository(session)
+        self.results = ResultsRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

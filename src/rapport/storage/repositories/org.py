@@ -91,7 +91,11 @@ class PersonRepository:
 
     def ids_by_external(self, kind: PersonKind) -> dict[str, int]:
         q = select(PersonRow.external_id, PersonRow.id).where(PersonRow.kind == kind.value)
-        return dict(self.s.execute(q).tuples().all())
+        return {ext: pid for ext, pid in self.s.execute(q).all()}  # noqa: C416
+
+    def by_external_id(self, kind: PersonKind) -> dict[str, Person]:
+        rows = self.s.scalars(select(PersonRow).where(PersonRow.kind == kind.value))
+        return {r.external_id: _person(r) for r in rows}
 
     def get(self, person_id: int) -> Person | None:
         row = self.s.get(PersonRow, person_id)

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
@@ -158,6 +160,29 @@ class ResponseRepository:
         if rows:
             self.s.execute(insert(AnswerRow), rows)
         return ids
+
+    def add_one_idempotent(
+        self, response: dict[str, Any], answers: Sequence[dict[str, Any]]
+    ) -> int | None:
+        """Insert one response unless its (survey, idempotency key) exists; None on conflict.
+
+        ``INSERT ... ON CONFLICT DO NOTHING`` makes concurrent duplicates safe on both
+        engines: the loser inserts nothing and reads the winner's row afterwards.
+        """
+        dialect = self.s.get_bind().dialect.name
+        insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert_fn(ResponseRow)
+            .values(**response)
+            .on_conflict_do_nothing(index_elements=["survey_id", "idempotency_key"])
+            .returning(ResponseRow.id)
+        )
+        rid = self.s.scalar(stmt)
+        if rid is None:
+            return None
+        if answers:
+            self.s.execute(insert(AnswerRow), [{**a, "response_id": rid} for a in answers])
+        return int(rid)
 
     def by_idempotency_key(self, survey_id: int, key: str) -> tuple[int, str | None] | None:
         q = select(ResponseRow.id, ResponseRow.body_hash).where(

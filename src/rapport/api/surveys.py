@@ -1,0 +1,172 @@
+"""Survey and response endpoints: ``/api/v1/surveys`` and ``/surveys/{id}/responses``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel, Field
+
+from rapport.api.deps import PrincipalDep, UowDep
+from rapport.services import responses, surveys
+
+router = APIRouter(prefix="/api/v1", tags=["surveys"])
+
+
+class SurveyOut(BaseModel):
+    id: int
+    key: str
+    title: str
+    audience: str
+    anonymous: bool
+    version: int | None
+    status: str | None
+    responses: int
+
+
+class VersionOut(BaseModel):
+    survey_id: int
+    key: str
+    version: int
+    status: str
+    definition: dict[str, Any]
+
+
+class ResponseIn(BaseModel):
+    """One response. ``answers`` maps question ids to values shaped as docs/surveys.md says."""
+
+    answers: dict[str, Any] = Field(examples=[{"nps": 9, "comment": "Lovely staff"}])
+    unit: str = Field(description="Code or path of the unit the response belongs to.")
+    person: str | None = Field(None, description="External id of the respondent, if known.")
+    language: str = "en"
+    started_at: datetime | None = None
+
+
+class ResponseCreated(BaseModel):
+    id: int
+    survey_id: int
+    created: bool
+
+
+class AnswerOut(BaseModel):
+    question_id: str
+    item: str
+    value_num: float | None
+    value_text: str | None
+
+
+class ResponseOut(BaseModel):
+    id: int
+    survey_version_id: int
+    unit: str | None
+    person_id: int | None
+    channel: str
+    language: str
+    submitted_at: datetime
+    attributes: dict[str, Any]
+    answers: list[AnswerOut]
+
+
+class ResponsePage(BaseModel):
+    items: list[ResponseOut]
+    next_after: int | None = Field(description="Pass as ?after= to get the next page.")
+
+
+@router.get("/surveys", response_model=list[SurveyOut], summary="List surveys")
+def list_surveys(principal: PrincipalDep, uow: UowDep) -> list[SurveyOut]:
+    return [SurveyOut(**s) for s in surveys.list_surveys(uow, principal)]
+
+
+@router.post(
+    "/surveys",
+    response_model=VersionOut,
+    status_code=201,
+    summary="Create a survey or a new version of one (published unless draft=true)",
+)
+def create_version(
+    definition: dict[str, Any], principal: PrincipalDep, uow: UowDep, draft: bool = False
+) -> VersionOut:
+    parsed = surveys.parse_definition(definition)
+    version = surveys.save_definition(uow, principal, parsed, publish=not draft)
+    return VersionOut(
+        survey_id=version.survey_id,
+        key=parsed.key,
+        version=version.version,
+        status=version.status,
+        definition=version.definition,
+    )
+
+
+@router.get(
+    "/surveys/{survey_id}",
+    response_model=VersionOut,
+    summary="The published definition of a survey",
+)
+def get_survey(survey_id: int, principal: PrincipalDep, uow: UowDep) -> VersionOut:
+    published = surveys.get_published(uow, survey_id, principal)
+    return VersionOut(
+        survey_id=published.survey.id,
+        key=published.survey.key,
+        version=published.version.version,
+        status=published.version.status,
+        definition=published.version.definition,
+    )
+
+
+@router.post(
+    "/surveys/{survey_id}/responses",
+    response_model=ResponseCreated,
+    status_code=201,
+    summary="Submit a response (idempotent with the Idempotency-Key header)",
+    responses={
+        200: {"description": "Replay of an earlier request with the same key"},
+        409: {"description": "The key was used with a different body"},
+    },
+)
+def submit_response(
+    survey_id: int,
+    body: ResponseIn,
+    principal: PrincipalDep,
+    uow: UowDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ResponseCreated:
+    result = responses.submit_as(
+        uow,
+        principal,
+        survey_id,
+        body.answers,
+        unit=body.unit,
+        person=body.person,
+        language=body.language,
+        started_at=body.started_at,
+        idempotency_key=idempotency_key,
+    )
+    uow.commit()  # durable before we answer 2xx
+    if not result.created:
+        response.status_code = 200
+    return ResponseCreated(id=result.response_id, survey_id=survey_id, created=result.created)
+
+
+@router.get(
+    "/surveys/{survey_id}/responses",
+    response_model=ResponsePage,
+    summary="List responses (keyset pagination, filters)",
+)
+def list_responses(
+    survey_id: int,
+    principal: PrincipalDep,
+    uow: UowDep,
+    unit: Annotated[
+        str | None, Query(description="Unit code or path; includes its subtree")
+    ] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ResponsePage:
+    items, next_after = responses.list_for(
+        uow, principal, survey_id, unit=unit, since=since, until=until, after=after, limit=limit
+    )
+    return ResponsePage(items=[ResponseOut(**i) for i in items], next_after=next_after)

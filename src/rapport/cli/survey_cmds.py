@@ -1,0 +1,261 @@
+"""``rapport survey ...`` and ``rapport responses ...``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rapport.cli._common import (
+    console,
+    fail,
+    friendly_errors,
+    load_settings,
+    open_database,
+    progress_bar,
+)
+from rapport.domain.org import SYSTEM
+from rapport.services.notify import SmtpNotifier
+from rapport.settings import Settings
+
+survey_app = typer.Typer(help="Survey definitions: import, export, list.", no_args_is_help=True)
+responses_app = typer.Typer(help="Responses: import from CSV, export.", no_args_is_help=True)
+
+
+def _survey_ref(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+@survey_app.command("list")
+def list_surveys() -> None:
+    """List surveys with their latest version and response counts."""
+    from rapport.services import surveys
+
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        with db.unit_of_work() as uow:
+            items = surveys.list_surveys(uow, SYSTEM)
+    table = Table("id", "key", "title", "audience", "version", "status", "responses")
+    for s in items:
+        table.add_row(
+            str(s["id"]),
+            s["key"],
+            s["title"],
+            s["audience"],
+            str(s["version"]),
+            str(s["status"]),
+            str(s["responses"]),
+        )
+    console.print(table)
+
+
+@survey_app.command("import")
+def import_survey(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A YAML or JSON survey definition, or a "
+            "built-in template key such as "
+            "customer-relationship."
+        ),
+    ],
+    draft: Annotated[bool, typer.Option(help="Keep as a draft instead of publishing.")] = False,
+) -> None:
+    """Create a survey (or a new version of it) from a definition file."""
+    from rapport.services import survey_definitions, surveys
+
+    settings = load_settings()
+    with friendly_errors():
+        if file.exists():
+            fmt = "json" if file.suffix.lower() == ".json" else "yaml"
+            definition = survey_definitions.load_definition_text(file.read_text("utf-8"), fmt)
+        elif str(file) in survey_definitions.list_templates():
+            definition = survey_definitions.load_template(str(file))
+        else:
+            fail(f"{file}: no such file or built-in template")
+        db = open_database(settings)
+        with db.unit_of_work() as uow:
+            version = surveys.save_definition(uow, SYSTEM, definition, publish=not draft)
+    console.print(
+        f"Survey [bold]{definition.key}[/] (id {version.survey_id}) version "
+        f"{version.version}: {version.status}."
+    )
+
+
+@survey_app.command("export")
+def export_survey(
+    survey: Annotated[str, typer.Argument(help="Survey id or key.")],
+    fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
+) -> None:
+    """Print the published definition of a survey."""
+    from rapport.services import survey_definitions, surveys
+
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        with db.unit_of_work() as uow:
+            published = surveys.get_published(uow, _survey_ref(survey))
+        text = survey_definitions.dump_definition(published.definition, fmt)
+    typer.echo(text)
+
+
+@responses_app.command("import")
+def import_responses(
+    survey: Annotated[str, typer.Argument(help="Survey id or key.")],
+    file: Annotated[Path, typer.Argument(help="CSV file (UTF-8, UTF-8 with BOM or Windows-1252).")],
+) -> None:
+    """Import responses from CSV: every row is checked first; any bad row imports nothing."""
+    from rapport.services import response_import
+
+    settings = load_settings()
+    with friendly_errors():
+        if not file.exists():
+            fail(f"{file}: no such file")
+        data = file.read_bytes()
+        rows = max(data.count(b"\n") - 1, 1)
+        db = open_database(settings)
+        try:
+            with progress_bar("Importing", 2 * rows) as advance, db.unit_of_work() as uow:
+                result = response_import.import_responses(
+                    uow, SYSTEM, _survey_ref(survey), data, advance
+                )
+        except Exception as exc:
+            from rapport.errors import ValidationFailed
+
+            if isinstance(exc, ValidationFailed) and exc.errors:
+                for e in exc.errors[:50]:
+                    console.print(f"  {e.location}: {e.message}", highlight=False)
+                if len(exc.errors) > 50:
+                    console.print(f"  ... and {len(exc.errors) - 50} more")
+                fail(exc.detail)
+            raise
+    console.print(
+        f"Imported {result.rows} responses into {result.survey_key} "
+        f"(file encoding {result.encoding})."
+    )
+
+
+@responses_app.command("export")
+def export_responses(
+    survey: Annotated[str, typer.Argument(help="Survey id or key.")],
+    out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet).")],
+) -> None:
+    """Export responses (one row per response) to CSV or Parquet."""
+    from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
+    from rapport.services import responses, surveys
+
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        with db.unit_of_work() as uow:
+            sid = surveys.get_published(uow, _survey_ref(survey)).survey.id
+            frame = wide_frame(responses.iter_all_for(uow, SYSTEM, sid))
+        data = to_parquet_bytes(frame) if out.suffix == ".parquet" else to_csv_bytes(frame)
+        out.write_bytes(data)
+    console.print(f"Wrote {len(frame)} responses to {out}.")
+
+
+def _notifier(settings: Settings) -> SmtpNotifier:
+    return SmtpNotifier(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        settings.smtp_starttls,
+        settings.smtp_username,
+        settings.smtp_password,
+    )
+
+
+@survey_app.command("distribute")
+def distribute(
+    survey: Annotated[str, typer.Argument(help="Survey id or key.")],
+    unit: Annotated[str, typer.Option(help="Unit code or path; its whole subtree is invited.")],
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option(help="Only people with this attribute, as KEY=VALUE (repeatable)."),
+    ] = None,
+    people_csv: Annotated[
+        Path | None, typer.Option(help="CSV with an external_id column: invite only these people.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the links (CSV).")] = Path("links.csv"),
+    qr_dir: Annotated[
+        Path | None, typer.Option(help="Also write one QR code PNG per link.")
+    ] = None,
+    email: Annotated[bool, typer.Option(help="E-mail each link via RAPPORT_SMTP_*.")] = False,
+    expires_days: Annotated[int | None, typer.Option(help="Links expire after N days.")] = None,
+) -> None:
+    """Create single-use invitation links for the people of a unit."""
+    import csv
+    from datetime import timedelta
+
+    import segno
+
+    from rapport.domain.survey import text_for
+    from rapport.services import invitations, surveys
+    from rapport.services.clock import utcnow
+
+    settings = load_settings()
+    with friendly_errors():
+        attrs = dict(a.split("=", 1) for a in attribute or [] if "=" in a)
+        ids = None
+        if people_csv is not None:
+            with people_csv.open(newline="", encoding="utf-8-sig") as fh:
+                ids = [row["external_id"].strip() for row in csv.DictReader(fh)]
+        expires = utcnow() + timedelta(days=expires_days) if expires_days else None
+        db = open_database(settings)
+        with db.unit_of_work() as uow:
+            issued = invitations.distribute(
+                uow,
+                SYSTEM,
+                _survey_ref(survey),
+                unit=unit,
+                attributes=attrs or None,
+                external_ids=ids,
+                link_secret=settings.resolved_secret_key(),
+                expires_at=expires,
+            )
+            if email:
+                defn = surveys.get_published(uow, _survey_ref(survey)).definition
+                title = text_for(defn.title, defn.default_language, defn.default_language)
+                invitations.send_invitations(
+                    uow, issued, title, settings.base_url, _notifier(settings)
+                )
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["external_id", "name", "email", "link"])
+            for inv in issued:
+                url = f"{settings.base_url}/s/{inv.token}"
+                writer.writerow([inv.person.external_id, inv.person.name, inv.person.email, url])
+                if qr_dir is not None:
+                    qr_dir.mkdir(parents=True, exist_ok=True)
+                    segno.make(url, error="m").save(
+                        qr_dir / f"{inv.person.external_id}.png", scale=6
+                    )
+    console.print(
+        f"Created {len(issued)} invitation links in {out}"
+        + (" and e-mailed them" if email else "")
+        + "."
+    )
+
+
+@survey_app.command("remind")
+def remind(survey: Annotated[str, typer.Argument(help="Survey id or key.")]) -> None:
+    """E-mail a reminder to everyone invited who has not answered (max two reminders)."""
+    from rapport.services import invitations
+
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        with db.unit_of_work() as uow:
+            sent = invitations.remind(
+                uow,
+                SYSTEM,
+                _survey_ref(survey),
+                link_secret=settings.resolved_secret_key(),
+                base_url=settings.base_url,
+                notifier=_notifier(settings),
+            )
+    console.print(f"Sent {sent} reminders.")

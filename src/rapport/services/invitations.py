@@ -1,0 +1,295 @@
+"""Distribution: single-use invitation links, anonymous public links, resuming, completing.
+
+Tokens carry 256 random bits; invitations store only the token's SHA-256, so a database
+leak does not leak working links. For anonymous surveys the link from invitation to
+response is never written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rapport.domain.org import Permission, Person, PersonKind, Principal
+from rapport.domain.survey import text_for
+from rapport.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
+from rapport.services import responses, surveys
+from rapport.services.access import require, require_unit
+from rapport.services.clock import as_utc, utcnow
+from rapport.services.notify import Notifier
+from rapport.services.surveys import PublishedSurvey
+from rapport.storage.uow import UnitOfWork
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_token(link_secret: str, salt: str) -> str:
+    """The link token of an invitation: ``salt-HMAC(secret, salt)``.
+
+    Only the salt and the token's hash are stored; with the secret key the link can be
+    rebuilt for a reminder, without it (a leaked database) it cannot.
+    """
+    mac = hmac.new(link_secret.encode(), f"invitation:{salt}".encode(), hashlib.sha256)
+    return f"{salt}-{base64.urlsafe_b64encode(mac.digest()).decode().rstrip('=')[:32]}"
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    person: Person
+    token: str
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    """What a respondent's link resolves to."""
+
+    kind: str  # "invitation" | "public"
+    token: str
+    published: PublishedSurvey
+    unit_id: int
+    person: Person | None
+    invitation_id: int | None
+    partial: dict[str, Any]
+
+
+def distribute(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey: int | str,
+    *,
+    unit: str,
+    attributes: Mapping[str, str] | None = None,
+    external_ids: Sequence[str] | None = None,
+    name: str = "",
+    channel: str = "link",
+    expires_at: datetime | None = None,
+) -> list[IssuedInvitation]:
+    """Invite the people of ``unit``'s subtree (optionally filtered) to the published version.
+
+    People are chosen by unit, by attribute equality, and/or by a list of external ids
+    (e.g. from an uploaded CSV). Returns the raw tokens: show or send them once.
+    """
+    require(principal, Permission.DISTRIBUTE)
+    published = surveys.get_published(uow, survey)
+    root = uow.units.find(unit)
+    if root is None:
+        raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
+    require_unit(principal, root)
+    kind = PersonKind(published.survey.audience)
+    people = uow.people.in_units([u.id for u in uow.units.subtree(root.path)], kind)
+    if attributes:
+        people = [p for p in people if all(p.attributes.get(k) == v for k, v in attributes.items())]
+    if external_ids is not None:
+        wanted = set(external_ids)
+        missing = wanted - {p.external_id for p in people}
+        if missing:
+            raise ValidationFailed(
+                "unknown people",
+                [
+                    FieldError("external_ids", f"{m!r} is not a {kind.value} of {root.code}")
+                    for m in sorted(missing)
+                ],
+            )
+        people = [p for p in people if p.external_id in wanted]
+    now = utcnow()
+    dist_id = uow.distribution.add_distribution(
+        published.version.id,
+        name or f"{published.survey.key} to {root.code}",
+        channel,
+        now,
+        expires_at,
+        principal.name,
+    )
+    issued = [IssuedInvitation(p, secrets.token_urlsafe(32)) for p in people]
+    uow.distribution.add_invitations(
+        [
+            {
+                "distribution_id": dist_id,
+                "person_id": i.person.id,
+                "unit_id": i.person.unit_id,
+                "token_hash": _hash(i.token),
+                "status": "pending",
+                "created_at": now,
+            }
+            for i in issued
+        ]
+    )
+    uow.audit.record(
+        principal.name,
+        "survey.distribute",
+        published.survey.key,
+        now,
+        {"unit": root.code, "invitations": len(issued)},
+    )
+    return issued
+
+
+def create_public_link(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey: int | str,
+    unit: str,
+    expires_at: datetime | None = None,
+) -> str:
+    """An anonymous, reusable link for one unit (kiosk, receipt QR code)."""
+    require(principal, Permission.DISTRIBUTE)
+    published = surveys.get_published(uow, survey)
+    target = uow.units.find(unit)
+    if target is None:
+        raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
+    require_unit(principal, target)
+    token = secrets.token_urlsafe(16)
+    uow.distribution.add_public_link(published.version.id, target.id, token, utcnow(), expires_at)
+    return token
+
+
+def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkContext:
+    """Resolve a respondent link; Gone when used or expired, NotFound when unknown."""
+    now = utcnow()
+    inv = uow.distribution.invitation_by_hash(_hash(token), for_update=for_update)
+    if inv is not None:
+        if inv.used_at is not None:
+            raise Gone("This survey link has already been used. Thank you for your answers.")
+        if inv.expires_at is not None and as_utc(inv.expires_at) < now:
+            raise Gone("This survey link has expired.")
+        person = uow.people.get(inv.person_id) if inv.person_id else None
+        return LinkContext(
+            "invitation",
+            token,
+            surveys.get_version(uow, inv.survey_version_id),
+            inv.unit_id,
+            person,
+            inv.id,
+            inv.partial_answers or {},
+        )
+    link = uow.distribution.public_link(token)
+    if link is None or not link.active:
+        raise NotFound("This survey link does not exist.")
+    if link.expires_at is not None and as_utc(link.expires_at) < now:
+        raise Gone("This survey link has expired.")
+    return LinkContext(
+        "public",
+        token,
+        surveys.get_version(uow, link.survey_version_id),
+        link.unit_id,
+        None,
+        None,
+        {},
+    )
+
+
+def save_partial(uow: UnitOfWork, ctx: LinkContext, answers: Mapping[str, Any]) -> None:
+    """Keep a partial response so the same link resumes where the respondent left."""
+    if ctx.invitation_id is not None:
+        uow.distribution.save_partial(ctx.invitation_id, dict(answers))
+
+
+def complete(
+    uow: UnitOfWork,
+    ctx: LinkContext,
+    answers: Mapping[str, Any],
+    *,
+    language: str,
+    started_at: datetime | None = None,
+) -> int:
+    """Validate and store the response, and use up the invitation, in one transaction."""
+    if ctx.invitation_id is not None:
+        ctx = resolve(uow, ctx.token, for_update=True)  # re-check under lock
+    sub = responses.Submission(
+        answers=answers,
+        unit_id=ctx.unit_id,
+        person=ctx.person,
+        channel="email" if ctx.kind == "invitation" else "link",
+        language=language,
+        started_at=started_at,
+    )
+    result = responses.submit(uow, ctx.published, sub)
+    if ctx.invitation_id is not None:
+        keep_link = None if ctx.published.survey.anonymous else result.response_id
+        if not uow.distribution.mark_used(ctx.invitation_id, utcnow(), keep_link):
+            raise Conflict("This survey link has already been used.")
+    return result.response_id
+
+
+def _email_body(title: str, url: str, reminder: bool) -> str:
+    opening = "A reminder: we would still" if reminder else "We would"
+    return (
+        f'{opening} love to hear from you in our survey "{title}".\n\n'
+        f"Your personal link (please do not share it): {url}\n\n"
+        "It takes a few minutes. If you have started already, the link takes you back to "
+        "where you left off.\n"
+    )
+
+
+def send_invitations(
+    uow: UnitOfWork,
+    issued: Sequence[IssuedInvitation],
+    title: str,
+    base_url: str,
+    notifier: Notifier,
+) -> int:
+    """E-mail each invited person their link (people without e-mail or consent are skipped)."""
+    sent = 0
+    for inv in issued:
+        if not inv.person.email:
+            continue
+        notifier.send(
+            inv.person.email, title, _email_body(title, f"{base_url}/s/{inv.token}", False)
+        )
+        record = uow.distribution.invitation_by_hash(_hash(inv.token))
+        if record is not None:
+            uow.distribution.mark_sent(record.id, utcnow())
+        sent += 1
+    return sent
+
+
+def remind(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey: int | str,
+    *,
+    link_secret: str,
+    base_url: str,
+    notifier: Notifier,
+    max_reminders: int = 2,
+) -> int:
+    """Send a reminder to everyone invited to ``survey`` who has not answered yet."""
+    require(principal, Permission.DISTRIBUTE)
+    published = surveys.get_published(uow, survey)
+    title = text_for(
+        published.definition.title,
+        published.definition.default_language,
+        published.definition.default_language,
+    )
+    sent = 0
+    for inv in uow.distribution.pending_for_survey(published.survey.id):
+        if inv.salt is None or inv.person_id is None or inv.reminders >= max_reminders:
+            continue
+        if inv.expires_at is not None and as_utc(inv.expires_at) < utcnow():
+            continue
+        person = uow.people.get(inv.person_id)
+        if person is None or not person.email:
+            continue
+        if not principal.sees_unit(_unit_path(uow, inv.unit_id)):
+            continue
+        url = f"{base_url}/s/{invitation_token(link_secret, inv.salt)}"
+        notifier.send(person.email, f"Reminder: {title}", _email_body(title, url, True))
+        uow.distribution.mark_reminded(inv.id, utcnow())
+        sent += 1
+    uow.audit.record(
+        principal.name, "survey.remind", published.survey.key, utcnow(), {"sent": sent}
+    )
+    return sent
+
+
+def _unit_path(uow: UnitOfWork, unit_id: int) -> str:
+    unit = uow.units.get(unit_id)
+    return unit.path if unit else ""

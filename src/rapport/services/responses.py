@@ -1,0 +1,276 @@
+"""Response use cases: validate answers against the version, store durably, idempotently."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from rapport.domain.answers import answer_rows, validate_answers
+from rapport.domain.org import Permission, Person, PersonKind, Principal, Role, Unit
+from rapport.domain.survey_model import SurveyDefinition
+from rapport.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from rapport.services.access import require, require_unit
+from rapport.services.clock import utcnow
+from rapport.services.surveys import PublishedSurvey, get_published
+from rapport.storage.uow import UnitOfWork
+
+#: Person attributes that may travel with an anonymous employee response (nothing that
+#: names a person); the tenure is kept as a band, never in days.
+ANONYMOUS_ATTRIBUTES = frozenset({"role", "contract", "segment", "language"})
+TENURE_BANDS = ((90, "0-3m"), (365, "3-12m"), (3 * 365, "1-3y"), (10**9, "3y+"))
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One response on its way in, from a form, the API, an import or the demo."""
+
+    answers: Mapping[str, Any]
+    unit_id: int
+    person: Person | None = None
+    channel: str = "api"
+    language: str = "en"
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    idempotency_key: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    response_id: int
+    created: bool
+
+
+def body_hash(answers: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> str:
+    """A stable hash of a submission body, to detect idempotency-key reuse with new data."""
+    payload = {"answers": answers, "extra": extra or {}}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def tenure_band(days: int | None) -> str | None:
+    """>>> tenure_band(400)
+    '1-3y'
+    """
+    if days is None:
+        return None
+    return next(label for limit, label in TENURE_BANDS if days < limit)
+
+
+def check_answers(definition: SurveyDefinition, answers: Mapping[str, Any]) -> None:
+    """Raise ValidationFailed naming every failing question."""
+    problems = validate_answers(definition, answers)
+    if problems:
+        raise ValidationFailed(
+            f"{len(problems)} answer(s) are not valid for survey {definition.key}",
+            [FieldError(p.question_id, p.message, p.code) for p in problems],
+        )
+
+
+def build_rows(
+    published: PublishedSurvey, sub: Submission, *, hash_: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The response row and its long answer rows, honouring anonymity.
+
+    For an anonymous survey the person is never stored: only the unit, a tenure band and
+    the allowed attributes stay with the response.
+    """
+    submitted = sub.submitted_at or utcnow()
+    person = sub.person
+    on: date = submitted.date()
+    tenure = person.tenure_days(on) if person else None
+    attributes: dict[str, Any] = dict(person.attributes) if person else {}
+    attributes.update(sub.attributes)
+    anonymous = published.survey.anonymous
+    if anonymous:
+        attributes = {k: v for k, v in attributes.items() if k in ANONYMOUS_ATTRIBUTES}
+    band = tenure_band(tenure)
+    if band:
+        attributes["tenure_band"] = band
+    response = {
+        "survey_id": published.survey.id,
+        "survey_version_id": published.version.id,
+        "unit_id": sub.unit_id,
+        "person_id": None if anonymous or person is None else person.id,
+        "audience": published.survey.audience,
+        "channel": sub.channel,
+        "language": sub.language,
+        "started_at": sub.started_at,
+        "submitted_at": submitted,
+        "tenure_days": None if anonymous else tenure,
+        "attributes": attributes,
+        "idempotency_key": sub.idempotency_key,
+        "body_hash": hash_,
+    }
+    answers = [
+        {
+            "question_id": r.question_id,
+            "item": r.item or "",
+            "value_num": r.value_num,
+            "value_text": r.value_text,
+        }
+        for r in answer_rows(published.definition, sub.answers)
+    ]
+    return response, answers
+
+
+def submit(uow: UnitOfWork, published: PublishedSurvey, sub: Submission) -> SubmitResult:
+    """Validate and store one response; the caller's unit of work commits before 2xx.
+
+    The same idempotency key with the same body returns the stored response (created=False);
+    with a different body it is a Conflict.
+    """
+    hash_ = body_hash(sub.answers, {"unit": sub.unit_id, "language": sub.language})
+    if sub.idempotency_key:
+        existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key)
+        if existing is not None:
+            return _replay(existing, hash_, sub.idempotency_key)
+    check_answers(published.definition, sub.answers)
+    response, answers = build_rows(published, sub, hash_=hash_)
+    rid = uow.responses.add_one_idempotent(response, answers)
+    if rid is None:  # a concurrent request with the same key won the race
+        existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key or "")
+        assert existing is not None
+        return _replay(existing, hash_, sub.idempotency_key or "")
+    return SubmitResult(rid, True)
+
+
+def _replay(existing: tuple[int, str | None], hash_: str, key: str) -> SubmitResult:
+    if existing[1] != hash_:
+        raise Conflict(f"Idempotency-Key {key!r} was already used with a different body")
+    return SubmitResult(existing[0], False)
+
+
+def store_many(
+    uow: UnitOfWork, published: PublishedSurvey, subs: Sequence[Submission], *, validate: bool
+) -> list[int]:
+    """Bulk insert already-checked submissions (imports, demo) in batched statements."""
+    rows = []
+    for sub in subs:
+        if validate:
+            check_answers(published.definition, sub.answers)
+        rows.append(build_rows(published, sub))
+    return uow.responses.add_many([r for r, _ in rows], [a for _, a in rows])
+
+
+def _resolve_unit(uow: UnitOfWork, principal: Principal, unit: str) -> Unit:
+    found = uow.units.find(unit)
+    if found is None:
+        raise ValidationFailed(
+            "unknown unit", [FieldError("unit", f"no unit with code or path {unit!r}")]
+        )
+    require_unit(principal, found)
+    return found
+
+
+def submit_as(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey_id: int,
+    answers: Mapping[str, Any],
+    *,
+    unit: str,
+    person: str | None = None,
+    language: str = "en",
+    started_at: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> SubmitResult:
+    """Submit through the API on behalf of ``principal`` (scope and permission checked)."""
+    require(principal, Permission.SUBMIT_RESPONSES)
+    published = get_published(uow, survey_id)
+    target = _resolve_unit(uow, principal, unit)
+    person_obj = None
+    if person is not None:
+        kind = PersonKind(published.survey.audience)
+        pid = uow.people.ids_by_external(kind).get(person)
+        if pid is None:
+            raise ValidationFailed(
+                "unknown person", [FieldError("person", f"no {kind.value} with id {person!r}")]
+            )
+        person_obj = uow.people.get(pid)
+    sub = Submission(
+        answers=answers,
+        unit_id=target.id,
+        person=person_obj,
+        channel="api",
+        language=language,
+        started_at=started_at,
+        idempotency_key=idempotency_key,
+    )
+    return submit(uow, published, sub)
+
+
+def list_for(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey_id: int,
+    *,
+    unit: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    after: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of raw responses the principal may see.
+
+    Raw responses of an anonymous (employee) survey are individual answers: only roles
+    with EXPORT outside a manager scope may list them, and never with unit, person or
+    attributes, which could single someone out in a small unit.
+    """
+    require(principal, Permission.EXPORT)
+    published = get_published(uow, survey_id)
+    anonymous = published.survey.anonymous
+    if anonymous and principal.role is Role.MANAGER:
+        raise PermissionDenied(
+            "Individual answers of an anonymous survey are not shown to managers."
+        )
+    units = {u.id: u for u in uow.units.all()}
+    if unit is not None:
+        root = _resolve_unit(uow, principal, unit)
+        scope = [u.id for u in uow.units.subtree(root.path)]
+    elif principal.role is Role.MANAGER:
+        scope = [u.id for u in units.values() if principal.sees_unit(u.path)]
+    else:
+        scope = None
+    rows = uow.responses.page(
+        survey_id, scope, since=since, until=until, after_id=after, limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    for r in rows:
+        r["unit"] = None if anonymous else units[r["unit_id"]].code
+        if anonymous:
+            r["person_id"], r["attributes"] = None, {}
+    return rows, (rows[-1]["id"] if more and rows else None)
+
+
+def iter_all_for(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey_id: int,
+    *,
+    unit: str | None = None,
+    page_size: int = 2000,
+) -> list[dict[str, Any]]:
+    """Every response the principal may export (same rules as :func:`list_for`)."""
+    out: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        rows, next_after = list_for(
+            uow,
+            principal,
+            survey_id,
+            unit=unit,
+            since=None,
+            until=None,
+            after=after,
+            limit=page_size,
+        )
+        out += rows
+        if next_after is None:
+            return out
+        after = next_after

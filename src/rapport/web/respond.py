@@ -1,0 +1,253 @@
+"""The respondent form: ``/s/{token}``, one page per survey page, works without JavaScript.
+
+Display logic is applied here on the server (authoritative) and mirrored in the browser by
+``static/respond.js`` when JavaScript is on. Partial answers are kept with the invitation
+(resume from the same link) or, for public links, in the signed session cookie.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from rapport.api.deps import DbDep, SettingsDep
+from rapport.domain.answers import (
+    answers_from_form,
+    normalise_answers,
+    validate_answers,
+)
+from rapport.domain.logic import is_visible
+from rapport.domain.survey import (
+    EMOTION_LABELS,
+    INTENSITY_LABELS,
+    Page,
+    QuestionType,
+    SurveyDefinition,
+    condition_to_dict,
+    pick_language,
+    text_for,
+)
+from rapport.errors import Gone, Throttled
+from rapport.services import invitations
+from rapport.services.invitations import LinkContext
+from rapport.web.csrf import verify_csrf
+from rapport.web.respond_text import LANGUAGE_NAMES, ui
+from rapport.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PREFIX = "q."
+
+
+class SubmitLimiter:
+    """Sliding-window limit on public submissions per client address (per process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, client: str) -> None:
+        now = time.monotonic()
+        q = self.hits[client]
+        while q and now - q[0] > 60:
+            q.popleft()
+        if len(q) >= self.per_minute:
+            raise Throttled("Too many submissions from your address; wait a minute.")
+        q.append(now)
+
+
+def _limiter(request: Request) -> SubmitLimiter:
+    state = request.app.state
+    if not hasattr(state, "submit_limiter"):
+        state.submit_limiter = SubmitLimiter(state.settings.public_submit_per_minute)
+    limiter: SubmitLimiter = state.submit_limiter
+    return limiter
+
+
+def _visible_pages(defn: SurveyDefinition, answers: dict[str, Any]) -> list[Page]:
+    return [p for p in defn.pages if any(is_visible(q, answers) for q in p.questions)]
+
+
+def _language(request: Request, ctx: LinkContext, lang: str | None) -> str:
+    defn = ctx.published.definition
+    preferred = [x for x in (lang, request.session.get("lang")) if x]
+    if ctx.person is not None:
+        preferred.append(ctx.person.attributes.get("language", ""))
+    header = request.headers.get("accept-language", "")
+    preferred += [part.split(";")[0].strip()[:2] for part in header.split(",") if part]
+    chosen = pick_language(defn.languages, preferred, defn.default_language)
+    request.session["lang"] = chosen
+    return chosen
+
+
+def _partial(request: Request, ctx: LinkContext) -> dict[str, Any]:
+    if ctx.kind == "public":
+        stored = request.session.get(f"partial:{ctx.token}")
+        return dict(stored) if isinstance(stored, dict) else {}
+    return dict(ctx.partial)
+
+
+def _keep_partial(request: Request, ctx: LinkContext, answers: dict[str, Any], uow: Any) -> None:
+    if ctx.kind == "public":
+        request.session[f"partial:{ctx.token}"] = answers
+    else:
+        invitations.save_partial(uow, ctx, answers)
+
+
+def _raw_from_form(defn: SurveyDefinition, page: Page, form: FormData) -> dict[str, Any]:
+    """Form fields of one page (named ``q.<id>`` or ``q.<id>.<item>``) → raw answers."""
+    on_page = {q.id for q in page.questions}
+    pairs = [
+        (name[len(PREFIX) :], value)
+        for name, value in form.multi_items()
+        if name.startswith(PREFIX)
+        and isinstance(value, str)
+        and name[len(PREFIX) :].partition(".")[0] in on_page
+        and not (value == "0" and name.count(".") == 2)  # emotion "not felt"
+    ]
+    return answers_from_form(defn, pairs)
+
+
+def _page_context(
+    request: Request,
+    ctx: LinkContext,
+    lang: str,
+    answers: dict[str, Any],
+    index: int,
+    errors: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    defn = ctx.published.definition
+    pages = _visible_pages(defn, answers)
+    index = max(0, min(index, len(pages) - 1))
+    page = pages[index]
+    words = ui(lang)
+
+    def t(value: Any) -> str:
+        return text_for(value, lang, defn.default_language) if value is not None else ""
+
+    questions = [
+        {
+            "q": q,
+            "visible": is_visible(q, answers),
+            "value": answers.get(q.id),
+            "show_if": json.dumps(condition_to_dict(q.show_if)) if q.show_if else "",
+        }
+        for q in page.questions
+    ]
+    return {
+        "ctx": ctx,
+        "defn": defn,
+        "lang": lang,
+        "t": t,
+        "ui": words,
+        "page": page,
+        "page_index": index,
+        "page_count": len(pages),
+        "questions": questions,
+        "errors": errors or [],
+        "error_map": dict(errors or []),
+        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in defn.languages],
+        "emotion_labels": EMOTION_LABELS,
+        "intensity_labels": INTENSITY_LABELS,
+        "QT": QuestionType,
+        "title": t(defn.title),
+        "shown": ",".join(x["q"].id for x in questions if x["visible"]),
+        # Answers from other pages, for client-side display logic; "<" escaped for <script>.
+        "known_json": json.dumps(
+            {k: v for k, v in answers.items() if k not in {q.id for q in page.questions}}
+        ).replace("<", "\\u003c"),
+    }
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def respond_form(
+    request: Request, token: str, db: DbDep, page: int = 0, lang: str | None = None
+) -> Response:
+    try:
+        with db.unit_of_work() as uow:
+            ctx = invitations.resolve(uow, token)
+    except Gone as exc:
+        return render(
+            request,
+            "respond_done.html",
+            {"title": "Rapport", "heading": exc.title, "body": exc.detail, "lang": lang or "en"},
+            status_code=410,
+        )
+    language = _language(request, ctx, lang)
+    answers = _partial(request, ctx)
+    return render(request, "respond.html", _page_context(request, ctx, language, answers, page))
+
+
+@router.post("/s/{token}", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)])
+async def respond_submit(
+    request: Request, token: str, db: DbDep, settings: SettingsDep
+) -> Response:
+    form = await request.form()
+    action = str(form.get("action", "next"))
+    index = int(str(form.get("page", "0")) or 0)
+    shown_before = set(filter(None, str(form.get("shown", "")).split(",")))
+    try:
+        with db.unit_of_work() as uow:
+            ctx = invitations.resolve(uow, token)
+            lang = _language(request, ctx, str(form.get("lang") or "") or None)
+            defn = ctx.published.definition
+            answers = _partial(request, ctx)
+            pages = _visible_pages(defn, answers)
+            index = max(0, min(index, len(pages) - 1))
+            page = pages[index]
+            for q in page.questions:
+                answers.pop(q.id, None)
+            typed, parse_errors = normalise_answers(defn, _raw_from_form(page, form))
+            answers.update(typed)
+            answers = {
+                k: v
+                for k, v in answers.items()
+                if any(q.id == k and is_visible(q, answers) for q in defn.questions)
+            }
+            page_ids = {q.id for q in page.questions if is_visible(q, answers)}
+            errors = [(e.question_id, e.message) for e in parse_errors]
+            errors += [
+                (e.question_id, e.message)
+                for e in validate_answers(defn, answers)
+                if e.question_id in page_ids and e.question_id not in dict(errors)
+            ]
+            _keep_partial(request, ctx, answers, uow)
+            if action == "back":
+                return RedirectResponse(f"/s/{token}?page={max(index - 1, 0)}&lang={lang}", 303)
+            # Re-show the page when answers revealed questions the respondent has not seen
+            # (same-page display logic without JavaScript) or when something is wrong.
+            if errors or page_ids - shown_before:
+                ctx_page = _page_context(request, ctx, lang, answers, index, errors)
+                return render(request, "respond.html", ctx_page, status_code=422 if errors else 200)
+            pages = _visible_pages(defn, answers)
+            if index + 1 < len(pages):
+                return RedirectResponse(f"/s/{token}?page={index + 1}&lang={lang}", 303)
+            if ctx.kind == "public":
+                client = request.client.host if request.client else "unknown"
+                _limiter(request).check(client)
+            invitations.complete(uow, ctx, answers, language=lang)
+            request.session.pop(f"partial:{ctx.token}", None)
+    except Gone as exc:
+        return render(
+            request,
+            "respond_done.html",
+            {"title": "Rapport", "heading": exc.title, "body": exc.detail, "lang": "en"},
+            status_code=410,
+        )
+    words = ui(lang)
+    thanks = text_for(defn.thank_you, lang, defn.default_language) if defn.thank_you else ""
+    return render(
+        request,
+        "respond_done.html",
+        {
+            "title": words["thanks"],
+            "heading": words["thanks"],
+            "body": thanks or words["thanks_body"],
+            "lang": lang,
+        },
+    )

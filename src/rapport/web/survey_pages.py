@@ -1,0 +1,106 @@
+"""Staff pages for surveys: list, per-survey dashboard, distribution and public links."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import segno
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.api.deps import DbDep, SettingsDep
+from rapport.services import dashboard, invitations, org, surveys
+from rapport.web.csrf import verify_csrf
+from rapport.web.pages import PagePrincipal
+from rapport.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _policy(settings: SettingsDep) -> SuppressionPolicy:
+    return SuppressionPolicy(settings.anonymity_min_scores, settings.anonymity_min_comments)
+
+
+@router.get("/surveys", response_class=HTMLResponse)
+def survey_list(request: Request, principal: PagePrincipal, db: DbDep) -> HTMLResponse:
+    with db.unit_of_work() as uow:
+        items = surveys.list_surveys(uow, principal)
+    return render(request, "surveys.html", {"surveys": items})
+
+
+@router.get("/surveys/{survey_id}", response_class=HTMLResponse)
+def survey_page(
+    request: Request,
+    survey_id: int,
+    principal: PagePrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    with db.unit_of_work() as uow:
+        data = dashboard.survey_dashboard(uow, principal, survey_id, _policy(settings))
+        units = org.list_units(uow, principal)
+    return render(
+        request, "survey.html", {"d": data, "units": units, "issued": None, "public_link": None}
+    )
+
+
+def _qr_svg(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=3)
+
+
+@router.post(
+    "/surveys/{survey_id}/links", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)]
+)
+def create_links(
+    request: Request,
+    survey_id: int,
+    principal: PagePrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+    unit: Annotated[str, Form()],
+    kind: Annotated[str, Form()] = "public",
+) -> HTMLResponse:
+    base = str(request.base_url).rstrip("/")
+    with db.unit_of_work() as uow:
+        if kind == "invitations":
+            issued = invitations.distribute(
+                uow, principal, survey_id, unit=unit, link_secret=settings.resolved_secret_key()
+            )
+            links = [(i.person.name, f"{base}/s/{i.token}") for i in issued]
+            public = None
+        else:
+            token = invitations.create_public_link(uow, principal, survey_id, unit)
+            links, public = [], f"{base}/s/{token}"
+    with db.unit_of_work() as uow:
+        data = dashboard.survey_dashboard(uow, principal, survey_id, _policy(settings))
+        units = org.list_units(uow, principal)
+    return render(
+        request,
+        "survey.html",
+        {
+            "d": data,
+            "units": units,
+            "issued": [(name, url, _qr_svg(url)) for name, url in links]
+            if kind == "invitations"
+            else None,
+            "public_link": (public, _qr_svg(public)) if public else None,
+        },
+    )
+
+
+@router.get("/qr/{token}.{fmt}")
+def public_link_qr(token: str, fmt: str, db: DbDep, request: Request) -> Response:
+    """QR code (PNG or SVG) of a public link; invitation links are shown once, inline."""
+    with db.unit_of_work() as uow:
+        invitations.resolve(uow, token)
+    url = f"{str(request.base_url).rstrip('/')}/s/{token}"
+    qr = segno.make(url, error="m")
+    import io
+
+    buf = io.BytesIO()
+    if fmt == "svg":
+        qr.save(buf, kind="svg", scale=4)
+        return Response(buf.getvalue(), media_type="image/svg+xml")
+    qr.save(buf, kind="png", scale=6)
+    return Response(buf.getvalue(), media_type="image/png")

@@ -14,7 +14,9 @@ from rapport.analytics.intervals import mean_estimate, proportion_estimate
 from rapport.analytics.nps import count_nps_categories, nps_estimate
 from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, suppress
 from rapport.domain.org import Permission, Principal, Unit
+from rapport.domain.survey import fill_placeholders
 from rapport.services.access import require
+from rapport.services.org import organisation_name
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
 
@@ -42,6 +44,7 @@ class SurveyDashboard:
     rows: list[UnitResult]
     total_responses: int
     anonymity_threshold: int | None
+    title: str
 
 
 def survey_dashboard(
@@ -122,7 +125,8 @@ def survey_dashboard(
     visible_total = sum(
         counts[u.id] for u in units if u.parent_id is None and principal.sees_unit(u.path)
     )
-    return SurveyDashboard(published, rows, visible_total, threshold)
+    title = fill_placeholders(published.survey.title, {"org": organisation_name(uow)})
+    return SurveyDashboard(published, rows, visible_total, threshold, title)
 
 
 def _categories(values: list[float]) -> tuple[int, int, int]:

@@ -23,6 +23,7 @@ from rapport.services import responses, surveys
 from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.notify import Notifier
+from rapport.services.org import organisation_name
 from rapport.services.surveys import PublishedSurvey
 from rapport.storage.uow import UnitOfWork
 
@@ -58,6 +59,7 @@ class LinkContext:
     person: Person | None
     invitation_id: int | None
     partial: dict[str, Any]
+    org_name: str = "us"
 
 
 def distribute(
@@ -68,6 +70,7 @@ def distribute(
     unit: str,
     attributes: Mapping[str, str] | None = None,
     external_ids: Sequence[str] | None = None,
+    link_secret: str,
     name: str = "",
     channel: str = "link",
     expires_at: datetime | None = None,
@@ -108,7 +111,11 @@ def distribute(
         expires_at,
         principal.name,
     )
-    issued = [IssuedInvitation(p, secrets.token_urlsafe(32)) for p in people]
+    salts = [secrets.token_urlsafe(16) for _ in people]
+    issued = [
+        IssuedInvitation(p, invitation_token(link_secret, salt))
+        for p, salt in zip(people, salts, strict=True)
+    ]
     uow.distribution.add_invitations(
         [
             {
@@ -116,10 +123,11 @@ def distribute(
                 "person_id": i.person.id,
                 "unit_id": i.person.unit_id,
                 "token_hash": _hash(i.token),
+                "salt": salt,
                 "status": "pending",
                 "created_at": now,
             }
-            for i in issued
+            for i, salt in zip(issued, salts, strict=True)
         ]
     )
     uow.audit.record(
@@ -169,6 +177,7 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
             person,
             inv.id,
             inv.partial_answers or {},
+            organisation_name(uow),
         )
     link = uow.distribution.public_link(token)
     if link is None or not link.active:
@@ -183,6 +192,7 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
         None,
         None,
         {},
+        organisation_name(uow),
     )
 
 

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from rapport.api.deps import DbDep, SettingsDep
 from rapport.domain.answers import (
     answers_from_form,
+    drop_hidden_answers,
     normalise_answers,
     validate_answers,
 )
@@ -30,6 +31,7 @@ from rapport.domain.survey import (
     QuestionType,
     SurveyDefinition,
     condition_to_dict,
+    fill_placeholders,
     pick_language,
     text_for,
 )
@@ -128,7 +130,11 @@ def _page_context(
     words = ui(lang)
 
     def t(value: Any) -> str:
-        return text_for(value, lang, defn.default_language) if value is not None else ""
+        if value is None:
+            return ""
+        return fill_placeholders(
+            text_for(value, lang, defn.default_language), {"org": ctx.org_name}
+        )
 
     questions = [
         {
@@ -202,13 +208,9 @@ async def respond_submit(
             page = pages[index]
             for q in page.questions:
                 answers.pop(q.id, None)
-            typed, parse_errors = normalise_answers(defn, _raw_from_form(page, form))
+            typed, parse_errors = normalise_answers(defn, _raw_from_form(defn, page, form))
             answers.update(typed)
-            answers = {
-                k: v
-                for k, v in answers.items()
-                if any(q.id == k and is_visible(q, answers) for q in defn.questions)
-            }
+            answers = drop_hidden_answers(defn, answers)
             page_ids = {q.id for q in page.questions if is_visible(q, answers)}
             errors = [(e.question_id, e.message) for e in parse_errors]
             errors += [
@@ -241,6 +243,7 @@ async def respond_submit(
         )
     words = ui(lang)
     thanks = text_for(defn.thank_you, lang, defn.default_language) if defn.thank_you else ""
+    thanks = fill_placeholders(thanks, {"org": ctx.org_name})
     return render(
         request,
         "respond_done.html",

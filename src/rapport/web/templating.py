@@ -13,10 +13,17 @@ from rapport import __version__
 from rapport.web.csrf import csrf_token
 
 
+def format_number(value: float, digits: int = 0) -> str:
+    """Round for display without a "-0": format_number(-0.3) == "0"."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(files("rapport.web") / "templates"))
     templates.env.globals["rapport_version"] = __version__
     templates.env.globals["csrf_token"] = csrf_token
+    templates.env.filters["num"] = format_number
     return templates
 
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Fetch pinned front-end assets from the npm registry and commit them with their licences,
+# so `pip install` alone serves a complete UI (no CDN). Run by hand when bumping versions.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STATIC=src/rapport/web/static/vendor
+TESTS=tests/e2e/vendor
+mkdir -p "$STATIC" "$TESTS"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fetch() {  # name@version file-in-package destination-dir
+  local spec=$1 file=$2 dest=$3 name=${1%@*}
+  (cd "$tmp" && npm pack "$spec" --silent >/dev/null && mkdir -p "$name" && tar xzf "${name}"-*.tgz -C "$name" && rm "${name}"-*.tgz)
+  cp "$tmp/$name/package/$file" "$dest/"
+  cp "$tmp/$name/package/LICENSE" "$dest/$name.LICENSE"
+}
+
+fetch vega@5.33.0 build/vega.min.js "$STATIC"
+fetch vega-lite@5.23.0 build/vega-lite.min.js "$STATIC"
+fetch vega-embed@6.29.0 build/vega-embed.min.js "$STATIC"
+fetch axe-core@4.14.1 axe.min.js "$TESTS"
+ls -la "$STATIC" "$TESTS"

@@ -1,0 +1,136 @@
+"""The ``rapport`` command as a user runs it: a real process, real databases."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from rapport.storage.uow import Database
+
+CHECKSUM_QUERIES = {
+    "units": "SELECT code, name, kind, path FROM units ORDER BY code",
+    "people": "SELECT kind, external_id, name, email, relationship_start, attributes "
+              "FROM people ORDER BY kind, external_id",
+    "responses": "SELECT r.id, s.key, u.code, p.external_id, r.submitted_at, r.language, "
+                 "r.tenure_days, r.attributes FROM responses r JOIN surveys s ON s.id = r.survey_id "
+                 "JOIN units u ON u.id = r.unit_id LEFT JOIN people p ON p.id = r.person_id "
+                 "ORDER BY r.id",
+    "answers": "SELECT response_id, question_id, item, value_num, value_text FROM answers "
+               "ORDER BY response_id, question_id, item",
+    "outcomes": "SELECT u.code, o.period, o.metric, o.value FROM outcomes o "
+                "JOIN units u ON u.id = o.unit_id ORDER BY u.code, o.period, o.metric",
+    "actions": "SELECT u.code, a.kind, a.title, a.started_on FROM actions a "
+               "JOIN units u ON u.id = a.unit_id ORDER BY u.code, a.started_on",
+}
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rapport", *args], env={**os.environ, **env},
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, str) and value.startswith("{"):
+        value = json.loads(value)  # SQLite returns JSON as text, PostgreSQL as dict
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d[ T][\d:.]+", value):
+        value = datetime.fromisoformat(value)  # SQLite returns date-times as text
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, float):
+        return round(value, 9)
+    if hasattr(value, "isoformat"):
+        text_value = value.isoformat()  # type: ignore[union-attr]
+        return text_value.replace("+00:00", "")
+    return value
+
+
+def checksums(url: str) -> dict[str, tuple[int, str]]:
+    engine = create_engine(url)
+    out = {}
+    with engine.connect() as conn:
+        for table, query in CHECKSUM_QUERIES.items():
+            rows = [tuple(_canonical(v) for v in row) for row in conn.execute(text(query))]
+            digest = hashlib.sha256(repr(rows).encode()).hexdigest()
+            out[table] = (len(rows), digest)
+    engine.dispose()
+    return out
+
+
+@pytest.mark.slow
+def test_demo_same_seed_twice_gives_identical_data_on_sqlite_and_postgresql(
+    tmp_path: Path, pg_url: str
+) -> None:
+    sums = []
+    for i in range(2):
+        url = f"sqlite:///{tmp_path / f'demo{i}.db'}"
+        result = run({"RAPPORT_DATABASE_URL": url, "RAPPORT_DATA_DIR": str(tmp_path)},
+                     "demo", "--seed", "7")
+        assert result.returncode == 0, result.stderr
+        assert "Demo admin login: admin@northwind.example" in result.stdout
+        sums.append(checksums(url))
+    assert sums[0] == sums[1]
+    assert sums[0]["units"][0] >= 40
+    assert sums[0]["responses"][0] > 5000
+    # The same demo on PostgreSQL holds exactly the same data.
+    db = Database(pg_url)
+    from tests.conftest import _truncate_all
+
+    _truncate_all(db)
+    db.dispose()
+    result = run({"RAPPORT_DATABASE_URL": pg_url, "RAPPORT_DATA_DIR": str(tmp_path)},
+                 "demo", "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    assert checksums(pg_url) == sums[0]
+    _truncate_all(Database(pg_url))
+    # A second demo into a database with data refuses; --if-empty is a no-op.
+    again = run({"RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'demo0.db'}",
+                 "RAPPORT_DATA_DIR": str(tmp_path)}, "demo", "--if-empty")
+    assert again.returncode == 0 and "not loaded" in again.stdout
+
+
+def test_errors_are_one_line_without_traceback_unless_debug(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path), "RAPPORT_NEW_PASSWORD": "long-enough-password"}
+    bad_role = run(env, "user", "create", "a@example.com", "--role", "boss")
+    assert bad_role.returncode == 1
+    assert bad_role.stderr.strip() == (
+        "error: --role must be one of admin, analyst, manager, viewer, got 'boss'"
+    )
+    ok = run(env, "user", "create", "a@example.com", "--role", "admin")
+    assert ok.returncode == 0, ok.stderr
+    dup = run(env, "user", "create", "a@example.com", "--role", "admin")
+    assert dup.returncode == 1
+    assert dup.stderr.count("\n") == 1 and "already exists" in dup.stderr
+    assert "Traceback" not in dup.stderr
+    debug = run(env, "--debug", "user", "create", "a@example.com", "--role", "admin")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    few = run(env, "demo", "--units", "10")
+    assert few.returncode == 1 and "--units must be at least 40" in few.stderr
+
+
+def test_token_create_prints_a_working_token_once(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    assert run(env, "init").returncode == 0
+    result = run(env, "token", "create", "--role", "analyst", "--name", "etl")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.splitlines()[0].strip()
+    assert token.startswith("rpt_") and len(token) > 40
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    from rapport.services import auth
+
+    with db.unit_of_work() as uow:
+        assert auth.principal_for_token(uow, token).name == "etl"
+    db.dispose()
+    bad = run({"RAPPORT_ANONYMITY_MIN_SCORES": "2", **env}, "init")
+    assert bad.returncode == 1
+    assert "anonymity_min_scores" in bad.stderr and "at least 3" in bad.stderr

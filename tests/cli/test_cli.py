@@ -75,7 +75,7 @@ def test_demo_same_seed_twice_gives_identical_data_on_sqlite_and_postgresql(
     for i in range(2):
         url = f"sqlite:///{tmp_path / f'demo{i}.db'}"
         result = run({"RAPPORT_DATABASE_URL": url, "RAPPORT_DATA_DIR": str(tmp_path)},
-                     "demo", "--seed", "7")
+                     "demo", "--seed", "7", "--months", "12")
         assert result.returncode == 0, result.stderr
         assert "Demo admin login: admin@northwind.example" in result.stdout
         sums.append(checksums(url))
@@ -89,7 +89,7 @@ def test_demo_same_seed_twice_gives_identical_data_on_sqlite_and_postgresql(
     _truncate_all(db)
     db.dispose()
     result = run({"RAPPORT_DATABASE_URL": pg_url, "RAPPORT_DATA_DIR": str(tmp_path)},
-                 "demo", "--seed", "7")
+                 "demo", "--seed", "7", "--months", "12")
     assert result.returncode == 0, result.stderr
     assert checksums(pg_url) == sums[0]
     _truncate_all(Database(pg_url))

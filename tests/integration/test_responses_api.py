@@ -112,3 +112,25 @@ def test_pagination_walks_every_response_once(live_server: LiveServer, db: Datab
             break
         after = page["next_after"]
     assert len(seen) == len(set(seen)) == 7
+
+
+def test_csv_upload_and_export_over_http(live_server: LiveServer, db: Database) -> None:
+    sid = seed_org(db)
+    headers = _token(db)
+    base = f"{live_server.url}/api/v1/surveys/{sid}/responses"
+    csv_body = "unit,nps,csat,comment\nnorth-1,9,5,Great\nnorth-1,3,2,Slow\n"
+    r = httpx.post(base + "/import", content=csv_body.encode(),
+                   headers={**headers, "Content-Type": "text/csv"})
+    assert r.status_code == 201, r.text
+    assert r.json()["imported"] == 2
+    bad = "unit,nps\nnorth-1,9\nnorth-1,12\n"
+    r = httpx.post(base + "/import", content=bad.encode(),
+                   headers={**headers, "Content-Type": "text/csv"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["location"] == "row 3, column nps"
+    exported = httpx.get(base + "/export", headers=headers)
+    assert exported.status_code == 200
+    lines = exported.text.strip().splitlines()
+    assert len(lines) == 3 and "comment" in lines[0]
+    parquet = httpx.get(base + "/export", params={"format": "parquet"}, headers=headers)
+    assert parquet.content[:4] == b"PAR1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,7 +62,9 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def install_problem_handlers(app: FastAPI, render_html_error: Any) -> None:
+def install_problem_handlers(
+    app: FastAPI, render_html_error: Callable[[Request, int, str, str], Response]
+) -> None:
     """Turn every error into problem+json (API) or an HTML error page (browser pages)."""
 
     async def rapport_error(request: Request, exc: Exception) -> Response:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from rapport.api.deps import PrincipalDep, UowDep
-from rapport.services import responses, surveys
+from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
+from rapport.services import response_import, responses, surveys
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
 
@@ -170,3 +171,56 @@ def list_responses(
         uow, principal, survey_id, unit=unit, since=since, until=until, after=after, limit=limit
     )
     return ResponsePage(items=[ResponseOut(**i) for i in items], next_after=next_after)
+
+
+class ImportOut(BaseModel):
+    survey: str
+    imported: int
+    encoding: str
+
+
+@router.post(
+    "/surveys/{survey_id}/responses/import",
+    response_model=ImportOut,
+    status_code=201,
+    summary="Import responses from a CSV body (all or nothing)",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
+async def import_responses_csv(
+    survey_id: int, request: Request, principal: PrincipalDep, uow: UowDep
+) -> ImportOut:
+    """Columns are mapped to questions by id or text; any invalid row imports nothing and
+    the problem lists every row, column and reason."""
+    data = await request.body()
+    result = response_import.import_responses(uow, principal, survey_id, data)
+    uow.commit()
+    return ImportOut(survey=result.survey_key, imported=result.rows, encoding=result.encoding)
+
+
+@router.get(
+    "/surveys/{survey_id}/responses/export",
+    summary="All responses the caller may see, one row each (CSV or Parquet)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
+)
+def export_responses(
+    survey_id: int,
+    principal: PrincipalDep,
+    uow: UowDep,
+    format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv",
+    unit: str | None = None,
+) -> Response:
+    frame = wide_frame(responses.iter_all_for(uow, principal, survey_id, unit=unit))
+    if format == "parquet":
+        return Response(
+            to_parquet_bytes(frame),
+            media_type="application/vnd.apache.parquet",
+            headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}.parquet"'},
+        )
+    return Response(
+        to_csv_bytes(frame),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}.csv"'},
+    )

@@ -232,7 +232,7 @@ def distribute(
                 if qr_dir is not None:
                     qr_dir.mkdir(parents=True, exist_ok=True)
                     segno.make(url, error="m").save(
-                        qr_dir / f"{inv.person.external_id}.png", scale=6
+                        str(qr_dir / f"{inv.person.external_id}.png"), scale=6
                     )
     console.print(
         f"Created {len(issued)} invitation links in {out}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rapport.domain.org import SYSTEM, Role, UnitKind
+from rapport.domain.org import SYSTEM, Role, Unit, UnitKind
 from rapport.services import auth, responses, surveys
 from rapport.services.demo_generator import generate_demo
 from rapport.services.demo_models import DemoOrganisation
@@ -112,7 +112,7 @@ def load(
 
 
 def _load_units(uow: UnitOfWork, org: DemoOrganisation) -> dict[str, int]:
-    by_code = {}
+    by_code: dict[str, Unit] = {}
     for u in org.units:  # the generator lists parents before children
         parent = by_code.get(u.parent_code) if u.parent_code else None
         by_code[u.code] = uow.units.add(u.code, u.name, UnitKind(u.kind), parent)

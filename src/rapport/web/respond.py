@@ -162,7 +162,7 @@ def _page_context(
         "intensity_labels": INTENSITY_LABELS,
         "QT": QuestionType,
         "title": t(defn.title),
-        "shown": ",".join(x["q"].id for x in questions if x["visible"]),
+        "shown": ",".join(q.id for q in page.questions if is_visible(q, answers)),
         # Answers from other pages, for client-side display logic; "<" escaped for <script>.
         "known_json": json.dumps(
             {k: v for k, v in answers.items() if k not in {q.id for q in page.questions}}

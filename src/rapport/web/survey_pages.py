@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, SettingsDep
-from rapport.services import dashboard, invitations, org, surveys
+from rapport.errors import ValidationFailed
+from rapport.services import dashboard, invitations, org, response_import, surveys
 from rapport.web.csrf import verify_csrf
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
@@ -104,3 +105,42 @@ def public_link_qr(token: str, fmt: str, db: DbDep, request: Request) -> Respons
         return Response(buf.getvalue(), media_type="image/svg+xml")
     qr.save(buf, kind="png", scale=6)
     return Response(buf.getvalue(), media_type="image/png")
+
+
+@router.post(
+    "/surveys/{survey_id}/import", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)]
+)
+async def import_csv_page(
+    request: Request,
+    survey_id: int,
+    principal: PagePrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    """Upload a CSV of responses; the page reports every bad row or the count imported."""
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if isinstance(upload, UploadFile) else b""
+    report: dict[str, object]
+    try:
+        with db.unit_of_work() as uow:
+            result = response_import.import_responses(uow, principal, survey_id, data)
+        report = {
+            "ok": True,
+            "message": f"Imported {result.rows} responses (file encoding {result.encoding}).",
+        }
+    except ValidationFailed as exc:
+        report = {
+            "ok": False,
+            "message": exc.detail,
+            "errors": [(e.location, e.message) for e in exc.errors],
+        }
+    with db.unit_of_work() as uow:
+        data_ = dashboard.survey_dashboard(uow, principal, survey_id, _policy(settings))
+        units = org.list_units(uow, principal)
+    return render(
+        request,
+        "survey.html",
+        {"d": data_, "units": units, "issued": None, "public_link": None, "report": report},
+        status_code=200 if report["ok"] else 422,
+    )

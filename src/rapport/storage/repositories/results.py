@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
@@ -33,7 +33,7 @@ class ResponseScores:
     minds: float | None
 
 
-def _tagged(prefix: str) -> object:
+def _tagged(prefix: str) -> ColumnElement[bool]:
     return (literal(" ") + SurveyItemRow.tags).like(f"% {prefix}.%")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -143,14 +143,19 @@ class ResponseRepository:
     def add_many(
         self, responses: Sequence[dict[str, Any]], answers: Sequence[Sequence[dict[str, Any]]]
     ) -> list[int]:
-        """Insert responses and their long-form answers in two batched statements."""
+        """Insert responses and their long-form answers in two executemany statements.
+
+        Ids are allocated up front (a PostgreSQL sequence range, or max(id) on SQLite, where
+        the transaction holds the write lock from BEGIN IMMEDIATE) so no RETURNING is needed:
+        drivers then batch the rows instead of inserting them one at a time.
+        """
         if not responses:
             return []
-        ids = list(
-            self.s.scalars(
-                insert(ResponseRow).returning(ResponseRow.id, sort_by_parameter_order=True),
-                list(responses),
-            )
+        ids = self._allocate_ids(len(responses))
+        conn = self.s.connection()
+        conn.execute(
+            insert(ResponseRow.__table__),
+            [{**r, "id": rid} for rid, r in zip(ids, responses, strict=True)],
         )
         rows = [
             {**a, "response_id": rid}
@@ -158,8 +163,18 @@ class ResponseRepository:
             for a in group
         ]
         if rows:
-            self.s.execute(insert(AnswerRow), rows)
+            conn.execute(insert(AnswerRow.__table__), rows)
         return ids
+
+    def _allocate_ids(self, n: int) -> list[int]:
+        if self.s.get_bind().dialect.name == "postgresql":
+            q = text(
+                "SELECT nextval(pg_get_serial_sequence('responses', 'id')) "
+                "FROM generate_series(1, :n)"
+            )
+            return [int(i) for i in self.s.scalars(q, {"n": n})]
+        start = (self.s.scalar(select(func.max(ResponseRow.id))) or 0) + 1
+        return list(range(start, start + n))
 
     def add_one_idempotent(
         self, response: dict[str, Any], answers: Sequence[dict[str, Any]]

@@ -1,0 +1,151 @@
+"""Answers in long form for storage and analytics, and the tags/scales of each item.
+
+Every scored or reported value becomes one :class:`AnswerRow`; :func:`item_tags` says, per
+``(question_id, item)``, which construct tags and scale apply, so an index is "the mean of
+the items tagged ``heart.*``, each rescaled to 0–100" without reading question wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from rapport.domain.logic import is_answered
+from rapport.domain.survey_answer_checks import check_value
+from rapport.domain.survey_model import (
+    INTENSITY_RANGE,
+    SCALE_TYPES,
+    QuestionType,
+    SurveyDefinition,
+)
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One long-form answer value; ``item`` is None for whole-question answers.
+
+    matrix: item = row id, value_num = score. multi_choice: item = option id,
+    value_num = 1. emotion_picker: item = emotion, value_num = intensity. single_choice:
+    item = value_text = option id. text: value_text. date: value_text (ISO).
+    nps/csat/ces/likert/number: value_num.
+    """
+
+    question_id: str
+    item: str | None
+    value_num: float | None
+    value_text: str | None
+
+
+class ItemInfo(NamedTuple):
+    """How to score one item: its construct tags, scale ends and direction."""
+
+    tags: tuple[str, ...]
+    scale_min: float | None
+    scale_max: float | None
+    reverse_keyed: bool
+
+
+def answer_rows(definition: SurveyDefinition, answers: Mapping[str, object]) -> list[AnswerRow]:
+    """Flatten valid, typed answers into rows, in the definition's order.
+
+    Raises ValueError when an answer does not fit its question or names no question:
+    validate first (:func:`rapport.domain.answers.validate_answers`).
+
+    >>> from rapport.domain.survey import definition_from_dict
+    >>> d = definition_from_dict({"key": "k", "title": "T", "audience": "customer",
+    ...     "pages": [{"id": "p", "questions": [{"id": "nps", "type": "nps", "text": "?"},
+    ...         {"id": "m", "type": "matrix", "text": "?",
+    ...          "rows": [{"id": "ease", "text": "E"}]}]}]})
+    >>> answer_rows(d, {"nps": 9, "m": {"ease": 4}})
+    [AnswerRow(question_id='nps', item=None, value_num=9.0, value_text=None), \
+AnswerRow(question_id='m', item='ease', value_num=4.0, value_text=None)]
+    """
+    questions = definition.questions_by_id()
+    unknown = [question_id for question_id in answers if question_id not in questions]
+    if unknown:
+        raise ValueError(f"{unknown[0]}: not a question of survey {definition.key!r}")
+    rows: list[AnswerRow] = []
+    for question in definition.questions:
+        value = answers.get(question.id)
+        if not is_answered(value):
+            continue
+        problems = check_value(question, value)
+        if problems:
+            raise ValueError(problems[0].message)
+        qid = question.id
+        if question.type in SCALE_TYPES or question.type is QuestionType.NUMBER:
+            rows.append(AnswerRow(qid, None, float(value), None))  # type: ignore[arg-type]
+        elif question.type in (QuestionType.TEXT, QuestionType.DATE):
+            rows.append(AnswerRow(qid, None, None, str(value)))
+        elif question.type is QuestionType.SINGLE_CHOICE:
+            rows.append(AnswerRow(qid, str(value), None, str(value)))
+        elif question.type is QuestionType.MULTI_CHOICE:
+            chosen = set(value)  # type: ignore[call-overload]  # a list of ids (checked)
+            for option in question.option_ids:
+                if option in chosen:
+                    rows.append(AnswerRow(qid, option, 1.0, None))
+        elif isinstance(value, Mapping):  # matrix rows or emotions, in definition order
+            known = question.row_ids if question.type is QuestionType.MATRIX else question.emotions
+            for item in known:
+                score = value.get(item)
+                if score is not None:
+                    rows.append(AnswerRow(qid, item, float(score), None))
+    return rows
+
+
+def item_tags(definition: SurveyDefinition) -> dict[tuple[str, str | None], ItemInfo]:
+    """Tags, scale and direction per ``(question_id, item)``.
+
+    Matrix questions have one key per row (``item`` = row id; tags = question tags + row
+    tags); every other answerable question has one key with ``item`` None. Scale ends are
+    those of the rating scale, the number bounds (None when open) or intensity 1–3 for an
+    emotion picker; choice, text and date questions have None. Answer rows of choice and
+    emotion questions carry the option or emotion in ``item``: join those on question id.
+
+    >>> from rapport.domain.survey import definition_from_dict
+    >>> d = definition_from_dict({"key": "k", "title": "T", "audience": "customer",
+    ...     "pages": [{"id": "p", "questions": [{"id": "tfg", "type": "likert", "text": "?",
+    ...         "tags": ["relationship.taken_for_granted"], "reverse_keyed": True}]}]})
+    >>> item_tags(d)
+    {('tfg', None): ItemInfo(tags=('relationship.taken_for_granted',), scale_min=1, \
+scale_max=5, reverse_keyed=True)}
+    """
+    info: dict[tuple[str, str | None], ItemInfo] = {}
+    for q in definition.questions:
+        if q.type is QuestionType.DISPLAY:
+            continue
+        if q.type is QuestionType.MATRIX:
+            assert q.scale is not None
+            for row in q.rows:
+                tags = tuple(dict.fromkeys((*q.tags, *row.tags)))
+                info[(q.id, row.id)] = ItemInfo(tags, q.scale.min, q.scale.max, row.reverse_keyed)
+        elif q.type in SCALE_TYPES and q.scale is not None:
+            info[(q.id, None)] = ItemInfo(q.tags, q.scale.min, q.scale.max, q.reverse_keyed)
+        elif q.type is QuestionType.NUMBER:
+            info[(q.id, None)] = ItemInfo(q.tags, q.min_value, q.max_value, False)
+        elif q.type is QuestionType.EMOTION_PICKER:
+            info[(q.id, None)] = ItemInfo(q.tags, *INTENSITY_RANGE, False)
+        else:
+            info[(q.id, None)] = ItemInfo(q.tags, None, None, False)
+    return info
+
+
+def items_with_tag(
+    definition: SurveyDefinition, prefix: str
+) -> dict[tuple[str, str | None], ItemInfo]:
+    """The items tagged ``prefix`` or anything below it (``heart`` matches ``heart.cared``).
+
+    >>> from rapport.domain.survey import definition_from_dict
+    >>> d = definition_from_dict({"key": "k", "title": "T", "audience": "customer",
+    ...     "pages": [{"id": "p", "questions": [{"id": "a", "type": "likert", "text": "?",
+    ...         "tags": ["heart.cared"]}, {"id": "b", "type": "ces", "text": "?",
+    ...         "tags": ["mind.effort"]}]}]})
+    >>> list(items_with_tag(d, "heart"))
+    [('a', None)]
+    """
+    return {
+        key: info
+        for key, info in item_tags(definition).items()
+        if any(tag == prefix or tag.startswith(prefix + ".") for tag in info.tags)
+    }

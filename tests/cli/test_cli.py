@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from datetime import datetime
 import json
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,24 +19,27 @@ from rapport.storage.uow import Database
 CHECKSUM_QUERIES = {
     "units": "SELECT code, name, kind, path FROM units ORDER BY code",
     "people": "SELECT kind, external_id, name, email, relationship_start, attributes "
-              "FROM people ORDER BY kind, external_id",
+    "FROM people ORDER BY kind, external_id",
     "responses": "SELECT r.id, s.key, u.code, p.external_id, r.submitted_at, r.language, "
-                 "r.tenure_days, r.attributes FROM responses r JOIN surveys s ON s.id = r.survey_id "
-                 "JOIN units u ON u.id = r.unit_id LEFT JOIN people p ON p.id = r.person_id "
-                 "ORDER BY r.id",
+    "r.tenure_days, r.attributes FROM responses r JOIN surveys s ON s.id = r.survey_id "
+    "JOIN units u ON u.id = r.unit_id LEFT JOIN people p ON p.id = r.person_id "
+    "ORDER BY r.id",
     "answers": "SELECT response_id, question_id, item, value_num, value_text FROM answers "
-               "ORDER BY response_id, question_id, item",
+    "ORDER BY response_id, question_id, item",
     "outcomes": "SELECT u.code, o.period, o.metric, o.value FROM outcomes o "
-                "JOIN units u ON u.id = o.unit_id ORDER BY u.code, o.period, o.metric",
+    "JOIN units u ON u.id = o.unit_id ORDER BY u.code, o.period, o.metric",
     "actions": "SELECT u.code, a.kind, a.title, a.started_on FROM actions a "
-               "JOIN units u ON u.id = a.unit_id ORDER BY u.code, a.started_on",
+    "JOIN units u ON u.id = a.unit_id ORDER BY u.code, a.started_on",
 }
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rapport", *args], env={**os.environ, **env},
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "rapport", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -74,8 +77,14 @@ def test_demo_same_seed_twice_gives_identical_data_on_sqlite_and_postgresql(
     sums = []
     for i in range(2):
         url = f"sqlite:///{tmp_path / f'demo{i}.db'}"
-        result = run({"RAPPORT_DATABASE_URL": url, "RAPPORT_DATA_DIR": str(tmp_path)},
-                     "demo", "--seed", "7", "--months", "12")
+        result = run(
+            {"RAPPORT_DATABASE_URL": url, "RAPPORT_DATA_DIR": str(tmp_path)},
+            "demo",
+            "--seed",
+            "7",
+            "--months",
+            "12",
+        )
         assert result.returncode == 0, result.stderr
         assert "Demo admin login: admin@northwind.example" in result.stdout
         sums.append(checksums(url))
@@ -88,14 +97,26 @@ def test_demo_same_seed_twice_gives_identical_data_on_sqlite_and_postgresql(
 
     _truncate_all(db)
     db.dispose()
-    result = run({"RAPPORT_DATABASE_URL": pg_url, "RAPPORT_DATA_DIR": str(tmp_path)},
-                 "demo", "--seed", "7", "--months", "12")
+    result = run(
+        {"RAPPORT_DATABASE_URL": pg_url, "RAPPORT_DATA_DIR": str(tmp_path)},
+        "demo",
+        "--seed",
+        "7",
+        "--months",
+        "12",
+    )
     assert result.returncode == 0, result.stderr
     assert checksums(pg_url) == sums[0]
     _truncate_all(Database(pg_url))
     # A second demo into a database with data refuses; --if-empty is a no-op.
-    again = run({"RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'demo0.db'}",
-                 "RAPPORT_DATA_DIR": str(tmp_path)}, "demo", "--if-empty")
+    again = run(
+        {
+            "RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'demo0.db'}",
+            "RAPPORT_DATA_DIR": str(tmp_path),
+        },
+        "demo",
+        "--if-empty",
+    )
     assert again.returncode == 0 and "not loaded" in again.stdout
 
 

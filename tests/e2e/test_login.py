@@ -47,8 +47,10 @@ def test_login_logout_and_screenshot(
 def test_login_form_without_csrf_token_is_refused(sqlite_live_server: LiveServer) -> None:
     import httpx
 
-    r = httpx.post(sqlite_live_server.url + "/login",
-                   data={"email": "a@example.com", "password": "x"},
-                   headers={"Accept": "text/html"})
+    r = httpx.post(
+        sqlite_live_server.url + "/login",
+        data={"email": "a@example.com", "password": "x"},
+        headers={"Accept": "text/html"},
+    )
     assert r.status_code == 403
     assert "expired" in r.text

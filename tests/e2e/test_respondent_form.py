@@ -29,8 +29,9 @@ def assert_accessible(page: Page, js_enabled: bool, where: str) -> None:
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
     )
-    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-                for v in result["violations"]]
+    problems = [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+    ]
     assert problems == [], f"{where}: {problems}"
 
 
@@ -61,7 +62,9 @@ def test_invitation_answer_every_type_then_link_is_used(
     _login(staff, server)
     before = _dashboard_total(staff, server, sid)
 
-    ctx = browser.new_context(java_script_enabled=js_enabled, viewport={"width": 390, "height": 844})
+    ctx = browser.new_context(
+        java_script_enabled=js_enabled, viewport={"width": 390, "height": 844}
+    )
     page = ctx.new_page()
     page.goto(link)
     expect(page.get_by_text("Page 1 of 2")).to_be_visible()
@@ -82,7 +85,9 @@ def test_invitation_answer_every_type_then_link_is_used(
 
     nps = page.get_by_role("group", name=re.compile("How likely are you to recommend us"))
     nps.get_by_label("4", exact=True).check()
-    page.get_by_role("group", name=re.compile("How satisfied")).get_by_label("1", exact=True).check()
+    page.get_by_role("group", name=re.compile("How satisfied")).get_by_label(
+        "1", exact=True
+    ).check()
     csat_low = page.get_by_label("Sorry to hear that. What happened?")
     if js_enabled:  # display logic on the same page, applied in the browser
         expect(csat_low).to_be_visible()

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 
 from rapport.domain.org import Role, UnitKind
 from rapport.services import auth
@@ -72,9 +71,13 @@ def test_malformed_json_to_every_api_route_is_4xx_problem_never_500(
             url = sqlite_live_server.url + path.replace("{", "").replace("}", "")
             for body in (b"{not json", b"[1, 2", b"\xff\xfe", b'{"a": }'):
                 r = httpx.request(
-                    method, url, content=body,
-                    headers={"Authorization": f"Bearer {token}",
-                             "Content-Type": "application/json"},
+                    method,
+                    url,
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
                 )
                 assert 400 <= r.status_code < 500, (method, path, body, r.text)
                 assert r.headers["content-type"] == PROBLEM, (method, path)
@@ -87,12 +90,14 @@ def test_bearer_token_identifies_the_caller(
     sqlite_live_server: LiveServer, sqlite_db: Database
 ) -> None:
     token = _admin_token(sqlite_db)
-    r = httpx.get(sqlite_live_server.url + "/api/v1/me",
-                  headers={"Authorization": f"Bearer {token}"})
+    r = httpx.get(
+        sqlite_live_server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 200
     assert r.json()["role"] == "admin"
-    bad = httpx.get(sqlite_live_server.url + "/api/v1/me",
-                    headers={"Authorization": "Bearer rpt_forged"})
+    bad = httpx.get(
+        sqlite_live_server.url + "/api/v1/me", headers={"Authorization": "Bearer rpt_forged"}
+    )
     assert bad.status_code == 401
 
 

@@ -31,10 +31,13 @@ def test_login_succeeds_and_normalises_email(db: Database) -> None:
     assert manager.sees_unit("acme/north/store-1") and not manager.sees_unit("acme/south")
 
 
-@pytest.mark.parametrize(("email", "password"), [
-    ("admin@example.com", "wrong-password-123"),
-    ("nobody@example.com", PASSWORD),
-])
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("admin@example.com", "wrong-password-123"),
+        ("nobody@example.com", PASSWORD),
+    ],
+)
 def test_wrong_email_or_password_gives_the_same_message(
     db: Database, email: str, password: str
 ) -> None:
@@ -76,7 +79,9 @@ def test_tokens_are_stored_hashed_and_resolve_to_a_principal(db: Database) -> No
         assert uow.tokens.by_hash(token) is None  # the raw token is not stored
         principal = auth.principal_for_token(uow, token)
     assert (principal.kind, principal.role, principal.unit_path) == (
-        "token", Role.MANAGER, "acme/north",
+        "token",
+        Role.MANAGER,
+        "acme/north",
     )
     with pytest.raises(AuthenticationFailed), db.unit_of_work() as uow:
         auth.principal_for_token(uow, token + "x")

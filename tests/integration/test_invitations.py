@@ -21,7 +21,7 @@ from rapport.storage.uow import Database
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, seed_org
 
 SECRET = "s" * 40
-ANSWERS = {k: v for k, v in GOOD_ANSWERS.items()}
+ANSWERS = dict(GOOD_ANSWERS)
 
 
 class Sink:
@@ -30,7 +30,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -72,8 +72,9 @@ def test_expired_links_are_gone(sqlite_db: Database) -> None:
     sid = seed_org(sqlite_db)
     past = utcnow() - timedelta(minutes=1)
     with sqlite_db.unit_of_work() as uow:
-        issued = invitations.distribute(uow, SYSTEM, sid, unit="north-1", link_secret=SECRET,
-                                        expires_at=past)
+        issued = invitations.distribute(
+            uow, SYSTEM, sid, unit="north-1", link_secret=SECRET, expires_at=past
+        )
         public = invitations.create_public_link(uow, SYSTEM, sid, "north-1", expires_at=past)
     for token in (issued[0].token, public):
         with pytest.raises(Gone), sqlite_db.unit_of_work() as uow:
@@ -89,11 +90,21 @@ def test_anonymous_survey_severs_invitation_and_person(db: Database) -> None:
         sid = surveys.save_definition(uow, SYSTEM, surveys.parse_definition(employee)).survey_id
         root = uow.units.by_code("north-1")
         assert root is not None
-        uow.people.add_many([{
-            "kind": "employee", "unit_id": root.id, "external_id": "e1", "name": "Eve",
-            "email": "eve@example.com", "language": "en", "relationship_start": None,
-            "attributes": {"role": "cashier", "home_town": "Leeds"}, "consent_email": True,
-        }])
+        uow.people.add_many(
+            [
+                {
+                    "kind": "employee",
+                    "unit_id": root.id,
+                    "external_id": "e1",
+                    "name": "Eve",
+                    "email": "eve@example.com",
+                    "language": "en",
+                    "relationship_start": None,
+                    "attributes": {"role": "cashier", "home_town": "Leeds"},
+                    "consent_email": True,
+                }
+            ]
+        )
     with db.unit_of_work() as uow:
         issued = invitations.distribute(uow, SYSTEM, sid, unit="north-1", link_secret=SECRET)
         ctx = invitations.resolve(uow, issued[0].token)
@@ -106,16 +117,20 @@ def test_anonymous_survey_severs_invitation_and_person(db: Database) -> None:
         assert stored["tenure_days"] is None
         manager = auth.principal_for_user(uow.users.by_email("north@example.com"))  # type: ignore[arg-type]
         with pytest.raises(PermissionDenied):
-            responses.list_for(uow, manager, sid, unit=None, since=None, until=None,
-                               after=0, limit=10)
-        listed, _ = responses.list_for(uow, SYSTEM, sid, unit=None, since=None, until=None,
-                                       after=0, limit=10)
+            responses.list_for(
+                uow, manager, sid, unit=None, since=None, until=None, after=0, limit=10
+            )
+        listed, _ = responses.list_for(
+            uow, SYSTEM, sid, unit=None, since=None, until=None, after=0, limit=10
+        )
         assert listed[0]["unit"] is None and listed[0]["attributes"] == {}
     # No invitation row points at the response.
     from sqlalchemy import text
 
     with db.engine.connect() as conn:
-        linked = conn.execute(text("SELECT count(*) FROM invitations WHERE response_id IS NOT NULL"))
+        linked = conn.execute(
+            text("SELECT count(*) FROM invitations WHERE response_id IS NOT NULL")
+        )
         assert linked.scalar() == 0
 
 
@@ -127,13 +142,16 @@ def test_reminders_reach_only_those_who_have_not_answered(
     sid = seed_org(sqlite_db)
     with sqlite_db.unit_of_work() as uow:
         issued = invitations.distribute(uow, SYSTEM, sid, unit="north-1", link_secret=SECRET)
-        assert invitations.send_invitations(uow, issued, "Every type",
-                                            "http://rapport.test", notifier) == 3
+        assert (
+            invitations.send_invitations(uow, issued, "Every type", "http://rapport.test", notifier)
+            == 3
+        )
         ctx = invitations.resolve(uow, issued[0].token)
         invitations.complete(uow, ctx, ANSWERS, language="en")
     with sqlite_db.unit_of_work() as uow:
-        sent = invitations.remind(uow, SYSTEM, sid, link_secret=SECRET,
-                                  base_url="http://rapport.test", notifier=notifier)
+        sent = invitations.remind(
+            uow, SYSTEM, sid, link_secret=SECRET, base_url="http://rapport.test", notifier=notifier
+        )
     assert sent == 2
     deadline = time.monotonic() + 5
     while len(sink.messages) < 5 and time.monotonic() < deadline:

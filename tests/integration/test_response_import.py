@@ -10,8 +10,10 @@ from rapport.services.response_import import import_responses
 from rapport.storage.uow import Database
 from tests.integration._survey_fixtures import seed_org
 
-HEADER = ("unit,submitted_at,How likely are you to recommend us?,csat,minds.ease,"
-          "How do we do? - Fast,channels,feelings,comment,language")
+HEADER = (
+    "unit,submitted_at,How likely are you to recommend us?,csat,minds.ease,"
+    "How do we do? - Fast,channels,feelings,comment,language"
+)
 
 
 def _csv(rows: list[str], header: str = HEADER) -> str:

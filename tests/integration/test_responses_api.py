@@ -35,26 +35,33 @@ def test_submit_validates_and_stores(live_server: LiveServer, db: Database) -> N
     assert stored[("comment", "")]["value_text"] == "Nice staff"
 
 
-def test_invalid_answers_name_every_failing_question(
-    live_server: LiveServer, db: Database
-) -> None:
+def test_invalid_answers_name_every_failing_question(live_server: LiveServer, db: Database) -> None:
     sid = seed_org(db)
     bad = {**GOOD_ANSWERS, "nps": 11, "csat": "great", "channel": "fax"}
     del bad["why"]
     bad.pop("nps")
     bad["nps"] = 11
-    r = httpx.post(f"{live_server.url}/api/v1/surveys/{sid}/responses",
-                   json={"answers": bad, "unit": "north-1"}, headers=_token(db))
+    r = httpx.post(
+        f"{live_server.url}/api/v1/surveys/{sid}/responses",
+        json={"answers": bad, "unit": "north-1"},
+        headers=_token(db),
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == PROBLEM
     locations = {e["location"] for e in r.json()["errors"]}
     assert {"nps", "csat", "channel"} <= locations
-    missing = httpx.post(f"{live_server.url}/api/v1/surveys/{sid}/responses",
-                         json={"answers": {"csat": 3}, "unit": "north-1"}, headers=_token(db))
+    missing = httpx.post(
+        f"{live_server.url}/api/v1/surveys/{sid}/responses",
+        json={"answers": {"csat": 3}, "unit": "north-1"},
+        headers=_token(db),
+    )
     assert missing.status_code == 422
     assert [e["location"] for e in missing.json()["errors"]] == ["nps"]
-    unknown_unit = httpx.post(f"{live_server.url}/api/v1/surveys/{sid}/responses",
-                              json={"answers": GOOD_ANSWERS, "unit": "mars"}, headers=_token(db))
+    unknown_unit = httpx.post(
+        f"{live_server.url}/api/v1/surveys/{sid}/responses",
+        json={"answers": GOOD_ANSWERS, "unit": "mars"},
+        headers=_token(db),
+    )
     assert unknown_unit.status_code == 422
     assert unknown_unit.json()["errors"][0]["location"] == "unit"
 
@@ -77,8 +84,9 @@ def test_same_idempotency_key_fifty_times_concurrently_stores_one(
     assert len({r.json()["id"] for r in results}) == 1
     with db.unit_of_work() as uow:
         assert uow.responses.count(sid) == 1
-    changed = httpx.post(url, json={**body, "answers": {**GOOD_ANSWERS, "nps": 10}},
-                         headers=headers)
+    changed = httpx.post(
+        url, json={**body, "answers": {**GOOD_ANSWERS, "nps": 10}}, headers=headers
+    )
     assert changed.status_code == 409
     assert changed.headers["content-type"] == PROBLEM
 
@@ -89,10 +97,18 @@ def test_manager_cannot_submit_or_list_outside_subtree(
     sid = seed_org(db)
     headers = _token(db, Role.MANAGER, "north")
     url = f"{live_server.url}/api/v1/surveys/{sid}/responses"
-    assert httpx.post(url, json={"answers": GOOD_ANSWERS, "unit": "south"},
-                      headers=headers).status_code == 403
-    assert httpx.post(url, json={"answers": GOOD_ANSWERS, "unit": "north-1"},
-                      headers=headers).status_code == 201
+    assert (
+        httpx.post(
+            url, json={"answers": GOOD_ANSWERS, "unit": "south"}, headers=headers
+        ).status_code
+        == 403
+    )
+    assert (
+        httpx.post(
+            url, json={"answers": GOOD_ANSWERS, "unit": "north-1"}, headers=headers
+        ).status_code
+        == 201
+    )
     assert httpx.get(url, params={"unit": "south"}, headers=headers).status_code == 403
     viewer = _token(db, Role.VIEWER)
     assert httpx.get(url, headers=viewer).status_code == 403
@@ -119,13 +135,15 @@ def test_csv_upload_and_export_over_http(live_server: LiveServer, db: Database) 
     headers = _token(db)
     base = f"{live_server.url}/api/v1/surveys/{sid}/responses"
     csv_body = "unit,nps,csat,comment\nnorth-1,9,5,Great\nnorth-1,3,2,Slow\n"
-    r = httpx.post(base + "/import", content=csv_body.encode(),
-                   headers={**headers, "Content-Type": "text/csv"})
+    r = httpx.post(
+        base + "/import", content=csv_body.encode(), headers={**headers, "Content-Type": "text/csv"}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["imported"] == 2
     bad = "unit,nps\nnorth-1,9\nnorth-1,12\n"
-    r = httpx.post(base + "/import", content=bad.encode(),
-                   headers={**headers, "Content-Type": "text/csv"})
+    r = httpx.post(
+        base + "/import", content=bad.encode(), headers={**headers, "Content-Type": "text/csv"}
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["location"] == "row 3, column nps"
     exported = httpx.get(base + "/export", headers=headers)

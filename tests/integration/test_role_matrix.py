@@ -58,13 +58,15 @@ def _api_headers(db: Database, role: str | None) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_api_role_matrix(seeded: tuple[LiveServer, int], sqlite_db: Database,
-                         role: str | None) -> None:
+def test_api_role_matrix(
+    seeded: tuple[LiveServer, int], sqlite_db: Database, role: str | None
+) -> None:
     server, sid = seeded
     headers = _api_headers(sqlite_db, role)
     for (method, path), allowed in API_MATRIX.items():
-        r = httpx.request(method, server.url + path.format(sid=sid), headers=headers,
-                          json=_body(method, path))
+        r = httpx.request(
+            method, server.url + path.format(sid=sid), headers=headers, json=_body(method, path)
+        )
         if role is None:
             assert r.status_code == 401, (method, path)
         elif role in allowed:
@@ -77,8 +79,10 @@ def _login(client: httpx.Client, email: str) -> None:
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
-    r = client.post("/login", data={"email": email, "password": PASSWORD,
-                                    "csrf_token": token.group(1), "next": "/"})
+    r = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token.group(1), "next": "/"},
+    )
     assert r.status_code == 303, r.text
 
 
@@ -94,8 +98,7 @@ def test_page_role_matrix(seeded: tuple[LiveServer, int], role: str | None) -> N
             if method == "POST":
                 form = client.get(f"/surveys/{sid}") if role else client.get("/login")
                 m = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-                data = {"csrf_token": m.group(1) if m else "", "unit": "north-1",
-                        "kind": "public"}
+                data = {"csrf_token": m.group(1) if m else "", "unit": "north-1", "kind": "public"}
                 r = client.post(url, data=data)
             else:
                 r = client.get(url)

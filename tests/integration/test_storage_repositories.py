@@ -53,8 +53,12 @@ def test_people_bulk_insert_round_trips_attributes_and_dates(db: Database) -> No
         assert store is not None
         uow.people.add_many(
             {
-                "kind": "customer", "unit_id": store.id, "external_id": f"c{i}",
-                "name": f"C {i}", "email": f"c{i}@example.com", "language": "en",
+                "kind": "customer",
+                "unit_id": store.id,
+                "external_id": f"c{i}",
+                "name": f"C {i}",
+                "email": f"c{i}@example.com",
+                "language": "en",
                 "relationship_start": date(2020, 1, 1) + timedelta(days=i),
                 "attributes": {"segment": "premium" if i % 2 else "everyday"},
                 "consent_email": True,

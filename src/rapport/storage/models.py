@@ -277,3 +277,26 @@ class AnswerRow(Base):
     item: Mapped[str] = mapped_column(String(120), default="")
     value_num: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(Text)
+
+
+class CommentAnalysisRow(Base):
+    """Emotions read in one free-text answer, and the model version that read them.
+
+    ``answers.value_text`` holds the comment with personal data redacted; the original is
+    kept in ``original_text`` only when ``RAPPORT_KEEP_ORIGINAL_COMMENTS`` is set.
+    """
+
+    __tablename__ = "comment_analyses"
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id"),
+        Index("ix_comment_analyses_model_version", "model_version"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(120))
+    model_version: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(40))
+    sentiment: Mapped[str | None] = mapped_column(String(20))
+    labels: Mapped[str] = mapped_column(String(500), default="")
+    ekman: Mapped[str] = mapped_column(String(200), default="")
+    original_text: Mapped[str | None] = mapped_column(Text)

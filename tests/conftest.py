@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 import uvicorn
 from sqlalchemy import create_engine, make_url, text
 
@@ -24,6 +25,12 @@ from rapport.settings import Settings
 from rapport.storage import migrate
 from rapport.storage.models import Base
 from rapport.storage.uow import Database
+
+# Property tests are derandomised and have no time limit: CI must be deterministic, and the
+# shared 2-core machine is too slow for Hypothesis's 200 ms default deadline.
+settings.register_profile("rapport", derandomize=True, deadline=None, database=None,
+                          print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "rapport"))
 
 PG_ADMIN_URL = os.environ.get(
     "RAPPORT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

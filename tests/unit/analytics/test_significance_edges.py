@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rapport.analytics.estimates import Difference
@@ -65,6 +65,13 @@ def test_mean_difference_drops_missing_answers() -> None:
 def test_alpha_must_be_a_probability(alpha: float) -> None:
     with pytest.raises(ValueError):
         proportion_difference(1, 2, 1, 2, alpha=alpha)
+
+
+def test_nps_counts_must_be_counts() -> None:
+    with pytest.raises(ValueError):
+        NpsCounts(-1, 2, 3)
+    with pytest.raises(ValueError):
+        NpsCounts(1.5, 2, 3)  # type: ignore[arg-type]
 
 
 def test_successes_cannot_exceed_responses() -> None:
@@ -132,6 +139,7 @@ def test_proportion_difference_is_antisymmetric_and_bounded(
     assert -100.0 <= forward.lower <= forward.estimate <= forward.upper <= 100.0
 
 
+@settings(deadline=None)
 @given(
     st.lists(st.floats(-100, 100, allow_nan=False), min_size=2, max_size=30),
     st.lists(st.floats(-100, 100, allow_nan=False), min_size=2, max_size=30),

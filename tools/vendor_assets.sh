@@ -16,8 +16,8 @@ fetch() {  # name@version file-in-package destination-dir
   cp "$tmp/$name/package/LICENSE" "$dest/$name.LICENSE"
 }
 
-fetch vega@5.33.0 build/vega.min.js "$STATIC"
-fetch vega-lite@5.23.0 build/vega-lite.min.js "$STATIC"
-fetch vega-embed@6.29.0 build/vega-embed.min.js "$STATIC"
+fetch vega@6.3.0 build/vega.min.js "$STATIC"
+fetch vega-lite@6.4.1 build/vega-lite.min.js "$STATIC"
+fetch vega-embed@7.1.0 build/vega-embed.min.js "$STATIC"
 fetch axe-core@4.14.1 axe.min.js "$TESTS"
 ls -la "$STATIC" "$TESTS"

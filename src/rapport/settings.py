@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,16 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 5
     public_submit_per_minute: int = 30
     cookie_secure: bool = False
+    analytics_engine: Literal["operational", "duckdb"] = Field(
+        default="operational", description="Where metrics run: the database or a DuckDB snapshot."
+    )
+    snapshot_dir: Path | None = Field(
+        default=None,
+        description="Parquet snapshot for the DuckDB engine (default data_dir/snapshot).",
+    )
+    keep_original_comments: bool = Field(
+        default=False, description="Keep unredacted comments (personal data) beside redacted ones."
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_from: str = "rapport@localhost"

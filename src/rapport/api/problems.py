@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rapport.errors import PROBLEM_BASE, FieldError, RapportError, ValidationFailed
 
+logger = logging.getLogger("rapport")
 PROBLEM_JSON = "application/problem+json"
 
 _HTTP_SLUGS = {
@@ -121,6 +123,7 @@ def install_problem_handlers(
         )
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(
             500,
             "internal",

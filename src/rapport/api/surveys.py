@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import PrincipalDep, UowDep
+from rapport.api.deps import PrincipalDep, SettingsDep, UowDep
 from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
 from rapport.services import response_import, responses, surveys
 
@@ -130,6 +130,7 @@ def submit_response(
     body: ResponseIn,
     principal: PrincipalDep,
     uow: UowDep,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ResponseCreated:
@@ -143,6 +144,7 @@ def submit_response(
         language=body.language,
         started_at=body.started_at,
         idempotency_key=idempotency_key,
+        keep_original=settings.keep_original_comments,
     )
     uow.commit()  # durable before we answer 2xx
     if not result.created:
@@ -189,12 +191,14 @@ class ImportOut(BaseModel):
     },
 )
 async def import_responses_csv(
-    survey_id: int, request: Request, principal: PrincipalDep, uow: UowDep
+    survey_id: int, request: Request, principal: PrincipalDep, uow: UowDep, settings: SettingsDep
 ) -> ImportOut:
     """Columns are mapped to questions by id or text; any invalid row imports nothing and
     the problem lists every row, column and reason."""
     data = await request.body()
-    result = response_import.import_responses(uow, principal, survey_id, data)
+    result = response_import.import_responses(
+        uow, principal, survey_id, data, keep_original=settings.keep_original_comments
+    )
     uow.commit()
     return ImportOut(survey=result.survey_key, imported=result.rows, encoding=result.encoding)
 

@@ -11,10 +11,12 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import make_url
 
 from rapport.errors import RapportError
 from rapport.settings import Settings, get_settings
 from rapport.storage import migrate
+from rapport.storage.db import ensure_database
 from rapport.storage.uow import Database
 
 console = Console()
@@ -65,7 +67,10 @@ def load_settings() -> Settings:
 
 def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
     """Open the configured database, creating/migrating the schema when asked."""
-    db = Database(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    if upgrade and ensure_database(url):
+        console.print(f"Created database {make_url(url).database}.")
+    db = Database(url)
     if upgrade:
         migrate.upgrade(db.engine)
     return db
@@ -82,5 +87,5 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]
         console=console,
         disable=not sys.stdout.isatty(),
     ) as progress:
-        task = progress.add_task(description, total=total)
+        task = progress.add_task(description, total=total or None)
         yield lambda n: progress.advance(task, n)

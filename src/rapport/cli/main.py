@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from rapport import __version__
-from rapport.cli import access_cmds, serve_cmds, survey_cmds
+from rapport._version import __version__
+from rapport.cli import access_cmds, metrics_cmds, serve_cmds, survey_cmds, text_cmds
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, state
 from rapport.storage import migrate
 
@@ -24,6 +24,9 @@ app.add_typer(access_cmds.user_app, name="user")
 app.add_typer(access_cmds.token_app, name="token")
 app.add_typer(survey_cmds.survey_app, name="survey")
 app.add_typer(survey_cmds.responses_app, name="responses")
+app.add_typer(text_cmds.text_app, name="text")
+app.add_typer(metrics_cmds.metrics_app, name="metrics")
+app.command("snapshot")(metrics_cmds.snapshot)
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)
 

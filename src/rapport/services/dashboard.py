@@ -16,7 +16,7 @@ from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, supp
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.survey import fill_placeholders
 from rapport.services.access import require
-from rapport.services.org import organisation_name
+from rapport.services.org import ancestors_by_unit, organisation_name, unit_cells_parent
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
 
@@ -61,12 +61,7 @@ def survey_dashboard(
     units = uow.units.all()
     scores = uow.results.response_scores(survey_id)
     invites = uow.results.invitation_counts(survey_id)
-    # Roll each response up to every ancestor (a region includes its stores).
-    ancestors: dict[int, list[int]] = {}
-    by_path = {u.path: u.id for u in units}
-    for u in units:
-        parts = u.path.split("/")
-        ancestors[u.id] = [by_path["/".join(parts[:i])] for i in range(1, len(parts) + 1)]
+    ancestors = ancestors_by_unit(units)  # a region includes its stores
     recommend: dict[int, list[float]] = defaultdict(list)
     hearts: dict[int, list[float]] = defaultdict(list)
     minds: dict[int, list[float]] = defaultdict(list)
@@ -86,10 +81,7 @@ def survey_dashboard(
         for a in ancestors[unit_id]:
             sent[a] += n_sent
             used[a] += n_used
-    cells = [
-        Cell(u.path, counts[u.id], u.path.rsplit("/", 1)[0] if "/" in u.path else None)
-        for u in units
-    ]
+    cells = [Cell(u.path, counts[u.id], unit_cells_parent(u)) for u in units]
     decisions = suppress(cells, policy, audience=published.survey.audience, measure=Measure.SCORES)
     rows = []
     for u in units:

@@ -209,6 +209,7 @@ def complete(
     *,
     language: str,
     started_at: datetime | None = None,
+    keep_original: bool = False,
 ) -> int:
     """Validate and store the response, and use up the invitation, in one transaction."""
     if ctx.invitation_id is not None:
@@ -221,7 +222,7 @@ def complete(
         language=language,
         started_at=started_at,
     )
-    result = responses.submit(uow, ctx.published, sub)
+    result = responses.submit(uow, ctx.published, sub, keep_original=keep_original)
     if ctx.invitation_id is not None:
         keep_link = None if ctx.published.survey.anonymous else result.response_id
         if not uow.distribution.mark_used(ctx.invitation_id, utcnow(), keep_link):

@@ -17,3 +17,21 @@ def organisation_name(uow: UnitOfWork) -> str:
     """The name of the root unit, used for ``{org}`` in survey texts."""
     roots = [u for u in uow.units.all() if u.parent_id is None]
     return roots[0].name if roots else "us"
+
+
+def ancestors_by_unit(units: list[Unit]) -> dict[int, list[int]]:
+    """Each unit's id → the ids of itself and every ancestor (root first), for roll-ups.
+
+    A region's figures include its stores: add a store's response to every id in its list.
+    """
+    by_path = {u.path: u.id for u in units}
+    out = {}
+    for u in units:
+        parts = u.path.split("/")
+        out[u.id] = [by_path["/".join(parts[:i])] for i in range(1, len(parts) + 1)]
+    return out
+
+
+def unit_cells_parent(unit: Unit) -> str | None:
+    """The path of a unit's parent (its suppression cell's parent), None for the root."""
+    return unit.path.rsplit("/", 1)[0] if "/" in unit.path else None

@@ -110,6 +110,8 @@ def import_responses(
     survey: int | str,
     data: bytes,
     progress: Callable[[int], None] | None = None,
+    *,
+    keep_original: bool = False,
 ) -> ImportResult:
     """Check every row, then write all of them, or nothing when any row is invalid.
 
@@ -131,7 +133,7 @@ def import_responses(
         )
     for start in range(0, len(subs), BATCH):
         batch = subs[start : start + BATCH]
-        store_many(uow, published, batch, validate=False)
+        store_many(uow, published, batch, validate=False, keep_original=keep_original)
         if progress:
             progress(len(batch))
     uow.audit.record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from rapport.domain.answers import answer_rows, validate_answers
 from rapport.domain.org import Permission, Person, PersonKind, Principal, Role, Unit
 from rapport.domain.survey_model import SurveyDefinition
 from rapport.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from rapport.services import comments
 from rapport.services.access import require, require_unit
 from rapport.services.clock import utcnow
 from rapport.services.surveys import PublishedSurvey, get_published
@@ -118,11 +119,14 @@ def build_rows(
     return response, answers
 
 
-def submit(uow: UnitOfWork, published: PublishedSurvey, sub: Submission) -> SubmitResult:
+def submit(
+    uow: UnitOfWork, published: PublishedSurvey, sub: Submission, *, keep_original: bool = False
+) -> SubmitResult:
     """Validate and store one response; the caller's unit of work commits before 2xx.
 
     The same idempotency key with the same body returns the stored response (created=False);
-    with a different body it is a Conflict.
+    with a different body it is a Conflict. Free-text answers are stored redacted, with the
+    emotions read in them (see :mod:`rapport.services.comments`).
     """
     hash_ = body_hash(sub.answers, {"unit": sub.unit_id, "language": sub.language})
     if sub.idempotency_key:
@@ -130,12 +134,15 @@ def submit(uow: UnitOfWork, published: PublishedSurvey, sub: Submission) -> Subm
         if existing is not None:
             return _replay(existing, hash_, sub.idempotency_key)
     check_answers(published.definition, sub.answers)
-    response, answers = build_rows(published, sub, hash_=hash_)
+    analyses = comments.analyse(published.definition, [sub.answers], keep_original=keep_original)
+    redacted = replace(sub, answers=comments.redact_answers(published.definition, sub.answers))
+    response, answers = build_rows(published, redacted, hash_=hash_)
     rid = uow.responses.add_one_idempotent(response, answers)
     if rid is None:  # a concurrent request with the same key won the race
         existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key or "")
         assert existing is not None
         return _replay(existing, hash_, sub.idempotency_key or "")
+    uow.responses.add_analyses([{**a, "response_id": rid} for a in analyses[0]])
     return SubmitResult(rid, True)
 
 
@@ -146,15 +153,29 @@ def _replay(existing: tuple[int, str | None], hash_: str, key: str) -> SubmitRes
 
 
 def store_many(
-    uow: UnitOfWork, published: PublishedSurvey, subs: Sequence[Submission], *, validate: bool
+    uow: UnitOfWork,
+    published: PublishedSurvey,
+    subs: Sequence[Submission],
+    *,
+    validate: bool,
+    keep_original: bool = False,
 ) -> list[int]:
-    """Bulk insert already-checked submissions (imports, demo) in batched statements."""
-    rows = []
-    for sub in subs:
-        if validate:
-            check_answers(published.definition, sub.answers)
-        rows.append(build_rows(published, sub))
-    return uow.responses.add_many([r for r, _ in rows], [a for _, a in rows])
+    """Bulk insert submissions (imports, demo) in batched statements, comments analysed in
+    one batch."""
+    defn = published.definition
+    if validate:
+        for sub in subs:
+            check_answers(defn, sub.answers)
+    analyses = comments.analyse(defn, [s.answers for s in subs], keep_original=keep_original)
+    rows = [
+        build_rows(published, replace(sub, answers=comments.redact_answers(defn, sub.answers)))
+        for sub in subs
+    ]
+    ids = uow.responses.add_many([r for r, _ in rows], [a for _, a in rows])
+    uow.responses.add_analyses(
+        [{**a, "response_id": rid} for rid, group in zip(ids, analyses, strict=True) for a in group]
+    )
+    return ids
 
 
 def _resolve_unit(uow: UnitOfWork, principal: Principal, unit: str) -> Unit:
@@ -178,6 +199,7 @@ def submit_as(
     language: str = "en",
     started_at: datetime | None = None,
     idempotency_key: str | None = None,
+    keep_original: bool = False,
 ) -> SubmitResult:
     """Submit through the API on behalf of ``principal`` (scope and permission checked)."""
     require(principal, Permission.SUBMIT_RESPONSES)
@@ -201,7 +223,7 @@ def submit_as(
         started_at=started_at,
         idempotency_key=idempotency_key,
     )
-    return submit(uow, published, sub)
+    return submit(uow, published, sub, keep_original=keep_original)
 
 
 def list_for(

@@ -19,6 +19,7 @@ from rapport.storage.repositories.access import (
     TokenRepository,
     UserRepository,
 )
+from rapport.storage.repositories.comments import CommentRepository
 from rapport.storage.repositories.distribution import DistributionRepository
 from rapport.storage.repositories.org import (
     ActionRepository,
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.responses = ResponseRepository(session)
         self.distribution = DistributionRepository(session)
         self.results = ResultsRepository(session)
+        self.comments = CommentRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

@@ -232,7 +232,9 @@ async def respond_submit(
             if ctx.kind == "public":
                 client = request.client.host if request.client else "unknown"
                 _limiter(request).check(client)
-            invitations.complete(uow, ctx, answers, language=lang)
+            invitations.complete(
+                uow, ctx, answers, language=lang, keep_original=settings.keep_original_comments
+            )
             request.session.pop(f"partial:{ctx.token}", None)
     except Gone as exc:
         return render(

@@ -10,13 +10,23 @@ from fastapi.responses import HTMLResponse, Response
 
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, SettingsDep
+from rapport.domain.survey import fill_placeholders
 from rapport.errors import ValidationFailed
-from rapport.services import dashboard, invitations, org, response_import, surveys
+from rapport.services import (
+    comment_explorer,
+    dashboard,
+    invitations,
+    org,
+    response_import,
+    surveys,
+)
 from rapport.web.csrf import verify_csrf
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+EKMAN = ["joy", "surprise", "neutral", "sadness", "fear", "anger", "disgust"]
+SENTIMENTS = ["positive", "negative", "ambiguous", "neutral"]
 
 
 def _policy(settings: SettingsDep) -> SuppressionPolicy:
@@ -124,7 +134,9 @@ async def import_csv_page(
     report: dict[str, object]
     try:
         with db.unit_of_work() as uow:
-            result = response_import.import_responses(uow, principal, survey_id, data)
+            result = response_import.import_responses(
+                uow, principal, survey_id, data, keep_original=settings.keep_original_comments
+            )
         report = {
             "ok": True,
             "message": f"Imported {result.rows} responses (file encoding {result.encoding}).",
@@ -143,4 +155,44 @@ async def import_csv_page(
         "survey.html",
         {"d": data_, "units": units, "issued": None, "public_link": None, "report": report},
         status_code=200 if report["ok"] else 422,
+    )
+
+
+@router.get("/surveys/{survey_id}/comments", response_class=HTMLResponse)
+def comments_page(
+    request: Request,
+    survey_id: int,
+    principal: PagePrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+    unit: str | None = None,
+    emotion: str | None = None,
+    band: str | None = None,
+    sentiment: str | None = None,
+) -> HTMLResponse:
+    """Comment explorer: filters by unit, emotion, score band and sentiment; themes."""
+    filters = {
+        "unit": unit or None,
+        "emotion": emotion or None,
+        "band": band or None,
+        "sentiment": sentiment or None,
+    }
+    with db.unit_of_work() as uow:
+        view = comment_explorer.explore(uow, principal, survey_id, _policy(settings), **filters)
+        published = surveys.get_published(uow, survey_id)
+        units = org.list_units(uow, principal)
+        title = fill_placeholders(published.survey.title, {"org": org.organisation_name(uow)})
+    return render(
+        request,
+        "comments.html",
+        {
+            "v": view,
+            "survey": published.survey,
+            "title": title,
+            "units": units,
+            "filters": filters,
+            "emotions": EKMAN,
+            "bands": list(comment_explorer.BANDS),
+            "sentiments": SENTIMENTS,
+        },
     )

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from rapport import __version__
+from rapport._version import __version__
 from rapport.web.csrf import csrf_token
 
 

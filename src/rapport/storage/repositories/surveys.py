@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
     AnswerRow,
+    CommentAnalysisRow,
     ResponseRow,
     SurveyItemRow,
     SurveyRow,
@@ -154,7 +155,7 @@ class ResponseRepository:
         ids = self._allocate_ids(len(responses))
         conn = self.s.connection()
         conn.execute(
-            insert(ResponseRow.__table__),
+            insert(ResponseRow),
             [{**r, "id": rid} for rid, r in zip(ids, responses, strict=True)],
         )
         rows = [
@@ -163,7 +164,7 @@ class ResponseRepository:
             for a in group
         ]
         if rows:
-            conn.execute(insert(AnswerRow.__table__), rows)
+            conn.execute(insert(AnswerRow), rows)
         return ids
 
     def _allocate_ids(self, n: int) -> list[int]:
@@ -198,6 +199,11 @@ class ResponseRepository:
         if answers:
             self.s.execute(insert(AnswerRow), [{**a, "response_id": rid} for a in answers])
         return int(rid)
+
+    def add_analyses(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Comment analyses (emotions) of stored responses."""
+        if rows:
+            self.s.connection().execute(insert(CommentAnalysisRow), list(rows))
 
     def by_idempotency_key(self, survey_id: int, key: str) -> tuple[int, str | None] | None:
         q = select(ResponseRow.id, ResponseRow.body_hash).where(

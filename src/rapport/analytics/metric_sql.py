@@ -1,0 +1,324 @@
+"""The one SQL-generation layer: metric queries as SQLAlchemy Core statements.
+
+Every statement here is dialect-neutral; SQLite, PostgreSQL and DuckDB (duckdb-engine) each
+compile it. The few expressions that differ between engines are custom constructs with one
+compilation rule per dialect, in :mod:`rapport.analytics.metrics_dialects` and nowhere else:
+
+- :class:`PeriodKey` — the period of a timestamp (``date_trunc`` in PostgreSQL and DuckDB,
+  string slicing of SQLAlchemy's fixed ``YYYY-MM-DD HH:MM:SS`` storage format in SQLite);
+  PostgreSQL truncates ``submitted_at AT TIME ZONE 'UTC'`` so the session time zone cannot
+  move a response into another month.
+- :class:`AttributeText` — a person attribute as text from the ``attributes`` JSON
+  (``json_extract`` / ``->>`` / ``json_extract_string``), booleans spelt ``true``/``false``
+  everywhere.
+- :class:`UtcTimestamp` — time-window bounds bound as UTC in each engine's convention.
+- :class:`ScanFirst` — a planner hint for SQLite only (scan answers, fetch responses).
+
+Other traps are avoided by construction: arithmetic is cast to ``Double`` (``FLOAT`` is
+4 bytes in DuckDB, ``1.0`` a DECIMAL), counts are ``SUM(CASE … THEN 1 ELSE 0 END)`` (no
+boolean sums, no integer ``AVG``), literals that appear in ``GROUP BY`` are rendered inline
+(a bound parameter in both SELECT and GROUP BY is two different expressions to PostgreSQL),
+and no SQL orders results (Python sorts them, so NULL ordering never differs).
+
+Aggregates are *sufficient statistics* (counts, sums, sums of squares around a fixed centre),
+additive over groups, so roll-up over the unit tree and every margin are sums in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Label,
+    Select,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+
+from rapport.analytics.metrics import (
+    Dimension,
+    Filters,
+    Grouping,
+    MetricQuery,
+    ScoredItem,
+    Statistic,
+)
+from rapport.analytics.metrics_dialects import AttributeText, PeriodKey, ScanFirst, UtcTimestamp
+from rapport.storage.models import Base
+
+INDEX_CENTRE = 50.0
+"""Index scores are summed around the middle of 0–100 to keep sums of squares precise."""
+
+
+def table(name: str) -> Table:
+    """A table of the operational schema (DuckDB exposes views with the same names)."""
+    return Base.metadata.tables[name]
+
+
+# --- building blocks ---------------------------------------------------------------------
+
+
+def dimension_columns(grouping: Grouping) -> list[Label[Any]]:
+    """One labelled column per dimension of ``grouping``, computed from ``responses``."""
+    r = table("responses")
+    columns: list[Label[Any]] = []
+    for dim in grouping.by:
+        if dim is Dimension.UNIT:
+            columns.append(r.c.unit_id.label(dim.value))
+        elif dim is Dimension.PERIOD:
+            assert grouping.period is not None
+            columns.append(PeriodKey(r.c.submitted_at, grouping.period).label(dim.value))
+        elif dim is Dimension.AUDIENCE:
+            columns.append(r.c.audience.label(dim.value))
+        elif dim is Dimension.ATTRIBUTE:
+            assert grouping.attribute is not None
+            columns.append(AttributeText(r.c.attributes, grouping.attribute).label(dim.value))
+        else:
+            columns.append(r.c.survey_version_id.label(dim.value))
+    return columns
+
+
+def response_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """WHERE conditions on ``responses`` for the surveys, audience and time window."""
+    r = table("responses")
+    conditions: list[ColumnElement[bool]] = []
+    if filters.survey_ids is not None:
+        conditions.append(r.c.survey_id.in_(filters.survey_ids))
+    if filters.audience is not None:
+        conditions.append(r.c.audience == filters.audience)
+    if filters.since is not None:
+        conditions.append(r.c.submitted_at >= literal(filters.since, UtcTimestamp()))
+    if filters.until is not None:
+        conditions.append(r.c.submitted_at < literal(filters.until, UtcTimestamp()))
+    return conditions
+
+
+def _grouped(columns: Sequence[Label[Any]], *aggregates: Label[Any]) -> Select[Any]:
+    return select(*columns, *aggregates).group_by(*(c.element for c in columns))
+
+
+def _answers_of_responses() -> Any:
+    a, r = table("answers"), table("responses")
+    return a.join(r, r.c.id == ScanFirst(a.c.response_id))
+
+
+def _item_conditions(
+    items: Sequence[ScoredItem], all_versions: frozenset[int], *, match_item: bool = True
+) -> list[ColumnElement[bool]]:
+    """Answers to the metric's question in each version (usually one id in every version)."""
+    a, r = table("answers"), table("responses")
+    versions_of: dict[tuple[str, str], set[int]] = {}
+    for i in items:
+        versions_of.setdefault((i.question_id, i.item if match_item else ""), set()).add(
+            i.survey_version_id
+        )
+    alternatives = []
+    for (question, row), versions in sorted(versions_of.items()):
+        condition: list[ColumnElement[bool]] = [a.c.question_id == question]
+        if match_item:
+            condition.append(a.c.item == row)
+        if len(versions_of) > 1 or versions != all_versions:
+            condition.append(r.c.survey_version_id.in_(sorted(versions)))
+        alternatives.append(and_(*condition))
+    return alternatives if len(alternatives) == 1 else [or_(*alternatives)]
+
+
+def _per_version(items: Sequence[ScoredItem], value: dict[int, float]) -> ColumnElement[Any]:
+    """``value`` of the answer's version: a literal when all versions agree, else a CASE."""
+    r = table("responses")
+    distinct = set(value.values())
+    if len(distinct) == 1:
+        return literal(distinct.pop(), Double())
+    return case(
+        *((r.c.survey_version_id == v, literal(x, Double())) for v, x in sorted(value.items()))
+    )
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(case((condition, literal_column("1")), else_=literal_column("0")))
+
+
+# --- statements ----------------------------------------------------------------------------
+
+
+def metric_statements(
+    query: MetricQuery, items: Sequence[ScoredItem], all_versions: frozenset[int]
+) -> dict[str, Select[Any]]:
+    """The statements for ``query``; their rows are dimension values then statistics.
+
+    ``items`` are the metric's items (:func:`rapport.analytics.metrics.select_items`);
+    ``all_versions`` are the versions of the queried surveys, so the version condition is
+    left out when every version has the item. Statistics per statement:
+
+    - ``"stats"``: COUNT → n; NPS → n, promoters, detractors; SHARE → n, successes;
+      MEAN → n, Σ(x − c), Σ(x − c)² with c the scale's midpoint; INDEX → the same over
+      per-response scores with c = 50; EMOTIONS → n (responses that answered).
+    - ``"emotions"`` (EMOTIONS only): dimensions, emotion, number of responses choosing it.
+    """
+    a = table("answers")
+    dims = dimension_columns(query.grouping)
+    where = response_conditions(query.filters)
+    statistic = query.metric.statistic
+    if statistic is Statistic.COUNT:
+        return {"stats": _grouped(dims, func.count().label("n")).where(*where)}
+    if statistic is Statistic.INDEX:
+        return {"stats": _index_statement(dims, where, items)}
+    source = _answers_of_responses()
+    per_item = statistic is not Statistic.EMOTIONS
+    where = [*where, *_item_conditions(items, all_versions, match_item=per_item)]
+    where.append(a.c.value_num.is_not(None))
+    value = a.c.value_num
+    if statistic is Statistic.EMOTIONS:
+        answered = func.count(func.distinct(a.c.response_id)).label("n")
+        emotion = a.c.item.label("emotion")
+        chosen = _grouped([*dims, emotion], func.count().label("chosen"))
+        return {
+            "stats": _grouped(dims, answered).select_from(source).where(*where),
+            "emotions": chosen.select_from(source).where(*where),
+        }
+    n = func.count().label("n")
+    if statistic is Statistic.NPS:
+        stats = _grouped(
+            dims,
+            n,
+            _count_if(value >= 9).label("promoters"),
+            _count_if(value <= 6).label("detractors"),
+        )
+    elif statistic is Statistic.SHARE:
+        boxes = query.metric.top_boxes - 1
+        threshold = {i.survey_version_id: float(i.scale_max or 0) - boxes for i in items}
+        successes = _count_if(value >= _per_version(items, threshold)).label("successes")
+        stats = _grouped(dims, n, successes)
+    else:
+        deviation = value - literal(mean_centre(items), Double())
+        stats = _grouped(
+            dims,
+            n,
+            func.sum(deviation).label("total"),
+            func.sum(deviation * deviation).label("total_sq"),
+        )
+    return {"stats": stats.select_from(source).where(*where)}
+
+
+def mean_centre(items: Sequence[ScoredItem]) -> float:
+    """The constant MEAN sums are taken around: the midpoint of the first item's scale.
+
+    Any constant gives the same mean and variance; one near the data keeps the sum of
+    squares from swamping the variance (and integer answers minus a half-integer centre
+    are still exact in binary floating point).
+    """
+    if not items:
+        return 0.0
+    first = items[0]
+    return (float(first.scale_min or 0.0) + float(first.scale_max or 0.0)) / 2.0
+
+
+def rescaled_score() -> ColumnElement[Any]:
+    """An answer rescaled to 0–100 on its item's scale, reversed for reverse-keyed items."""
+    a, si = table("answers"), table("survey_items")
+    span: ColumnElement[float] = cast(si.c.scale_max - si.c.scale_min, Double())
+    raw = case(
+        (si.c.reverse_keyed == true(), si.c.scale_max - a.c.value_num),
+        else_=a.c.value_num - si.c.scale_min,
+    )
+    return cast(raw, Double()) * literal(100.0, Double()) / span
+
+
+def _scored_answers(where: Sequence[ColumnElement[bool]], items: Sequence[ScoredItem]) -> Any:
+    a, r, si = table("answers"), table("responses"), table("survey_items")
+    source = _answers_of_responses().join(
+        si,
+        and_(
+            si.c.survey_version_id == r.c.survey_version_id,
+            si.c.question_id == a.c.question_id,
+            si.c.item == a.c.item,
+        ),
+    )
+    conditions = [*where, si.c.id.in_(sorted(i.id for i in items)), a.c.value_num.is_not(None)]
+    return source, conditions
+
+
+def _index_statement(
+    dims: Sequence[Label[Any]], where: Sequence[ColumnElement[bool]], items: Sequence[ScoredItem]
+) -> Select[Any]:
+    r = table("responses")
+    source, conditions = _scored_answers(where, items)
+    per_response = (
+        select(r.c.id.label("response_id"), *dims, func.avg(rescaled_score()).label("score"))
+        .select_from(source)
+        .where(*conditions)
+        .group_by(r.c.id, *(c.element for c in dims))
+        .subquery("per_response")
+    )
+    outer_dims = [per_response.c[c.name].label(c.name) for c in dims]
+    deviation = per_response.c.score - literal(INDEX_CENTRE, Double())
+    return _grouped(
+        outer_dims,
+        func.count().label("n"),
+        func.sum(deviation).label("total"),
+        func.sum(deviation * deviation).label("total_sq"),
+    )
+
+
+def item_scores_statement(
+    filters: Filters, items: Sequence[ScoredItem], unit_ids: Sequence[int] | None = None
+) -> Select[Any]:
+    """One row per answered item: response id, question, item, score 0–100 (reliability)."""
+    a, r = table("answers"), table("responses")
+    where = response_conditions(filters)
+    if unit_ids is not None:
+        where.append(r.c.unit_id.in_(sorted(unit_ids)))
+    source, conditions = _scored_answers(where, items)
+    return (
+        select(r.c.id, a.c.question_id, a.c.item, rescaled_score().label("score"))
+        .select_from(source)
+        .where(*conditions)
+    )
+
+
+# --- catalogue -----------------------------------------------------------------------------
+
+
+def units_statement() -> Select[Any]:
+    u = table("units")
+    return select(u.c.id, u.c.parent_id, u.c.code, u.c.name, u.c.kind, u.c.path)
+
+
+def surveys_statement() -> Select[Any]:
+    s = table("surveys")
+    return select(s.c.id, s.c.key, s.c.title, s.c.audience, s.c.anonymous)
+
+
+def versions_statement() -> Select[Any]:
+    v = table("survey_versions")
+    return select(v.c.id, v.c.survey_id, v.c.version)
+
+
+def items_statement(survey_ids: Sequence[int] | None) -> Select[Any]:
+    """The scored items of every version of the surveys (all surveys when None)."""
+    si, v = table("survey_items"), table("survey_versions")
+    statement = select(
+        si.c.id,
+        si.c.survey_version_id,
+        si.c.question_id,
+        si.c.item,
+        si.c.qtype,
+        si.c.tags,
+        si.c.scale_min,
+        si.c.scale_max,
+        si.c.reverse_keyed,
+    ).select_from(si.join(v, v.c.id == si.c.survey_version_id))
+    if survey_ids is not None:
+        statement = statement.where(v.c.survey_id.in_(survey_ids))
+    return statement

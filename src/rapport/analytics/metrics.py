@@ -1,0 +1,393 @@
+"""Metric definitions, written once for every engine.
+
+A :class:`Metric` says *what* is measured: which scored items it reads (question types,
+construct tag) and which statistic summarises them. A :class:`MetricQuery` adds *how it is
+cut* (:class:`Grouping`: unit with roll-up, period, audience, person attribute, survey
+version) and *which responses count* (:class:`Filters`). :mod:`rapport.analytics.metric_sql`
+turns a query into SQLAlchemy Core statements that every engine compiles in its own dialect;
+:mod:`rapport.analytics.metrics_results` runs them and turns the sufficient statistics into
+estimates with intervals. ``docs/metrics.md`` gives the formulas.
+
+>>> get_metric("hearts").tag_prefix
+'heart'
+>>> get_metric("index:relationship.fresh").statistic
+<Statistic.INDEX: 'index'>
+>>> Grouping.of(["period", "unit"], period="month").by
+(<Dimension.UNIT: 'unit'>, <Dimension.PERIOD: 'period'>)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from rapport.analytics.estimates import validate_confidence
+from rapport.errors import FieldError, ValidationFailed
+
+TAG_PREFIX_PATTERN = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
+"""Construct tags are lowercase words joined by dots (the survey definition's rule)."""
+
+ATTRIBUTE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+"""Person attributes that may be grouped by: plain keys, rendered into SQL as literals."""
+
+SCORED_QTYPES = frozenset({"likert", "matrix", "csat", "ces", "nps"})
+"""Question types whose answers are points on a rating scale (indices average them)."""
+
+
+class Statistic(StrEnum):
+    """How a metric summarises its answers; fixes the sufficient statistics SQL returns."""
+
+    COUNT = "count"  # responses: n
+    NPS = "nps"  # 0–10 item: n, promoters (9–10), detractors (0–6)
+    SHARE = "share"  # answers in the top box(es), in percent: n, successes
+    MEAN = "mean"  # mean answer on the item's own scale: n, Σ(x − c), Σ(x − c)²
+    INDEX = "index"  # mean over responses of the response's mean item rescaled to 0–100
+    EMOTIONS = "emotions"  # share of responses choosing each emotion: n, chosen per emotion
+
+
+class Period(StrEnum):
+    """Calendar periods of ``submitted_at`` (UTC); weeks start on Monday (ISO 8601)."""
+
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class Dimension(StrEnum):
+    """What a metric can be grouped by; results always list dimensions in this order."""
+
+    UNIT = "unit"
+    PERIOD = "period"
+    AUDIENCE = "audience"
+    ATTRIBUTE = "attribute"
+    SURVEY_VERSION = "survey_version"
+
+
+DIMENSION_ORDER: tuple[Dimension, ...] = tuple(Dimension)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: the items it reads and the statistic over them.
+
+    ``single_item`` metrics read one question (an NPS, a CSAT, one emotion picker): if a
+    survey has several candidates the caller must name one. Index metrics average every
+    item tagged ``tag_prefix`` or below it.
+    """
+
+    name: str
+    title: str
+    statistic: Statistic
+    qtypes: frozenset[str] = frozenset()
+    tag_prefix: str | None = None
+    prefer_tag: str | None = None
+    top_boxes: int = 0
+    scale: str = ""
+    description: str = ""
+
+    @property
+    def single_item(self) -> bool:
+        return self.statistic in (
+            Statistic.NPS,
+            Statistic.SHARE,
+            Statistic.MEAN,
+            Statistic.EMOTIONS,
+        )
+
+    @property
+    def reads_items(self) -> bool:
+        return self.statistic is not Statistic.COUNT
+
+
+def _index(name: str, prefix: str, title: str) -> Metric:
+    return Metric(
+        name,
+        title,
+        Statistic.INDEX,
+        qtypes=SCORED_QTYPES,
+        tag_prefix=prefix,
+        scale="0..100",
+        description=f"Mean over responses of the mean of their {prefix}.* items rescaled "
+        "to 0-100 (reverse-keyed items reversed); Student t interval.",
+    )
+
+
+_NPS = Metric(
+    "nps",
+    "Net Promoter Score",
+    Statistic.NPS,
+    qtypes=frozenset({"nps"}),
+    prefer_tag="loyalty",
+    scale="-100..100",
+    description="% promoters (9-10) − % detractors (0-6) of the 0-10 recommendation "
+    "question; adjusted Wald interval (Rocks 2016).",
+)
+
+BUILTIN_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            "responses",
+            "Responses",
+            Statistic.COUNT,
+            scale="count",
+            description="Number of submitted responses.",
+        ),
+        _NPS,
+        Metric(
+            "csat_top2",
+            "CSAT top-2-box",
+            Statistic.SHARE,
+            qtypes=frozenset({"csat"}),
+            top_boxes=2,
+            scale="0..100 %",
+            description="% of CSAT answers in the two highest boxes (4-5 of 5); Wilson interval.",
+        ),
+        Metric(
+            "csat_mean",
+            "CSAT mean",
+            Statistic.MEAN,
+            qtypes=frozenset({"csat"}),
+            scale="answer scale",
+            description="Mean CSAT answer on its own scale; Student t interval.",
+        ),
+        Metric(
+            "ces_mean",
+            "CES mean",
+            Statistic.MEAN,
+            qtypes=frozenset({"ces"}),
+            scale="answer scale",
+            description="Mean Customer Effort Score answer (1-7, higher = easier); t interval.",
+        ),
+        Metric(
+            "top_box",
+            "Top-box share",
+            Statistic.SHARE,
+            qtypes=frozenset({"likert", "matrix", "csat", "ces"}),
+            top_boxes=1,
+            scale="0..100 %",
+            description="% of answers to one Likert question (or matrix row) in the highest "
+            "box; name it with question= (and item= for a matrix row); Wilson interval.",
+        ),
+        _index("hearts", "heart", "Hearts index"),
+        _index("minds", "mind", "Minds index"),
+        Metric(
+            "emotions",
+            "Emotion shares",
+            Statistic.EMOTIONS,
+            qtypes=frozenset({"emotion_picker"}),
+            scale="0..100 %",
+            description="Per emotion, % of responses to the emotion picker that chose it; "
+            "Wilson interval.",
+        ),
+    )
+}
+ALIASES = {"enps": "nps", "csat": "csat_top2", "ces": "ces_mean", "likert_top_box": "top_box"}
+
+
+def get_metric(name: str) -> Metric:
+    """The metric called ``name``: a built-in, an alias, or ``index:<tag prefix>``.
+
+    >>> get_metric("enps").name
+    'nps'
+    >>> get_metric("index:mind.ease").title
+    'Index mind.ease'
+    >>> get_metric("sales")
+    Traceback (most recent call last):
+    ...
+    rapport.errors.ValidationFailed: unknown metric 'sales'
+    """
+    key = name.strip().lower()
+    if key.startswith("index:"):
+        prefix = key.removeprefix("index:")
+        if not TAG_PREFIX_PATTERN.fullmatch(prefix):
+            raise ValidationFailed(
+                f"invalid construct tag in {name!r}",
+                [FieldError("metric", "expected index:<tag prefix>, e.g. index:heart")],
+            )
+        return _index(key, prefix, f"Index {prefix}")
+    metric = BUILTIN_METRICS.get(ALIASES.get(key, key))
+    if metric is None:
+        known = ", ".join([*BUILTIN_METRICS, *ALIASES, "index:<tag prefix>"])
+        raise ValidationFailed(
+            f"unknown metric {name!r}", [FieldError("metric", f"expected one of {known}")]
+        )
+    return metric
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """The dimensions of a result, in :data:`DIMENSION_ORDER`; build with :meth:`of`."""
+
+    by: tuple[Dimension, ...] = ()
+    period: Period | None = None
+    attribute: str | None = None
+
+    @classmethod
+    def of(
+        cls, by: Iterable[str] = (), period: str | None = None, attribute: str | None = None
+    ) -> Grouping:
+        """Validate and order the dimensions; ``period``/``attribute`` imply their dimension.
+
+        >>> Grouping.of(["unit"], attribute="role").by
+        (<Dimension.UNIT: 'unit'>, <Dimension.ATTRIBUTE: 'attribute'>)
+        """
+        errors: list[FieldError] = []
+        dims: set[Dimension] = set()
+        for raw in by:
+            try:
+                dims.add(Dimension(raw.strip().lower()))
+            except ValueError:
+                allowed = ", ".join(d.value for d in Dimension)
+                errors.append(FieldError("by", f"expected one of {allowed}, got {raw!r}"))
+        grain: Period | None = None
+        if period:
+            try:
+                grain = Period(period.strip().lower())
+                dims.add(Dimension.PERIOD)
+            except ValueError:
+                allowed = ", ".join(p.value for p in Period)
+                errors.append(FieldError("period", f"expected one of {allowed}, got {period!r}"))
+        elif Dimension.PERIOD in dims:
+            errors.append(FieldError("period", "grouping by period needs period=week|month|..."))
+        if attribute:
+            if not ATTRIBUTE_PATTERN.fullmatch(attribute):
+                errors.append(
+                    FieldError("attribute", f"expected a plain attribute name, got {attribute!r}")
+                )
+            dims.add(Dimension.ATTRIBUTE)
+        elif Dimension.ATTRIBUTE in dims:
+            errors.append(FieldError("attribute", "grouping by attribute needs attribute=<name>"))
+        if errors:
+            raise ValidationFailed("the grouping is not valid", errors)
+        ordered = tuple(d for d in DIMENSION_ORDER if d in dims)
+        return cls(ordered, grain, attribute or None)
+
+    def with_dimension(self, dim: Dimension) -> Grouping:
+        """The same grouping with ``dim`` added (no-op when present)."""
+        dims = set(self.by) | {dim}
+        return Grouping(tuple(d for d in DIMENSION_ORDER if d in dims), self.period, self.attribute)
+
+    def position(self, dim: Dimension) -> int | None:
+        return self.by.index(dim) if dim in self.by else None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which responses count: surveys (None = all), audience, and a UTC time window."""
+
+    survey_ids: tuple[int, ...] | None = None
+    audience: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """A metric, cut by a grouping, over filtered responses.
+
+    ``question``/``item`` pick the question (and matrix row) of a single-item metric, or
+    restrict an index to one question.
+    """
+
+    metric: Metric
+    grouping: Grouping = field(default_factory=Grouping)
+    filters: Filters = field(default_factory=Filters)
+    question: str | None = None
+    item: str | None = None
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        validate_confidence(self.confidence)
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """One row of ``survey_items``: a question (or matrix row) of one published version."""
+
+    id: int
+    survey_version_id: int
+    question_id: str
+    item: str
+    qtype: str
+    tags: tuple[str, ...]
+    scale_min: float | None
+    scale_max: float | None
+    reverse_keyed: bool
+
+    def tagged(self, prefix: str) -> bool:
+        """True when a tag is ``prefix`` or below it (``heart`` matches ``heart.cared``)."""
+        return any(t == prefix or t.startswith(prefix + ".") for t in self.tags)
+
+    @property
+    def has_scale(self) -> bool:
+        return (
+            self.scale_min is not None
+            and self.scale_max is not None
+            and self.scale_max > self.scale_min
+        )
+
+
+def select_items(
+    metric: Metric, items: Sequence[ScoredItem], question: str | None, item: str | None
+) -> list[ScoredItem]:
+    """The items of the queried surveys that ``metric`` reads, or ValidationFailed.
+
+    A single-item metric must resolve to one ``(question, item)`` across versions: among
+    several, those carrying ``prefer_tag`` win (the NPS prefers ``loyalty.*``); if several
+    remain, the caller must name one with ``question=``.
+    """
+    if not metric.reads_items:
+        return []
+    found = [i for i in items if i.qtype in metric.qtypes]
+    if metric.tag_prefix is not None:
+        found = [i for i in found if i.tagged(metric.tag_prefix)]
+    if metric.statistic is not Statistic.EMOTIONS:
+        found = [i for i in found if i.has_scale]
+    if question is not None:
+        found = [i for i in found if i.question_id == question]
+        if item is not None:
+            found = [i for i in found if i.item == item]
+    if not found:
+        where = f" question {question!r}" if question else ""
+        raise ValidationFailed(
+            f"no item of the survey{where} fits metric {metric.name}",
+            [FieldError("question" if question else "metric", _expected(metric))],
+        )
+    if metric.single_item:
+        found = _one_question_per_version(metric, found)
+    return found
+
+
+def _one_question_per_version(metric: Metric, found: list[ScoredItem]) -> list[ScoredItem]:
+    """Within each version, keep the one question a single-item metric reads.
+
+    Different versions (or surveys) may name it differently — the employee survey's ``enps``
+    and the customer survey's ``nps`` are both the NPS of their survey.
+    """
+    by_version: dict[int, list[ScoredItem]] = {}
+    for candidate in found:
+        by_version.setdefault(candidate.survey_version_id, []).append(candidate)
+    kept: list[ScoredItem] = []
+    for candidates in by_version.values():
+        if len(candidates) > 1 and metric.prefer_tag:
+            candidates = [c for c in candidates if c.tagged(metric.prefer_tag)] or candidates
+        if len(candidates) > 1:
+            names = ", ".join(sorted(f"{c.question_id}:{c.item}" if c.item else c.question_id
+                                     for c in candidates))  # fmt: skip
+            raise ValidationFailed(
+                f"metric {metric.name} fits several questions: {names}",
+                [FieldError("question", f"name one of {names} (matrix rows with item=)")],
+            )
+        kept.extend(candidates)
+    return kept
+
+
+def _expected(metric: Metric) -> str:
+    kinds = "/".join(sorted(metric.qtypes))
+    tag = f" tagged {metric.tag_prefix}.*" if metric.tag_prefix else ""
+    return f"metric {metric.name} reads {kinds} questions{tag}"

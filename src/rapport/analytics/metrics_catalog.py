@@ -1,0 +1,103 @@
+"""What metrics need to know besides answers: surveys, versions, items and the unit tree.
+
+Read through the same engine as the answers (so a DuckDB snapshot is self-consistent), with
+the statements of :mod:`rapport.analytics.metric_sql`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from rapport.analytics import metric_sql
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.metrics import ScoredItem
+
+
+@dataclass(frozen=True)
+class UnitNode:
+    """A unit of the organisation tree as metrics see it."""
+
+    id: int
+    parent_id: int | None
+    code: str
+    name: str
+    kind: str
+    path: str
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/")
+
+    def contains(self, path: str) -> bool:
+        """True when ``path`` is this unit or below it."""
+        return path == self.path or path.startswith(self.path + "/")
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    id: int
+    key: str
+    title: str
+    audience: str
+    anonymous: bool
+
+
+def load_units(conn: Connection) -> dict[int, UnitNode]:
+    """Every unit, keyed by id."""
+    rows = conn.execute(metric_sql.units_statement()).all()
+    return {
+        int(r[0]): UnitNode(int(r[0]), None if r[1] is None else int(r[1]), *map(str, r[2:6]))
+        for r in rows
+    }
+
+
+def load_surveys(conn: Connection) -> list[SurveyInfo]:
+    rows = conn.execute(metric_sql.surveys_statement()).all()
+    return [SurveyInfo(int(r[0]), str(r[1]), str(r[2]), str(r[3]), bool(r[4])) for r in rows]
+
+
+def load_versions(conn: Connection) -> dict[int, tuple[int, int]]:
+    """Survey version id → (survey id, version number)."""
+    rows = conn.execute(metric_sql.versions_statement()).all()
+    return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+
+def load_items(conn: Connection, survey_ids: Sequence[int] | None) -> list[ScoredItem]:
+    """The ``survey_items`` rows of every version of the surveys (all when None)."""
+    rows = conn.execute(metric_sql.items_statement(survey_ids)).all()
+    return [
+        ScoredItem(
+            id=int(r[0]),
+            survey_version_id=int(r[1]),
+            question_id=str(r[2]),
+            item=str(r[3] or ""),
+            qtype=str(r[4]),
+            tags=tuple(str(r[5] or "").split()),
+            scale_min=None if r[6] is None else float(r[6]),
+            scale_max=None if r[7] is None else float(r[7]),
+            reverse_keyed=bool(r[8]),
+        )
+        for r in rows
+    ]
+
+
+def find_survey(engine: AnalyticsEngine, survey: int | str) -> SurveyInfo | None:
+    """The survey with this id or key (a string of digits is tried as an id first).
+
+    >>> from rapport.analytics.engines import open_engine
+    >>> find_survey(open_engine(database_url="sqlite://"), "x") is None  # doctest: +SKIP
+    True
+    """
+    with engine.connect() as conn:
+        surveys = load_surveys(conn)
+    if isinstance(survey, str) and survey.isdigit():
+        by_id = [s for s in surveys if s.id == int(survey)]
+        if by_id:
+            return by_id[0]
+    for s in surveys:
+        if s.id == survey or s.key == survey:
+            return s
+    return None

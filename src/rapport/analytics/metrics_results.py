@@ -1,0 +1,313 @@
+"""Run a metric query on an engine and turn its sufficient statistics into estimates.
+
+SQL returns additive statistics per *leaf* group (each response counted at its own unit);
+:class:`MetricTable` sums them into any margin — the unit tree rolled up (a region includes
+its stores and any responses attached to the region itself), or a dimension left out — and
+computes each group's estimate with the functions of :mod:`rapport.analytics.intervals` and
+:mod:`rapport.analytics.nps`.
+
+>>> period_start("2025-Q3", Period.QUARTER), period_label(date(2025, 7, 1), Period.QUARTER)
+(datetime.date(2025, 7, 1), '2025-Q3')
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from itertools import product
+from typing import Any, Final
+
+from rapport.analytics import metric_sql
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.estimates import Estimate
+from rapport.analytics.intervals import mean_estimate_from_summary, proportion_estimate
+from rapport.analytics.metrics import (
+    Dimension,
+    MetricQuery,
+    Period,
+    Statistic,
+    select_items,
+)
+from rapport.analytics.metrics_catalog import UnitNode, load_items, load_units, load_versions
+from rapport.analytics.nps import nps_estimate
+
+Key = tuple[Hashable, ...]
+Stats = tuple[float, ...]
+
+
+class _All:
+    """The value of a dimension that is summed over (a margin)."""
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+ALL: Final = _All()
+
+STAT_FIELDS: dict[Statistic, tuple[str, ...]] = {
+    Statistic.COUNT: ("n",),
+    Statistic.NPS: ("n", "promoters", "detractors"),
+    Statistic.SHARE: ("n", "successes"),
+    Statistic.MEAN: ("n", "total", "total_sq"),
+    Statistic.INDEX: ("n", "total", "total_sq"),
+    Statistic.EMOTIONS: ("n",),
+}
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One group of a result: its key (aligned with the grouping), n and estimate.
+
+    ``detail`` holds what the estimate rests on: promoters/passives/detractors, successes,
+    or mean and standard deviation. For emotion shares there is one row per emotion.
+    """
+
+    key: Key
+    n: int
+    estimate: Estimate
+    detail: dict[str, float]
+    emotion: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricTable:
+    """The leaf statistics of one query, and everything derived from them."""
+
+    query: MetricQuery
+    engine: str
+    units: dict[int, UnitNode]
+    versions: dict[int, tuple[int, int]]
+    leaf: dict[Key, Stats]
+    chosen: dict[tuple[Key, str], int] = field(default_factory=dict)
+    centre: float = 0.0
+
+    @property
+    def statistic(self) -> Statistic:
+        return self.query.metric.statistic
+
+    @cached_property
+    def _ancestors(self) -> dict[int, tuple[int, ...]]:
+        chains: dict[int, tuple[int, ...]] = {}
+        for unit_id in self.units:
+            chain: list[int] = []
+            current = self.units.get(unit_id)
+            while current is not None and len(chain) <= len(self.units):
+                chain.append(current.id)
+                current = self.units.get(current.parent_id) if current.parent_id else None
+            chains[unit_id] = tuple(chain)
+        return chains
+
+    def _project(self, key: Key, kept: Sequence[bool]) -> Iterable[Key]:
+        """The margin keys a leaf key counts towards (one per ancestor on the unit axis)."""
+        unit_at = self.query.grouping.position(Dimension.UNIT)
+        base = [v if keep else ALL for v, keep in zip(key, kept, strict=True)]
+        if unit_at is None or not kept[unit_at]:
+            yield tuple(base)
+            return
+        unit = unit_id(key[unit_at])
+        for ancestor in self._ancestors.get(unit, (unit,)):
+            base[unit_at] = ancestor
+            yield tuple(base)
+
+    def totals(self, kept: Sequence[bool]) -> dict[Key, Stats]:
+        """Statistics of the margin keeping the dimensions marked True (unit rolled up)."""
+        out: dict[Key, list[float]] = {}
+        for key, stats in self.leaf.items():
+            for target in self._project(key, kept):
+                acc = out.get(target)
+                if acc is None:
+                    out[target] = list(stats)
+                else:
+                    for i, value in enumerate(stats):
+                        acc[i] += value
+        return {k: tuple(v) for k, v in out.items()}
+
+    def values(self, position: int) -> list[Hashable]:
+        """Every value of one dimension: all units for the unit axis, else those observed."""
+        if self.query.grouping.by[position] is Dimension.UNIT:
+            return sorted(self.units, key=lambda u: self.units[unit_id(u)].path)
+        seen = {key[position] for key in self.leaf}
+        return sorted(seen, key=_sort_key)
+
+    def grid(self) -> list[Key]:
+        """Every key of the full table, in display order."""
+        axes = [self.values(i) for i in range(len(self.query.grouping.by))]
+        return [tuple(k) for k in product(*axes)]
+
+    def counts(self, kept: Sequence[bool]) -> dict[Key, int]:
+        """n per key of a margin (for suppression)."""
+        return {k: int(s[0]) for k, s in self.totals(kept).items()}
+
+    @cached_property
+    def rows(self) -> list[MetricRow]:
+        """Every group of the full table with its estimate (zero rows included)."""
+        kept = [True] * len(self.query.grouping.by)
+        totals = self.totals(kept)
+        zero = (0.0,) * len(STAT_FIELDS[self.statistic])
+        if self.statistic is not Statistic.EMOTIONS:
+            return [self._row(key, totals.get(key, zero)) for key in self.grid()]
+        chosen: dict[tuple[Key, str], int] = defaultdict(int)
+        for (key, emotion), count in self.chosen.items():
+            for target in self._project(key, kept):
+                chosen[(target, emotion)] += count
+        emotions = sorted({emotion for _, emotion in self.chosen})
+        rows = []
+        for key in self.grid():
+            n = int(totals.get(key, zero)[0])
+            for emotion in emotions:
+                picked = chosen.get((key, emotion), 0)
+                estimate = proportion_estimate(picked, n, self.query.confidence)
+                rows.append(MetricRow(key, n, estimate, {"chosen": picked}, emotion))
+        return rows
+
+    def _row(self, key: Key, stats: Stats) -> MetricRow:
+        estimate, detail = estimate_from_stats(
+            self.statistic, stats, self.query.confidence, self.centre
+        )
+        return MetricRow(key, int(stats[0]), estimate, detail)
+
+
+def estimate_from_stats(
+    statistic: Statistic, stats: Stats, confidence: float, centre: float = 0.0
+) -> tuple[Estimate, dict[str, float]]:
+    """The estimate of one group from its sufficient statistics.
+
+    >>> estimate_from_stats(Statistic.NPS, (100, 50, 20), 0.95)[0].value
+    30.0
+    >>> e, d = estimate_from_stats(Statistic.MEAN, (4, 2.0, 6.0), 0.95, centre=3.0)
+    >>> e.value, round(d["sd"], 4)
+    (3.5, 1.291)
+    """
+    n = int(stats[0])
+    if statistic is Statistic.COUNT:
+        value = float(n) if n else None
+        return Estimate(value, None, None, n, "count", confidence), {}
+    if statistic is Statistic.NPS:
+        promoters, detractors = int(stats[1]), int(stats[2])
+        passives = n - promoters - detractors
+        detail: dict[str, float] = {
+            "promoters": promoters,
+            "passives": passives,
+            "detractors": detractors,
+        }
+        return nps_estimate(promoters, passives, detractors, confidence), detail
+    if statistic in (Statistic.SHARE, Statistic.EMOTIONS):
+        successes = int(stats[1]) if len(stats) > 1 else 0
+        return proportion_estimate(successes, n, confidence), {"successes": successes}
+    if n == 0:
+        return mean_estimate_from_summary(0.0, 0.0, 0, confidence), {}
+    total, total_sq = float(stats[1]), float(stats[2])
+    mean = centre + total / n
+    spread = total_sq - total * total / n
+    # Below the rounding error of the sums the spread is zero (all answers equal): left
+    # alone, √(rounding noise) would differ between engines in the 7th digit.
+    if n < 2 or spread <= 1e-12 * max(total_sq, 1.0):
+        spread = 0.0
+    sd = math.sqrt(spread / (n - 1)) if n > 1 else 0.0
+    return mean_estimate_from_summary(mean, sd, n, confidence), {"mean": mean, "sd": sd}
+
+
+def period_start(value: Any, period: Period | str) -> date | None:
+    """The first day of the period an engine returned (text, date or timestamp).
+
+    >>> period_start("2025-07", "month"), period_start(datetime(2025, 7, 7), "week")
+    (datetime.date(2025, 7, 1), datetime.date(2025, 7, 7))
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    if Period(period) is Period.QUARTER and "-Q" in text:
+        year, quarter = text.split("-Q")
+        return date(int(year), 3 * int(quarter) - 2, 1)
+    if len(text) == 4:
+        return date(int(text), 1, 1)
+    if len(text) == 7:
+        return date(int(text[:4]), int(text[5:7]), 1)
+    return date.fromisoformat(text[:10])
+
+
+def period_label(start: date, period: Period | str) -> str:
+    """How a period is written: ``2025``, ``2025-Q3``, ``2025-07`` or ``2025-W28``."""
+    grain = Period(period)
+    if grain is Period.YEAR:
+        return f"{start.year}"
+    if grain is Period.QUARTER:
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if grain is Period.MONTH:
+        return f"{start:%Y-%m}"
+    iso = start.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def unit_id(value: Hashable) -> int:
+    """A unit id from a key (keys are typed loosely; the unit position holds ints)."""
+    assert isinstance(value, int), f"expected a unit id, got {value!r}"
+    return value
+
+
+def _sort_key(value: Hashable) -> tuple[int, Any]:
+    if value is None:
+        return (1, "")
+    if isinstance(value, int | float):
+        return (0, value)
+    return (0, str(value)) if not isinstance(value, date) else (0, value.isoformat())
+
+
+def _normalise(query: MetricQuery, raw: Sequence[Any]) -> Key:
+    key: list[Hashable] = []
+    for dim, value in zip(query.grouping.by, raw, strict=True):
+        if dim in (Dimension.UNIT, Dimension.SURVEY_VERSION):
+            key.append(int(value))
+        elif dim is Dimension.PERIOD:
+            assert query.grouping.period is not None
+            key.append(period_start(value, query.grouping.period))
+        else:
+            key.append(None if value is None else str(value))
+    return tuple(key)
+
+
+def compute_metric(engine: AnalyticsEngine, query: MetricQuery) -> MetricTable:
+    """Run ``query`` on ``engine``: item lookup, the metric statement(s), the unit tree.
+
+    Raises ``ValidationFailed`` when the surveys have no item the metric can read.
+    """
+    width = len(query.grouping.by)
+    with engine.connect() as conn:
+        units = load_units(conn)
+        items = load_items(conn, query.filters.survey_ids) if query.metric.reads_items else []
+        selected = select_items(query.metric, items, query.question, query.item)
+        all_versions = frozenset(i.survey_version_id for i in items)
+        statements = metric_sql.metric_statements(query, selected, all_versions)
+        stats_rows = conn.execute(statements["stats"]).all()
+        chosen_rows = conn.execute(statements["emotions"]).all() if "emotions" in statements else []
+        versions = load_versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
+    leaf: dict[Key, Stats] = {}
+    for row in stats_rows:
+        key = _normalise(query, row[:width])
+        stats = tuple(
+            0.0 if v is None else (int(v) if isinstance(v, int) else float(v)) for v in row[width:]
+        )
+        previous = leaf.get(key)
+        # Engines may return two text keys for one period (never in practice): add them up.
+        leaf[key] = (
+            stats
+            if previous is None
+            else tuple(a + b for a, b in zip(previous, stats, strict=True))
+        )
+    chosen: dict[tuple[Key, str], int] = defaultdict(int)
+    for row in chosen_rows:
+        chosen[(_normalise(query, row[:width]), str(row[width]))] += int(row[width + 1])
+    centre = (
+        metric_sql.INDEX_CENTRE
+        if query.metric.statistic is Statistic.INDEX
+        else metric_sql.mean_centre(selected)
+    )
+    return MetricTable(query, engine.name, units, versions, leaf, dict(chosen), centre)

@@ -1,0 +1,279 @@
+"""The Python API for analysts: ``rapport.connect(...)`` then ``.metrics(...)`` as DataFrames.
+
+>>> import rapport.client as rc
+>>> with rc.connect("sqlite:///var/rapport.db") as r:                    # doctest: +SKIP
+...     r.metrics(survey="customer-relationship", metric="nps", by=["unit"], period="month")
+
+Results pass through the same service as the pages and the REST API
+(:func:`rapport.services.metrics.compute`): permission checks, anonymity suppression of
+employee groups, manager scope. The default principal is :data:`ANALYST`, a system principal
+with the *analyst* role — it sees the whole organisation, never a hidden group. Pass
+``principal=`` to act as someone else (a manager sees only their subtree).
+
+Engines: ``engine="operational"`` (default) queries the database; ``engine="duckdb"`` queries
+the Parquet snapshot in ``snapshot_dir`` (write one with :meth:`Client.snapshot`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+
+from rapport.analytics.engines import AnalyticsEngine, open_engine
+from rapport.analytics.metrics import BUILTIN_METRICS
+from rapport.analytics.snapshot import SnapshotInfo, write_snapshot
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import Principal, Role
+from rapport.services import metrics as metrics_service
+from rapport.settings import Settings, get_settings
+from rapport.storage.uow import Database
+
+ANALYST = Principal(kind="system", id=None, name="python-client", role=Role.ANALYST)
+"""The default principal of :func:`connect`: analyst rights over the whole organisation."""
+
+ROW_COLUMNS = (
+    "unit_id",
+    "unit_path",
+    "unit_code",
+    "unit_name",
+    "unit_depth",
+    "period",
+    "period_label",
+    "audience",
+    "attribute",
+    "survey_version",
+    "emotion",
+    "n",
+    "value",
+    "lower",
+    "upper",
+    "method",
+    "sufficiency",
+    "suppressed",
+    "reason",
+)
+
+
+class Client:
+    """A connection for analysis; use :func:`connect` to make one."""
+
+    def __init__(
+        self,
+        database: Database,
+        engine: AnalyticsEngine,
+        principal: Principal,
+        policy: SuppressionPolicy,
+    ) -> None:
+        self.database = database
+        self.engine = engine
+        self.principal = principal
+        self.policy = policy
+
+    def metrics(
+        self,
+        survey: int | str | None = None,
+        metric: str = "nps",
+        by: Sequence[str] | str = (),
+        period: str | None = None,
+        *,
+        attribute: str | None = None,
+        audience: str | None = None,
+        unit: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        question: str | None = None,
+        item: str | None = None,
+        confidence: float = 0.95,
+        detail: bool = False,
+    ) -> pd.DataFrame:
+        """One row per group: dimensions, ``n``, ``value``, ``lower``, ``upper``, ``method``,
+        ``sufficiency``, ``suppressed``, ``reason`` (plus the statistics behind each value
+        with ``detail=True``). Columns of dimensions not grouped by are dropped.
+
+        Example::
+
+            r.metrics("employee-relationship", "hearts", by="unit", period="quarter")
+        """
+        result = metrics_service.compute(
+            self.engine,
+            self.principal,
+            self._request(
+                survey,
+                metric,
+                by,
+                period,
+                attribute,
+                audience,
+                unit,
+                since,
+                until,
+                question,
+                item,
+                confidence,
+            ),
+            self.policy,
+        )
+        return _frame(result.rows, detail)
+
+    def metrics_polars(self, *args: Any, **kwargs: Any) -> Any:
+        """:meth:`metrics` as a polars DataFrame (needs ``polars`` installed)."""
+        import polars  # optional dependency
+
+        return polars.from_pandas(self.metrics(*args, **kwargs))
+
+    def compare(
+        self,
+        survey: int | str,
+        metric: str,
+        first: dict[str, str],
+        second: dict[str, str],
+        *,
+        period: str | None = None,
+        attribute: str | None = None,
+        alpha: float = 0.05,
+    ) -> metrics_service.Comparison:
+        """``first − second`` with a p-value, e.g. ``first={"unit": "west"}``."""
+        request = metrics_service.MetricRequest(
+            survey=survey, metric=metric, period=period, attribute=attribute
+        )
+        return metrics_service.compare(
+            self.engine, self.principal, request, first, second, self.policy, alpha
+        )
+
+    def reliability(
+        self, survey: int | str, construct: str = "hearts", unit: str | None = None
+    ) -> metrics_service.ReliabilityResult:
+        """Cronbach's α and McDonald's ω of an index (``hearts``, ``minds``, ``index:…``)."""
+        return metrics_service.reliability(
+            self.engine, self.principal, survey, construct, self.policy, unit
+        )
+
+    def snapshot(self, directory: Path | str, *, include_text: bool = False) -> SnapshotInfo:
+        """Write a Parquet snapshot of the operational database for the DuckDB engine."""
+        source = open_engine("operational", engine=self.database.engine)
+        try:
+            return write_snapshot(source, directory, include_text=include_text)
+        finally:
+            source.dispose()
+
+    @staticmethod
+    def definitions() -> pd.DataFrame:
+        """The built-in metrics with their scales and formulas."""
+        return pd.DataFrame(
+            [
+                {
+                    "name": m.name,
+                    "title": m.title,
+                    "statistic": m.statistic.value,
+                    "scale": m.scale,
+                    "description": m.description,
+                }
+                for m in BUILTIN_METRICS.values()
+            ]
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.database.dispose()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @staticmethod
+    def _request(
+        survey: int | str | None,
+        metric: str,
+        by: Sequence[str] | str,
+        period: str | None,
+        attribute: str | None,
+        audience: str | None,
+        unit: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        question: str | None,
+        item: str | None,
+        confidence: float,
+    ) -> metrics_service.MetricRequest:
+        dims = [by] if isinstance(by, str) else list(by)
+        return metrics_service.MetricRequest(
+            survey=survey,
+            metric=metric,
+            by=dims,
+            period=period,
+            attribute=attribute,
+            audience=audience,
+            unit=unit,
+            since=since,
+            until=until,
+            question=question,
+            item=item,
+            confidence=confidence,
+        )
+
+
+def connect(
+    url_or_settings: str | Settings | None = None,
+    *,
+    principal: Principal | None = None,
+    engine: str | None = None,
+    snapshot_dir: Path | str | None = None,
+) -> Client:
+    """Open Rapport for analysis.
+
+    ``url_or_settings`` is a database URL, a :class:`~rapport.settings.Settings`, or None
+    to read ``RAPPORT_*`` from the environment. ``engine`` (``operational`` or ``duckdb``)
+    and ``snapshot_dir`` override the settings. ``principal`` defaults to :data:`ANALYST`.
+
+    >>> with connect("sqlite://") as r:
+    ...     r.engine.name
+    'sqlite'
+    """
+    if isinstance(url_or_settings, Settings):
+        settings = url_or_settings
+    elif url_or_settings is None:
+        settings = get_settings()
+    else:
+        settings = Settings(database_url=url_or_settings)
+    database = Database(settings.resolved_database_url())
+    kind = engine or str(getattr(settings, "analytics_engine", None) or "operational")
+    folder = (
+        snapshot_dir or getattr(settings, "snapshot_dir", None) or settings.data_dir / "snapshot"
+    )
+    analytics = open_engine(kind, engine=database.engine, snapshot_dir=Path(folder))
+    policy = metrics_service.policy_from_settings(settings)
+    return Client(database, analytics, principal or ANALYST, policy)
+
+
+def _frame(rows: Sequence[metrics_service.ResultRow], detail: bool) -> pd.DataFrame:
+    records = []
+    for row in rows:
+        record = {name: getattr(row, name) for name in ROW_COLUMNS}
+        if detail:
+            record.update(row.detail)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=None if records else list(ROW_COLUMNS))
+    empty_dims = [
+        c
+        for c in ROW_COLUMNS[:11]
+        if c in frame.columns and frame[c].isna().all() and c != "audience"
+    ]
+    frame = frame.drop(columns=empty_dims)
+    if "period" in frame.columns:
+        frame["period"] = pd.to_datetime(frame["period"])
+    return frame
+
+
+__all__ = ["ANALYST", "Client", "connect"]

@@ -1,0 +1,395 @@
+"""Metrics for a principal: permission checks, anonymity suppression, manager scope.
+
+:func:`compute` is the one way results leave the metrics engine for pages, the REST API,
+the Python client and exports. For employee results every group of the table — the whole
+unit tree with roll-up counts, and every period/attribute/version breakdown against its
+parent total — is decided by :func:`rapport.analytics.metrics_suppression.suppress_table`
+(built on the single anonymity gate, :func:`rapport.analytics.suppression.suppress`) *before*
+the rows are narrowed to what the principal may see, so a manager's view and an admin's
+agree and cannot be subtracted from each other. Hidden rows keep their ``n`` (as
+``docs/confidentiality.md`` documents) and lose every value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rapport.analytics.engines import AnalyticsEngine, open_engine
+from rapport.analytics.estimates import Difference
+from rapport.analytics.metrics import (
+    Dimension,
+    Filters,
+    Grouping,
+    Metric,
+    MetricQuery,
+    get_metric,
+)
+from rapport.analytics.metrics_catalog import SurveyInfo, UnitNode, find_survey, load_units
+from rapport.analytics.metrics_compare import (
+    ConstructReliability,
+    construct_reliability,
+    difference,
+)
+from rapport.analytics.metrics_results import (
+    MetricRow,
+    MetricTable,
+    compute_metric,
+    period_label,
+    unit_id,
+)
+from rapport.analytics.metrics_suppression import decide_table
+from rapport.analytics.suppression import Decision, Measure, SuppressionPolicy
+from rapport.domain.org import Permission, PersonKind, Principal, Role
+from rapport.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from rapport.services.access import require
+from rapport.settings import Settings
+from rapport.storage.uow import Database
+
+
+@dataclass(frozen=True)
+class MetricRequest:
+    """What to compute. ``survey`` is an id or key (None: every survey of the audience).
+
+    ``unit`` (code or path) narrows the rows to that unit's subtree — or, without a unit
+    grouping, to that unit's own rolled-up figures; managers are always narrowed so.
+    """
+
+    survey: int | str | None = None
+    metric: str = "nps"
+    by: Sequence[str] = ()
+    period: str | None = None
+    attribute: str | None = None
+    audience: str | None = None
+    unit: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    question: str | None = None
+    item: str | None = None
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One group of a metric, as every interface shows it."""
+
+    n: int
+    value: float | None
+    lower: float | None
+    upper: float | None
+    method: str
+    sufficiency: str
+    suppressed: bool
+    reason: str | None
+    unit_id: int | None = None
+    unit_path: str | None = None
+    unit_code: str | None = None
+    unit_name: str | None = None
+    unit_depth: int | None = None
+    period: date | None = None
+    period_label: str | None = None
+    audience: str | None = None
+    attribute: str | None = None
+    survey_version_id: int | None = None
+    survey_version: int | None = None
+    emotion: str | None = None
+    detail: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    metric: Metric
+    survey: SurveyInfo | None
+    grouping: Grouping
+    engine: str
+    confidence: float
+    anonymity_threshold: int | None
+    rows: list[ResultRow]
+
+
+def compute(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    request: MetricRequest,
+    policy: SuppressionPolicy,
+) -> MetricResult:
+    """Compute a metric for ``principal``: suppressed, scoped and ready to show.
+
+    Raises PermissionDenied (role or scope), NotFound (survey or unit) or
+    ValidationFailed (anything else about the request, naming the field).
+    """
+    require(principal, Permission.VIEW_RESULTS)
+    metric = get_metric(request.metric)
+    survey, filters = _filters(engine, request)
+    grouping = Grouping.of(request.by, request.period, request.attribute)
+    if filters.audience is None:
+        grouping = grouping.with_dimension(Dimension.AUDIENCE)  # never mix audiences
+    scope = _manager_scope(principal)
+    narrowed = scope is not None or bool(request.unit)
+    shown = grouping
+    if narrowed:
+        grouping = grouping.with_dimension(Dimension.UNIT)
+    query = MetricQuery(
+        metric, grouping, filters, request.question, request.item, request.confidence
+    )
+    table = compute_metric(engine, query)
+    focus = _resolve_focus(table.units, scope, request.unit) if narrowed else None
+    decisions = decide_table(table, filters.audience, policy)
+    unit_at = grouping.position(Dimension.UNIT)
+    rows = []
+    for row in table.rows:
+        if focus is not None and unit_at is not None:
+            path = table.units[unit_id(row.key[unit_at])].path
+            inside = focus.contains(path) if Dimension.UNIT in shown.by else path == focus.path
+            if not inside:
+                continue
+        rows.append(_result_row(table, row, decisions.get(row.key)))
+    audience = filters.audience
+    threshold = (
+        policy.threshold(Measure.SCORES) if audience is None or policy.protects(audience) else None
+    )
+    return MetricResult(metric, survey, grouping, engine.name, request.confidence, threshold, rows)
+
+
+def _filters(engine: AnalyticsEngine, request: MetricRequest) -> tuple[SurveyInfo | None, Filters]:
+    audience = request.audience
+    if audience is not None and audience not in {k.value for k in PersonKind}:
+        raise ValidationFailed(
+            "unknown audience",
+            [FieldError("audience", f"expected customer or employee, got {audience!r}")],
+        )
+    survey = None
+    if request.survey is not None and request.survey != "":
+        survey = find_survey(engine, request.survey)
+        if survey is None:
+            raise NotFound(f"survey {request.survey} does not exist")
+        if audience is not None and audience != survey.audience:
+            raise ValidationFailed(
+                f"survey {survey.key} is answered by {survey.audience}s",
+                [FieldError("audience", f"expected {survey.audience} or nothing")],
+            )
+        audience = survey.audience
+    ids = None if survey is None else (survey.id,)
+    return survey, Filters(ids, audience, request.since, request.until)
+
+
+def _manager_scope(principal: Principal) -> str | None:
+    """The subtree a manager is confined to (None for every other role)."""
+    if principal.role is not Role.MANAGER:
+        return None
+    if principal.unit_path is None:
+        raise PermissionDenied("Your manager account is not attached to a unit.")
+    return principal.unit_path
+
+
+def _resolve_focus(
+    units: Mapping[int, UnitNode], scope: str | None, requested: str | None
+) -> UnitNode:
+    """The unit the rows are narrowed to: the requested one, inside the manager's scope."""
+    by_path = {u.path: u for u in units.values()}
+    by_code = {u.code: u for u in units.values()}
+    focus = by_path.get(scope) if scope else None
+    if requested:
+        chosen = by_path.get(requested) or by_code.get(requested)
+        if chosen is None:
+            raise NotFound(f"unit {requested} does not exist")
+        if focus is not None and not focus.contains(chosen.path):
+            raise PermissionDenied(f"Unit {chosen.code} is outside your part of the organisation.")
+        focus = chosen
+    if focus is None:
+        raise PermissionDenied(f"Your unit ({scope}) has no results here.")
+    return focus
+
+
+def _result_row(table: MetricTable, row: MetricRow, decision: Decision | None) -> ResultRow:
+    hidden = decision is not None and decision.suppressed
+    estimate = row.estimate
+    fields: dict[str, Any] = {}
+    for dim, value in zip(table.query.grouping.by, row.key, strict=True):
+        if dim is Dimension.UNIT:
+            unit = table.units[unit_id(value)]
+            fields.update(
+                unit_id=unit.id,
+                unit_path=unit.path,
+                unit_code=unit.code,
+                unit_name=unit.name,
+                unit_depth=unit.depth,
+            )
+        elif dim is Dimension.PERIOD:
+            assert table.query.grouping.period is not None
+            assert isinstance(value, date)
+            fields.update(
+                period=value, period_label=period_label(value, table.query.grouping.period)
+            )
+        elif dim is Dimension.SURVEY_VERSION:
+            version = table.versions.get(int(value))  # type: ignore[call-overload]
+            fields.update(survey_version_id=value, survey_version=version[1] if version else None)
+        else:
+            fields[dim.value] = value
+    if table.query.filters.audience is not None:
+        fields.setdefault("audience", table.query.filters.audience)
+    return ResultRow(
+        n=row.n,
+        value=None if hidden else estimate.value,
+        lower=None if hidden else estimate.lower,
+        upper=None if hidden else estimate.upper,
+        method=estimate.method,
+        sufficiency=estimate.sufficiency.value,
+        suppressed=hidden,
+        reason=decision.reason.value if hidden and decision and decision.reason else None,
+        emotion=row.emotion,
+        detail={} if hidden else dict(row.detail),
+        **fields,
+    )
+
+
+def engine_from_settings(settings: Settings, db: Database | None = None) -> AnalyticsEngine:
+    """The analytics engine the settings name (operational unless told otherwise).
+
+    Reads ``analytics_engine`` (``RAPPORT_ANALYTICS_ENGINE=operational|duckdb``) and
+    ``snapshot_dir`` (``RAPPORT_SNAPSHOT_DIR``, default ``<data_dir>/snapshot``) when the
+    settings carry them. ``operational`` reuses the application's database when given.
+    """
+    kind = str(getattr(settings, "analytics_engine", None) or "operational")
+    folder = getattr(settings, "snapshot_dir", None) or settings.data_dir / "snapshot"
+    url = None if db is not None else settings.resolved_database_url()
+    engine = None if db is None else db.engine
+    return open_engine(kind, database_url=url, engine=engine, snapshot_dir=Path(folder))
+
+
+def policy_from_settings(settings: Settings) -> SuppressionPolicy:
+    """The anonymity policy configured by ``RAPPORT_ANONYMITY_MIN_*``."""
+    return SuppressionPolicy(settings.anonymity_min_scores, settings.anonymity_min_comments)
+
+
+# --- comparing two groups ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``first − second`` with its test, or why it cannot be shown."""
+
+    first: ResultRow
+    second: ResultRow
+    difference: Difference | None
+    suppressed: bool
+    reason: str | None
+
+
+def compare(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    request: MetricRequest,
+    first: Mapping[str, str],
+    second: Mapping[str, str],
+    policy: SuppressionPolicy,
+    alpha: float = 0.05,
+) -> Comparison:
+    """Compare two groups of one metric, e.g. ``{"unit": "west"}`` vs ``{"unit": "east"}``
+    or ``{"period": "2026-01"}`` vs ``{"period": "2025-12"}`` (with ``period="month"``).
+
+    Keys are ``unit`` (code or path), ``period`` (label or first day), ``attribute``,
+    ``survey_version`` (number) and ``emotion``. Both groups go through :func:`compute`,
+    so a hidden group stays hidden. Nested units are refused: a region and its own store
+    are not independent samples.
+    """
+    dims = {k for k in (*first, *second) if k != "emotion"}
+    by = {*request.by, *(d for d in dims if d in ("unit", "survey_version"))}
+    result = compute(engine, principal, replace(request, by=sorted(by)), policy)
+    one, two = _find(result, first, "first"), _find(result, second, "second")
+    if one.unit_path and two.unit_path and one.unit_path != two.unit_path:
+        a, b = one.unit_path, two.unit_path
+        if a.startswith(b + "/") or b.startswith(a + "/"):
+            raise ValidationFailed(
+                "the two groups overlap",
+                [FieldError("unit", f"{a} and {b} are nested: compare disjoint units")],
+            )
+    if one.suppressed or two.suppressed:
+        reason = one.reason if one.suppressed else two.reason
+        return Comparison(one, two, None, True, reason)
+    if one.value is None or two.value is None:
+        return Comparison(one, two, None, False, "no_responses")
+    found = difference(result.metric.statistic, one.detail, one.n, two.detail, two.n, alpha)
+    return Comparison(one, two, found, False, None)
+
+
+def _find(result: MetricResult, ref: Mapping[str, str], name: str) -> ResultRow:
+    def matches(row: ResultRow) -> bool:
+        for key, wanted in ref.items():
+            if key == "unit" and wanted not in (row.unit_code, row.unit_path):
+                return False
+            if key == "period" and wanted not in (row.period_label, str(row.period)):
+                return False
+            if key == "survey_version" and str(row.survey_version) != str(wanted):
+                return False
+            if key in ("attribute", "emotion", "audience") and getattr(row, key) != wanted:
+                return False
+            if key not in ("unit", "period", "survey_version", "attribute", "emotion", "audience"):
+                raise ValidationFailed(
+                    "unknown group key",
+                    [
+                        FieldError(
+                            f"{name}.{key}",
+                            "expected unit, period, attribute, survey_version, audience or emotion",
+                        )
+                    ],
+                )
+        return True
+
+    found = [row for row in result.rows if matches(row)]
+    if len(found) != 1:
+        problem = "matches no group" if not found else f"matches {len(found)} groups"
+        raise ValidationFailed(
+            f"the {name} group {problem}",
+            [
+                FieldError(
+                    name, "name one group: every grouping dimension, and emotion for emotions"
+                )
+            ],
+        )
+    return found[0]
+
+
+# --- reliability ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReliabilityResult:
+    survey: SurveyInfo
+    reliability: ConstructReliability | None
+    n: int
+    suppressed: bool
+    reason: str | None
+
+
+def reliability(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    survey: int | str,
+    construct: str,
+    policy: SuppressionPolicy,
+    unit: str | None = None,
+) -> ReliabilityResult:
+    """Cronbach's α and McDonald's ω of an index (``hearts``, ``minds``, ``index:…``).
+
+    Computed over the principal's part of the organisation (a manager's subtree, or
+    ``unit``'s); withheld for employee surveys when fewer respond than the threshold.
+    """
+    require(principal, Permission.VIEW_RESULTS)
+    request = MetricRequest(survey=survey, metric=construct, unit=unit)
+    info, filters = _filters(engine, request)
+    assert info is not None
+    unit_ids = None
+    scope = _manager_scope(principal)
+    if scope is not None or unit:
+        with engine.connect() as conn:
+            units = load_units(conn)
+        focus = _resolve_focus(units, scope, unit)
+        unit_ids = [u.id for u in units.values() if focus.contains(u.path)]
+    found = construct_reliability(engine, get_metric(construct), filters, unit_ids)
+    if policy.protects(info.audience) and found.n < policy.threshold(Measure.SCORES):
+        return ReliabilityResult(info, None, found.n, True, "below_threshold")
+    return ReliabilityResult(info, found, found.n, False, None)

@@ -1,0 +1,230 @@
+"""Organisation overview dashboard: KPI tiles, heatmap, trends, hearts-vs-minds quadrant.
+
+Every number comes from :func:`rapport.services.metrics.compute` (suppression and manager
+scope included). Charts are Vega-Lite specs embedded with the vendored vega-embed; each has
+a data table beside it (the accessible and no-JavaScript view) and PNG/SVG/CSV downloads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.api.deps import DbDep, SettingsDep
+from rapport.api.metrics import analytics_engine
+from rapport.domain.org import Principal
+from rapport.errors import NotFound
+from rapport.exporters import charts
+from rapport.services import metrics, org, surveys
+from rapport.web.pages import PagePrincipal
+from rapport.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
+KPIS = (("nps", "NPS"), ("hearts", "Hearts"), ("minds", "Minds"))
+CHARTS = ("heatmap", "trend", "quadrant")
+
+
+@dataclass(frozen=True)
+class View:
+    survey: dict[str, Any]
+    focus: str | None
+    period: str
+    tiles: list[dict[str, Any]]
+    heatmap: pd.DataFrame
+    trend: pd.DataFrame
+    quadrant: pd.DataFrame
+    threshold: int | None
+
+
+def _request(
+    survey: Any, metric: str, by: list[str], period: str | None, unit: str | None
+) -> metrics.MetricRequest:
+    return metrics.MetricRequest(survey=survey, metric=metric, by=by, period=period, unit=unit)
+
+
+def _rows(result: metrics.MetricResult) -> list[metrics.ResultRow]:
+    return [r for r in result.rows if not r.suppressed]
+
+
+def build_view(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    settings: Any,
+    db: Any,
+    survey: str | None,
+    period: str,
+    unit: str | None,
+) -> View:
+    policy = metrics.policy_from_settings(settings)
+    with db.unit_of_work() as uow:
+        listed = surveys.list_surveys(uow, principal)
+    if not listed:
+        raise NotFound("No surveys yet: import one with `rapport survey import`.")
+    chosen = next((s for s in listed if survey in (s["key"], str(s["id"]))), listed[0])
+    focus = unit or principal.unit_path
+    tiles, trend_frames = [], []
+    for name, label in KPIS:
+        result = metrics.compute(
+            engine, principal, _request(chosen["id"], name, ["period"], period, focus), policy
+        )
+        rows = [r for r in result.rows if r.period is not None]
+        last = rows[-1] if rows else None
+        arrow, p_value = None, None
+        if len(rows) >= 2 and not rows[-1].suppressed and not rows[-2].suppressed:
+            cmp = metrics.compare(
+                engine,
+                principal,
+                _request(chosen["id"], name, [], period, focus),
+                {"period": rows[-1].period_label or ""},
+                {"period": rows[-2].period_label or ""},
+                policy,
+            )
+            if cmp.difference is not None and cmp.difference.estimate is not None:
+                p_value = cmp.difference.p_value
+                if cmp.difference.significant:
+                    arrow = "up" if cmp.difference.estimate > 0 else "down"
+        tiles.append(
+            {
+                "name": name,
+                "label": label,
+                "row": last,
+                "arrow": arrow,
+                "p_value": p_value,
+                "previous": rows[-2] if len(rows) >= 2 else None,
+            }
+        )
+        trend_frames.append(
+            pd.DataFrame(
+                [
+                    {
+                        "series": label,
+                        "period": pd.Timestamp(r.period),
+                        "value": r.value,
+                        "lower": r.lower,
+                        "upper": r.upper,
+                        "n": r.n,
+                    }
+                    for r in rows
+                    if r.value is not None
+                ]
+            )
+        )
+    heat, quad = [], {}
+    for name, label in KPIS:
+        result = metrics.compute(
+            engine, principal, _request(chosen["id"], name, ["unit"], None, focus), policy
+        )
+        depths = [r.unit_depth for r in result.rows if r.unit_depth is not None]
+        top = min(depths) if depths else 0
+        for r in result.rows:
+            if r.unit_depth is None or r.unit_depth > top + 1:
+                continue
+            heat.append(
+                {
+                    "unit": r.unit_name,
+                    "metric": label,
+                    "value": None if r.suppressed else r.value,
+                    "n": r.n,
+                    "hidden": r.suppressed,
+                }
+            )
+        if name in ("hearts", "minds"):
+            leaf_depth = max(depths) if depths else 0
+            for r in _rows(result):
+                if r.unit_depth == leaf_depth and r.value is not None:
+                    quad.setdefault(r.unit_name, {})[name] = r.value
+    threshold = result.anonymity_threshold
+    quadrant = pd.DataFrame(
+        [{"unit": k, **v} for k, v in quad.items() if "hearts" in v and "minds" in v]
+    )
+    trend = (
+        pd.concat([f for f in trend_frames if not f.empty], ignore_index=True)
+        if any(not f.empty for f in trend_frames)
+        else pd.DataFrame()
+    )
+    return View(chosen, focus, period, tiles, pd.DataFrame(heat), trend, quadrant, threshold)
+
+
+def _chart(view: View, name: str) -> Any:
+    if name == "heatmap":
+        return charts.heatmap(view.heatmap, title="Units × metrics")
+    if name == "trend":
+        indices = view.trend[view.trend["series"] != "NPS"] if not view.trend.empty else view.trend
+        return charts.trend(
+            indices, series="series", title="Hearts and minds over time", y_title="Index (0–100)"
+        )
+    return charts.quadrant(view.quadrant)
+
+
+def _frame(view: View, name: str) -> pd.DataFrame:
+    return {"heatmap": view.heatmap, "trend": view.trend, "quadrant": view.quadrant}[name]
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    principal: PagePrincipal,
+    engine: EngineDep,
+    settings: SettingsDep,
+    db: DbDep,
+    survey: str | None = None,
+    period: Annotated[str, Query(pattern="^(week|month|quarter|year)$")] = "month",
+    unit: str | None = None,
+) -> HTMLResponse:
+    view = build_view(engine, principal, settings, db, survey, period, unit)
+    with db.unit_of_work() as uow:
+        listed = surveys.list_surveys(uow, principal)
+        units = org.list_units(uow, principal)
+    specs = {}
+    for name in CHARTS:
+        if not _frame(view, name).empty:
+            specs[name] = json.loads(_chart(view, name).to_json())
+    query = request.url.query
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "v": view,
+            "surveys": listed,
+            "units": units,
+            "specs": specs,
+            "specs_json": {k: json.dumps(s).replace("<", "\\u003c") for k, s in specs.items()},
+            "query": query,
+        },
+    )
+
+
+@router.get("/dashboard/chart/{name}.{fmt}")
+def dashboard_chart(
+    name: str,
+    fmt: str,
+    principal: PagePrincipal,
+    engine: EngineDep,
+    settings: SettingsDep,
+    db: DbDep,
+    survey: str | None = None,
+    period: str = "month",
+    unit: str | None = None,
+) -> Response:
+    if name not in CHARTS or fmt not in ("png", "svg", "csv"):
+        raise NotFound(f"no chart {name}.{fmt}")
+    view = build_view(engine, principal, settings, db, survey, period, unit)
+    frame = _frame(view, name)
+    headers = {"Content-Disposition": f'attachment; filename="rapport-{name}.{fmt}"'}
+    if fmt == "csv":
+        return Response(
+            frame.to_csv(index=False), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    if frame.empty:
+        raise NotFound("nothing to draw: no visible data")
+    chart = _chart(view, name)
+    if fmt == "svg":
+        return Response(charts.to_svg(chart), media_type="image/svg+xml", headers=headers)
+    return Response(charts.to_png(chart), media_type="image/png", headers=headers)

@@ -1,0 +1,139 @@
+"""One seeded dataset in every engine: SQLite, PostgreSQL, and DuckDB over Parquet snapshots.
+
+The dataset is built through the real services (the demo loader, ``save_definition`` for a
+second survey version, ``store_many`` for boundary cases) into a SQLite file and a fresh
+PostgreSQL database of its own (so no other test's truncation can touch it), then
+snapshotted from each. PostgreSQL connections use a far-from-UTC session time zone: a
+period computed in local time instead of UTC would move responses between months.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from rapport.analytics.engines import AnalyticsEngine, DuckDBEngine, OperationalEngine
+from rapport.analytics.snapshot import write_snapshot
+from rapport.domain.org import SYSTEM
+from rapport.domain.survey_dump import definition_to_dict
+from rapport.services import demo, responses, surveys
+from rapport.services.demo_generator import generate_demo
+from rapport.services.demo_models import DemoOrganisation
+from rapport.storage import migrate
+from rapport.storage.uow import Database
+from tests.conftest import PG_ADMIN_URL
+
+BOUNDARY_TIMES = [
+    datetime(2025, 12, 28, 23, 59, 59, tzinfo=UTC),  # Sunday: last second of an ISO week
+    datetime(2025, 12, 29, 0, 0, 0, tzinfo=UTC),  # Monday
+    datetime(2025, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),  # year, quarter, month end
+    datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC),
+    datetime(2025, 9, 30, 23, 30, 0, tzinfo=UTC),  # Auckland: already October 1st
+]
+ODD_ATTRIBUTES: list[dict[str, Any]] = [
+    {"vip": True, "visits": 3},
+    {"vip": False, "visits": 12},
+    {"segment": "premium", "visits": 1.5},
+    {},
+    {"segment": "n/a|x"},
+]
+
+
+def without_texts(org: DemoOrganisation) -> DemoOrganisation:
+    """The demo without free-text answers: metrics never read them, and storing them runs
+    the emotion model over every comment, which this suite does not need."""
+    kept = [
+        replace(r, answers={k: v for k, v in r.answers.items() if not isinstance(v, str)})
+        for r in org.responses
+    ]
+    return replace(org, responses=kept)
+
+
+def build(db: Database) -> None:
+    """The conformance dataset: a small demo plus a second version and boundary cases."""
+    org = without_texts(generate_demo(seed=7, units=18, months=6, scale=0.4))
+    demo.load(db, org)
+    with db.unit_of_work() as uow:
+        v1 = surveys.get_published(uow, "customer-relationship")
+        data = copy.deepcopy(definition_to_dict(v1.definition))
+        questions = {q["id"]: q for page in data["pages"] for q in page["questions"]}
+        # Version 2 asks `fresh` on the 7-point scale of `ces`: top box moves from 5 to 7.
+        questions["fresh"]["scale"] = {"points": 7, **questions["ces"]["scale"]}
+        version = surveys.save_definition(uow, SYSTEM, surveys.parse_definition(data))
+        v2 = surveys.get_version(uow, version.id)
+        sample = [r for r in org.responses if r.survey_key == "customer-relationship"][:40]
+        stores = [u.code for u in org.units if u.kind == "store"]
+        subs = []
+        for i, response in enumerate(sample):
+            answers = dict(response.answers)
+            answers["fresh"] = 1 + i % 7
+            unit = uow.units.by_code(stores[i % len(stores)])
+            assert unit is not None
+            subs.append(
+                responses.Submission(
+                    answers=answers,
+                    unit_id=unit.id,
+                    channel="api",
+                    submitted_at=BOUNDARY_TIMES[i % len(BOUNDARY_TIMES)],
+                    attributes=ODD_ATTRIBUTES[i % len(ODD_ATTRIBUTES)],
+                )
+            )
+        responses.store_many(uow, v2, subs, validate=True)
+
+
+@dataclass
+class Dataset:
+    engines: dict[str, AnalyticsEngine]
+    frames: dict[str, pd.DataFrame]
+
+
+def _frames(db: Database) -> dict[str, pd.DataFrame]:
+    with db.engine.connect() as conn:
+        return {
+            name: pd.read_sql_query(text(f"SELECT * FROM {name}"), conn)
+            for name in ("units", "responses", "answers", "survey_items", "survey_versions")
+        }
+
+
+@pytest.fixture(scope="session")
+def conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dataset]:
+    folder = tmp_path_factory.mktemp("conformance")
+    name = f"rapport_conformance_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    sqlite_db = Database(f"sqlite:///{folder / 'rapport.db'}")
+    pg_db = Database(url)
+    far_zone = create_engine(url, connect_args={"options": "-c TimeZone=Pacific/Auckland"})
+    engines: dict[str, AnalyticsEngine] = {}
+    try:
+        for database in (sqlite_db, pg_db):
+            migrate.upgrade(database.engine)
+            build(database)
+        engines["sqlite"] = OperationalEngine(sqlite_db.engine)
+        engines["postgresql"] = OperationalEngine(far_zone)
+        write_snapshot(engines["sqlite"], folder / "snapshot-sqlite")
+        write_snapshot(engines["postgresql"], folder / "snapshot-pg")
+        engines["duckdb"] = DuckDBEngine(folder / "snapshot-sqlite")
+        engines["duckdb-from-pg"] = DuckDBEngine(folder / "snapshot-pg")
+        yield Dataset(engines, _frames(sqlite_db))
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+        far_zone.dispose()
+        sqlite_db.dispose()
+        pg_db.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(folder, ignore_errors=True)

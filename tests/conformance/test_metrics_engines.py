@@ -1,0 +1,154 @@
+"""Every metric × grouping on every engine gives the same numbers (to 1e-9).
+
+The SQLite result is the reference; keys are compared by unit path and version number (ids
+are engine-local in principle), values, bounds and the statistics behind them to 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+
+import pytest
+
+from rapport.analytics.metrics import Dimension, Filters, Grouping, MetricQuery, get_metric
+from rapport.analytics.metrics_results import MetricTable, compute_metric
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import SYSTEM, Principal, Role
+from rapport.services import metrics as service
+
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("metrics-conformance")]
+
+TOLERANCE = 1e-9
+METRICS = [
+    ("responses", None),
+    ("nps", None),
+    ("csat_top2", None),
+    ("csat_mean", None),
+    ("ces_mean", None),
+    ("top_box", "fresh"),
+    ("hearts", None),
+    ("minds", None),
+    ("index:relationship", None),
+    ("emotions", None),
+]
+GROUPINGS = {
+    "total": Grouping.of([]),
+    "unit": Grouping.of(["unit"]),
+    "week": Grouping.of([], period="week"),
+    "month": Grouping.of([], period="month"),
+    "quarter": Grouping.of([], period="quarter"),
+    "year": Grouping.of([], period="year"),
+    "segment": Grouping.of([], attribute="segment"),
+    "vip": Grouping.of([], attribute="vip"),
+    "visits": Grouping.of([], attribute="visits"),
+    "version+audience": Grouping.of(["survey_version", "audience"]),
+    "unit×month": Grouping.of(["unit"], period="month"),
+    "unit×tenure": Grouping.of(["unit"], attribute="tenure_band"),
+}
+
+
+def comparable(table: MetricTable) -> list[tuple[object, ...]]:
+    """Rows with engine-neutral keys: unit path, version number."""
+    out = []
+    for row in table.rows:
+        key: list[Hashable] = []
+        for dim, value in zip(table.query.grouping.by, row.key, strict=True):
+            if dim is Dimension.UNIT:
+                key.append(table.units[int(value)].path)  # type: ignore[call-overload]
+            elif dim is Dimension.SURVEY_VERSION:
+                key.append(table.versions[int(value)][1])  # type: ignore[call-overload]
+            else:
+                key.append(value)
+        e = row.estimate
+        out.append((tuple(key), row.emotion, row.n, e.value, e.lower, e.upper, row.detail))
+    return out
+
+
+def assert_close(a: float | None, b: float | None, where: str) -> None:
+    if a is None or b is None:
+        assert a is None and b is None, where
+        return
+    assert math.isclose(a, b, rel_tol=0, abs_tol=TOLERANCE), f"{where}: {a} != {b}"
+
+
+@pytest.mark.parametrize("grouping", GROUPINGS.values(), ids=GROUPINGS.keys())
+@pytest.mark.parametrize(("metric", "question"), METRICS, ids=[m for m, _ in METRICS])
+def test_every_engine_agrees(conformance, metric, question, grouping) -> None:
+    query = MetricQuery(get_metric(metric), grouping, Filters(survey_ids=(1,)), question=question)
+    results = {
+        name: comparable(compute_metric(e, query)) for name, e in conformance.engines.items()
+    }
+    reference = results.pop("sqlite")
+    assert reference, "the reference engine returned no rows"
+    assert any(row[2] > 0 for row in reference)
+    for name, rows in results.items():
+        assert len(rows) == len(reference), name
+        for ref, got in zip(reference, rows, strict=True):
+            where = f"{name} {metric} {ref[0]} {ref[1]}"
+            assert got[:3] == ref[:3], where
+            for a, b in zip(ref[3:6], got[3:6], strict=True):
+                assert_close(a, b, where)
+            assert ref[6].keys() == got[6].keys(), where
+            for field in ref[6]:
+                assert_close(ref[6][field], got[6][field], f"{where} {field}")
+
+
+@pytest.mark.parametrize("metric", ["nps", "hearts", "emotions"])
+@pytest.mark.parametrize("by", [["unit"], ["unit", "period"]])
+def test_suppressed_results_agree(conformance, metric, by) -> None:
+    """Employee results after suppression and manager scoping match on every engine."""
+    request = service.MetricRequest(
+        survey="employee-relationship", metric=metric, by=by, period="month"
+    )
+    manager = Principal("user", 9, "m", Role.MANAGER, unit_path="northwind/north")
+    policy = SuppressionPolicy()
+    outcomes = {}
+    for name, engine in conformance.engines.items():
+        full = service.compute(engine, SYSTEM, request, policy)
+        scoped = service.compute(engine, manager, request, policy)
+        outcomes[name] = (full, scoped)
+    reference_full, reference_scoped = outcomes.pop("sqlite")
+    assert any(r.suppressed for r in reference_full.rows)
+    assert any(not r.suppressed for r in reference_full.rows)
+    for name, (full, scoped) in outcomes.items():
+        for ref_rows, rows in (
+            (reference_full.rows, full.rows),
+            (reference_scoped.rows, scoped.rows),
+        ):
+            assert len(rows) == len(ref_rows), name
+            for ref, got in zip(ref_rows, rows, strict=True):
+                where = f"{name} {ref.unit_path} {ref.period_label} {ref.emotion}"
+                assert (got.unit_path, got.period, got.emotion, got.n) == (
+                    ref.unit_path, ref.period, ref.emotion, ref.n
+                ), where  # fmt: skip
+                assert (got.suppressed, got.reason) == (ref.suppressed, ref.reason), where
+                for field in ("value", "lower", "upper"):
+                    assert_close(getattr(ref, field), getattr(got, field), where)
+
+
+def test_time_windows_agree_and_treat_bounds_as_utc(conformance) -> None:
+    """``since`` is inclusive, ``until`` exclusive, both UTC whatever the session zone."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    since = datetime(2025, 12, 29, tzinfo=UTC)
+    until = datetime(2026, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))  # midnight UTC
+    query = MetricQuery(
+        get_metric("responses"),
+        Grouping.of([], period="week"),
+        Filters(survey_ids=(1,), since=since, until=until),
+    )
+    results = {
+        name: comparable(compute_metric(e, query)) for name, e in conformance.engines.items()
+    }
+    reference = results.pop("sqlite")
+    # Monday 00:00 and New Year's Eve 23:59:59.999 are in; Sunday 23:59:59 and 2026 are out.
+    import pandas as pd
+
+    r = conformance.frames["responses"]
+    at = pd.to_datetime(r.submitted_at, utc=True, format="mixed")
+    inside = ((r.survey_id == 1) & (at >= since) & (at < until)).sum()
+    assert inside >= 16
+    assert [(row[0][0].isoformat(), row[2]) for row in reference] == [("2025-12-29", inside)]
+    for name, rows in results.items():
+        assert rows == reference, name

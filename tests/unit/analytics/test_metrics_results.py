@@ -1,0 +1,106 @@
+"""From sufficient statistics to estimates; roll-up over the unit tree; period labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rapport.analytics.intervals import mean_estimate, proportion_estimate
+from rapport.analytics.metrics import Grouping, MetricQuery, Period, Statistic, get_metric
+from rapport.analytics.metrics_catalog import UnitNode
+from rapport.analytics.metrics_results import (
+    ALL,
+    MetricTable,
+    estimate_from_stats,
+    period_label,
+    period_start,
+)
+from rapport.analytics.nps import nps_estimate
+
+UNITS = {
+    1: UnitNode(1, None, "acme", "Acme", "company", "acme"),
+    2: UnitNode(2, 1, "north", "North", "region", "acme/north"),
+    3: UnitNode(3, 2, "n1", "N1", "store", "acme/north/n1"),
+    4: UnitNode(4, 1, "south", "South", "region", "acme/south"),
+}
+
+
+def test_nps_and_share_use_the_interval_functions() -> None:
+    estimate, detail = estimate_from_stats(Statistic.NPS, (10, 6, 1), 0.9)
+    assert estimate == nps_estimate(6, 3, 1, 0.9)
+    assert detail == {"promoters": 6, "passives": 3, "detractors": 1}
+    assert estimate_from_stats(Statistic.SHARE, (7, 3), 0.95)[0] == proportion_estimate(3, 7)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(1, 7), min_size=1, max_size=40), st.sampled_from([0.0, 4.0, 2.5]))
+def test_means_from_centred_sums_match_the_raw_mean(values, centre) -> None:
+    x = np.array(values, dtype=float)
+    stats = (len(x), float((x - centre).sum()), float(((x - centre) ** 2).sum()))
+    got, detail = estimate_from_stats(Statistic.MEAN, stats, 0.95, centre)
+    expected = mean_estimate(x)
+    assert got.value == pytest.approx(expected.value, abs=1e-12)
+    if expected.lower is None:
+        assert got.lower is None
+    else:
+        assert got.lower == pytest.approx(expected.lower, abs=1e-9)
+        assert got.upper == pytest.approx(expected.upper, abs=1e-9)
+    assert detail["sd"] >= 0
+
+
+def test_equal_answers_have_exactly_zero_spread() -> None:
+    scores = np.full(3, 100 / 3)  # not exact in binary: sums leave rounding residue
+    stats = (3, float((scores - 50).sum()), float(((scores - 50) ** 2).sum()))
+    estimate, detail = estimate_from_stats(Statistic.INDEX, stats, 0.95, 50.0)
+    assert detail["sd"] == 0.0 and estimate.lower == estimate.upper == estimate.value
+
+
+def test_counts_and_empty_groups() -> None:
+    assert estimate_from_stats(Statistic.COUNT, (4,), 0.95)[0].value == 4.0
+    for statistic, zero in ((Statistic.NPS, (0, 0, 0)), (Statistic.MEAN, (0, 0.0, 0.0))):
+        assert estimate_from_stats(statistic, zero, 0.95)[0].value is None
+
+
+@pytest.mark.parametrize(
+    ("value", "period", "start", "label"),
+    [
+        ("2025-07", Period.MONTH, date(2025, 7, 1), "2025-07"),
+        ("2025", Period.YEAR, date(2025, 1, 1), "2025"),
+        ("2025-Q4", Period.QUARTER, date(2025, 10, 1), "2025-Q4"),
+        ("2024-12-30", Period.WEEK, date(2024, 12, 30), "2025-W01"),
+        (datetime(2026, 4, 1), Period.QUARTER, date(2026, 4, 1), "2026-Q2"),
+        (date(2026, 1, 5), Period.WEEK, date(2026, 1, 5), "2026-W02"),
+    ],
+)
+def test_period_values_from_every_engine(value, period, start, label) -> None:
+    assert period_start(value, period) == start
+    assert period_label(start, period) == label
+
+
+def table(by: list[str], leaf: dict) -> MetricTable:
+    query = MetricQuery(get_metric("nps"), Grouping.of(by, period="month" if len(by) > 1 else None))
+    return MetricTable(query, "test", UNITS, {}, leaf)
+
+
+def test_roll_up_counts_a_response_at_its_unit_and_every_ancestor() -> None:
+    t = table(["unit"], {(3,): (10, 5, 2), (1,): (4, 0, 4)})
+    totals = t.totals([True])
+    assert totals[(1,)] == (14, 5, 6)  # its own 4 plus the store's 10
+    assert totals[(2,)] == totals[(3,)] == (10, 5, 2)
+    assert (4,) not in totals
+    rows = {row.key: row for row in t.rows}
+    assert [row.key for row in t.rows] == [(1,), (2,), (3,), (4,)]  # tree order, all units
+    assert rows[(4,)].n == 0 and rows[(4,)].estimate.value is None
+    assert t.counts([False]) == {(ALL,): 14}
+
+
+def test_margins_of_a_two_way_table() -> None:
+    may, june = date(2026, 5, 1), date(2026, 6, 1)
+    t = table(["unit", "period"], {(3, may): (3, 1, 1), (3, june): (2, 2, 0), (4, may): (5, 0, 5)})
+    assert t.counts([False, True]) == {(ALL, may): 8, (ALL, june): 2}
+    assert t.counts([True, False])[(2, ALL)] == 5
+    assert len(t.rows) == len(UNITS) * 2

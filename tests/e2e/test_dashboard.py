@@ -1,0 +1,88 @@
+"""A manager opens the dashboard: only their subtree, heatmap, PNG and CSV downloads that
+agree with the REST API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import httpx
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+
+from rapport.domain.org import Role
+from rapport.services import auth, responses, surveys
+from rapport.storage.uow import Database
+from tests.conftest import LiveServer
+from tests.e2e.conftest import screenshot
+from tests.integration._survey_fixtures import PASSWORD, seed_org
+
+pytestmark = pytest.mark.browser
+
+
+def _seed_scores(db: Database) -> int:
+    """The every-type survey with 40 scored responses in each of north-1 and south."""
+    sid = seed_org(db)
+    rng = np.random.default_rng(3)
+    with db.unit_of_work() as uow:
+        published = surveys.get_published(uow, sid)
+        subs = []
+        for code in ("north-1", "south"):
+            unit = uow.units.by_code(code)
+            assert unit is not None
+            for _ in range(40):
+                nps = int(rng.integers(0, 11))
+                answers = {
+                    "nps": nps,
+                    "csat": int(rng.integers(1, 6)),
+                    "ces": int(rng.integers(1, 8)),
+                    "delight": int(rng.integers(1, 6)),
+                    "minds": {"ease": int(rng.integers(1, 6)), "fast": int(rng.integers(1, 6))},
+                }
+                subs.append(responses.Submission(answers=answers, unit_id=unit.id))
+        responses.store_many(uow, published, subs, validate=True)
+    return sid
+
+
+def test_manager_sees_subtree_downloads_png_and_csv_matching_api(
+    page: Page, sqlite_live_server: LiveServer, sqlite_db: Database
+) -> None:
+    server = sqlite_live_server
+    sid = _seed_scores(sqlite_db)
+    page.goto(server.url + "/login")
+    page.get_by_label("E-mail address").fill("north@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Dashboard").click()
+    heatmap = page.locator("#section-heatmap")
+    expect(heatmap.get_by_role("heading", name="Units × metrics")).to_be_visible()
+    expect(page.locator("#chart-heatmap svg")).to_be_visible()  # drawn by vega-embed
+    heatmap.get_by_text("Data table").click()
+    table = page.locator("#table-heatmap")
+    expect(table).to_contain_text("North store 1")
+    expect(table).not_to_contain_text("South")
+    screenshot(page, "dashboard-manager")
+
+    with page.expect_download() as png_download:
+        heatmap.get_by_role("link", name="PNG").click()
+    png = png_download.value.path().read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+    with page.expect_download() as csv_download:
+        heatmap.get_by_role("link", name="CSV data").click()
+    rows = list(csv.DictReader(io.StringIO(csv_download.value.path().read_text())))
+    nps_csv = {r["unit"]: float(r["value"]) for r in rows if r["metric"] == "NPS" and r["value"]}
+    assert set(nps_csv) == {"North", "North store 1"}
+
+    with sqlite_db.unit_of_work() as uow:
+        token = auth.create_token(uow, "m", Role.MANAGER, "north")
+    api = httpx.get(
+        f"{server.url}/api/v1/metrics",
+        params={"survey": sid, "metric": "nps", "by": "unit"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    nps_api = {r["unit_name"]: r["value"] for r in api["rows"] if r["value"] is not None}
+    assert nps_api == pytest.approx(nps_csv, abs=1e-9)
+    assert not any(re.search("South", name) for name in nps_api)

@@ -1,0 +1,124 @@
+"""Comments on ingest: redaction, emotions with the model version, explorer suppression."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import SYSTEM, UnitKind
+from rapport.errors import PermissionDenied
+from rapport.services import comment_explorer, comments, responses, surveys
+from rapport.storage.uow import Database
+from rapport.text import load_model
+from tests.integration._survey_fixtures import GOOD_ANSWERS, seed_org
+
+PII = "Call me on +44 20 7946 0958 or write to jane.doe@example.com, I felt ignored."
+
+
+def _submit(
+    db: Database,
+    sid: int,
+    answers: dict[str, Any],
+    unit: str = "north-1",
+    keep_original: bool = False,
+) -> int:
+    with db.unit_of_work() as uow:
+        published = surveys.get_published(uow, sid)
+        target = uow.units.by_code(unit)
+        assert target is not None
+        sub = responses.Submission(answers=answers, unit_id=target.id)
+        return responses.submit(uow, published, sub, keep_original=keep_original).response_id
+
+
+def test_comments_are_stored_redacted_with_emotions_and_model_version(db: Database) -> None:
+    sid = seed_org(db)
+    rid = _submit(
+        db,
+        sid,
+        {**GOOD_ANSWERS, "comment": PII, "why": "I felt completely ignored and taken for granted"},
+    )
+    with db.unit_of_work() as uow:
+        stored = {a["question_id"]: a for a in uow.responses.get(rid)["answers"]}  # type: ignore[index]
+        records = {r.question_id: r for r in uow.comments.for_survey(sid, ["comment", "why"])}
+    assert "jane.doe@example.com" not in stored["comment"]["value_text"]
+    assert "[EMAIL]" in stored["comment"]["value_text"]
+    assert "[PHONE]" in stored["comment"]["value_text"]
+    why = records["why"]
+    assert why.sentiment is not None and "negative" in why.sentiment
+    with db.engine.connect() as conn:
+        from sqlalchemy import text
+
+        versions = {v for (v,) in conn.execute(text("SELECT model_version FROM comment_analyses"))}
+        originals = {o for (o,) in conn.execute(text("SELECT original_text FROM comment_analyses"))}
+    assert versions == {load_model().version}
+    assert originals == {None}  # the original is kept only when configured
+
+
+def test_original_kept_only_when_configured(sqlite_db: Database) -> None:
+    sid = seed_org(sqlite_db)
+    _submit(sqlite_db, sid, {**GOOD_ANSWERS, "comment": PII}, keep_original=True)
+    from sqlalchemy import text
+
+    with sqlite_db.engine.connect() as conn:
+        kept = conn.execute(
+            text("SELECT original_text FROM comment_analyses WHERE question_id = 'comment'")
+        ).scalar()
+    assert kept == PII
+
+
+def test_rescore_reads_comments_of_an_older_model(sqlite_db: Database) -> None:
+    sid = seed_org(sqlite_db)
+    _submit(sqlite_db, sid, {**GOOD_ANSWERS, "comment": "The staff made me feel really special"})
+    from sqlalchemy import text
+
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("UPDATE comment_analyses SET model_version = 'old', sentiment = NULL"))
+    with sqlite_db.unit_of_work() as uow:
+        assert comments.rescore(uow) == 2  # "why" and "comment"
+    with sqlite_db.unit_of_work() as uow:
+        assert comments.rescore(uow) == 0
+        records = {r.question_id: r for r in uow.comments.for_survey(sid, ["comment"])}
+    assert records["comment"].sentiment is not None
+    assert "positive" in records["comment"].sentiment
+
+
+def test_employee_comments_hidden_below_ten_and_unit_filter_refused(sqlite_db: Database) -> None:
+    seed_org(sqlite_db)
+    pulse = {
+        "key": "pulse",
+        "title": "Pulse",
+        "audience": "employee",
+        "anonymous": True,
+        "pages": [
+            {
+                "id": "p",
+                "questions": [
+                    {"id": "enps", "type": "nps", "text": "Recommend?", "tags": ["loyalty.x"]},
+                    {"id": "comment", "type": "text", "text": "Anything?"},
+                ],
+            }
+        ],
+    }
+    with sqlite_db.unit_of_work() as uow:
+        sid = surveys.save_definition(uow, SYSTEM, surveys.parse_definition(pulse)).survey_id
+        north = uow.units.by_code("north")
+        assert north is not None
+        uow.units.add("north-2", "North store 2", UnitKind.STORE, north)
+    for i in range(12):
+        _submit(sqlite_db, sid, {"enps": 8, "comment": f"Good team number {i}"}, unit="north-1")
+    for i in range(4):
+        _submit(sqlite_db, sid, {"enps": 3, "comment": f"Too small a group {i}"}, unit="north-2")
+    policy = SuppressionPolicy()
+    with sqlite_db.unit_of_work() as uow:
+        view = comment_explorer.explore(uow, SYSTEM, sid, policy)
+        # north-2 (4) is under 10; north-1 (12) must then be hidden too, or north (16) minus
+        # north-1 would expose north-2. All 16 comments show, attributed to the region.
+        assert view.hidden == 0 and view.matching == 16
+        assert {view.units[c.unit_id].code for c in view.comments} == {"north"}
+        for small in ("north-1", "north-2"):
+            with pytest.raises(PermissionDenied):
+                comment_explorer.explore(uow, SYSTEM, sid, policy, unit=small)
+        band = comment_explorer.explore(uow, SYSTEM, sid, policy, band="detractor")
+        assert band.matching == 4  # the small store's detractors, shown under the region

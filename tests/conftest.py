@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 import uvicorn
+from hypothesis import settings
 from sqlalchemy import create_engine, make_url, text
 
 from rapport.app import create_app
@@ -28,8 +28,9 @@ from rapport.storage.uow import Database
 
 # Property tests are derandomised and have no time limit: CI must be deterministic, and the
 # shared 2-core machine is too slow for Hypothesis's 200 ms default deadline.
-settings.register_profile("rapport", derandomize=True, deadline=None, database=None,
-                          print_blob=True)
+settings.register_profile(
+    "rapport", derandomize=True, deadline=None, database=None, print_blob=True
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "rapport"))
 
 PG_ADMIN_URL = os.environ.get(

@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rapport._version import __version__
 from rapport.api import health, surveys, v1
 from rapport.api import metrics as metrics_api
+from rapport.api.guards import RejectNulMiddleware
 from rapport.api.problems import install_problem_handlers
 from rapport.settings import Settings
 from rapport.storage.uow import Database
@@ -38,6 +39,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(RejectNulMiddleware)
     install_problem_handlers(app, render_error)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=str(files("rapport.web") / "static")), "static")

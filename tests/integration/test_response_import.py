@@ -88,3 +88,13 @@ def test_unknown_columns_are_reported_before_any_row(sqlite_db: Database) -> Non
         import_responses(uow, SYSTEM, sid, b"nps,csat\n9,5\n")
     assert err.value.errors[0].message == "a 'unit' column is required"
     assert _count(sqlite_db, sid) == 0
+
+
+def test_offsets_are_converted_to_utc_not_dropped(db: Database) -> None:
+    sid = seed_org(db)
+    row = "north-1,2026-01-05T10:00:00+02:00,9,5,4,5,web,,ok,en"
+    with db.unit_of_work() as uow:
+        import_responses(uow, SYSTEM, sid, _csv([row]).encode())
+    with db.unit_of_work() as uow:
+        stored = uow.responses.page(sid, None, since=None, until=None, after_id=0, limit=1)
+    assert stored[0]["submitted_at"].replace(tzinfo=None).isoformat() == "2026-01-05T08:00:00"

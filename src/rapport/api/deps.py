@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed
@@ -57,3 +57,7 @@ DbDep = Annotated[Database, Depends(get_db)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+#: Database ids are signed 64-bit integers; anything else is a 422, not a driver overflow.
+MAX_ID = 2**63 - 1
+SurveyId = Annotated[int, Path(ge=1, le=MAX_ID, description="Survey id")]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import PrincipalDep, SettingsDep, UowDep
+from rapport.api.deps import MAX_ID, PrincipalDep, SettingsDep, SurveyId, UowDep
 from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
 from rapport.services import response_import, responses, surveys
 
@@ -38,9 +38,13 @@ class ResponseIn(BaseModel):
     """One response. ``answers`` maps question ids to values shaped as docs/surveys.md says."""
 
     answers: dict[str, Any] = Field(examples=[{"nps": 9, "comment": "Lovely staff"}])
-    unit: str = Field(description="Code or path of the unit the response belongs to.")
-    person: str | None = Field(None, description="External id of the respondent, if known.")
-    language: str = "en"
+    unit: str = Field(
+        max_length=1000, description="Code or path of the unit the response belongs to."
+    )
+    person: str | None = Field(
+        None, max_length=120, description="External id of the respondent, if known."
+    )
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", max_length=10)
     started_at: datetime | None = None
 
 
@@ -104,7 +108,7 @@ def create_version(
     response_model=VersionOut,
     summary="The published definition of a survey",
 )
-def get_survey(survey_id: int, principal: PrincipalDep, uow: UowDep) -> VersionOut:
+def get_survey(survey_id: SurveyId, principal: PrincipalDep, uow: UowDep) -> VersionOut:
     published = surveys.get_published(uow, survey_id, principal)
     return VersionOut(
         survey_id=published.survey.id,
@@ -126,7 +130,7 @@ def get_survey(survey_id: int, principal: PrincipalDep, uow: UowDep) -> VersionO
     },
 )
 def submit_response(
-    survey_id: int,
+    survey_id: SurveyId,
     body: ResponseIn,
     principal: PrincipalDep,
     uow: UowDep,
@@ -158,7 +162,7 @@ def submit_response(
     summary="List responses (keyset pagination, filters)",
 )
 def list_responses(
-    survey_id: int,
+    survey_id: SurveyId,
     principal: PrincipalDep,
     uow: UowDep,
     unit: Annotated[
@@ -166,7 +170,7 @@ def list_responses(
     ] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ResponsePage:
     items, next_after = responses.list_for(
@@ -191,7 +195,11 @@ class ImportOut(BaseModel):
     },
 )
 async def import_responses_csv(
-    survey_id: int, request: Request, principal: PrincipalDep, uow: UowDep, settings: SettingsDep
+    survey_id: SurveyId,
+    request: Request,
+    principal: PrincipalDep,
+    uow: UowDep,
+    settings: SettingsDep,
 ) -> ImportOut:
     """Columns are mapped to questions by id or text; any invalid row imports nothing and
     the problem lists every row, column and reason."""
@@ -210,7 +218,7 @@ async def import_responses_csv(
     responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
 )
 def export_responses(
-    survey_id: int,
+    survey_id: SurveyId,
     principal: PrincipalDep,
     uow: UowDep,
     format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv",

@@ -114,10 +114,19 @@ def is_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+MAX_NUMBER = 10**15
+"""Largest magnitude a number answer may have: stored as a float, it must stay exact."""
+
+
 def is_number(value: object) -> bool:
+    """A finite int or float within ±MAX_NUMBER (bools are not numbers).
+
+    >>> is_number(12), is_number(2.5), is_number(10**20), is_number(True)
+    (True, True, False, False)
+    """
     if isinstance(value, float):
-        return math.isfinite(value)
-    return is_integer(value)
+        return math.isfinite(value) and abs(value) <= MAX_NUMBER
+    return is_integer(value) and abs(value) <= MAX_NUMBER  # type: ignore[arg-type]
 
 
 def parse_iso_date(value: str) -> date | None:

@@ -22,7 +22,7 @@ def heatmap(
     column: str = "metric",
     value: str = "value",
     title: str = "",
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """Units × metrics. Colour shows each unit's standing *within* a metric (metrics have
     different scales); the number is the value. Hidden or missing cells are grey with "–"."""
     data = frame.copy()
@@ -69,7 +69,7 @@ def trend(
     series: str | None = None,
     title: str = "",
     y_title: str = "",
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """A line per series over periods with its confidence band."""
     enc: dict[str, Any] = {"x": alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%b %Y"))}
     if series:
@@ -94,7 +94,7 @@ def quadrant(
     hearts: str = "hearts",
     minds: str = "minds",
     title: str = "Hearts and minds",
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """Units placed by minds (x) and hearts (y), split at the organisation's medians."""
     data = frame.dropna(subset=[hearts, minds])
     points = (
@@ -126,7 +126,7 @@ def _records(frame: pd.DataFrame) -> alt.Data:
         {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
     ]
-    return alt.Data(values=rows)
+    return alt.Data(values=rows)  # type: ignore[no-untyped-call]
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:

@@ -66,7 +66,7 @@ def analyse(
                 "question_id": qid,
                 "model_version": model.version,
                 "status": str(getattr(p, "status", "ok")),
-                "sentiment": _as_text(getattr(p, "sentiment", None)) or None,
+                "sentiment": _primary_sentiment(p),
                 "labels": _as_text(getattr(p, "labels", ())),
                 "ekman": _as_text(getattr(p, "ekman", ())),
                 "original_text": text if keep_original else None,
@@ -103,7 +103,7 @@ def rescore(
                             "question_id": qid,
                             "model_version": model.version,
                             "status": str(getattr(p, "status", "ok")),
-                            "sentiment": _as_text(getattr(p, "sentiment", None)) or None,
+                            "sentiment": _primary_sentiment(p),
                             "labels": _as_text(getattr(p, "labels", ())),
                             "ekman": _as_text(getattr(p, "ekman", ())),
                             "original_text": orig,
@@ -115,3 +115,11 @@ def rescore(
                 if progress:
                     progress(len(chunk))
     return done
+
+
+def _primary_sentiment(prediction: object) -> str | None:
+    """The one sentiment shown and filtered on (the model's primary, else the set joined)."""
+    primary = getattr(prediction, "primary_sentiment", None)
+    if isinstance(primary, str):
+        return primary
+    return _as_text(getattr(prediction, "sentiment", None)) or None

@@ -15,7 +15,7 @@ from rapport.domain.survey_model import SurveyDefinition
 from rapport.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from rapport.services import comments
 from rapport.services.access import require, require_unit
-from rapport.services.clock import utcnow
+from rapport.services.clock import as_utc, utcnow
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
 
@@ -80,7 +80,8 @@ def build_rows(
     For an anonymous survey the person is never stored: only the unit, a tenure band and
     the allowed attributes stay with the response.
     """
-    submitted = sub.submitted_at or utcnow()
+    # Stored as UTC: SQLite keeps no offset, so an aware time must be converted, not cut.
+    submitted = as_utc(sub.submitted_at) if sub.submitted_at else utcnow()
     person = sub.person
     on: date = submitted.date()
     tenure = person.tenure_days(on) if person else None
@@ -100,7 +101,7 @@ def build_rows(
         "audience": published.survey.audience,
         "channel": sub.channel,
         "language": sub.language,
-        "started_at": sub.started_at,
+        "started_at": as_utc(sub.started_at) if sub.started_at else None,
         "submitted_at": submitted,
         "tenure_days": None if anonymous else tenure,
         "attributes": attributes,

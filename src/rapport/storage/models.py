@@ -296,7 +296,7 @@ class CommentAnalysisRow(Base):
     question_id: Mapped[str] = mapped_column(String(120))
     model_version: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(40))
-    sentiment: Mapped[str | None] = mapped_column(String(20))
+    sentiment: Mapped[str | None] = mapped_column(String(60))
     labels: Mapped[str] = mapped_column(String(500), default="")
     ekman: Mapped[str] = mapped_column(String(200), default="")
     original_text: Mapped[str | None] = mapped_column(Text)

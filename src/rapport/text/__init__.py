@@ -4,7 +4,7 @@ Nothing is loaded at import time; :func:`load_model` reads the shipped artifact 
 
 >>> from rapport.text import load_model, redact_pii
 >>> model = load_model()
->>> [p.primary_sentiment for p in model.predict(["The staff made me feel really special"])]
+>>> [p.primary_sentiment for p in model.predict(["Thank you so much, the staff were wonderful!"])]
 ['positive']
 >>> redact_pii("Call me on +44 20 7946 0958")
 'Call me on [PHONE]'

@@ -105,7 +105,7 @@ def build_view(
                 [
                     {
                         "series": label,
-                        "period": pd.Timestamp(r.period),
+                        "period": pd.Timestamp(r.period) if r.period else None,
                         "value": r.value,
                         "lower": r.lower,
                         "upper": r.upper,
@@ -116,7 +116,8 @@ def build_view(
                 ]
             )
         )
-    heat, quad = [], {}
+    heat: list[dict[str, Any]] = []
+    quad: dict[str | None, dict[str, float]] = {}
     for name, label in KPIS:
         result = metrics.compute(
             engine, principal, _request(chosen["id"], name, ["unit"], None, focus), policy

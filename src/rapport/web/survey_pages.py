@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from rapport.analytics.suppression import SuppressionPolicy
-from rapport.api.deps import DbDep, SettingsDep
+from rapport.api.deps import DbDep, SettingsDep, SurveyId
 from rapport.domain.survey import fill_placeholders
 from rapport.errors import ValidationFailed
 from rapport.services import (
@@ -43,7 +43,7 @@ def survey_list(request: Request, principal: PagePrincipal, db: DbDep) -> HTMLRe
 @router.get("/surveys/{survey_id}", response_class=HTMLResponse)
 def survey_page(
     request: Request,
-    survey_id: int,
+    survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
     settings: SettingsDep,
@@ -65,7 +65,7 @@ def _qr_svg(url: str) -> str:
 )
 def create_links(
     request: Request,
-    survey_id: int,
+    survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
     settings: SettingsDep,
@@ -122,7 +122,7 @@ def public_link_qr(token: str, fmt: str, db: DbDep, request: Request) -> Respons
 )
 async def import_csv_page(
     request: Request,
-    survey_id: int,
+    survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
     settings: SettingsDep,
@@ -161,7 +161,7 @@ async def import_csv_page(
 @router.get("/surveys/{survey_id}/comments", response_class=HTMLResponse)
 def comments_page(
     request: Request,
-    survey_id: int,
+    survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
     settings: SettingsDep,
@@ -178,7 +178,16 @@ def comments_page(
         "sentiment": sentiment or None,
     }
     with db.unit_of_work() as uow:
-        view = comment_explorer.explore(uow, principal, survey_id, _policy(settings), **filters)
+        view = comment_explorer.explore(
+            uow,
+            principal,
+            survey_id,
+            _policy(settings),
+            unit=filters["unit"],
+            emotion=filters["emotion"],
+            band=filters["band"],
+            sentiment=filters["sentiment"],
+        )
         published = surveys.get_published(uow, survey_id)
         units = org.list_units(uow, principal)
         title = fill_placeholders(published.survey.title, {"org": org.organisation_name(uow)})

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("question_id", sa.String(length=120), nullable=False),
         sa.Column("model_version", sa.String(length=60), nullable=False),
         sa.Column("status", sa.String(length=40), nullable=False),
-        sa.Column("sentiment", sa.String(length=20), nullable=True),
+        sa.Column("sentiment", sa.String(length=60), nullable=True),
         sa.Column("labels", sa.String(length=500), nullable=False),
         sa.Column("ekman", sa.String(length=200), nullable=False),
         sa.Column("original_text", sa.Text(), nullable=True),

@@ -1,0 +1,80 @@
+"""Edge guards applied to every request before routing.
+
+NUL characters cannot be stored by PostgreSQL text columns and are never meaningful in
+survey data, so a request carrying one (in the path, the query or the body) is refused
+with a 400 problem naming where it was, instead of failing deep inside the database.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rapport.errors import PROBLEM_BASE
+
+MAX_BODY = 50 * 1024 * 1024
+
+
+class RejectNulMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        where = None
+        if b"%00" in raw_path.lower() or "\x00" in scope["path"]:
+            where = "path"
+        elif b"%00" in scope.get("query_string", b"").lower():
+            where = "query"
+        chunks: list[bytes] = []
+        more = True
+        while more and where is None:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+            if sum(map(len, chunks)) > MAX_BODY:
+                break
+        body = b"".join(chunks)
+        if where is None and (b"\x00" in body or b"\\u0000" in body or b"%00" in body):
+            where = "body"
+        if where is not None:
+            await _problem(send, scope["path"], where)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": more}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _problem(send: Send, path: str, where: str) -> None:
+    payload: dict[str, Any] = {
+        "type": PROBLEM_BASE + "nul-character",
+        "title": "The request contains a NUL character",
+        "status": 400,
+        "detail": f"NUL (\\u0000) characters are not accepted; found one in the {where}.",
+        "instance": path,
+        "errors": [{"location": where, "message": "remove NUL characters", "code": "nul"}],
+    }
+    data = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})

@@ -62,7 +62,7 @@ def test_drifting_stores_lose_hearts_not_minds(loaded: tuple[Database, dict]) ->
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="model 1.0.0 reads too few negative emotions in the "
+    reason="model 1.1.0 reads too few negative emotions in the "
     "drifting stores' late comments; open in the emotion-model issue",
 )
 def test_comment_emotions_reproduce_the_drift(loaded: tuple[Database, dict]) -> None:

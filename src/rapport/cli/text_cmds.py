@@ -49,5 +49,5 @@ def train(
     from rapport.text import training
 
     with friendly_errors():
-        path = training.train(data_dir, out) if out else training.train(data_dir)
-    console.print(f"Wrote {path}")
+        report = training.train(data_dir, out) if out else training.train(data_dir)
+    console.print(f"Wrote {report.artifact}")

@@ -1,4 +1,5 @@
-"""TF-IDF features shared by training and prediction: word 1–2-grams + char_wb 2–5-grams.
+"""Features shared by training and prediction: word 1–2-grams + char_wb 2–5-grams (TF-IDF),
+plus optional sentiment-lexicon columns (:mod:`rapport.text._lexicon`).
 
 The same class fits the vocabulary at training time and rebuilds it from plain arrays at
 prediction time, so both sides tokenise and weight text identically. Each block (words,
@@ -15,6 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+
+from rapport.text._lexicon import FEATURE_NAMES as LEXICON_FEATURE_NAMES
+from rapport.text._lexicon import LexiconFeatures
 
 # Words, plus "!" and "?" as tokens of their own: they carry emotion in short comments.
 WORD_TOKEN_PATTERN = r"(?u)\b\w+\b|[!?]"  # noqa: S105 (a regex, not a password)
@@ -101,19 +105,24 @@ class _Block:
 
 
 class TextFeaturizer:
-    """Turns texts into the model's sparse feature matrix (float32, CSR).
+    """Turns texts into the model's sparse feature matrix (float32, CSR): the n-gram blocks,
+    then, if present, the seven lexicon columns (:class:`LexiconFeatures`).
 
     Fit it with :meth:`fit` (training) or rebuild it with :meth:`from_arrays` (prediction).
     """
 
-    def __init__(self, blocks: Sequence[_Block]):
+    def __init__(self, blocks: Sequence[_Block], lexicon: LexiconFeatures | None = None):
         self._blocks = list(blocks)
+        self._lexicon = lexicon
 
     @classmethod
     def fit(
-        cls, texts: Sequence[str], specs: Sequence[BlockSpec] = DEFAULT_BLOCKS
+        cls,
+        texts: Sequence[str],
+        specs: Sequence[BlockSpec] = DEFAULT_BLOCKS,
+        lexicon: Mapping[str, float] | None = None,
     ) -> TextFeaturizer:
-        """Learn the vocabularies and idf weights from ``texts``."""
+        """Learn the vocabularies and idf weights from ``texts``; add ``lexicon`` columns."""
         from sklearn.feature_extraction.text import CountVectorizer
 
         blocks = []
@@ -126,31 +135,29 @@ class TextFeaturizer:
             idf = np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0
             vocabulary = counter.get_feature_names_out().tolist()
             blocks.append(_Block(spec, vocabulary, idf))
-        return cls(blocks)
+        return cls(blocks, LexiconFeatures(lexicon) if lexicon is not None else None)
 
     @property
     def n_features(self) -> int:
         """Total number of features over all blocks."""
-        return sum(len(block.vocabulary) for block in self._blocks)
+        lexicon = self._lexicon.n_features if self._lexicon is not None else 0
+        return sum(len(block.vocabulary) for block in self._blocks) + lexicon
 
     @property
     def feature_names(self) -> list[str]:
-        """Feature names prefixed by their block, e.g. ``"word:thank you"``, ``"char: gr"``."""
-        return [f"{b.spec.name}:{term}" for b in self._blocks for term in b.vocabulary]
+        """Feature names prefixed by their block, e.g. ``"word:thank you"``, ``"char: gr"``,
+        ``"lexicon:negative_sum"``."""
+        names = [f"{b.spec.name}:{term}" for b in self._blocks for term in b.vocabulary]
+        if self._lexicon is not None:
+            names += [f"lexicon:{name}" for name in LEXICON_FEATURE_NAMES]
+        return names
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Return the (len(texts), n_features) TF-IDF matrix."""
-        return sp.hstack([block.transform(texts) for block in self._blocks], format="csr")
-
-    def keep(self, mask: npt.NDArray[np.bool_]) -> TextFeaturizer:
-        """A featurizer restricted to the features where ``mask`` is True (pruning)."""
-        blocks, start = [], 0
-        for block in self._blocks:
-            part = mask[start : start + len(block.vocabulary)]
-            start += len(block.vocabulary)
-            vocabulary = [term for term, kept in zip(block.vocabulary, part, strict=True) if kept]
-            blocks.append(_Block(block.spec, vocabulary, block.idf[part]))
-        return TextFeaturizer(blocks)
+        """Return the (len(texts), n_features) matrix."""
+        parts = [block.transform(texts) for block in self._blocks]
+        if self._lexicon is not None:
+            parts.append(self._lexicon.transform(texts))
+        return sp.hstack(parts, format="csr")
 
     def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
         """Plain numpy arrays (no pickles) that :meth:`from_arrays` turns back into this."""
@@ -159,11 +166,13 @@ class TextFeaturizer:
             joined = _SEPARATOR.join(block.vocabulary).encode("utf-8")
             arrays[f"{block.spec.name}_vocabulary"] = np.frombuffer(joined, dtype=np.uint8)
             arrays[f"{block.spec.name}_idf"] = block.idf
+        if self._lexicon is not None:
+            arrays.update(self._lexicon.to_arrays())
         return arrays
 
-    def specs(self) -> list[dict[str, Any]]:
-        """The block specifications, JSON-serialisable."""
-        return [
+    def specs(self) -> dict[str, Any]:
+        """The feature specification, JSON-serialisable."""
+        blocks = [
             {
                 "name": b.spec.name,
                 "analyzer": b.spec.analyzer,
@@ -173,14 +182,15 @@ class TextFeaturizer:
             }
             for b in self._blocks
         ]
+        return {"blocks": blocks, "lexicon": self._lexicon is not None}
 
     @classmethod
     def from_arrays(
-        cls, specs: Sequence[Mapping[str, Any]], arrays: Mapping[str, npt.NDArray[Any]]
+        cls, specs: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
     ) -> TextFeaturizer:
         """Rebuild a fitted featurizer from :meth:`specs` and :meth:`to_arrays` output."""
         blocks = []
-        for raw in specs:
+        for raw in specs["blocks"]:
             spec = BlockSpec(
                 name=raw["name"],
                 analyzer=raw["analyzer"],
@@ -191,4 +201,5 @@ class TextFeaturizer:
             vocabulary = bytes(arrays[f"{spec.name}_vocabulary"]).decode("utf-8")
             terms = vocabulary.split(_SEPARATOR) if vocabulary else []
             blocks.append(_Block(spec, terms, arrays[f"{spec.name}_idf"]))
-        return cls(blocks)
+        lexicon = LexiconFeatures.from_arrays(arrays) if specs.get("lexicon") else None
+        return cls(blocks, lexicon)

@@ -1,4 +1,4 @@
-"""The default emotion model: TF-IDF features and one linear head per output.
+"""The default emotion model: TF-IDF and lexicon features, one linear head per output.
 
 There are 39 heads: the 28 GoEmotions labels, the 7 Ekman groups and the 4 sentiment
 groups, each with its own decision threshold. The artifact is a NumPy ``.npz`` file of plain
@@ -29,7 +29,7 @@ from rapport.text._labels import (
 from rapport.text._prediction import EmotionPrediction, PredictionStatus, screen
 
 MODEL_NAME = "goemotions-tfidf-linear"
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 ARTIFACT_FORMAT = 1
 OUTPUTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("labels", GOEMOTIONS_LABELS),
@@ -75,6 +75,15 @@ def dequantize(
     return (quantized.astype(np.float32) * scale).astype(np.float32)
 
 
+def select(scores: npt.NDArray[Any], thresholds: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Outputs at or above their threshold; a row with none gets its best score/threshold."""
+    chosen = scores >= thresholds
+    empty = ~chosen.any(axis=1)
+    best = np.argmax(scores / thresholds, axis=1)
+    chosen[np.flatnonzero(empty), best[empty]] = True
+    return np.asarray(chosen, dtype=bool)
+
+
 def default_artifact_path() -> Path:
     """Where the shipped artifact lives inside the installed package."""
     root = resources.files("rapport.text") / "artifacts" / f"emotion-{MODEL_VERSION}.npz"
@@ -82,7 +91,8 @@ def default_artifact_path() -> Path:
 
 
 class LinearEmotionModel:
-    """A fitted linear model over TF-IDF features. Implements :class:`EmotionModel`.
+    """A fitted linear model over :class:`TextFeaturizer` features. Implements
+    :class:`EmotionModel`.
 
     Build it with :meth:`from_artifact` or, in training, from its parts.
     """
@@ -133,13 +143,11 @@ class LinearEmotionModel:
 
     def decide(self, scores: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
         """Apply thresholds; every group gets at least its best output relative to threshold."""
-        chosen = scores >= self._thresholds
+        chosen = np.zeros(scores.shape, dtype=bool)
         start = 0
         for _, names in OUTPUTS:
             block = slice(start, start + len(names))
-            empty = ~chosen[:, block].any(axis=1)
-            best = np.argmax(scores[:, block] / self._thresholds[block], axis=1)
-            chosen[np.flatnonzero(empty), start + best[empty]] = True
+            chosen[:, block] = select(scores[:, block], self._thresholds[block])
             start += len(names)
         return chosen
 
@@ -228,7 +236,7 @@ def load_model() -> LinearEmotionModel:
 
     >>> model = load_model()
     >>> model.name, model.version
-    ('goemotions-tfidf-linear', '1.0.0')
+    ('goemotions-tfidf-linear', '1.1.0')
     """
     path = default_artifact_path()
     if not path.is_file():

@@ -2,8 +2,9 @@
 
 Recipe (the choices were made on the dev split; the test split is never read here):
 
-1. Features: word 1–2-grams (min_df 2) + char_wb 2–5-grams (min_df 3), sublinear tf-idf,
-   each block L2-normalised (:mod:`rapport.text._features`).
+1. Features: word 1–2-grams (min_df 2, top 30k) + char_wb 2–5-grams (min_df 3, top 60k),
+   sublinear tf-idf, each block L2-normalised (:mod:`rapport.text._features`), plus seven
+   columns from VADER's valence lexicon (:mod:`rapport.text._lexicon`).
 2. 39 binary heads: 28 GoEmotions labels, 7 Ekman groups, 4 sentiment groups, each the
    average (in logit space) of two L2 logistic regressions with balanced class weights: one
    on the plain features and one on features scaled by the head's naive-Bayes log-count
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import scipy.sparse as sp
 
 from rapport.text._features import DEFAULT_BLOCKS, BlockSpec, TextFeaturizer
 from rapport.text._labels import to_ekman, to_sentiment
+from rapport.text._lexicon import read_vader_lexicon
 from rapport.text._model import (
     MODEL_NAME,
     MODEL_VERSION,
@@ -40,6 +42,7 @@ from rapport.text._model import (
     default_artifact_path,
     dequantize,
     quantize,
+    select,
 )
 from rapport.text.goemotions import GoEmotionsSplit, indicator, macro_f1, read_split
 
@@ -54,8 +57,7 @@ class TrainingConfig:
     nb_weight: float = 0.5
     blocks: tuple[BlockSpec, ...] = DEFAULT_BLOCKS
     n_jobs: int = 2
-    supplements: tuple[str, ...] = ()
-    """Extra training files in ``data_dir`` (same TSV layout), added to train.tsv only."""
+    lexicon: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +138,15 @@ def _level_slices() -> dict[str, slice]:
     return slices
 
 
-def _concatenate(splits: Sequence[GoEmotionsSplit]) -> GoEmotionsSplit:
-    return GoEmotionsSplit(
-        texts=tuple(t for s in splits for t in s.texts),
-        labels=tuple(labels for s in splits for labels in s.labels),
-        ids=tuple(i for s in splits for i in s.ids),
-    )
+def _lexicon_provenance() -> dict[str, str]:
+    from importlib import metadata, resources
+
+    path = Path(str(resources.files("vaderSentiment") / "vader_lexicon.txt"))
+    return {
+        "source": "vaderSentiment vader_lexicon.txt (MIT, (c) 2016 C.J. Hutto)",
+        "version": metadata.version("vaderSentiment"),
+        "sha256": _sha256(path),
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -156,8 +161,8 @@ def train(
 ) -> TrainingReport:
     """Train on ``data_dir/train.tsv``, tune on ``data_dir/dev.tsv``, write the artifact.
 
-    ``out_path`` defaults to the packaged artifact path. Takes about 10–20 minutes on two
-    cores. Example (what ``tools/train_emotion.py`` runs)::
+    ``out_path`` defaults to the packaged artifact path. Takes about 7 minutes on two idle
+    cores (longer when they are shared). Example (what ``tools/train_emotion.py`` runs)::
 
         from rapport.text.training import train
         report = train("data/goemotions")
@@ -167,10 +172,9 @@ def train(
     started = time.monotonic()
     data_dir = Path(data_dir)
     out = Path(out_path) if out_path is not None else default_artifact_path()
-    train_files = ("train.tsv", *config.supplements)
-    train_split = _concatenate([read_split(data_dir / name) for name in train_files])
-    dev_split = read_split(data_dir / "dev.tsv")
-    featurizer = TextFeaturizer.fit(train_split.texts, config.blocks)
+    train_split, dev_split = read_split(data_dir / "train.tsv"), read_split(data_dir / "dev.tsv")
+    lexicon = read_vader_lexicon() if config.lexicon else None
+    featurizer = TextFeaturizer.fit(train_split.texts, config.blocks, lexicon)
     x_train = featurizer.transform(train_split.texts).astype(np.float64)
     x_train.sort_indices()
     x_dev = featurizer.transform(dev_split.texts)
@@ -199,19 +203,21 @@ def train(
     metadata: dict[str, Any] = {
         "name": MODEL_NAME,
         "version": MODEL_VERSION,
-        "recipe": "tfidf word1-2+char_wb2-5; LR+NB-LR logit mean; group=mean(head, best label)",
+        "recipe": "tfidf word1-2+char_wb2-5 + VADER-lexicon columns; LR+NB-LR logit mean; "
+        "group score = mean(group head, best label)",
+        "lexicon": _lexicon_provenance() if config.lexicon else None,
         "chosen_c": chosen,
         "nb_weight": config.nb_weight,
-        "data": {name: _sha256(data_dir / name) for name in (*train_files, "dev.tsv")},
+        "data": {name: _sha256(data_dir / name) for name in ("train.tsv", "dev.tsv")},
     }
     ones = np.ones(y_train.shape[1], dtype=np.float32)
     model = LinearEmotionModel(featurizer, quantized, intercept.astype(np.float32), ones, metadata)
-    dev_scores = model.scores(dev_split.texts)
+    dev_scores = model.scores(dev_split.texts)  # thresholds do not change scores
     thresholds = tune_thresholds(dev_scores, y_dev)
     model = LinearEmotionModel(
         featurizer, quantized, intercept.astype(np.float32), thresholds, metadata
     )
-    chosen_sets = model.decide(model.scores(dev_split.texts))
+    chosen_sets = model.decide(dev_scores)
     dev_f1 = {
         level: macro_f1(y_dev[:, part], chosen_sets[:, part]) for level, part in levels.items()
     }
@@ -231,12 +237,7 @@ def train(
 
 
 def _dev_f1(scores: npt.NDArray[Any], truth: npt.NDArray[np.bool_]) -> float:
-    thresholds = tune_thresholds(scores, truth)
-    chosen = scores >= thresholds
-    empty = ~chosen.any(axis=1)
-    best = np.argmax(scores / thresholds, axis=1)
-    chosen[np.flatnonzero(empty), best[empty]] = True
-    return macro_f1(truth, chosen)
+    return macro_f1(truth, select(scores, tune_thresholds(scores, truth)))
 
 
-__all__: Sequence[str] = ("TrainingConfig", "TrainingReport", "train", "tune_thresholds")
+__all__ = ["TrainingConfig", "TrainingReport", "train", "tune_thresholds"]

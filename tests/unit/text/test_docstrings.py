@@ -8,6 +8,7 @@ import pytest
 MODULES = [
     "rapport.text",
     "rapport.text._labels",
+    "rapport.text._lexicon",
     "rapport.text._keyword",
     "rapport.text._model",
     "rapport.text._prediction",

@@ -47,12 +47,3 @@ def test_round_trips_through_plain_arrays():
     for _ in range(2):  # second pass uses the word cache
         diff = rebuilt.transform(OTHER + TRAIN) - fitted.transform(OTHER + TRAIN)
         assert abs(diff).max() == 0
-
-
-def test_keep_prunes_features():
-    fitted = TextFeaturizer.fit(TRAIN)
-    mask = np.zeros(fitted.n_features, dtype=bool)
-    mask[::2] = True
-    pruned = fitted.keep(mask)
-    assert pruned.n_features == mask.sum()
-    assert pruned.feature_names == [n for n, k in zip(fitted.feature_names, mask, strict=True) if k]

@@ -44,10 +44,6 @@ OFFLINE_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model 1.0.0 misreads some plain sentences (e.g. 'the staff made me feel really special' -> negative); open in the emotion-model issue",
-)
 def test_shipped_model_works_offline_in_a_fresh_process():
     completed = subprocess.run(
         [sys.executable, "-c", OFFLINE_SCRIPT], capture_output=True, text=True, check=True
@@ -114,10 +110,6 @@ def test_too_short_texts_get_no_emotion(model, text):
     assert not prediction.scores and prediction.primary_sentiment is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model 1.0.0 misreads some plain sentences (e.g. 'the staff made me feel really special' -> negative); open in the emotion-model issue",
-)
 def test_other_languages_are_declined(model):
     german, english, spanish = model.predict(
         [
@@ -129,7 +121,17 @@ def test_other_languages_are_declined(model):
     assert german.status is PredictionStatus.LANGUAGE_NOT_SUPPORTED
     assert german.language == "de" and not german.labels and not german.scores
     assert spanish.status is PredictionStatus.LANGUAGE_NOT_SUPPORTED
-    assert english.ok and english.primary_sentiment == "negative"
+    assert english.ok and english.language == "en" and english.labels
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GoEmotions is Reddit: plain survey complaints often read as neutral (CX check in "
+    "benchmarks/emotion.py); strict, so a model that fixes it is noticed",
+)
+def test_known_weakness_plain_complaints_read_as_neutral(model):
+    (prediction,) = model.predict(["The staff were rude and we waited for ages."])
+    assert prediction.primary_sentiment == "negative"
 
 
 def test_keeps_order_with_mixed_statuses(model):
@@ -155,13 +157,13 @@ def test_save_and_reload_give_the_same_scores(model, tmp_path):
     assert reloaded.thresholds == model.thresholds
 
 
-# Floors for the 400 held-out GoEmotions test rows in tests/data/goemotions/test_sample.tsv.
-# On the full test split the model scores about 0.62 (Ekman) and 0.67 (sentiment); on these
-# 400 rows a bootstrap puts the standard error near 0.03 for Ekman (fear/disgust have few
-# rows) and 0.02 for sentiment. The floors sit about three standard errors below, so a retrained
-# model of the same quality passes, while a broken one fails: the keyword baseline scores
-# about 0.40 and 0.50 here, and predicting "neutral" for everything scores under 0.2.
-SAMPLE_FLOORS = {"ekman": 0.52, "sentiment": 0.60}
+# Floor for the 400 held-out GoEmotions test rows in tests/data/goemotions/test_sample.tsv.
+# Sentiment (4 groups) is the stable level on 400 rows: model 1.1.0 scores 0.675 here (0.683
+# on the full test split) with a bootstrap standard error of 0.018, so 0.62 is three standard
+# errors below and still above the keyword baseline (0.588 here) and "all neutral" (0.120).
+# Ekman is noisier on 400 rows (standard error 0.036: fear and disgust have few rows); its
+# floor, 0.50, only catches a broken model (all neutral: 0.069; model 1.1.0: 0.611).
+SAMPLE_FLOORS = {"sentiment": 0.62, "ekman": 0.50}
 
 
 def test_macro_f1_on_held_out_sample_is_above_floor(model, goemotions_dir):

@@ -9,12 +9,6 @@ the same rows, so the ratio compares like with like.
 
     uv run python benchmarks/import_csv.py               # 100,000 rows, best of 3
     uv run python benchmarks/import_csv.py --rows 20000 --profile
-    uv run python benchmarks/import_csv.py --prototype   # also time the proposed fixes
-
-``--prototype`` re-times the import with each proposed production change applied on top
-of the previous ones, by monkeypatching (see the section at the end; measurement only,
-to be deleted once production has the changes). The stored rows are checked to be
-identical under every patch.
 """
 
 from __future__ import annotations
@@ -22,38 +16,23 @@ from __future__ import annotations
 import argparse
 import cProfile
 import csv
-import dataclasses
-import functools
 import io
 import pstats
-import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 from _common import Case, Timing, best_of, fresh_copy, migrated_sqlite, verdict
-from sqlalchemy import Connection
 
-from rapport.domain import survey_rows
-from rapport.domain.org import SYSTEM, Permission, Principal, UnitKind
-from rapport.domain.survey_model import SCALE_TYPES, Question, QuestionType, SurveyDefinition
-from rapport.importers.csv_responses import decode, read_rows
-from rapport.services import comments, response_import
-from rapport.services import responses as responses_service
-from rapport.services.access import require
-from rapport.services.clock import utcnow
-from rapport.services.responses import Submission
-from rapport.services.surveys import get_published, parse_definition, save_definition
-from rapport.storage.models import ResponseRow
-from rapport.storage.repositories.surveys import ResponseRepository
-from rapport.storage.uow import Database, UnitOfWork
+from rapport.domain.org import SYSTEM, UnitKind
+from rapport.services import response_import
+from rapport.services.surveys import parse_definition, save_definition
+from rapport.storage.uow import Database
 
 GOAL_RATIO = 3.0
 SEED = 42
@@ -61,7 +40,6 @@ REGIONS = ("north", "south", "east", "west")
 STORES_PER_REGION = 10
 COMMENT_SHARE = 0.3
 BLANK = -1
-_INTEGER = re.compile(r"[+-]?\d+")
 PRAISE = (
     "Friendly staff",
     "Quick, easy and helpful",
@@ -327,235 +305,6 @@ class Bench:
         stats.sort_stats("tottime").print_stats(top)
 
 
-# --- prototype of the proposed production changes (monkeypatched, for measuring only) ---
-
-
-def _cached_property(cls: type, name: str) -> Any:
-    prop = functools.cached_property(getattr(cls, name).fget)
-    prop.__set_name__(cls, name)
-    return mock.patch.object(cls, name, prop)
-
-
-def _questions_by_id(self: SurveyDefinition) -> dict[str, Question]:
-    cached: dict[str, Question] | None = self.__dict__.get("_questions_by_id")
-    if cached is None:
-        cached = self.__dict__["_questions_by_id"] = {q.id: q for q in self.questions}
-    return cached
-
-
-def _already_checked(question: Question, value: object) -> list[Any]:
-    return []  # store_many(validate=False): the caller validated every answer
-
-
-_redact_answers = comments.redact_answers
-
-
-def _redact_if_any_text(definition: SurveyDefinition, answers: Mapping[str, Any]) -> Any:
-    texts = comments.text_question_ids(definition)
-    return _redact_answers(definition, answers) if any(q in answers for q in texts) else answers
-
-
-def _replace_if_changed(sub: Submission, **changes: Any) -> Submission:
-    if all(getattr(sub, name) is value for name, value in changes.items()):
-        return sub
-    return dataclasses.replace(sub, **changes)
-
-
-def _insert_sql(conn: Connection, table: str, columns: Sequence[str]) -> str:
-    """An INSERT in the driver's own placeholder style (``?`` for sqlite3, ``%s`` psycopg)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-
-
-def _add_many_driver(
-    self: ResponseRepository,
-    responses: Sequence[dict[str, Any]],
-    answers: Sequence[Sequence[dict[str, Any]]],
-) -> list[int]:
-    """``add_many`` with the answers as tuples through the driver's own ``executemany``.
-
-    Answer values need no type processing (text, float, None), so SQLAlchemy's per-row
-    parameter building is pure overhead. (On PostgreSQL, ``COPY`` would be faster still.)
-    """
-    if not responses:
-        return []
-    ids: list[int] = self._allocate_ids(len(responses))  # private, as today's add_many
-    conn = self.s.connection()
-    conn.execute(
-        ResponseRow.__table__.insert(),
-        [{**r, "id": rid} for rid, r in zip(ids, responses, strict=True)],
-    )
-    rows = [
-        (rid, a["question_id"], a["item"], a["value_num"], a["value_text"])
-        for rid, group in zip(ids, answers, strict=True)
-        for a in group
-    ]
-    if rows:
-        conn.exec_driver_sql(_insert_sql(conn, "answers", ANSWER_COLUMNS), rows)
-    return ids
-
-
-class _NotFast(Exception):
-    """A row the columnar path does not vouch for: the import goes the checked way."""
-
-
-def _scale_number(question: Question, cell: object) -> float:
-    if not isinstance(cell, str) or not _INTEGER.fullmatch(cell):
-        raise _NotFast
-    value = int(cell)
-    assert question.scale is not None
-    if not question.scale.min <= value <= question.scale.max:
-        raise _NotFast
-    return float(value)
-
-
-def _answer_cells(question: Question, cell: Any) -> list[tuple[str, float | None, str | None]]:
-    """``(item, value_num, value_text)`` of one cell, exactly as ``answer_rows`` stores it."""
-    if question.type in SCALE_TYPES:
-        return [("", _scale_number(question, cell), None)]
-    if question.type is QuestionType.MATRIX:
-        if not set(cell) <= set(question.row_ids) or (
-            question.required and len(cell) < len(question.row_ids)
-        ):
-            raise _NotFast
-        return [(r, _scale_number(question, cell[r]), None) for r in question.row_ids if r in cell]
-    text = cell.replace("\r\n", "\n")  # TEXT: the only other type _compiled accepts
-    if len(text) > question.text_max_length:
-        raise _NotFast
-    return [("", None, text)]
-
-
-def _compiled(definition: SurveyDefinition) -> list[Question] | None:
-    """The questions, when the columnar path covers them all (no display logic, simple types)."""
-    covered = {*SCALE_TYPES, QuestionType.MATRIX, QuestionType.TEXT, QuestionType.DISPLAY}
-    questions = [q for q in definition.questions if q.type is not QuestionType.DISPLAY]
-    if any(q.show_if is not None or q.type not in covered for q in definition.questions):
-        return None
-    return questions
-
-
-def _import_columnar(
-    uow: UnitOfWork,
-    principal: Principal,
-    survey: int | str,
-    data: bytes,
-    progress: Callable[[int], None] | None = None,
-    *,
-    keep_original: bool = False,
-) -> Any:
-    """``import_responses`` for files whose every row is valid: typed cells go straight to
-    answer tuples, comments are read in one model call, and rows reach the driver's
-    ``executemany`` as tuples. Any doubt (a problem, a person column, display logic) falls
-    back to the checked path, which then reports exactly as today."""
-
-    def checked_path() -> Any:
-        return _import_responses(
-            uow, principal, survey, data, progress, keep_original=keep_original
-        )
-
-    require(principal, Permission.IMPORT_DATA)
-    published = get_published(uow, survey)
-    defn = published.definition
-    questions = _compiled(defn)
-    text, encoding = decode(data)
-    rows, errors = read_rows(text, defn)
-    if errors or questions is None or any(r.meta.get("person") for r in rows):
-        return checked_path()
-    known = {q.id for q in questions}
-    units = {}
-    for u in uow.units.all():
-        if principal.sees_unit(u.path):
-            units[u.code] = units[u.path] = u.id
-    texts = comments.text_question_ids(defn)
-    parsed, answer_sets = [], []
-    try:
-        for row in rows:
-            unit_id = units.get(row.meta.get("unit", ""))
-            if unit_id is None or not set(row.raw) <= known:
-                raise _NotFast
-            cells = [
-                (q.id, *cell) for q in questions if q.id in row.raw
-                for cell in _answer_cells(q, row.raw[q.id])
-            ]  # fmt: skip
-            if any(q.required and q.id not in row.raw for q in questions):
-                raise _NotFast
-            stamp = row.meta.get("submitted_at")
-            submitted = response_import._parse_time(stamp) if stamp else utcnow()
-            language = row.meta.get("language") or defn.default_language
-            parsed.append((unit_id, submitted, language, cells))
-            answer_sets.append({qid: value for qid, _, _, value in cells if qid in texts})
-    except (_NotFast, ValueError):
-        return checked_path()
-    if progress:
-        progress(len(rows))
-    analyses = comments.analyse(defn, answer_sets, keep_original=keep_original)
-    ids = uow.responses._allocate_ids(len(parsed))  # would be a repository method
-    conn = uow.session.connection()
-    table = ResponseRow.__table__
-    bind = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in
-            ("submitted_at", "attributes")]  # fmt: skip
-    survey_row, version = published.survey, published.version
-    response_rows, answer_rows = [], []
-    for rid, (unit_id, submitted, language, cells), found in zip(
-        ids, parsed, answer_sets, strict=True
-    ):
-        response_rows.append(
-            (rid, survey_row.id, version.id, unit_id, None, survey_row.audience, "import",
-             language, None, bind[0](submitted) if bind[0] else submitted, None,
-             bind[1]({}) if bind[1] else {}, None, None)
-        )  # fmt: skip
-        redacted = comments.redact_answers(defn, found) if found else found
-        answer_rows += [
-            (rid, qid, item, num, redacted.get(qid, value)) for qid, item, num, value in cells
-        ]
-    conn.exec_driver_sql(_insert_sql(conn, "responses", RESPONSE_COLUMNS), response_rows)
-    conn.exec_driver_sql(_insert_sql(conn, "answers", ANSWER_COLUMNS), answer_rows)
-    uow.responses.add_analyses(
-        [{**a, "response_id": rid} for rid, group in zip(ids, analyses, strict=True) for a in group]
-    )
-    if progress:
-        progress(len(rows))
-    details = {"rows": len(parsed), "encoding": encoding}
-    uow.audit.record(principal.name, "responses.import", survey_row.key, datetime.now(UTC), details)
-    return response_import.ImportResult(survey_row.key, len(parsed), encoding)
-
-
-_import_responses = response_import.import_responses
-
-
-FIXES = {
-    "domain: cache SurveyDefinition.questions": lambda: [
-        _cached_property(SurveyDefinition, "questions"),
-        _cached_property(Question, "row_ids"),
-        _cached_property(Question, "option_ids"),
-        mock.patch.object(SurveyDefinition, "questions_by_id", _questions_by_id),
-    ],
-    "domain: answer_rows trusts checked answers": lambda: [
-        mock.patch.object(survey_rows, "check_value", _already_checked)
-    ],
-    "service: redact only rows with text": lambda: [
-        mock.patch.object(comments, "redact_answers", _redact_if_any_text),
-        mock.patch.object(responses_service, "replace", _replace_if_changed),
-    ],
-    "storage: answers via driver executemany": lambda: [
-        mock.patch.object(ResponseRepository, "add_many", _add_many_driver)
-    ],
-    "service: columnar import of valid files": lambda: [
-        mock.patch.object(response_import, "import_responses", _import_columnar)
-    ],
-}
-
-
-@contextmanager
-def patched(count: int) -> Iterator[None]:
-    """The first ``count`` proposed fixes applied, cumulatively."""
-    with ExitStack() as stack:
-        for make in list(FIXES.values())[:count]:
-            for patcher in make():
-                stack.enter_context(patcher)
-        yield
-
-
 def report(label: str, timing: Timing, rows: int, baseline: Timing) -> None:
     print(
         f"{label:<46} {timing.wall:7.2f} s {rows / timing.wall:>9,.0f} rows/s"
@@ -570,9 +319,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="best of N runs per side")
     parser.add_argument("--profile", action="store_true", help="cProfile one Rapport import")
     parser.add_argument("--top", type=int, default=30, help="functions shown by --profile")
-    parser.add_argument(
-        "--prototype", action="store_true", help="also time Rapport with the proposed fixes"
-    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rapport-bench-") as tmp:
         bench = Bench(Path(tmp), args.rows)
@@ -592,14 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'':46} {'wall':>9} {'rows/s':>16} {'ratio':>7}   {'cpu':>11} {'ratio':>7}")
         for label, timing in timings.items():
             report(label, timing, args.rows, raw)
-        if args.prototype:  # each stage against a baseline timed in the same rounds
-            for count, label in enumerate(FIXES, start=1):
-                with patched(count):
-                    bench.check_same_rows()
-                    stage = best_of(
-                        args.runs, {"raw": bench.raw_case(), label: bench.rapport_case()}
-                    )
-                report(f"+ {label}", stage[label], args.rows, stage["raw"])
         ratio = ours.wall / raw.wall
         print(f"goal: ratio ≤ {GOAL_RATIO:g}× → {verdict(ratio <= GOAL_RATIO)} ({ratio:.2f}×)")
         if args.profile:

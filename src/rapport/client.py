@@ -90,6 +90,7 @@ class Client:
         item: str | None = None,
         confidence: float = 0.95,
         detail: bool = False,
+        segment: str | None = None,
     ) -> pd.DataFrame:
         """One row per group: dimensions, ``n``, ``value``, ``lower``, ``upper``, ``method``,
         ``sufficiency``, ``suppressed``, ``reason`` (plus the statistics behind each value
@@ -98,6 +99,7 @@ class Client:
         Example::
 
             r.metrics("employee-relationship", "hearts", by="unit", period="quarter")
+            r.metrics("customer-relationship", "nps", by="unit", segment="segment=premium")
         """
         result = metrics_service.compute(
             self.engine,
@@ -115,6 +117,7 @@ class Client:
                 question,
                 item,
                 confidence,
+                segment,
             ),
             self.policy,
         )
@@ -206,6 +209,7 @@ class Client:
         question: str | None,
         item: str | None,
         confidence: float,
+        segment: str | None = None,
     ) -> metrics_service.MetricRequest:
         dims = [by] if isinstance(by, str) else list(by)
         return metrics_service.MetricRequest(
@@ -221,6 +225,7 @@ class Client:
             question=question,
             item=item,
             confidence=confidence,
+            segment=segment,
         )
 
 

@@ -100,7 +100,15 @@ def _frames(db: Database) -> dict[str, pd.DataFrame]:
     with db.engine.connect() as conn:
         return {
             name: pd.read_sql_query(text(f"SELECT * FROM {name}"), conn)
-            for name in ("units", "responses", "answers", "survey_items", "survey_versions")
+            for name in (
+                "units",
+                "responses",
+                "answers",
+                "survey_items",
+                "survey_versions",
+                "distributions",
+                "invitations",
+            )
         }
 
 

@@ -20,6 +20,7 @@ from rapport.analytics.metrics_results import compute_metric
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("metrics-conformance")]
 
 CUSTOMER = 1
+EMPLOYEE = 2
 
 
 def _answers(frames, survey_id: int) -> pd.DataFrame:
@@ -187,3 +188,46 @@ def test_top_box_by_quarter_uses_each_versions_scale(conformance, engine) -> Non
     for quarter, group in fresh.groupby("quarter"):
         assert rows[quarter].n == len(group)
         assert rows[quarter].detail["successes"] == group.top.sum()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql", "duckdb"])
+def test_response_rate_by_unit_and_quarter(conformance, engine) -> None:
+    """Invitations answered / sent per unit (rolled up) and quarter sent, Wilson by hand."""
+    frames = conformance.frames
+    invitations = frames["invitations"].merge(
+        frames["distributions"], left_on="distribution_id", right_on="id", suffixes=("", "_d")
+    )
+    versions = frames["survey_versions"].set_index("id")["survey_id"]
+    invitations = invitations[invitations.survey_version_id.map(versions) == EMPLOYEE]
+    sent = pd.to_datetime(invitations.sent_at.fillna(invitations.created_at), utc=True)
+    paths = frames["units"].set_index("id")["path"]
+    invitations = invitations.assign(
+        path=invitations.unit_id.map(paths),
+        quarter=sent.dt.tz_localize(None).dt.to_period("Q").dt.start_time.dt.date,
+        answered=invitations.used_at.notna(),
+    )
+    assert 0 < invitations.answered.mean() < 1  # the demo plants about 68 %
+    table = compute_metric(
+        conformance.engines[engine],
+        MetricQuery(
+            get_metric("response_rate"),
+            Grouping.of(["unit"], period="quarter"),
+            Filters(survey_ids=(EMPLOYEE,)),
+        ),
+    )
+    checked = 0
+    for row in table.rows:
+        path, quarter = table.units[row.key[0]].path, row.key[1]
+        inside = invitations[
+            ((invitations.path == path) | invitations.path.str.startswith(path + "/"))
+            & (invitations.quarter == quarter)
+        ]
+        assert row.n == len(inside)
+        if len(inside):
+            x = int(inside.answered.sum())
+            assert row.estimate.value == pytest.approx(100 * x / len(inside), abs=1e-9)
+            lower, upper = _wilson(x, len(inside))
+            assert row.estimate.lower == pytest.approx(lower, abs=1e-9)
+            assert row.estimate.upper == pytest.approx(upper, abs=1e-9)
+            checked += 1
+    assert checked > 10

@@ -185,3 +185,45 @@ def test_bad_requests_name_the_problem(engine, request_, error) -> None:
 def test_nps_of_every_survey_keeps_audiences_apart(engine) -> None:
     rows = metrics.compute(engine, SYSTEM, metrics.MetricRequest(None, "nps"), POLICY).rows
     assert {(r.audience, r.n) for r in rows} == {("customer", 33), ("employee", 40)}
+
+
+def test_a_segment_is_its_row_of_the_attribute_breakdown(engine) -> None:
+    """Narrowing to ``role=advisor`` gives exactly the advisor rows of the by-role table,
+    suppression decisions included (a small segment cannot be read off its complement)."""
+    breakdown = metrics.MetricRequest(
+        "employee-relationship", "hearts", by=["unit"], attribute="role"
+    )
+    segment = metrics.MetricRequest(
+        "employee-relationship", "hearts", by=["unit"], segment="role=advisor"
+    )
+    advisors = {
+        r.unit_code: r for r in metrics.compute(engine, SYSTEM, breakdown, POLICY).rows
+        if r.attribute == "advisor"
+    }  # fmt: skip
+    narrowed = by_unit(metrics.compute(engine, SYSTEM, segment, POLICY))
+    assert narrowed == advisors
+    assert {r.attribute for r in narrowed.values()} == {"advisor"}
+    assert narrowed["acme"].n == 14  # i % 3 == 0 for 14 of the 40 employees
+    assert narrowed["north-3"].suppressed and narrowed["acme"].value is not None
+    # The manager's view of a segment is the admin's, narrowed.
+    mine = by_unit(metrics.compute(engine, MANAGER, segment, POLICY))
+    assert mine == {code: row for code, row in narrowed.items() if code.startswith("north")}
+
+
+@pytest.mark.parametrize(
+    ("segment", "attribute"), [("role", None), ("=x", None), ("role=advisor", "tenure_band")]
+)
+def test_bad_segments_name_the_field(engine, segment, attribute) -> None:
+    request = metrics.MetricRequest(
+        "employee-relationship", "hearts", segment=segment, attribute=attribute
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        metrics.compute(engine, SYSTEM, request, POLICY)
+    assert caught.value.errors[0].location == "segment"
+
+
+def test_response_rate_cannot_be_cut_by_attribute(engine) -> None:
+    request = metrics.MetricRequest("employee-relationship", "response_rate", attribute="role")
+    with pytest.raises(ValidationFailed) as caught:
+        metrics.compute(engine, SYSTEM, request, POLICY)
+    assert caught.value.errors[0].location == "attribute"

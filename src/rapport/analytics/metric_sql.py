@@ -55,6 +55,7 @@ from rapport.analytics.metrics import (
     Statistic,
 )
 from rapport.analytics.metrics_dialects import AttributeText, PeriodKey, ScanFirst, UtcTimestamp
+from rapport.errors import FieldError, ValidationFailed
 from rapport.storage.models import Base
 
 INDEX_CENTRE = 50.0
@@ -172,6 +173,8 @@ def metric_statements(
     statistic = query.metric.statistic
     if statistic is Statistic.COUNT:
         return {"stats": _grouped(dims, func.count().label("n")).where(*where)}
+    if statistic is Statistic.RATE:
+        return {"stats": _rate_statement(query)}
     if statistic is Statistic.INDEX:
         return {"stats": _index_statement(dims, where, items)}
     source = _answers_of_responses()
@@ -209,6 +212,48 @@ def metric_statements(
             func.sum(deviation * deviation).label("total_sq"),
         )
     return {"stats": stats.select_from(source).where(*where)}
+
+
+def _rate_statement(query: MetricQuery) -> Select[Any]:
+    """Invitations sent and answered, grouped like responses but by the invitation: its
+    unit, the period it was sent in (created, if never sent), its survey's audience and
+    version. Invitations carry no person attributes, so that grouping is refused."""
+    i, d = table("invitations"), table("distributions")
+    v, s = table("survey_versions"), table("surveys")
+    source = (
+        i.join(d, d.c.id == i.c.distribution_id)
+        .join(v, v.c.id == d.c.survey_version_id)
+        .join(s, s.c.id == v.c.survey_id)
+    )
+    invited_at = func.coalesce(i.c.sent_at, i.c.created_at)
+    grouping, filters = query.grouping, query.filters
+    if Dimension.ATTRIBUTE in grouping.by:
+        raise ValidationFailed(
+            "the response rate cannot be grouped by person attribute",
+            [FieldError("attribute", "group the response rate by unit, period or version")],
+        )
+    columns: list[Label[Any]] = []
+    for dim in grouping.by:
+        if dim is Dimension.UNIT:
+            columns.append(i.c.unit_id.label(dim.value))
+        elif dim is Dimension.PERIOD:
+            assert grouping.period is not None
+            columns.append(PeriodKey(invited_at, grouping.period).label(dim.value))
+        elif dim is Dimension.AUDIENCE:
+            columns.append(s.c.audience.label(dim.value))
+        else:
+            columns.append(d.c.survey_version_id.label(dim.value))
+    where: list[ColumnElement[bool]] = []
+    if filters.survey_ids is not None:
+        where.append(v.c.survey_id.in_(filters.survey_ids))
+    if filters.audience is not None:
+        where.append(s.c.audience == filters.audience)
+    if filters.since is not None:
+        where.append(invited_at >= literal(filters.since, UtcTimestamp()))
+    if filters.until is not None:
+        where.append(invited_at < literal(filters.until, UtcTimestamp()))
+    answered = _count_if(i.c.used_at.is_not(None)).label("successes")
+    return _grouped(columns, func.count().label("n"), answered).select_from(source).where(*where)
 
 
 def mean_centre(items: Sequence[ScoredItem]) -> float:

@@ -41,6 +41,7 @@ class Statistic(StrEnum):
     """How a metric summarises its answers; fixes the sufficient statistics SQL returns."""
 
     COUNT = "count"  # responses: n
+    RATE = "rate"  # invitations: n sent, successes answered (response rate)
     NPS = "nps"  # 0–10 item: n, promoters (9–10), detractors (0–6)
     SHARE = "share"  # answers in the top box(es), in percent: n, successes
     MEAN = "mean"  # mean answer on the item's own scale: n, Σ(x − c), Σ(x − c)²
@@ -100,7 +101,7 @@ class Metric:
 
     @property
     def reads_items(self) -> bool:
-        return self.statistic is not Statistic.COUNT
+        return self.statistic not in (Statistic.COUNT, Statistic.RATE)
 
 
 def _index(name: str, prefix: str, title: str) -> Metric:
@@ -136,6 +137,14 @@ BUILTIN_METRICS: dict[str, Metric] = {
             Statistic.COUNT,
             scale="count",
             description="Number of submitted responses.",
+        ),
+        Metric(
+            "response_rate",
+            "Response rate",
+            Statistic.RATE,
+            scale="0..100 %",
+            description="% of invitations sent that were answered (by when and where they "
+            "were sent; public links have no invitations); Wilson interval.",
         ),
         _NPS,
         Metric(
@@ -186,7 +195,13 @@ BUILTIN_METRICS: dict[str, Metric] = {
         ),
     )
 }
-ALIASES = {"enps": "nps", "csat": "csat_top2", "ces": "ces_mean", "likert_top_box": "top_box"}
+ALIASES = {
+    "rate": "response_rate",
+    "enps": "nps",
+    "csat": "csat_top2",
+    "ces": "ces_mean",
+    "likert_top_box": "top_box",
+}
 
 
 def get_metric(name: str) -> Metric:

@@ -49,7 +49,7 @@ def difference(
     """
     if statistic is Statistic.NPS:
         return nps_difference(_counts(first), _counts(second), alpha)
-    if statistic in (Statistic.SHARE, Statistic.EMOTIONS):
+    if statistic in (Statistic.SHARE, Statistic.RATE, Statistic.EMOTIONS):
         key = "successes" if "successes" in first else "chosen"
         return proportion_difference(int(first[key]), n1, int(second[key]), n2, alpha)
     if statistic in (Statistic.MEAN, Statistic.INDEX):

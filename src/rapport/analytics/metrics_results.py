@@ -50,6 +50,7 @@ ALL: Final = _All()
 
 STAT_FIELDS: dict[Statistic, tuple[str, ...]] = {
     Statistic.COUNT: ("n",),
+    Statistic.RATE: ("n", "successes"),
     Statistic.NPS: ("n", "promoters", "detractors"),
     Statistic.SHARE: ("n", "successes"),
     Statistic.MEAN: ("n", "total", "total_sq"),
@@ -195,7 +196,7 @@ def estimate_from_stats(
             "detractors": detractors,
         }
         return nps_estimate(promoters, passives, detractors, confidence), detail
-    if statistic in (Statistic.SHARE, Statistic.EMOTIONS):
+    if statistic in (Statistic.SHARE, Statistic.RATE, Statistic.EMOTIONS):
         successes = int(stats[1]) if len(stats) > 1 else 0
         return proportion_estimate(successes, n, confidence), {"successes": successes}
     if n == 0:

@@ -42,8 +42,15 @@ SNAPSHOT_TABLES = (
     "survey_items",
     "responses",
     "answers",
+    "distributions",
+    "invitations",
 )
-EXCLUDED_COLUMNS = {"responses": frozenset({"idempotency_key", "body_hash"})}
+#: Columns metrics never read and a snapshot must not spread: request fingerprints, link
+#: secrets, who was invited and which response answered an invitation, half-filled forms.
+EXCLUDED_COLUMNS = {
+    "responses": frozenset({"idempotency_key", "body_hash"}),
+    "invitations": frozenset({"token_hash", "salt", "person_id", "response_id", "partial_answers"}),
+}
 TEXT_COLUMNS = {"answers": frozenset({"value_text"})}
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"

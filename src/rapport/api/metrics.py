@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.engines import AnalyticsEngine, OperationalEngine
 from rapport.analytics.metrics import BUILTIN_METRICS
 from rapport.api.deps import DbDep, PrincipalDep, SettingsDep
 from rapport.services import metrics
@@ -97,6 +97,17 @@ def analytics_engine(request: Request, settings: SettingsDep, db: DbDep) -> Anal
     return engine
 
 
+def live_engine(request: Request, db: DbDep) -> AnalyticsEngine:
+    """The operational database as an analytics engine (built once per app): pages that
+    must count a response the moment it is stored read through it, whatever engine
+    ``RAPPORT_ANALYTICS_ENGINE`` names."""
+    engine: AnalyticsEngine | None = getattr(request.app.state, "live_engine", None)
+    if engine is None:
+        engine = OperationalEngine(db.engine)
+        request.app.state.live_engine = engine
+    return engine
+
+
 def _split(values: list[str] | None) -> list[str]:
     return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
 
@@ -125,6 +136,9 @@ def get_metrics(
     question: str | None = None,
     item: str | None = None,
     confidence: Annotated[float, Query(gt=0, lt=1)] = 0.95,
+    segment: Annotated[
+        str | None, Query(description="attribute=value: only respondents in that segment.")
+    ] = None,
 ) -> MetricsOut:
     engine = analytics_engine(request, settings, db)
     ask = metrics.MetricRequest(
@@ -140,6 +154,7 @@ def get_metrics(
         question=question or None,
         item=item,
         confidence=confidence,
+        segment=segment or None,
     )
     result = metrics.compute(engine, principal, ask, metrics.policy_from_settings(settings))
     m = result.metric

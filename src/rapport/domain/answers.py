@@ -36,14 +36,26 @@ from rapport.domain.survey_answer_checks import (
 )
 from rapport.domain.survey_model import QuestionType, SurveyDefinition
 from rapport.domain.survey_normalise import answers_from_form, form_field_name, normalise_answers
-from rapport.domain.survey_rows import AnswerRow, ItemInfo, answer_rows, item_tags, items_with_tag
+from rapport.domain.survey_rows import (
+    AnswerRow,
+    AnswerValues,
+    ItemInfo,
+    PlainCells,
+    answer_rows,
+    answer_values,
+    item_tags,
+    items_with_tag,
+)
 
 __all__ = [
     "AnswerCode",
     "AnswerError",
     "AnswerRow",
+    "AnswerValues",
     "ItemInfo",
+    "PlainCells",
     "answer_rows",
+    "answer_values",
     "answers_from_form",
     "check_value",
     "clean_answers",

@@ -119,19 +119,35 @@ def read_rows(text: str, definition: SurveyDefinition) -> tuple[list[CsvRow], li
     targets, meta_cols, errors = map_columns(header, definition)
     if errors:
         return [], errors
+    # In column order; the target only where a cell is more than the question's answer.
+    columns = [(i, t.question_id, None if _whole_cell(t) else t) for i, t in targets.items()]
+    width = max([*targets, *meta_cols]) + 1
     rows = []
     for number, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
-        row = CsvRow(
-            number, {name: cells[i].strip() for i, name in meta_cols.items() if i < len(cells)}
-        )
-        for i, target in targets.items():
-            cell = cells[i].strip() if i < len(cells) else ""
-            if cell:
-                _put(row.raw, target, cell)
+        if len(cells) < width:  # a short row: the missing cells are empty
+            cells += [""] * (width - len(cells))
+        row = CsvRow(number, {name: cells[i].strip() for i, name in meta_cols.items()})
+        raw = row.raw
+        for i, qid, target in columns:
+            cell = cells[i].strip()
+            if not cell:
+                continue
+            if target is None:
+                raw[qid] = cell
+            else:
+                _put(raw, target, cell)
         rows.append(row)
     return rows, []
+
+
+def _whole_cell(target: ColumnTarget) -> bool:
+    """True when the cell is the question's whole answer, as it is (ratings, text …)."""
+    return target.item is None and target.qtype not in (
+        QuestionType.MULTI_CHOICE,
+        QuestionType.EMOTION_PICKER,
+    )
 
 
 def _put(raw: dict[str, Any], target: ColumnTarget, cell: str) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rapport.domain.survey import QuestionType, SurveyDefinition, definition_from_dict
+from rapport.domain.survey_rows import AnswerValues
 from rapport.storage.uow import UnitOfWork
 
 
@@ -19,16 +20,29 @@ def text_question_ids(definition: SurveyDefinition) -> list[str]:
     return [q.id for q in definition.questions if q.type is QuestionType.TEXT]
 
 
-def redact_answers(definition: SurveyDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers with every free-text answer redacted."""
+def redact_values(
+    definition: SurveyDefinition, groups: Sequence[Sequence[AnswerValues]]
+) -> Sequence[Sequence[AnswerValues]]:
+    """Groups of long-form answer values with every free-text value redacted (the same
+    groups when the survey asks for no free text)."""
+    texts = frozenset(text_question_ids(definition))
+    if not texts:
+        return groups
     from rapport.text import redact_pii
 
-    out = dict(answers)
-    for qid in text_question_ids(definition):
-        value = out.get(qid)
-        if isinstance(value, str):
-            out[qid] = redact_pii(value)
-    return out
+    seen: dict[str, str] = {}  # short comments repeat: redact each text once
+
+    def redact(row: AnswerValues) -> AnswerValues:
+        text = row[3]
+        assert text is not None
+        clean = seen.get(text)
+        if clean is None:
+            clean = seen[text] = redact_pii(text)
+        return (row[0], row[1], row[2], clean)
+
+    return [
+        [redact(row) if row[3] and row[0] in texts else row for row in values] for values in groups
+    ]
 
 
 def _as_text(value: object) -> str:

@@ -1,38 +1,43 @@
 """The first survey dashboard: per unit (rolled up the tree) response counts and rate,
-NPS with its interval, hearts and minds indices with intervals — all through suppression.
+NPS with its interval, hearts and minds indices with intervals.
+
+Every figure comes from the metrics engine through :func:`rapport.services.metrics.compute`
+(one definition per metric, suppression and manager scope applied there), read live from
+the operational database so that a response just submitted is counted at once.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
-
-from rapport.analytics.estimates import Estimate, Sufficiency, sufficiency
-from rapport.analytics.intervals import mean_estimate, proportion_estimate
-from rapport.analytics.nps import count_nps_categories, nps_estimate
-from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, suppress
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.estimates import Sufficiency, sufficiency
+from rapport.analytics.suppression import Measure, SuppressionPolicy
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.survey import fill_placeholders
+from rapport.errors import ValidationFailed
+from rapport.services import metrics
 from rapport.services.access import require
-from rapport.services.org import ancestors_by_unit, organisation_name, unit_cells_parent
+from rapport.services.org import organisation_name
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
+
+#: The columns of the table, as metric names of the engine.
+COLUMNS = ("responses", "response_rate", "nps", "hearts", "minds")
 
 
 @dataclass(frozen=True)
 class UnitResult:
-    """One row of the dashboard. Estimates are None when suppressed or with no data."""
+    """One row of the dashboard. Figures are None when suppressed or with no data."""
 
     unit: Unit
     depth: int
     n: int
     invited: int
-    response_rate: Estimate | None
-    nps: Estimate | None
-    hearts: Estimate | None
-    minds: Estimate | None
+    response_rate: metrics.ResultRow | None
+    nps: metrics.ResultRow | None
+    hearts: metrics.ResultRow | None
+    minds: metrics.ResultRow | None
     suppressed: bool
     reason: str | None
     sufficiency: Sufficiency
@@ -48,79 +53,74 @@ class SurveyDashboard:
 
 
 def survey_dashboard(
-    uow: UnitOfWork, principal: Principal, survey_id: int, policy: SuppressionPolicy
+    uow: UnitOfWork,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    survey_id: int,
+    policy: SuppressionPolicy,
 ) -> SurveyDashboard:
     """Dashboard rows for the units the principal may see, in tree order.
 
-    Suppression decisions are taken over the *whole* unit tree before filtering by the
-    principal's scope, so every viewer sees the same decisions and none can difference
-    a manager's view against an admin's.
+    A unit's figures are shown only when its response count is revealed (the rate's own
+    decision, over invitations, must allow it too); the metrics service takes every
+    decision over the whole unit tree before narrowing to the principal's scope.
     """
     require(principal, Permission.VIEW_RESULTS)
     published = get_published(uow, survey_id)
-    units = uow.units.all()
-    scores = uow.results.response_scores(survey_id)
-    invites = uow.results.invitation_counts(survey_id)
-    ancestors = ancestors_by_unit(units)  # a region includes its stores
-    recommend: dict[int, list[float]] = defaultdict(list)
-    hearts: dict[int, list[float]] = defaultdict(list)
-    minds: dict[int, list[float]] = defaultdict(list)
-    counts: dict[int, int] = defaultdict(int)
-    sent: dict[int, int] = defaultdict(int)
-    used: dict[int, int] = defaultdict(int)
-    for s in scores:
-        for a in ancestors[s.unit_id]:
-            counts[a] += 1
-            if s.recommend is not None:
-                recommend[a].append(s.recommend)
-            if s.hearts is not None:
-                hearts[a].append(s.hearts)
-            if s.minds is not None:
-                minds[a].append(s.minds)
-    for unit_id, (n_sent, n_used) in invites.items():
-        for a in ancestors[unit_id]:
-            sent[a] += n_sent
-            used[a] += n_used
-    cells = [Cell(u.path, counts[u.id], unit_cells_parent(u)) for u in units]
-    decisions = suppress(cells, policy, audience=published.survey.audience, measure=Measure.SCORES)
+    columns = {name: _by_unit(engine, principal, survey_id, name, policy) for name in COLUMNS}
+    counts = columns["responses"]
     rows = []
-    for u in units:
-        if not principal.sees_unit(u.path):
+    for unit in uow.units.all():
+        count = counts.get(unit.id)
+        if count is None:  # outside the principal's part of the organisation
             continue
-        decision = decisions[u.path]
-        n = counts[u.id]
-        hidden = decision.suppressed
+        shown = {
+            name: None if count.suppressed else _value(columns[name].get(unit.id))
+            for name in COLUMNS
+        }
+        rate = columns["response_rate"].get(unit.id)
         rows.append(
             UnitResult(
-                unit=u,
-                depth=u.path.count("/"),
-                n=n,
-                invited=sent[u.id],
-                response_rate=None
-                if hidden or not sent[u.id]
-                else proportion_estimate(used[u.id], sent[u.id]),
-                nps=None
-                if hidden or not recommend[u.id]
-                else nps_estimate(*_categories(recommend[u.id])),
-                hearts=None
-                if hidden or not hearts[u.id]
-                else mean_estimate(np.array(hearts[u.id])),
-                minds=None if hidden or not minds[u.id] else mean_estimate(np.array(minds[u.id])),
-                suppressed=hidden,
-                reason=decision.reason.value if decision.reason else None,
-                sufficiency=sufficiency(n),
+                unit=unit,
+                depth=unit.path.count("/"),
+                n=count.n,
+                invited=rate.n if rate else 0,
+                response_rate=shown["response_rate"],
+                nps=shown["nps"],
+                hearts=shown["hearts"],
+                minds=shown["minds"],
+                suppressed=count.suppressed,
+                reason=count.reason,
+                sufficiency=sufficiency(count.n),
             )
         )
     threshold = (
         policy.threshold(Measure.SCORES) if policy.protects(published.survey.audience) else None
     )
-    visible_total = sum(
-        counts[u.id] for u in units if u.parent_id is None and principal.sees_unit(u.path)
-    )
+    total = sum(r.n for r in rows if r.unit.parent_id is None)
+    if not any(r.unit.parent_id is None for r in rows):  # a manager: their own top unit
+        total = rows[0].n if rows else 0
     title = fill_placeholders(published.survey.title, {"org": organisation_name(uow)})
-    return SurveyDashboard(published, rows, visible_total, threshold, title)
+    return SurveyDashboard(published, rows, total, threshold, title)
 
 
-def _categories(values: list[float]) -> tuple[int, int, int]:
-    c = count_nps_categories(np.array(values))
-    return c.promoters, c.passives, c.detractors
+def _value(row: metrics.ResultRow | None) -> metrics.ResultRow | None:
+    """The row when it has a value to show."""
+    return None if row is None or row.suppressed or row.value is None else row
+
+
+def _by_unit(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    survey_id: int,
+    metric: str,
+    policy: SuppressionPolicy,
+) -> dict[int, metrics.ResultRow]:
+    """One metric by unit, rolled up; empty when the survey has nothing it reads (a
+    readiness assessment has no NPS)."""
+    request = metrics.MetricRequest(survey=survey_id, metric=metric, by=["unit"])
+    try:
+        result = metrics.compute(engine, principal, request, policy)
+    except ValidationFailed:
+        return {}
+    return {row.unit_id: row for row in result.rows if row.unit_id is not None}

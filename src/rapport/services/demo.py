@@ -1,25 +1,32 @@
 """Load the generated demo organisation into the database (``rapport demo``, ``make run``).
 
 Generation is pure and seeded (:mod:`rapport.services.demo_generator`); this module only
-writes it: units, people, the built-in surveys, responses, outcomes, actions and demo users.
+writes it: units, people, the built-in surveys, the invitations of each employee pulse,
+responses, outcomes, actions and demo users.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from rapport.domain.org import SYSTEM, Role, Unit, UnitKind
+from rapport.domain.org import SYSTEM, Person, Role, Unit, UnitKind
 from rapport.services import auth, responses, surveys
+from rapport.services.bulk import gc_paused
 from rapport.services.demo_generator import generate_demo
 from rapport.services.demo_models import DemoOrganisation
 from rapport.services.survey_definitions import load_template
+from rapport.services.surveys import PublishedSurvey
 from rapport.storage.uow import Database, UnitOfWork
 
 DEMO_PASSWORD = "northwind-demo"  # noqa: S105 - demo data only, printed to the user
 DEMO_ADMIN = "admin@northwind.example"
 DEMO_TEMPLATES = ("customer-relationship", "employee-relationship", "transactional", "readiness")
 BATCH = 2000
+WAVE_OPEN = timedelta(days=21)  # a pulse link expires three weeks after it is sent
+ANSWER_DELAY = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ def _demo_users(org: DemoOrganisation) -> list[tuple[str, Role, str | None]]:
     return users
 
 
+@gc_paused()
 def load(
     db: Database, org: DemoOrganisation, progress: Callable[[int], None] | None = None
 ) -> LoadSummary:
@@ -97,6 +105,7 @@ def load(
             }
             for o in org.outcomes
         )
+        _load_waves(uow, org, published, people, unit_ids)
         for a in org.actions:
             uow.actions.add(unit_ids[a.unit_code], a.kind, a.title, a.started_on, a.description)
         for email, role, unit in _demo_users(org):
@@ -117,6 +126,45 @@ def _load_units(uow: UnitOfWork, org: DemoOrganisation) -> dict[str, int]:
         parent = by_code.get(u.parent_code) if u.parent_code else None
         by_code[u.code] = uow.units.add(u.code, u.name, UnitKind(u.kind), parent)
     return {code: unit.id for code, unit in by_code.items()}
+
+
+def _load_waves(
+    uow: UnitOfWork,
+    org: DemoOrganisation,
+    published: Mapping[str, PublishedSurvey],
+    people: Mapping[str, Person],
+    unit_ids: Mapping[str, int],
+) -> None:
+    """The invitations of each e-mailed wave, the first ``answered`` of them used.
+
+    They are history: expired, without the salt that rebuilds a link, so reminders skip
+    them; token hashes are derived from the wave, so loads are reproducible.
+    """
+    rows = []
+    for wave in org.waves:
+        version = published[wave.survey_key].version.id
+        month = f"{wave.sent_at:%Y-%m}"
+        expires = wave.sent_at + WAVE_OPEN
+        dist = uow.distribution.add_distribution(
+            version, f"Pulse {month} {wave.unit_code}", "email", wave.sent_at, expires, "demo"
+        )
+        for k, external_id in enumerate(wave.invited):
+            answered = k < wave.answered
+            token = f"demo:{dist}:{external_id}".encode()
+            rows.append(
+                {
+                    "distribution_id": dist,
+                    "person_id": people[external_id].id,
+                    "unit_id": unit_ids[wave.unit_code],
+                    "token_hash": hashlib.sha256(token).hexdigest(),
+                    "salt": None,
+                    "status": "submitted" if answered else "pending",
+                    "created_at": wave.sent_at,
+                    "sent_at": wave.sent_at,
+                    "used_at": wave.sent_at + ANSWER_DELAY if answered else None,
+                }
+            )
+    uow.distribution.add_invitations(rows)
 
 
 def _load_people(uow: UnitOfWork, org: DemoOrganisation, unit_ids: dict[str, int]) -> None:

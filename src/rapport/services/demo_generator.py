@@ -15,7 +15,7 @@ result. The planted effects, their true sizes and the affected units are in ``tr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from rapport.services.demo_models import (
     DemoPerson,
     DemoResponse,
     DemoUnit,
+    DemoWave,
 )
 from rapport.services.demo_org import (
     COMPANY_CODE,
@@ -61,12 +62,14 @@ __all__ = [
     "DemoPerson",
     "DemoResponse",
     "DemoUnit",
+    "DemoWave",
     "Effects",
     "generate_demo",
 ]
 
 STORE_HEADCOUNT = (10, 14)
 CUSTOMERS_PER_STORE = 160
+PULSE_SENT_AT = time(8, 0)  # UTC, on the first day of each month
 
 
 def _add_months(day: date, months: int) -> date:
@@ -224,6 +227,7 @@ def generate_demo(
     )
     names = {unit.code: unit.name for unit in plan.units}
     responses: list[DemoResponse] = []
+    waves: list[DemoWave] = []  # the employee pulse is e-mailed to all staff each month
     for month in calendar:
         live = month.index >= effects.programme_start_month
         for code, pool in customers.items():
@@ -231,12 +235,17 @@ def generate_demo(
             responses += customer_month(rng, effects, latent, info, pool, month, scale)
         for code, pool in staff.items():
             info = UnitInfo(code, names[code])
-            responses += employee_month(rng, latent, info, pool, month, live and code in programme)
+            pulse = employee_month(rng, latent, info, pool, month, live and code in programme)
+            responses += pulse
+            sent = datetime.combine(month.first_day, PULSE_SENT_AT, UTC)
+            waves.append(
+                DemoWave(EMPLOYEE_SURVEY, code, sent, tuple(pool.external_ids), len(pulse))
+            )
     outcomes = simulate_outcomes(rng, effects, latent, [m.first_day for m in calendar], scale)
     actions = _actions(plan, effects, calendar)
     truth = _truth(effects, plan, latent, calendar, seed)
     units_out: list[DemoUnit] = list(plan.units)
-    return DemoOrganisation(units_out, people, responses, outcomes, actions, truth)
+    return DemoOrganisation(units_out, people, responses, outcomes, actions, truth, waves)
 
 
 def _actions(plan: OrgPlan, effects: Effects, calendar: list[Month]) -> list[DemoAction]:

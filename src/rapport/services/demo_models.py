@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +66,18 @@ class DemoResponse:
 
 
 @dataclass(frozen=True)
+class DemoWave:
+    """One round of e-mailed invitations: who was invited to a unit's survey, and how many
+    answered (the survey is anonymous: not who)."""
+
+    survey_key: str
+    unit_code: str
+    sent_at: datetime
+    invited: tuple[str, ...]  # external ids
+    answered: int
+
+
+@dataclass(frozen=True)
 class DemoOutcome:
     """A business figure for a unit and month (``period`` is the first day of the month)."""
 
@@ -96,6 +108,7 @@ class DemoOrganisation:
     outcomes: list[DemoOutcome]
     actions: list[DemoAction]
     truth: dict[str, Any]
+    waves: list[DemoWave] = field(default_factory=list)
 
     def checksum(self) -> str:
         """SHA-256 of a canonical JSON rendering of everything, truth included.

@@ -70,6 +70,7 @@ class MetricRequest:
     question: str | None = None
     item: str | None = None
     confidence: float = 0.95
+    segment: str | None = None  # "attribute=value": only respondents with that attribute
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ def compute(
     require(principal, Permission.VIEW_RESULTS)
     metric = get_metric(request.metric)
     survey, filters = _filters(engine, request)
-    grouping = Grouping.of(request.by, request.period, request.attribute)
+    segment = _segment(request)
+    attribute = segment[0] if segment else request.attribute
+    grouping = Grouping.of(request.by, request.period, attribute)
     if filters.audience is None:
         grouping = grouping.with_dimension(Dimension.AUDIENCE)  # never mix audiences
     scope = _manager_scope(principal)
@@ -141,6 +144,8 @@ def compute(
     unit_at = grouping.position(Dimension.UNIT)
     rows = []
     for row in table.rows:
+        if segment is not None and row.key[grouping.by.index(Dimension.ATTRIBUTE)] != segment[1]:
+            continue
         if focus is not None and unit_at is not None:
             path = table.units[unit_id(row.key[unit_at])].path
             inside = focus.contains(path) if Dimension.UNIT in shown.by else path == focus.path
@@ -174,6 +179,30 @@ def _filters(engine: AnalyticsEngine, request: MetricRequest) -> tuple[SurveyInf
         audience = survey.audience
     ids = None if survey is None else (survey.id,)
     return survey, Filters(ids, audience, request.since, request.until)
+
+
+def _segment(request: MetricRequest) -> tuple[str, str] | None:
+    """The ``attribute=value`` a request is narrowed to, or None.
+
+    A segment is a slice of the table grouped by that attribute, so its rows carry the
+    suppression decisions of the full breakdown: hiding a small segment also hides what
+    would give it away (its complement within each group), as on a by-attribute page.
+    """
+    if not request.segment:
+        return None
+    name, sep, value = request.segment.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value:
+        raise ValidationFailed(
+            "the segment is not valid",
+            [FieldError("segment", f"expected attribute=value, got {request.segment!r}")],
+        )
+    if request.attribute and request.attribute != name:
+        raise ValidationFailed(
+            "one attribute at a time",
+            [FieldError("segment", f"group by {name} or narrow to it, not by {request.attribute}")],
+        )
+    return name, value
 
 
 def _manager_scope(principal: Principal) -> str | None:

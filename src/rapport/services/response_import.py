@@ -6,12 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rapport.domain.answers import normalise_answers, validate_answers
+from rapport.domain.answers import (
+    AnswerValues,
+    PlainCells,
+    answer_values,
+    normalise_answers,
+    validate_answers,
+)
 from rapport.domain.org import Permission, PersonKind, Principal
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.csv_responses import CsvRow, decode, iter_chunks, read_rows
 from rapport.services.access import require
-from rapport.services.responses import Submission, store_many
+from rapport.services.bulk import gc_paused
+from rapport.services.responses import Submission, store_checked
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
 
@@ -37,20 +44,27 @@ def _check_rows(
     published: PublishedSurvey,
     rows: list[CsvRow],
     progress: Callable[[int], None] | None,
-) -> tuple[list[Submission], list[FieldError]]:
+) -> tuple[list[tuple[Submission, list[AnswerValues]]], list[FieldError]]:
+    """Each row's submission and answer values, and every problem found.
+
+    Rows whose cells are all in plain form are read directly (:class:`PlainCells`); the
+    rest are normalised and validated one by one, which words the errors.
+    """
     defn = published.definition
+    plain = PlainCells(defn)
     units = {}
     for u in uow.units.all():
         if principal.sees_unit(u.path):
             units[u.code] = units[u.path] = u.id
     kind = PersonKind(published.survey.audience)
     people = uow.people.by_external_id(kind) if any(r.meta.get("person") for r in rows) else {}
-    subs: list[Submission] = []
+    checked: list[tuple[Submission, list[AnswerValues]]] = []
     errors: list[FieldError] = []
     for chunk in iter_chunks(rows, BATCH):
         for row in chunk:
-            where = f"row {row.line}"
-            unit_id = units.get(row.meta.get("unit", ""))
+            where = f"row {row.line}"  # only in messages, when something is wrong
+            meta = row.meta
+            unit_id = units.get(meta.get("unit", ""))
             if unit_id is None:
                 errors.append(
                     FieldError(
@@ -82,28 +96,32 @@ def _check_rows(
                             "unknown_person",
                         )
                     )
-            typed, problems = normalise_answers(defn, row.raw)
-            if not problems:
-                problems = validate_answers(defn, typed)
-            errors += [
-                FieldError(f"{where}, column {p.question_id}", p.message, p.code) for p in problems
-            ]
-            if unit_id is not None:
-                subs.append(
-                    Submission(
-                        answers=typed,
-                        unit_id=unit_id,
-                        person=person,
-                        channel="import",
-                        language=row.meta.get("language") or defn.default_language,
-                        submitted_at=submitted,
-                    )
+            values = plain.values(row.raw)
+            if values is None:
+                typed, problems = normalise_answers(defn, row.raw)
+                if not problems:
+                    problems = validate_answers(defn, typed)
+                errors += [
+                    FieldError(f"{where}, column {p.question_id}", p.message, p.code)
+                    for p in problems
+                ]
+                values = [] if problems else answer_values(defn, typed)
+            if unit_id is not None and not errors:
+                sub = Submission(
+                    answers={},  # read: ``values``
+                    unit_id=unit_id,
+                    person=person,
+                    channel="import",
+                    language=row.meta.get("language") or defn.default_language,
+                    submitted_at=submitted,
                 )
+                checked.append((sub, values))
         if progress:
             progress(len(chunk))
-    return subs, errors
+    return checked, errors
 
 
+@gc_paused()
 def import_responses(
     uow: UnitOfWork,
     principal: Principal,
@@ -124,16 +142,16 @@ def import_responses(
     rows, errors = read_rows(text, published.definition)
     if errors:
         raise ValidationFailed("the file's columns do not match the survey", errors)
-    subs, errors = _check_rows(uow, principal, published, rows, progress)
+    checked, errors = _check_rows(uow, principal, published, rows, progress)
     if errors:
         bad_rows = len({e.location.split(",")[0] for e in errors})
         raise ValidationFailed(
             f"{len(errors)} problem(s) in {bad_rows} row(s); nothing was imported",
             errors[:MAX_REPORTED],
         )
-    for start in range(0, len(subs), BATCH):
-        batch = subs[start : start + BATCH]
-        store_many(uow, published, batch, validate=False, keep_original=keep_original)
+    for start in range(0, len(checked), BATCH):
+        batch = checked[start : start + BATCH]
+        store_checked(uow, published, batch, keep_original=keep_original)
         if progress:
             progress(len(batch))
     uow.audit.record(
@@ -141,6 +159,6 @@ def import_responses(
         "responses.import",
         published.survey.key,
         datetime.now(UTC),
-        {"rows": len(subs), "encoding": encoding},
+        {"rows": len(checked), "encoding": encoding},
     )
-    return ImportResult(published.survey.key, len(subs), encoding)
+    return ImportResult(published.survey.key, len(checked), encoding)

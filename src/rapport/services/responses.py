@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from rapport.domain.answers import answer_rows, validate_answers
+from rapport.domain.answers import AnswerValues, answer_values, validate_answers
 from rapport.domain.org import Permission, Person, PersonKind, Principal, Role, Unit
 from rapport.domain.survey_model import SurveyDefinition
 from rapport.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
@@ -72,10 +72,10 @@ def check_answers(definition: SurveyDefinition, answers: Mapping[str, Any]) -> N
         )
 
 
-def build_rows(
+def response_row(
     published: PublishedSurvey, sub: Submission, *, hash_: str | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The response row and its long answer rows, honouring anonymity.
+) -> dict[str, Any]:
+    """The response row of a submission (not its answers), honouring anonymity.
 
     For an anonymous survey the person is never stored: only the unit, a tenure band and
     the allowed attributes stay with the response.
@@ -108,16 +108,7 @@ def build_rows(
         "idempotency_key": sub.idempotency_key,
         "body_hash": hash_,
     }
-    answers = [
-        {
-            "question_id": r.question_id,
-            "item": r.item or "",
-            "value_num": r.value_num,
-            "value_text": r.value_text,
-        }
-        for r in answer_rows(published.definition, sub.answers)
-    ]
-    return response, answers
+    return response
 
 
 def submit(
@@ -135,10 +126,10 @@ def submit(
         if existing is not None:
             return _replay(existing, hash_, sub.idempotency_key)
     check_answers(published.definition, sub.answers)
-    analyses = comments.analyse(published.definition, [sub.answers], keep_original=keep_original)
-    redacted = replace(sub, answers=comments.redact_answers(published.definition, sub.answers))
-    response, answers = build_rows(published, redacted, hash_=hash_)
-    rid = uow.responses.add_one_idempotent(response, answers)
+    defn = published.definition
+    [values] = comments.redact_values(defn, [answer_values(defn, sub.answers)])
+    analyses = comments.analyse(defn, [sub.answers], keep_original=keep_original)
+    rid = uow.responses.add_one_idempotent(response_row(published, sub, hash_=hash_), values)
     if rid is None:  # a concurrent request with the same key won the race
         existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key or "")
         assert existing is not None
@@ -167,12 +158,33 @@ def store_many(
     if validate:
         for sub in subs:
             check_answers(defn, sub.answers)
-    analyses = comments.analyse(defn, [s.answers for s in subs], keep_original=keep_original)
-    rows = [
-        build_rows(published, replace(sub, answers=comments.redact_answers(defn, sub.answers)))
-        for sub in subs
+    checked = [(sub, answer_values(defn, sub.answers)) for sub in subs]
+    return store_checked(uow, published, checked, keep_original=keep_original)
+
+
+def store_checked(
+    uow: UnitOfWork,
+    published: PublishedSurvey,
+    checked: Sequence[tuple[Submission, Sequence[AnswerValues]]],
+    *,
+    keep_original: bool = False,
+) -> list[int]:
+    """Bulk insert submissions whose answers are already checked and in long form.
+
+    The submissions' own ``answers`` are not read: each comes with its answer values, as
+    an import's fast path reads them (:class:`~rapport.domain.survey_rows.PlainCells`).
+    """
+    defn = published.definition
+    texts = set(comments.text_question_ids(defn))
+    found = [
+        {qid: text for qid, _, _, text in values if qid in texts} if texts else {}
+        for _, values in checked
     ]
-    ids = uow.responses.add_many([r for r, _ in rows], [a for _, a in rows])
+    analyses = comments.analyse(defn, found, keep_original=keep_original)
+    ids = uow.responses.add_many(
+        [response_row(published, sub) for sub, _ in checked],
+        comments.redact_values(defn, [values for _, values in checked]),
+    )
     uow.responses.add_analyses(
         [{**a, "response_id": rid} for rid, group in zip(ids, analyses, strict=True) for a in group]
     )

@@ -9,6 +9,7 @@ the scikit-learn version that trained it.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -37,6 +38,14 @@ OUTPUTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sentiment", SENTIMENT_LABELS),
 )
 N_OUTPUTS = sum(len(names) for _, names in OUTPUTS)
+_OUTPUT_NAMES = [name for _, names in OUTPUTS for name in names]
+_GROUP_OF_OUTPUT = [group for group, (_, names) in enumerate(OUTPUTS) for _ in names]
+_OUTPUT_SPANS = [  # (start, end, names) of each group of outputs
+    (end - len(names), end, names)
+    for end, (_, names) in zip(
+        itertools.accumulate(len(names) for _, names in OUTPUTS), OUTPUTS, strict=True
+    )
+]
 # For each Ekman and sentiment output (in OUTPUTS order), the indices of its member labels.
 _GROUP_MEMBERS: tuple[list[int], ...] = tuple(
     [i for i, label in enumerate(GOEMOTIONS_LABELS) if group_of[label] == group]
@@ -160,6 +169,10 @@ class LinearEmotionModel:
         >>> prediction.status, prediction.primary_sentiment, "gratitude" in prediction.labels
         (<PredictionStatus.OK: 'ok'>, 'positive', True)
         """
+        distinct = list(dict.fromkeys(texts))
+        if len(distinct) < len(texts):  # short comments repeat ("Great service"): read once
+            by_text = dict(zip(distinct, self.predict(distinct), strict=True))
+            return [by_text[text] for text in texts]
         screened = [screen(text) for text in texts]
         todo = [i for i, result in enumerate(screened) if result is None]
         scores = self.scores([texts[i] for i in todo])
@@ -176,15 +189,15 @@ class LinearEmotionModel:
         chosen: npt.NDArray[np.bool_],
         relative: npt.NDArray[np.float32],
     ) -> EmotionPrediction:
-        values, picked = scores.tolist(), chosen.tolist()
+        values = scores.tolist()
         parts: list[dict[str, float]] = []
-        sets: list[frozenset[str]] = []
-        start = 0
-        for _, names in OUTPUTS:
-            end = start + len(names)
+        picked: list[list[str]] = []
+        for start, end, names in _OUTPUT_SPANS:
             parts.append(dict(zip(names, values[start:end], strict=True)))
-            sets.append(frozenset(n for n, p in zip(names, picked[start:end], strict=True) if p))
-            start = end
+            picked.append([])
+        for i in np.flatnonzero(chosen).tolist():  # a handful per comment
+            picked[_GROUP_OF_OUTPUT[i]].append(_OUTPUT_NAMES[i])
+        sets = [frozenset(names) for names in picked]
         sentiment_start = N_OUTPUTS - len(SENTIMENT_LABELS)
         primary = SENTIMENT_LABELS[int(np.argmax(relative[sentiment_start:]))]
         return EmotionPrediction(

@@ -28,6 +28,8 @@ from rapport.web.templating import render
 router = APIRouter(include_in_schema=False)
 EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
 KPIS = (("nps", "NPS"), ("hearts", "Hearts"), ("minds", "Minds"))
+#: Person attributes offered as segments (customers: segment; employees: role, contract).
+SEGMENT_ATTRIBUTES = ("segment", "role", "contract", "tenure_band")
 CHARTS = ("heatmap", "trend", "quadrant")
 
 
@@ -36,6 +38,8 @@ class View:
     survey: dict[str, Any]
     focus: str | None
     period: str
+    segment: str | None
+    segments: list[str]
     tiles: list[dict[str, Any]]
     heatmap: pd.DataFrame
     trend: pd.DataFrame
@@ -44,9 +48,35 @@ class View:
 
 
 def _request(
-    survey: Any, metric: str, by: list[str], period: str | None, unit: str | None
+    survey: Any,
+    metric: str,
+    by: list[str],
+    period: str | None,
+    unit: str | None,
+    segment: str | None = None,
 ) -> metrics.MetricRequest:
-    return metrics.MetricRequest(survey=survey, metric=metric, by=by, period=period, unit=unit)
+    return metrics.MetricRequest(
+        survey=survey, metric=metric, by=by, period=period, unit=unit, segment=segment
+    )
+
+
+def segment_options(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: Any,
+    survey: Any,
+    unit: str | None,
+) -> list[str]:
+    """``attribute=value`` of every segment with shown results in the viewer's scope."""
+    options = []
+    for name in SEGMENT_ATTRIBUTES:
+        request = metrics.MetricRequest(
+            survey=survey, metric="responses", attribute=name, unit=unit
+        )
+        for row in metrics.compute(engine, principal, request, policy).rows:
+            if row.attribute is not None and row.n > 0 and not row.suppressed:
+                options.append(f"{name}={row.attribute}")
+    return options
 
 
 def _rows(result: metrics.MetricResult) -> list[metrics.ResultRow]:
@@ -61,6 +91,7 @@ def build_view(
     survey: str | None,
     period: str,
     unit: str | None,
+    segment: str | None = None,
 ) -> View:
     policy = metrics.policy_from_settings(settings)
     with db.unit_of_work() as uow:
@@ -69,10 +100,15 @@ def build_view(
         raise NotFound("No surveys yet: import one with `rapport survey import`.")
     chosen = next((s for s in listed if survey in (s["key"], str(s["id"]))), listed[0])
     focus = unit or principal.unit_path
+    segments = segment_options(engine, principal, policy, chosen["id"], focus)
+    segment = segment or None
     tiles, trend_frames = [], []
     for name, label in KPIS:
         result = metrics.compute(
-            engine, principal, _request(chosen["id"], name, ["period"], period, focus), policy
+            engine,
+            principal,
+            _request(chosen["id"], name, ["period"], period, focus, segment),
+            policy,
         )
         rows = [r for r in result.rows if r.period is not None]
         last = rows[-1] if rows else None
@@ -81,7 +117,7 @@ def build_view(
             cmp = metrics.compare(
                 engine,
                 principal,
-                _request(chosen["id"], name, [], period, focus),
+                _request(chosen["id"], name, [], period, focus, segment),
                 {"period": rows[-1].period_label or ""},
                 {"period": rows[-2].period_label or ""},
                 policy,
@@ -120,7 +156,10 @@ def build_view(
     quad: dict[str | None, dict[str, float]] = {}
     for name, label in KPIS:
         result = metrics.compute(
-            engine, principal, _request(chosen["id"], name, ["unit"], None, focus), policy
+            engine,
+            principal,
+            _request(chosen["id"], name, ["unit"], None, focus, segment),
+            policy,
         )
         depths = [r.unit_depth for r in result.rows if r.unit_depth is not None]
         top = min(depths) if depths else 0
@@ -150,7 +189,18 @@ def build_view(
         if any(not f.empty for f in trend_frames)
         else pd.DataFrame()
     )
-    return View(chosen, focus, period, tiles, pd.DataFrame(heat), trend, quadrant, threshold)
+    return View(
+        chosen,
+        focus,
+        period,
+        segment,
+        segments,
+        tiles,
+        pd.DataFrame(heat),
+        trend,
+        quadrant,
+        threshold,
+    )
 
 
 def _chart(view: View, name: str) -> Any:
@@ -178,8 +228,9 @@ def dashboard(
     survey: str | None = None,
     period: Annotated[str, Query(pattern="^(week|month|quarter|year)$")] = "month",
     unit: str | None = None,
+    segment: str | None = None,
 ) -> HTMLResponse:
-    view = build_view(engine, principal, settings, db, survey, period, unit)
+    view = build_view(engine, principal, settings, db, survey, period, unit, segment)
     with db.unit_of_work() as uow:
         listed = surveys.list_surveys(uow, principal)
         units = org.list_units(uow, principal)
@@ -213,10 +264,11 @@ def dashboard_chart(
     survey: str | None = None,
     period: str = "month",
     unit: str | None = None,
+    segment: str | None = None,
 ) -> Response:
     if name not in CHARTS or fmt not in ("png", "svg", "csv"):
         raise NotFound(f"no chart {name}.{fmt}")
-    view = build_view(engine, principal, settings, db, survey, period, unit)
+    view = build_view(engine, principal, settings, db, survey, period, unit, segment)
     frame = _frame(view, name)
     headers = {"Content-Disposition": f'attachment; filename="rapport-{name}.{fmt}"'}
     if fmt == "csv":

@@ -8,8 +8,10 @@ import segno
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, SettingsDep, SurveyId
+from rapport.api.metrics import live_engine
 from rapport.domain.survey import fill_placeholders
 from rapport.errors import ValidationFailed
 from rapport.services import (
@@ -25,6 +27,7 @@ from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+LiveEngine = Annotated[AnalyticsEngine, Depends(live_engine)]
 EKMAN = ["joy", "surprise", "neutral", "sadness", "fear", "anger", "disgust"]
 SENTIMENTS = ["positive", "negative", "ambiguous", "neutral"]
 
@@ -46,10 +49,11 @@ def survey_page(
     survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
+    live: LiveEngine,
     settings: SettingsDep,
 ) -> HTMLResponse:
     with db.unit_of_work() as uow:
-        data = dashboard.survey_dashboard(uow, principal, survey_id, _policy(settings))
+        data = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
         units = org.list_units(uow, principal)
     return render(
         request, "survey.html", {"d": data, "units": units, "issued": None, "public_link": None}
@@ -68,6 +72,7 @@ def create_links(
     survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
+    live: LiveEngine,
     settings: SettingsDep,
     unit: Annotated[str, Form()],
     kind: Annotated[str, Form()] = "public",
@@ -84,7 +89,7 @@ def create_links(
             token = invitations.create_public_link(uow, principal, survey_id, unit)
             links, public = [], f"{base}/s/{token}"
     with db.unit_of_work() as uow:
-        data = dashboard.survey_dashboard(uow, principal, survey_id, _policy(settings))
+        data = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
         units = org.list_units(uow, principal)
     return render(
         request,
@@ -125,6 +130,7 @@ async def import_csv_page(
     survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
+    live: LiveEngine,
     settings: SettingsDep,
 ) -> HTMLResponse:
     """Upload a CSV of responses; the page reports every bad row or the count imported."""
@@ -148,7 +154,7 @@ async def import_csv_page(
             "errors": [(e.location, e.message) for e in exc.errors],
         }
     with db.unit_of_work() as uow:
-        data_ = dashboard.survey_dashboard(uow, principal, survey_id, _policy(settings))
+        data_ = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
         units = org.list_units(uow, principal)
     return render(
         request,

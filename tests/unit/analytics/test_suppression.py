@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
-from rapport.analytics import suppression, suppression_frame, suppression_tree
 from rapport.analytics.suppression import (
     Cell,
     Decision,
@@ -302,11 +299,3 @@ def test_results_keep_input_order_and_counts() -> None:
     decisions = employee_scores(cells)
     assert list(decisions) == ["z", "a"]
     assert decisions["z"] == Decision("z", 9, True, None, Measure.SCORES, PersonKind.EMPLOYEE)
-
-
-@pytest.mark.parametrize("module", [suppression, suppression_tree, suppression_frame])
-def test_docstring_examples_hold(module: object) -> None:
-    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    result = doctest.testmod(module, optionflags=flags)  # type: ignore[arg-type]
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -15,11 +15,8 @@ from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
     AnswerRow,
-    DistributionRow,
-    InvitationRow,
     ResponseRow,
     SurveyItemRow,
-    SurveyVersionRow,
 )
 
 
@@ -76,14 +73,3 @@ class ResultsRepository:
             .group_by(ResponseRow.id, ResponseRow.unit_id, ResponseRow.submitted_at)
         )
         return [ResponseScores(*row) for row in self.s.execute(q)]
-
-    def invitation_counts(self, survey_id: int) -> dict[int, tuple[int, int]]:
-        """Per unit: (invitations sent, invitations used)."""
-        q = (
-            select(InvitationRow.unit_id, func.count(), func.count(InvitationRow.used_at))
-            .join(DistributionRow, DistributionRow.id == InvitationRow.distribution_id)
-            .join(SurveyVersionRow, SurveyVersionRow.id == DistributionRow.survey_version_id)
-            .where(SurveyVersionRow.survey_id == survey_id)
-            .group_by(InvitationRow.unit_id)
-        )
-        return {unit: (int(sent), int(used)) for unit, sent, used in self.s.execute(q)}

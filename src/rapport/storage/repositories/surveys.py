@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from rapport.domain.survey_rows import AnswerValues
 from rapport.storage.models import (
     AnswerRow,
     CommentAnalysisRow,
@@ -20,6 +21,8 @@ from rapport.storage.models import (
     SurveyRow,
     SurveyVersionRow,
 )
+
+_ANSWER_COLUMNS = ("response_id", "question_id", "item", "value_num", "value_text")
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ class ResponseRepository:
         self.s = session
 
     def add_many(
-        self, responses: Sequence[dict[str, Any]], answers: Sequence[Sequence[dict[str, Any]]]
+        self, responses: Sequence[dict[str, Any]], answers: Sequence[Sequence[AnswerValues]]
     ) -> list[int]:
         """Insert responses and their long-form answers in two executemany statements.
 
@@ -153,19 +156,54 @@ class ResponseRepository:
         if not responses:
             return []
         ids = self._allocate_ids(len(responses))
-        conn = self.s.connection()
-        conn.execute(
-            insert(ResponseRow),
-            [{**r, "id": rid} for rid, r in zip(ids, responses, strict=True)],
+        columns = [c.name for c in ResponseRow.__table__.columns if c.name != "id"]
+        self._insert_tuples(
+            ResponseRow,
+            ["id", *columns],
+            [(rid, *map(r.__getitem__, columns)) for rid, r in zip(ids, responses, strict=True)],
         )
-        rows = [
-            {**a, "response_id": rid}
-            for rid, group in zip(ids, answers, strict=True)
-            for a in group
-        ]
-        if rows:
-            conn.execute(insert(AnswerRow), rows)
+        self._add_answers(
+            [(rid, *a) for rid, group in zip(ids, answers, strict=True) for a in group]
+        )
         return ids
+
+    def _add_answers(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Answer rows ``(response_id, question_id, item, value_num, value_text)``."""
+        self._insert_tuples(AnswerRow, _ANSWER_COLUMNS, rows)
+
+    def _insert_tuples(
+        self, model: type[Any], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert tuples through the driver's own ``executemany``, values bound by the
+        columns' types (times, JSON) as SQLAlchemy would.
+
+        Bulk paths (imports, the demo) insert hundreds of thousands of rows: building
+        SQLAlchemy's per-row parameter dicts cost more than the insert itself.
+        """
+        if not rows:
+            return
+        conn = self.s.connection()
+        dialect = conn.dialect
+        table = model.__table__
+        binds = [
+            (i, bind)
+            for i, name in enumerate(columns)
+            if (bind := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+        if binds:
+            bound = []
+            for row in rows:
+                values = list(row)
+                for i, bind in binds:
+                    values[i] = bind(values[i])
+                bound.append(tuple(values))
+            rows = bound
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))})"
+        )
+        conn.exec_driver_sql(sql, list(rows))
 
     def _allocate_ids(self, n: int) -> list[int]:
         if self.s.get_bind().dialect.name == "postgresql":
@@ -178,7 +216,7 @@ class ResponseRepository:
         return list(range(start, start + n))
 
     def add_one_idempotent(
-        self, response: dict[str, Any], answers: Sequence[dict[str, Any]]
+        self, response: dict[str, Any], answers: Sequence[AnswerValues]
     ) -> int | None:
         """Insert one response unless its (survey, idempotency key) exists; None on conflict.
 
@@ -196,8 +234,7 @@ class ResponseRepository:
         rid = self.s.scalar(stmt)
         if rid is None:
             return None
-        if answers:
-            self.s.execute(insert(AnswerRow), [{**a, "response_id": rid} for a in answers])
+        self._add_answers([(rid, *a) for a in answers])
         return int(rid)
 
     def add_analyses(self, rows: Sequence[dict[str, Any]]) -> None:

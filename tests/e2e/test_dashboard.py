@@ -32,7 +32,7 @@ def _seed_scores(db: Database) -> int:
         for code in ("north-1", "south"):
             unit = uow.units.by_code(code)
             assert unit is not None
-            for _ in range(40):
+            for i in range(40):
                 nps = int(rng.integers(0, 11))
                 answers = {
                     "nps": nps,
@@ -41,7 +41,10 @@ def _seed_scores(db: Database) -> int:
                     "delight": int(rng.integers(1, 6)),
                     "minds": {"ease": int(rng.integers(1, 6)), "fast": int(rng.integers(1, 6))},
                 }
-                subs.append(responses.Submission(answers=answers, unit_id=unit.id))
+                segment = {"segment": "premium" if i % 4 == 0 else "everyday"}
+                subs.append(
+                    responses.Submission(answers=answers, unit_id=unit.id, attributes=segment)
+                )
         responses.store_many(uow, published, subs, validate=True)
     return sid
 
@@ -86,3 +89,36 @@ def test_manager_sees_subtree_downloads_png_and_csv_matching_api(
     nps_api = {r["unit_name"]: r["value"] for r in api["rows"] if r["value"] is not None}
     assert nps_api == pytest.approx(nps_csv, abs=1e-9)
     assert not any(re.search("South", name) for name in nps_api)
+
+
+def test_admin_narrows_to_an_audience_and_a_segment(
+    page: Page, sqlite_live_server: LiveServer, sqlite_db: Database
+) -> None:
+    server = sqlite_live_server
+    _seed_scores(sqlite_db)
+    page.goto(server.url + "/login")
+    page.get_by_label("E-mail address").fill("admin@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_label("Survey").select_option(label="All customer surveys")
+    page.get_by_label("Segment").select_option(label="segment: premium")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "All customer surveys · segment: premium"
+    )
+    tile = page.locator('[data-kpi="nps"]')
+    expect(tile).to_contain_text("n=20")  # every fourth of the 80 responses
+    screenshot(page, "dashboard-segment")
+
+    with sqlite_db.unit_of_work() as uow:
+        token = auth.create_token(uow, "a", Role.ADMIN, None)
+    api = httpx.get(
+        f"{server.url}/api/v1/metrics",
+        params={"audience": "customer", "metric": "nps", "segment": "segment=premium"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    [row] = api["rows"]
+    assert row["n"] == 20 and row["attribute"] == "premium"
+    value = tile.locator(".value").inner_text().split()[0].replace("−", "-")
+    assert float(value) == pytest.approx(row["value"], abs=0.5)

@@ -33,6 +33,20 @@ def test_connect_gives_frames_with_suppression(url) -> None:
     assert bool(hidden.suppressed) and pd.isna(hidden.value) and hidden.reason == "below_threshold"
 
 
+def test_polars_frames_equal_the_pandas_ones(url) -> None:
+    import polars as pl
+
+    with connect(url) as r:
+        expected = r.metrics("employee-relationship", "hearts", by="unit", segment="role=advisor")
+        frame = r.metrics_polars(
+            "employee-relationship", "hearts", by="unit", segment="role=advisor"
+        )
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.columns == list(expected.columns)
+    pd.testing.assert_frame_equal(frame.to_pandas(), expected, check_dtype=False)
+    assert frame.filter(pl.col("unit_code") == "north-3")["suppressed"].to_list() == [True]
+
+
 def test_detail_periods_and_manager_principal(url) -> None:
     manager = Principal("user", 1, "m", Role.MANAGER, unit_path="acme/north")
     with connect(url, principal=manager) as r:

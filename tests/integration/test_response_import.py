@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from rapport.domain.org import SYSTEM
 from rapport.errors import ValidationFailed
 from rapport.services.response_import import import_responses
+from rapport.services.surveys import parse_definition, save_definition
+from rapport.storage.models import CommentAnalysisRow
 from rapport.storage.uow import Database
 from tests.integration._survey_fixtures import seed_org
 
@@ -98,3 +101,71 @@ def test_offsets_are_converted_to_utc_not_dropped(db: Database) -> None:
     with db.unit_of_work() as uow:
         stored = uow.responses.page(sid, None, since=None, until=None, after_id=0, limit=1)
     assert stored[0]["submitted_at"].replace(tzinfo=None).isoformat() == "2026-01-05T08:00:00"
+
+
+PLAIN = {  # no display logic, only ratings, a matrix and text: the import's fast path
+    "key": "plain",
+    "title": "Plain",
+    "audience": "customer",
+    "pages": [
+        {
+            "id": "p",
+            "questions": [
+                {"id": "nps", "type": "nps", "required": True, "text": "Recommend?"},
+                {
+                    "id": "minds",
+                    "type": "matrix",
+                    "text": "The store was…",
+                    "rows": [{"id": "ease", "text": "Easy"}, {"id": "fast", "text": "Fast"}],
+                },
+                {"id": "comment", "type": "text", "text": "Anything else?"},
+            ],
+        }
+    ],
+}
+
+
+def _plain_survey(db: Database) -> int:
+    seed_org(db)
+    with db.unit_of_work() as uow:
+        return save_definition(uow, SYSTEM, parse_definition(PLAIN)).survey_id
+
+
+def test_plain_rows_and_checked_rows_are_stored_alike(db: Database) -> None:
+    """Cells in plain form take the fast path, the others ("05", " +4") the checked one;
+    both store the same values, comments redacted and read by the emotion model."""
+    sid = _plain_survey(db)
+    header = "unit,nps,minds.ease,minds.fast,comment"
+    rows = [
+        "north-1,9,4,5,Mail me at jo@example.com please",
+        'north-1,05,"+4",5,Mail me at jo@example.com please',
+        "north-1,7,,3,",
+    ]
+    with db.unit_of_work() as uow:
+        assert import_responses(uow, SYSTEM, sid, _csv(rows, header).encode()).rows == 3
+    with db.unit_of_work() as uow:
+        stored = uow.responses.page(sid, None, since=None, until=None, after_id=0, limit=10)
+        analysed = uow.session.scalar(select(func.count()).select_from(CommentAnalysisRow))
+    values = [
+        [(a["question_id"], a["item"], a["value_num"], a["value_text"]) for a in r["answers"]]
+        for r in stored
+    ]
+    comment = ("comment", "", None, "Mail me at [EMAIL] please")
+    assert values[0] == [("nps", "", 9, None), ("minds", "ease", 4, None),
+                         ("minds", "fast", 5, None), comment]  # fmt: skip
+    assert values[1] == [("nps", "", 5, None), ("minds", "ease", 4, None),
+                         ("minds", "fast", 5, None), comment]  # fmt: skip
+    assert values[2] == [("nps", "", 7, None), ("minds", "fast", 3, None)]
+    assert analysed == 2  # one emotion reading per comment
+
+
+def test_a_bad_row_among_plain_rows_writes_nothing(db: Database) -> None:
+    sid = _plain_survey(db)
+    header = "unit,nps,minds.ease,minds.fast,comment"
+    rows = ["north-1,9,4,5,fine"] * 50
+    rows.insert(25, "north-1,9,6,5,fine")  # a 5-point matrix row answered 6
+    rows.insert(26, "north-1,,4,5,fine")  # the required NPS left out
+    with pytest.raises(ValidationFailed) as err, db.unit_of_work() as uow:
+        import_responses(uow, SYSTEM, sid, _csv(rows, header).encode())
+    assert {e.location for e in err.value.errors} == {"row 27, column minds", "row 28, column nps"}
+    assert _count(db, sid) == 0

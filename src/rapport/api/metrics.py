@@ -118,7 +118,9 @@ def get_metrics(
     principal: PrincipalDep,
     settings: SettingsDep,
     db: DbDep,
-    survey: Annotated[str, Query(description="Survey id or key.")],
+    survey: Annotated[
+        str | None, Query(description="Survey id or key; none: every survey of the audience.")
+    ] = None,
     metric: Annotated[str, Query(description="See /api/v1/metrics/definitions.")] = "nps",
     by: Annotated[
         list[str] | None,

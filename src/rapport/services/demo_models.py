@@ -53,7 +53,8 @@ class DemoPerson:
 class DemoResponse:
     """One submitted survey response, answers keyed by the template's question ids.
 
-    ``person_external_id`` is ``None`` for the anonymous employee survey. Optional text
+    ``person_external_id`` is who answered; for the anonymous employee survey the loader
+    stores no identity, only the allowed attributes and a tenure band. Optional text
     questions left unanswered are absent from ``answers`` (never an empty string).
     """
 

@@ -162,5 +162,7 @@ def employee_month(
         )
         for i, k in enumerate(chosen)
     ]
-    people: list[str | None] = [None] * n
+    # Who answered is known to the invitation, not to the stored response: the loader's
+    # anonymous path keeps only the unit, allowed attributes and a tenure band.
+    people: list[str | None] = [pool.external_ids[k] for k in chosen.tolist()]
     return _rows(rng, EMPLOYEE_SURVEY, unit, people, when, answers, tone, contexts)

@@ -12,10 +12,11 @@ from rapport.domain.org import Permission, Principal
 from rapport.domain.survey_dump import definition_to_dict
 from rapport.domain.survey_model import SurveyDefinition, SurveyDefinitionError
 from rapport.domain.survey_parse import definition_from_dict
-from rapport.domain.survey_text import text_for
+from rapport.domain.survey_text import fill_placeholders, text_for
 from rapport.errors import Conflict, FieldError, NotFound, ValidationFailed
 from rapport.services.access import require
 from rapport.services.clock import utcnow
+from rapport.services.org import organisation_name
 from rapport.storage.repositories.surveys import SurveyRecord, VersionRecord
 from rapport.storage.uow import UnitOfWork
 
@@ -140,6 +141,7 @@ def get_version(uow: UnitOfWork, version_id: int) -> PublishedSurvey:
 def list_surveys(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
     """Surveys with their latest version and response count."""
     require(principal, Permission.VIEW_RESULTS)
+    org_name = organisation_name(uow)
     out = []
     for record in uow.surveys.all():
         versions = uow.surveys.versions(record.id)
@@ -148,7 +150,7 @@ def list_surveys(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
             {
                 "id": record.id,
                 "key": record.key,
-                "title": record.title,
+                "title": fill_placeholders(record.title, {"org": org_name}),
                 "audience": record.audience,
                 "anonymous": record.anonymous,
                 "version": latest.version if latest else None,

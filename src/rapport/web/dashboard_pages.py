@@ -8,7 +8,7 @@ a data table beside it (the accessible and no-JavaScript view) and PNG/SVG/CSV d
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import pandas as pd
@@ -47,16 +47,34 @@ class View:
     threshold: int | None
 
 
+AUDIENCE_CHOICES = {
+    f"audience:{kind}": {
+        "id": None,
+        "key": f"audience:{kind}",
+        "title": f"All {kind} surveys",
+        "audience": kind,
+    }
+    for kind in ("customer", "employee")
+}
+
+
 def _request(
-    survey: Any,
+    survey: dict[str, Any],
     metric: str,
     by: list[str],
     period: str | None,
     unit: str | None,
     segment: str | None = None,
 ) -> metrics.MetricRequest:
+    """A request for the chosen survey, or for every survey of one audience."""
     return metrics.MetricRequest(
-        survey=survey, metric=metric, by=by, period=period, unit=unit, segment=segment
+        survey=survey["id"],
+        metric=metric,
+        by=by,
+        period=period,
+        unit=unit,
+        segment=segment,
+        audience=survey["audience"],
     )
 
 
@@ -64,15 +82,13 @@ def segment_options(
     engine: AnalyticsEngine,
     principal: Principal,
     policy: Any,
-    survey: Any,
+    survey: dict[str, Any],
     unit: str | None,
 ) -> list[str]:
     """``attribute=value`` of every segment with shown results in the viewer's scope."""
     options = []
     for name in SEGMENT_ATTRIBUTES:
-        request = metrics.MetricRequest(
-            survey=survey, metric="responses", attribute=name, unit=unit
-        )
+        request = replace(_request(survey, "responses", [], None, unit), attribute=name)
         for row in metrics.compute(engine, principal, request, policy).rows:
             if row.attribute is not None and row.n > 0 and not row.suppressed:
                 options.append(f"{name}={row.attribute}")
@@ -98,16 +114,18 @@ def build_view(
         listed = surveys.list_surveys(uow, principal)
     if not listed:
         raise NotFound("No surveys yet: import one with `rapport survey import`.")
-    chosen = next((s for s in listed if survey in (s["key"], str(s["id"]))), listed[0])
+    chosen = AUDIENCE_CHOICES.get(survey or "") or next(
+        (s for s in listed if survey in (s["key"], str(s["id"]))), listed[0]
+    )
     focus = unit or principal.unit_path
-    segments = segment_options(engine, principal, policy, chosen["id"], focus)
+    segments = segment_options(engine, principal, policy, chosen, focus)
     segment = segment or None
     tiles, trend_frames = [], []
     for name, label in KPIS:
         result = metrics.compute(
             engine,
             principal,
-            _request(chosen["id"], name, ["period"], period, focus, segment),
+            _request(chosen, name, ["period"], period, focus, segment),
             policy,
         )
         rows = [r for r in result.rows if r.period is not None]
@@ -117,7 +135,7 @@ def build_view(
             cmp = metrics.compare(
                 engine,
                 principal,
-                _request(chosen["id"], name, [], period, focus, segment),
+                _request(chosen, name, [], period, focus, segment),
                 {"period": rows[-1].period_label or ""},
                 {"period": rows[-2].period_label or ""},
                 policy,
@@ -158,7 +176,7 @@ def build_view(
         result = metrics.compute(
             engine,
             principal,
-            _request(chosen["id"], name, ["unit"], None, focus, segment),
+            _request(chosen, name, ["unit"], None, focus, segment),
             policy,
         )
         depths = [r.unit_depth for r in result.rows if r.unit_depth is not None]
@@ -246,6 +264,7 @@ def dashboard(
             "v": view,
             "surveys": listed,
             "units": units,
+            "audiences": AUDIENCE_CHOICES,
             "specs": specs,
             "specs_json": {k: json.dumps(s).replace("<", "\\u003c") for k, s in specs.items()},
             "query": query,

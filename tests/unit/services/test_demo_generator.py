@@ -243,7 +243,10 @@ def test_every_answer_conforms_to_the_template_spec(demo: DemoOrganisation) -> N
             assert 1 <= a["csat"] <= 5
         else:
             assert r.survey_key == "employee-relationship"
-            assert r.person_external_id is None  # the employee survey is anonymous
+            # Anonymous: the loader keeps no identity, but the invitation knows who answered.
+            assert r.person_external_id is not None
+            assert people[r.person_external_id].kind == "employee"
+            assert people[r.person_external_id].unit_code == r.unit_code
             required, recommend = EMPLOYEE_KEYS, a["enps"]
         assert required <= set(a) <= required | OPTIONAL_TEXT
         assert isinstance(recommend, int)

@@ -27,6 +27,7 @@ additive over groups, so roll-up over the unit tree and every margin are sums in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -70,38 +71,64 @@ def table(name: str) -> Table:
 # --- building blocks ---------------------------------------------------------------------
 
 
-def dimension_columns(grouping: Grouping) -> list[Label[Any]]:
-    """One labelled column per dimension of ``grouping``, computed from ``responses``."""
+@dataclass(frozen=True)
+class Facts:
+    """The columns a statement is grouped and filtered by: a response's own, or (for the
+    response rate) an invitation's. ``attributes`` is None where there are none."""
+
+    unit: ColumnElement[Any]
+    time: ColumnElement[Any]
+    audience: ColumnElement[Any]
+    version: ColumnElement[Any]
+    survey: ColumnElement[Any]
+    attributes: ColumnElement[Any] | None
+
+
+def response_facts() -> Facts:
     r = table("responses")
+    return Facts(
+        r.c.unit_id, r.c.submitted_at, r.c.audience, r.c.survey_version_id, r.c.survey_id,
+        r.c.attributes,
+    )  # fmt: skip
+
+
+def dimension_columns(grouping: Grouping, facts: Facts | None = None) -> list[Label[Any]]:
+    """One labelled column per dimension of ``grouping`` (from ``responses`` by default)."""
+    f = facts or response_facts()
     columns: list[Label[Any]] = []
     for dim in grouping.by:
         if dim is Dimension.UNIT:
-            columns.append(r.c.unit_id.label(dim.value))
+            columns.append(f.unit.label(dim.value))
         elif dim is Dimension.PERIOD:
             assert grouping.period is not None
-            columns.append(PeriodKey(r.c.submitted_at, grouping.period).label(dim.value))
+            columns.append(PeriodKey(f.time, grouping.period).label(dim.value))
         elif dim is Dimension.AUDIENCE:
-            columns.append(r.c.audience.label(dim.value))
+            columns.append(f.audience.label(dim.value))
         elif dim is Dimension.ATTRIBUTE:
             assert grouping.attribute is not None
-            columns.append(AttributeText(r.c.attributes, grouping.attribute).label(dim.value))
+            if f.attributes is None:
+                raise ValidationFailed(
+                    "this metric cannot be grouped by person attribute",
+                    [FieldError("attribute", "group it by unit, period, audience or version")],
+                )
+            columns.append(AttributeText(f.attributes, grouping.attribute).label(dim.value))
         else:
-            columns.append(r.c.survey_version_id.label(dim.value))
+            columns.append(f.version.label(dim.value))
     return columns
 
 
-def response_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """WHERE conditions on ``responses`` for the surveys, audience and time window."""
-    r = table("responses")
+def response_conditions(filters: Filters, facts: Facts | None = None) -> list[ColumnElement[bool]]:
+    """WHERE conditions for the surveys, audience and time window."""
+    f = facts or response_facts()
     conditions: list[ColumnElement[bool]] = []
     if filters.survey_ids is not None:
-        conditions.append(r.c.survey_id.in_(filters.survey_ids))
+        conditions.append(f.survey.in_(filters.survey_ids))
     if filters.audience is not None:
-        conditions.append(r.c.audience == filters.audience)
+        conditions.append(f.audience == filters.audience)
     if filters.since is not None:
-        conditions.append(r.c.submitted_at >= literal(filters.since, UtcTimestamp()))
+        conditions.append(f.time >= literal(filters.since, UtcTimestamp()))
     if filters.until is not None:
-        conditions.append(r.c.submitted_at < literal(filters.until, UtcTimestamp()))
+        conditions.append(f.time < literal(filters.until, UtcTimestamp()))
     return conditions
 
 
@@ -226,32 +253,9 @@ def _rate_statement(query: MetricQuery) -> Select[Any]:
         .join(s, s.c.id == v.c.survey_id)
     )
     invited_at = func.coalesce(i.c.sent_at, i.c.created_at)
-    grouping, filters = query.grouping, query.filters
-    if Dimension.ATTRIBUTE in grouping.by:
-        raise ValidationFailed(
-            "the response rate cannot be grouped by person attribute",
-            [FieldError("attribute", "group the response rate by unit, period or version")],
-        )
-    columns: list[Label[Any]] = []
-    for dim in grouping.by:
-        if dim is Dimension.UNIT:
-            columns.append(i.c.unit_id.label(dim.value))
-        elif dim is Dimension.PERIOD:
-            assert grouping.period is not None
-            columns.append(PeriodKey(invited_at, grouping.period).label(dim.value))
-        elif dim is Dimension.AUDIENCE:
-            columns.append(s.c.audience.label(dim.value))
-        else:
-            columns.append(d.c.survey_version_id.label(dim.value))
-    where: list[ColumnElement[bool]] = []
-    if filters.survey_ids is not None:
-        where.append(v.c.survey_id.in_(filters.survey_ids))
-    if filters.audience is not None:
-        where.append(s.c.audience == filters.audience)
-    if filters.since is not None:
-        where.append(invited_at >= literal(filters.since, UtcTimestamp()))
-    if filters.until is not None:
-        where.append(invited_at < literal(filters.until, UtcTimestamp()))
+    facts = Facts(i.c.unit_id, invited_at, s.c.audience, d.c.survey_version_id, v.c.survey_id, None)
+    columns = dimension_columns(query.grouping, facts)
+    where = response_conditions(query.filters, facts)
     answered = _count_if(i.c.used_at.is_not(None)).label("successes")
     return _grouped(columns, func.count().label("n"), answered).select_from(source).where(*where)
 

@@ -39,6 +39,15 @@ BOUNDARY_TIMES = [
     datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC),
     datetime(2025, 9, 30, 23, 30, 0, tzinfo=UTC),  # Auckland: already October 1st
 ]
+COMMENTS = [
+    "I felt completely ignored and taken for granted at the till.",
+    "The staff made me feel really special, thank you so much!",
+    "Queue was far too long and nobody seemed to care. Really annoying.",
+    "ok",
+    "Wow, I did not expect the new store to be this lovely.",
+    "The delivery arrived on Tuesday.",
+    "Disgusting toilets, and the manager was rude to my mother.",
+]
 ODD_ATTRIBUTES: list[dict[str, Any]] = [
     {"vip": True, "visits": 3},
     {"vip": False, "visits": 12},
@@ -76,6 +85,8 @@ def build(db: Database) -> None:
         for i, response in enumerate(sample):
             answers = dict(response.answers)
             answers["fresh"] = 1 + i % 7
+            if i % 2 == 0:  # comments the emotion model reads (some too short to read)
+                answers["comment"] = COMMENTS[i // 2 % len(COMMENTS)]
             unit = uow.units.by_code(stores[i % len(stores)])
             assert unit is not None
             subs.append(
@@ -108,6 +119,7 @@ def _frames(db: Database) -> dict[str, pd.DataFrame]:
                 "survey_versions",
                 "distributions",
                 "invitations",
+                "comment_analyses",
             )
         }
 

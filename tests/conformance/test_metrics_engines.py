@@ -31,6 +31,8 @@ METRICS = [
     ("minds", None),
     ("index:relationship", None),
     ("emotions", None),
+    ("comment_emotions", None),
+    ("comment_sentiment", None),
 ]
 GROUPINGS = {
     "total": Grouping.of([]),

@@ -231,3 +231,37 @@ def test_response_rate_by_unit_and_quarter(conformance, engine) -> None:
             assert row.estimate.upper == pytest.approx(upper, abs=1e-9)
             checked += 1
     assert checked > 10
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql", "duckdb"])
+def test_comment_emotions_by_unit(conformance, engine) -> None:
+    """Per Ekman emotion, the share of read comments showing it, rolled up the unit tree."""
+    frames = conformance.frames
+    r = frames["responses"]
+    c = frames["comment_analyses"].merge(r[r.survey_id == CUSTOMER], left_on="response_id",
+                                         right_on="id", suffixes=("", "_r"))  # fmt: skip
+    read = c[c.status == "ok"]
+    assert 0 < len(read) < len(c)  # "ok" is too short to read
+    paths = frames["units"].set_index("id")["path"]
+    read = read.assign(path=read.unit_id.map(paths), emotions=read.ekman.str.split())
+    table = compute_metric(
+        conformance.engines[engine],
+        MetricQuery(
+            get_metric("comment_emotions"), Grouping.of(["unit"]), Filters(survey_ids=(CUSTOMER,))
+        ),
+    )
+    rows = _by_key(table)
+    checked = 0
+    for (path, emotion), row in rows.items():
+        inside = read[(read.path == path) | read.path.str.startswith(path + "/")]
+        assert row.n == len(inside)
+        if len(inside):
+            x = int(inside.emotions.map(lambda found, e=emotion: e in found).sum())
+            assert row.detail["chosen"] == x
+            assert row.estimate.value == pytest.approx(100 * x / len(inside), abs=1e-9)
+            lower, upper = _wilson(x, len(inside))
+            assert row.estimate.lower == pytest.approx(lower, abs=1e-9)
+            assert row.estimate.upper == pytest.approx(upper, abs=1e-9)
+            checked += 1
+    assert checked > 10
+    assert {e for _, e in rows} >= {"anger", "joy"}

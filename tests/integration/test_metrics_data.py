@@ -69,6 +69,8 @@ def seed(db: Database) -> dict[str, int]:
             for code, count in counts.items():
                 for i in range(count):
                     given = answers(i)
+                    if key.startswith("employee"):
+                        given["comment"] = "I feel ignored and taken for granted, it is annoying."
                     if key.startswith("customer"):
                         given["nps"] = given.pop("enps")
                         del given["challenge"]

@@ -227,3 +227,28 @@ def test_response_rate_cannot_be_cut_by_attribute(engine) -> None:
     with pytest.raises(ValidationFailed) as caught:
         metrics.compute(engine, SYSTEM, request, POLICY)
     assert caught.value.errors[0].location == "attribute"
+
+
+def test_comment_emotions_use_the_comment_threshold(engine) -> None:
+    """Comment-derived figures need 10 comments (scores need 5): a store with 6 employee
+    comments is hidden on its own account, where its hearts index is hidden only as the
+    complement of a smaller store; and 12 comments next to 8 hidden ones are hidden too,
+    or the region's 20 minus them would show the 8."""
+    request = metrics.MetricRequest("employee-relationship", "comment_emotions", by=["unit"])
+    result = metrics.compute(engine, SYSTEM, request, POLICY)
+    assert result.anonymity_threshold == 10
+    anger = {r.unit_code: r for r in result.rows if r.emotion == "anger"}
+    assert {c: (r.n, r.reason) for c, r in anger.items()} == {
+        "acme": (40, None),
+        "north": (20, None),
+        "north-1": (12, "complementary"),
+        "north-2": (6, "below_threshold"),
+        "north-3": (2, "below_threshold"),
+        "south": (20, None),
+        "south-1": (20, None),
+    }
+    assert anger["north"].value == 100.0  # every comment reads as angry
+    hearts = metrics.MetricRequest("employee-relationship", "hearts", by=["unit"])
+    assert by_unit(metrics.compute(engine, SYSTEM, hearts, POLICY))["north-2"].reason == (
+        "complementary"
+    )

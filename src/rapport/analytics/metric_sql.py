@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Double,
     Label,
     Select,
@@ -45,6 +46,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 
 from rapport.analytics.metrics import (
@@ -56,6 +58,7 @@ from rapport.analytics.metrics import (
     Statistic,
 )
 from rapport.analytics.metrics_dialects import AttributeText, PeriodKey, ScanFirst, UtcTimestamp
+from rapport.domain.comment_emotions import EKMAN_EMOTIONS, READ_STATUS
 from rapport.errors import FieldError, ValidationFailed
 from rapport.storage.models import Base
 
@@ -182,7 +185,7 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
 
 def metric_statements(
     query: MetricQuery, items: Sequence[ScoredItem], all_versions: frozenset[int]
-) -> dict[str, Select[Any]]:
+) -> dict[str, Select[Any] | CompoundSelect[Any]]:
     """The statements for ``query``; their rows are dimension values then statistics.
 
     ``items`` are the metric's items (:func:`rapport.analytics.metrics.select_items`);
@@ -202,6 +205,8 @@ def metric_statements(
         return {"stats": _grouped(dims, func.count().label("n")).where(*where)}
     if statistic is Statistic.RATE:
         return {"stats": _rate_statement(query)}
+    if query.metric.comments:
+        return _comment_statements(query, dims, where)
     if statistic is Statistic.INDEX:
         return {"stats": _index_statement(dims, where, items)}
     source = _answers_of_responses()
@@ -239,6 +244,43 @@ def metric_statements(
             func.sum(deviation * deviation).label("total_sq"),
         )
     return {"stats": stats.select_from(source).where(*where)}
+
+
+def _comment_statements(
+    query: MetricQuery, dims: Sequence[Label[Any]], where: Sequence[ColumnElement[bool]]
+) -> dict[str, Select[Any] | CompoundSelect[Any]]:
+    """Comments the model read (``n``) and, per emotion or sentiment, how many show it.
+
+    Ekman emotions are stored space-separated, so each is counted with a ``LIKE`` on the
+    padded list, one branch of a ``UNION ALL`` per emotion (the same SQL on every engine).
+    """
+    c, r = table("comment_analyses"), table("responses")
+    source = c.join(r, r.c.id == c.c.response_id)
+    read = [*where, c.c.status == READ_STATUS]
+    group = [d.element for d in dims]
+    stats = select(*dims, func.count().label("n")).select_from(source).where(*read)
+    if query.metric.comments == "sentiment":
+        sentiment = c.c.sentiment.label("emotion")
+        chosen: Select[Any] | CompoundSelect[Any] = (
+            select(*dims, sentiment, func.count().label("chosen"))
+            .select_from(source)
+            .where(*read, c.c.sentiment.is_not(None))
+            .group_by(*group, c.c.sentiment)
+        )
+    else:
+        padded: ColumnElement[str] = literal_column("' '") + c.c.ekman + literal_column("' '")
+        chosen = union_all(
+            *(
+                select(
+                    *dims, literal_column(f"'{e}'").label("emotion"), func.count().label("chosen")
+                )
+                .select_from(source)
+                .where(*read, padded.like(f"% {e} %"))
+                .group_by(*group)
+                for e in EKMAN_EMOTIONS
+            )
+        )
+    return {"stats": stats.group_by(*group), "emotions": chosen}
 
 
 def _rate_statement(query: MetricQuery) -> Select[Any]:

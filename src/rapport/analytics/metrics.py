@@ -89,6 +89,12 @@ class Metric:
     top_boxes: int = 0
     scale: str = ""
     description: str = ""
+    comments: str | None = None  # "ekman" or "sentiment": counted in comment analyses
+
+    @property
+    def measure(self) -> str:
+        """What suppression protects: comment-derived figures need the comment threshold."""
+        return "comments" if self.comments else "scores"
 
     @property
     def single_item(self) -> bool:
@@ -101,7 +107,7 @@ class Metric:
 
     @property
     def reads_items(self) -> bool:
-        return self.statistic not in (Statistic.COUNT, Statistic.RATE)
+        return self.statistic not in (Statistic.COUNT, Statistic.RATE) and not self.comments
 
 
 def _index(name: str, prefix: str, title: str) -> Metric:
@@ -192,6 +198,24 @@ BUILTIN_METRICS: dict[str, Metric] = {
             scale="0..100 %",
             description="Per emotion, % of responses to the emotion picker that chose it; "
             "Wilson interval.",
+        ),
+        Metric(
+            "comment_emotions",
+            "Emotions in comments",
+            Statistic.EMOTIONS,
+            comments="ekman",
+            scale="0..100 %",
+            description="Per Ekman emotion (and neutral), % of the comments the emotion model "
+            "read (English, long enough) in which it found it; Wilson interval.",
+        ),
+        Metric(
+            "comment_sentiment",
+            "Sentiment of comments",
+            Statistic.EMOTIONS,
+            comments="sentiment",
+            scale="0..100 %",
+            description="Per sentiment (positive, negative, ambiguous, neutral), % of the "
+            "comments the emotion model read whose primary sentiment it is; Wilson interval.",
         ),
     )
 }

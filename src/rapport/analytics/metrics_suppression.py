@@ -166,7 +166,10 @@ def _name(key: Key) -> str:
 
 
 def decide_table(
-    table: MetricTable, audience: str | None, policy: SuppressionPolicy
+    table: MetricTable,
+    audience: str | None,
+    policy: SuppressionPolicy,
+    measure: Measure | str = Measure.SCORES,
 ) -> dict[Key, Decision]:
     """Suppression decisions for every row of a metric table (none when unprotected).
 
@@ -196,7 +199,8 @@ def decide_table(
         if who is None or not policy.protects(who):
             continue
         count = _counter(table, cache, partial(full, value=value))
-        for key, decision in suppress_table(axes, count, policy, audience=who).items():
+        decided = suppress_table(axes, count, policy, audience=who, measure=measure)
+        for key, decision in decided.items():
             if all(v is not ALL for v in key):
                 out[full(key, value)] = decision
     return out

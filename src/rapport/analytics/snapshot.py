@@ -44,12 +44,15 @@ SNAPSHOT_TABLES = (
     "answers",
     "distributions",
     "invitations",
+    "comment_analyses",
 )
 #: Columns metrics never read and a snapshot must not spread: request fingerprints, link
-#: secrets, who was invited and which response answered an invitation, half-filled forms.
+#: secrets, who was invited and which response answered an invitation, half-filled forms,
+#: comments as written before redaction.
 EXCLUDED_COLUMNS = {
     "responses": frozenset({"idempotency_key", "body_hash"}),
     "invitations": frozenset({"token_hash", "salt", "person_id", "response_id", "partial_answers"}),
+    "comment_analyses": frozenset({"original_text"}),
 }
 TEXT_COLUMNS = {"answers": frozenset({"value_text"})}
 CURRENT = "CURRENT"

@@ -140,7 +140,7 @@ def compute(
     )
     table = compute_metric(engine, query)
     focus = _resolve_focus(table.units, scope, request.unit) if narrowed else None
-    decisions = decide_table(table, filters.audience, policy)
+    decisions = decide_table(table, filters.audience, policy, metric.measure)
     unit_at = grouping.position(Dimension.UNIT)
     rows = []
     for row in table.rows:
@@ -153,9 +153,8 @@ def compute(
                 continue
         rows.append(_result_row(table, row, decisions.get(row.key)))
     audience = filters.audience
-    threshold = (
-        policy.threshold(Measure.SCORES) if audience is None or policy.protects(audience) else None
-    )
+    measure = Measure(metric.measure)
+    threshold = policy.threshold(measure) if audience is None or policy.protects(audience) else None
     return MetricResult(metric, survey, grouping, engine.name, request.confidence, threshold, rows)
 
 

@@ -30,7 +30,7 @@ EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
 KPIS = (("nps", "NPS"), ("hearts", "Hearts"), ("minds", "Minds"))
 #: Person attributes offered as segments (customers: segment; employees: role, contract).
 SEGMENT_ATTRIBUTES = ("segment", "role", "contract", "tenure_band")
-CHARTS = ("heatmap", "trend", "quadrant")
+CHARTS = ("heatmap", "trend", "quadrant", "emotions")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class View:
     heatmap: pd.DataFrame
     trend: pd.DataFrame
     quadrant: pd.DataFrame
+    emotions: pd.DataFrame
     threshold: int | None
 
 
@@ -207,6 +208,7 @@ def build_view(
         if any(not f.empty for f in trend_frames)
         else pd.DataFrame()
     )
+    emotions = comment_emotions(engine, principal, policy, chosen, period, focus, segment)
     return View(
         chosen,
         focus,
@@ -217,7 +219,37 @@ def build_view(
         pd.DataFrame(heat),
         trend,
         quadrant,
+        emotions,
         threshold,
+    )
+
+
+def comment_emotions(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: Any,
+    survey: dict[str, Any],
+    period: str,
+    unit: str | None,
+    segment: str | None,
+) -> pd.DataFrame:
+    """Share of comments showing each emotion (neutral left out), per period; hidden
+    periods (fewer comments than the comment threshold) are left out."""
+    request = _request(survey, "comment_emotions", ["period"], period, unit, segment)
+    rows = metrics.compute(engine, principal, request, policy).rows
+    return pd.DataFrame(
+        [
+            {
+                "series": r.emotion,
+                "period": pd.Timestamp(r.period),
+                "value": r.value,
+                "lower": r.lower,
+                "upper": r.upper,
+                "n": r.n,
+            }
+            for r in rows
+            if r.period and r.emotion != "neutral" and not r.suppressed and r.value is not None
+        ]
     )
 
 
@@ -229,11 +261,24 @@ def _chart(view: View, name: str) -> Any:
         return charts.trend(
             indices, series="series", title="Hearts and minds over time", y_title="Index (0–100)"
         )
+    if name == "emotions":
+        return charts.trend(
+            view.emotions,
+            series="series",
+            title="Emotions in comments",
+            y_title="% of comments read",
+        )
     return charts.quadrant(view.quadrant)
 
 
 def _frame(view: View, name: str) -> pd.DataFrame:
-    return {"heatmap": view.heatmap, "trend": view.trend, "quadrant": view.quadrant}[name]
+    frames = {
+        "heatmap": view.heatmap,
+        "trend": view.trend,
+        "quadrant": view.quadrant,
+        "emotions": view.emotions,
+    }
+    return frames[name]
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

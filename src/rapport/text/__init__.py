@@ -23,6 +23,7 @@ from rapport.text._prediction import EmotionModel, EmotionPrediction, Prediction
 from rapport.text.language import detect_language, is_english
 from rapport.text.pii import redact_pii
 from rapport.text.themes import Theme, ThemeResult, find_themes
+from rapport.text.transformer import TransformerEmotionModel, TransformersNotInstalled
 
 __all__ = [
     "EKMAN_LABELS",
@@ -35,6 +36,8 @@ __all__ = [
     "PredictionStatus",
     "Theme",
     "ThemeResult",
+    "TransformerEmotionModel",
+    "TransformersNotInstalled",
     "detect_language",
     "find_themes",
     "is_english",

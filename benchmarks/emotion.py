@@ -194,6 +194,7 @@ def main() -> None:
     print(f"  first pass (cold n-gram cache) {cold:,.0f} comments/s; warm {warm:,.0f} comments/s")
     print(f"  {declined} of {len(split)} comments declined (too short or not English)")
     print(f"  dev macro-F1 recorded at training: {model.metadata.get('dev_macro_f1')}")
+    print(f"  out-of-fold train macro-F1: {model.metadata.get('out_of_fold_macro_f1')}")
     n_check = sum(len(texts) for texts in CX_CHECK.values())
     print(f"CX check: primary sentiment right on the {n_check} held-out survey-style comments")
 

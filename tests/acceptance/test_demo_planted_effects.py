@@ -62,8 +62,10 @@ def test_drifting_stores_lose_hearts_not_minds(loaded: tuple[Database, dict]) ->
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="model 1.1.0 reads too few negative emotions in the "
-    "drifting stores' late comments; open in the emotion-model issue",
+    reason="model 1.2.0 reads the drift in 4 of the 5 drifting stores, but in north-store-03 "
+    "(early comments already half negative in tone) only 0.42 -> 0.55: indirect complaints "
+    "('Nobody listens when I complain') and Spanish comments are not read as negative; open "
+    "in the emotion-model issue",
 )
 def test_comment_emotions_reproduce_the_drift(loaded: tuple[Database, dict]) -> None:
     db, truth = loaded

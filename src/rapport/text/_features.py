@@ -1,5 +1,6 @@
 """Features shared by training and prediction: word 1–2-grams + char_wb 2–5-grams (TF-IDF),
-plus optional sentiment-lexicon columns (:mod:`rapport.text._lexicon`).
+plus optional sentiment-lexicon columns (:mod:`rapport.text._lexicon`) and emotion-cue
+columns (:class:`rapport.text._keyword.KeywordFeatures`).
 
 The same class fits the vocabulary at training time and rebuilds it from plain arrays at
 prediction time, so both sides tokenise and weight text identically. Each block (words,
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from rapport.text._keyword import KeywordFeatures
 from rapport.text._lexicon import FEATURE_NAMES as LEXICON_FEATURE_NAMES
 from rapport.text._lexicon import LexiconFeatures
 
@@ -106,14 +108,21 @@ class _Block:
 
 class TextFeaturizer:
     """Turns texts into the model's sparse feature matrix (float32, CSR): the n-gram blocks,
-    then, if present, the seven lexicon columns (:class:`LexiconFeatures`).
+    then, if present, the seven lexicon columns (:class:`LexiconFeatures`), then, if present,
+    one emotion-cue column per label (:class:`KeywordFeatures`).
 
     Fit it with :meth:`fit` (training) or rebuild it with :meth:`from_arrays` (prediction).
     """
 
-    def __init__(self, blocks: Sequence[_Block], lexicon: LexiconFeatures | None = None):
+    def __init__(
+        self,
+        blocks: Sequence[_Block],
+        lexicon: LexiconFeatures | None = None,
+        keywords: KeywordFeatures | None = None,
+    ):
         self._blocks = list(blocks)
         self._lexicon = lexicon
+        self._keywords = keywords
 
     @classmethod
     def fit(
@@ -121,8 +130,10 @@ class TextFeaturizer:
         texts: Sequence[str],
         specs: Sequence[BlockSpec] = DEFAULT_BLOCKS,
         lexicon: Mapping[str, float] | None = None,
+        keywords: KeywordFeatures | None = None,
     ) -> TextFeaturizer:
-        """Learn the vocabularies and idf weights from ``texts``; add ``lexicon`` columns."""
+        """Learn the vocabularies and idf weights from ``texts``; add ``lexicon`` columns
+        (word valences) and ``keywords`` columns if given."""
         from sklearn.feature_extraction.text import CountVectorizer
 
         blocks = []
@@ -135,21 +146,24 @@ class TextFeaturizer:
             idf = np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0
             vocabulary = counter.get_feature_names_out().tolist()
             blocks.append(_Block(spec, vocabulary, idf))
-        return cls(blocks, LexiconFeatures(lexicon) if lexicon is not None else None)
+        return cls(blocks, LexiconFeatures(lexicon) if lexicon is not None else None, keywords)
 
     @property
     def n_features(self) -> int:
         """Total number of features over all blocks."""
         lexicon = self._lexicon.n_features if self._lexicon is not None else 0
-        return sum(len(block.vocabulary) for block in self._blocks) + lexicon
+        keywords = len(self._keywords.labels) if self._keywords is not None else 0
+        return sum(len(block.vocabulary) for block in self._blocks) + lexicon + keywords
 
     @property
     def feature_names(self) -> list[str]:
         """Feature names prefixed by their block, e.g. ``"word:thank you"``, ``"char: gr"``,
-        ``"lexicon:negative_sum"``."""
+        ``"lexicon:negative_sum"``, ``"keywords:grief"``."""
         names = [f"{b.spec.name}:{term}" for b in self._blocks for term in b.vocabulary]
         if self._lexicon is not None:
             names += [f"lexicon:{name}" for name in LEXICON_FEATURE_NAMES]
+        if self._keywords is not None:
+            names += [f"keywords:{label}" for label in self._keywords.labels]
         return names
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -157,6 +171,8 @@ class TextFeaturizer:
         parts = [block.transform(texts) for block in self._blocks]
         if self._lexicon is not None:
             parts.append(self._lexicon.transform(texts))
+        if self._keywords is not None:
+            parts.append(self._keywords.transform(texts))
         return sp.hstack(parts, format="csr")
 
     def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
@@ -168,6 +184,8 @@ class TextFeaturizer:
             arrays[f"{block.spec.name}_idf"] = block.idf
         if self._lexicon is not None:
             arrays.update(self._lexicon.to_arrays())
+        if self._keywords is not None:
+            arrays.update(self._keywords.to_arrays())
         return arrays
 
     def specs(self) -> dict[str, Any]:
@@ -182,7 +200,8 @@ class TextFeaturizer:
             }
             for b in self._blocks
         ]
-        return {"blocks": blocks, "lexicon": self._lexicon is not None}
+        keywords = {"scale": self._keywords.scale} if self._keywords is not None else None
+        return {"blocks": blocks, "lexicon": self._lexicon is not None, "keywords": keywords}
 
     @classmethod
     def from_arrays(
@@ -202,4 +221,6 @@ class TextFeaturizer:
             terms = vocabulary.split(_SEPARATOR) if vocabulary else []
             blocks.append(_Block(spec, terms, arrays[f"{spec.name}_idf"]))
         lexicon = LexiconFeatures.from_arrays(arrays) if specs.get("lexicon") else None
-        return cls(blocks, lexicon)
+        cues = specs.get("keywords")
+        keywords = KeywordFeatures.from_arrays(arrays, float(cues["scale"])) if cues else None
+        return cls(blocks, lexicon, keywords)

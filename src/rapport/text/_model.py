@@ -1,4 +1,5 @@
-"""The default emotion model: TF-IDF and lexicon features, one linear head per output.
+"""The default emotion model: TF-IDF, lexicon and emotion-cue features, one linear head per
+output.
 
 There are 39 heads: the 28 GoEmotions labels, the 7 Ekman groups and the 4 sentiment
 groups, each with its own decision threshold. The artifact is a NumPy ``.npz`` file of plain
@@ -30,7 +31,7 @@ from rapport.text._labels import (
 from rapport.text._prediction import EmotionPrediction, PredictionStatus, screen
 
 MODEL_NAME = "goemotions-tfidf-linear"
-MODEL_VERSION = "1.1.0"
+MODEL_VERSION = "1.2.0"
 ARTIFACT_FORMAT = 1
 OUTPUTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("labels", GOEMOTIONS_LABELS),
@@ -249,7 +250,7 @@ def load_model() -> LinearEmotionModel:
 
     >>> model = load_model()
     >>> model.name, model.version
-    ('goemotions-tfidf-linear', '1.1.0')
+    ('goemotions-tfidf-linear', '1.2.0')
     """
     path = default_artifact_path()
     if not path.is_file():

@@ -31,8 +31,8 @@ class EmotionPrediction:
     """The emotions read in one text.
 
     ``scores`` holds one score in [0, 1] per GoEmotions label; ``labels`` are the labels whose
-    score reached that label's threshold (tuned on GoEmotions' dev split), so compare scores
-    of one label across texts rather than scores of different labels. ``ekman`` and
+    score reached that label's threshold (tuned on GoEmotions' training split), so compare
+    scores of one label across texts rather than scores of different labels. ``ekman`` and
     ``sentiment`` come from their own heads and thresholds: they usually, but not always,
     equal the groups of ``labels``. Unless ``status`` is ``ok``, every set and mapping is
     empty and ``primary_sentiment`` is ``None``.

@@ -16,9 +16,11 @@ def test_train_writes_a_loadable_artifact(goemotions_dir, tmp_path):
 
     assert report.artifact == out and out.stat().st_size == report.size_bytes
     assert set(report.dev_macro_f1) == {"labels", "ekman", "sentiment"}
+    assert set(report.out_of_fold_macro_f1) == {"labels", "ekman", "sentiment"}
     assert report.chosen_c == {"labels": 1.0, "ekman": 1.0, "sentiment": 1.0}
     model = LinearEmotionModel.from_artifact(out)
     assert model.metadata["dev_macro_f1"] == report.dev_macro_f1
+    assert model.metadata["features"]["keywords"] == {"scale": 1.0}
     assert len(model.predict(["thanks a lot, that was great"])[0].scores) == 28
 
 

@@ -2,7 +2,7 @@
 
 The emotion model (:mod:`rapport.text`) writes, per comment, the Ekman emotions it found
 (space-separated) and one primary sentiment; the metrics engine counts them. Both read the
-labels from here (a test holds :mod:`rapport.text` to the same lists).
+labels from here.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from rapport.domain.comment_emotions import EKMAN_EMOTIONS, SENTIMENTS
+
 GOEMOTIONS_LABELS: tuple[str, ...] = (
     "admiration",
     "amusement",
@@ -42,18 +44,10 @@ GOEMOTIONS_LABELS: tuple[str, ...] = (
 )
 """The 28 GoEmotions labels in the dataset's id order (id 0 = ``admiration``)."""
 
-EKMAN_LABELS: tuple[str, ...] = (
-    "anger",
-    "disgust",
-    "fear",
-    "joy",
-    "sadness",
-    "surprise",
-    "neutral",
-)
-"""Ekman's six basic emotions plus ``neutral``."""
+EKMAN_LABELS: tuple[str, ...] = EKMAN_EMOTIONS
+"""Ekman's six basic emotions plus ``neutral`` (the vocabulary the metrics engine counts)."""
 
-SENTIMENT_LABELS: tuple[str, ...] = ("positive", "negative", "ambiguous", "neutral")
+SENTIMENT_LABELS: tuple[str, ...] = SENTIMENTS
 """The GoEmotions sentiment groups plus ``neutral``."""
 
 _EKMAN_GROUPS: dict[str, tuple[str, ...]] = {

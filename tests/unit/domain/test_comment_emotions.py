@@ -1,11 +1,8 @@
-"""The metrics engine counts the labels the emotion model writes: one vocabulary."""
+"""The metrics engine counts what the emotion model writes: the status of a read comment."""
 
-from rapport.domain.comment_emotions import EKMAN_EMOTIONS, READ_STATUS, SENTIMENTS
-from rapport.text._labels import EKMAN_LABELS, SENTIMENT_LABELS
+from rapport.domain.comment_emotions import READ_STATUS
 from rapport.text._prediction import PredictionStatus
 
 
-def test_the_engine_and_the_model_share_labels() -> None:
-    assert EKMAN_EMOTIONS == EKMAN_LABELS
-    assert SENTIMENTS == SENTIMENT_LABELS
+def test_the_engine_counts_the_status_the_model_writes() -> None:
     assert PredictionStatus.OK.value == READ_STATUS

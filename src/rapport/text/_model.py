@@ -100,6 +100,48 @@ def default_artifact_path() -> Path:
     return Path(str(root))
 
 
+def decide_outputs(
+    scores: npt.NDArray[np.float32], thresholds: npt.NDArray[np.float32]
+) -> npt.NDArray[np.bool_]:
+    """The outputs chosen by ``thresholds``; every group (labels, Ekman, sentiment) gets at
+    least its best output relative to threshold. Shared by every backend."""
+    chosen = np.zeros(scores.shape, dtype=bool)
+    for start, end, _ in _OUTPUT_SPANS:
+        chosen[:, start:end] = select(scores[:, start:end], thresholds[start:end])
+    return chosen
+
+
+def prediction_of(
+    scores: npt.NDArray[np.float32],
+    chosen: npt.NDArray[np.bool_],
+    thresholds: npt.NDArray[np.float32],
+) -> EmotionPrediction:
+    """One comment's prediction from its 39 scores and chosen outputs; the primary sentiment
+    is the one furthest above its threshold. Shared by every backend."""
+    values = scores.tolist()
+    parts: list[dict[str, float]] = []
+    picked: list[list[str]] = []
+    for start, end, names in _OUTPUT_SPANS:
+        parts.append(dict(zip(names, values[start:end], strict=True)))
+        picked.append([])
+    for i in np.flatnonzero(chosen).tolist():  # a handful per comment
+        picked[_GROUP_OF_OUTPUT[i]].append(_OUTPUT_NAMES[i])
+    sets = [frozenset(names) for names in picked]
+    sentiment_start = N_OUTPUTS - len(SENTIMENT_LABELS)
+    relative = scores[sentiment_start:] / thresholds[sentiment_start:]
+    return EmotionPrediction(
+        status=PredictionStatus.OK,
+        language="en",
+        scores=parts[0],
+        labels=sets[0],
+        ekman_scores=parts[1],
+        ekman=sets[1],
+        sentiment_scores=parts[2],
+        sentiment=sets[2],
+        primary_sentiment=SENTIMENT_LABELS[int(np.argmax(relative))],
+    )
+
+
 class LinearEmotionModel:
     """A fitted linear model over :class:`TextFeaturizer` features. Implements
     :class:`EmotionModel`.
@@ -153,13 +195,7 @@ class LinearEmotionModel:
 
     def decide(self, scores: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
         """Apply thresholds; every group gets at least its best output relative to threshold."""
-        chosen = np.zeros(scores.shape, dtype=bool)
-        start = 0
-        for _, names in OUTPUTS:
-            block = slice(start, start + len(names))
-            chosen[:, block] = select(scores[:, block], self._thresholds[block])
-            start += len(names)
-        return chosen
+        return decide_outputs(scores, self._thresholds)
 
     def predict(self, texts: Sequence[str]) -> list[EmotionPrediction]:
         """Classify comments; see :class:`EmotionPrediction` for the fields.
@@ -178,40 +214,10 @@ class LinearEmotionModel:
         todo = [i for i, result in enumerate(screened) if result is None]
         scores = self.scores([texts[i] for i in todo])
         chosen = self.decide(scores)
-        relative = scores / self._thresholds
         predictions: list[EmotionPrediction | None] = list(screened)
         for row, i in enumerate(todo):
-            predictions[i] = self._prediction(scores[row], chosen[row], relative[row])
+            predictions[i] = prediction_of(scores[row], chosen[row], self._thresholds)
         return [p for p in predictions if p is not None]
-
-    def _prediction(
-        self,
-        scores: npt.NDArray[np.float32],
-        chosen: npt.NDArray[np.bool_],
-        relative: npt.NDArray[np.float32],
-    ) -> EmotionPrediction:
-        values = scores.tolist()
-        parts: list[dict[str, float]] = []
-        picked: list[list[str]] = []
-        for start, end, names in _OUTPUT_SPANS:
-            parts.append(dict(zip(names, values[start:end], strict=True)))
-            picked.append([])
-        for i in np.flatnonzero(chosen).tolist():  # a handful per comment
-            picked[_GROUP_OF_OUTPUT[i]].append(_OUTPUT_NAMES[i])
-        sets = [frozenset(names) for names in picked]
-        sentiment_start = N_OUTPUTS - len(SENTIMENT_LABELS)
-        primary = SENTIMENT_LABELS[int(np.argmax(relative[sentiment_start:]))]
-        return EmotionPrediction(
-            status=PredictionStatus.OK,
-            language="en",
-            scores=parts[0],
-            labels=sets[0],
-            ekman_scores=parts[1],
-            ekman=sets[1],
-            sentiment_scores=parts[2],
-            sentiment=sets[2],
-            primary_sentiment=primary,
-        )
 
     def save(self, path: Path) -> None:
         """Write the model as a compressed ``.npz`` artifact (int8 weights, one scale each)."""

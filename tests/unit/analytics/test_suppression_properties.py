@@ -16,12 +16,11 @@ frontiers; they only see the revealed groups and their respondent counts:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from itertools import combinations
-from math import lcm
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.analytics._attacker import small_derivable_sets
 
 from rapport.analytics.suppression import (
     Cell,
@@ -102,35 +101,6 @@ def differencing_breaches(tree: Tree, visible: set[str], k: int) -> list[str]:
     return found
 
 
-def _kernel(rows: list[list[int]], width: int) -> list[list[int]]:
-    """Integer basis of {x : row . x = 0 for every row}, by exact Gauss-Jordan elimination."""
-    matrix = [[Fraction(v) for v in row] for row in rows]
-    pivots: list[int] = []
-    r = 0
-    for col in range(width):
-        pivot = next((i for i in range(r, len(matrix)) if matrix[i][col] != 0), None)
-        if pivot is None:
-            continue
-        matrix[r], matrix[pivot] = matrix[pivot], matrix[r]
-        lead = matrix[r][col]
-        matrix[r] = [v / lead for v in matrix[r]]
-        for i in range(len(matrix)):
-            if i != r and matrix[i][col] != 0:
-                factor = matrix[i][col]
-                matrix[i] = [a - factor * b for a, b in zip(matrix[i], matrix[r], strict=True)]
-        pivots.append(col)
-        r += 1
-    basis = []
-    for free in (c for c in range(width) if c not in pivots):
-        vector = [Fraction(0)] * width
-        vector[free] = Fraction(1)
-        for row, col in enumerate(pivots):
-            vector[col] = -matrix[row][free]
-        scale = lcm(*(v.denominator for v in vector))
-        basis.append([int(v * scale) for v in vector])
-    return basis
-
-
 def linear_breaches(tree: Tree, visible: set[str], k: int) -> list[str]:
     """Every set of atoms with 1..k-1 respondents whose total the attacker can compute.
 
@@ -138,29 +108,8 @@ def linear_breaches(tree: Tree, visible: set[str], k: int) -> list[str]:
     orthogonal to the kernel of the matrix they form; sets are enumerated smallest first and
     pruned at k respondents.
     """
-    atoms = sorted((key for key in tree if tree[key].own > 0), key=lambda a: tree[a].own)
-    index = {a: i for i, a in enumerate(atoms)}
-    rows = []
-    for group in visible:
-        row = [0] * len(atoms)
-        for atom in atoms_under(tree, group):
-            row[index[atom]] = 1
-        rows.append(row)
-    kernel = _kernel(rows, len(atoms))
-    found: list[str] = []
-
-    def extend(start: int, chosen: list[str], n: int, sums: list[int]) -> None:
-        for i in range(start, len(atoms)):
-            size = n + tree[atoms[i]].own
-            if size >= k:
-                return  # atoms are sorted by size: every later one is at least as big
-            new_sums = [s + vec[i] for s, vec in zip(sums, kernel, strict=True)]
-            if not any(new_sums):
-                found.append(f"{[*chosen, atoms[i]]} ({size} respondents)")
-            extend(i + 1, [*chosen, atoms[i]], size, new_sums)
-
-    extend(0, [], 0, [0] * len(kernel))
-    return found
+    sizes = {key: tree[key].own for key in tree if tree[key].own > 0}
+    return small_derivable_sets(sizes, [atoms_under(tree, group) for group in visible], k)
 
 
 def visible_keys(decisions: dict[str, Decision]) -> set[str]:

@@ -29,6 +29,7 @@ the level is hidden and the lines are decided again.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,6 +175,9 @@ _REST: Final = "\x00rest"  # an axis's respondents in none of its values (or a u
 _TOLERANCE: Final = 1e-6
 AUDIT_BUDGET: Final = 20_000
 """Sets of small atoms the audit lists per round; beyond it, it asks a solver for one."""
+AUDIT_SECONDS: Final = 30.0
+"""Time the audit of one level may take; past it the level shows its margins only (a
+subset of what any finished audit shows, so a slow answer never reveals more)."""
 AUDIT_FOUND: Final = 10
 AUDIT_SOLVES: Final = 50
 """Solver calls per round (each excludes a set the margins give away); beyond them, or if
@@ -209,6 +213,7 @@ class _Audit:
         self.atoms = [atom for _, _, atom in atoms]
         self._vectors: dict[Key, npt.NDArray[np.float64]] = {}
         self._listing_too_large = False
+        self._deadline = time.monotonic() + AUDIT_SECONDS
         self._axis_masks: dict[int, dict[Hashable, npt.NDArray[np.bool_]]] = {}
         below = [
             key for key in decided if all(key[i] is ALL for i in range(len(axes)) if i not in level)
@@ -222,6 +227,8 @@ class _Audit:
         to finish; none if the table is safe."""
         if not shown:
             return []
+        if time.monotonic() > self._deadline:
+            return shown
         rows = [*self.shown_below, *shown]
         basis = _Basis(self._matrix(rows))
         exposed = None if self._listing_too_large else self._exposed(basis)
@@ -325,7 +332,7 @@ class _Audit:
                     np.concatenate([np.full(n_rows, -1e3), np.zeros(small.size)]),
                     np.concatenate([np.full(n_rows, 1e3), np.ones(small.size)]),
                 ),
-                options={"time_limit": 5.0},
+                options={"time_limit": max(0.1, min(5.0, self._deadline - time.monotonic()))},
             )
             if result.status == 2:  # infeasible: nothing (else) small can be obtained
                 return found_sets

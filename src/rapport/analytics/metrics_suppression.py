@@ -175,6 +175,9 @@ _REST: Final = "\x00rest"  # an axis's respondents in none of its values (or a u
 _TOLERANCE: Final = 1e-6
 AUDIT_BUDGET: Final = 20_000
 """Sets of small atoms the audit lists per round; beyond it, it asks a solver for one."""
+AUDIT_MAX_ENTRIES: Final = 4_000_000
+"""Cells × atoms the audit's matrix may hold (2,000 × 2,000: 32 MB, an SVD of about 3 s);
+a larger level shows its margins only (e.g. about 150 units × 12 months)."""
 AUDIT_SECONDS: Final = 30.0
 """Time the audit of one level may take; past it the level shows its margins only (a
 subset of what any finished audit shows, so a slow answer never reveals more)."""
@@ -227,9 +230,9 @@ class _Audit:
         to finish; none if the table is safe."""
         if not shown:
             return []
-        if time.monotonic() > self._deadline:
-            return shown
         rows = [*self.shown_below, *shown]
+        if time.monotonic() > self._deadline or len(rows) * len(self.atoms) > AUDIT_MAX_ENTRIES:
+            return shown
         basis = _Basis(self._matrix(rows))
         exposed = None if self._listing_too_large else self._exposed(basis)
         if exposed is None:  # too many small sets to list: ask a solver for some

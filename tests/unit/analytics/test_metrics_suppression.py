@@ -254,16 +254,17 @@ def test_a_complement_hidden_on_one_line_is_not_given_away_by_another() -> None:
     assert gaps_are_safe(axes, counts, decided) == []
 
 
-def test_an_audit_out_of_time_shows_the_margins_only() -> None:
-    """Past its time the audit hides every cell of the level: a subset of what a finished
-    audit shows, so a slow answer never reveals more than a quick one."""
+def test_an_audit_out_of_time_or_room_shows_the_margins_only() -> None:
+    """Past its time, or on a table too large for it, the audit hides every cell of the
+    level: a subset of what a finished audit shows, so a slow answer never reveals more."""
     parents = {1: None, 2: 1, 3: 2, 4: 2}
     leaf = {(3, "cashier"): 20, (3, "other"): 20, (4, "cashier"): 20, (4, "other"): 2}
     axes = [Axis(tuple(parents), parents), Axis(("cashier", "other"))]
     _, finished, _ = decide(parents, leaf, axes)
-    with patch.object(metrics_suppression, "AUDIT_SECONDS", -1.0):
-        _, late, beyond = decide(parents, leaf, axes)
-    assert beyond == set()
-    shown_late = {key for key, d in late.items() if d.revealed}
-    assert shown_late == {key for key, d in finished.items() if d.revealed and ALL in key}
-    assert {key for key, d in finished.items() if d.revealed} > shown_late
+    for setting, value in (("AUDIT_SECONDS", -1.0), ("AUDIT_MAX_ENTRIES", 10)):
+        with patch.object(metrics_suppression, setting, value):
+            _, late, beyond = decide(parents, leaf, axes)
+        assert beyond == set()
+        shown_late = {key for key, d in late.items() if d.revealed}
+        assert shown_late == {key for key, d in finished.items() if d.revealed and ALL in key}
+        assert {key for key, d in finished.items() if d.revealed} > shown_late

@@ -18,7 +18,7 @@ from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.csv_responses import CsvRow, decode, iter_chunks, read_rows
 from rapport.services.access import require
 from rapport.services.bulk import gc_paused
-from rapport.services.responses import Submission, store_checked
+from rapport.services.responses import Envelope, store_checked
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
 
@@ -44,7 +44,7 @@ def _check_rows(
     published: PublishedSurvey,
     rows: list[CsvRow],
     progress: Callable[[int], None] | None,
-) -> tuple[list[tuple[Submission, list[AnswerValues]]], list[FieldError]]:
+) -> tuple[list[tuple[Envelope, list[AnswerValues]]], list[FieldError]]:
     """Each row's submission and answer values, and every problem found.
 
     Rows whose cells are all in plain form are read directly (:class:`PlainCells`); the
@@ -58,7 +58,7 @@ def _check_rows(
             units[u.code] = units[u.path] = u.id
     kind = PersonKind(published.survey.audience)
     people = uow.people.by_external_id(kind) if any(r.meta.get("person") for r in rows) else {}
-    checked: list[tuple[Submission, list[AnswerValues]]] = []
+    checked: list[tuple[Envelope, list[AnswerValues]]] = []
     errors: list[FieldError] = []
     for chunk in iter_chunks(rows, BATCH):
         for row in chunk:
@@ -107,8 +107,7 @@ def _check_rows(
                 ]
                 values = [] if problems else answer_values(defn, typed)
             if unit_id is not None and not errors:
-                sub = Submission(
-                    answers={},  # read: ``values``
+                sub = Envelope(
                     unit_id=unit_id,
                     person=person,
                     channel="import",

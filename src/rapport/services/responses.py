@@ -25,19 +25,26 @@ ANONYMOUS_ATTRIBUTES = frozenset({"role", "contract", "segment", "language"})
 TENURE_BANDS = ((90, "0-3m"), (365, "3-12m"), (3 * 365, "1-3y"), (10**9, "3y+"))
 
 
-@dataclass(frozen=True)
-class Submission:
-    """One response on its way in, from a form, the API, an import or the demo."""
+@dataclass(frozen=True, kw_only=True)
+class Envelope:
+    """Who answered, in which unit, when and through which channel: a response without its
+    answers (an import's fast path carries its answers as checked values beside it)."""
 
-    answers: Mapping[str, Any]
     unit_id: int
     person: Person | None = None
     channel: str = "api"
     language: str = "en"
     started_at: datetime | None = None
     submitted_at: datetime | None = None
-    idempotency_key: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission(Envelope):
+    """One response on its way in, from a form, the API, an import or the demo."""
+
+    answers: Mapping[str, Any]
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,11 @@ def check_answers(definition: SurveyDefinition, answers: Mapping[str, Any]) -> N
 
 
 def response_row(
-    published: PublishedSurvey, sub: Submission, *, hash_: str | None = None
+    published: PublishedSurvey,
+    sub: Envelope,
+    *,
+    idempotency_key: str | None = None,
+    hash_: str | None = None,
 ) -> dict[str, Any]:
     """The response row of a submission (not its answers), honouring anonymity.
 
@@ -105,7 +116,7 @@ def response_row(
         "submitted_at": submitted,
         "tenure_days": None if anonymous else tenure,
         "attributes": attributes,
-        "idempotency_key": sub.idempotency_key,
+        "idempotency_key": idempotency_key,
         "body_hash": hash_,
     }
     return response
@@ -129,7 +140,9 @@ def submit(
     defn = published.definition
     [values] = comments.redact_values(defn, [answer_values(defn, sub.answers)])
     analyses = comments.analyse(defn, [sub.answers], keep_original=keep_original)
-    rid = uow.responses.add_one_idempotent(response_row(published, sub, hash_=hash_), values)
+    rid = uow.responses.add_one_idempotent(
+        response_row(published, sub, idempotency_key=sub.idempotency_key, hash_=hash_), values
+    )
     if rid is None:  # a concurrent request with the same key won the race
         existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key or "")
         assert existing is not None
@@ -165,15 +178,13 @@ def store_many(
 def store_checked(
     uow: UnitOfWork,
     published: PublishedSurvey,
-    checked: Sequence[tuple[Submission, Sequence[AnswerValues]]],
+    checked: Sequence[tuple[Envelope, Sequence[AnswerValues]]],
     *,
     keep_original: bool = False,
 ) -> list[int]:
-    """Bulk insert submissions whose answers are already checked and in long form.
-
-    The submissions' own ``answers`` are not read: each comes with its answer values, as
-    an import's fast path reads them (:class:`~rapport.domain.survey_rows.PlainCells`).
-    """
+    """Bulk insert responses whose answers are already checked and in long form: each
+    envelope with its answer values, as an import's fast path reads them
+    (:class:`~rapport.domain.survey_rows.PlainCells`)."""
     defn = published.definition
     texts = set(comments.text_question_ids(defn))
     found = [

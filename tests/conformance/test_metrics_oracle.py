@@ -43,6 +43,14 @@ def _wilson(x: int, n: int, z: float = stats.norm.ppf(0.975)) -> tuple[float, fl
     return 100 * max(centre - half, 0.0), 100 * min(centre + half, 1.0)
 
 
+def _assert_share(estimate, x: int, n: int) -> None:
+    """A share of ``x`` in ``n`` as a percentage with its Wilson interval, to 1e-9."""
+    assert estimate.value == pytest.approx(100 * x / n, abs=1e-9)
+    lower, upper = _wilson(x, n)
+    assert estimate.lower == pytest.approx(lower, abs=1e-9)
+    assert estimate.upper == pytest.approx(upper, abs=1e-9)
+
+
 def _by_key(table, position_dim=Dimension.UNIT):
     at = table.query.grouping.position(position_dim)
     out = {}
@@ -155,10 +163,7 @@ def test_emotion_shares_by_segment(conformance, engine) -> None:
         chosen = group[group.item == row.emotion].response_id.nunique()
         assert (row.n, row.detail["chosen"]) == (n, chosen)
         if n:
-            assert row.estimate.value == pytest.approx(100 * chosen / n, abs=1e-9)
-            lower, upper = _wilson(chosen, n)
-            assert row.estimate.lower == pytest.approx(lower, abs=1e-9)
-            assert row.estimate.upper == pytest.approx(upper, abs=1e-9)
+            _assert_share(row.estimate, chosen, n)
             checked += 1
     assert checked > 20
 
@@ -225,10 +230,7 @@ def test_response_rate_by_unit_and_quarter(conformance, engine) -> None:
         assert row.n == len(inside)
         if len(inside):
             x = int(inside.answered.sum())
-            assert row.estimate.value == pytest.approx(100 * x / len(inside), abs=1e-9)
-            lower, upper = _wilson(x, len(inside))
-            assert row.estimate.lower == pytest.approx(lower, abs=1e-9)
-            assert row.estimate.upper == pytest.approx(upper, abs=1e-9)
+            _assert_share(row.estimate, x, len(inside))
             checked += 1
     assert checked > 10
 
@@ -258,10 +260,7 @@ def test_comment_emotions_by_unit(conformance, engine) -> None:
         if len(inside):
             x = int(inside.emotions.map(lambda found, e=emotion: e in found).sum())
             assert row.detail["chosen"] == x
-            assert row.estimate.value == pytest.approx(100 * x / len(inside), abs=1e-9)
-            lower, upper = _wilson(x, len(inside))
-            assert row.estimate.lower == pytest.approx(lower, abs=1e-9)
-            assert row.estimate.upper == pytest.approx(upper, abs=1e-9)
+            _assert_share(row.estimate, x, len(inside))
             checked += 1
     assert checked > 10
     assert {e for _, e in rows} >= {"anger", "joy"}

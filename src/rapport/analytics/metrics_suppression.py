@@ -29,11 +29,12 @@ the level is hidden and the lines are decided again.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from itertools import combinations, product
 from typing import Any, Final
 
@@ -110,7 +111,8 @@ def _decide_level(
     cells = [tuple(k) for k in product(*choices)]
     threshold = policy.threshold(measure)
     hidden: dict[Key, SuppressionReason] = {}
-    audit = _Audit(axes, level, count, decided, threshold) if len(level) > 1 else None
+    audited = len(level) > 1 and policy.protects(audience)
+    audit = _Audit(axes, level, count, decided, threshold) if audited else None
     changed = True
     while changed:
         changed = False
@@ -127,7 +129,7 @@ def _decide_level(
                     if key not in hidden:
                         hidden[key] = reason
                         changed = True
-        if not changed and audit is not None and policy.protects(audience):
+        if not changed and audit is not None:
             for key in audit.cells_to_hide([key for key in cells if key not in hidden]):
                 hidden[key] = SuppressionReason.COMPLEMENTARY
                 changed = True
@@ -241,13 +243,12 @@ class _Audit:
         if exposed is None:
             return shown
         picks: set[Key] = set()
+        essential = basis.essential()[len(self.shown_below) :]
         for found in exposed:
-            target = np.zeros(len(self.atoms))
-            target[list(found)] = 1.0
+            target = self._indicator(found)
             if self._below is not None and self._below.spans(target):
                 continue  # the margins alone give it away: not this table's doing
             weights = basis.weights(target)[len(self.shown_below) :]
-            essential = basis.essential()[len(self.shown_below) :]
             used = [
                 (not needed, self.count(key), _name(key), key)
                 for key, w, needed in zip(shown, weights, essential, strict=True)
@@ -257,6 +258,12 @@ class _Audit:
             # sure; hiding a replaceable one changes nothing until its stand-ins go too.
             picks.add(min(used)[-1])
         return sorted(picks, key=_name)
+
+    def _indicator(self, atoms: frozenset[int]) -> npt.NDArray[np.float64]:
+        """A set of atoms (indices) as a 0/1 vector."""
+        vector = np.zeros(len(self.atoms))
+        vector[list(atoms)] = 1.0
+        return vector
 
     def _matrix(self, rows: Sequence[Key]) -> npt.NDArray[np.float64]:
         return np.array([self._vector(key) for key in rows]).reshape(len(rows), len(self.atoms))
@@ -269,7 +276,7 @@ class _Audit:
         the same shown cells are taken together (a set the attacker obtains has all of them
         or none), which keeps the search small.
         """
-        _, classes = _classes(basis.matrix)
+        _, classes = basis.classes
         members = sorted(classes, key=lambda c: (sum(self.sizes[i] for i in c), c))
         sizes = [sum(self.sizes[i] for i in c) for c in members]
         small = sum(1 for n in sizes if n < self.threshold)
@@ -309,7 +316,7 @@ class _Audit:
         ``A``: integer coefficients, so the check is exact."""
         from scipy.optimize import Bounds, LinearConstraint, milp
 
-        columns, classes = _classes(basis.matrix)
+        columns, classes = basis.classes
         sizes = np.array([sum(self.sizes[i] for i in c) for c in classes])
         small = np.flatnonzero(sizes < self.threshold)
         if small.size == 0:
@@ -343,9 +350,7 @@ class _Audit:
                 return found_sets or None
             chosen = np.flatnonzero(result.x[n_rows:] > 0.5)
             found = frozenset(int(a) for j in chosen for a in classes[small[j]])
-            target = np.zeros(len(self.atoms))
-            target[list(found)] = 1.0
-            if self._below is None or not self._below.spans(target):
+            if self._below is None or not self._below.spans(self._indicator(found)):
                 found_sets.append(found)
                 if len(found_sets) >= AUDIT_FOUND:
                     return found_sets
@@ -405,23 +410,11 @@ class _Audit:
             else:
                 children = [v for v in axis.values if axis.parents and axis.parent(v) == part]
                 terms.append([(1, part), *((-1, v) for v in children)])
-        total = 0
-        for combination in product(*terms):
-            sign = 1
-            for s, _ in combination:
-                sign *= s
-            total += sign * self.count(tuple(v for _, v in combination))
-        return total
-
-
-def _classes(
-    matrix: npt.NDArray[np.float64],
-) -> tuple[npt.NDArray[np.float64], list[list[int]]]:
-    """The distinct columns of ``matrix`` and, for each, the columns equal to it: atoms in
-    exactly the same cells, which the attacker can only ever take together."""
-    columns, inverse = np.unique(matrix, axis=1, return_inverse=True)
-    inverse = np.asarray(inverse).reshape(-1)
-    return columns, [np.flatnonzero(inverse == j).tolist() for j in range(columns.shape[1])]
+        return sum(
+            math.prod(sign for sign, _ in combination)
+            * self.count(tuple(value for _, value in combination))
+            for combination in product(*terms)
+        )
 
 
 class _Basis:
@@ -433,6 +426,14 @@ class _Basis:
         scale = max(matrix.shape) * (float(singular.max()) if singular.size else 1.0)
         rank = int(np.sum(singular > _TOLERANCE * scale))
         self._u, self._s, self._vt = u[:, :rank], singular[:rank], vt[:rank]
+
+    @cached_property
+    def classes(self) -> tuple[npt.NDArray[np.float64], list[list[int]]]:
+        """The distinct columns and, for each, the columns equal to it: atoms in exactly
+        the same cells, which the attacker can only ever take together."""
+        columns, inverse = np.unique(self.matrix, axis=1, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+        return columns, [np.flatnonzero(inverse == j).tolist() for j in range(columns.shape[1])]
 
     def project(self, vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Each row of ``vectors`` projected onto the row space."""

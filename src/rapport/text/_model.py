@@ -142,6 +142,24 @@ def prediction_of(
     )
 
 
+def predict_screened(
+    texts: Sequence[str],
+    scores: Callable[[Sequence[str]], npt.NDArray[np.float32]],
+    thresholds: npt.NDArray[np.float32],
+) -> list[EmotionPrediction]:
+    """Predictions in the order of ``texts``: declined texts (too short, not English) as
+    screened, the rest scored by ``scores`` and decided by ``thresholds``. Shared by every
+    backend."""
+    screened = [screen(text) for text in texts]
+    todo = [i for i, result in enumerate(screened) if result is None]
+    found = scores([texts[i] for i in todo])
+    chosen = decide_outputs(found, thresholds)
+    predictions: list[EmotionPrediction | None] = list(screened)
+    for row, i in enumerate(todo):
+        predictions[i] = prediction_of(found[row], chosen[row], thresholds)
+    return [p for p in predictions if p is not None]
+
+
 class LinearEmotionModel:
     """A fitted linear model over :class:`TextFeaturizer` features. Implements
     :class:`EmotionModel`.
@@ -210,14 +228,7 @@ class LinearEmotionModel:
         if len(distinct) < len(texts):  # short comments repeat ("Great service"): read once
             by_text = dict(zip(distinct, self.predict(distinct), strict=True))
             return [by_text[text] for text in texts]
-        screened = [screen(text) for text in texts]
-        todo = [i for i, result in enumerate(screened) if result is None]
-        scores = self.scores([texts[i] for i in todo])
-        chosen = self.decide(scores)
-        predictions: list[EmotionPrediction | None] = list(screened)
-        for row, i in enumerate(todo):
-            predictions[i] = prediction_of(scores[row], chosen[row], self._thresholds)
-        return [p for p in predictions if p is not None]
+        return predict_screened(texts, self.scores, self._thresholds)
 
     def save(self, path: Path) -> None:
         """Write the model as a compressed ``.npz`` artifact (int8 weights, one scale each)."""

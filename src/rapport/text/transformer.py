@@ -35,9 +35,9 @@ from rapport.text._model import (
     combine_group_scores,
     decide_outputs,
     load_model,
-    prediction_of,
+    predict_screened,
 )
-from rapport.text._prediction import EmotionPrediction, screen
+from rapport.text._prediction import EmotionPrediction
 
 TRANSFORMER_MODEL_NAME = "goemotions-minilm-l6"
 TRANSFORMER_MODEL_VERSION = "0.2.0"
@@ -208,14 +208,7 @@ class TransformerEmotionModel:
     def predict(self, texts: Sequence[str]) -> list[EmotionPrediction]:
         """Classify comments; declined texts (too short, not English) are screened out first,
         as by the default model. See :class:`EmotionPrediction` for the fields."""
-        screened = [screen(text) for text in texts]
-        todo = [i for i, result in enumerate(screened) if result is None]
-        scores = self.scores([texts[i] for i in todo])
-        chosen = self.decide(scores)
-        predictions = list(screened)
-        for row, i in enumerate(todo):
-            predictions[i] = prediction_of(scores[row], chosen[row], self._thresholds)
-        return [p for p in predictions if p is not None]
+        return predict_screened(texts, self.scores, self._thresholds)
 
     @classmethod
     def from_artifact(

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from rapport._version import __version__
-from rapport.api import health, surveys, v1
+from rapport.api import comments, health, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.problems import install_problem_handlers
@@ -46,6 +46,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(surveys.router)
+    app.include_router(comments.router)
     app.include_router(metrics_api.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)

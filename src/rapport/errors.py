@@ -64,6 +64,14 @@ class PermissionDenied(RapportError):
     status = 403
 
 
+class Confidential(PermissionDenied):
+    """What was asked would show employee answers below the anonymity rules
+    (``docs/confidentiality.md``): raw rows, a staff submission, a cross-survey figure."""
+
+    slug = "confidential"
+    title = "Not shown, to protect anonymity"
+
+
 class Throttled(RapportError):
     slug = "throttled"
     title = "Too many requests"

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     )
     anonymity_min_scores: int = 5
     anonymity_min_comments: int = 10
+    confidential_period: Literal["month", "quarter", "year"] = Field(
+        default="month",
+        description="Employee results are shown per closed period of this length; choose "
+        "your survey's cycle, so each employee answers at most once per period.",
+    )
     session_max_age_seconds: int = 8 * 3600
     login_attempts_per_minute: int = 5
     public_submit_per_minute: int = 30

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM, UnitKind
-from rapport.errors import PermissionDenied
+from rapport.errors import PermissionDenied, ValidationFailed
 from rapport.services import comment_explorer, comments, responses, surveys
 from rapport.storage.uow import Database
 from rapport.text import load_model
@@ -23,12 +24,13 @@ def _submit(
     answers: dict[str, Any],
     unit: str = "north-1",
     keep_original: bool = False,
+    submitted_at: datetime | None = None,
 ) -> int:
     with db.unit_of_work() as uow:
         published = surveys.get_published(uow, sid)
         target = uow.units.by_code(unit)
         assert target is not None
-        sub = responses.Submission(answers=answers, unit_id=target.id)
+        sub = responses.Submission(answers=answers, unit_id=target.id, submitted_at=submitted_at)
         return responses.submit(uow, published, sub, keep_original=keep_original).response_id
 
 
@@ -106,10 +108,14 @@ def test_employee_comments_hidden_below_ten_and_unit_filter_refused(sqlite_db: D
         north = uow.units.by_code("north")
         assert north is not None
         uow.units.add("north-2", "North store 2", UnitKind.STORE, north)
+    closed = datetime(2026, 1, 15, 12, tzinfo=UTC)  # a closed month: employee comments show
     for i in range(12):
-        _submit(sqlite_db, sid, {"enps": 8, "comment": f"Good team number {i}"}, unit="north-1")
+        given = {"enps": 8, "comment": f"Good team number {i}"}
+        _submit(sqlite_db, sid, given, unit="north-1", submitted_at=closed)
     for i in range(4):
-        _submit(sqlite_db, sid, {"enps": 3, "comment": f"Too small a group {i}"}, unit="north-2")
+        given = {"enps": 3, "comment": f"Too small a group {i}"}
+        _submit(sqlite_db, sid, given, unit="north-2", submitted_at=closed)
+    _submit(sqlite_db, sid, {"enps": 3, "comment": "Said this morning"}, unit="north-1")
     policy = SuppressionPolicy()
     with sqlite_db.unit_of_work() as uow:
         view = comment_explorer.explore(uow, SYSTEM, sid, policy)
@@ -120,5 +126,8 @@ def test_employee_comments_hidden_below_ten_and_unit_filter_refused(sqlite_db: D
         for small in ("north-1", "north-2"):
             with pytest.raises(PermissionDenied):
                 comment_explorer.explore(uow, SYSTEM, sid, policy, unit=small)
-        band = comment_explorer.explore(uow, SYSTEM, sid, policy, band="detractor")
-        assert band.matching == 4  # the small store's detractors, shown under the region
+        # Only the closed month is shown, without scores or dates; no score bands.
+        assert view.period == "2026-01" and all(c.recommend is None for c in view.comments)
+        assert {c.submitted_at for c in view.comments} == {datetime(2026, 1, 1, tzinfo=UTC)}
+        with pytest.raises(ValidationFailed):
+            comment_explorer.explore(uow, SYSTEM, sid, policy, band="detractor")

@@ -120,10 +120,11 @@ def test_anonymous_survey_severs_invitation_and_person(db: Database) -> None:
             responses.list_for(
                 uow, manager, sid, unit=None, since=None, until=None, after=0, limit=10
             )
+        # Only an admin lists an employee survey's rows: no person, only allowed attributes.
         listed, _ = responses.list_for(
             uow, SYSTEM, sid, unit=None, since=None, until=None, after=0, limit=10
         )
-        assert listed[0]["unit"] is None and listed[0]["attributes"] == {}
+        assert listed[0]["person_id"] is None and listed[0]["attributes"] == {"role": "cashier"}
     # No invitation row points at the response.
     from sqlalchemy import text
 

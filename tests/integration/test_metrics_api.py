@@ -29,6 +29,8 @@ def server(request, monkeypatch, db):
         return app
 
     monkeypatch.setattr(tests.conftest, "create_app", create_app_with_metrics)
+    # The seeded employees answer in January and February: by closed quarter, all count.
+    monkeypatch.setenv("RAPPORT_CONFIDENTIAL_PERIOD", "quarter")
     seed(db)
     with db.unit_of_work() as uow:
         tokens = {
@@ -50,7 +52,13 @@ def test_metrics_by_unit_with_suppression(server) -> None:
     r = get(server, "/api/v1/metrics", survey="employee-relationship", metric="enps", by="unit")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["metric"]["name"], body["anonymity_threshold"], body["by"]) == ("nps", 5, ["unit"])
+    # Employee figures always carry their closed period (here the latest: 2026-Q1).
+    assert (body["metric"]["name"], body["anonymity_threshold"], body["by"]) == (
+        "nps",
+        5,
+        ["unit", "period"],
+    )
+    assert {row["period_label"] for row in body["rows"]} == {"2026-Q1"}
     rows = {row["unit_code"]: row for row in body["rows"]}
     assert (rows["north-3"]["suppressed"], rows["north-3"]["reason"]) == (True, "below_threshold")
     assert rows["north-3"]["value"] is None and rows["north-3"]["n"] == 2
@@ -62,7 +70,7 @@ def test_metrics_by_unit_with_suppression(server) -> None:
 
 def test_manager_sees_only_their_subtree(server) -> None:
     r = get(server, "/api/v1/metrics", "manager", survey="1", metric="hearts", by="unit,period",
-            period="month")  # fmt: skip
+            period="quarter")  # fmt: skip
     assert r.status_code == 200, r.text
     assert {row["unit_code"] for row in r.json()["rows"]} == {
         "north",

@@ -15,7 +15,9 @@ from tests.integration.test_metrics_data import seed
 
 
 @pytest.fixture
-def url(sqlite_db):
+def url(sqlite_db, monkeypatch):
+    # The seeded employees answer in January and February: by closed quarter, all count.
+    monkeypatch.setenv("RAPPORT_CONFIDENTIAL_PERIOD", "quarter")
     seed(sqlite_db)
     return sqlite_db.engine.url.render_as_string(hide_password=False)
 
@@ -28,7 +30,7 @@ def test_connect_gives_frames_with_suppression(url) -> None:
     assert {"unit_path", "n", "value", "lower", "upper", "suppressed", "reason"} <= set(
         frame.columns
     )
-    assert "period" not in frame.columns
+    assert set(frame.period_label) == {"2026-Q1"}  # employee figures: per closed period
     hidden = frame.set_index("unit_code").loc["north-3"]
     assert bool(hidden.suppressed) and pd.isna(hidden.value) and hidden.reason == "below_threshold"
 
@@ -50,7 +52,7 @@ def test_polars_frames_equal_the_pandas_ones(url) -> None:
 def test_detail_periods_and_manager_principal(url) -> None:
     manager = Principal("user", 1, "m", Role.MANAGER, unit_path="acme/north")
     with connect(url, principal=manager) as r:
-        frame = r.metrics("employee-relationship", "hearts", period="month", detail=True)
+        frame = r.metrics("employee-relationship", "hearts", period="quarter", detail=True)
     assert list(frame.unit_code.unique()) == ["north"]
     assert pd.api.types.is_datetime64_any_dtype(frame.period)
     assert {"mean", "sd"} <= set(frame.columns)
@@ -78,6 +80,7 @@ def test_compare_reliability_and_definitions(url) -> None:
 def test_cli_snapshot_and_show(url, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("RAPPORT_DATABASE_URL", url)
     monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "160")  # rows carry their period: keep each on one line
     runner = CliRunner()
     done = runner.invoke(metrics_app, ["snapshot", str(tmp_path / "snap")])
     assert done.exit_code == 0, done.output

@@ -12,7 +12,10 @@ from rapport.errors import NotFound, PermissionDenied, ValidationFailed
 from rapport.services import metrics
 from tests.integration.test_metrics_data import seed
 
-POLICY = SuppressionPolicy()
+#: The seeded employees answer in January and February 2026: reported by closed quarter, all
+#: of them fall in 2026-Q1, so by-unit figures count every one of them.
+POLICY = SuppressionPolicy(period="quarter")
+MONTHLY = SuppressionPolicy(period="month")
 MANAGER = Principal("user", 2, "north@example.com", Role.MANAGER, unit_path="acme/north")
 VIEWER = Principal("user", 3, "viewer", Role.VIEWER)
 
@@ -57,7 +60,7 @@ def test_a_manager_sees_their_subtree_with_the_same_decisions(engine) -> None:
 
 def test_a_manager_without_unit_grouping_gets_their_own_unit(engine) -> None:
     request = metrics.MetricRequest("employee-relationship", "enps", period="month")
-    rows = metrics.compute(engine, MANAGER, request, POLICY).rows
+    rows = metrics.compute(engine, MANAGER, request, MONTHLY).rows
     assert {r.unit_code for r in rows} == {"north"}
     assert [r.period_label for r in rows] == ["2026-01", "2026-02"]
     assert sum(r.n for r in rows) == 20
@@ -71,30 +74,48 @@ def test_a_manager_cannot_ask_for_another_subtree(engine) -> None:
 
 def test_unit_by_month_hides_a_store_month_that_a_region_month_would_expose(engine) -> None:
     request = metrics.MetricRequest("employee-relationship", "enps", by=["unit"], period="month")
-    rows = metrics.compute(engine, VIEWER, request, POLICY).rows
-    cell = {(r.unit_code, r.period_label): r for r in rows}
-    # north-3's two answers fall one in each month: hidden, and so must be enough of north's
-    # stores in each month that north's month minus its shown stores is 0 or ≥ 5.
+    result = metrics.compute(engine, VIEWER, request, MONTHLY)
+    assert result.closed_period == "month"
+    cell = {(r.unit_code, r.period_label): r for r in result.rows}
+    # Each closed month is decided on its own (nothing is summed over months, so no unit
+    # total over time is there to subtract a month from). north-3's two answers fall one in
+    # each month: hidden, and so must be enough of north's stores in each month that north's
+    # month minus its shown stores is 0 or ≥ 5.
+    assert {p for _, p in cell} == {"2026-01", "2026-02"}
     for month in ("2026-01", "2026-02"):
         region = cell[("north", month)]
         shown = [cell[(s, month)] for s in ("north-1", "north-2", "north-3")]
         gap = region.n - sum(s.n for s in shown if not s.suppressed)
         assert region.suppressed or gap == 0 or gap >= 5
         assert cell[("north-3", month)].suppressed
-    # and every unit's months against the unit's own total
-    totals = by_unit(
-        metrics.compute(
-            engine,
-            VIEWER,
-            metrics.MetricRequest("employee-relationship", "enps", by=["unit"]),
-            POLICY,
-        )
-    )
-    for code, total in totals.items():
-        months = [cell[(code, m)] for m in ("2026-01", "2026-02")]
-        if not total.suppressed:
-            gap = total.n - sum(m.n for m in months if not m.suppressed)
-            assert gap == 0 or gap >= 5, code
+
+
+def test_employee_results_need_the_policy_grain_and_one_survey(engine) -> None:
+    for grain in ("week", "month", "year"):
+        request = metrics.MetricRequest("employee-relationship", "enps", period=grain)
+        with pytest.raises(ValidationFailed) as caught:
+            metrics.compute(engine, SYSTEM, request, POLICY)
+        assert caught.value.errors[0].location == "period"
+    across = metrics.MetricRequest(None, "enps", audience="employee")
+    with pytest.raises(ValidationFailed) as caught:
+        metrics.compute(engine, SYSTEM, across, POLICY)
+    assert caught.value.errors[0].location == "survey"
+
+
+def test_a_window_selects_whole_closed_periods(engine) -> None:
+    """``since``/``until`` pick the months they overlap; they never cut one."""
+    from datetime import UTC, datetime
+
+    request = metrics.MetricRequest("employee-relationship", "enps", by=["unit"])
+    jan = metrics.MetricRequest(
+        "employee-relationship", "enps", by=["unit"],
+        since=datetime(2026, 1, 20, 13, 5, tzinfo=UTC), until=datetime(2026, 1, 21, tzinfo=UTC),
+    )  # fmt: skip
+    rows = metrics.compute(engine, VIEWER, jan, MONTHLY).rows
+    assert {r.period_label for r in rows} == {"2026-01"}
+    assert by_unit(metrics.compute(engine, VIEWER, jan, MONTHLY))["acme"].n == 20
+    latest = metrics.compute(engine, VIEWER, request, MONTHLY).rows  # no window: latest month
+    assert {r.period_label for r in latest} == {"2026-02"}
 
 
 def test_customers_are_not_suppressed_but_flagged_as_too_few(engine) -> None:
@@ -112,6 +133,10 @@ def test_without_a_survey_audiences_are_never_mixed(engine) -> None:
     request = metrics.MetricRequest(None, "responses")
     rows = metrics.compute(engine, SYSTEM, request, POLICY).rows
     assert {(r.audience, r.n) for r in rows} == {("customer", 33), ("employee", 40)}
+    # Employee figures are never summed across surveys (one survey minus the sum would
+    # give the others): shown per survey only.
+    employee = next(r for r in rows if r.audience == "employee")
+    assert (employee.suppressed, employee.reason) == (True, "cross_survey")
 
 
 def test_emotion_shares_and_attribute_breakdown(engine) -> None:
@@ -136,7 +161,7 @@ def test_compare_two_units_and_refuse_nested_ones(engine) -> None:
 def test_compare_two_periods_and_a_hidden_group(engine) -> None:
     request = metrics.MetricRequest("employee-relationship", "hearts", period="month")
     found = metrics.compare(
-        engine, SYSTEM, request, {"period": "2026-02"}, {"period": "2026-01"}, POLICY
+        engine, SYSTEM, request, {"period": "2026-02"}, {"period": "2026-01"}, MONTHLY
     )
     assert found.difference is not None and found.difference.method == "welch_t_test"
     hidden = metrics.compare(

@@ -466,39 +466,50 @@ def decide_table(
     audience: str | None,
     policy: SuppressionPolicy,
     measure: Measure | str = Measure.SCORES,
+    *,
+    stratify: Dimension | None = None,
 ) -> dict[Key, Decision]:
     """Suppression decisions for every row of a metric table (none when unprotected).
 
     Audiences are never mixed in one group: with an audience dimension each audience's
     slice is decided on its own (customers pass through); otherwise ``audience`` is the
     table's one audience. Cell counts are the table's margins, the unit tree rolled up.
+
+    ``stratify`` names a dimension whose values are decided apart, each as a table of its
+    own with no total across them: protected results are cut by closed period this way, so
+    every period's groups form one hierarchy and nothing is summed over periods.
     """
     by = table.query.grouping.by
     audience_at = table.query.grouping.position(Dimension.AUDIENCE)
+    stratum_at = None if stratify is None else table.query.grouping.position(stratify)
     slices = (
         [(audience, None)]
         if audience_at is None
         else [(str(a), a) for a in table.values(audience_at)]
     )
-    positions = [i for i in range(len(by)) if i != audience_at]
+    strata: list[Hashable] = [None] if stratum_at is None else list(table.values(stratum_at))
+    fixed = sorted(i for i in (audience_at, stratum_at) if i is not None)
+    positions = [i for i in range(len(by)) if i not in fixed]
     axes = [_axis(table, i) for i in positions]
     cache: dict[tuple[bool, ...], dict[Key, int]] = {}
 
-    def full(key: Key, value: Hashable) -> Key:
+    def full(key: Key, value: Hashable, stratum: Hashable) -> Key:
         out: list[Any] = list(key)
-        if audience_at is not None:
-            out.insert(audience_at, value)
+        for at in fixed:
+            out.insert(at, value if at == audience_at else stratum)
         return tuple(out)
 
     out: dict[Key, Decision] = {}
     for who, value in slices:
         if who is None or not policy.protects(who):
             continue
-        count = _counter(table, cache, partial(full, value=value))
-        decided = suppress_table(axes, count, policy, audience=who, measure=measure)
-        for key, decision in decided.items():
-            if all(v is not ALL for v in key):
-                out[full(key, value)] = decision
+        for stratum in strata:
+            widen = partial(full, value=value, stratum=stratum)
+            count = _counter(table, cache, widen)
+            decided = suppress_table(axes, count, policy, audience=who, measure=measure)
+            for key, decision in decided.items():
+                if all(v is not ALL for v in key):
+                    out[widen(key)] = decision
     return out
 
 

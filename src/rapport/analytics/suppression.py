@@ -41,14 +41,22 @@ class SuppressionReason(enum.StrEnum):
 
     BELOW_THRESHOLD = "below_threshold"
     COMPLEMENTARY = "complementary"
+    CROSS_SURVEY = "cross_survey"  # protected results are reported one survey at a time
+
+
+#: Calendar periods a protected survey may be reported by (weeks do not nest in months).
+CONFIDENTIAL_PERIODS = ("month", "quarter", "year")
 
 
 @dataclass(frozen=True)
 class SuppressionPolicy:
-    """Minimum group sizes, and which audiences they protect.
+    """Minimum group sizes, which audiences they protect, and the period they are reported by.
 
     Customer aggregates are not hidden for anonymity (their "too few responses to estimate"
     minimum is a statistical rule applied by the metrics engine); employee ones always are.
+    Results of protected audiences are only ever shown per closed calendar ``period`` (one
+    grain for every protected figure, so the groups shown form one hierarchy per period;
+    ``docs/confidentiality.md``).
 
     >>> SuppressionPolicy().threshold(Measure.COMMENTS)
     10
@@ -61,8 +69,14 @@ class SuppressionPolicy:
     min_scores: int = 5
     min_comments: int = 10
     protected_audiences: frozenset[PersonKind] = frozenset({PersonKind.EMPLOYEE})
+    period: str = "month"
 
     def __post_init__(self) -> None:
+        if self.period not in CONFIDENTIAL_PERIODS:
+            raise ValueError(
+                f"SuppressionPolicy.period must be one of {', '.join(CONFIDENTIAL_PERIODS)}, "
+                f"got {self.period!r}"
+            )
         for name in ("min_scores", "min_comments"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):

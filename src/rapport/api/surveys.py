@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from rapport.api.deps import MAX_ID, PrincipalDep, SettingsDep, SurveyId, UowDep
 from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
 from rapport.services import response_import, responses, surveys
+from rapport.services.metrics import policy_from_settings
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
 
@@ -149,6 +150,7 @@ def submit_response(
         started_at=body.started_at,
         idempotency_key=idempotency_key,
         keep_original=settings.keep_original_comments,
+        policy=policy_from_settings(settings),
     )
     uow.commit()  # durable before we answer 2xx
     if not result.created:
@@ -159,12 +161,13 @@ def submit_response(
 @router.get(
     "/surveys/{survey_id}/responses",
     response_model=ResponsePage,
-    summary="List responses (keyset pagination, filters)",
+    summary="List responses (keyset pagination, filters); employee surveys: admins only",
 )
 def list_responses(
     survey_id: SurveyId,
     principal: PrincipalDep,
     uow: UowDep,
+    settings: SettingsDep,
     unit: Annotated[
         str | None, Query(description="Unit code or path; includes its subtree")
     ] = None,
@@ -173,9 +176,20 @@ def list_responses(
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ResponsePage:
+    """Individual answers. Those of a protected (employee) survey are listed to admins only,
+    and every listing is written to the audit log (docs/confidentiality.md)."""
     items, next_after = responses.list_for(
-        uow, principal, survey_id, unit=unit, since=since, until=until, after=after, limit=limit
+        uow,
+        principal,
+        survey_id,
+        unit=unit,
+        since=since,
+        until=until,
+        after=after,
+        limit=limit,
+        policy=policy_from_settings(settings),
     )
+    uow.commit()  # the audit entry of this read
     return ResponsePage(items=[ResponseOut(**i) for i in items], next_after=next_after)
 
 
@@ -205,7 +219,12 @@ async def import_responses_csv(
     the problem lists every row, column and reason."""
     data = await request.body()
     result = response_import.import_responses(
-        uow, principal, survey_id, data, keep_original=settings.keep_original_comments
+        uow,
+        principal,
+        survey_id,
+        data,
+        keep_original=settings.keep_original_comments,
+        policy=policy_from_settings(settings),
     )
     uow.commit()
     return ImportOut(survey=result.survey_key, imported=result.rows, encoding=result.encoding)
@@ -213,7 +232,8 @@ async def import_responses_csv(
 
 @router.get(
     "/surveys/{survey_id}/responses/export",
-    summary="All responses the caller may see, one row each (CSV or Parquet)",
+    summary="All responses the caller may see, one row each (CSV or Parquet); "
+    "employee surveys: admins only",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
 )
@@ -221,10 +241,15 @@ def export_responses(
     survey_id: SurveyId,
     principal: PrincipalDep,
     uow: UowDep,
+    settings: SettingsDep,
     format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv",
     unit: str | None = None,
 ) -> Response:
-    frame = wide_frame(responses.iter_all_for(uow, principal, survey_id, unit=unit))
+    rows = responses.iter_all_for(
+        uow, principal, survey_id, unit=unit, policy=policy_from_settings(settings)
+    )
+    uow.commit()  # the audit entry of this export
+    frame = wide_frame(rows)
     if format == "parquet":
         return Response(
             to_parquet_bytes(frame),

@@ -1,20 +1,28 @@
 """The comment explorer: redacted comments with their emotions, filters, themes and trends.
 
-For employee surveys, comments are shown only from units whose group reaches the comment
-threshold (10 by default) after complementary suppression over the whole unit tree, and the
-unit filter itself must be such a group; everything else is counted as hidden.
+For protected (employee) surveys, comments are shown per closed period only (the policy's
+grain, as every employee figure), and only from units whose group in that period reaches the
+comment threshold (10 by default) after complementary suppression over the whole unit tree;
+the unit filter itself must be such a group; everything else is counted as hidden. A comment
+carries no score and no date there (only its period), and score bands are not offered: a
+score beside a comment, or a date, narrows who wrote it (``docs/confidentiality.md``).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
+from rapport.analytics.metrics_results import period_label, period_start
+from rapport.analytics.periods import as_moment, next_period, period_floor
 from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, suppress
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.survey import QuestionType
 from rapport.errors import FieldError, PermissionDenied, ValidationFailed
+from rapport.services import confidentiality
 from rapport.services.access import require
+from rapport.services.clock import as_utc
 from rapport.services.org import ancestors_by_unit, unit_cells_parent
 from rapport.services.surveys import get_published
 from rapport.storage.repositories.comments import CommentRecord
@@ -45,6 +53,11 @@ class CommentView:
     themes: list[ThemeRow] = field(default_factory=list)
     months: list[str] = field(default_factory=list)
     threshold: int | None = None
+    period: str | None = None  # protected surveys: the closed period shown
+    periods: list[str] = field(default_factory=list)  # ... and the closed periods on offer
+    not_read: dict[str, int] = field(default_factory=dict)
+    """Matching comments the emotion model did not read, by reason (e.g. a language it
+    does not support), so the page can say how many emotions are missing."""
 
 
 def _band(score: float | None) -> str | None:
@@ -63,20 +76,35 @@ def explore(
     emotion: str | None = None,
     band: str | None = None,
     sentiment: str | None = None,
+    period: str | None = None,
     limit: int = 100,
     n_themes: int = 6,
 ) -> CommentView:
+    """The comments ``principal`` may read, filtered; ``period`` (a label such as
+    ``2026-03``) picks the closed period of a protected survey (default: the latest)."""
     require(principal, Permission.VIEW_COMMENTS)
     published = get_published(uow, survey_id)
+    protected = policy.protects(published.survey.audience)
     if band is not None and band not in BANDS:
         raise ValidationFailed(
             "bad band", [FieldError("band", f"expected one of {', '.join(BANDS)}")]
         )
+    if band is not None and protected:
+        raise ValidationFailed(
+            "score bands are not offered for employee comments",
+            [FieldError("band", "a score beside a comment narrows who wrote it; leave it out")],
+        )
+    scores = uow.results.response_scores(survey_id)
+    window: _Window | None = None
+    periods: list[str] = []
+    if protected:
+        window, periods = _closed_window(policy, period, [s.submitted_at for s in scores])
+        scores = [s for s in scores if window.holds(s.submitted_at)]
     units = uow.units.all()
     by_id = {u.id: u for u in units}
     ancestors = ancestors_by_unit(units)  # a region's count includes its stores
     counts: Counter[int] = Counter()
-    for s in uow.results.response_scores(survey_id):
+    for s in scores:
         counts.update(ancestors[s.unit_id])
     decisions = suppress(
         [Cell(u.path, counts[u.id], unit_cells_parent(u)) for u in units],
@@ -98,6 +126,8 @@ def explore(
         scope = [u for u in scope if root.contains(u.path)]
     question_ids = [q.id for q in published.definition.questions if q.type is QuestionType.TEXT]
     records = uow.comments.for_survey(survey_id, question_ids, [u.id for u in scope])
+    if window is not None:
+        records = [window.blur(r) for r in records if window.holds(r.submitted_at)]
     # A comment is attributed to the lowest unit above it whose group may be shown, so a
     # small team's comments appear under its department, never under its own name.
     shown_as = {
@@ -119,10 +149,8 @@ def explore(
     if sentiment:
         shown = [r for r in shown if r.sentiment == sentiment]
     emotions: Counter[str] = Counter(e for r in shown for e in r.ekman)
-    themes, months = _themes(shown, n_themes)
-    threshold = (
-        policy.threshold(Measure.COMMENTS) if policy.protects(published.survey.audience) else None
-    )
+    themes, months = _themes(shown, n_themes, trend=window is None)
+    threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
         shown[:limit],
         len(shown),
@@ -132,16 +160,73 @@ def explore(
         themes,
         months,
         threshold,
+        window.label if window else None,
+        periods,
+        dict(Counter(r.status for r in shown if r.status and r.status != "ok")),
     )
 
 
-def _themes(records: list[CommentRecord], n_themes: int) -> tuple[list[ThemeRow], list[str]]:
+@dataclass(frozen=True)
+class _Window:
+    """One closed period of a protected survey: which comments fall in it, and how they are
+    shown (at the period's start, without the score)."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+    def holds(self, moment: datetime) -> bool:
+        return self.start <= as_utc(moment) < self.end
+
+    def blur(self, record: CommentRecord) -> CommentRecord:
+        return replace(record, submitted_at=self.start, recommend=None)
+
+
+def _closed_window(
+    policy: SuppressionPolicy, period: str | None, moments: list[datetime]
+) -> tuple[_Window, list[str]]:
+    """The closed period asked for (default: the latest with responses), and every closed
+    period with responses, newest first."""
+    grain = policy.period
+    end = confidentiality.closed_periods(policy, period=None, since=None, until=None).end
+    starts = sorted({s for s in (period_floor(m, grain) for m in moments) if s < end})
+    labels = [period_label(s, grain) for s in reversed(starts)]
+    if period:
+        chosen = _parse_label(period.strip(), grain)
+        if chosen is None or chosen >= end:
+            example = labels[0] if labels else period_label(period_floor(end, grain), grain)
+            raise ValidationFailed(
+                "not a closed period",
+                [FieldError("period", f"expected a closed {grain} such as {example}")],
+            )
+    else:
+        last_closed = period_floor(as_moment(end) - timedelta(days=1), grain)
+        chosen = starts[-1] if starts else last_closed
+    window = _Window(
+        as_moment(chosen), as_moment(next_period(chosen, grain)), period_label(chosen, grain)
+    )
+    return window, labels
+
+
+def _parse_label(label: str, grain: str) -> date | None:
+    """The first day of a period written as :func:`period_label` writes it, else None."""
+    try:
+        start = period_start(label, grain)
+    except ValueError:
+        return None
+    return start if start is not None and period_label(start, grain) == label else None
+
+
+def _themes(
+    records: list[CommentRecord], n_themes: int, *, trend: bool = True
+) -> tuple[list[ThemeRow], list[str]]:
+    """Themes of the comments; with ``trend``, each theme's share per month."""
     texts = [r.text for r in records]
     if len(texts) < 2 * n_themes:
         return [], []
     result = find_themes(texts, n_themes=n_themes, seed=0)
-    month_of = [r.submitted_at.strftime("%Y-%m") for r in records]
-    months = sorted(set(month_of))
+    month_of = [r.submitted_at.strftime("%Y-%m") if trend else "" for r in records]
+    months = sorted(set(month_of)) if trend else []
     per_month = Counter(month_of)
     rows = []
     for theme in result.themes:
@@ -158,7 +243,7 @@ def _themes(records: list[CommentRecord], n_themes: int) -> tuple[list[ThemeRow]
                 count=len(members),
                 share=len(members) / len(texts),
                 emotions=dict(emotions.most_common()),
-                by_month={m: by_month[m] / per_month[m] for m in months},
+                by_month={m: by_month[m] / per_month[m] for m in months},  # empty: no trend
             )
         )
     return rows, months

@@ -8,10 +8,12 @@ the operational database so that a response just submitted is counted at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.estimates import Sufficiency, sufficiency
+from rapport.analytics.periods import as_moment, next_period
 from rapport.analytics.suppression import Measure, SuppressionPolicy
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.survey import fill_placeholders
@@ -50,6 +52,8 @@ class SurveyDashboard:
     total_responses: int
     anonymity_threshold: int | None
     title: str
+    period: str | None = None
+    """Protected surveys: the closed period every figure is for (the latest with data)."""
 
 
 def survey_dashboard(
@@ -67,7 +71,13 @@ def survey_dashboard(
     """
     require(principal, Permission.VIEW_RESULTS)
     published = get_published(uow, survey_id)
-    columns = {name: _by_unit(engine, principal, survey_id, name, policy) for name in COLUMNS}
+    first = metrics.MetricRequest(survey=survey_id, metric="responses", by=["unit"])
+    counted = metrics.compute(engine, principal, first, policy)
+    since, until = _one_period(counted)
+    columns = {"responses": {r.unit_id: r for r in counted.rows if r.unit_id is not None}}
+    for name in COLUMNS[1:]:
+        request = replace(first, metric=name, since=since, until=until)
+        columns[name] = _by_unit(engine, principal, request, policy)
     counts = columns["responses"]
     rows = []
     for unit in uow.units.all():
@@ -101,7 +111,17 @@ def survey_dashboard(
     if not any(r.unit.parent_id is None for r in rows):  # a manager: their own top unit
         total = rows[0].n if rows else 0
     title = fill_placeholders(published.survey.title, {"org": organisation_name(uow)})
-    return SurveyDashboard(published, rows, total, threshold, title)
+    label = next((r.period_label for r in counted.rows), None) if counted.closed_period else None
+    return SurveyDashboard(published, rows, total, threshold, title, label)
+
+
+def _one_period(result: metrics.MetricResult) -> tuple[datetime | None, datetime | None]:
+    """For a protected survey, the window of the one closed period the first column shows,
+    so that every column is for the same period."""
+    found = next((r.period for r in result.rows if r.period is not None), None)
+    if result.closed_period is None or found is None:
+        return None, None
+    return as_moment(found), as_moment(next_period(found, result.closed_period))
 
 
 def _value(row: metrics.ResultRow | None) -> metrics.ResultRow | None:
@@ -112,13 +132,11 @@ def _value(row: metrics.ResultRow | None) -> metrics.ResultRow | None:
 def _by_unit(
     engine: AnalyticsEngine,
     principal: Principal,
-    survey_id: int,
-    metric: str,
+    request: metrics.MetricRequest,
     policy: SuppressionPolicy,
 ) -> dict[int, metrics.ResultRow]:
     """One metric by unit, rolled up; empty when the survey has nothing it reads (a
     readiness assessment has no NPS)."""
-    request = metrics.MetricRequest(survey=survey_id, metric=metric, by=["unit"])
     try:
         result = metrics.compute(engine, principal, request, policy)
     except ValidationFailed:

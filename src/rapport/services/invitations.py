@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Permission, Person, PersonKind, Principal
 from rapport.domain.survey import text_for
 from rapport.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
-from rapport.services import responses, surveys
+from rapport.services import confidentiality, responses, surveys
 from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.notify import Notifier
@@ -74,6 +75,7 @@ def distribute(
     name: str = "",
     channel: str = "link",
     expires_at: datetime | None = None,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
 ) -> list[IssuedInvitation]:
     """Invite the people of ``unit``'s subtree (optionally filtered) to the published version.
 
@@ -82,6 +84,9 @@ def distribute(
     """
     require(principal, Permission.DISTRIBUTE)
     published = surveys.get_published(uow, survey)
+    confidentiality.check_link_handover(
+        principal, policy, audience=published.survey.audience, channel=channel
+    )
     root = uow.units.find(unit)
     if root is None:
         raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
@@ -146,10 +151,13 @@ def create_public_link(
     survey: int | str,
     unit: str,
     expires_at: datetime | None = None,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
 ) -> str:
-    """An anonymous, reusable link for one unit (kiosk, receipt QR code)."""
+    """An anonymous, reusable link for one unit (kiosk, receipt QR code); never for a
+    protected (employee) survey, whose answers come from personal invitations only."""
     require(principal, Permission.DISTRIBUTE)
     published = surveys.get_published(uow, survey)
+    confidentiality.check_public_link(policy, audience=published.survey.audience)
     target = uow.units.find(unit)
     if target is None:
         raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
@@ -184,10 +192,13 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
         raise NotFound("This survey link does not exist.")
     if link.expires_at is not None and as_utc(link.expires_at) < now:
         raise Gone("This survey link has expired.")
+    version = surveys.get_version(uow, link.survey_version_id)
+    if confidentiality.protects(confidentiality.DEFAULT_POLICY, version.survey.audience):
+        raise Gone("This survey is answered through personal invitations only.")
     return LinkContext(
         "public",
         token,
-        surveys.get_version(uow, link.survey_version_id),
+        version,
         link.unit_id,
         None,
         None,

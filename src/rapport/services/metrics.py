@@ -42,9 +42,11 @@ from rapport.analytics.metrics_results import (
     unit_id,
 )
 from rapport.analytics.metrics_suppression import decide_table
-from rapport.analytics.suppression import Decision, Measure, SuppressionPolicy
+from rapport.analytics.periods import as_moment
+from rapport.analytics.suppression import Decision, Measure, SuppressionPolicy, SuppressionReason
 from rapport.domain.org import Permission, PersonKind, Principal, Role
 from rapport.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from rapport.services import confidentiality
 from rapport.services.access import require
 from rapport.settings import Settings
 from rapport.storage.uow import Database
@@ -109,6 +111,8 @@ class MetricResult:
     confidence: float
     anonymity_threshold: int | None
     rows: list[ResultRow]
+    closed_period: str | None = None
+    """For a protected survey: the grain of the closed periods its figures are shown by."""
 
 
 def compute(
@@ -127,7 +131,13 @@ def compute(
     survey, filters = _filters(engine, request)
     segment = _segment(request)
     attribute = segment[0] if segment else request.attribute
-    grouping = Grouping.of(request.by, request.period, attribute)
+    protected = filters.audience is not None and policy.protects(filters.audience)
+    window = None
+    if protected:
+        window, filters = _closed(survey, filters, request, policy)
+    grouping = Grouping.of(request.by, window.grain if window else request.period, attribute)
+    if window is not None:
+        grouping = grouping.with_dimension(Dimension.PERIOD)  # never summed across periods
     if filters.audience is None:
         grouping = grouping.with_dimension(Dimension.AUDIENCE)  # never mix audiences
     scope = _manager_scope(principal)
@@ -140,22 +150,71 @@ def compute(
     )
     table = compute_metric(engine, query)
     focus = _resolve_focus(table.units, scope, request.unit) if narrowed else None
-    decisions = decide_table(table, filters.audience, policy, metric.measure)
+    stratum = Dimension.PERIOD if window is not None else None
+    decisions = decide_table(table, filters.audience, policy, metric.measure, stratify=stratum)
     unit_at = grouping.position(Dimension.UNIT)
+    period_at = grouping.position(Dimension.PERIOD)
+    latest = None
+    if window is not None and window.latest_only and period_at is not None:
+        latest = max((p for p in table.values(period_at) if isinstance(p, date)), default=None)
+    audience_at = grouping.position(Dimension.AUDIENCE)
     rows = []
     for row in table.rows:
         if segment is not None and row.key[grouping.by.index(Dimension.ATTRIBUTE)] != segment[1]:
+            continue
+        if latest is not None and period_at is not None and row.key[period_at] != latest:
             continue
         if focus is not None and unit_at is not None:
             path = table.units[unit_id(row.key[unit_at])].path
             inside = focus.contains(path) if Dimension.UNIT in shown.by else path == focus.path
             if not inside:
                 continue
-        rows.append(_result_row(table, row, decisions.get(row.key)))
+        decision = decisions.get(row.key)
+        if audience_at is not None and policy.protects(str(row.key[audience_at])):
+            decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
+        rows.append(_result_row(table, row, decision))
     audience = filters.audience
     measure = Measure(metric.measure)
     threshold = policy.threshold(measure) if audience is None or policy.protects(audience) else None
-    return MetricResult(metric, survey, grouping, engine.name, request.confidence, threshold, rows)
+    return MetricResult(
+        metric,
+        survey,
+        grouping,
+        engine.name,
+        request.confidence,
+        threshold,
+        rows,
+        window.grain if window else None,
+    )
+
+
+def _closed(
+    survey: SurveyInfo | None, filters: Filters, request: MetricRequest, policy: SuppressionPolicy
+) -> tuple[confidentiality.ClosedPeriods, Filters]:
+    """A protected request: one survey, whole closed periods (``services.confidentiality``)."""
+    if survey is None:
+        raise ValidationFailed(
+            "employee results are reported one survey at a time",
+            [FieldError("survey", "name the employee survey (its key or id)")],
+        )
+    window = confidentiality.closed_periods(
+        policy, period=request.period, since=request.since, until=request.until
+    )
+    first = None if window.first is None else as_moment(window.first)
+    return window, replace(filters, since=first, until=as_moment(window.end))
+
+
+def _across_surveys(n: int, audience: str, metric: Metric) -> Decision:
+    """A protected audience's figure over all its surveys: never shown (one survey minus
+    the total would be the others)."""
+    return Decision(
+        "cross-survey",
+        n,
+        False,
+        SuppressionReason.CROSS_SURVEY,
+        Measure(metric.measure),
+        PersonKind(audience),
+    )
 
 
 def _filters(engine: AnalyticsEngine, request: MetricRequest) -> tuple[SurveyInfo | None, Filters]:
@@ -289,8 +348,13 @@ def engine_from_settings(settings: Settings, db: Database | None = None) -> Anal
 
 
 def policy_from_settings(settings: Settings) -> SuppressionPolicy:
-    """The anonymity policy configured by ``RAPPORT_ANONYMITY_MIN_*``."""
-    return SuppressionPolicy(settings.anonymity_min_scores, settings.anonymity_min_comments)
+    """The anonymity policy configured by ``RAPPORT_ANONYMITY_MIN_*`` and
+    ``RAPPORT_CONFIDENTIAL_PERIOD``."""
+    return SuppressionPolicy(
+        settings.anonymity_min_scores,
+        settings.anonymity_min_comments,
+        period=getattr(settings, "confidential_period", "month"),
+    )
 
 
 # --- comparing two groups ------------------------------------------------------------------
@@ -409,7 +473,10 @@ def reliability(
     require(principal, Permission.VIEW_RESULTS)
     request = MetricRequest(survey=survey, metric=construct, unit=unit)
     info, filters = _filters(engine, request)
-    assert info is not None
+    if info is None:
+        raise NotFound(f"survey {survey} does not exist")
+    if policy.protects(info.audience):  # closed periods only, as for every protected figure
+        _, filters = _closed(info, filters, request, policy)
     unit_ids = None
     scope = _manager_scope(principal)
     if scope is not None or unit:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.answers import (
     AnswerValues,
     PlainCells,
@@ -16,6 +17,7 @@ from rapport.domain.answers import (
 from rapport.domain.org import Permission, PersonKind, Principal
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.csv_responses import CsvRow, decode, iter_chunks, read_rows
+from rapport.services import confidentiality
 from rapport.services.access import require
 from rapport.services.bulk import gc_paused
 from rapport.services.responses import Envelope, store_checked
@@ -129,14 +131,17 @@ def import_responses(
     progress: Callable[[int], None] | None = None,
     *,
     keep_original: bool = False,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
 ) -> ImportResult:
     """Check every row, then write all of them, or nothing when any row is invalid.
+    Only admins import into a protected (employee) survey.
 
     ``progress`` is called with row counts twice per row: once while checking, once while
     writing (size a progress bar at ``2 × rows``).
     """
     require(principal, Permission.IMPORT_DATA)
     published = get_published(uow, survey)
+    confidentiality.check_import(principal, policy, audience=published.survey.audience)
     text, encoding = decode(data)
     rows, errors = read_rows(text, published.definition)
     if errors:

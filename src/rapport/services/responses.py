@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.answers import AnswerValues, answer_values, validate_answers
 from rapport.domain.org import Permission, Person, PersonKind, Principal, Role, Unit
 from rapport.domain.survey_model import SurveyDefinition
-from rapport.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
-from rapport.services import comments
+from rapport.errors import Conflict, FieldError, ValidationFailed
+from rapport.services import comments, confidentiality
 from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.surveys import PublishedSurvey, get_published
@@ -224,10 +225,17 @@ def submit_as(
     started_at: datetime | None = None,
     idempotency_key: str | None = None,
     keep_original: bool = False,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
 ) -> SubmitResult:
-    """Submit through the API on behalf of ``principal`` (scope and permission checked)."""
+    """Submit through the API on behalf of ``principal`` (scope and permission checked).
+
+    Staff never answer a protected (employee) survey: its answers come from invitations.
+    """
     require(principal, Permission.SUBMIT_RESPONSES)
     published = get_published(uow, survey_id)
+    confidentiality.refuse_staff_answers(
+        policy, audience=published.survey.audience, survey_key=published.survey.key
+    )
     target = _resolve_unit(uow, principal, unit)
     person_obj = None
     if person is not None:
@@ -260,20 +268,42 @@ def list_for(
     until: datetime | None,
     after: int,
     limit: int,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """A page of raw responses the principal may see.
+    """A page of raw responses the principal may see; the read is audited.
 
-    Raw responses of an anonymous (employee) survey are individual answers: only roles
-    with EXPORT outside a manager scope may list them, and never with unit, person or
-    attributes, which could single someone out in a small unit.
+    Raw responses of a protected (employee) survey are individual answers: only admins may
+    list them (:func:`rapport.services.confidentiality.read_raw_rows`).
     """
     require(principal, Permission.EXPORT)
     published = get_published(uow, survey_id)
+    confidentiality.read_raw_rows(
+        uow,
+        principal,
+        policy,
+        audience=published.survey.audience,
+        survey_key=published.survey.key,
+        action="responses.list",
+        detail=_read_detail(unit=unit, since=since, until=until, after=after),
+    )
+    return _page(uow, principal, published, unit, since, until, after, limit)
+
+
+def _read_detail(**given: Any) -> dict[str, Any]:
+    return {k: str(v) for k, v in given.items() if v not in (None, 0)}
+
+
+def _page(
+    uow: UnitOfWork,
+    principal: Principal,
+    published: PublishedSurvey,
+    unit: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    after: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int | None]:
     anonymous = published.survey.anonymous
-    if anonymous and principal.role is Role.MANAGER:
-        raise PermissionDenied(
-            "Individual answers of an anonymous survey are not shown to managers."
-        )
     units = {u.id: u for u in uow.units.all()}
     if unit is not None:
         root = _resolve_unit(uow, principal, unit)
@@ -283,14 +313,15 @@ def list_for(
     else:
         scope = None
     rows = uow.responses.page(
-        survey_id, scope, since=since, until=until, after_id=after, limit=limit + 1
+        published.survey.id, scope, since=since, until=until, after_id=after, limit=limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]
     for r in rows:
-        r["unit"] = None if anonymous else units[r["unit_id"]].code
+        r["unit"] = units[r["unit_id"]].code
+        r["submitted_at"] = as_utc(r["submitted_at"])
         if anonymous:
-            r["person_id"], r["attributes"] = None, {}
+            r["person_id"] = None
     return rows, (rows[-1]["id"] if more and rows else None)
 
 
@@ -301,21 +332,25 @@ def iter_all_for(
     *,
     unit: str | None = None,
     page_size: int = 2000,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
 ) -> list[dict[str, Any]]:
-    """Every response the principal may export (same rules as :func:`list_for`)."""
+    """Every response the principal may export (same rules as :func:`list_for`), audited
+    once as an export."""
+    require(principal, Permission.EXPORT)
+    published = get_published(uow, survey_id)
+    confidentiality.read_raw_rows(
+        uow,
+        principal,
+        policy,
+        audience=published.survey.audience,
+        survey_key=published.survey.key,
+        action="responses.export",
+        detail=_read_detail(unit=unit),
+    )
     out: list[dict[str, Any]] = []
     after = 0
     while True:
-        rows, next_after = list_for(
-            uow,
-            principal,
-            survey_id,
-            unit=unit,
-            since=None,
-            until=None,
-            after=after,
-            limit=page_size,
-        )
+        rows, next_after = _page(uow, principal, published, unit, None, None, after, page_size)
         out += rows
         if next_after is None:
             return out

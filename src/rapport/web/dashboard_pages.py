@@ -48,6 +48,8 @@ class View:
     threshold: int | None
 
 
+#: Every survey of one audience together; employee results are only ever shown one survey
+#: at a time (docs/confidentiality.md), so only customers have this choice.
 AUDIENCE_CHOICES = {
     f"audience:{kind}": {
         "id": None,
@@ -55,7 +57,7 @@ AUDIENCE_CHOICES = {
         "title": f"All {kind} surveys",
         "audience": kind,
     }
-    for kind in ("customer", "employee")
+    for kind in ("customer",)
 }
 
 
@@ -118,6 +120,8 @@ def build_view(
     chosen = AUDIENCE_CHOICES.get(survey or "") or next(
         (s for s in listed if survey in (s["key"], str(s["id"]))), listed[0]
     )
+    if policy.protects(str(chosen["audience"])):
+        period = policy.period  # employee results: closed periods of one grain only
     focus = unit or principal.unit_path
     segments = segment_options(engine, principal, policy, chosen, focus)
     segment = segment or None

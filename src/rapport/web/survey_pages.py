@@ -18,6 +18,7 @@ from rapport.services import (
     comment_explorer,
     dashboard,
     invitations,
+    metrics,
     org,
     response_import,
     surveys,
@@ -33,7 +34,7 @@ SENTIMENTS = ["positive", "negative", "ambiguous", "neutral"]
 
 
 def _policy(settings: SettingsDep) -> SuppressionPolicy:
-    return SuppressionPolicy(settings.anonymity_min_scores, settings.anonymity_min_comments)
+    return metrics.policy_from_settings(settings)
 
 
 @router.get("/surveys", response_class=HTMLResponse)
@@ -81,12 +82,19 @@ def create_links(
     with db.unit_of_work() as uow:
         if kind == "invitations":
             issued = invitations.distribute(
-                uow, principal, survey_id, unit=unit, link_secret=settings.resolved_secret_key()
+                uow,
+                principal,
+                survey_id,
+                unit=unit,
+                link_secret=settings.resolved_secret_key(),
+                policy=_policy(settings),
             )
             links = [(i.person.name, f"{base}/s/{i.token}") for i in issued]
             public = None
         else:
-            token = invitations.create_public_link(uow, principal, survey_id, unit)
+            token = invitations.create_public_link(
+                uow, principal, survey_id, unit, policy=_policy(settings)
+            )
             links, public = [], f"{base}/s/{token}"
     with db.unit_of_work() as uow:
         data = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
@@ -141,7 +149,12 @@ async def import_csv_page(
     try:
         with db.unit_of_work() as uow:
             result = response_import.import_responses(
-                uow, principal, survey_id, data, keep_original=settings.keep_original_comments
+                uow,
+                principal,
+                survey_id,
+                data,
+                keep_original=settings.keep_original_comments,
+                policy=_policy(settings),
             )
         report = {
             "ok": True,
@@ -175,13 +188,16 @@ def comments_page(
     emotion: str | None = None,
     band: str | None = None,
     sentiment: str | None = None,
+    period: str | None = None,
 ) -> HTMLResponse:
-    """Comment explorer: filters by unit, emotion, score band and sentiment; themes."""
+    """Comment explorer: filters by unit, emotion, score band (customers) or closed period
+    (employees) and sentiment; themes."""
     filters = {
         "unit": unit or None,
         "emotion": emotion or None,
         "band": band or None,
         "sentiment": sentiment or None,
+        "period": period or None,
     }
     with db.unit_of_work() as uow:
         view = comment_explorer.explore(
@@ -193,6 +209,7 @@ def comments_page(
             emotion=filters["emotion"],
             band=filters["band"],
             sentiment=filters["sentiment"],
+            period=filters["period"],
         )
         published = surveys.get_published(uow, survey_id)
         units = org.list_units(uow, principal)
@@ -209,5 +226,7 @@ def comments_page(
             "emotions": EKMAN,
             "bands": list(comment_explorer.BANDS),
             "sentiments": SENTIMENTS,
+            "grain": _policy(settings).period,
+            "not_read": view.not_read,
         },
     )

@@ -1,0 +1,112 @@
+"""Comment explorer API: ``GET /api/v1/surveys/{id}/comments``, the explorer page as JSON.
+
+Employee (protected) surveys: comments of one closed period, from groups that reach the
+comment threshold, with their period only — no score and no date (``docs/confidentiality.md``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from rapport.api.deps import PrincipalDep, SettingsDep, SurveyId, UowDep
+from rapport.services import comment_explorer
+from rapport.services.metrics import policy_from_settings
+
+router = APIRouter(prefix="/api/v1", tags=["comments"])
+
+
+class CommentOut(BaseModel):
+    unit: str = Field(description="Code of the unit the comment is shown under.")
+    unit_name: str
+    question_id: str
+    text: str = Field(description="The comment, with personal data redacted.")
+    sentiment: str | None
+    emotions: list[str] = Field(description="Ekman emotions read in it (several possible).")
+    labels: list[str] = Field(description="The finer emotion labels read in it.")
+    period: str | None = Field(None, description="Employee surveys: the closed period only.")
+    submitted_at: datetime | None = Field(None, description="Customer surveys only.")
+    score: float | None = Field(None, description="Customer surveys only: the 0-10 answer.")
+
+
+class ThemeOut(BaseModel):
+    label: str
+    terms: list[str]
+    count: int
+    share: float
+
+
+class CommentsOut(BaseModel):
+    matching: int = Field(description="Comments that match the filters (all pages).")
+    hidden: int = Field(description="Comments in groups too small to show.")
+    threshold: int | None = Field(description="Employee surveys: the comment threshold.")
+    period: str | None = Field(description="Employee surveys: the closed period shown.")
+    periods: list[str] = Field(description="Employee surveys: closed periods with responses.")
+    emotions: dict[str, int]
+    themes: list[ThemeOut]
+    comments: list[CommentOut]
+
+
+@router.get(
+    "/surveys/{survey_id}/comments",
+    response_model=CommentsOut,
+    response_model_exclude_unset=True,
+    summary="Comments with their emotions (the comment explorer)",
+)
+def list_comments(
+    survey_id: SurveyId,
+    principal: PrincipalDep,
+    uow: UowDep,
+    settings: SettingsDep,
+    unit: Annotated[str | None, Query(max_length=1000)] = None,
+    emotion: Annotated[str | None, Query(max_length=60)] = None,
+    sentiment: Annotated[str | None, Query(max_length=60)] = None,
+    band: Annotated[str | None, Query(max_length=20)] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CommentsOut:
+    view = comment_explorer.explore(
+        uow,
+        principal,
+        survey_id,
+        policy_from_settings(settings),
+        unit=unit,
+        emotion=emotion,
+        sentiment=sentiment,
+        band=band,
+        period=period,
+        limit=limit,
+    )
+    comments = []
+    for c in view.comments:
+        where = view.units[c.unit_id]
+        fields: dict[str, object] = {
+            "unit": where.code,
+            "unit_name": where.name,
+            "question_id": c.question_id,
+            "text": c.text,
+            "sentiment": c.sentiment,
+            "emotions": list(c.ekman),
+            "labels": list(c.labels),
+        }
+        if view.period is not None:
+            fields["period"] = view.period
+        else:
+            fields.update(submitted_at=c.submitted_at, score=c.recommend)
+        comments.append(CommentOut(**fields))
+    return CommentsOut(
+        matching=view.matching,
+        hidden=view.hidden,
+        threshold=view.threshold,
+        period=view.period,
+        periods=view.periods,
+        emotions=view.emotion_counts,
+        themes=[
+            ThemeOut(label=t.label, terms=list(t.terms), count=t.count, share=t.share)
+            for t in view.themes
+        ],
+        comments=comments,
+    )

@@ -119,6 +119,14 @@ class ClosedPeriods:
     end: date
     latest_only: bool
 
+    def holds(self, period: object) -> bool:
+        """Whether the period starting on ``period`` is inside the window (and closed)."""
+        return (
+            isinstance(period, date)
+            and (self.first is None or self.first <= period)
+            and (period < self.end)
+        )
+
 
 def closed_periods(
     policy: SuppressionPolicy,

@@ -149,6 +149,8 @@ def compute(
         metric, grouping, filters, request.question, request.item, request.confidence
     )
     table = compute_metric(engine, query)
+    if window is not None:  # whole closed periods only, the open one never
+        table = table.keep(grouping.by.index(Dimension.PERIOD), window.holds)
     focus = _resolve_focus(table.units, scope, request.unit) if narrowed else None
     stratum = Dimension.PERIOD if window is not None else None
     decisions = decide_table(table, filters.audience, policy, metric.measure, stratify=stratum)
@@ -200,8 +202,9 @@ def _closed(
     window = confidentiality.closed_periods(
         policy, period=request.period, since=request.since, until=request.until
     )
-    first = None if window.first is None else as_moment(window.first)
-    return window, replace(filters, since=first, until=as_moment(window.end))
+    # The window is applied to whole periods of the result (``MetricTable.keep``), never as
+    # a time condition that could cut one.
+    return window, replace(filters, since=None, until=None)
 
 
 def _across_surveys(n: int, audience: str, metric: Metric) -> Decision:
@@ -476,7 +479,8 @@ def reliability(
     if info is None:
         raise NotFound(f"survey {survey} does not exist")
     if policy.protects(info.audience):  # closed periods only, as for every protected figure
-        _, filters = _closed(info, filters, request, policy)
+        window, filters = _closed(info, filters, request, policy)
+        filters = replace(filters, until=as_moment(window.end))
     unit_ids = None
     scope = _manager_scope(principal)
     if scope is not None or unit:

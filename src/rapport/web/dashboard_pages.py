@@ -21,6 +21,7 @@ from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Principal
 from rapport.errors import NotFound
 from rapport.exporters import charts
+from rapport.exporters.csv_safety import frame_to_csv
 from rapport.services import metrics, org, surveys
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
@@ -336,9 +337,7 @@ def dashboard_chart(
     frame = _frame(view, name)
     headers = {"Content-Disposition": f'attachment; filename="rapport-{name}.{fmt}"'}
     if fmt == "csv":
-        return Response(
-            frame.to_csv(index=False), media_type="text/csv; charset=utf-8", headers=headers
-        )
+        return Response(frame_to_csv(frame), media_type="text/csv; charset=utf-8", headers=headers)
     if frame.empty:
         raise NotFound("nothing to draw: no visible data")
     chart = _chart(view, name)

@@ -16,6 +16,7 @@ from rapport.api.problems import install_problem_handlers
 from rapport.settings import Settings
 from rapport.storage.uow import Database
 from rapport.web import dashboard_pages, pages, respond, survey_pages
+from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.templating import make_templates, render_error
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         https_only=settings.cookie_secure,
     )
     app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_problem_handlers(app, render_error)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=str(files("rapport.web") / "static")), "static")

@@ -247,7 +247,8 @@ class PublicLinkRow(Base):
 class ResponseRow(Base):
     __tablename__ = "responses"
     __table_args__ = (
-        UniqueConstraint("survey_id", "idempotency_key"),
+        # A key belongs to the caller that sent it (idempotency_scope, e.g. "token:7").
+        UniqueConstraint("survey_id", "idempotency_scope", "idempotency_key"),
         Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,6 +264,7 @@ class ResponseRow(Base):
     tenure_days: Mapped[int | None] = mapped_column(Integer)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_scope: Mapped[str] = mapped_column(String(120), default="", server_default="")
     body_hash: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -41,5 +41,5 @@ def test_frames_keep_numeric_columns_and_names_are_safe_too() -> None:
     assert rows[0] == ["attr.=x", "nps", "v"]
     assert rows[1] == ["'=evil()", "-3", "-1.5"]
     assert out["nps"].tolist() == [-3, 9]
-    header = list(csv.reader(io.StringIO(frame_to_csv(pd.DataFrame({"=h": [1]})))))[0]
+    header = next(csv.reader(io.StringIO(frame_to_csv(pd.DataFrame({"=h": [1]})))))
     assert header == ["'=h"]

@@ -13,6 +13,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from rapport.domain.audit import AuditAction
 from rapport.domain.org import Principal, Role, UserAccount
 from rapport.errors import AuthenticationFailed, Conflict, FieldError, Throttled, ValidationFailed
 from rapport.services.clock import utcnow
@@ -74,27 +75,32 @@ def authenticate(
 ) -> Principal:
     """Check a login. Raises Throttled after ``per_minute`` failures for the e-mail or client.
 
-    The error never says whether the e-mail or the password was wrong.
+    Counting and deciding is one atomic step: the attempt is recorded as a failure under a
+    lock on its keys and committed *before* the password is checked, so concurrent guesses
+    each see the ones before them; a correct password turns the record into a success. At
+    most ``per_minute`` passwords are ever checked per key and minute. The error never says
+    whether the e-mail or the password was wrong. The unit of work is committed twice.
     """
     now = utcnow()
     email = email.strip().lower()
     keys = (f"email:{email}", f"client:{client}")
     since = now - THROTTLE_WINDOW
+    uow.login_attempts.lock(keys)
     if any(uow.login_attempts.failures_since(k, since) >= per_minute for k in keys):
         raise Throttled("Too many failed logins; wait a minute and try again.")
     user = uow.users.by_email(email)
+    attempts = [uow.login_attempts.record(key, False, now) for key in keys]
+    uow.commit()  # counted for concurrent attempts; no transaction is open while we verify
     ok = _verify(user.password_hash if user else _dummy_hash(), password)
-    success = bool(ok and user and user.is_active)
-    for key in keys:
-        uow.login_attempts.record(key, success, now)
-    if not success or user is None:
-        uow.audit.record(email, "login.failed", client, now)
-        uow.commit()  # the failure must count towards throttling although we raise
+    if not ok or user is None or not user.is_active:
+        uow.audit.record(email, AuditAction.LOGIN_FAILED, client, now)
+        uow.commit()  # the failure must be recorded although we raise
         raise AuthenticationFailed(LOGIN_FAILED)
+    uow.login_attempts.mark_success(attempts)
     if _hasher.check_needs_rehash(user.password_hash):
         uow.users.set_password_hash(user.id, hash_password(password))
     uow.users.touch_login(user.id, now)
-    uow.audit.record(email, "login", client, now)
+    uow.audit.record(email, AuditAction.LOGIN, client, now)
     return principal_for_user(user)
 
 

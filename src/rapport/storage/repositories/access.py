@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from rapport.domain.org import ApiToken, Role, UserAccount
@@ -107,12 +108,39 @@ class TokenRepository:
             row.last_used_at = now
 
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
 class LoginAttemptRepository:
+    """Login attempts per key (``email:…``, ``client:…``); a failure counts for a minute."""
+
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def record(self, key: str, success: bool, now: datetime) -> None:
-        self.s.add(LoginAttemptRow(key=key, success=success, at=now))
+    def lock(self, keys: Iterable[str]) -> None:
+        """Serialise throttle decisions on these keys until the transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock per key (sorted, so two attempts
+        never wait on each other in opposite orders). SQLite: every transaction already
+        starts with ``BEGIN IMMEDIATE``, which serialises writers.
+        """
+        if self.s.get_bind().dialect.name != "postgresql":
+            return
+        for key in sorted(set(keys)):
+            self.s.execute(_ADVISORY_LOCK, {"k": key})
+
+    def record(self, key: str, success: bool, now: datetime) -> int:
+        row = LoginAttemptRow(key=key, success=success, at=now)
+        self.s.add(row)
+        self.s.flush()
+        return row.id
+
+    def mark_success(self, attempt_ids: Iterable[int]) -> None:
+        ids = list(attempt_ids)
+        if ids:
+            self.s.execute(
+                update(LoginAttemptRow).where(LoginAttemptRow.id.in_(ids)).values(success=True)
+            )
 
     def failures_since(self, key: str, since: datetime) -> int:
         q = (

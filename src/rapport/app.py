@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rapport._version import __version__
 from rapport.api import health, surveys, v1
 from rapport.api import metrics as metrics_api
+from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.problems import install_problem_handlers
 from rapport.settings import Settings
@@ -32,6 +33,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url())
     app.state.templates = make_templates()
+    # Middleware added later runs first: headers (outermost), NUL guard, session, CSRF.
+    app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

@@ -64,6 +64,13 @@ class PermissionDenied(RapportError):
     status = 403
 
 
+class CsrfRejected(PermissionDenied):
+    """A cookie-authenticated write without the session's CSRF token (``X-CSRF-Token``)."""
+
+    slug = "csrf"
+    title = "Missing or wrong CSRF token"
+
+
 class Throttled(RapportError):
     slug = "throttled"
     title = "Too many requests"

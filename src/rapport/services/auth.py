@@ -23,6 +23,8 @@ _hasher = PasswordHasher()
 TOKEN_PREFIX = "rpt_"  # noqa: S105 - a public prefix, not a secret
 MIN_PASSWORD_LENGTH = 10
 THROTTLE_WINDOW = timedelta(minutes=1)
+#: "Last used" of a token or session is written at most this often (not per request).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 LOGIN_FAILED = "The e-mail address or password is not correct."
 
 

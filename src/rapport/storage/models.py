@@ -1,7 +1,7 @@
 """SQLAlchemy 2 table models. The schema is created only through Alembic migrations.
 
 Tables are grouped by concern: organisation (units, people, outcomes, actions), access
-(users, api_tokens, login_attempts, audit_log) and surveys (surveys, survey_versions,
+(users, sessions, api_tokens, login_attempts, audit_log) and surveys (surveys, survey_versions,
 survey_items, distributions, invitations, public_links, responses, answers).
 """
 
@@ -129,6 +129,23 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRow(Base):
+    """A browser session. The signed cookie carries a random id; only its SHA-256 is
+    stored, so logging out (or an admin) can end a session a copied cookie still names."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    client: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Written at most once a minute per session, not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginAttemptRow(Base):

@@ -9,14 +9,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from rapport._version import __version__
-from rapport.api import health, surveys, v1
+from rapport.api import admin, health, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.problems import install_problem_handlers
 from rapport.settings import Settings
 from rapport.storage.uow import Database
-from rapport.web import dashboard_pages, pages, respond, survey_pages
+from rapport.web import admin_pages, dashboard_pages, pages, respond, survey_pages
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.templating import make_templates, render_error
 
@@ -52,8 +52,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(v1.router)
     app.include_router(surveys.router)
     app.include_router(metrics_api.router)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(admin_pages.router)
     app.include_router(respond.router)
     return app

@@ -158,7 +158,13 @@ class LoginAttemptRow(Base):
 
 
 class AuditRow(Base):
+    """Who did what to which target; action names are listed in ``domain/audit.py``."""
+
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_action_id", "action", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor: Mapped[str] = mapped_column(String(200))

@@ -1,4 +1,5 @@
-"""security: server-side sessions, token expiry, idempotency keys scoped to their caller
+"""security: server-side sessions, token expiry, idempotency keys scoped to their caller,
+audit log indexes for filtered keyset pages
 
 Revision ID: 0004
 Revises: 0003
@@ -35,6 +36,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sessions_user_id"), ["user_id"], unique=False)
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_log_actor_id", ["actor", "id"], unique=False)
+        batch_op.create_index("ix_audit_log_action_id", ["action", "id"], unique=False)
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("idempotency_scope", sa.String(length=120), server_default="", nullable=False)
@@ -52,6 +56,9 @@ def downgrade() -> None:
             "uq_responses_survey_id", ["survey_id", "idempotency_key"]
         )
         batch_op.drop_column("idempotency_scope")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_action_id")
+        batch_op.drop_index("ix_audit_log_actor_id")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_column("expires_at")
     op.drop_table("sessions")

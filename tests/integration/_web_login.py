@@ -1,4 +1,5 @@
-"""Log in through the real login form with an httpx client (cookie jar kept by the client)."""
+"""Log in through the real login form with an httpx client (cookie jar kept by the client),
+and look up the users the survey fixtures create."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 
 import httpx
 
+from rapport.storage.uow import Database
 from tests.integration._survey_fixtures import PASSWORD
 
 _FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -34,3 +36,11 @@ def page_csrf_token(client: httpx.Client, path: str = "/") -> str:
     found = _META_TOKEN.search(client.get(path).text)
     assert found, "no csrf-token meta tag on the page"
     return found.group(1)
+
+
+def user_id(db: Database, email: str = "north@example.com") -> int:
+    """The id of a user (by default the manager of ``north`` that ``seed_org`` creates)."""
+    with db.unit_of_work() as uow:
+        user = uow.users.by_email(email)
+        assert user is not None, email
+        return user.id

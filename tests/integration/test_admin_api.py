@@ -16,7 +16,7 @@ from rapport.storage.models import ApiTokenRow
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
 from tests.integration._survey_fixtures import seed_org
-from tests.integration._web_login import login, page_csrf_token
+from tests.integration._web_login import login, page_csrf_token, user_id
 
 PROBLEM = "application/problem+json"
 
@@ -27,19 +27,12 @@ def _bearer(db: Database, role: Role = Role.ADMIN, **kwargs: object) -> dict[str
     return {"Authorization": f"Bearer {token}"}
 
 
-def _user_id(db: Database, email: str) -> int:
-    with db.unit_of_work() as uow:
-        user = uow.users.by_email(email)
-        assert user is not None
-        return user.id
-
-
 def test_role_change_and_deactivation_end_the_users_browser_sessions(
     live_server: LiveServer, db: Database
 ) -> None:
     seed_org(db)
     admin = _bearer(db)
-    north = _user_id(db, "north@example.com")
+    north = user_id(db, "north@example.com")
     with httpx.Client(base_url=live_server.url) as browser:
         login(browser, "north@example.com")
         assert browser.get("/api/v1/me").json()["role"] == "manager"

@@ -12,21 +12,14 @@ from rapport.services import auth
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
 from tests.integration._survey_fixtures import seed_org
-from tests.integration._web_login import form_token, login
-
-
-def _user_id(db: Database, email: str) -> int:
-    with db.unit_of_work() as uow:
-        user = uow.users.by_email(email)
-        assert user is not None
-        return user.id
+from tests.integration._web_login import form_token, login, user_id
 
 
 def test_admin_deactivates_a_user_and_revokes_a_token_through_the_forms(
     sqlite_live_server: LiveServer, sqlite_db: Database
 ) -> None:
     seed_org(sqlite_db)
-    north = _user_id(sqlite_db, "north@example.com")
+    north = user_id(sqlite_db, "north@example.com")
     with sqlite_db.unit_of_work() as uow:
         token = auth.create_token(uow, "etl", Role.ANALYST)
     base = sqlite_live_server.url

@@ -9,9 +9,10 @@ import pytest
 
 from rapport.domain.org import SYSTEM, Role
 from rapport.errors import Conflict
-from rapport.services import accounts, sessions
+from rapport.services import accounts, auth, sessions
 from rapport.storage.uow import Database
 from tests.integration._survey_fixtures import seed_org
+from tests.integration._web_login import user_id
 
 # Changes are stamped with the real clock; sessions are resolved at chosen times after it.
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -30,13 +31,6 @@ def _who(db: Database, sid: str, at: datetime) -> str | None:
     with db.unit_of_work() as uow:
         principal = sessions.resolve(uow, sid, POLICY, at)
     return principal.name if principal else None
-
-
-def _user_id(db: Database, email: str = "north@example.com") -> int:
-    with db.unit_of_work() as uow:
-        user = uow.users.by_email(email)
-        assert user is not None
-        return user.id
 
 
 def test_absolute_lifetime_and_idle_timeout(db: Database) -> None:
@@ -62,11 +56,11 @@ def test_last_seen_is_written_at_most_once_a_minute(db: Database) -> None:
     for seconds in (10, 20, 59):
         _who(db, sid, T0 + timedelta(seconds=seconds))
     with db.unit_of_work() as uow:
-        record = uow.sessions.by_hash(sessions._hash(sid))
+        record = uow.sessions.by_hash(auth.secret_hash(sid))
         assert record is not None and record.last_seen_at == T0  # reads only
     _who(db, sid, T0 + timedelta(seconds=61))
     with db.unit_of_work() as uow:
-        record = uow.sessions.by_hash(sessions._hash(sid))
+        record = uow.sessions.by_hash(auth.secret_hash(sid))
         assert record is not None and record.last_seen_at == T0 + timedelta(seconds=61)
 
 
@@ -94,7 +88,7 @@ def test_changing_what_a_user_may_do_ends_all_their_sessions(
     seed_org(db)
     laptop, phone = _login(db), _login(db)
     admin = _login(db, "admin@example.com")
-    north = _user_id(db)
+    north = user_id(db)
     with db.unit_of_work() as uow:
         accounts.update_user(uow, SYSTEM, north, **change)  # type: ignore[arg-type]
     assert _who(db, laptop, SOON) is None and _who(db, phone, SOON) is None
@@ -105,10 +99,9 @@ def test_a_new_password_ends_all_sessions_and_a_deactivated_user_cannot_log_in(
     db: Database,
 ) -> None:
     from rapport.errors import AuthenticationFailed
-    from rapport.services import auth
 
     seed_org(db)
-    sid, north = _login(db), _user_id(db)
+    sid, north = _login(db), user_id(db)
     with db.unit_of_work() as uow:
         accounts.set_password(uow, SYSTEM, "north@example.com", "another-long-password")
     assert _who(db, sid, SOON) is None
@@ -124,7 +117,7 @@ def test_a_new_password_ends_all_sessions_and_a_deactivated_user_cannot_log_in(
 
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(db: Database) -> None:
     seed_org(db)
-    admin, north = _user_id(db, "admin@example.com"), _user_id(db)
+    admin, north = user_id(db, "admin@example.com"), user_id(db)
     for change in ({"role": Role.ANALYST}, {"active": False}):
         with pytest.raises(Conflict, match="last active admin"), db.unit_of_work() as uow:
             accounts.update_user(uow, SYSTEM, admin, **change)  # type: ignore[arg-type]

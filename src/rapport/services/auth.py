@@ -132,8 +132,9 @@ def load_user_principal(uow: UnitOfWork, user_id: int) -> Principal | None:
     return principal_for_user(user)
 
 
-def _token_hash(token: str) -> str:
-    # Tokens carry 256 random bits, so a fast hash is enough (no dictionary to attack).
+def secret_hash(token: str) -> str:
+    """How API tokens and session ids are stored: their SHA-256. They carry 256 random
+    bits, so a fast hash is enough (there is no dictionary to attack)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -169,7 +170,7 @@ def create_token(
     expires_at = now + timedelta(days=expires_days) if expires_days else None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = uow.tokens.add(
-        name, _token_hash(token), token[:10], role, unit_id, now, expires_at=expires_at
+        name, secret_hash(token), token[:10], role, unit_id, now, expires_at=expires_at
     )
     detail = {"id": token_id, "role": role.value, "expires_at": _iso(expires_at)}
     uow.audit.record(actor, AuditAction.TOKEN_CREATE, name, now, detail)
@@ -185,7 +186,7 @@ def principal_for_token(uow: UnitOfWork, token: str) -> Principal:
 
     "Last used" is written at most once a minute per token, not on every request.
     """
-    record = uow.tokens.by_hash(_token_hash(token))
+    record = uow.tokens.by_hash(secret_hash(token))
     now = utcnow()
     if record is None or record.revoked:
         raise AuthenticationFailed("The API token is not valid.")

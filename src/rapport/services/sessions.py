@@ -7,14 +7,13 @@ so a copy of the cookie stops working too. A session ends after an absolute life
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Principal
-from rapport.services.auth import LAST_USED_RESOLUTION
+from rapport.services.auth import LAST_USED_RESOLUTION, secret_hash
 from rapport.services.clock import utcnow
 from rapport.storage.uow import UnitOfWork
 
@@ -34,11 +33,6 @@ class SessionPolicy:
         return cls(timedelta(seconds=max_age), timedelta(seconds=idle))
 
 
-def _hash(token: str) -> str:
-    # 256 random bits: a fast hash is enough, there is no dictionary to attack.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start(
     uow: UnitOfWork,
     user_id: int,
@@ -52,7 +46,7 @@ def start(
     """
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    uow.sessions.add(_hash(token), user_id, client, now, now + policy.max_age)
+    uow.sessions.add(secret_hash(token), user_id, client, now, now + policy.max_age)
     return token
 
 
@@ -65,7 +59,7 @@ def resolve(
     "Last seen" is written at most once a minute, so most requests only read.
     """
     now = now or utcnow()
-    record = uow.sessions.by_hash(_hash(token))
+    record = uow.sessions.by_hash(secret_hash(token))
     if record is None or record.revoked or not record.user.is_active:
         return None
     if now >= record.expires_at or now - record.last_seen_at > policy.idle:
@@ -81,7 +75,7 @@ def resolve(
 def end(uow: UnitOfWork, token: str, now: datetime | None = None) -> None:
     """Log out: the session is revoked on the server, whoever holds the cookie."""
     now = now or utcnow()
-    record = uow.sessions.by_hash(_hash(token))
+    record = uow.sessions.by_hash(secret_hash(token))
     if record is None:
         return
     uow.sessions.revoke(record.id, now)

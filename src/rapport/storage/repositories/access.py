@@ -21,23 +21,28 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def user_account(row: UserRow, unit_path: str | None) -> UserAccount:
+    """The domain view of a user row (``unit_path`` of a manager's unit)."""
+    return UserAccount(
+        row.id,
+        row.email,
+        Role(row.role),
+        row.unit_id,
+        unit_path,
+        row.is_active,
+        row.password_hash,
+        utc(row.created_at),
+        utc(row.last_login_at),
+    )
+
+
 class UserRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
     def _account(self, row: UserRow) -> UserAccount:
         path = self.s.get(UnitRow, row.unit_id).path if row.unit_id else None  # type: ignore[union-attr]
-        return UserAccount(
-            row.id,
-            row.email,
-            Role(row.role),
-            row.unit_id,
-            path,
-            row.is_active,
-            row.password_hash,
-            utc(row.created_at),
-            utc(row.last_login_at),
-        )
+        return user_account(row, path)
 
     def add(
         self, email: str, password_hash: str, role: Role, unit_id: int | None, now: datetime

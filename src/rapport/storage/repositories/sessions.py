@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from rapport.domain.org import Role, UserAccount
+from rapport.domain.org import UserAccount
 from rapport.storage.models import SessionRow, UnitRow, UserRow
-from rapport.storage.repositories.access import utc
+from rapport.storage.repositories.access import user_account, utc
 
 
 @dataclass(frozen=True)
@@ -56,20 +56,9 @@ class SessionRepository:
         if found is None:
             return None
         row, user, path = found
-        account = UserAccount(
-            user.id,
-            user.email,
-            Role(user.role),
-            user.unit_id,
-            path,
-            user.is_active,
-            user.password_hash,
-            utc(user.created_at),
-            utc(user.last_login_at),
-        )
         return SessionRecord(
             row.id,
-            account,
+            user_account(user, path),
             utc(row.created_at) or row.created_at,
             utc(row.last_seen_at) or row.last_seen_at,
             utc(row.expires_at) or row.expires_at,

@@ -125,13 +125,6 @@ def principal_for_user(user: UserAccount) -> Principal:
     return user.principal()
 
 
-def load_user_principal(uow: UnitOfWork, user_id: int) -> Principal | None:
-    user = uow.users.get(user_id)
-    if user is None or not user.is_active:
-        return None
-    return principal_for_user(user)
-
-
 def secret_hash(token: str) -> str:
     """How API tokens and session ids are stored: their SHA-256. They carry 256 random
     bits, so a fast hash is enough (there is no dictionary to attack)."""

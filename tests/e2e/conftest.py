@@ -65,6 +65,26 @@ def page(browser: Browser) -> Iterator[Page]:
         pytest.fail(f"Content-Security-Policy violations: {violations}")
 
 
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def assert_accessible(page: Page, js_enabled: bool, where: str) -> None:
+    """Run axe-core on the page; without JavaScript the check runs in a twin JS page."""
+    if not js_enabled:
+        return
+    # Evaluated through the DevTools protocol: an injected <script> would (rightly) be
+    # refused by the page's Content-Security-Policy.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    problems = [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+    ]
+    assert problems == [], f"{where}: {problems}"
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot under var/test-artifacts and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -128,6 +128,5 @@ def _when(value: str, field: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(
-            f"bad {field}", [FieldError(field, f"expected a date and time, got {value!r}")]
-        ) from None
+        message = f"expected a date and time such as 2026-11-30T09:00, got {value!r}"
+        raise ValidationFailed(f"{field}: {message}", [FieldError(field, message)]) from None

@@ -19,5 +19,8 @@ fetch() {  # name@version file-in-package destination-dir
 fetch vega@6.3.0 build/vega.min.js "$STATIC"
 fetch vega-lite@6.4.1 build/vega-lite.min.js "$STATIC"
 fetch vega-embed@7.1.0 build/vega-embed.min.js "$STATIC"
+# CSP-safe expression interpreter (no eval); 2.3.0 is the release beside vega 6.3.0 and the
+# last to ship a browser (UMD) build, which extends the global `vega`.
+fetch vega-interpreter@2.3.0 build/vega-interpreter.js "$STATIC"
 fetch axe-core@4.14.1 axe.min.js "$TESTS"
 ls -la "$STATIC" "$TESTS"

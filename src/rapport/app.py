@@ -9,13 +9,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from rapport._version import __version__
-from rapport.api import comments, health, surveys, v1
+from rapport.api import admin, comments, health, surveys, v1
 from rapport.api import metrics as metrics_api
+from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.problems import install_problem_handlers
 from rapport.settings import Settings
 from rapport.storage.uow import Database
-from rapport.web import dashboard_pages, pages, respond, survey_pages
+from rapport.web import admin_pages, dashboard_pages, pages, respond, survey_pages
+from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.templating import make_templates, render_error
 
 
@@ -31,6 +33,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url())
     app.state.templates = make_templates()
+    # Middleware added later runs first: headers (outermost), NUL guard, session, CSRF.
+    app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -40,6 +44,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         https_only=settings.cookie_secure,
     )
     app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_problem_handlers(app, render_error)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=str(files("rapport.web") / "static")), "static")
@@ -48,8 +53,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(surveys.router)
     app.include_router(comments.router)
     app.include_router(metrics_api.router)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(admin_pages.router)
     app.include_router(respond.router)
     return app

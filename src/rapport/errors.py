@@ -72,6 +72,13 @@ class Confidential(PermissionDenied):
     title = "Not shown, to protect anonymity"
 
 
+class CsrfRejected(PermissionDenied):
+    """A cookie-authenticated write without the session's CSRF token (``X-CSRF-Token``)."""
+
+    slug = "csrf"
+    title = "Missing or wrong CSRF token"
+
+
 class Throttled(RapportError):
     slug = "throttled"
     title = "Too many requests"

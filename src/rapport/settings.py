@@ -38,7 +38,15 @@ class Settings(BaseSettings):
         description="Employee results are shown per closed period of this length; choose "
         "your survey's cycle, so each employee answers at most once per period.",
     )
-    session_max_age_seconds: int = 8 * 3600
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, ge=60, description="A browser session ends this long after login."
+    )
+    session_idle_seconds: int = Field(
+        default=3600, ge=1, description="A browser session ends after this long unused."
+    )
+    token_default_days: int = Field(
+        default=90, ge=0, description="API tokens expire after this many days (0: never)."
+    )
     login_attempts_per_minute: int = 5
     public_submit_per_minute: int = 30
     cookie_secure: bool = False

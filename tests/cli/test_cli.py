@@ -155,3 +155,41 @@ def test_token_create_prints_a_working_token_once(tmp_path: Path) -> None:
     bad = run({"RAPPORT_ANONYMITY_MIN_SCORES": "2", **env}, "init")
     assert bad.returncode == 1
     assert "anonymity_min_scores" in bad.stderr and "at least 3" in bad.stderr
+
+
+def test_token_expiry_list_and_revoke_by_prefix(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    made = run(env, "token", "create", "--role", "analyst", "--name", "etl")
+    assert made.returncode == 0, made.stderr
+    assert "expires in 90 days" in made.stdout  # RAPPORT_TOKEN_DEFAULT_DAYS
+    token = made.stdout.splitlines()[0].strip()
+    revoked = run(env, "token", "revoke", token[:10])
+    assert revoked.returncode == 0, revoked.stderr
+    assert "Revoked token 1 (" in revoked.stdout
+    listed = run(env, "token", "list").stdout
+    assert re.search(r"1\s+rpt_\S+\s+etl\s+analyst\s+expires \S+\s+revoked", listed), listed
+    assert token not in listed
+
+
+def test_user_set_role_and_deactivate(tmp_path: Path) -> None:
+    from rapport.domain.org import Role
+    from rapport.services import auth
+    from rapport.storage import migrate
+
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    migrate.upgrade(db.engine)
+    with db.unit_of_work() as uow:
+        auth.create_user(uow, "a@example.com", "long-enough-password", Role.ADMIN)
+        auth.create_user(uow, "b@example.com", "long-enough-password", Role.ANALYST)
+    viewer = run(env, "user", "set-role", "b@example.com", "--role", "viewer")
+    assert viewer.returncode == 0, viewer.stderr
+    assert "b@example.com: viewer, active; their sessions were ended." in viewer.stdout
+    last = run(env, "user", "deactivate", "a@example.com")
+    assert last.returncode == 1 and "last active admin" in last.stderr
+    with db.unit_of_work() as uow:
+        user = uow.users.by_email("b@example.com")
+        assert user is not None and user.role is Role.VIEWER
+        actions = [e["action"] for e in uow.audit.recent(5)]
+    assert actions[0] == "user.role"
+    db.dispose()

@@ -62,6 +62,11 @@ def test_manager_sees_subtree_downloads_png_and_csv_matching_api(
     heatmap = page.locator("#section-heatmap")
     expect(heatmap.get_by_role("heading", name="Units × metrics")).to_be_visible()
     expect(page.locator("#chart-heatmap svg")).to_be_visible()  # drawn by vega-embed
+    # Expressions run in vega-interpreter (the CSP allows no eval) and the tooltip is
+    # styled by rapport.css (no injected <style>): hovering a cell shows its values.
+    cell = page.locator('#chart-heatmap svg path[aria-label*="North store 1"][aria-label*="value"]')
+    cell.first.hover(position={"x": 4, "y": 4}, force=True)
+    expect(page.locator("#vg-tooltip-element.visible")).to_contain_text("North")
     heatmap.get_by_text("Data table").click()
     table = page.locator("#table-heatmap")
     expect(table).to_contain_text("North store 1")

@@ -4,7 +4,6 @@ JavaScript; every page state is checked with axe-core for WCAG 2.1 A/AA violatio
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -13,26 +12,10 @@ from rapport.domain.org import SYSTEM
 from rapport.services import invitations
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import assert_accessible, screenshot
 from tests.integration._survey_fixtures import PASSWORD, seed_org
 
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def assert_accessible(page: Page, js_enabled: bool, where: str) -> None:
-    """Run axe-core on the page; without JavaScript the check runs in a twin JS page."""
-    if not js_enabled:
-        return
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
-    problems = [
-        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-    ]
-    assert problems == [], f"{where}: {problems}"
 
 
 def _dashboard_total(page: Page, server: LiveServer, sid: int) -> int:

@@ -50,7 +50,7 @@ SNAPSHOT_TABLES = (
 #: secrets, who was invited and which response answered an invitation, half-filled forms,
 #: comments as written before redaction.
 EXCLUDED_COLUMNS = {
-    "responses": frozenset({"idempotency_key", "body_hash"}),
+    "responses": frozenset({"idempotency_key", "idempotency_scope", "body_hash"}),
     "invitations": frozenset({"token_hash", "salt", "person_id", "response_id", "partial_answers"}),
     "comment_analyses": frozenset({"original_text"}),
 }

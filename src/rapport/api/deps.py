@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from rapport.api.csrf import SESSION_KEY
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed
-from rapport.services import auth
+from rapport.services import auth, sessions
 from rapport.settings import Settings
 from rapport.storage.uow import Database, UnitOfWork
 
@@ -30,19 +31,30 @@ def get_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
         yield uow
 
 
+def session_policy(settings: Settings) -> sessions.SessionPolicy:
+    return sessions.SessionPolicy.from_seconds(
+        settings.session_max_age_seconds, settings.session_idle_seconds
+    )
+
+
 def optional_principal(
-    request: Request, db: Annotated[Database, Depends(get_db)]
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    settings: Annotated[Settings, Depends(get_settings)],
 ) -> Principal | None:
-    """The caller: a bearer token (API) or the signed session cookie (browser)."""
+    """The caller: a bearer token (API) or the server-side session the cookie names."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         with db.unit_of_work() as uow:
             return auth.principal_for_token(uow, header[7:].strip())
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if isinstance(user_id, int):
-        with db.unit_of_work() as uow:
-            return auth.load_user_principal(uow, user_id)
-    return None
+    sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
+    if not isinstance(sid, str):
+        return None
+    with db.unit_of_work() as uow:
+        principal = sessions.resolve(uow, sid, session_policy(settings))
+    if principal is None:  # ended, expired or unknown: forget it so the cookie is reset
+        request.session.pop(SESSION_KEY, None)
+    return principal
 
 
 def require_principal(

@@ -194,6 +194,7 @@ def distribute(
     import segno
 
     from rapport.domain.survey import text_for
+    from rapport.exporters.csv_safety import safe_cell
     from rapport.services import invitations, surveys
     from rapport.services.clock import utcnow
 
@@ -228,7 +229,8 @@ def distribute(
             writer.writerow(["external_id", "name", "email", "link"])
             for inv in issued:
                 url = f"{settings.base_url}/s/{inv.token}"
-                writer.writerow([inv.person.external_id, inv.person.name, inv.person.email, url])
+                cells = (inv.person.external_id, inv.person.name, inv.person.email, url)
+                writer.writerow([safe_cell(c) for c in cells])  # names are not formulas
                 if qr_dir is not None:
                     qr_dir.mkdir(parents=True, exist_ok=True)
                     segno.make(url, error="m").save(

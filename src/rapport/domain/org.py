@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 
 class PersonKind(enum.StrEnum):
@@ -141,11 +141,19 @@ class UserAccount:
     unit_id: int | None
     unit_path: str | None
     is_active: bool
-    password_hash: str
+    password_hash: str = field(repr=False)
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+    def principal(self) -> Principal:
+        """The user acting (role and unit scope as stored now)."""
+        return Principal("user", self.id, self.email, self.role, self.unit_path)
 
 
 @dataclass(frozen=True)
 class ApiToken:
+    """An API token as listed (never the token itself: only its first characters)."""
+
     id: int
     name: str
     prefix: str
@@ -153,3 +161,15 @@ class ApiToken:
     unit_id: int | None
     unit_path: str | None
     revoked: bool
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        """>>> from datetime import UTC
+        >>> t = ApiToken(1, "etl", "rpt_ab", Role.VIEWER, None, None, False,
+        ...              expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+        >>> t.expired(datetime(2026, 1, 2, tzinfo=UTC))
+        True
+        """
+        return self.expires_at is not None and now >= self.expires_at

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from rapport.exporters.csv_safety import frame_to_csv
+
 
 def wide_frame(responses: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Long answers → wide columns: ``nps``, ``minds.ease``, ``channels.web``, ``comment``.
@@ -36,7 +38,8 @@ def wide_frame(responses: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8")
+    """UTF-8 CSV; text that a spreadsheet would run as a formula is neutralised."""
+    return frame_to_csv(frame).encode("utf-8")
 
 
 def to_parquet_bytes(frame: pd.DataFrame) -> bytes:

@@ -46,6 +46,9 @@ class Submission(Envelope):
 
     answers: Mapping[str, Any]
     idempotency_key: str | None = None
+    #: Who the key belongs to ("token:7", "user:3"): the same key from another caller is
+    #: another request, never a replay of someone else's response.
+    idempotency_scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,28 @@ def body_hash(answers: Mapping[str, Any], extra: Mapping[str, Any] | None = None
     payload = {"answers": answers, "extra": extra or {}}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def idempotency_scope(principal: Principal) -> str:
+    """The caller an Idempotency-Key belongs to.
+
+    >>> idempotency_scope(Principal("token", 7, "etl", Role.ANALYST))
+    'token:7'
+    """
+    return f"{principal.kind}:{principal.id}"
+
+
+def submission_hash(sub: Submission) -> str:
+    """The hash an idempotency key is held to: every field of the request (answers, unit,
+    person, language, start time), so a retry with any difference is a conflict."""
+    started = as_utc(sub.started_at).isoformat() if sub.started_at else None
+    extra = {
+        "unit": sub.unit_id,
+        "person": sub.person.id if sub.person else None,
+        "language": sub.language,
+        "started_at": started,
+    }
+    return body_hash(sub.answers, extra)
 
 
 def tenure_band(days: int | None) -> str | None:
@@ -85,6 +110,7 @@ def response_row(
     sub: Envelope,
     *,
     idempotency_key: str | None = None,
+    idempotency_scope: str = "",
     hash_: str | None = None,
 ) -> dict[str, Any]:
     """The response row of a submission (not its answers), honouring anonymity.
@@ -118,6 +144,7 @@ def response_row(
         "tenure_days": None if anonymous else tenure,
         "attributes": attributes,
         "idempotency_key": idempotency_key,
+        "idempotency_scope": idempotency_scope,
         "body_hash": hash_,
     }
     return response
@@ -132,20 +159,23 @@ def submit(
     with a different body it is a Conflict. Free-text answers are stored redacted, with the
     emotions read in them (see :mod:`rapport.services.comments`).
     """
-    hash_ = body_hash(sub.answers, {"unit": sub.unit_id, "language": sub.language})
+    hash_ = submission_hash(sub)
+    scope = sub.idempotency_scope
     if sub.idempotency_key:
-        existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key)
+        existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key, scope)
         if existing is not None:
             return _replay(existing, hash_, sub.idempotency_key)
     check_answers(published.definition, sub.answers)
     defn = published.definition
     [values] = comments.redact_values(defn, [answer_values(defn, sub.answers)])
     analyses = comments.analyse(defn, [sub.answers], keep_original=keep_original)
-    rid = uow.responses.add_one_idempotent(
-        response_row(published, sub, idempotency_key=sub.idempotency_key, hash_=hash_), values
+    row = response_row(
+        published, sub, idempotency_key=sub.idempotency_key, idempotency_scope=scope, hash_=hash_
     )
+    rid = uow.responses.add_one_idempotent(row, values)
     if rid is None:  # a concurrent request with the same key won the race
-        existing = uow.responses.by_idempotency_key(published.survey.id, sub.idempotency_key or "")
+        key = sub.idempotency_key or ""
+        existing = uow.responses.by_idempotency_key(published.survey.id, key, scope)
         assert existing is not None
         return _replay(existing, hash_, sub.idempotency_key or "")
     uow.responses.add_analyses([{**a, "response_id": rid} for a in analyses[0]])
@@ -254,6 +284,7 @@ def submit_as(
         language=language,
         started_at=started_at,
         idempotency_key=idempotency_key,
+        idempotency_scope=idempotency_scope(principal),
     )
     return submit(uow, published, sub, keep_original=keep_original)
 

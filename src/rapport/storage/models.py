@@ -1,7 +1,7 @@
 """SQLAlchemy 2 table models. The schema is created only through Alembic migrations.
 
 Tables are grouped by concern: organisation (units, people, outcomes, actions), access
-(users, api_tokens, login_attempts, audit_log) and surveys (surveys, survey_versions,
+(users, sessions, api_tokens, login_attempts, audit_log) and surveys (surveys, survey_versions,
 survey_items, distributions, invitations, public_links, responses, answers).
 """
 
@@ -129,6 +129,23 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRow(Base):
+    """A browser session. The signed cookie carries a random id; only its SHA-256 is
+    stored, so logging out (or an admin) can end a session a copied cookie still names."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    client: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Written at most once a minute per session, not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginAttemptRow(Base):
@@ -141,7 +158,13 @@ class LoginAttemptRow(Base):
 
 
 class AuditRow(Base):
+    """Who did what to which target; action names are listed in ``domain/audit.py``."""
+
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_action_id", "action", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor: Mapped[str] = mapped_column(String(200))
@@ -247,7 +270,8 @@ class PublicLinkRow(Base):
 class ResponseRow(Base):
     __tablename__ = "responses"
     __table_args__ = (
-        UniqueConstraint("survey_id", "idempotency_key"),
+        # A key belongs to the caller that sent it (idempotency_scope, e.g. "token:7").
+        UniqueConstraint("survey_id", "idempotency_scope", "idempotency_key"),
         Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,6 +287,7 @@ class ResponseRow(Base):
     tenure_days: Mapped[int | None] = mapped_column(Integer)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_scope: Mapped[str] = mapped_column(String(120), default="", server_default="")
     body_hash: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -28,6 +28,7 @@ from rapport.storage.repositories.org import (
     UnitRepository,
 )
 from rapport.storage.repositories.results import ResultsRepository
+from rapport.storage.repositories.sessions import SessionRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository
 
 
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.actions = ActionRepository(session)
         self.users = UserRepository(session)
         self.tokens = TokenRepository(session)
+        self.sessions = SessionRepository(session)
         self.login_attempts = LoginAttemptRepository(session)
         self.audit = AuditRepository(session)
         self.surveys = SurveyRepository(session)

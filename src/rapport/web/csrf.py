@@ -1,15 +1,19 @@
-"""CSRF protection for form POSTs: a per-session token, compared in constant time."""
+"""CSRF protection for form POSTs: a per-session token, compared in constant time.
+
+The same token protects cookie-authenticated API writes (``X-CSRF-Token``, see
+:mod:`rapport.api.csrf`); pages expose it to scripts in ``<meta name="csrf-token">``.
+"""
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import Request
 
+from rapport.api.csrf import CSRF_FIELD, token_matches
 from rapport.errors import PermissionDenied
 
-FIELD = "csrf_token"
+FIELD = CSRF_FIELD
 
 
 def csrf_token(request: Request) -> str:
@@ -24,9 +28,5 @@ def csrf_token(request: Request) -> str:
 async def verify_csrf(request: Request) -> None:
     """Dependency for every form POST: the form must echo the session's token."""
     form = await request.form()
-    sent = form.get(FIELD)
-    expected = request.session.get(FIELD)
-    if not isinstance(sent, str) or not isinstance(expected, str):
-        raise PermissionDenied("The form has expired; reload the page and try again.")
-    if not hmac.compare_digest(sent, expected):
+    if not token_matches(form.get(FIELD), request.session.get(FIELD)):
         raise PermissionDenied("The form has expired; reload the page and try again.")

@@ -18,10 +18,12 @@ from fastapi.responses import HTMLResponse, Response
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.api.deps import DbDep, SettingsDep
 from rapport.api.metrics import analytics_engine
+from rapport.domain.audit import AuditAction
 from rapport.domain.org import Principal
 from rapport.errors import NotFound
 from rapport.exporters import charts
-from rapport.services import metrics, org, surveys
+from rapport.exporters.csv_safety import frame_to_csv
+from rapport.services import audit, metrics, org, surveys
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
@@ -338,11 +340,19 @@ def dashboard_chart(
         raise NotFound(f"no chart {name}.{fmt}")
     view = build_view(engine, principal, settings, db, survey, period, unit, segment)
     frame = _frame(view, name)
+    with db.unit_of_work() as uow:  # per-group figures leave Rapport: recorded
+        detail = {
+            "format": fmt,
+            "survey": view.survey["key"],
+            "unit": view.focus,
+            "segment": view.segment,
+            "period": view.period,
+            "rows": len(frame),
+        }
+        audit.record(uow, principal, AuditAction.CHART_EXPORT, name, detail)
     headers = {"Content-Disposition": f'attachment; filename="rapport-{name}.{fmt}"'}
     if fmt == "csv":
-        return Response(
-            frame.to_csv(index=False), media_type="text/csv; charset=utf-8", headers=headers
-        )
+        return Response(frame_to_csv(frame), media_type="text/csv; charset=utf-8", headers=headers)
     if frame.empty:
         raise NotFound("nothing to draw: no visible data")
     chart = _chart(view, name)

@@ -8,10 +8,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rapport.api.deps import DbDep, SettingsDep, optional_principal
+from rapport.api.csrf import SESSION_KEY
+from rapport.api.deps import DbDep, SettingsDep, optional_principal, session_policy
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed, Throttled
-from rapport.services import auth, org
+from rapport.services import auth, org, sessions
 from rapport.web.csrf import verify_csrf
 from rapport.web.templating import render
 
@@ -63,22 +64,30 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     ctx = {"next": _safe_next(next), "email": email}
+    client = _client(request)
     try:
         with db.unit_of_work() as uow:
             principal = auth.authenticate(
-                uow, email, password, _client(request), settings.login_attempts_per_minute
+                uow, email, password, client, settings.login_attempts_per_minute
             )
+            assert principal.id is not None
+            sid = sessions.start(uow, principal.id, client, session_policy(settings))
     except Throttled as exc:
         return render(request, "login.html", {**ctx, "error": exc.detail}, status_code=429)
     except AuthenticationFailed as exc:
         return render(request, "login.html", {**ctx, "error": exc.detail}, status_code=401)
-    request.session.clear()  # a fresh session on login defeats session fixation
-    request.session["user_id"] = principal.id
+    request.session.clear()  # a fresh session (and CSRF token) on login: no fixation
+    request.session[SESSION_KEY] = sid
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, db: DbDep) -> Response:
+    """End the session on the server too: a copy of the cookie stops working."""
+    sid = request.session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        with db.unit_of_work() as uow:
+            sessions.end(uow, sid)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -218,7 +218,8 @@ class ResponseRepository:
     def add_one_idempotent(
         self, response: dict[str, Any], answers: Sequence[AnswerValues]
     ) -> int | None:
-        """Insert one response unless its (survey, idempotency key) exists; None on conflict.
+        """Insert one response unless its (survey, caller scope, idempotency key) exists;
+        None on conflict.
 
         ``INSERT ... ON CONFLICT DO NOTHING`` makes concurrent duplicates safe on both
         engines: the loser inserts nothing and reads the winner's row afterwards.
@@ -228,7 +229,9 @@ class ResponseRepository:
         stmt = (
             insert_fn(ResponseRow)
             .values(**response)
-            .on_conflict_do_nothing(index_elements=["survey_id", "idempotency_key"])
+            .on_conflict_do_nothing(
+                index_elements=["survey_id", "idempotency_scope", "idempotency_key"]
+            )
             .returning(ResponseRow.id)
         )
         rid = self.s.scalar(stmt)
@@ -242,9 +245,14 @@ class ResponseRepository:
         if rows:
             self.s.connection().execute(insert(CommentAnalysisRow), list(rows))
 
-    def by_idempotency_key(self, survey_id: int, key: str) -> tuple[int, str | None] | None:
+    def by_idempotency_key(
+        self, survey_id: int, key: str, scope: str = ""
+    ) -> tuple[int, str | None] | None:
+        """(id, body hash) of the response a caller (``scope``) stored under ``key``."""
         q = select(ResponseRow.id, ResponseRow.body_hash).where(
-            ResponseRow.survey_id == survey_id, ResponseRow.idempotency_key == key
+            ResponseRow.survey_id == survey_id,
+            ResponseRow.idempotency_scope == scope,
+            ResponseRow.idempotency_key == key,
         )
         row = self.s.execute(q).one_or_none()
         return (row[0], row[1]) if row else None

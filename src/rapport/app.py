@@ -13,7 +13,7 @@ from rapport.api import health, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.problems import install_problem_handlers
-from rapport.settings import Settings
+from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import dashboard_pages, pages, respond, survey_pages
 from rapport.web.templating import make_templates, render_error
@@ -29,7 +29,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
-    app.state.db = db or Database(settings.resolved_database_url())
+    app.state.db = db or database_for(settings)
     app.state.templates = make_templates()
     app.add_middleware(
         SessionMiddleware,
@@ -52,3 +52,18 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(dashboard_pages.router)
     app.include_router(respond.router)
     return app
+
+
+def database_for(settings: Settings) -> Database:
+    """The configured database with the configured timeouts (migrations are not run)."""
+    return Database(
+        settings.resolved_database_url(),
+        busy_timeout_ms=settings.db_busy_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_seconds,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """The app built from ``RAPPORT_*`` variables: the factory each worker process of
+    ``rapport serve --workers N`` (``uvicorn --factory``) calls. The schema must be migrated."""
+    return create_app(get_settings())

@@ -30,17 +30,23 @@ def get_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
         yield uow
 
 
+def get_read_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
+    """A read-only unit of work per request (never takes SQLite's write lock)."""
+    with db.unit_of_work(readonly=True) as uow:
+        yield uow
+
+
 def optional_principal(
     request: Request, db: Annotated[Database, Depends(get_db)]
 ) -> Principal | None:
     """The caller: a bearer token (API) or the signed session cookie (browser)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        with db.unit_of_work() as uow:
+        with db.unit_of_work(readonly=True) as uow:
             return auth.principal_for_token(uow, header[7:].strip())
     user_id = request.session.get("user_id") if "session" in request.scope else None
     if isinstance(user_id, int):
-        with db.unit_of_work() as uow:
+        with db.unit_of_work(readonly=True) as uow:
             return auth.load_user_principal(uow, user_id)
     return None
 
@@ -55,6 +61,7 @@ def require_principal(
 
 DbDep = Annotated[Database, Depends(get_db)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

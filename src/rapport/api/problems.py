@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rapport.errors import PROBLEM_BASE, FieldError, RapportError, ValidationFailed
+from rapport.errors import PROBLEM_BASE, FieldError, RapportError, Unavailable, ValidationFailed
+from rapport.storage.db import is_unavailable
 
 logger = logging.getLogger("rapport")
 PROBLEM_JSON = "application/problem+json"
@@ -29,6 +30,7 @@ _HTTP_SLUGS = {
     415: "unsupported-media-type",
     422: "validation",
     429: "throttled",
+    503: "unavailable",
 }
 
 
@@ -57,6 +59,12 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
     return [{"location": e.location, "message": e.message, "code": e.code} for e in errors]
 
 
+def _retry_after(exc: RapportError) -> dict[str, str] | None:
+    if isinstance(exc, Unavailable):
+        return {"Retry-After": str(exc.retry_after)}
+    return {"Retry-After": "60"} if exc.status == 429 else None
+
+
 def _wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/healthz", "/openapi")):
@@ -71,9 +79,11 @@ def install_problem_handlers(
 
     async def rapport_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RapportError)
-        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        headers = _retry_after(exc)
         if _wants_html(request):
-            return render_html_error(request, exc.status, exc.title, exc.detail)
+            page = render_html_error(request, exc.status, exc.title, exc.detail)
+            page.headers.update(headers or {})
+            return page
         return problem(
             exc.status,
             exc.slug,
@@ -123,6 +133,9 @@ def install_problem_handlers(
         )
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if is_unavailable(exc):  # a database fault outside a unit of work
+            logger.warning("database unavailable on %s: %s", request.url.path, exc)
+            return await rapport_error(request, Unavailable("The database cannot serve now."))
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(
             500,

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import MAX_ID, PrincipalDep, SettingsDep, SurveyId, UowDep
+from rapport.api.deps import (
+    MAX_ID,
+    PrincipalDep,
+    ReadUowDep,
+    SettingsDep,
+    SurveyId,
+    UowDep,
+)
 from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
 from rapport.services import response_import, responses, surveys
 
@@ -79,7 +86,7 @@ class ResponsePage(BaseModel):
 
 
 @router.get("/surveys", response_model=list[SurveyOut], summary="List surveys")
-def list_surveys(principal: PrincipalDep, uow: UowDep) -> list[SurveyOut]:
+def list_surveys(principal: PrincipalDep, uow: ReadUowDep) -> list[SurveyOut]:
     return [SurveyOut(**s) for s in surveys.list_surveys(uow, principal)]
 
 
@@ -108,7 +115,7 @@ def create_version(
     response_model=VersionOut,
     summary="The published definition of a survey",
 )
-def get_survey(survey_id: SurveyId, principal: PrincipalDep, uow: UowDep) -> VersionOut:
+def get_survey(survey_id: SurveyId, principal: PrincipalDep, uow: ReadUowDep) -> VersionOut:
     published = surveys.get_published(uow, survey_id, principal)
     return VersionOut(
         survey_id=published.survey.id,
@@ -164,7 +171,7 @@ def submit_response(
 def list_responses(
     survey_id: SurveyId,
     principal: PrincipalDep,
-    uow: UowDep,
+    uow: ReadUowDep,
     unit: Annotated[
         str | None, Query(description="Unit code or path; includes its subtree")
     ] = None,
@@ -220,7 +227,7 @@ async def import_responses_csv(
 def export_responses(
     survey_id: SurveyId,
     principal: PrincipalDep,
-    uow: UowDep,
+    uow: ReadUowDep,
     format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv",
     unit: str | None = None,
 ) -> Response:

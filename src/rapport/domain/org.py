@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 
 class PersonKind(enum.StrEnum):
@@ -153,3 +153,4 @@ class ApiToken:
     unit_id: int | None
     unit_path: str | None
     revoked: bool
+    last_used_at: datetime | None = None

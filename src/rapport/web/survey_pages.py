@@ -38,7 +38,7 @@ def _policy(settings: SettingsDep) -> SuppressionPolicy:
 
 @router.get("/surveys", response_class=HTMLResponse)
 def survey_list(request: Request, principal: PagePrincipal, db: DbDep) -> HTMLResponse:
-    with db.unit_of_work() as uow:
+    with db.unit_of_work(readonly=True) as uow:
         items = surveys.list_surveys(uow, principal)
     return render(request, "surveys.html", {"surveys": items})
 

@@ -99,6 +99,7 @@ class TokenRepository:
             row.unit_id,
             path,
             row.revoked_at is not None,
+            row.last_used_at,
         )
 
     def touch(self, token_id: int, now: datetime) -> None:

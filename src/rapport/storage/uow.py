@@ -35,6 +35,7 @@ from rapport.storage.repositories.access import (
 )
 from rapport.storage.repositories.comments import CommentRepository
 from rapport.storage.repositories.distribution import DistributionRepository
+from rapport.storage.repositories.jobs import ImportJobRepository
 from rapport.storage.repositories.org import (
     ActionRepository,
     OutcomeRepository,
@@ -68,6 +69,7 @@ class UnitOfWork:
         self.distribution = DistributionRepository(session)
         self.results = ResultsRepository(session)
         self.comments = CommentRepository(session)
+        self.import_jobs = ImportJobRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

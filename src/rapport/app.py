@@ -18,7 +18,7 @@ from rapport.api import health, imports, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
-from rapport.api.problems import install_problem_handlers
+from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
 from rapport.services import import_jobs
 from rapport.settings import Settings, get_settings
@@ -74,6 +74,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         session_cookie=SESSION_COOKIE,
     )
     install_problem_handlers(app, render_error)
+    document_problems(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=str(files("rapport.web") / "static")), "static")
     app.include_router(health.router)

@@ -3,6 +3,7 @@ report as the synchronous route, all or nothing, and a server that stays respons
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -18,7 +19,7 @@ from rapport.domain.org import Role
 from rapport.services import auth
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
-from tests.integration._survey_fixtures import seed_org
+from tests.integration._survey_fixtures import PASSWORD, seed_org
 
 
 @pytest.fixture
@@ -182,3 +183,39 @@ def _running(live: LiveServer, posted: dict[str, httpx.Response], headers: dict[
         return False
     job = httpx.get(live.url + posted["r"].headers["location"], headers=headers).json()
     return bool(job["status"] in ("queued", "running"))
+
+
+def test_large_page_upload_shows_a_progress_page_until_done(
+    tmp_path: Path, sqlite_db: Database
+) -> None:
+    sid = seed_org(sqlite_db)
+    settings = make_settings(tmp_path, sqlite_db, import_sync_max_bytes=1024)
+    with (
+        LiveServer(settings, sqlite_db) as live,
+        httpx.Client(base_url=live.url, headers={"Accept": "text/html"}, timeout=60) as client,
+    ):
+        login = client.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert csrf
+        form = {"email": "admin@example.com", "password": PASSWORD, "csrf_token": csrf[1]}
+        assert client.post("/login", data={**form, "next": "/"}).status_code == 303
+        page = client.get(f"/surveys/{sid}")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf
+        r = client.post(
+            f"/surveys/{sid}/import",
+            data={"csrf_token": csrf[1]},
+            files={"file": ("answers.csv", _csv(2000), "text/csv")},
+        )
+        assert r.status_code == 303, re.sub(r"\s+", " ", r.text)[-1500:]
+        assert r.headers["location"].startswith("/jobs/")
+        progress = client.get(r.headers["location"])
+        assert progress.status_code == 200
+        assert "<progress" in progress.text and 'src="/static/job.js"' in progress.text
+        deadline = time.monotonic() + 120
+        while 'http-equiv="refresh"' in progress.text and time.monotonic() < deadline:
+            time.sleep(0.2)
+            progress = client.get(r.headers["location"])
+    assert "Imported 2000 responses" in progress.text
+    assert "<script>" not in progress.text  # no inline script (CSP without unsafe-inline)
+    assert _count(sqlite_db, sid) == 2000

@@ -118,7 +118,7 @@ def runner(request: Request) -> ThreadPoolExecutor:
     return executor
 
 
-def _check_allowed(db: Database, principal: Principal, survey_id: int) -> None:
+def check_allowed(db: Database, principal: Principal, survey_id: int) -> None:
     require(principal, Permission.IMPORT_DATA)
     with db.unit_of_work(readonly=True) as uow:
         get_published(uow, survey_id)
@@ -160,7 +160,7 @@ async def import_responses_csv(
 ) -> JSONResponse:
     """Columns are mapped to questions by id or text; any invalid row imports nothing and
     the problem lists every row, column and reason."""
-    await run_in_threadpool(_check_allowed, db, principal, survey_id)
+    await run_in_threadpool(check_allowed, db, principal, survey_id)
     folder = spool_folder(settings)
     upload, size = await spool(request.stream(), folder, settings.max_import_bytes)
     if size > settings.import_sync_max_bytes:

@@ -142,7 +142,9 @@ def server(url: str, tmp: Path, workers: int) -> Iterator[int]:
     cmd = [sys.executable, "-m", "rapport", "serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env)
     try:
-        deadline = time.monotonic() + 60
+        # Each process imports the whole app (pandas, scikit-learn, ...): on a busy 2-core
+        # machine that alone can take 30 s, and the workers start after the parent.
+        deadline = time.monotonic() + 240
         while asyncio.run(_health(port)) != 200:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the server did not start")

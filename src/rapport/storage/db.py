@@ -17,13 +17,16 @@ pool timeouts) are recognised by :func:`is_unavailable`, so the edge answers 503
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+
+from rapport.errors import Unavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 5
@@ -75,8 +78,10 @@ def make_engine(
             kwargs.setdefault("max_overflow", POOL_OVERFLOW)
         engine = create_engine(parsed, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_connect_listener(busy_timeout_ms, reader=False))
-        # A read-then-write transaction holds the write lock from its start.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        if _is_file_sqlite(parsed):
+            _queue_writers(engine, busy_timeout_ms / 1000)
+        else:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         parsed = parsed.update_query_dict({"connect_timeout": str(connect_timeout_s)})
@@ -85,6 +90,43 @@ def make_engine(
     # A request waiting longer than this for a connection gets a 503, not a hang.
     kwargs.setdefault("pool_timeout", 10)
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def _queue_writers(engine: Engine, timeout_s: float) -> None:
+    """Writers of this process take turns at a gate before ``BEGIN IMMEDIATE``.
+
+    SQLite has one writer at a time, and its busy handler polls the file lock with sleeps
+    of up to 100 ms: under load, 40 request threads polling starve one another (a write
+    could wait past the busy timeout while the lock was free most of the time). Queued
+    here, threads hand over at once; other processes still meet the busy timeout. The
+    gate is taken when the transaction's first statement runs (not when a unit of work
+    opens, which may be on another thread than the request's work) and given back when
+    the connection returns to the pool, after its commit or rollback.
+    """
+    gate = threading.Semaphore(1)  # released from whichever thread returns the connection
+
+    def begin(conn: Connection) -> None:
+        record_info = conn.connection.record_info
+        if record_info is None:  # a connection detached from the pool: no checkin to wait for
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        if not gate.acquire(timeout=timeout_s):
+            raise Unavailable("The database is busy with other writes; retry shortly.")
+        record_info["rapport_gate"] = True
+        try:
+            # A read-then-write transaction holds the write lock from its start.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            record_info.pop("rapport_gate", None)
+            gate.release()
+            raise
+
+    def checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        if record.record_info and record.record_info.pop("rapport_gate", False):
+            gate.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine.pool, "checkin", checkin)
 
 
 def make_reader_engine(writer: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:

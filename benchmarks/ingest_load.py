@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--smoke", action="store_true", help="1 s at 20 req/s on SQLite")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     engines = args.engines.split(",")
     rates = [int(r) for r in args.rates.split(",")]
     seconds = min(args.seconds, 60.0)

@@ -142,7 +142,8 @@ def server(url: str, tmp: Path, workers: int) -> Iterator[int]:
         "RAPPORT_SECRET_KEY": "bench-secret",
     }
     cmd = [sys.executable, "-m", "rapport", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env)
+    # A session of its own: the server and any worker processes are stopped together.
+    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, start_new_session=True)
     try:
         # Each process imports the whole app (pandas, scikit-learn, ...): on a busy 2-core
         # machine that alone can take 30 s, and the workers start after the parent.

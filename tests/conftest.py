@@ -119,6 +119,7 @@ class LiveServer:
     """A real uvicorn server on a free loopback port, in a background thread."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(

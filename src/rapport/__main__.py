@@ -2,4 +2,6 @@
 
 from rapport.cli import main
 
-main()
+# Guarded: `rapport serve --workers N` spawns processes that import this module again.
+if __name__ == "__main__":
+    main()

@@ -2,28 +2,54 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from rapport._version import __version__
-from rapport.api import admin, comments, health, surveys, v1
+from rapport.api import admin, comments, health, imports, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
-from rapport.api.problems import install_problem_handlers
-from rapport.settings import Settings
+from rapport.api.limits import BodyLimitMiddleware
+from rapport.api.problems import document_problems, install_problem_handlers
+from rapport.errors import RapportError
+from rapport.services import import_jobs
+from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import admin_pages, dashboard_pages, pages, respond, survey_pages
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.templating import make_templates, render_error
 
+SESSION_COOKIE = "rapport_session"
+logger = logging.getLogger("rapport")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, report import jobs left running by a stopped process as interrupted."""
+    folder = imports.spool_folder(app.state.settings)
+    try:
+        await run_in_threadpool(import_jobs.recover, app.state.db, folder)
+    except RapportError as exc:  # the database may be down at start; jobs wait till next time
+        logger.warning("could not check for interrupted import jobs: %s", exc)
+    yield
+    runner: ThreadPoolExecutor | None = getattr(app.state, "import_runner", None)
+    if runner is not None:
+        runner.shutdown(wait=False, cancel_futures=True)
+
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the ASGI app. The database must already be migrated (``rapport init``)."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="Rapport",
         version=__version__,
         summary="Customer and employee experience: surveys, hearts and minds, honest metrics.",
@@ -31,27 +57,36 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
-    app.state.db = db or Database(settings.resolved_database_url())
+    app.state.db = db or database_for(settings)
     app.state.templates = make_templates()
     # Middleware added later runs first: headers (outermost), NUL guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
-        session_cookie="rapport_session",
+        session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_seconds,
         same_site="lax",
         https_only=settings.cookie_secure,
     )
     app.add_middleware(RejectNulMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    # Outside the NUL guard (which reads bodies): 401/413 before a body is read.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_request_bytes=settings.max_request_bytes,
+        max_import_bytes=settings.max_import_bytes,
+        session_cookie=SESSION_COOKIE,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     install_problem_handlers(app, render_error)
+    document_problems(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
     app.mount("/static", StaticFiles(directory=str(files("rapport.web") / "static")), "static")
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(surveys.router)
     app.include_router(comments.router)
+    app.include_router(imports.router)
     app.include_router(metrics_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
@@ -60,3 +95,18 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     app.include_router(respond.router)
     return app
+
+
+def database_for(settings: Settings) -> Database:
+    """The configured database with the configured timeouts (migrations are not run)."""
+    return Database(
+        settings.resolved_database_url(),
+        busy_timeout_ms=settings.db_busy_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_seconds,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """The app built from ``RAPPORT_*`` variables: the factory each worker process of
+    ``rapport serve --workers N`` (``uvicorn --factory``) calls. The schema must be migrated."""
+    return create_app(get_settings())

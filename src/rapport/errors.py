@@ -91,4 +91,14 @@ class Gone(RapportError):
     status = 410
 
 
+class Unavailable(RapportError):
+    """The database cannot serve now (down, restarting, locked too long): retry later."""
+
+    slug = "unavailable"
+    title = "Service unavailable"
+    status = 503
+    #: Seconds a client should wait before retrying (the ``Retry-After`` header).
+    retry_after = 5
+
+
 PROBLEM_BASE = "https://rapport.dev/problems/"

@@ -67,6 +67,26 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     base_url: str = Field(default="http://127.0.0.1:8000", description="For links in e-mails.")
+    db_busy_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="How long a write waits for SQLite's lock before answering 503.",
+    )
+    db_connect_timeout_seconds: int = Field(
+        default=5, ge=1, description="PostgreSQL connect timeout; then the request gets 503."
+    )
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body (413 above it)."
+    )
+    max_import_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="Largest CSV import body (413 above)."
+    )
+    import_sync_max_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        description="CSV imports up to this size answer at once (201); larger ones run as "
+        "background jobs (202).",
+    )
     debug: bool = False
 
     @field_validator("anonymity_min_scores", "anonymity_min_comments")

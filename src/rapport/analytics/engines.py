@@ -27,9 +27,9 @@ from sqlalchemy.pool import NullPool
 
 from rapport.analytics.snapshot import SNAPSHOT_TABLES, snapshot_folder
 from rapport.errors import FieldError, ValidationFailed
+from rapport.storage.db import make_reader_engine
 
 EngineKind = Literal["operational", "duckdb"]
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 class AnalyticsEngine(Protocol):
@@ -59,7 +59,7 @@ class OperationalEngine:
     def __init__(self, engine: Engine, *, owned: bool = False) -> None:
         self._app_engine = engine
         self._owned = owned
-        self._engine = _sqlite_reader(engine) if engine.dialect.name == "sqlite" else engine
+        self._engine = make_reader_engine(engine)
 
     @classmethod
     def from_url(cls, url: str) -> OperationalEngine:
@@ -87,30 +87,6 @@ class OperationalEngine:
             self._engine.dispose()
         if self._owned:
             self._app_engine.dispose()
-
-
-def _sqlite_reader(engine: Engine) -> Engine:
-    """A reader engine on the same SQLite file: deferred transactions, no writes."""
-    url = engine.url
-    if url.database in (None, "", ":memory:") or "mode=memory" in str(url):
-        return engine  # an in-memory database exists only behind its own engine
-    reader = create_engine(url, connect_args={"check_same_thread": False})
-
-    @event.listens_for(reader, "connect")
-    def _setup(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.close()
-
-    @event.listens_for(reader, "begin")
-    def _begin(conn: Connection) -> None:
-        # A deferred transaction: every statement of one computation sees one snapshot
-        # (WAL), and writers are never blocked by a reader.
-        conn.exec_driver_sql("BEGIN")
-
-    return reader
 
 
 class DuckDBEngine:

@@ -37,6 +37,12 @@ def session_policy(settings: Settings) -> sessions.SessionPolicy:
     )
 
 
+def get_read_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
+    """A read-only unit of work per request (never takes SQLite's write lock)."""
+    with db.unit_of_work(readonly=True) as uow:
+        yield uow
+
+
 def optional_principal(
     request: Request,
     db: Annotated[Database, Depends(get_db)],
@@ -45,12 +51,12 @@ def optional_principal(
     """The caller: a bearer token (API) or the server-side session the cookie names."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        with db.unit_of_work() as uow:
+        with db.unit_of_work(readonly=True) as uow:
             return auth.principal_for_token(uow, header[7:].strip())
     sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
     if not isinstance(sid, str):
         return None
-    with db.unit_of_work() as uow:
+    with db.unit_of_work(readonly=True) as uow:
         principal = sessions.resolve(uow, sid, session_policy(settings))
     if principal is None:  # ended, expired or unknown: forget it so the cookie is reset
         request.session.pop(SESSION_KEY, None)
@@ -67,6 +73,7 @@ def require_principal(
 
 DbDep = Annotated[Database, Depends(get_db)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -3,6 +3,7 @@
 NUL characters cannot be stored by PostgreSQL text columns and are never meaningful in
 survey data, so a request carrying one (in the path, the query or the body) is refused
 with a 400 problem naming where it was, instead of failing deep inside the database.
+CSV uploads are not buffered here (they stream to disk); the import checks them itself.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rapport.api.limits import IMPORT_PATH
 from rapport.errors import PROBLEM_BASE
-
-MAX_BODY = 50 * 1024 * 1024
 
 
 class RejectNulMiddleware:
@@ -31,14 +31,17 @@ class RejectNulMiddleware:
             where = "path"
         elif b"%00" in scope.get("query_string", b"").lower():
             where = "query"
+        if where is None and IMPORT_PATH.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        # The body is at most RAPPORT_MAX_REQUEST_BYTES: BodyLimitMiddleware, outside
+        # this one, refuses larger ones before they are read.
         chunks: list[bytes] = []
         more = True
         while more and where is None:
             message = await receive()
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
-            if sum(map(len, chunks)) > MAX_BODY:
-                break
         body = b"".join(chunks)
         if where is None and (b"\x00" in body or b"\\u0000" in body or b"%00" in body):
             where = "body"

@@ -7,7 +7,7 @@ and no values.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from rapport.analytics.engines import AnalyticsEngine, OperationalEngine
 from rapport.analytics.metrics import BUILTIN_METRICS
 from rapport.api.deps import DbDep, PrincipalDep, SettingsDep
+from rapport.api.types import IsoDateTime
 from rapport.services import metrics
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
@@ -133,8 +134,8 @@ def get_metrics(
     audience: Annotated[str | None, Query(description="customer | employee")] = None,
     attribute: Annotated[str | None, Query(description="Person attribute to group by.")] = None,
     unit: Annotated[str | None, Query(description="Unit code or path: its subtree only.")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     question: str | None = None,
     item: str | None = None,
     confidence: Annotated[float, Query(gt=0, lt=1)] = 0.95,

@@ -10,8 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from rapport.errors import PROBLEM_BASE, FieldError, RapportError, ValidationFailed
+from rapport.errors import PROBLEM_BASE, FieldError, RapportError, Unavailable, ValidationFailed
+from rapport.storage.db import is_unavailable
 
 logger = logging.getLogger("rapport")
 PROBLEM_JSON = "application/problem+json"
@@ -29,6 +31,7 @@ _HTTP_SLUGS = {
     415: "unsupported-media-type",
     422: "validation",
     429: "throttled",
+    503: "unavailable",
 }
 
 
@@ -57,6 +60,23 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
     return [{"location": e.location, "message": e.message, "code": e.code} for e in errors]
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first
+    route's methods, although a path often has a GET and a POST route)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods - {"HEAD"}))
+
+
+def _retry_after(exc: RapportError) -> dict[str, str] | None:
+    if isinstance(exc, Unavailable):
+        return {"Retry-After": str(exc.retry_after)}
+    return {"Retry-After": "60"} if exc.status == 429 else None
+
+
 def _wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/healthz", "/openapi")):
@@ -71,9 +91,11 @@ def install_problem_handlers(
 
     async def rapport_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RapportError)
-        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        headers = _retry_after(exc)
         if _wants_html(request):
-            return render_html_error(request, exc.status, exc.title, exc.detail)
+            page = render_html_error(request, exc.status, exc.title, exc.detail)
+            page.headers.update(headers or {})
+            return page
         return problem(
             exc.status,
             exc.slug,
@@ -111,6 +133,9 @@ def install_problem_handlers(
         assert isinstance(exc, StarletteHTTPException)
         slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
         detail = str(exc.detail)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         if _wants_html(request):
             return render_html_error(request, exc.status_code, detail, detail)
         return problem(
@@ -119,10 +144,13 @@ def install_problem_handlers(
             detail,
             detail,
             request.url.path,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if is_unavailable(exc):  # a database fault outside a unit of work
+            logger.warning("database unavailable on %s: %s", request.url.path, exc)
+            return await rapport_error(request, Unavailable("The database cannot serve now."))
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(
             500,
@@ -136,3 +164,71 @@ def install_problem_handlers(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+
+
+#: Every operation may answer these, always as problem+json (OpenAPI says so, once, here).
+DOCUMENTED_PROBLEMS = {
+    400: "Malformed request (bad JSON, NUL characters)",
+    401: "No or invalid credentials",
+    403: "The caller's role or unit scope does not allow it",
+    404: "No such resource (or not visible to the caller)",
+    409: "Conflicts with the current state (e.g. an Idempotency-Key reused with another body)",
+    413: "The request body is larger than allowed",
+    422: "The input is not valid; errors[] names each field, row and column",
+    429: "Too many requests; see Retry-After",
+    503: "The database cannot serve now; retry after Retry-After seconds",
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": PROBLEM_BASE + "<slug>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["location", "message"],
+                "properties": {
+                    "location": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Declare :data:`DOCUMENTED_PROBLEMS` as ``application/problem+json`` responses of
+    every operation in the generated OpenAPI document (replacing FastAPI's own 422)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        headers = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in DOCUMENTED_PROBLEMS.items():
+                    response: dict[str, Any] = {"description": description, "content": content}
+                    if status in (429, 503):
+                        response["headers"] = headers
+                    responses[str(status)] = response
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import MAX_ID, PrincipalDep, SettingsDep, SurveyId, UowDep
+from rapport.api.deps import (
+    MAX_ID,
+    PrincipalDep,
+    ReadUowDep,
+    SettingsDep,
+    SurveyId,
+    UowDep,
+)
+from rapport.api.types import IsoDateTime, UtcDateTime
 from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
-from rapport.services import response_import, responses, surveys
+from rapport.services import responses, surveys
 from rapport.services.metrics import policy_from_settings
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
@@ -46,7 +53,7 @@ class ResponseIn(BaseModel):
         None, max_length=120, description="External id of the respondent, if known."
     )
     language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", max_length=10)
-    started_at: datetime | None = None
+    started_at: IsoDateTime | None = None
 
 
 class ResponseCreated(BaseModel):
@@ -69,7 +76,7 @@ class ResponseOut(BaseModel):
     person_id: int | None
     channel: str
     language: str
-    submitted_at: datetime
+    submitted_at: UtcDateTime
     attributes: dict[str, Any]
     answers: list[AnswerOut]
 
@@ -80,7 +87,7 @@ class ResponsePage(BaseModel):
 
 
 @router.get("/surveys", response_model=list[SurveyOut], summary="List surveys")
-def list_surveys(principal: PrincipalDep, uow: UowDep) -> list[SurveyOut]:
+def list_surveys(principal: PrincipalDep, uow: ReadUowDep) -> list[SurveyOut]:
     return [SurveyOut(**s) for s in surveys.list_surveys(uow, principal)]
 
 
@@ -109,7 +116,7 @@ def create_version(
     response_model=VersionOut,
     summary="The published definition of a survey",
 )
-def get_survey(survey_id: SurveyId, principal: PrincipalDep, uow: UowDep) -> VersionOut:
+def get_survey(survey_id: SurveyId, principal: PrincipalDep, uow: ReadUowDep) -> VersionOut:
     published = surveys.get_published(uow, survey_id, principal)
     return VersionOut(
         survey_id=published.survey.id,
@@ -171,8 +178,8 @@ def list_responses(
     unit: Annotated[
         str | None, Query(description="Unit code or path; includes its subtree")
     ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ResponsePage:
@@ -191,43 +198,6 @@ def list_responses(
     )
     uow.commit()  # the audit entry of this read
     return ResponsePage(items=[ResponseOut(**i) for i in items], next_after=next_after)
-
-
-class ImportOut(BaseModel):
-    survey: str
-    imported: int
-    encoding: str
-
-
-@router.post(
-    "/surveys/{survey_id}/responses/import",
-    response_model=ImportOut,
-    status_code=201,
-    summary="Import responses from a CSV body (all or nothing)",
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
-    },
-)
-async def import_responses_csv(
-    survey_id: SurveyId,
-    request: Request,
-    principal: PrincipalDep,
-    uow: UowDep,
-    settings: SettingsDep,
-) -> ImportOut:
-    """Columns are mapped to questions by id or text; any invalid row imports nothing and
-    the problem lists every row, column and reason."""
-    data = await request.body()
-    result = response_import.import_responses(
-        uow,
-        principal,
-        survey_id,
-        data,
-        keep_original=settings.keep_original_comments,
-        policy=policy_from_settings(settings),
-    )
-    uow.commit()
-    return ImportOut(survey=result.survey_key, imported=result.rows, encoding=result.encoding)
 
 
 @router.get(

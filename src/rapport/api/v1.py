@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from rapport.api.deps import PrincipalDep, UowDep
+from rapport.api.deps import PrincipalDep, ReadUowDep
 from rapport.services import org
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
@@ -38,7 +38,7 @@ def me(principal: PrincipalDep) -> MeOut:
 
 
 @router.get("/units", response_model=list[UnitOut], summary="Units the caller may see")
-def units(principal: PrincipalDep, uow: UowDep) -> list[UnitOut]:
+def units(principal: PrincipalDep, uow: ReadUowDep) -> list[UnitOut]:
     return [
         UnitOut(
             id=u.id, code=u.code, name=u.name, kind=u.kind.value, parent_id=u.parent_id, path=u.path

@@ -70,7 +70,11 @@ def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
     url = settings.resolved_database_url()
     if upgrade and ensure_database(url):
         console.print(f"Created database {make_url(url).database}.")
-    db = Database(url)
+    db = Database(
+        url,
+        busy_timeout_ms=settings.db_busy_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_seconds,
+    )
     if upgrade:
         migrate.upgrade(db.engine)
     return db

@@ -19,6 +19,14 @@ from rapport.cli._common import (
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT", help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes. SQLite (WAL) serves several with one writer at a time; "
+            "PostgreSQL scales further.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app and API (creates and migrates the database first)."""
     import uvicorn
@@ -35,7 +43,21 @@ def serve(
     console.print(f"Rapport is serving at [bold]http://{host}:{port}[/]  (Ctrl+C to stop)")
     if demo_login:
         console.print(f"Demo admin login: [bold]{demo_login[0]}[/] / [bold]{demo_login[1]}[/]")
-    uvicorn.run(app, host=host, port=port, log_level="info" if settings.debug else "warning")
+    log_level = "info" if settings.debug else "warning"
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        return
+    db.dispose()  # each worker process opens its own connections
+    # Several processes need an import string: each worker builds its app from the same
+    # environment (settings are read from RAPPORT_* variables, the schema is migrated above).
+    uvicorn.run(
+        "rapport.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
 
 
 def demo(

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Principal, Role, UserAccount
 from rapport.errors import AuthenticationFailed, Conflict, FieldError, Throttled, ValidationFailed
-from rapport.services.clock import utcnow
+from rapport.services.clock import as_utc, utcnow
 from rapport.storage.uow import UnitOfWork
 
 _hasher = PasswordHasher()
@@ -185,6 +185,7 @@ def principal_for_token(uow: UnitOfWork, token: str) -> Principal:
         raise AuthenticationFailed("The API token is not valid.")
     if record.expired(now):
         raise AuthenticationFailed("The API token has expired; create a new one.")
-    if record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION:
-        uow.tokens.touch(record.id, now)
+    last = record.last_used_at
+    if last is None or now - as_utc(last) >= LAST_USED_RESOLUTION:
+        uow.defer(lambda w: w.tokens.touch(record.id, now))
     return Principal("token", record.id, record.name, record.role, record.unit_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -122,7 +123,6 @@ def _check_rows(
     return checked, errors
 
 
-@gc_paused()
 def import_responses(
     uow: UnitOfWork,
     principal: Principal,
@@ -132,18 +132,38 @@ def import_responses(
     *,
     keep_original: bool = False,
     policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
+    total: Callable[[int], None] | None = None,
+    pause_gc: bool = True,
 ) -> ImportResult:
     """Check every row, then write all of them, or nothing when any row is invalid.
     Only admins import into a protected (employee) survey.
 
     ``progress`` is called with row counts twice per row: once while checking, once while
-    writing (size a progress bar at ``2 × rows``).
+    writing; ``total`` is told that sum (``2 × rows``) once the file is parsed. The cyclic
+    garbage collector is paused meanwhile (:mod:`rapport.services.bulk`) unless
+    ``pause_gc=False``: a server that goes on answering other requests must not pause it.
     """
+    with gc_paused() if pause_gc else nullcontext():
+        return _import(uow, principal, survey, data, progress, total, keep_original, policy)
+
+
+def _import(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey: int | str,
+    data: bytes,
+    progress: Callable[[int], None] | None,
+    total: Callable[[int], None] | None,
+    keep_original: bool,
+    policy: SuppressionPolicy,
+) -> ImportResult:
     require(principal, Permission.IMPORT_DATA)
     published = get_published(uow, survey)
     confidentiality.check_import(principal, policy, audience=published.survey.audience)
     text, encoding = decode(data)
     rows, errors = read_rows(text, published.definition)
+    if total:
+        total(2 * len(rows))
     if errors:
         raise ValidationFailed("the file's columns do not match the survey", errors)
     checked, errors = _check_rows(uow, principal, published, rows, progress)

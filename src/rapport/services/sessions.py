@@ -56,19 +56,26 @@ def resolve(
     """The user a session id stands for, or None when the session is unknown, revoked,
     past its lifetime, idle for too long, or its user is deactivated.
 
-    "Last seen" is written at most once a minute, so most requests only read.
+    "Last seen" is written at most once a minute, so most requests only read; the writes
+    (last seen, ending an expired session) are deferred (``UnitOfWork.defer``) so the lookup
+    runs in a read-only unit of work.
     """
     now = now or utcnow()
     record = uow.sessions.by_hash(secret_hash(token))
     if record is None or record.revoked or not record.user.is_active:
         return None
     if now >= record.expires_at or now - record.last_seen_at > policy.idle:
-        uow.sessions.revoke(record.id, now)
-        uow.audit.record(record.user.email, AuditAction.SESSION_EXPIRED, "", now)
+        email = record.user.email
+
+        def expire(w: UnitOfWork) -> None:
+            w.sessions.revoke(record.id, now)
+            w.audit.record(email, AuditAction.SESSION_EXPIRED, "", now)
+
+        uow.defer(expire)
         return None
     # Half the idle timeout at most, so a short timeout does not end an active session.
     if now - record.last_seen_at >= min(LAST_USED_RESOLUTION, policy.idle / 2):
-        uow.sessions.touch(record.id, now)
+        uow.defer(lambda w: w.sessions.touch(record.id, now))
     return record.user.principal()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -171,6 +172,27 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(80))
     target: Mapped[str] = mapped_column(String(300), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ImportJobRow(Base):
+    """A CSV import running in the background; its report is the 201/422 body it ends with."""
+
+    __tablename__ = "import_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    owner_kind: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    owner_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # host:pid of the process running it, so a restart can tell an orphan from a live job.
+    runner: Mapped[str] = mapped_column(String(200))
+    file_bytes: Mapped[int] = mapped_column(BigInteger)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    report: Mapped[dict[str, Any] | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- surveys -------------------------------------------------------------------------------

@@ -2,17 +2,31 @@
 
 Services never touch SQLAlchemy; they open ``db.unit_of_work()`` and call repositories.
 Leaving the ``with`` block without an exception commits; an exception rolls back.
+``db.unit_of_work(readonly=True)`` reads without taking SQLite's write lock; a read may
+still :meth:`UnitOfWork.defer` a non-essential write (a token's last use), which runs in
+a short write transaction of its own afterwards. Database faults a client can only wait
+out leave the block as :class:`rapport.errors.Unavailable` (503 at the edge).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from rapport.storage.db import make_engine, make_sessionmaker
+from rapport.errors import Unavailable
+from rapport.storage.db import (
+    PG_CONNECT_TIMEOUT_S,
+    SQLITE_BUSY_TIMEOUT_MS,
+    is_unavailable,
+    make_engine,
+    make_ping_engine,
+    make_reader_engine,
+    make_sessionmaker,
+)
 from rapport.storage.repositories.access import (
     AuditRepository,
     LoginAttemptRepository,
@@ -21,6 +35,7 @@ from rapport.storage.repositories.access import (
 )
 from rapport.storage.repositories.comments import CommentRepository
 from rapport.storage.repositories.distribution import DistributionRepository
+from rapport.storage.repositories.jobs import ImportJobRepository
 from rapport.storage.repositories.org import (
     ActionRepository,
     OutcomeRepository,
@@ -31,12 +46,17 @@ from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.sessions import SessionRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository
 
+logger = logging.getLogger("rapport.storage")
+Deferred = Callable[["UnitOfWork"], None]
+
 
 class UnitOfWork:
     """One transaction with the repositories bound to it."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, readonly: bool = False) -> None:
         self.session = session
+        self.readonly = readonly
+        self.deferred: list[Deferred] = []
         self.units = UnitRepository(session)
         self.people = PersonRepository(session)
         self.outcomes = OutcomeRepository(session)
@@ -51,6 +71,7 @@ class UnitOfWork:
         self.distribution = DistributionRepository(session)
         self.results = ResultsRepository(session)
         self.comments = CommentRepository(session)
+        self.import_jobs = ImportJobRepository(session)
 
     def commit(self) -> None:
         self.session.commit()
@@ -58,37 +79,104 @@ class UnitOfWork:
     def flush(self) -> None:
         self.session.flush()
 
+    def defer(self, write: Deferred) -> None:
+        """Run a non-essential ``write`` (e.g. a last-used time) after this unit of work,
+        in a write transaction of its own, or now when this one may write. A deferred
+        write that fails is logged, never raised: the request does not depend on it."""
+        if self.readonly:
+            self.deferred.append(write)
+        else:
+            write(self)
+
 
 class Database:
-    """Owns the engine; hands out units of work."""
+    """Owns the writer and reader engines; hands out units of work."""
 
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        engine: Engine | None = None,
+        busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+        connect_timeout_s: int = PG_CONNECT_TIMEOUT_S,
+    ) -> None:
         if engine is None:
             if url is None:
                 raise ValueError("Database needs a url or an engine")
-            engine = make_engine(url)
+            engine = make_engine(
+                url, busy_timeout_ms=busy_timeout_ms, connect_timeout_s=connect_timeout_s
+            )
         self.engine = engine
+        self.read_engine = make_reader_engine(engine, busy_timeout_ms=busy_timeout_ms)
         self._sessions = make_sessionmaker(engine)
+        self._read_sessions = make_sessionmaker(self.read_engine)
+        self._ping_engine: Engine | None = None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[UnitOfWork]:
-        with self._sessions() as session:
-            uow = UnitOfWork(session)
+    def unit_of_work(self, *, readonly: bool = False) -> Iterator[UnitOfWork]:
+        """One transaction; ``readonly=True`` never takes SQLite's write lock (and cannot
+        write: the connection is ``query_only``).
+
+        >>> db = Database("sqlite:///:memory:")
+        >>> with db.unit_of_work(readonly=True) as uow:
+        ...     uow.readonly
+        True
+        """
+        sessions = self._read_sessions if readonly else self._sessions
+        with sessions() as session:
+            uow = UnitOfWork(session, readonly=readonly)
             try:
                 yield uow
                 session.commit()
-            except BaseException:
-                session.rollback()
+            except BaseException as exc:
+                _rollback(session)
+                if is_unavailable(exc):
+                    raise Unavailable(_unavailable_detail(exc)) from exc
                 raise
+        for write in uow.deferred:
+            self._run_deferred(write)
+
+    def _run_deferred(self, write: Deferred) -> None:
+        try:
+            with self.unit_of_work() as uow:
+                write(uow)
+        except Unavailable as exc:
+            logger.warning("deferred write skipped: %s", exc.detail)
 
     def ping(self) -> None:
-        """Raise if the database cannot answer a trivial query."""
-        with self.engine.connect() as conn:
+        """Raise if the database cannot answer a trivial query. Never waits for SQLite's
+        write lock nor for a pooled connection: PostgreSQL is asked on a connection of its
+        own (2 s to connect, 2 s for the statement), so the answer is the server's."""
+        if self.dialect != "postgresql":
+            with self.read_engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return
+        if self._ping_engine is None:
+            self._ping_engine = make_ping_engine(self.engine)
+        with self._ping_engine.connect() as conn:
+            conn.exec_driver_sql("SET statement_timeout = 2000")
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        if self._ping_engine is not None:
+            self._ping_engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
         self.engine.dispose()
+
+
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except Exception as exc:  # the connection may be gone; the original error matters
+        logger.debug("rollback failed: %s", exc)
+
+
+def _unavailable_detail(exc: BaseException) -> str:
+    if "locked" in str(exc).lower():
+        return "The database is locked by another writer; retry shortly."
+    return "The database cannot be reached right now; retry shortly."

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile  # what request.form() returns
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
+from rapport.api import imports
 from rapport.api.deps import DbDep, SettingsDep, SurveyId
+from rapport.api.imports import JobId
 from rapport.api.metrics import live_engine
+from rapport.domain.org import Principal
 from rapport.domain.survey import fill_placeholders
 from rapport.errors import ValidationFailed
 from rapport.services import (
     comment_explorer,
     dashboard,
+    import_jobs,
     invitations,
     metrics,
     org,
-    response_import,
     surveys,
 )
+from rapport.settings import Settings
+from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
@@ -39,7 +47,7 @@ def _policy(settings: SettingsDep) -> SuppressionPolicy:
 
 @router.get("/surveys", response_class=HTMLResponse)
 def survey_list(request: Request, principal: PagePrincipal, db: DbDep) -> HTMLResponse:
-    with db.unit_of_work() as uow:
+    with db.unit_of_work(readonly=True) as uow:
         items = surveys.list_surveys(uow, principal)
     return render(request, "surveys.html", {"surveys": items})
 
@@ -140,22 +148,20 @@ async def import_csv_page(
     db: DbDep,
     live: LiveEngine,
     settings: SettingsDep,
-) -> HTMLResponse:
+) -> Response:
     """Upload a CSV of responses; the page reports every bad row or the count imported."""
-    form = await request.form()
+    policy = _policy(settings)
+    await run_in_threadpool(imports.check_allowed, db, principal, survey_id, policy)
+    form = await request.form()  # files are spooled to disk by the form parser
     upload = form.get("file")
+    if isinstance(upload, UploadFile) and (upload.size or 0) > settings.import_sync_max_bytes:
+        return await _import_as_job(request, survey_id, principal, db, settings, upload)
     data = await upload.read() if isinstance(upload, UploadFile) else b""
     report: dict[str, object]
+    keep = settings.keep_original_comments
     try:
-        with db.unit_of_work() as uow:
-            result = response_import.import_responses(
-                uow,
-                principal,
-                survey_id,
-                data,
-                keep_original=settings.keep_original_comments,
-                policy=_policy(settings),
-            )
+        # In a worker thread: an import must never hold up the event loop.
+        result = await run_in_threadpool(imports.import_now, db, principal, survey_id, data, keep)
         report = {
             "ok": True,
             "message": f"Imported {result.rows} responses (file encoding {result.encoding}).",
@@ -175,6 +181,38 @@ async def import_csv_page(
         {"d": data_, "units": units, "issued": None, "public_link": None, "report": report},
         status_code=200 if report["ok"] else 422,
     )
+
+
+async def _import_as_job(
+    request: Request,
+    survey_id: int,
+    principal: Principal,
+    db: Database,
+    settings: Settings,
+    upload: UploadFile,
+) -> Response:
+    """Copy a large upload to the import folder, start its job, show its progress page
+    (the caller checked that this principal may import into this survey)."""
+    path, size = await imports.spool(
+        _chunks(upload), imports.spool_folder(settings), settings.max_import_bytes
+    )
+    job = await run_in_threadpool(imports.start_job, request, db, principal, survey_id, path, size)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(1024 * 1024):
+        yield chunk
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(
+    request: Request, job_id: JobId, principal: PagePrincipal, db: DbDep, settings: SettingsDep
+) -> HTMLResponse:
+    """An import job's progress; the page refreshes itself until the job has finished."""
+    with db.unit_of_work(readonly=True) as uow:
+        job = import_jobs.get(uow, principal, job_id, imports.spool_folder(settings))
+    return render(request, "job.html", {"job": job, "finished": job.status.finished})
 
 
 @router.get("/surveys/{survey_id}/comments", response_class=HTMLResponse)

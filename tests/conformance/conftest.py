@@ -101,10 +101,20 @@ def build(db: Database) -> None:
         responses.store_many(uow, v2, subs, validate=True)
 
 
+#: The operational database each engine reads, directly or through its snapshot.
+SOURCE = {"sqlite": "sqlite", "duckdb": "sqlite", "postgresql": "postgresql",
+          "duckdb-from-pg": "postgresql"}  # fmt: skip
+
+
 @dataclass
 class Dataset:
     engines: dict[str, AnalyticsEngine]
-    frames: dict[str, pd.DataFrame]
+    frames: dict[str, pd.DataFrame]  # the SQLite database's tables
+    sources: dict[str, dict[str, pd.DataFrame]]  # each operational database's tables
+
+    def frames_of(self, engine: str) -> dict[str, pd.DataFrame]:
+        """The tables of the database ``engine`` reads (a snapshot reads its source's)."""
+        return self.sources[SOURCE[engine]]
 
 
 def _frames(db: Database) -> dict[str, pd.DataFrame]:
@@ -113,6 +123,7 @@ def _frames(db: Database) -> dict[str, pd.DataFrame]:
             name: pd.read_sql_query(text(f"SELECT * FROM {name}"), conn)
             for name in (
                 "units",
+                "surveys",
                 "responses",
                 "answers",
                 "survey_items",
@@ -146,7 +157,8 @@ def conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dataset]:
         write_snapshot(engines["postgresql"], folder / "snapshot-pg")
         engines["duckdb"] = DuckDBEngine(folder / "snapshot-sqlite")
         engines["duckdb-from-pg"] = DuckDBEngine(folder / "snapshot-pg")
-        yield Dataset(engines, _frames(sqlite_db))
+        sources = {"sqlite": _frames(sqlite_db), "postgresql": _frames(pg_db)}
+        yield Dataset(engines, sources["sqlite"], sources)
     finally:
         for engine in engines.values():
             engine.dispose()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
@@ -136,6 +137,7 @@ async def import_csv_page(
     """Upload a CSV of responses; the page reports every bad row or the count imported."""
     form = await request.form()
     upload = form.get("file")
+    # request.form() yields Starlette's UploadFile; FastAPI's is a subclass it never is.
     data = await upload.read() if isinstance(upload, UploadFile) else b""
     report: dict[str, object]
     try:

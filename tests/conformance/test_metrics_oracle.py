@@ -52,7 +52,7 @@ CUTS = {
     "vip": Cut(("attribute",), attribute="vip"),
     "visits": Cut(("attribute",), attribute="visits"),
     "version+audience": Cut(("audience", "survey_version")),
-    "unit×quarter": Cut(("unit", "period"), period="quarter"),
+    "unit_quarter": Cut(("unit", "period"), period="quarter"),
 }
 _CACHE: dict[tuple[str, str, Cut, tuple[int, ...] | None, str | None], dict] = {}
 
@@ -117,9 +117,9 @@ def test_customer_metrics_match_the_oracle(conformance, engine, metric, question
 
 EMPLOYEE_METRICS = ["responses", "nps", "ces_mean", "hearts", "minds", "emotions"]
 EMPLOYEE_CUTS = {
-    "unit×month": Cut(("unit", "period"), period="month"),
+    "unit_month": Cut(("unit", "period"), period="month"),
     "role": Cut(("attribute",), attribute="role"),
-    "unit×tenure": Cut(("unit", "attribute"), attribute="tenure_band"),
+    "unit_tenure": Cut(("unit", "attribute"), attribute="tenure_band"),
 }
 
 

@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 UV ?= uv
 export RAPPORT_DATA_DIR ?= var
 
-.PHONY: run install test test-fast lint format typecheck bench clean
+.PHONY: run install test test-fast lint format typecheck bench mutation clean
 
 install:
 	$(UV) sync --frozen
@@ -33,5 +33,13 @@ format:
 bench: install
 	$(UV) run python benchmarks/run_all.py
 
+# By hand, not CI: mutation testing of analytics/ (tools/mutation.md). MUTANTS narrows it,
+# e.g. MUTANTS='rapport.analytics.nps*'; one child, SQLite-only conformance built once.
+MUTANTS ?= rapport.analytics.intervals* rapport.analytics.estimates* rapport.analytics.nps*
+mutation: install
+	RAPPORT_CONFORMANCE_SQLITE_CACHE=$(CURDIR)/var/mutation-conformance \
+	  $(UV) run --with mutmut==3.8.1 mutmut run --max-children 1 $(MUTANTS)
+	$(UV) run --with mutmut==3.8.1 mutmut results
+
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache mutants

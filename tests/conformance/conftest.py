@@ -10,11 +10,15 @@ period computed in local time instead of UTC would move responses between months
 from __future__ import annotations
 
 import copy
+import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -101,10 +105,20 @@ def build(db: Database) -> None:
         responses.store_many(uow, v2, subs, validate=True)
 
 
+#: The operational database each engine reads, directly or through its snapshot.
+SOURCE = {"sqlite": "sqlite", "duckdb": "sqlite", "postgresql": "postgresql",
+          "duckdb-from-pg": "postgresql"}  # fmt: skip
+
+
 @dataclass
 class Dataset:
     engines: dict[str, AnalyticsEngine]
-    frames: dict[str, pd.DataFrame]
+    frames: dict[str, pd.DataFrame]  # the SQLite database's tables
+    sources: dict[str, dict[str, pd.DataFrame]]  # each operational database's tables
+
+    def frames_of(self, engine: str) -> dict[str, pd.DataFrame]:
+        """The tables of the database ``engine`` reads (a snapshot reads its source's)."""
+        return self.sources[SOURCE[engine]]
 
 
 def _frames(db: Database) -> dict[str, pd.DataFrame]:
@@ -113,6 +127,7 @@ def _frames(db: Database) -> dict[str, pd.DataFrame]:
             name: pd.read_sql_query(text(f"SELECT * FROM {name}"), conn)
             for name in (
                 "units",
+                "surveys",
                 "responses",
                 "answers",
                 "survey_items",
@@ -124,8 +139,54 @@ def _frames(db: Database) -> dict[str, pd.DataFrame]:
         }
 
 
+#: Set to a folder, the suite runs on SQLite only, built once into the folder and reused by
+#: later sessions: mutation testing (tools/mutation.md) starts a session per mutant, and
+#: building the dataset with PostgreSQL and two snapshots would cost more than the tests.
+SQLITE_CACHE = os.environ.get("RAPPORT_CONFORMANCE_SQLITE_CACHE")
+SQLITE_ENGINES = ("sqlite",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without PostgreSQL (``RAPPORT_CONFORMANCE_SQLITE_CACHE``), deselect its engines."""
+    if not SQLITE_CACHE:
+        return
+    keep, drop = [], []
+    for item in items:
+        engine = getattr(item, "callspec", None) and item.callspec.params.get("engine")
+        (drop if engine and engine not in SQLITE_ENGINES else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _cached_sqlite(folder: Path) -> Iterator[Dataset]:
+    if not (folder / "rapport.db").exists():
+        building = folder / f"building-{uuid.uuid4().hex[:8]}"
+        building.mkdir(parents=True)
+        db = Database(f"sqlite:///{building / 'rapport.db'}")
+        migrate.upgrade(db.engine)
+        build(db)
+        db.dispose()
+        with closing(sqlite3.connect(building / "rapport.db")) as raw:  # WAL into the file
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.move(building / "rapport.db", folder / "rapport.db")
+        shutil.rmtree(building)
+    db = Database(f"sqlite:///{folder / 'rapport.db'}")
+    engines: dict[str, AnalyticsEngine] = {"sqlite": OperationalEngine(db.engine)}
+    try:
+        frames = _frames(db)
+        yield Dataset(engines, frames, {"sqlite": frames})
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+        db.dispose()
+
+
 @pytest.fixture(scope="session")
 def conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dataset]:
+    if SQLITE_CACHE:
+        yield from _cached_sqlite(Path(SQLITE_CACHE))
+        return
     folder = tmp_path_factory.mktemp("conformance")
     name = f"rapport_conformance_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -146,7 +207,8 @@ def conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dataset]:
         write_snapshot(engines["postgresql"], folder / "snapshot-pg")
         engines["duckdb"] = DuckDBEngine(folder / "snapshot-sqlite")
         engines["duckdb-from-pg"] = DuckDBEngine(folder / "snapshot-pg")
-        yield Dataset(engines, _frames(sqlite_db))
+        sources = {"sqlite": _frames(sqlite_db), "postgresql": _frames(pg_db)}
+        yield Dataset(engines, sources["sqlite"], sources)
     finally:
         for engine in engines.values():
             engine.dispose()

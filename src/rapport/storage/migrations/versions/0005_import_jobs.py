@@ -1,7 +1,7 @@
 """import jobs: large CSV imports run in the background with progress and a report
 
 Revision ID: 0005
-Revises: 0004 (re-chained after 0004 at merge)
+Revises: 0004
 Create Date: 2026-12-02
 """
 

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: No anonymity threshold may be configured below this many responses.
@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means SQLite in data_dir."
     )
-    secret_key: str = Field(
-        default="", description="Signs sessions and CSRF tokens; generated if empty."
+    secret_key: SecretStr = Field(
+        default=SecretStr(""), description="Signs sessions and CSRF tokens; generated if empty."
     )
     anonymity_min_scores: int = 5
     anonymity_min_comments: int = 10
@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     smtp_from: str = "rapport@localhost"
     smtp_starttls: bool = False
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     base_url: str = Field(default="http://127.0.0.1:8000", description="For links in e-mails.")
     db_busy_timeout_ms: int = Field(
         default=10_000,
@@ -107,8 +107,8 @@ class Settings(BaseSettings):
 
         The file is created with mode 0600 so only the service account can read it.
         """
-        if self.secret_key:
-            return self.secret_key
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
         path = self.data_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()

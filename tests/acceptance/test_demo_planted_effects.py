@@ -119,7 +119,9 @@ def _change(d: Demo, survey: str, metric: str, unit: str) -> Difference:
     """``LATE − BEFORE`` of ``metric`` in ``unit``, through ``metrics.compare``."""
     request = MetricRequest(survey=survey, metric=metric, period="quarter", unit=unit)
     first, second = {"period": LATE}, {"period": BEFORE}
-    result = metrics.compare(d.engine, SYSTEM, request, first, second, SuppressionPolicy())
+    result = metrics.compare(
+        d.engine, SYSTEM, request, first, second, SuppressionPolicy(period="quarter")
+    )
     assert result.difference is not None and result.difference.estimate is not None, unit
     return result.difference
 
@@ -129,7 +131,7 @@ def _by_unit_and_quarter(d: Demo, survey: str, metric: str, unit: str) -> Differ
     with the same difference function; one query for all units instead of one each)."""
     if (survey, metric) not in d.tables:
         request = MetricRequest(survey=survey, metric=metric, by=["unit"], period="quarter")
-        rows = metrics.compute(d.engine, SYSTEM, request, SuppressionPolicy()).rows
+        rows = metrics.compute(d.engine, SYSTEM, request, SuppressionPolicy(period="quarter")).rows
         d.tables[(survey, metric)] = {(r.unit_code, r.period_label): r for r in rows}
     late, before = (
         d.tables[(survey, metric)][(unit, LATE)],
@@ -155,7 +157,7 @@ def stores(d: Demo) -> list[str]:
 def test_levels_equal_the_planted_latent_scores(loaded: Demo) -> None:
     """Calibration: the company's hearts and minds, customers and employees, every quarter,
     equal the planted mean — an index rescaled or shifted fails here."""
-    policy = SuppressionPolicy()
+    policy = SuppressionPolicy(period="quarter")
     for survey in (CUSTOMER, EMPLOYEE):
         units = sorted(set(loaded.truth[loaded.truth.survey == survey].unit))
         for metric in ("hearts", "minds"):
@@ -216,7 +218,7 @@ def _comment_counts(d: Demo, emotion: str, codes: set[str]) -> dict[str, tuple[i
     """Per year, (comments showing ``emotion``, comments read) in the stores ``codes``,
     summed from the ``comment_emotions`` metric's rows by unit and year."""
     request = MetricRequest(survey=CUSTOMER, metric="comment_emotions", by=["unit"], period="year")
-    result = metrics.compute(d.engine, SYSTEM, request, SuppressionPolicy())
+    result = metrics.compute(d.engine, SYSTEM, request, SuppressionPolicy(period="quarter"))
     counts: dict[str, tuple[int, int]] = {}
     for row in result.rows:
         if row.emotion == emotion and row.unit_code in codes and row.period_label:

@@ -122,6 +122,7 @@ def test_demo_same_seed_twice_gives_identical_data_on_sqlite_and_postgresql(
 
 def test_errors_are_one_line_without_traceback_unless_debug(tmp_path: Path) -> None:
     env = {"RAPPORT_DATA_DIR": str(tmp_path), "RAPPORT_NEW_PASSWORD": "long-enough-password"}
+    assert run(env, "init").returncode == 0
     bad_role = run(env, "user", "create", "a@example.com", "--role", "boss")
     assert bad_role.returncode == 1
     assert bad_role.stderr.strip() == (
@@ -159,6 +160,7 @@ def test_token_create_prints_a_working_token_once(tmp_path: Path) -> None:
 
 def test_token_expiry_list_and_revoke_by_prefix(tmp_path: Path) -> None:
     env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    assert run(env, "init").returncode == 0
     made = run(env, "token", "create", "--role", "analyst", "--name", "etl")
     assert made.returncode == 0, made.stderr
     assert "expires in 90 days" in made.stdout  # RAPPORT_TOKEN_DEFAULT_DAYS
@@ -193,3 +195,36 @@ def test_user_set_role_and_deactivate(tmp_path: Path) -> None:
         actions = [e["action"] for e in uow.audit.recent(5)]
     assert actions[0] == "user.role"
     db.dispose()
+
+
+def test_only_init_upgrade_demo_and_serve_change_the_schema(tmp_path: Path) -> None:
+    """Other commands refuse a missing or outdated schema and name the fix, never migrating it
+    behind the user's back."""
+    from rapport.storage import migrate
+
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    fresh = run(env, "survey", "list")
+    assert fresh.returncode == 1
+    assert "run `rapport init` first" in fresh.stderr
+    assert not (tmp_path / "rapport.db").exists() or _revision(tmp_path) is None
+
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    migrate.upgrade(db.engine, "0001")
+    db.dispose()
+    behind = run(env, "token", "list")
+    assert behind.returncode == 1
+    assert "at revision 0001" in behind.stderr and "run `rapport db upgrade`" in behind.stderr
+    assert _revision(tmp_path) == "0001"
+
+    assert run(env, "db", "upgrade").returncode == 0
+    assert run(env, "survey", "list").returncode == 0
+
+
+def _revision(data_dir: Path) -> str | None:
+    from rapport.storage import migrate
+
+    db = Database(f"sqlite:///{data_dir / 'rapport.db'}")
+    try:
+        return migrate.current_revision(db.engine)
+    finally:
+        db.dispose()

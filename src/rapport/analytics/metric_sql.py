@@ -103,12 +103,14 @@ def dimension_columns(grouping: Grouping, facts: Facts | None = None) -> list[La
         if dim is Dimension.UNIT:
             columns.append(f.unit.label(dim.value))
         elif dim is Dimension.PERIOD:
-            assert grouping.period is not None
+            if grouping.period is None:
+                raise RuntimeError("internal error: expected grouping.period is not None")
             columns.append(PeriodKey(f.time, grouping.period).label(dim.value))
         elif dim is Dimension.AUDIENCE:
             columns.append(f.audience.label(dim.value))
         elif dim is Dimension.ATTRIBUTE:
-            assert grouping.attribute is not None
+            if grouping.attribute is None:
+                raise RuntimeError("internal error: expected grouping.attribute is not None")
             if f.attributes is None:
                 raise ValidationFailed(
                     "this metric cannot be grouped by person attribute",

@@ -261,7 +261,8 @@ def period_label(start: date, period: Period | str) -> str:
 
 def unit_id(value: Hashable) -> int:
     """A unit id from a key (keys are typed loosely; the unit position holds ints)."""
-    assert isinstance(value, int), f"expected a unit id, got {value!r}"
+    if not isinstance(value, int):
+        raise RuntimeError(f"expected a unit id, got {value!r}")
     return value
 
 
@@ -279,7 +280,8 @@ def _normalise(query: MetricQuery, raw: Sequence[Any]) -> Key:
         if dim in (Dimension.UNIT, Dimension.SURVEY_VERSION):
             key.append(int(value))
         elif dim is Dimension.PERIOD:
-            assert query.grouping.period is not None
+            if query.grouping.period is None:
+                raise RuntimeError("internal error: expected query.grouping.period is not None")
             key.append(period_start(value, query.grouping.period))
         else:
             key.append(None if value is None else str(value))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.api.deps import MAX_ID, PrincipalDep, UowDep
+from rapport.api.types import IsoDateTime, UtcDateTime
 from rapport.domain.org import ApiToken, Role, UserAccount
 from rapport.services import accounts, audit
 from rapport.services.clock import utcnow
@@ -24,8 +24,8 @@ class UserOut(BaseModel):
     role: str
     unit: str | None = Field(description="Unit path a manager is scoped to")
     active: bool
-    created_at: datetime | None
-    last_login_at: datetime | None
+    created_at: UtcDateTime | None
+    last_login_at: UtcDateTime | None
     open_sessions: int
 
 
@@ -44,16 +44,16 @@ class TokenOut(BaseModel):
     prefix: str = Field(description="The token's first characters (the rest is never stored)")
     role: str
     unit: str | None
-    created_at: datetime | None
-    expires_at: datetime | None
-    last_used_at: datetime | None = Field(description="To the minute")
+    created_at: UtcDateTime | None
+    expires_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None = Field(description="To the minute")
     revoked: bool
     expired: bool
 
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: UtcDateTime
     actor: str
     action: str
     target: str
@@ -135,8 +135,8 @@ def audit_log(
         str | None,
         Query(max_length=80, description="One action, or a family ending in '.' (user.)"),
     ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100,
 ) -> AuditPage:

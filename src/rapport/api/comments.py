@@ -6,13 +6,13 @@ comment threshold, with their period only — no score and no date (``docs/confi
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from rapport.api.deps import PrincipalDep, SettingsDep, SurveyId, UowDep
+from rapport.api.types import UtcDateTime
 from rapport.services import comment_explorer
 from rapport.services.metrics import policy_from_settings
 
@@ -28,7 +28,7 @@ class CommentOut(BaseModel):
     emotions: list[str] = Field(description="Ekman emotions read in it (several possible).")
     labels: list[str] = Field(description="The finer emotion labels read in it.")
     period: str | None = Field(None, description="Employee surveys: the closed period only.")
-    submitted_at: datetime | None = Field(None, description="Customer surveys only.")
+    submitted_at: UtcDateTime | None = Field(None, description="Customer surveys only.")
     score: float | None = Field(None, description="Customer surveys only: the 0-10 answer.")
 
 

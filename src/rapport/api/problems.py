@@ -90,7 +90,8 @@ def install_problem_handlers(
     """Turn every error into problem+json (API) or an HTML error page (browser pages)."""
 
     async def rapport_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RapportError)
+        if not isinstance(exc, RapportError):
+            raise RuntimeError("internal error: expected isinstance(exc, RapportError)")
         headers = _retry_after(exc)
         if _wants_html(request):
             page = render_html_error(request, exc.status, exc.title, exc.detail)
@@ -107,7 +108,8 @@ def install_problem_handlers(
         )
 
     async def validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
+        if not isinstance(exc, RequestValidationError):
+            raise RuntimeError("internal error: expected isinstance(exc, RequestValidationError)")
         errors = []
         malformed = False
         for err in exc.errors():
@@ -130,7 +132,8 @@ def install_problem_handlers(
         return await rapport_error(request, err)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc, StarletteHTTPException):
+            raise RuntimeError("internal error: expected isinstance(exc, StarletteHTTPException)")
         slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
         detail = str(exc.detail)
         headers = dict(getattr(exc, "headers", None) or {})

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import make_url
 
@@ -32,7 +33,8 @@ state = CliState()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}")
+    # One line, never wrapped, and the message taken literally (no Rich markup in it).
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -65,8 +67,13 @@ def load_settings() -> Settings:
         fail(f"bad settings: {exc}".replace("\n", " "))
 
 
-def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
-    """Open the configured database, creating/migrating the schema when asked."""
+def open_database(settings: Settings, *, upgrade: bool = False, check: bool = True) -> Database:
+    """Open the configured database.
+
+    Only ``init``, ``db upgrade``, ``demo`` and ``serve`` create or migrate it
+    (``upgrade=True``); every other command refuses a database whose schema is missing or
+    behind, naming the command that fixes it, instead of migrating it silently.
+    """
     url = settings.resolved_database_url()
     if upgrade and ensure_database(url):
         console.print(f"Created database {make_url(url).database}.")
@@ -77,6 +84,15 @@ def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
     )
     if upgrade:
         migrate.upgrade(db.engine)
+    elif check:
+        current, head = migrate.current_revision(db.engine), migrate.head_revision(db.engine)
+        if current is None:
+            fail("the database has no Rapport schema yet; run `rapport init` first")
+        if current != head:
+            fail(
+                f"the database schema is at revision {current}, this version needs {head}; "
+                "run `rapport db upgrade`"
+            )
     return db
 
 

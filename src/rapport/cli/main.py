@@ -53,7 +53,7 @@ def init() -> None:
     settings = load_settings()
     with friendly_errors():
         settings.resolved_secret_key()
-        db = open_database(settings)
+        db = open_database(settings, upgrade=True)
         console.print(
             f"Database ready at [bold]{db.engine.url.render_as_string()}[/] "
             f"(schema {migrate.current_revision(db.engine)})."
@@ -67,7 +67,7 @@ def db_upgrade(
     """Apply Alembic migrations up to REVISION."""
     settings = load_settings()
     with friendly_errors():
-        db = open_database(settings, upgrade=False)
+        db = open_database(settings, check=False)
         migrate.upgrade(db.engine, revision)
         console.print(f"Schema at revision {migrate.current_revision(db.engine)}.")
 
@@ -77,7 +77,7 @@ def db_current() -> None:
     """Show the schema revision of the database."""
     settings = load_settings()
     with friendly_errors():
-        db = open_database(settings, upgrade=False)
+        db = open_database(settings, check=False)
         console.print(migrate.current_revision(db.engine) or "(empty database)")
 
 

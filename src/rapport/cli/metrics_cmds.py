@@ -69,7 +69,7 @@ def show(
     """Print a metric table, suppressed as for an analyst."""
     settings = load_settings()
     with friendly_errors():
-        db = open_database(settings, upgrade=False)
+        db = open_database(settings)
         analytics = (
             metrics_service.engine_from_settings(settings, db)
             if engine is None

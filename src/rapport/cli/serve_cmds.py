@@ -36,7 +36,7 @@ def serve(
 
     settings = load_settings()
     with friendly_errors():
-        db = open_database(settings)
+        db = open_database(settings, upgrade=True)
         app = create_app(settings, db)
         with db.unit_of_work() as uow:
             demo_login = demo.demo_admin_login(uow)
@@ -77,7 +77,7 @@ def demo(
         fail(f"--months must be at least 12, got {months}")
     settings = load_settings()
     with friendly_errors():
-        db = open_database(settings)
+        db = open_database(settings, upgrade=True)
         with db.unit_of_work() as uow:
             empty = uow.units.count() == 0
         if not empty:

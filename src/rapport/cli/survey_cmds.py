@@ -165,7 +165,7 @@ def _notifier(settings: Settings) -> SmtpNotifier:
         settings.smtp_from,
         settings.smtp_starttls,
         settings.smtp_username,
-        settings.smtp_password,
+        settings.smtp_password.get_secret_value(),
     )
 
 

@@ -158,7 +158,9 @@ def check_value(question: Question, value: object) -> list[AnswerError]:
     if q.type in SCALE_TYPES:
         if not is_integer(value):
             return [error(AnswerCode.TYPE, value)]
-        assert q.scale is not None  # every scale type has one (Question.__post_init__)
+        # every scale type has one (Question.__post_init__)
+        if q.scale is None:
+            raise RuntimeError("internal error: expected q.scale is not None")
         in_range = q.scale.min <= value <= q.scale.max  # type: ignore[operator]  # an int
         return [] if in_range else [error(AnswerCode.RANGE, value)]
     if q.type is QuestionType.MATRIX:

@@ -213,7 +213,8 @@ scale_max=5, reverse_keyed=True)}
         if q.type is QuestionType.DISPLAY:
             continue
         if q.type is QuestionType.MATRIX:
-            assert q.scale is not None
+            if q.scale is None:
+                raise RuntimeError("internal error: expected q.scale is not None")
             for row in q.rows:
                 tags = tuple(dict.fromkeys((*q.tags, *row.tags)))
                 info[(q.id, row.id)] = ItemInfo(tags, q.scale.min, q.scale.max, row.reverse_keyed)

@@ -81,7 +81,8 @@ def update_user(
     if changed:
         sessions.end_all(uow, user.id, now)
     updated = uow.users.get(user.id)
-    assert updated is not None
+    if updated is None:
+        raise RuntimeError("internal error: expected updated is not None")
     return updated
 
 
@@ -124,5 +125,6 @@ def revoke_token(uow: UnitOfWork, principal: Principal, ref: int | str) -> ApiTo
         detail = {"id": token.id, "prefix": token.prefix}
         uow.audit.record(principal.name, AuditAction.TOKEN_REVOKE, token.name, utcnow(), detail)
     revoked = uow.tokens.get(token.id)
-    assert revoked is not None
+    if revoked is None:
+        raise RuntimeError("internal error: expected revoked is not None")
     return revoked

@@ -34,7 +34,8 @@ def redact_values(
 
     def redact(row: AnswerValues) -> AnswerValues:
         text = row[3]
-        assert text is not None
+        if text is None:
+            raise RuntimeError("internal error: expected text is not None")
         clean = seen.get(text)
         if clean is None:
             clean = seen[text] = redact_pii(text)

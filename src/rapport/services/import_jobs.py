@@ -114,7 +114,8 @@ def run(
         with db.unit_of_work() as uow:
             uow.import_jobs.start(job_id, utcnow())
             job = uow.import_jobs.get(job_id)
-        assert job is not None
+        if job is None:
+            raise RuntimeError("internal error: expected job is not None")
         with db.unit_of_work() as uow:
             result = response_import.import_responses(
                 uow,

@@ -309,8 +309,12 @@ def _result_row(table: MetricTable, row: MetricRow, decision: Decision | None) -
                 unit_depth=unit.depth,
             )
         elif dim is Dimension.PERIOD:
-            assert table.query.grouping.period is not None
-            assert isinstance(value, date)
+            if table.query.grouping.period is None:
+                raise RuntimeError(
+                    "internal error: expected table.query.grouping.period is not None"
+                )
+            if not isinstance(value, date):
+                raise RuntimeError("internal error: expected isinstance(value, date)")
             fields.update(
                 period=value, period_label=period_label(value, table.query.grouping.period)
             )

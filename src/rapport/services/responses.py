@@ -176,7 +176,8 @@ def submit(
     if rid is None:  # a concurrent request with the same key won the race
         key = sub.idempotency_key or ""
         existing = uow.responses.by_idempotency_key(published.survey.id, key, scope)
-        assert existing is not None
+        if existing is None:
+            raise RuntimeError("internal error: expected existing is not None")
         return _replay(existing, hash_, sub.idempotency_key or "")
     uow.responses.add_analyses([{**a, "response_id": rid} for a in analyses[0]])
     return SubmitResult(rid, True)

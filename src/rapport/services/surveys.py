@@ -99,7 +99,8 @@ def publish_version(uow: UnitOfWork, principal: Principal, version_id: int) -> V
         principal.name, "survey.publish", definition.key, utcnow(), {"version": version.version}
     )
     published = uow.surveys.get_version(version_id)
-    assert published is not None
+    if published is None:
+        raise RuntimeError("internal error: expected published is not None")
     return published
 
 
@@ -134,7 +135,8 @@ def get_version(uow: UnitOfWork, version_id: int) -> PublishedSurvey:
     if version is None:
         raise NotFound(f"survey version {version_id} does not exist")
     record = uow.surveys.get(version.survey_id)
-    assert record is not None
+    if record is None:
+        raise RuntimeError("internal error: expected record is not None")
     return PublishedSurvey(record, version, definition_from_dict(version.definition))
 
 

@@ -70,7 +70,8 @@ def login(
             principal = auth.authenticate(
                 uow, email, password, client, settings.login_attempts_per_minute
             )
-            assert principal.id is not None
+            if principal.id is None:
+                raise RuntimeError("internal error: expected principal.id is not None")
             sid = sessions.start(uow, principal.id, client, session_policy(settings))
     except Throttled as exc:
         return render(request, "login.html", {**ctx, "error": exc.detail}, status_code=429)
@@ -100,5 +101,6 @@ def home(request: Request, principal: PagePrincipal, db: DbDep) -> HTMLResponse:
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, LoginRequired)
+    if not isinstance(exc, LoginRequired):
+        raise RuntimeError("internal error: expected isinstance(exc, LoginRequired)")
     return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from rapport._version import __version__
+from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api.csrf import ApiCsrfMiddleware
@@ -21,7 +22,7 @@ from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
 from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
-from rapport.services import import_jobs
+from rapport.services import import_jobs, metrics
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import admin_pages, dashboard_pages, pages, respond, survey_pages
@@ -34,16 +35,19 @@ logger = logging.getLogger("rapport")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At start-up, report import jobs left running by a stopped process as interrupted."""
+    """At start-up, report import jobs left running by a stopped process as interrupted;
+    at shutdown, stop the import worker and close what :func:`create_app` opened."""
     folder = imports.spool_folder(app.state.settings)
     try:
         await run_in_threadpool(import_jobs.recover, app.state.db, folder)
     except RapportError as exc:  # the database may be down at start; jobs wait till next time
         logger.warning("could not check for interrupted import jobs: %s", exc)
     yield
-    runner: ThreadPoolExecutor | None = getattr(app.state, "import_runner", None)
-    if runner is not None:
-        runner.shutdown(wait=False, cancel_futures=True)
+    app.state.import_runner.shutdown(wait=False, cancel_futures=True)
+    app.state.analytics_engine.dispose()
+    app.state.live_engine.dispose()
+    if app.state.owns_db:
+        app.state.db.dispose()
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -57,7 +61,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.state.owns_db = db is None
     app.state.db = db or database_for(settings)
+    # Built once here, not lazily per request: the anonymity policy, the analytics engine
+    # RAPPORT_ANALYTICS_ENGINE names (a missing DuckDB snapshot fails now, clearly), the
+    # operational database read as an engine (pages that must count a response at once),
+    # and the import worker (one thread, so imports queue instead of competing).
+    app.state.policy = metrics.policy_from_settings(settings)
+    app.state.analytics_engine = metrics.engine_from_settings(settings, app.state.db)
+    app.state.live_engine = OperationalEngine(app.state.db.engine)
+    app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
     app.state.templates = make_templates()
     # Middleware added later runs first: headers (outermost), NUL guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session

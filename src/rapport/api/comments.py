@@ -11,10 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import PrincipalDep, SettingsDep, SurveyId, UowDep
+from rapport.api.deps import PolicyDep, PrincipalDep, SettingsDep, SurveyId, UowDep
 from rapport.api.types import UtcDateTime
 from rapport.services import comment_explorer
-from rapport.services.metrics import policy_from_settings
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 
@@ -61,6 +60,7 @@ def list_comments(
     principal: PrincipalDep,
     uow: UowDep,
     settings: SettingsDep,
+    policy: PolicyDep,
     unit: Annotated[str | None, Query(max_length=1000)] = None,
     emotion: Annotated[str | None, Query(max_length=60)] = None,
     sentiment: Annotated[str | None, Query(max_length=60)] = None,
@@ -72,7 +72,7 @@ def list_comments(
         uow,
         principal,
         survey_id,
-        policy_from_settings(settings),
+        policy,
         unit=unit,
         emotion=emotion,
         sentiment=sentiment,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.csrf import SESSION_KEY
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed
@@ -23,6 +24,12 @@ def get_db(request: Request) -> Database:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_policy(request: Request) -> SuppressionPolicy:
+    """The anonymity policy, built once by ``create_app`` from the settings."""
+    policy: SuppressionPolicy = request.app.state.policy
+    return policy
 
 
 def get_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
@@ -76,6 +83,7 @@ UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PolicyDep = Annotated[SuppressionPolicy, Depends(get_policy)]
 
 #: Database ids are signed 64-bit integers; anything else is a 422, not a driver overflow.
 MAX_ID = 2**63 - 1

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from rapport.analytics.suppression import SuppressionPolicy
-from rapport.api.deps import MAX_ID, DbDep, PrincipalDep, SettingsDep, SurveyId
+from rapport.api.deps import MAX_ID, DbDep, PrincipalDep, SettingsDep, SurveyId, get_policy
 from rapport.api.limits import BodyTooLarge
 from rapport.api.types import UtcDateTime
 from rapport.domain.jobs import ImportJob
@@ -33,7 +33,6 @@ from rapport.domain.org import Permission, Principal
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services import confidentiality, import_jobs, response_import
 from rapport.services.access import require
-from rapport.services.metrics import policy_from_settings
 from rapport.services.surveys import get_published
 from rapport.settings import Settings
 from rapport.storage.uow import Database
@@ -112,11 +111,8 @@ async def spool(chunks: AsyncIterator[bytes], folder: Path, limit: int) -> tuple
 
 
 def runner(request: Request) -> ThreadPoolExecutor:
-    """The app's import worker: one thread, so imports queue instead of competing."""
-    executor: ThreadPoolExecutor | None = getattr(request.app.state, "import_runner", None)
-    if executor is None:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
-        request.app.state.import_runner = executor
+    """The app's import worker (one thread, built by ``create_app``)."""
+    executor: ThreadPoolExecutor = request.app.state.import_runner
     return executor
 
 
@@ -166,7 +162,7 @@ async def import_responses_csv(
 ) -> JSONResponse:
     """Columns are mapped to questions by id or text; any invalid row imports nothing and
     the problem lists every row, column and reason."""
-    policy = policy_from_settings(settings)
+    policy = get_policy(request)
     await run_in_threadpool(check_allowed, db, principal, survey_id, policy)
     folder = spool_folder(settings)
     upload, size = await spool(request.stream(), folder, settings.max_import_bytes)

@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from rapport.analytics.engines import AnalyticsEngine, OperationalEngine
+from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.metrics import BUILTIN_METRICS
-from rapport.api.deps import DbDep, PrincipalDep, SettingsDep
+from rapport.api.deps import DbDep, PrincipalDep, SettingsDep, get_policy
 from rapport.api.types import IsoDateTime
 from rapport.services import metrics
 
@@ -89,23 +89,17 @@ class DifferenceOut(BaseModel):
     reason: str | None
 
 
-def analytics_engine(request: Request, settings: SettingsDep, db: DbDep) -> AnalyticsEngine:
-    """The configured engine, built once per app (``RAPPORT_ANALYTICS_ENGINE``)."""
-    engine: AnalyticsEngine | None = getattr(request.app.state, "analytics_engine", None)
-    if engine is None:
-        engine = metrics.engine_from_settings(settings, db)
-        request.app.state.analytics_engine = engine
+def analytics_engine(request: Request) -> AnalyticsEngine:
+    """The configured engine (``RAPPORT_ANALYTICS_ENGINE``), built by ``create_app``."""
+    engine: AnalyticsEngine = request.app.state.analytics_engine
     return engine
 
 
-def live_engine(request: Request, db: DbDep) -> AnalyticsEngine:
-    """The operational database as an analytics engine (built once per app): pages that
+def live_engine(request: Request) -> AnalyticsEngine:
+    """The operational database as an analytics engine, built by ``create_app``: pages that
     must count a response the moment it is stored read through it, whatever engine
     ``RAPPORT_ANALYTICS_ENGINE`` names."""
-    engine: AnalyticsEngine | None = getattr(request.app.state, "live_engine", None)
-    if engine is None:
-        engine = OperationalEngine(db.engine)
-        request.app.state.live_engine = engine
+    engine: AnalyticsEngine = request.app.state.live_engine
     return engine
 
 
@@ -143,7 +137,7 @@ def get_metrics(
         str | None, Query(description="attribute=value: only respondents in that segment.")
     ] = None,
 ) -> MetricsOut:
-    engine = analytics_engine(request, settings, db)
+    engine = analytics_engine(request)
     ask = metrics.MetricRequest(
         survey=survey,
         metric=metric,
@@ -159,7 +153,7 @@ def get_metrics(
         confidence=confidence,
         segment=segment or None,
     )
-    result = metrics.compute(engine, principal, ask, metrics.policy_from_settings(settings))
+    result = metrics.compute(engine, principal, ask, get_policy(request))
     m = result.metric
     return MetricsOut(
         survey=None
@@ -210,7 +204,7 @@ def compare_groups(
     emotion: str | None = None,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
 ) -> DifferenceOut:
-    engine = analytics_engine(request, settings, db)
+    engine = analytics_engine(request)
     first: dict[str, str] = {}
     second: dict[str, str] = {}
     for key, a, b in (
@@ -226,9 +220,7 @@ def compare_groups(
     ask = metrics.MetricRequest(
         survey=survey, metric=metric, period=period or None, attribute=attribute or None
     )
-    found = metrics.compare(
-        engine, principal, ask, first, second, metrics.policy_from_settings(settings), alpha
-    )
+    found = metrics.compare(engine, principal, ask, first, second, get_policy(request), alpha)
     d = found.difference
     return DifferenceOut(
         first=_row(found.first),

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from rapport.api.deps import (
     MAX_ID,
+    PolicyDep,
     PrincipalDep,
     ReadUowDep,
     SettingsDep,
@@ -18,7 +19,6 @@ from rapport.api.deps import (
 from rapport.api.types import IsoDateTime, UtcDateTime
 from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
 from rapport.services import responses, surveys
-from rapport.services.metrics import policy_from_settings
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
 
@@ -143,6 +143,7 @@ def submit_response(
     principal: PrincipalDep,
     uow: UowDep,
     settings: SettingsDep,
+    policy: PolicyDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ResponseCreated:
@@ -157,7 +158,7 @@ def submit_response(
         started_at=body.started_at,
         idempotency_key=idempotency_key,
         keep_original=settings.keep_original_comments,
-        policy=policy_from_settings(settings),
+        policy=policy,
     )
     uow.commit()  # durable before we answer 2xx
     if not result.created:
@@ -175,6 +176,7 @@ def list_responses(
     principal: PrincipalDep,
     uow: UowDep,
     settings: SettingsDep,
+    policy: PolicyDep,
     unit: Annotated[
         str | None, Query(description="Unit code or path; includes its subtree")
     ] = None,
@@ -194,7 +196,7 @@ def list_responses(
         until=until,
         after=after,
         limit=limit,
-        policy=policy_from_settings(settings),
+        policy=policy,
     )
     uow.commit()  # the audit entry of this read
     return ResponsePage(items=[ResponseOut(**i) for i in items], next_after=next_after)
@@ -212,12 +214,11 @@ def export_responses(
     principal: PrincipalDep,
     uow: UowDep,
     settings: SettingsDep,
+    policy: PolicyDep,
     format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv",
     unit: str | None = None,
 ) -> Response:
-    rows = responses.iter_all_for(
-        uow, principal, survey_id, unit=unit, policy=policy_from_settings(settings)
-    )
+    rows = responses.iter_all_for(uow, principal, survey_id, unit=unit, policy=policy)
     uow.commit()  # the audit entry of this export
     frame = wide_frame(rows)
     if format == "parquet":

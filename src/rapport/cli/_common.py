@@ -10,8 +10,8 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
-from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 from sqlalchemy import make_url
 
 from rapport.errors import RapportError

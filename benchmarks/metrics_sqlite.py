@@ -31,7 +31,7 @@ from _common import Case, Timing, best_of, migrated_sqlite, verdict
 
 from rapport.analytics.engines import AnalyticsEngine, OperationalEngine
 from rapport.analytics.metrics import Filters, Grouping, MetricQuery, get_metric
-from rapport.analytics.metrics_results import compute_metric
+from rapport.analytics.metrics.results import compute_metric
 from rapport.storage.db import make_engine
 
 SEED = 20261123

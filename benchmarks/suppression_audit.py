@@ -6,7 +6,7 @@ Usage (from the repository root)::
 
 For each employee table (grouped by unit and a second, sometimes a third, dimension) it
 times ``metrics.compute`` with the audit of tables of several dimensions
-(``rapport.analytics.metrics_suppression``) against the same call deciding line by line
+(``rapport.analytics.metrics.suppression``) against the same call deciding line by line
 only (the audit switched off in this process), best of ``--runs``, and prints the ratio and
 the cells each shows. Goal: every two-way table within 5× of line-only decisions. The
 three-way table is reported, not held to the goal: its audit takes the solver path.
@@ -23,8 +23,8 @@ from unittest.mock import patch
 
 from _common import Case, best_of, migrated_sqlite, verdict
 
-from rapport.analytics import metrics_suppression
 from rapport.analytics.engines import open_engine
+from rapport.analytics.metrics import suppression as metrics_suppression
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM
 from rapport.services import demo, metrics

@@ -36,11 +36,11 @@ from statsmodels.stats.proportion import proportions_ztest
 from rapport.analytics.engines import AnalyticsEngine, open_engine
 from rapport.analytics.estimates import Difference
 from rapport.analytics.metrics import Statistic
-from rapport.analytics.metrics_compare import difference
+from rapport.analytics.metrics.compare import difference
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM
 from rapport.services import demo, metrics
-from rapport.services.demo_models import DemoOrganisation
+from rapport.services.demo.models import DemoOrganisation
 from rapport.services.metrics import MetricRequest, ResultRow
 from rapport.storage import migrate
 from rapport.storage.uow import Database

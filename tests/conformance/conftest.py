@@ -28,10 +28,10 @@ from sqlalchemy import create_engine, make_url, text
 from rapport.analytics.engines import AnalyticsEngine, DuckDBEngine, OperationalEngine
 from rapport.analytics.snapshot import write_snapshot
 from rapport.domain.org import SYSTEM
-from rapport.domain.survey_dump import definition_to_dict
+from rapport.domain.survey.dump import definition_to_dict
 from rapport.services import demo, responses, surveys
-from rapport.services.demo_generator import generate_demo
-from rapport.services.demo_models import DemoOrganisation
+from rapport.services.demo.generator import generate_demo
+from rapport.services.demo.models import DemoOrganisation
 from rapport.storage import migrate
 from rapport.storage.uow import Database
 from tests.conftest import PG_ADMIN_URL

@@ -12,7 +12,7 @@ from collections.abc import Hashable
 import pytest
 
 from rapport.analytics.metrics import Dimension, Filters, Grouping, MetricQuery, get_metric
-from rapport.analytics.metrics_results import MetricTable, compute_metric
+from rapport.analytics.metrics.results import MetricTable, compute_metric
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.services import metrics as service

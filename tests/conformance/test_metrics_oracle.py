@@ -16,7 +16,7 @@ from collections.abc import Hashable
 import pytest
 
 from rapport.analytics.metrics import Filters, Grouping, MetricQuery, get_metric
-from rapport.analytics.metrics_results import MetricTable, compute_metric
+from rapport.analytics.metrics.results import MetricTable, compute_metric
 from tests.conformance.conftest import SOURCE
 from tests.conformance.oracle import Cut, Expected, expected_table
 

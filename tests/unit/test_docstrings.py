@@ -18,7 +18,7 @@ MODULES = sorted(
 
 
 def test_the_walk_finds_the_package() -> None:
-    assert {"rapport.domain.survey_rows", "rapport.text.pii", "rapport.services.bulk"} <= set(
+    assert {"rapport.domain.survey.rows", "rapport.text.pii", "rapport.services.bulk"} <= set(
         MODULES
     )
 

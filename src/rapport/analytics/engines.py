@@ -2,7 +2,7 @@
 
 An :class:`AnalyticsEngine` hands out one read-only connection per computation, holding a
 consistent view of the data for every statement of that computation. Two implementations
-share the statements of :mod:`rapport.analytics.metric_sql`:
+share the statements of :mod:`rapport.analytics.metrics.sql`:
 
 - :class:`OperationalEngine` — the operational database (SQLite or PostgreSQL). SQLite is
   read through a separate reader engine (deferred ``BEGIN``, ``query_only``) so analytics

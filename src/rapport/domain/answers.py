@@ -27,16 +27,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rapport.domain.logic import is_answered, visible_questions
-from rapport.domain.survey_answer_checks import (
+from rapport.domain.survey.answer_checks import (
     AnswerCode,
     AnswerError,
     check_value,
     expected,
     show_value,
 )
-from rapport.domain.survey_model import QuestionType, SurveyDefinition
-from rapport.domain.survey_normalise import answers_from_form, form_field_name, normalise_answers
-from rapport.domain.survey_rows import (
+from rapport.domain.survey.model import QuestionType, SurveyDefinition
+from rapport.domain.survey.normalise import answers_from_form, form_field_name, normalise_answers
+from rapport.domain.survey.rows import (
     AnswerRow,
     AnswerValues,
     ItemInfo,

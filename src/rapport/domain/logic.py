@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
-    from rapport.domain.survey_model import Question, SurveyDefinition
+    from rapport.domain.survey.model import Question, SurveyDefinition
 
 
 class Op(enum.StrEnum):

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from rapport.analytics.metrics_results import period_label, period_start
+from rapport.analytics.metrics.results import period_label, period_start
 from rapport.analytics.periods import as_moment, next_period, period_floor
 from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, suppress
 from rapport.domain.org import Permission, Principal, Unit

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rapport.domain.survey import QuestionType, SurveyDefinition, definition_from_dict
-from rapport.domain.survey_rows import AnswerValues
+from rapport.domain.survey.rows import AnswerValues
 from rapport.storage.uow import UnitOfWork
 
 

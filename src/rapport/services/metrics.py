@@ -3,7 +3,7 @@
 :func:`compute` is the one way results leave the metrics engine for pages, the REST API,
 the Python client and exports. For employee results every group of the table — the whole
 unit tree with roll-up counts, and every period/attribute/version breakdown against its
-parent total — is decided by :func:`rapport.analytics.metrics_suppression.suppress_table`
+parent total — is decided by :func:`rapport.analytics.metrics.suppression.suppress_table`
 (built on the single anonymity gate, :func:`rapport.analytics.suppression.suppress`) *before*
 the rows are narrowed to what the principal may see, so a manager's view and an admin's
 agree and cannot be subtracted from each other. Hidden rows keep their ``n`` (as
@@ -28,20 +28,20 @@ from rapport.analytics.metrics import (
     MetricQuery,
     get_metric,
 )
-from rapport.analytics.metrics_catalog import SurveyInfo, UnitNode, find_survey, load_units
-from rapport.analytics.metrics_compare import (
+from rapport.analytics.metrics.catalog import SurveyInfo, UnitNode, find_survey, load_units
+from rapport.analytics.metrics.compare import (
     ConstructReliability,
     construct_reliability,
     difference,
 )
-from rapport.analytics.metrics_results import (
+from rapport.analytics.metrics.results import (
     MetricRow,
     MetricTable,
     compute_metric,
     period_label,
     unit_id,
 )
-from rapport.analytics.metrics_suppression import decide_table
+from rapport.analytics.metrics.suppression import decide_table
 from rapport.analytics.periods import as_moment
 from rapport.analytics.suppression import Decision, Measure, SuppressionPolicy, SuppressionReason
 from rapport.domain.org import Permission, PersonKind, Principal, Role

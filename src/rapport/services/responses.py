@@ -12,7 +12,7 @@ from typing import Any
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.answers import AnswerValues, answer_values, validate_answers
 from rapport.domain.org import Permission, Person, PersonKind, Principal, Role, Unit
-from rapport.domain.survey_model import SurveyDefinition
+from rapport.domain.survey.model import SurveyDefinition
 from rapport.errors import Conflict, FieldError, ValidationFailed
 from rapport.services import comments, confidentiality
 from rapport.services.access import require, require_unit
@@ -216,7 +216,7 @@ def store_checked(
 ) -> list[int]:
     """Bulk insert responses whose answers are already checked and in long form: each
     envelope with its answer values, as an import's fast path reads them
-    (:class:`~rapport.domain.survey_rows.PlainCells`)."""
+    (:class:`~rapport.domain.survey.rows.PlainCells`)."""
     defn = published.definition
     texts = set(comments.text_question_ids(defn))
     found = [

@@ -9,10 +9,10 @@ from typing import Any
 
 from rapport.domain.answers import item_tags
 from rapport.domain.org import Permission, Principal
-from rapport.domain.survey_dump import definition_to_dict
-from rapport.domain.survey_model import SurveyDefinition, SurveyDefinitionError
-from rapport.domain.survey_parse import definition_from_dict
-from rapport.domain.survey_text import fill_placeholders, text_for
+from rapport.domain.survey.dump import definition_to_dict
+from rapport.domain.survey.model import SurveyDefinition, SurveyDefinitionError
+from rapport.domain.survey.parse import definition_from_dict
+from rapport.domain.survey.text import fill_placeholders, text_for
 from rapport.errors import Conflict, FieldError, NotFound, ValidationFailed
 from rapport.services.access import require
 from rapport.services.clock import utcnow

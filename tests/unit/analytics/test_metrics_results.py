@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from rapport.analytics.intervals import mean_estimate, proportion_estimate
 from rapport.analytics.metrics import Grouping, MetricQuery, Period, Statistic, get_metric
-from rapport.analytics.metrics_catalog import UnitNode
-from rapport.analytics.metrics_results import (
+from rapport.analytics.metrics.catalog import UnitNode
+from rapport.analytics.metrics.results import (
     ALL,
     MetricTable,
     estimate_from_stats,

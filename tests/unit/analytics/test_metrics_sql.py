@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import CompileError
 
-from rapport.analytics import metric_sql
 from rapport.analytics.metrics import (
     Filters,
     Grouping,
@@ -21,8 +20,9 @@ from rapport.analytics.metrics import (
     ScoredItem,
     get_metric,
 )
-from rapport.analytics.metrics_dialects import AttributeText, PeriodKey, UtcTimestamp
-from rapport.analytics.metrics_results import period_start
+from rapport.analytics.metrics import sql as metric_sql
+from rapport.analytics.metrics.dialects import AttributeText, PeriodKey, UtcTimestamp
+from rapport.analytics.metrics.results import period_start
 
 DIALECTS = {
     "sqlite": sqlite.dialect(),

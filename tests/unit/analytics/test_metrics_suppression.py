@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.analytics._attacker import small_derivable_sets
 
-from rapport.analytics import metrics_suppression
-from rapport.analytics.metrics_results import ALL
-from rapport.analytics.metrics_suppression import Axis, suppress_table
+from rapport.analytics.metrics import suppression as metrics_suppression
+from rapport.analytics.metrics.results import ALL
+from rapport.analytics.metrics.suppression import Axis, suppress_table
 from rapport.analytics.suppression import Cell, SuppressionPolicy, suppress
 
 POLICY = SuppressionPolicy()

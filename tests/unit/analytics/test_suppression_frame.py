@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rapport.analytics.suppression import Cell, SuppressionPolicy, suppress
-from rapport.analytics.suppression_frame import suppress_frame
+from rapport.analytics.suppression.frame import suppress_frame
 
 POLICY = SuppressionPolicy()
 

@@ -22,7 +22,7 @@ from rapport.domain.answers import (
     validate_answers,
 )
 from rapport.domain.survey import Page, QuestionType, SurveyDefinition
-from rapport.domain.survey_model import SCALE_TYPES
+from rapport.domain.survey.model import SCALE_TYPES
 
 PLAIN_TYPES = {*SCALE_TYPES, QuestionType.MATRIX, QuestionType.TEXT, QuestionType.DISPLAY}
 SETTINGS = settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from rapport.services.demo_generator import DemoOrganisation, generate_demo
+from rapport.services.demo.generator import DemoOrganisation, generate_demo
 
 EMOTIONS = {
     "delighted", "cared_for", "special", "connected", "excited", "grateful", "calm",

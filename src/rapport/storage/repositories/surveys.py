@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from rapport.domain.survey_rows import AnswerValues
+from rapport.domain.survey.rows import AnswerValues
 from rapport.storage.models import (
     AnswerRow,
     CommentAnalysisRow,

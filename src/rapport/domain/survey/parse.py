@@ -1,6 +1,6 @@
 """Dictionaries (parsed YAML/JSON) → :class:`SurveyDefinition`, with every problem's path.
 
-The reader checks shapes and JSON types; :func:`rapport.domain.survey_checks.check_definition`
+The reader checks shapes and JSON types; :func:`rapport.domain.survey.checks.check_definition`
 then checks meaning (ids, scales, translations, display logic references).
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Final
 
 from rapport.domain.logic import AllOf, AnyOf, Comparison, Condition, Not, Op, Scalar
-from rapport.domain.survey_checks import check_definition
-from rapport.domain.survey_model import (
+from rapport.domain.survey.checks import check_definition
+from rapport.domain.survey.model import (
     FIELDS_BY_TYPE,
     Audience,
     MatrixRow,
@@ -24,7 +24,7 @@ from rapport.domain.survey_model import (
     SurveyDefinitionError,
     default_scale,
 )
-from rapport.domain.survey_reader import Reader, at, json_type
+from rapport.domain.survey.reader import Reader, at, json_type
 
 _DEFINITION_FIELDS: Final = frozenset(
     {"key", "title", "description", "thank_you", "audience", "anonymous"}

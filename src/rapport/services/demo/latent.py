@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
-from rapport.services.demo_models import DemoOutcome
+from rapport.services.demo.models import DemoOutcome
 
 FloatArray = NDArray[np.float64]
 

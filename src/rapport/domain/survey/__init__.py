@@ -17,9 +17,9 @@ True
 
 from __future__ import annotations
 
-from rapport.domain.survey_checks import check_definition
-from rapport.domain.survey_dump import condition_to_dict, definition_to_dict
-from rapport.domain.survey_model import (
+from rapport.domain.survey.checks import check_definition
+from rapport.domain.survey.dump import condition_to_dict, definition_to_dict
+from rapport.domain.survey.model import (
     DEFAULT_TEXT_MAX_LENGTH,
     FIELDS_BY_TYPE,
     FIXED_SCALES,
@@ -42,9 +42,9 @@ from rapport.domain.survey_model import (
     SurveyDefinitionError,
     default_scale,
 )
-from rapport.domain.survey_parse import definition_from_dict
-from rapport.domain.survey_reader import json_type
-from rapport.domain.survey_text import (
+from rapport.domain.survey.parse import definition_from_dict
+from rapport.domain.survey.reader import json_type
+from rapport.domain.survey.text import (
     EMOTION_LABELS,
     EMOTIONS,
     INTENSITY_LABELS,

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rapport.analytics import metric_sql
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.estimates import Difference
 from rapport.analytics.metrics import Filters, Metric, Statistic, select_items
-from rapport.analytics.metrics_catalog import load_items
+from rapport.analytics.metrics import sql as metric_sql
+from rapport.analytics.metrics.catalog import load_items
 from rapport.analytics.nps import NpsCounts
 from rapport.analytics.reliability import ReliabilityEstimate, cronbach_alpha, mcdonald_omega
 from rapport.analytics.significance import (

@@ -21,7 +21,6 @@ from functools import cached_property
 from itertools import product
 from typing import Any, Final
 
-from rapport.analytics import metric_sql
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.estimates import Estimate
 from rapport.analytics.intervals import mean_estimate_from_summary, proportion_estimate
@@ -32,7 +31,8 @@ from rapport.analytics.metrics import (
     Statistic,
     select_items,
 )
-from rapport.analytics.metrics_catalog import UnitNode, load_items, load_units, load_versions
+from rapport.analytics.metrics import sql as metric_sql
+from rapport.analytics.metrics.catalog import UnitNode, load_items, load_units, load_versions
 from rapport.analytics.nps import nps_estimate
 
 Key = tuple[Hashable, ...]

@@ -15,7 +15,7 @@ from rapport.domain.logic import (
     Op,
     comparisons,
 )
-from rapport.domain.survey_model import DefinitionProblem, Question, QuestionType
+from rapport.domain.survey.model import DefinitionProblem, Question, QuestionType
 
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMERIC_TYPES: Final = frozenset(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rapport.domain.logic import AllOf, AnyOf, Comparison, Condition, Not
-from rapport.domain.survey_model import (
+from rapport.domain.survey.model import (
     MatrixRow,
     Page,
     Question,
@@ -19,13 +19,13 @@ from rapport.domain.survey_model import (
     SurveyDefinition,
     default_scale,
 )
-from rapport.domain.survey_text import EMOTIONS, Translatable
+from rapport.domain.survey.text import EMOTIONS, Translatable
 
 
 def definition_to_dict(definition: SurveyDefinition) -> dict[str, Any]:
     """A JSON-ready dictionary of ``definition``.
 
-    >>> from rapport.domain.survey_model import Audience
+    >>> from rapport.domain.survey.model import Audience
     >>> q = Question("nps", QuestionType.NPS, {"en": "Recommend?", "es": "¿Recomendaría?"})
     >>> d = SurveyDefinition("demo", "Demo", Audience.CUSTOMER, (Page("p1", (q,)),),
     ...     languages=("en", "es"))

@@ -10,8 +10,8 @@ import math
 import re
 from collections.abc import Iterable
 
-from rapport.domain.survey_logic_checks import check_condition
-from rapport.domain.survey_model import (
+from rapport.domain.survey.logic_checks import check_condition
+from rapport.domain.survey.model import (
     FIELDS_BY_TYPE,
     ID_PATTERN,
     KEY_PATTERN,
@@ -25,13 +25,13 @@ from rapport.domain.survey_model import (
     SurveyDefinition,
     default_scale,
 )
-from rapport.domain.survey_text import EMOTIONS, Translatable
+from rapport.domain.survey.text import EMOTIONS, Translatable
 
 
 def check_definition(definition: SurveyDefinition) -> list[DefinitionProblem]:
     """Every problem of ``definition``, in document order (empty when it is valid).
 
-    >>> from rapport.domain.survey_model import Audience, Page
+    >>> from rapport.domain.survey.model import Audience, Page
     >>> q = Question("Q1", QuestionType.LIKERT, "Hi", tags=("Heart",))
     >>> d = SurveyDefinition("demo", "Demo", Audience.CUSTOMER, (Page("p", (q,)),))
     >>> [str(p) for p in check_definition(d)]  # doctest: +NORMALIZE_WHITESPACE

@@ -1,7 +1,7 @@
 """What metrics need to know besides answers: surveys, versions, items and the unit tree.
 
 Read through the same engine as the answers (so a DuckDB snapshot is self-consistent), with
-the statements of :mod:`rapport.analytics.metric_sql`.
+the statements of :mod:`rapport.analytics.metrics.sql`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from rapport.analytics import metric_sql
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.metrics import ScoredItem
+from rapport.analytics.metrics import sql as metric_sql
 
 
 @dataclass(frozen=True)

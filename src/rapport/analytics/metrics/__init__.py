@@ -3,9 +3,9 @@
 A :class:`Metric` says *what* is measured: which scored items it reads (question types,
 construct tag) and which statistic summarises them. A :class:`MetricQuery` adds *how it is
 cut* (:class:`Grouping`: unit with roll-up, period, audience, person attribute, survey
-version) and *which responses count* (:class:`Filters`). :mod:`rapport.analytics.metric_sql`
+version) and *which responses count* (:class:`Filters`). :mod:`rapport.analytics.metrics.sql`
 turns a query into SQLAlchemy Core statements that every engine compiles in its own dialect;
-:mod:`rapport.analytics.metrics_results` runs them and turns the sufficient statistics into
+:mod:`rapport.analytics.metrics.results` runs them and turns the sufficient statistics into
 estimates with intervals. ``docs/metrics.md`` gives the formulas.
 
 >>> get_metric("hearts").tag_prefix

@@ -4,7 +4,7 @@ A group is hidden when it has fewer respondents than the policy's threshold (*pr
 suppression), and further groups are hidden when the ones left visible could be subtracted
 from each other to isolate a small group (*complementary* or *secondary* suppression).
 Pages, API routes, exports and the metrics engine all call :func:`suppress` (or its pandas
-convenience :func:`rapport.analytics.suppression_frame.suppress_frame`); nothing shows an
+convenience :func:`rapport.analytics.suppression.frame.suppress_frame`); nothing shows an
 employee aggregate any other way. ``docs/confidentiality.md`` explains the rules and the
 attacker model.
 
@@ -22,7 +22,7 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapport.analytics.suppression_tree import Hierarchy
+from rapport.analytics.suppression.tree import Hierarchy
 from rapport.domain.org import PersonKind
 
 MIN_ALLOWED_THRESHOLD = 3

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from rapport.services.demo_latent import Effects, Latent, simulate_latent, simulate_outcomes
-from rapport.services.demo_models import (
+from rapport.services.demo.latent import Effects, Latent, simulate_latent, simulate_outcomes
+from rapport.services.demo.models import (
     AnswerValue,
     DemoAction,
     DemoOrganisation,
@@ -31,7 +31,7 @@ from rapport.services.demo_models import (
     DemoUnit,
     DemoWave,
 )
-from rapport.services.demo_org import (
+from rapport.services.demo.org import (
     COMPANY_CODE,
     CUSTOMER_PERSON_SD,
     PROGRAMME_REGION,
@@ -42,7 +42,7 @@ from rapport.services.demo_org import (
     make_employees,
     plan_organisation,
 )
-from rapport.services.demo_responses import (
+from rapport.services.demo.responses import (
     CUSTOMER_SURVEY,
     EMPLOYEE_SURVEY,
     SEGMENT_HEARTS,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from rapport.domain.logic import is_answered
-from rapport.domain.survey_answer_checks import check_value
-from rapport.domain.survey_model import (
+from rapport.domain.survey.answer_checks import check_value
+from rapport.domain.survey.model import (
     INTENSITY_RANGE,
     SCALE_TYPES,
     Question,

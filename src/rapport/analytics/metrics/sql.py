@@ -2,7 +2,7 @@
 
 Every statement here is dialect-neutral; SQLite, PostgreSQL and DuckDB (duckdb-engine) each
 compile it. The few expressions that differ between engines are custom constructs with one
-compilation rule per dialect, in :mod:`rapport.analytics.metrics_dialects` and nowhere else:
+compilation rule per dialect, in :mod:`rapport.analytics.metrics.dialects` and nowhere else:
 
 - :class:`PeriodKey` — the period of a timestamp (``date_trunc`` in PostgreSQL and DuckDB,
   string slicing of SQLAlchemy's fixed ``YYYY-MM-DD HH:MM:SS`` storage format in SQLite);
@@ -57,7 +57,7 @@ from rapport.analytics.metrics import (
     ScoredItem,
     Statistic,
 )
-from rapport.analytics.metrics_dialects import AttributeText, PeriodKey, ScanFirst, UtcTimestamp
+from rapport.analytics.metrics.dialects import AttributeText, PeriodKey, ScanFirst, UtcTimestamp
 from rapport.domain.comment_emotions import EKMAN_EMOTIONS, READ_STATUS
 from rapport.errors import FieldError, ValidationFailed
 from rapport.storage.models import Base

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Final
 
 from rapport.domain.logic import Condition
-from rapport.domain.survey_text import EMOTIONS, Translatable
+from rapport.domain.survey.text import EMOTIONS, Translatable
 
 ID_PATTERN: Final = r"[a-z][a-z0-9_]{0,63}"
 """Page, question, option and matrix row ids (Python ``re.fullmatch`` syntax)."""

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
-from rapport.services.demo_models import DemoPerson, DemoUnit
+from rapport.services.demo.models import DemoPerson, DemoUnit
 
 COMPANY_CODE = "northwind"
 OFFICE_CODE = "head-office"

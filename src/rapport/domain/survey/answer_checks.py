@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from rapport.domain.survey_model import INTENSITY_RANGE, SCALE_TYPES, Question, QuestionType
+from rapport.domain.survey.model import INTENSITY_RANGE, SCALE_TYPES, Question, QuestionType
 
 ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -75,7 +75,7 @@ def show_value(value: object) -> str:
 def expected(question: Question) -> str:
     """What an answer to ``question`` must be, as a phrase.
 
-    >>> from rapport.domain.survey_model import Question, QuestionType
+    >>> from rapport.domain.survey.model import Question, QuestionType
     >>> expected(Question("nps", QuestionType.NPS, "Recommend?"))
     'an integer 0–10'
     """
@@ -146,7 +146,7 @@ def parse_iso_date(value: str) -> date | None:
 def check_value(question: Question, value: object) -> list[AnswerError]:
     """Problems of one given (non-empty) answer; empty when it fits the question.
 
-    >>> from rapport.domain.survey_model import Question, QuestionType
+    >>> from rapport.domain.survey.model import Question, QuestionType
     >>> [e.message for e in check_value(Question("nps", QuestionType.NPS, "?"), 11)]
     ['nps: expected an integer 0–10, got 11']
     """

@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from rapport.services.demo_models import AnswerValue
+from rapport.services.demo.models import AnswerValue
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -1,6 +1,6 @@
 """Load the generated demo organisation into the database (``rapport demo``, ``make run``).
 
-Generation is pure and seeded (:mod:`rapport.services.demo_generator`); this module only
+Generation is pure and seeded (:mod:`rapport.services.demo.generator`); this module only
 writes it: units, people, the built-in surveys, the invitations of each employee pulse,
 responses, outcomes, actions and demo users.
 """
@@ -15,8 +15,8 @@ from datetime import timedelta
 from rapport.domain.org import SYSTEM, Person, Role, Unit, UnitKind
 from rapport.services import auth, responses, surveys
 from rapport.services.bulk import gc_paused
-from rapport.services.demo_generator import generate_demo
-from rapport.services.demo_models import DemoOrganisation
+from rapport.services.demo.generator import generate_demo
+from rapport.services.demo.models import DemoOrganisation
 from rapport.services.survey_definitions import load_template
 from rapport.services.surveys import PublishedSurvey
 from rapport.storage.uow import Database, UnitOfWork

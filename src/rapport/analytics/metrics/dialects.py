@@ -1,6 +1,6 @@
 """The expressions that differ between engines, each with one compilation rule per dialect.
 
-Used by :mod:`rapport.analytics.metric_sql`, the one SQL-generation layer; nothing else in
+Used by :mod:`rapport.analytics.metrics.sql`, the one SQL-generation layer; nothing else in
 Rapport writes dialect-specific SQL for metrics. Every construct renders its literals
 inline (a bound parameter in both SELECT and GROUP BY is two different expressions to
 PostgreSQL) and carries a proper cache key, so SQLAlchemy's statement cache keeps a
@@ -26,7 +26,7 @@ class PeriodKey(ColumnElement[Any]):
     """The period of a timestamp column, as the engine likes to group it.
 
     The value differs by engine (``'2025-07'`` text in SQLite, a timestamp elsewhere);
-    :func:`rapport.analytics.metrics_results.period_start` turns any of them into the
+    :func:`rapport.analytics.metrics.results.period_start` turns any of them into the
     period's first day.
     """
 

@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rapport.analytics.metrics import Dimension
-from rapport.analytics.metrics_results import ALL, Key, MetricTable
+from rapport.analytics.metrics.results import ALL, Key, MetricTable
 from rapport.analytics.suppression import (
     Cell,
     Decision,

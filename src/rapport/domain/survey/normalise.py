@@ -3,7 +3,7 @@
 HTML forms post strings: ``"7"`` for an NPS, repeated fields for a multi choice, and one
 field per matrix row or emotion named ``question.item`` (see :func:`form_field_name`).
 :func:`answers_from_form` groups the posted pairs per question; :func:`normalise_answers`
-turns the strings into the typed shapes of :mod:`rapport.domain.survey_answer_checks`.
+turns the strings into the typed shapes of :mod:`rapport.domain.survey.answer_checks`.
 Already typed values (JSON) pass through unchanged, so normalising is idempotent.
 """
 
@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Final
 
 from rapport.domain.logic import is_answered
-from rapport.domain.survey_answer_checks import (
+from rapport.domain.survey.answer_checks import (
     AnswerCode,
     AnswerError,
     expected,
@@ -24,7 +24,7 @@ from rapport.domain.survey_answer_checks import (
     parse_iso_date,
     show_value,
 )
-from rapport.domain.survey_model import SCALE_TYPES, Question, QuestionType, SurveyDefinition
+from rapport.domain.survey.model import SCALE_TYPES, Question, QuestionType, SurveyDefinition
 
 _INTEGER: Final = re.compile(r"[+-]?\d+")
 _DECIMAL: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")

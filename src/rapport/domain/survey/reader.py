@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
-from rapport.domain.survey_model import DefinitionProblem
-from rapport.domain.survey_text import Translatable
+from rapport.domain.survey.model import DefinitionProblem
+from rapport.domain.survey.text import Translatable
 
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -13,11 +13,11 @@ from typing import Final
 
 import numpy as np
 
-from rapport.services.demo_answers import FloatArray, answer_batch
-from rapport.services.demo_latent import Effects, Latent
-from rapport.services.demo_models import AnswerValue, DemoResponse
-from rapport.services.demo_org import Pool
-from rapport.services.demo_text import TextContext, comment, detractor_reason
+from rapport.services.demo.answers import FloatArray, answer_batch
+from rapport.services.demo.latent import Effects, Latent
+from rapport.services.demo.models import AnswerValue, DemoResponse
+from rapport.services.demo.org import Pool
+from rapport.services.demo.text import TextContext, comment, detractor_reason
 
 CUSTOMER_SURVEY: Final = "customer-relationship"
 EMPLOYEE_SURVEY: Final = "employee-relationship"

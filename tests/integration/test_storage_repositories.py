@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -116,3 +117,31 @@ def test_migrations_produce_exactly_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_published_versions_are_remembered_but_never_across_a_refilled_database(
+    db: Database,
+) -> None:
+    """The submit path keeps published versions per process; the same id holding another
+    definition (a database emptied and refilled) must not be served from memory."""
+    from sqlalchemy import text
+
+    from rapport.services import surveys
+    from tests.integration._survey_fixtures import seed_org
+
+    survey_id = seed_org(db)
+    with db.unit_of_work() as uow:
+        first = surveys.get_published(uow, survey_id)
+        again = surveys.get_published(uow, survey_id)
+    assert again.definition is first.definition  # parsed once
+    assert first.definition.title != "Refilled"
+    changed = {**first.version.definition, "title": "Refilled"}
+    with db.unit_of_work() as uow:
+        uow.session.execute(
+            text("UPDATE survey_versions SET definition = :d, checksum = :c WHERE id = :i"),
+            {"d": json.dumps(changed), "c": "refilled", "i": first.version.id},
+        )
+    with db.unit_of_work() as uow:
+        now = surveys.get_published(uow, survey_id)
+    assert now.version.id == first.version.id
+    assert now.definition.title == "Refilled"

@@ -127,7 +127,11 @@ def get_published(
     version = uow.surveys.latest_published(record.id)
     if version is None:
         raise NotFound(f"survey {record.key} has no published version")
-    return PublishedSurvey(record, version, definition_from_dict(version.definition))
+    key = ("definition", version.id, version.survey_id, version.checksum)
+    definition: SurveyDefinition | None = uow.memo.get(key)
+    if definition is None:  # published definitions never change: parse each once
+        definition = uow.memo[key] = definition_from_dict(version.definition)
+    return PublishedSurvey(record, version, definition)
 
 
 def get_version(uow: UnitOfWork, version_id: int) -> PublishedSurvey:

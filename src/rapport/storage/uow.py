@@ -11,8 +11,9 @@ out leave the block as :class:`rapport.errors.Unavailable` (503 at the edge).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -53,8 +54,11 @@ Deferred = Callable[["UnitOfWork"], None]
 class UnitOfWork:
     """One transaction with the repositories bound to it."""
 
-    def __init__(self, session: Session, *, readonly: bool = False) -> None:
+    def __init__(
+        self, session: Session, *, readonly: bool = False, memo: dict[Hashable, Any] | None = None
+    ) -> None:
         self.session = session
+        self.memo: dict[Hashable, Any] = {} if memo is None else memo
         self.readonly = readonly
         self.deferred: list[Deferred] = []
         self.units = UnitRepository(session)
@@ -66,7 +70,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(session)
         self.login_attempts = LoginAttemptRepository(session)
         self.audit = AuditRepository(session)
-        self.surveys = SurveyRepository(session)
+        self.surveys = SurveyRepository(session, self.memo)
         self.responses = ResponseRepository(session)
         self.distribution = DistributionRepository(session)
         self.results = ResultsRepository(session)
@@ -111,6 +115,9 @@ class Database:
         self._sessions = make_sessionmaker(engine)
         self._read_sessions = make_sessionmaker(self.read_engine)
         self._ping_engine: Engine | None = None
+        # Facts that never change once written (published survey versions and their parsed
+        # definitions), kept for this process and shared by its units of work.
+        self.memo: dict[Hashable, Any] = {}
 
     @property
     def dialect(self) -> str:
@@ -128,7 +135,7 @@ class Database:
         """
         sessions = self._read_sessions if readonly else self._sessions
         with sessions() as session:
-            uow = UnitOfWork(session, readonly=readonly)
+            uow = UnitOfWork(session, readonly=readonly, memo=self.memo)
             try:
                 yield uow
                 session.commit()

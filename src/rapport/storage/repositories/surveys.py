@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -61,9 +62,28 @@ def _version(row: SurveyVersionRow) -> VersionRecord:
     )
 
 
+@functools.cache
+def _idempotent_insert(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (survey, scope, key) DO NOTHING RETURNING id``, built once per
+    dialect (a Core statement: the submit path runs it for every response)."""
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, ResponseRow.__table__)
+    return (
+        insert_fn(table)
+        .on_conflict_do_nothing(
+            index_elements=["survey_id", "idempotency_scope", "idempotency_key"]
+        )
+        .returning(table.c.id)
+    )
+
+
 class SurveyRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, memo: dict[Hashable, Any] | None = None) -> None:
         self.s = session
+        # Published versions never change: their records are kept per process, keyed by
+        # (id, survey, checksum), so a database emptied and refilled (same ids) cannot
+        # serve old ones.
+        self.memo: dict[Hashable, Any] = {} if memo is None else memo
 
     def add(self, key: str, title: str, audience: str, anonymous: bool, now: datetime) -> int:
         row = SurveyRow(
@@ -119,13 +139,21 @@ class SurveyRepository:
 
     def latest_published(self, survey_id: int) -> VersionRecord | None:
         q = (
-            select(SurveyVersionRow)
+            select(SurveyVersionRow.id, SurveyVersionRow.checksum)
             .where(SurveyVersionRow.survey_id == survey_id, SurveyVersionRow.status == "published")
             .order_by(SurveyVersionRow.version.desc())
             .limit(1)
         )
-        row = self.s.scalars(q).one_or_none()
-        return _version(row) if row else None
+        found = self.s.execute(q).first()
+        if found is None:
+            return None
+        key = ("published-version", found.id, survey_id, found.checksum)
+        record: VersionRecord | None = self.memo.get(key)
+        if record is None:
+            record = self.get_version(found.id)
+            if record is not None and record.status == "published":
+                self.memo[key] = record
+        return record
 
     def mark_published(
         self, version_id: int, now: datetime, items: Sequence[dict[str, Any]]
@@ -224,17 +252,8 @@ class ResponseRepository:
         ``INSERT ... ON CONFLICT DO NOTHING`` makes concurrent duplicates safe on both
         engines: the loser inserts nothing and reads the winner's row afterwards.
         """
-        dialect = self.s.get_bind().dialect.name
-        insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert_fn(ResponseRow)
-            .values(**response)
-            .on_conflict_do_nothing(
-                index_elements=["survey_id", "idempotency_scope", "idempotency_key"]
-            )
-            .returning(ResponseRow.id)
-        )
-        rid = self.s.scalar(stmt)
+        conn = self.s.connection()
+        rid = conn.execute(_idempotent_insert(conn.dialect.name), response).scalar()
         if rid is None:
             return None
         self._add_answers([(rid, *a) for a in answers])

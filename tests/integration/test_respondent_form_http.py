@@ -175,6 +175,8 @@ def test_one_bad_answer_gets_one_plain_error(
     assert r.status_code == 422, r.text
     assert _error_texts(r.text) == [plain]
     assert "expected" not in r.text
+    [anchor] = re.findall(r'<li><a href="#([^"]+)">', r.text)
+    assert f'id="{anchor}"' in r.text  # the summary links to the row or emotion at fault
     with db.unit_of_work() as uow:
         assert uow.responses.count(sid) == 0
 

@@ -30,6 +30,7 @@ from rapport.domain.survey import (
     EMOTION_LABELS,
     INTENSITY_LABELS,
     Page,
+    Question,
     QuestionType,
     SurveyDefinition,
     condition_to_dict,
@@ -159,8 +160,20 @@ def _error_list(
         q = questions.get(e.question_id)
         if q is not None:
             message = plain_error(q, e, lang, t)
-            shown.append({"qid": q.id, "question": t(q.text), "message": message})
+            anchor = _input_id(q, e.item)
+            shown.append({"qid": q.id, "anchor": anchor, "question": t(q.text), "message": message})
     return shown
+
+
+def _input_id(q: Question, item: str | None) -> str:
+    """The id of the first input of a question, or of its matrix row or emotion's
+    intensities (as ``question_macros.html`` numbers them), for the error summary."""
+    if q.type is QuestionType.EMOTION_PICKER and item in q.emotions:
+        chip = f"q-{q.id}" if item == q.emotions[0] else f"q-{q.id}-{item}"
+        return f"{chip}-1"
+    if q.type is QuestionType.MATRIX and q.scale is not None and item in q.row_ids:
+        return f"q-{q.id}" if item == q.row_ids[0] else f"q-{q.id}-{item}-{q.scale.min}"
+    return f"q-{q.id}"
 
 
 def _page_context(
@@ -208,6 +221,8 @@ def _page_context(
         # The first problem of each question is the one shown beside it.
         "error_map": {e["qid"]: e["message"] for e in reversed(shown_errors)},
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in defn.languages],
+        # Emotion chips turned on without a usable intensity stay on when the page returns.
+        "chips_on": {(e.question_id, e.item) for e in errors or [] if e.item},
         "emotion_labels": EMOTION_LABELS,
         "intensity_labels": INTENSITY_LABELS,
         "QT": QuestionType,

@@ -35,6 +35,21 @@ LAYOUT: dict[str, Any] = {
             "questions": [
                 {"id": "nps", "type": "nps", "required": True, "text": "Would you recommend us?"},
                 {
+                    "id": "worded",
+                    "type": "likert",
+                    "scale": {
+                        "points": 5,
+                        "labels": [
+                            "Very dissatisfied",
+                            "Dissatisfied",
+                            "Neither",
+                            "Satisfied",
+                            "Very satisfied",
+                        ],
+                    },
+                    "text": "How satisfied are you with the opening hours?",
+                },
+                {
                     "id": "grid",
                     "type": "matrix",
                     "scale": {"points": 7, "low": "Strongly disagree", "high": "Strongly agree"},
@@ -58,7 +73,11 @@ LAYOUT: dict[str, Any] = {
         },
     ],
 }
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 900},
+    "phone": {"width": 375, "height": 812},
+    "small-phone": {"width": 320, "height": 568},
+}
 
 
 def _link(db: Database, server: LiveServer) -> tuple[int, str]:
@@ -110,7 +129,12 @@ def test_scales_and_grid_fit_every_screen(
     assert len(nps) == 11
     _equal_widths(nps)
     assert _rows(nps) == ([11] if size == "desktop" else [6, 5])
-    assert min(b["width"] for b in nps) >= 44 and min(b["height"] for b in nps) >= 44
+    assert min(b["width"] for b in nps) >= (44 if size != "small-phone" else 24)
+    assert min(b["height"] for b in nps) >= 44
+
+    worded = _boxes(page, '[data-qid="worded"] .opt')
+    _equal_widths(worded)
+    assert _rows(worded) == ([5] if size == "desktop" else [1, 1, 1, 1, 1])
 
     cells = _boxes(page, '[data-qid="grid"] .opt')
     _equal_widths(cells)  # one grid: the columns line up across statements

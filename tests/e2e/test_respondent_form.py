@@ -56,7 +56,8 @@ def test_invitation_answer_every_type_then_link_is_used(
     # Required question left out: an error summary linked to the field.
     page.get_by_role("button", name="Next").click()
     summary = page.get_by_role("alert")
-    expect(summary).to_contain_text("nps")
+    expect(summary).to_contain_text("Please choose a number from 0 to 10.")
+    expect(summary).not_to_contain_text("expected")
     assert_accessible(page, js_enabled, "page 1 with errors")
     summary.get_by_role("link").first.click()
     expect(page.locator("#q-nps")).to_be_focused()
@@ -91,8 +92,14 @@ def test_invitation_answer_every_type_then_link_is_used(
     all_channels = page.get_by_role("group", name="All channels")
     all_channels.get_by_label("Store").check()
     all_channels.get_by_label("Phone").check()
-    page.get_by_label("Ignored").select_option("2")
-    page.get_by_label("Frustrated").select_option("3")
+    page.get_by_label("Ignored").check()  # an emotion chip, then its intensity
+    page.get_by_role("group", name="How strongly did you feel Ignored?").get_by_label(
+        "Quite"
+    ).check()
+    page.get_by_label("Frustrated").check()
+    page.get_by_role("group", name="How strongly did you feel Frustrated?").get_by_label(
+        "Very"
+    ).check()
     page.get_by_label("Visits this year").fill("12")
     page.get_by_label("Last visit").fill("2026-10-01")
     page.get_by_label("Anything else?").fill("Lovely staff, my e-mail is a@example.com")

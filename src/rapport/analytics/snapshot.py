@@ -51,7 +51,9 @@ SNAPSHOT_TABLES = (
 #: comments as written before redaction.
 EXCLUDED_COLUMNS = {
     "responses": frozenset({"idempotency_key", "idempotency_scope", "body_hash"}),
-    "invitations": frozenset({"token_hash", "salt", "person_id", "response_id", "partial_answers"}),
+    "invitations": frozenset(
+        {"token_hash", "salt", "person_id", "response_id", "partial_answers", "partial_page"}
+    ),
     "comment_analyses": frozenset({"original_text"}),
 }
 TEXT_COLUMNS = {"answers": frozenset({"value_text"})}

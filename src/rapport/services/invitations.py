@@ -61,6 +61,8 @@ class LinkContext:
     invitation_id: int | None
     partial: dict[str, Any]
     org_name: str = "us"
+    partial_page: str | None = None
+    """The id of the page the respondent was last on (invitations only)."""
 
 
 def distribute(
@@ -186,6 +188,7 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
             inv.id,
             inv.partial_answers or {},
             organisation_name(uow),
+            inv.partial_page,
         )
     link = uow.distribution.public_link(token)
     if link is None or not link.active:
@@ -207,10 +210,13 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
     )
 
 
-def save_partial(uow: UnitOfWork, ctx: LinkContext, answers: Mapping[str, Any]) -> None:
-    """Keep a partial response so the same link resumes where the respondent left."""
+def save_partial(
+    uow: UnitOfWork, ctx: LinkContext, answers: Mapping[str, Any], *, page: str | None = None
+) -> None:
+    """Keep a partial response, and the id of the page to reopen, so the same link
+    resumes where the respondent left."""
     if ctx.invitation_id is not None:
-        uow.distribution.save_partial(ctx.invitation_id, dict(answers))
+        uow.distribution.save_partial(ctx.invitation_id, dict(answers), page)
 
 
 def complete(

@@ -274,6 +274,8 @@ class InvitationRow(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
     partial_answers: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # The page the respondent was last on (a page id): the link reopens there.
+    partial_page: Mapped[str | None] = mapped_column(String(64))
 
 
 class PublicLinkRow(Base):

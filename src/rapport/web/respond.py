@@ -18,6 +18,8 @@ from starlette.datastructures import FormData
 
 from rapport.api.deps import DbDep, SettingsDep
 from rapport.domain.answers import (
+    AnswerCode,
+    AnswerError,
     answers_from_form,
     drop_hidden_answers,
     normalise_answers,
@@ -28,6 +30,7 @@ from rapport.domain.survey import (
     EMOTION_LABELS,
     INTENSITY_LABELS,
     Page,
+    Question,
     QuestionType,
     SurveyDefinition,
     condition_to_dict,
@@ -39,6 +42,7 @@ from rapport.errors import Gone, Throttled
 from rapport.services import invitations
 from rapport.services.invitations import LinkContext
 from rapport.web.csrf import verify_csrf
+from rapport.web.respond_errors import plain_error
 from rapport.web.respond_text import LANGUAGE_NAMES, ui
 from rapport.web.templating import render
 
@@ -87,32 +91,89 @@ def _language(request: Request, ctx: LinkContext, lang: str | None) -> str:
     return chosen
 
 
-def _partial(request: Request, ctx: LinkContext) -> dict[str, Any]:
+def _partial(request: Request, ctx: LinkContext) -> tuple[dict[str, Any], str | None]:
+    """The answers kept so far and the id of the page the respondent was last on."""
     if ctx.kind == "public":
         stored = request.session.get(f"partial:{ctx.token}")
-        return dict(stored) if isinstance(stored, dict) else {}
-    return dict(ctx.partial)
+        page = request.session.get(f"page:{ctx.token}")
+        answers = dict(stored) if isinstance(stored, dict) else {}
+        return answers, page if isinstance(page, str) else None
+    return dict(ctx.partial), ctx.partial_page
 
 
-def _keep_partial(request: Request, ctx: LinkContext, answers: dict[str, Any], uow: Any) -> None:
+def _keep_partial(
+    request: Request, ctx: LinkContext, answers: dict[str, Any], page: str, uow: Any
+) -> None:
+    """Keep the answers and the page to reopen: invitations in the database, anonymous
+    links in the signed session cookie (there is no one to key a row to)."""
     if ctx.kind == "public":
         request.session[f"partial:{ctx.token}"] = answers
+        request.session[f"page:{ctx.token}"] = page
     else:
-        invitations.save_partial(uow, ctx, answers)
+        invitations.save_partial(uow, ctx, answers, page=page)
 
 
-def _raw_from_form(defn: SurveyDefinition, page: Page, form: FormData) -> dict[str, Any]:
-    """Form fields of one page (named ``q.<id>`` or ``q.<id>.<item>``) → raw answers."""
+def _page_index(pages: list[Page], page_id: str | None) -> int:
+    return next((i for i, p in enumerate(pages) if p.id == page_id), 0)
+
+
+def _raw_from_form(
+    defn: SurveyDefinition, page: Page, form: FormData
+) -> tuple[dict[str, Any], list[AnswerError]]:
+    """Form fields of one page (named ``q.<id>`` or ``q.<id>.<item>``) → raw answers.
+
+    An emotion counts only while its chip (``felt.<id>``) is on: the intensity of a chip
+    turned off again stays checked, hidden, in the form. A chip without an intensity is
+    an error of its own.
+    """
     on_page = {q.id for q in page.questions}
-    pairs = [
-        (name[len(PREFIX) :], value)
-        for name, value in form.multi_items()
-        if name.startswith(PREFIX)
-        and isinstance(value, str)
-        and name[len(PREFIX) :].partition(".")[0] in on_page
-        and not (value == "0" and name.count(".") == 2)  # emotion "not felt"
+    felt = {
+        q.id: set(map(str, form.getlist(f"felt.{q.id}")))
+        for q in page.questions
+        if q.type is QuestionType.EMOTION_PICKER
+    }
+    pairs = []
+    for name, value in form.multi_items():
+        if not name.startswith(PREFIX) or not isinstance(value, str):
+            continue
+        qid, _, item = name[len(PREFIX) :].partition(".")
+        if qid in on_page and (qid not in felt or item in felt[qid]):
+            pairs.append((name[len(PREFIX) :], value))
+    raw = answers_from_form(defn, pairs)
+    intensities = {qid: value for qid, value in raw.items() if isinstance(value, dict)}
+    missing = [
+        AnswerError(qid, AnswerCode.REQUIRED, f"{qid}.{emotion}: choose an intensity", emotion)
+        for qid, chosen in felt.items()
+        for emotion in sorted(chosen)
+        if not intensities.get(qid, {}).get(emotion)
     ]
-    return answers_from_form(defn, pairs)
+    return raw, missing
+
+
+def _error_list(
+    defn: SurveyDefinition, errors: list[AnswerError], lang: str, t: Any
+) -> list[dict[str, str]]:
+    """Errors as the page shows them: the question's words and a plain-language text."""
+    questions = defn.questions_by_id()
+    shown = []
+    for e in errors:
+        q = questions.get(e.question_id)
+        if q is not None:
+            message = plain_error(q, e, lang, t)
+            anchor = _input_id(q, e.item)
+            shown.append({"qid": q.id, "anchor": anchor, "question": t(q.text), "message": message})
+    return shown
+
+
+def _input_id(q: Question, item: str | None) -> str:
+    """The id of the first input of a question, or of its matrix row or emotion's
+    intensities (as ``question_macros.html`` numbers them), for the error summary."""
+    if q.type is QuestionType.EMOTION_PICKER and item in q.emotions:
+        chip = f"q-{q.id}" if item == q.emotions[0] else f"q-{q.id}-{item}"
+        return f"{chip}-1"
+    if q.type is QuestionType.MATRIX and q.scale is not None and item in q.row_ids:
+        return f"q-{q.id}" if item == q.row_ids[0] else f"q-{q.id}-{item}-{q.scale.min}"
+    return f"q-{q.id}"
 
 
 def _page_context(
@@ -121,7 +182,7 @@ def _page_context(
     lang: str,
     answers: dict[str, Any],
     index: int,
-    errors: list[tuple[str, str]] | None = None,
+    errors: list[AnswerError] | None = None,
 ) -> dict[str, Any]:
     defn = ctx.published.definition
     pages = _visible_pages(defn, answers)
@@ -136,6 +197,7 @@ def _page_context(
             text_for(value, lang, defn.default_language), {"org": ctx.org_name}
         )
 
+    shown_errors = _error_list(defn, errors or [], lang, t)
     questions = [
         {
             "q": q,
@@ -155,9 +217,12 @@ def _page_context(
         "page_index": index,
         "page_count": len(pages),
         "questions": questions,
-        "errors": errors or [],
-        "error_map": dict(errors or []),
+        "errors": shown_errors,
+        # The first problem of each question is the one shown beside it.
+        "error_map": {e["qid"]: e["message"] for e in reversed(shown_errors)},
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in defn.languages],
+        # Emotion chips turned on without a usable intensity stay on when the page returns.
+        "chips_on": {(e.question_id, e.item) for e in errors or [] if e.item},
         "emotion_labels": EMOTION_LABELS,
         "intensity_labels": INTENSITY_LABELS,
         "QT": QuestionType,
@@ -172,8 +237,9 @@ def _page_context(
 
 @router.get("/s/{token}", response_class=HTMLResponse)
 def respond_form(
-    request: Request, token: str, db: DbDep, page: int = 0, lang: str | None = None
+    request: Request, token: str, db: DbDep, page: int | None = None, lang: str | None = None
 ) -> Response:
+    """The page asked for, or else the one the respondent was last on (resume)."""
     try:
         with db.unit_of_work() as uow:
             ctx = invitations.resolve(uow, token)
@@ -185,7 +251,9 @@ def respond_form(
             status_code=410,
         )
     language = _language(request, ctx, lang)
-    answers = _partial(request, ctx)
+    answers, last_page = _partial(request, ctx)
+    if page is None:
+        page = _page_index(_visible_pages(ctx.published.definition, answers), last_page)
     return render(request, "respond.html", _page_context(request, ctx, language, answers, page))
 
 
@@ -202,31 +270,44 @@ async def respond_submit(
             ctx = invitations.resolve(uow, token)
             lang = _language(request, ctx, str(form.get("lang") or "") or None)
             defn = ctx.published.definition
-            answers = _partial(request, ctx)
+            answers, _ = _partial(request, ctx)
             pages = _visible_pages(defn, answers)
             index = max(0, min(index, len(pages) - 1))
             page = pages[index]
             for q in page.questions:
                 answers.pop(q.id, None)
-            typed, parse_errors = normalise_answers(defn, _raw_from_form(defn, page, form))
+            raw, errors = _raw_from_form(defn, page, form)
+            typed, parse_errors = normalise_answers(defn, raw)
             answers.update(typed)
             answers = drop_hidden_answers(defn, answers)
             page_ids = {q.id for q in page.questions if is_visible(q, answers)}
-            errors = [(e.question_id, e.message) for e in parse_errors]
+            errors = parse_errors + [e for e in errors if e.question_id in page_ids]
+            failed = {e.question_id for e in errors}
             errors += [
-                (e.question_id, e.message)
+                e
                 for e in validate_answers(defn, answers)
-                if e.question_id in page_ids and e.question_id not in dict(errors)
+                if e.question_id in page_ids and e.question_id not in failed
             ]
-            _keep_partial(request, ctx, answers, uow)
+            order = {q.id: i for i, q in enumerate(page.questions)}
+            errors.sort(key=lambda e: order.get(e.question_id, len(order)))
+            pages = _visible_pages(defn, answers)
+            index = next(
+                (i for i, p in enumerate(pages) if p.id == page.id), min(index, len(pages) - 1)
+            )
             if action == "back":
-                return RedirectResponse(f"/s/{token}?page={max(index - 1, 0)}&lang={lang}", 303)
+                target = max(index - 1, 0)
+            elif errors or page_ids - shown_before:
+                target = index
+            else:
+                target = min(index + 1, len(pages) - 1)
+            _keep_partial(request, ctx, answers, pages[target].id, uow)
+            if action == "back":
+                return RedirectResponse(f"/s/{token}?page={target}&lang={lang}", 303)
             # Re-show the page when answers revealed questions the respondent has not seen
             # (same-page display logic without JavaScript) or when something is wrong.
             if errors or page_ids - shown_before:
                 ctx_page = _page_context(request, ctx, lang, answers, index, errors)
                 return render(request, "respond.html", ctx_page, status_code=422 if errors else 200)
-            pages = _visible_pages(defn, answers)
             if index + 1 < len(pages):
                 return RedirectResponse(f"/s/{token}?page={index + 1}&lang={lang}", 303)
             if ctx.kind == "public":
@@ -236,6 +317,7 @@ async def respond_submit(
                 uow, ctx, answers, language=lang, keep_original=settings.keep_original_comments
             )
             request.session.pop(f"partial:{ctx.token}", None)
+            request.session.pop(f"page:{ctx.token}", None)
     except Gone as exc:
         return render(
             request,

@@ -31,6 +31,7 @@ class InvitationRecord:
     partial_answers: dict[str, Any] | None
     reminders: int
     salt: str | None = None
+    partial_page: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,13 +99,16 @@ class DistributionRepository:
             dict(inv.partial_answers) if inv.partial_answers is not None else None,
             inv.reminders,
             inv.salt,
+            inv.partial_page,
         )
 
-    def save_partial(self, invitation_id: int, answers: dict[str, Any]) -> None:
+    def save_partial(
+        self, invitation_id: int, answers: dict[str, Any], page: str | None = None
+    ) -> None:
         self.s.execute(
             update(InvitationRow)
             .where(InvitationRow.id == invitation_id)
-            .values(partial_answers=answers, status="started")
+            .values(partial_answers=answers, partial_page=page, status="started")
         )
 
     def mark_used(self, invitation_id: int, now: datetime, response_id: int | None) -> bool:
@@ -112,7 +116,13 @@ class DistributionRepository:
         result = self.s.execute(
             update(InvitationRow)
             .where(InvitationRow.id == invitation_id, InvitationRow.used_at.is_(None))
-            .values(status="submitted", used_at=now, response_id=response_id, partial_answers=None)
+            .values(
+                status="submitted",
+                used_at=now,
+                response_id=response_id,
+                partial_answers=None,
+                partial_page=None,
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -14,10 +14,14 @@
     var out = Object.assign({}, known);
     var fd = new FormData(form);
     document.querySelectorAll(".question[data-qid]").forEach(function (el) { delete out[el.dataset.qid]; });
+    var felt = {};  // emotion chips that are on: "question.emotion"
+    fd.forEach(function (value, name) { if (name.indexOf("felt.") === 0) felt[name.slice(5) + "." + value] = true; });
     fd.forEach(function (value, name) {
-      if (name.indexOf("q.") !== 0 || value === "" || value === "0" && name.split(".").length > 2) return;
+      if (name.indexOf("q.") !== 0 || value === "") return;
       var parts = name.slice(2).split(".");
       var qid = parts[0];
+      var chip = form.querySelector('input[name="felt.' + qid + '"]');
+      if (chip && parts.length > 1 && !felt[parts.join(".")]) return;  // intensity of a chip turned off
       var box = form.querySelector('[name="' + name + '"]');
       if (parts.length > 1) { out[qid] = out[qid] || {}; out[qid][parts[1]] = num(value); }
       else if (box && box.type === "checkbox") { out[qid] = (out[qid] || []).concat([value]); }

@@ -19,6 +19,7 @@ separate rule applied by ``rapport.analytics.suppression``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -142,8 +143,10 @@ def as_observations(values: npt.ArrayLike, name: str = "values") -> npt.NDArray[
     return array[~np.isnan(array)]
 
 
+@functools.lru_cache(maxsize=64)
 def z_critical(confidence: float) -> float:
-    """Two-sided standard-normal critical value, e.g. 1.959964 for 0.95."""
+    """Two-sided standard-normal critical value, e.g. 1.959964 for 0.95 (computed once per
+    confidence level: pages ask for the same few thousands of times)."""
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
 
 

@@ -44,8 +44,10 @@ TABLES: dict[str, MetricRequest] = {
     "comment emotions unit × month": MetricRequest(
         SURVEY, "comment_emotions", by=["unit"], period="month"
     ),
-    "hearts unit × quarter × role (3-way)": MetricRequest(
-        SURVEY, "hearts", by=["unit"], period="quarter", attribute="role"
+    # Employee results come by closed month (the default policy): tables without a period
+    # show the latest closed month, and a period must be the policy's.
+    "hearts unit × month × role (3-way)": MetricRequest(
+        SURVEY, "hearts", by=["unit"], period="month", attribute="role"
     ),
 }
 GOAL_RATIO = 5.0

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from rapport.domain.org import SYSTEM, Person, Role, Unit, UnitKind
-from rapport.services import auth, responses, surveys
+from rapport.services import auth, surveys
+from rapport.services import responses as response_service
 from rapport.services.bulk import gc_paused
 from rapport.services.demo.generator import generate_demo
 from rapport.services.demo.models import DemoOrganisation
@@ -74,10 +75,10 @@ def load(
             for key in DEMO_TEMPLATES
         }
         people = {p.external_id: p for p in uow.people.in_units(list(unit_ids.values()))}
-        batch: dict[str, list[responses.Submission]] = {}
+        batch: dict[str, list[response_service.Submission]] = {}
         for r in org.responses:
             person = people.get(r.person_external_id) if r.person_external_id else None
-            sub = responses.Submission(
+            sub = response_service.Submission(
                 answers=r.answers,
                 unit_id=unit_ids[r.unit_code],
                 person=person,
@@ -87,13 +88,13 @@ def load(
             )
             batch.setdefault(r.survey_key, []).append(sub)
             if len(batch[r.survey_key]) >= BATCH:
-                responses.store_many(
+                response_service.store_many(
                     uow, published[r.survey_key], batch.pop(r.survey_key), validate=False
                 )
                 if progress:
                     progress(BATCH)
         for key, subs in batch.items():
-            responses.store_many(uow, published[key], subs, validate=False)
+            response_service.store_many(uow, published[key], subs, validate=False)
             if progress:
                 progress(len(subs))
         uow.outcomes.add_many(

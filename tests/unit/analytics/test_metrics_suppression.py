@@ -254,17 +254,48 @@ def test_a_complement_hidden_on_one_line_is_not_given_away_by_another() -> None:
     assert gaps_are_safe(axes, counts, decided) == []
 
 
-def test_an_audit_out_of_time_or_room_shows_the_margins_only() -> None:
-    """Past its time, or on a table too large for it, the audit hides every cell of the
-    level: a subset of what a finished audit shows, so a slow answer never reveals more."""
+def test_an_audit_out_of_rounds_or_room_shows_the_margins_only() -> None:
+    """Past its work budget, or on a table too large for it, the audit hides every cell of
+    the level: a subset of what a finished audit shows, so a cut-short audit never reveals
+    more."""
     parents = {1: None, 2: 1, 3: 2, 4: 2}
     leaf = {(3, "cashier"): 20, (3, "other"): 20, (4, "cashier"): 20, (4, "other"): 2}
     axes = [Axis(tuple(parents), parents), Axis(("cashier", "other"))]
     _, finished, _ = decide(parents, leaf, axes)
-    for setting, value in (("AUDIT_SECONDS", -1.0), ("AUDIT_MAX_ENTRIES", 10)):
+    for setting, value in (("AUDIT_ROUNDS", 0), ("AUDIT_MAX_ENTRIES", 10)):
         with patch.object(metrics_suppression, setting, value):
             _, late, beyond = decide(parents, leaf, axes)
         assert beyond == set()
         shown_late = {key for key, d in late.items() if d.revealed}
         assert shown_late == {key for key, d in finished.items() if d.revealed and ALL in key}
         assert {key for key, d in finished.items() if d.revealed} > shown_late
+
+
+def test_decisions_are_identical_under_a_slow_clock() -> None:
+    """The same data give the same shown cells whatever the load: with every clock jumping
+    a thousand seconds per reading, listing and solver paths decide exactly as before."""
+    import itertools
+    import random
+
+    rng = random.Random(5)
+    parents = {1: None, 2: 1, 3: 1, **{10 + i: 2 + i % 2 for i in range(8)}}
+    leaf = {(u, v): rng.randrange(0, 9) for u in range(10, 18) for v in "abcd"}
+    axes = [Axis(tuple(parents), parents), Axis(tuple("abcd"))]
+    for budget in (metrics_suppression.AUDIT_BUDGET, 0):  # 0: every search goes to the solver
+        with patch.object(metrics_suppression, "AUDIT_BUDGET", budget):
+            _, calm, _ = decide(parents, leaf, axes)
+            ticks = itertools.count(step=1000.0)
+
+            def slow(ticks: itertools.count[float] = ticks) -> float:
+                return float(next(ticks))
+
+            with (
+                patch("time.monotonic", slow),
+                patch("time.perf_counter", slow),
+                patch("time.time", slow),
+            ):
+                _, loaded, _ = decide(parents, leaf, axes)
+        assert {k: d.revealed for k, d in loaded.items()} == {
+            k: d.revealed for k, d in calm.items()
+        }
+        assert sum(d.revealed for d in calm.values()) > len(parents)  # not margins only

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -180,9 +179,13 @@ AUDIT_BUDGET: Final = 20_000
 AUDIT_MAX_ENTRIES: Final = 4_000_000
 """Cells × atoms the audit's matrix may hold (2,000 × 2,000: 32 MB, an SVD of about 3 s);
 a larger level shows its margins only (e.g. about 150 units × 12 months)."""
-AUDIT_SECONDS: Final = 30.0
-"""Time the audit of one level may take; past it the level shows its margins only (a
-subset of what any finished audit shows, so a slow answer never reveals more)."""
+AUDIT_ROUNDS: Final = 200
+"""Rounds of hiding one level's audit may take (each a rank decomposition of the shown
+cells); past them the level shows its margins only (a subset of what any finished audit
+shows). Budgets count work, never seconds: the same data and query give the same cells
+whatever the machine's load."""
+AUDIT_SOLVER_NODES: Final = 2_000
+"""Branch-and-bound nodes per solver call (HiGHS ``node_limit``), instead of a time limit."""
 AUDIT_FOUND: Final = 10
 AUDIT_SOLVES: Final = 50
 """Solver calls per round (each excludes a set the margins give away); beyond them, or if
@@ -218,7 +221,7 @@ class _Audit:
         self.atoms = [atom for _, _, atom in atoms]
         self._vectors: dict[Key, npt.NDArray[np.float64]] = {}
         self._listing_too_large = False
-        self._deadline = time.monotonic() + AUDIT_SECONDS
+        self._rounds = 0
         self._axis_masks: dict[int, dict[Hashable, npt.NDArray[np.bool_]]] = {}
         below = [
             key for key in decided if all(key[i] is ALL for i in range(len(axes)) if i not in level)
@@ -233,7 +236,8 @@ class _Audit:
         if not shown:
             return []
         rows = [*self.shown_below, *shown]
-        if time.monotonic() > self._deadline or len(rows) * len(self.atoms) > AUDIT_MAX_ENTRIES:
+        self._rounds += 1
+        if self._rounds > AUDIT_ROUNDS or len(rows) * len(self.atoms) > AUDIT_MAX_ENTRIES:
             return shown
         basis = _Basis(self._matrix(rows))
         exposed = None if self._listing_too_large else self._exposed(basis)
@@ -342,7 +346,7 @@ class _Audit:
                     np.concatenate([np.full(n_rows, -1e3), np.zeros(small.size)]),
                     np.concatenate([np.full(n_rows, 1e3), np.ones(small.size)]),
                 ),
-                options={"time_limit": max(0.1, min(5.0, self._deadline - time.monotonic()))},
+                options={"node_limit": AUDIT_SOLVER_NODES},
             )
             if result.status == 2:  # infeasible: nothing (else) small can be obtained
                 return found_sets

@@ -24,9 +24,9 @@ from rapport.errors import RapportError
 from rapport.services import import_jobs
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
-from rapport.web import admin_pages, dashboard_pages, pages, respond, survey_pages
+from rapport.web import admin_pages, api_docs, dashboard_pages, pages, respond, survey_pages
 from rapport.web.headers import SecurityHeadersMiddleware
-from rapport.web.templating import make_templates, render_error
+from rapport.web.templating import make_templates, page_error_renderer, render_error
 
 SESSION_COOKIE = "rapport_session"
 logger = logging.getLogger("rapport")
@@ -53,7 +53,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         title="Rapport",
         version=__version__,
         summary="Customer and employee experience: surveys, hearts and minds, honest metrics.",
-        docs_url="/docs",
+        docs_url=None,  # rapport.web.api_docs serves /docs from vendored assets
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
@@ -69,13 +70,15 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(RejectNulMiddleware)
+    page_error = page_error_renderer(app.state.templates)
+    app.add_middleware(RejectNulMiddleware, page_error=page_error)
     # Outside the NUL guard (which reads bodies): 401/413 before a body is read.
     app.add_middleware(
         BodyLimitMiddleware,
         max_request_bytes=settings.max_request_bytes,
         max_import_bytes=settings.max_import_bytes,
         session_cookie=SESSION_COOKIE,
+        page_error=page_error,
     )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
     install_problem_handlers(app, render_error)
@@ -94,6 +97,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(dashboard_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(respond.router)
+    app.include_router(api_docs.router)
     return app
 
 

@@ -19,7 +19,7 @@ from rapport.api.imports import JobId
 from rapport.api.metrics import live_engine
 from rapport.domain.org import Principal
 from rapport.domain.survey import fill_placeholders
-from rapport.errors import ValidationFailed
+from rapport.errors import FieldError, ValidationFailed
 from rapport.services import (
     comment_explorer,
     dashboard,
@@ -32,6 +32,7 @@ from rapport.services import (
 from rapport.settings import Settings
 from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
+from rapport.web.flash import flash
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
@@ -149,38 +150,41 @@ async def import_csv_page(
     live: LiveEngine,
     settings: SettingsDep,
 ) -> Response:
-    """Upload a CSV of responses; the page reports every bad row or the count imported."""
+    """Upload a CSV of responses: success redirects to the survey page with a message at
+    its top; a refused file shows the page again with every bad row at the top (422)."""
     policy = _policy(settings)
     await run_in_threadpool(imports.check_allowed, db, principal, survey_id, policy)
     form = await request.form()  # files are spooled to disk by the form parser
     upload = form.get("file")
-    if isinstance(upload, UploadFile) and (upload.size or 0) > settings.import_sync_max_bytes:
-        return await _import_as_job(request, survey_id, principal, db, settings, upload)
-    data = await upload.read() if isinstance(upload, UploadFile) else b""
-    report: dict[str, object]
-    keep = settings.keep_original_comments
     try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationFailed(
+                "No file was chosen.", [FieldError("file", "choose a CSV file to import")]
+            )
+        if (upload.size or 0) > settings.import_sync_max_bytes:
+            return await _import_as_job(request, survey_id, principal, db, settings, upload)
+        data = await upload.read()
+        keep = settings.keep_original_comments
         # In a worker thread: an import must never hold up the event loop.
         result = await run_in_threadpool(imports.import_now, db, principal, survey_id, data, keep)
-        report = {
-            "ok": True,
-            "message": f"Imported {result.rows} responses (file encoding {result.encoding}).",
-        }
     except ValidationFailed as exc:
-        report = {
-            "ok": False,
-            "message": exc.detail,
-            "errors": [(e.location, e.message) for e in exc.errors],
-        }
-    with db.unit_of_work() as uow:
-        data_ = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
-        units = org.list_units(uow, principal)
-    return render(
+        report = {"message": exc.detail, "errors": [(e.location, e.message) for e in exc.errors]}
+        with db.unit_of_work() as uow:
+            data_ = dashboard.survey_dashboard(uow, live, principal, survey_id, policy)
+            units = org.list_units(uow, principal)
+        context = {"d": data_, "units": units, "report": report, "filename": _name(upload)}
+        return render(request, "survey.html", context, status_code=422)
+    flash(
         request,
-        "survey.html",
-        {"d": data_, "units": units, "issued": None, "public_link": None, "report": report},
-        status_code=200 if report["ok"] else 422,
+        f"Imported {result.rows} responses from {_name(upload)} (file encoding {result.encoding}).",
     )
+    return RedirectResponse(f"/surveys/{survey_id}", status_code=303)
+
+
+def _name(upload: object) -> str:
+    if isinstance(upload, UploadFile) and upload.filename:
+        return upload.filename
+    return "the file"
 
 
 async def _import_as_job(

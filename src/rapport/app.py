@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rapport._version import __version__
 from rapport.api import admin, comments, health, imports, surveys, v1
 from rapport.api import metrics as metrics_api
+from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
@@ -60,7 +61,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db or database_for(settings)
     app.state.templates = make_templates()
-    # Middleware added later runs first: headers (outermost), NUL guard, session, CSRF.
+    # Middleware added later runs first: access log (outermost), headers, body limits, NUL
+    # guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session
     app.add_middleware(
         SessionMiddleware,
@@ -80,7 +82,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         session_cookie=SESSION_COOKIE,
         page_error=page_error,
     )
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
+    app.add_middleware(SecurityHeadersMiddleware)  # every answer gets them
+    app.add_middleware(AccessLogMiddleware)  # outermost: times and logs every answer
     install_problem_handlers(app, render_error)
     document_problems(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)

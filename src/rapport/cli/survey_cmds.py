@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from rapport.cli._common import (
@@ -17,11 +18,16 @@ from rapport.cli._common import (
     progress_bar,
 )
 from rapport.domain.org import SYSTEM
-from rapport.services.notify import SmtpNotifier
-from rapport.settings import Settings
+
+if TYPE_CHECKING:
+    from rapport.services.notify import SmtpNotifier
+    from rapport.settings import Settings
 
 survey_app = typer.Typer(help="Survey definitions: import, export, list.", no_args_is_help=True)
 responses_app = typer.Typer(help="Responses: import from CSV, export.", no_args_is_help=True)
+
+
+TITLE_MIN_WIDTH = 12
 
 
 def _survey_ref(value: str) -> int | str:
@@ -38,18 +44,21 @@ def list_surveys() -> None:
         db = open_database(settings)
         with db.unit_of_work() as uow:
             items = surveys.list_surveys(uow, SYSTEM)
-    table = Table("id", "key", "title", "audience", "version", "status", "responses")
-    for s in items:
-        table.add_row(
-            str(s["id"]),
-            s["key"],
-            s["title"],
-            s["audience"],
-            str(s["version"]),
-            str(s["status"]),
-            str(s["responses"]),
-        )
-    console.print(table)
+    # Keys are what the other commands take: never cut. Short columns keep their width and
+    # the title comes last and folds; a terminal too narrow even for that gets long lines.
+    columns = ("id", "key", "audience", "version", "status", "responses")
+    rows = [[str(s[c]) for c in columns] + [str(s["title"])] for s in items]
+    table = Table()
+    for name in columns:
+        numeric = name in ("id", "version", "responses")
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+    table.add_column("title", overflow="fold", min_width=TITLE_MIN_WIDTH)
+    for row in rows:
+        table.add_row(*row)
+    widths = [max([len(name), *(len(r[i]) for r in rows)]) for i, name in enumerate(columns)]
+    needed = sum(widths) + TITLE_MIN_WIDTH + 3 * (len(columns) + 1) + 1  # cells, borders
+    wide = console if console.width >= needed else Console(width=needed, file=console.file)
+    wide.print(table)
 
 
 @survey_app.command("import")
@@ -159,6 +168,8 @@ def export_responses(
 
 
 def _notifier(settings: Settings) -> SmtpNotifier:
+    from rapport.services.notify import SmtpNotifier
+
     return SmtpNotifier(
         settings.smtp_host,
         settings.smtp_port,

@@ -97,3 +97,31 @@ def test_serve_logging_config_writes_the_access_log_and_not_uvicorns() -> None:
     finally:
         logging.getLogger("rapport.access").handlers.clear()
         logging.getLogger("rapport.access").propagate = True
+
+
+def test_distribute_twice_refuses_duplicates_and_links_use_the_base_url(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path), "RAPPORT_SECRET_KEY": "k" * 40}
+    assert run(env, "init").returncode == 0
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    seed_org(db)
+    db.dispose()
+    out = tmp_path / "links.csv"
+    first = run(env, "survey", "distribute", "every-type", "--unit", "north-1", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert "RAPPORT_BASE_URL is not set" in first.stderr and "http://127.0.0.1:8000" in first.stderr
+    assert "Created 3 invitation links for North store 1 (north-1)" in first.stdout
+
+    again = run(env, "survey", "distribute", "every-type", "--unit", "north", "--out", str(out))
+    assert again.returncode == 1
+    assert "All 3 customers of North chosen already have an invitation" in again.stderr
+    assert "--again" in again.stderr and "Traceback" not in again.stderr
+
+    env["RAPPORT_BASE_URL"] = "https://survey.example.com/"
+    wave = run(
+        env, "survey", "distribute", "every-type", "--unit", "north", "--again", "--out", str(out)
+    )
+    assert wave.returncode == 0, wave.stderr
+    assert "RAPPORT_BASE_URL" not in wave.stderr
+    links = [line.split(",")[-1] for line in out.read_text().splitlines()[1:]]
+    assert len(links) == 3
+    assert all(link.startswith("https://survey.example.com/s/") for link in links), links

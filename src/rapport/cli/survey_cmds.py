@@ -11,6 +11,7 @@ from rich.table import Table
 
 from rapport.cli._common import (
     console,
+    err_console,
     fail,
     friendly_errors,
     load_settings,
@@ -197,8 +198,17 @@ def distribute(
     ] = None,
     email: Annotated[bool, typer.Option(help="E-mail each link via RAPPORT_SMTP_*.")] = False,
     expires_days: Annotated[int | None, typer.Option(help="Links expire after N days.")] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="A new wave: invite people who already hold an invitation to this survey "
+            "(without it they are skipped).",
+        ),
+    ] = False,
 ) -> None:
-    """Create single-use invitation links for the people of a unit."""
+    """Create single-use invitation links for the people of a unit (once per person and
+    survey; --again starts a new wave). Links start with RAPPORT_BASE_URL."""
     import csv
     from datetime import timedelta
 
@@ -210,6 +220,7 @@ def distribute(
     from rapport.services.clock import utcnow
 
     settings = load_settings()
+    base = _link_base(settings)
     with friendly_errors():
         attrs = dict(a.split("=", 1) for a in attribute or [] if "=" in a)
         ids = None
@@ -219,7 +230,7 @@ def distribute(
         expires = utcnow() + timedelta(days=expires_days) if expires_days else None
         db = open_database(settings)
         with db.unit_of_work() as uow:
-            issued = invitations.distribute(
+            wave = invitations.distribute_wave(
                 uow,
                 SYSTEM,
                 _survey_ref(survey),
@@ -228,18 +239,18 @@ def distribute(
                 external_ids=ids,
                 link_secret=settings.resolved_secret_key(),
                 expires_at=expires,
+                again=again,
             )
+            issued = wave.issued
             if email:
                 defn = surveys.get_published(uow, _survey_ref(survey)).definition
                 title = text_for(defn.title, defn.default_language, defn.default_language)
-                invitations.send_invitations(
-                    uow, issued, title, settings.base_url, _notifier(settings)
-                )
+                invitations.send_invitations(uow, issued, title, base, _notifier(settings))
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["external_id", "name", "email", "link"])
             for inv in issued:
-                url = f"{settings.base_url}/s/{inv.token}"
+                url = f"{base}/s/{inv.token}"
                 cells = (inv.person.external_id, inv.person.name, inv.person.email, url)
                 writer.writerow([safe_cell(c) for c in cells])  # names are not formulas
                 if qr_dir is not None:
@@ -247,11 +258,27 @@ def distribute(
                     segno.make(url, error="m").save(
                         str(qr_dir / f"{inv.person.external_id}.png"), scale=6
                     )
+    skipped = (
+        f" {wave.already_invited} already invited were skipped (--again invites them too)."
+        if wave.already_invited
+        else ""
+    )
     console.print(
-        f"Created {len(issued)} invitation links in {out}"
+        f"Created {len(issued)} invitation links for {wave.unit_name} ({wave.unit_code}) in {out}"
         + (" and e-mailed them" if email else "")
         + "."
+        + skipped
     )
+
+
+def _link_base(settings: Settings) -> str:
+    """RAPPORT_BASE_URL, or the default address with a warning on stderr."""
+    from rapport.settings import BASE_URL_UNSET
+
+    base = settings.link_base()
+    if settings.base_url is None:
+        err_console.print(f"[bold yellow]warning:[/] {BASE_URL_UNSET.format(base=base)}")
+    return base
 
 
 @survey_app.command("remind")
@@ -268,7 +295,7 @@ def remind(survey: Annotated[str, typer.Argument(help="Survey id or key.")]) -> 
                 SYSTEM,
                 _survey_ref(survey),
                 link_secret=settings.resolved_secret_key(),
-                base_url=settings.base_url,
+                base_url=_link_base(settings),
                 notifier=_notifier(settings),
             )
     console.print(f"Sent {sent} reminders.")

@@ -22,5 +22,10 @@ fetch vega-embed@7.1.0 build/vega-embed.min.js "$STATIC"
 # CSP-safe expression interpreter (no eval); 2.3.0 is the release beside vega 6.3.0 and the
 # last to ship a browser (UMD) build, which extends the global `vega`.
 fetch vega-interpreter@2.3.0 build/vega-interpreter.js "$STATIC"
+# Swagger UI for /docs (Apache-2.0: its NOTICE and the bundle's third-party notices too).
+fetch swagger-ui-dist@5.35.0 swagger-ui-bundle.js "$STATIC"
+cp "$tmp/swagger-ui-dist/package/swagger-ui.css" "$STATIC/"
+cp "$tmp/swagger-ui-dist/package/swagger-ui-bundle.js.LICENSE.txt" "$STATIC/"
+cp "$tmp/swagger-ui-dist/package/NOTICE" "$STATIC/swagger-ui-dist.NOTICE"
 fetch axe-core@4.14.1 axe.min.js "$TESTS"
 ls -la "$STATIC" "$TESTS"

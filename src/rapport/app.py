@@ -18,6 +18,7 @@ from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, surveys, v1
 from rapport.api import metrics as metrics_api
+from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
@@ -26,9 +27,9 @@ from rapport.errors import RapportError
 from rapport.services import import_jobs, metrics
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
-from rapport.web import admin_pages, dashboard_pages, pages, respond, survey_pages
+from rapport.web import admin_pages, api_docs, dashboard_pages, pages, respond, survey_pages
 from rapport.web.headers import SecurityHeadersMiddleware
-from rapport.web.templating import make_templates, render_error
+from rapport.web.templating import make_templates, page_error_renderer, render_error
 
 SESSION_COOKIE = "rapport_session"
 logger = logging.getLogger("rapport")
@@ -58,7 +59,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         title="Rapport",
         version=__version__,
         summary="Customer and employee experience: surveys, hearts and minds, honest metrics.",
-        docs_url="/docs",
+        docs_url=None,  # rapport.web.api_docs serves /docs from vendored assets
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     # One BLAS thread per process: request threads already share the cores, and numpy's
@@ -77,7 +79,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.live_engine = OperationalEngine(app.state.db.engine)
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
     app.state.templates = make_templates()
-    # Middleware added later runs first: headers (outermost), NUL guard, session, CSRF.
+    # Middleware added later runs first: access log (outermost), headers, body limits, NUL
+    # guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session
     app.add_middleware(
         SessionMiddleware,
@@ -87,15 +90,18 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(RejectNulMiddleware)
+    page_error = page_error_renderer(app.state.templates)
+    app.add_middleware(RejectNulMiddleware, page_error=page_error)
     # Outside the NUL guard (which reads bodies): 401/413 before a body is read.
     app.add_middleware(
         BodyLimitMiddleware,
         max_request_bytes=settings.max_request_bytes,
         max_import_bytes=settings.max_import_bytes,
         session_cookie=SESSION_COOKIE,
+        page_error=page_error,
     )
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every answer gets them
+    app.add_middleware(SecurityHeadersMiddleware)  # every answer gets them
+    app.add_middleware(AccessLogMiddleware)  # outermost: times and logs every answer
     install_problem_handlers(app, render_error)
     document_problems(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
@@ -112,6 +118,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(dashboard_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(respond.router)
+    app.include_router(api_docs.router)
     return app
 
 

@@ -17,6 +17,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_ALLOWED_THRESHOLD = 3
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+BASE_URL_UNSET = (
+    "RAPPORT_BASE_URL is not set: links point at {base}, which only works on this machine. "
+    "Set it to the address respondents reach the server at, e.g. https://survey.example.com."
+)
+
+
 class Settings(BaseSettings):
     """Runtime configuration; every field maps to ``RAPPORT_<FIELD>``."""
 
@@ -66,7 +73,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
-    base_url: str = Field(default="http://127.0.0.1:8000", description="For links in e-mails.")
+    base_url: str | None = Field(
+        default=None,
+        description="The address respondents reach the server at (https://survey.example.com): "
+        "the start of every survey link in e-mails, the CLI's links and the pages' links.",
+    )
     db_busy_timeout_ms: int = Field(
         default=10_000,
         ge=0,
@@ -95,6 +106,11 @@ class Settings(BaseSettings):
         if value < MIN_ALLOWED_THRESHOLD:
             raise ValueError(f"must be at least {MIN_ALLOWED_THRESHOLD} responses, got {value}")
         return value
+
+    def link_base(self, fallback: str = DEFAULT_BASE_URL) -> str:
+        """Where survey links point: ``RAPPORT_BASE_URL``, else ``fallback`` (the address a
+        page was requested at, or the default host and port), without a trailing slash."""
+        return (self.base_url or fallback).rstrip("/")
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``sqlite:///<data_dir>/rapport.db``."""

@@ -37,9 +37,7 @@ EMAILS = {"admin": "admin@example.com", "manager": "north@example.com"}
 #: Routes deliberately outside the matrix, and why.
 UNGUARDED = {
     ("GET", "/openapi.json"): "the API's public description (no data)",
-    ("GET", "/docs"): "FastAPI's Swagger page over /openapi.json (no data)",
-    ("GET", "/docs/oauth2-redirect"): "part of the Swagger page",
-    ("GET", "/redoc"): "FastAPI's ReDoc page over /openapi.json (no data)",
+    ("GET", "/docs"): "the vendored Swagger UI page over /openapi.json (no data)",
     ("MOUNT", "/static"): "CSS and vendored scripts, the same for everyone",
 }
 
@@ -56,6 +54,7 @@ class Caller:
     url: str
     viewer_id: int = 0  # the target of the user administration routes
     spare_token_id: int = 0  # ... and of the token ones
+    distribution_id: int = 0  # invitations to north-1, for the link downloads
 
     def csrf(self) -> str:
         """A valid form token of this session (from any page that has a form)."""
@@ -211,6 +210,10 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.form(f"/surveys/{c.sid}/links", {"unit": "north-1", "kind": "public"}),
     ),
+    ("GET", "/surveys/{survey_id}/distributions/{distribution_id}/links.{fmt}"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.page.get(f"/surveys/{c.sid}/distributions/{c.distribution_id}/links.zip"),
+    ),
     ("POST", "/surveys/{survey_id}/import"): (
         frozenset({"admin", "analyst"}),
         lambda c: c.form(
@@ -289,13 +292,19 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
         north = uow.units.by_code("north")
         uow.units.add("north-2", "North store 2", UnitKind.STORE, north)
         token = invitations.create_public_link(uow, SYSTEM, sid, "north-1")
+        wave = invitations.distribute_wave(uow, SYSTEM, sid, unit="north-1", link_secret="k")
         for unit in ("north-1", "north-1", "north-2"):
             responses.submit_as(uow, SYSTEM, sid, GOOD_ANSWERS, unit=unit)
         auth.create_token(uow, "spare", Role.VIEWER)
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]
     assert viewer is not None
-    ids = {"viewer_id": viewer.id, "spare_token_id": spare.id}
+    assert wave.distribution_id is not None
+    ids = {
+        "viewer_id": viewer.id,
+        "spare_token_id": spare.id,
+        "distribution_id": wave.distribution_id,
+    }
     # Every import becomes a job here, so that the job routes have something to show.
     settings = make_settings(tmp_path, sqlite_db, import_sync_max_bytes=1)
     with LiveServer(settings, sqlite_db) as server:

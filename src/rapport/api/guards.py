@@ -8,18 +8,16 @@ CSV uploads are not buffered here (they stream to disk); the import checks them 
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rapport.api.edge import PageRenderer, send_error
 from rapport.api.limits import IMPORT_PATH
-from rapport.errors import PROBLEM_BASE
 
 
 class RejectNulMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, page_error: PageRenderer | None = None) -> None:
         self.app = app
+        self.page_error = page_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,7 +44,16 @@ class RejectNulMiddleware:
         if where is None and (b"\x00" in body or b"\\u0000" in body or b"%00" in body):
             where = "body"
         if where is not None:
-            await _problem(send, scope["path"], where)
+            await send_error(
+                send,
+                scope["path"],
+                400,
+                "nul-character",
+                "The request contains a NUL character",
+                f"NUL (\\u0000) characters are not accepted; found one in the {where}.",
+                [{"location": where, "message": "remove NUL characters", "code": "nul"}],
+                page=self.page_error,
+            )
             return
         replayed = False
 
@@ -58,26 +65,3 @@ class RejectNulMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
-
-
-async def _problem(send: Send, path: str, where: str) -> None:
-    payload: dict[str, Any] = {
-        "type": PROBLEM_BASE + "nul-character",
-        "title": "The request contains a NUL character",
-        "status": 400,
-        "detail": f"NUL (\\u0000) characters are not accepted; found one in the {where}.",
-        "instance": path,
-        "errors": [{"location": where, "message": "remove NUL characters", "code": "nul"}],
-    }
-    data = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(data)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})

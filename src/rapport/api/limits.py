@@ -12,13 +12,11 @@
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rapport.errors import PROBLEM_BASE
+from rapport.api.edge import PageRenderer, send_error
 
 #: Routes that take a CSV upload: the API import and the survey page's upload form.
 IMPORT_PATH = re.compile(r"^/(api/v1/)?surveys/[^/]+/(responses/)?import$")
@@ -55,8 +53,10 @@ class BodyLimitMiddleware:
         max_request_bytes: int,
         max_import_bytes: int,
         session_cookie: str = "rapport_session",
+        page_error: PageRenderer | None = None,
     ) -> None:
         self.app = app
+        self.page_error = page_error
         self.max_request_bytes = max_request_bytes
         self.max_import_bytes = max_import_bytes
         self.session_cookie = session_cookie.encode()
@@ -71,17 +71,19 @@ class BodyLimitMiddleware:
         length = _content_length(headers.get(b"content-length"))
         has_body = bool(length) or (length is None and b"transfer-encoding" in headers)
         if has_body and AUTHENTICATED_PATH.match(path) and not self._has_credential(headers):
-            await _problem(
+            await send_error(
                 send,
                 path,
                 401,
                 "authentication",
                 "Authentication required",
                 "Log in or send an API token (Authorization: Bearer ...) before a body.",
+                page=self.page_error,
+                close=True,
             )
             return
         if length is not None and length > limit:
-            await _too_large(send, path, limit)
+            await _too_large(send, path, limit, self.page_error)
             return
         if length is not None:
             await self.app(scope, receive, send)
@@ -107,7 +109,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await _too_large(send, path, limit)
+            await _too_large(send, path, limit, self.page_error)
 
     def _has_credential(self, headers: dict[bytes, bytes]) -> bool:
         if headers.get(b"authorization", b"").strip():
@@ -124,47 +126,15 @@ def _content_length(value: bytes | None) -> int | None:
         return None
 
 
-async def _too_large(send: Send, path: str, limit: int) -> None:
-    await _problem(
+async def _too_large(send: Send, path: str, limit: int, page: PageRenderer | None) -> None:
+    await send_error(
         send,
         path,
         413,
         "too-large",
         "The request body is too large",
-        f"Send at most {limit} bytes to this route.",
+        f"Send at most {limit} bytes ({limit / 1024 / 1024:.1f} MB) to this route.",
         [{"location": "body", "message": f"at most {limit} bytes", "code": "too_large"}],
+        page=page,
+        close=True,
     )
-
-
-async def _problem(
-    send: Send,
-    path: str,
-    status: int,
-    slug: str,
-    title: str,
-    detail: str,
-    errors: list[dict[str, str]] | None = None,
-) -> None:
-    payload: dict[str, Any] = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": path,
-    }
-    if errors:
-        payload["errors"] = errors
-    data = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(data)).encode()),
-                # The unread body is still on its way: the connection cannot be reused.
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from rapport.api.edge import is_page_path
 from rapport.errors import PROBLEM_BASE, FieldError, RapportError, Unavailable, ValidationFailed
 from rapport.storage.db import is_unavailable
 
@@ -78,10 +79,8 @@ def _retry_after(exc: RapportError) -> dict[str, str] | None:
 
 
 def _wants_html(request: Request) -> bool:
-    path = request.url.path
-    if path.startswith(("/api/", "/healthz", "/openapi")):
-        return False
-    return "text/html" in request.headers.get("accept", "")
+    """Browser pages get an HTML error page whatever they accept; the API problem+json."""
+    return is_page_path(request.url.path)
 
 
 def install_problem_handlers(
@@ -155,6 +154,9 @@ def install_problem_handlers(
             logger.warning("database unavailable on %s: %s", request.url.path, exc)
             return await rapport_error(request, Unavailable("The database cannot serve now."))
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if _wants_html(request):
+            detail = "Something went wrong on our side; it has been logged."
+            return render_html_error(request, 500, "Internal error", detail)
         return problem(
             500,
             "internal",

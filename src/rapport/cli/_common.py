@@ -6,19 +6,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
-from sqlalchemy import make_url
 
 from rapport.errors import RapportError
-from rapport.settings import Settings, get_settings
-from rapport.storage import migrate
-from rapport.storage.db import ensure_database
-from rapport.storage.uow import Database
+
+if TYPE_CHECKING:  # imported when a command runs: `rapport --help` stays fast
+    from rapport.settings import Settings
+    from rapport.storage.uow import Database
 
 console = Console()
 err_console = Console(stderr=True)
@@ -61,6 +59,8 @@ def friendly_errors() -> Iterator[None]:
 
 
 def load_settings() -> Settings:
+    from rapport.settings import get_settings
+
     try:
         return get_settings()
     except Exception as exc:  # pydantic's message names the bad RAPPORT_ variable
@@ -74,6 +74,12 @@ def open_database(settings: Settings, *, upgrade: bool = False, check: bool = Tr
     (``upgrade=True``); every other command refuses a database whose schema is missing or
     behind, naming the command that fixes it, instead of migrating it silently.
     """
+    from sqlalchemy import make_url
+
+    from rapport.storage import migrate
+    from rapport.storage.db import ensure_database
+    from rapport.storage.uow import Database
+
     url = settings.resolved_database_url()
     if upgrade and ensure_database(url):
         console.print(f"Created database {make_url(url).database}.")
@@ -99,6 +105,14 @@ def open_database(settings: Settings, *, upgrade: bool = False, check: bool = Tr
 @contextmanager
 def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
     """A Rich progress bar; yields ``advance(n)``. Quiet when stdout is not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

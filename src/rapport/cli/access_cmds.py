@@ -14,7 +14,6 @@ import typer
 
 from rapport.cli._common import console, fail, friendly_errors, load_settings, open_database
 from rapport.domain.org import SYSTEM, Role
-from rapport.services import accounts, auth
 
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -42,6 +41,8 @@ def create_user(
     ] = PASSWORD_ENV,
 ) -> None:
     """Create a user; the password is read from $RAPPORT_NEW_PASSWORD or asked for."""
+    from rapport.services import auth
+
     parsed_role = _role(role)
     password = _new_password(password_env)
     settings = load_settings()
@@ -58,6 +59,8 @@ def create_user(
 @user_app.command("list")
 def list_users() -> None:
     """Every user: role, unit, status, open sessions."""
+    from rapport.services import accounts
+
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings)
@@ -75,6 +78,8 @@ def list_users() -> None:
 def _update(
     email: str, *, role: Role | None = None, unit: str | None = None, active: bool | None = None
 ) -> None:
+    from rapport.services import accounts
+
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings)
@@ -119,6 +124,8 @@ def set_password(
     ] = PASSWORD_ENV,
 ) -> None:
     """Give a user a new password; ends every session they have."""
+    from rapport.services import accounts
+
     password = _new_password(password_env)
     settings = load_settings()
     with friendly_errors():
@@ -143,6 +150,8 @@ def create_token(
     ] = None,
 ) -> None:
     """Create an API token and print it once (only its hash is stored)."""
+    from rapport.services import auth
+
     parsed_role = _role(role)
     settings = load_settings()
     days = settings.token_default_days if expires_days is None else expires_days
@@ -158,6 +167,7 @@ def create_token(
 @token_app.command("list")
 def list_tokens() -> None:
     """Every API token: id, prefix, name, role, expiry and status (never the token)."""
+    from rapport.services import accounts
     from rapport.services.clock import utcnow
 
     settings = load_settings()
@@ -180,6 +190,8 @@ def revoke_token(
     token: Annotated[str, typer.Argument(help="The token's id or its printed prefix (rpt_...).")],
 ) -> None:
     """Revoke an API token: it is refused from its next request."""
+    from rapport.services import accounts
+
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings)

@@ -9,7 +9,6 @@ import typer
 from rapport._version import __version__
 from rapport.cli import access_cmds, metrics_cmds, serve_cmds, survey_cmds, text_cmds
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, state
-from rapport.storage import migrate
 
 app = typer.Typer(
     name="rapport",
@@ -50,6 +49,8 @@ def root(
 @app.command()
 def init() -> None:
     """Create the database (if missing) and bring its schema up to date."""
+    from rapport.storage import migrate
+
     settings = load_settings()
     with friendly_errors():
         settings.resolved_secret_key()
@@ -65,6 +66,8 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply Alembic migrations up to REVISION."""
+    from rapport.storage import migrate
+
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings, check=False)
@@ -75,6 +78,8 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database."""
+    from rapport.storage import migrate
+
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings, check=False)

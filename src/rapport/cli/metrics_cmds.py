@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from rapport.analytics.engines import open_engine
-from rapport.analytics.snapshot import write_snapshot
 from rapport.cli._common import console, friendly_errors, load_settings, open_database
-from rapport.client import ANALYST
-from rapport.services import metrics as metrics_service
-from rapport.settings import Settings
+
+if TYPE_CHECKING:
+    from rapport.settings import Settings
 
 
 def _snapshot_dir(settings: Settings, given: Path | None) -> Path:
@@ -40,6 +37,9 @@ def snapshot(
     ] = False,
 ) -> None:
     """Write the tables metrics read to Parquet, for RAPPORT_ANALYTICS_ENGINE=duckdb."""
+    from rapport.analytics.engines import open_engine
+    from rapport.analytics.snapshot import write_snapshot
+
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings)
@@ -67,6 +67,12 @@ def show(
     ] = None,
 ) -> None:
     """Print a metric table, suppressed as for an analyst."""
+    from rich.table import Table
+
+    from rapport.analytics.engines import open_engine
+    from rapport.client import ANALYST
+    from rapport.services import metrics as metrics_service
+
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings)

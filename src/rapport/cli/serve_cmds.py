@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import copy
+from typing import Annotated, Any
 
 import typer
 
@@ -44,8 +45,11 @@ def serve(
     if demo_login:
         console.print(f"Demo admin login: [bold]{demo_login[0]}[/] / [bold]{demo_login[1]}[/]")
     log_level = "info" if settings.debug else "warning"
+    # Our access log (rapport.api.access_log) instead of uvicorn's, which would write query
+    # strings; configured in every worker process by uvicorn itself.
+    logs = {"log_level": log_level, "log_config": log_config(), "access_log": False}
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        uvicorn.run(app, host=host, port=port, **logs)  # type: ignore[arg-type]
         return
     db.dispose()  # each worker process opens its own connections
     # Several processes need an import string: each worker builds its app from the same
@@ -56,8 +60,30 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
+        **logs,  # type: ignore[arg-type]
     )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration plus ``rapport.access`` at INFO on stderr."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["rapport_access"] = {
+        "format": "%(asctime)s %(message)s",
+        "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+    }
+    config["handlers"]["rapport_access"] = {
+        "formatter": "rapport_access",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["rapport.access"] = {
+        "handlers": ["rapport_access"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 def demo(

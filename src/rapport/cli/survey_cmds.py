@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from rapport.cli._common import (
     console,
+    err_console,
     fail,
     friendly_errors,
     load_settings,
@@ -17,11 +19,16 @@ from rapport.cli._common import (
     progress_bar,
 )
 from rapport.domain.org import SYSTEM
-from rapport.services.notify import SmtpNotifier
-from rapport.settings import Settings
+
+if TYPE_CHECKING:
+    from rapport.services.notify import SmtpNotifier
+    from rapport.settings import Settings
 
 survey_app = typer.Typer(help="Survey definitions: import, export, list.", no_args_is_help=True)
 responses_app = typer.Typer(help="Responses: import from CSV, export.", no_args_is_help=True)
+
+
+TITLE_MIN_WIDTH = 12
 
 
 def _survey_ref(value: str) -> int | str:
@@ -38,18 +45,21 @@ def list_surveys() -> None:
         db = open_database(settings)
         with db.unit_of_work() as uow:
             items = surveys.list_surveys(uow, SYSTEM)
-    table = Table("id", "key", "title", "audience", "version", "status", "responses")
-    for s in items:
-        table.add_row(
-            str(s["id"]),
-            s["key"],
-            s["title"],
-            s["audience"],
-            str(s["version"]),
-            str(s["status"]),
-            str(s["responses"]),
-        )
-    console.print(table)
+    # Keys are what the other commands take: never cut. Short columns keep their width and
+    # the title comes last and folds; a terminal too narrow even for that gets long lines.
+    columns = ("id", "key", "audience", "version", "status", "responses")
+    rows = [[str(s[c]) for c in columns] + [str(s["title"])] for s in items]
+    table = Table()
+    for name in columns:
+        numeric = name in ("id", "version", "responses")
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+    table.add_column("title", overflow="fold", min_width=TITLE_MIN_WIDTH)
+    for row in rows:
+        table.add_row(*row)
+    widths = [max([len(name), *(len(r[i]) for r in rows)]) for i, name in enumerate(columns)]
+    needed = sum(widths) + TITLE_MIN_WIDTH + 3 * (len(columns) + 1) + 1  # cells, borders
+    wide = console if console.width >= needed else Console(width=needed, file=console.file)
+    wide.print(table)
 
 
 @survey_app.command("import")
@@ -159,6 +169,8 @@ def export_responses(
 
 
 def _notifier(settings: Settings) -> SmtpNotifier:
+    from rapport.services.notify import SmtpNotifier
+
     return SmtpNotifier(
         settings.smtp_host,
         settings.smtp_port,
@@ -186,8 +198,17 @@ def distribute(
     ] = None,
     email: Annotated[bool, typer.Option(help="E-mail each link via RAPPORT_SMTP_*.")] = False,
     expires_days: Annotated[int | None, typer.Option(help="Links expire after N days.")] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="A new wave: invite people who already hold an invitation to this survey "
+            "(without it they are skipped).",
+        ),
+    ] = False,
 ) -> None:
-    """Create single-use invitation links for the people of a unit."""
+    """Create single-use invitation links for the people of a unit (once per person and
+    survey; --again starts a new wave). Links start with RAPPORT_BASE_URL."""
     import csv
     from datetime import timedelta
 
@@ -199,6 +220,7 @@ def distribute(
     from rapport.services.clock import utcnow
 
     settings = load_settings()
+    base = _link_base(settings)
     with friendly_errors():
         attrs = dict(a.split("=", 1) for a in attribute or [] if "=" in a)
         ids = None
@@ -208,7 +230,7 @@ def distribute(
         expires = utcnow() + timedelta(days=expires_days) if expires_days else None
         db = open_database(settings)
         with db.unit_of_work() as uow:
-            issued = invitations.distribute(
+            wave = invitations.distribute_wave(
                 uow,
                 SYSTEM,
                 _survey_ref(survey),
@@ -217,18 +239,18 @@ def distribute(
                 external_ids=ids,
                 link_secret=settings.resolved_secret_key(),
                 expires_at=expires,
+                again=again,
             )
+            issued = wave.issued
             if email:
                 defn = surveys.get_published(uow, _survey_ref(survey)).definition
                 title = text_for(defn.title, defn.default_language, defn.default_language)
-                invitations.send_invitations(
-                    uow, issued, title, settings.base_url, _notifier(settings)
-                )
+                invitations.send_invitations(uow, issued, title, base, _notifier(settings))
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["external_id", "name", "email", "link"])
             for inv in issued:
-                url = f"{settings.base_url}/s/{inv.token}"
+                url = f"{base}/s/{inv.token}"
                 cells = (inv.person.external_id, inv.person.name, inv.person.email, url)
                 writer.writerow([safe_cell(c) for c in cells])  # names are not formulas
                 if qr_dir is not None:
@@ -236,11 +258,27 @@ def distribute(
                     segno.make(url, error="m").save(
                         str(qr_dir / f"{inv.person.external_id}.png"), scale=6
                     )
+    skipped = (
+        f" {wave.already_invited} already invited were skipped (--again invites them too)."
+        if wave.already_invited
+        else ""
+    )
     console.print(
-        f"Created {len(issued)} invitation links in {out}"
+        f"Created {len(issued)} invitation links for {wave.unit_name} ({wave.unit_code}) in {out}"
         + (" and e-mailed them" if email else "")
         + "."
+        + skipped
     )
+
+
+def _link_base(settings: Settings) -> str:
+    """RAPPORT_BASE_URL, or the default address with a warning on stderr."""
+    from rapport.settings import BASE_URL_UNSET
+
+    base = settings.link_base()
+    if settings.base_url is None:
+        err_console.print(f"[bold yellow]warning:[/] {BASE_URL_UNSET.format(base=base)}")
+    return base
 
 
 @survey_app.command("remind")
@@ -257,7 +295,7 @@ def remind(survey: Annotated[str, typer.Argument(help="Survey id or key.")]) -> 
                 SYSTEM,
                 _survey_ref(survey),
                 link_secret=settings.resolved_secret_key(),
-                base_url=settings.base_url,
+                base_url=_link_base(settings),
                 notifier=_notifier(settings),
             )
     console.print(f"Sent {sent} reminders.")

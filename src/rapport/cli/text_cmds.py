@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, progress_bar
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from rapport.text import EmotionPrediction
 
 text_app = typer.Typer(
     help="Emotions in comments: train, re-score, classify.", no_args_is_help=True
@@ -28,14 +34,51 @@ def rescore() -> None:
 
 
 @text_app.command("classify")
-def classify(texts: Annotated[list[str], typer.Argument(help="Comments to classify.")]) -> None:
-    """Print the emotions the default model reads in each text."""
+def classify(
+    texts: Annotated[list[str], typer.Argument(help="Comments to classify.")],
+    top: Annotated[int, typer.Option(min=1, max=28, help="How many labels to show.")] = 3,
+) -> None:
+    """Print the emotions the default model reads in each text, as a table."""
     from rapport.text import load_model
 
     with friendly_errors():
         model = load_model()
-        for text, p in zip(texts, model.predict(texts), strict=True):
-            console.print(f"[bold]{text}[/]\n  {p}", highlight=False)
+        predictions = model.predict(texts)
+    caption = f"✓ the label's threshold was reached · model {model.name} {model.version}"
+    console.print(prediction_table(texts, predictions, top, caption))
+
+
+def prediction_table(
+    texts: Sequence[str], predictions: Sequence[EmotionPrediction], top: int, caption: str
+) -> Table:
+    """One row per text: its top labels with scores (✓ where the label's threshold was
+    reached), the sentiment and the Ekman emotions the model settled on."""
+    from rich.table import Table
+
+    table = Table(title="Emotions read in each comment", caption=caption, show_lines=True)
+    table.add_column("comment", overflow="fold", ratio=3)
+    table.add_column(f"top {top} labels (score)", no_wrap=True)
+    table.add_column("sentiment", no_wrap=True)
+    table.add_column("Ekman", no_wrap=True)
+    for text, p in zip(texts, predictions, strict=True):
+        if not p.ok:
+            reason = p.status.value.replace("_", " ")
+            table.add_row(text, f"[dim]not read: {reason}[/]", "", "")
+            continue
+        labels = "\n".join(
+            f"{'✓' if label in p.labels else ' '} {label} {score:.2f}"
+            for label, score in p.top(top)
+        )
+        primary = p.primary_sentiment
+        sentiment = (
+            "–" if primary is None else f"{primary} {p.sentiment_scores.get(primary, 0):.2f}"
+        )
+        ekman = "\n".join(
+            f"{e} {p.ekman_scores.get(e, 0):.2f}"
+            for e in sorted(p.ekman, key=lambda e: -p.ekman_scores.get(e, 0))
+        )
+        table.add_row(text, labels, sentiment, ekman or "–")
+    return table
 
 
 @text_app.command("train")

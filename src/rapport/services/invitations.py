@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from rapport.services.clock import as_utc, utcnow
 from rapport.services.notify import Notifier
 from rapport.services.org import organisation_name
 from rapport.services.surveys import PublishedSurvey
+from rapport.storage.repositories.distribution import DistributionRecord, InvitedPerson
 from rapport.storage.uow import UnitOfWork
 
 
@@ -65,6 +66,18 @@ class LinkContext:
     """The id of the page the respondent was last on (invitations only)."""
 
 
+@dataclass(frozen=True)
+class Wave:
+    """What one call of :func:`distribute_wave` did: who was invited, to which unit."""
+
+    distribution_id: int | None
+    unit_code: str
+    unit_name: str
+    audience: str
+    issued: list[IssuedInvitation]
+    already_invited: int  # people of the unit skipped: they hold an open or used invitation
+
+
 def distribute(
     uow: UnitOfWork,
     principal: Principal,
@@ -78,11 +91,48 @@ def distribute(
     channel: str = "link",
     expires_at: datetime | None = None,
     policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
+    again: bool = False,
 ) -> list[IssuedInvitation]:
+    """The invitations :func:`distribute_wave` issued (see there)."""
+    return distribute_wave(
+        uow,
+        principal,
+        survey,
+        unit=unit,
+        attributes=attributes,
+        external_ids=external_ids,
+        link_secret=link_secret,
+        name=name,
+        channel=channel,
+        expires_at=expires_at,
+        policy=policy,
+        again=again,
+    ).issued
+
+
+def distribute_wave(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey: int | str,
+    *,
+    unit: str,
+    attributes: Mapping[str, str] | None = None,
+    external_ids: Sequence[str] | None = None,
+    link_secret: str,
+    name: str = "",
+    channel: str = "link",
+    expires_at: datetime | None = None,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
+    again: bool = False,
+) -> Wave:
     """Invite the people of ``unit``'s subtree (optionally filtered) to the published version.
 
     People are chosen by unit, by attribute equality, and/or by a list of external ids
-    (e.g. from an uploaded CSV). Returns the raw tokens: show or send them once.
+    (e.g. from an uploaded CSV). Idempotent per survey and person: people who already hold
+    an invitation to the survey (answered, or unused and not expired) are skipped, and when
+    that is everyone, nothing is issued and :class:`Conflict` says so. ``again=True`` starts
+    a new wave that invites everyone chosen once more. Returns the raw tokens: show or send
+    them once.
     """
     require(principal, Permission.DISTRIBUTE)
     published = surveys.get_published(uow, survey)
@@ -110,6 +160,21 @@ def distribute(
             )
         people = [p for p in people if p.external_id in wanted]
     now = utcnow()
+    skipped = 0
+    if not again:
+        invited = uow.distribution.invited_people(published.survey.id, [p.id for p in people], now)
+        skipped = sum(p.id in invited for p in people)
+        if people and skipped == len(people):
+            raise Conflict(
+                f"All {len(people)} {kind.value}s of {root.name} chosen already have an "
+                f"invitation to this survey; none was issued. To invite them once more, "
+                f"start a new wave (--again).",
+                [FieldError("unit", f"everyone in {root.code} is invited already", "invited")],
+            )
+        people = [p for p in people if p.id not in invited]
+    wave = Wave(None, root.code, root.name, kind.value, [], skipped)
+    if not people:
+        return wave
     dist_id = uow.distribution.add_distribution(
         published.version.id,
         name or f"{published.survey.key} to {root.code}",
@@ -142,9 +207,44 @@ def distribute(
         "survey.distribute",
         published.survey.key,
         now,
-        {"unit": root.code, "invitations": len(issued)},
+        {"unit": root.code, "invitations": len(issued), "skipped": skipped, "again": again},
     )
-    return issued
+    return replace(wave, distribution_id=dist_id, issued=issued)
+
+
+@dataclass(frozen=True)
+class DistributionLinks:
+    """A distribution's invitation links as the caller may see them (rebuilt from salts)."""
+
+    distribution: DistributionRecord
+    links: list[tuple[InvitedPerson, str]]  # (who, token)
+
+
+def distribution_links(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey_id: int,
+    distribution_id: int,
+    *,
+    link_secret: str,
+    policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
+) -> DistributionLinks:
+    """The links of one distribution of ``survey_id``, for the page's list and downloads:
+    the same permission and handover rule as issuing them, and only the caller's units."""
+    require(principal, Permission.DISTRIBUTE)
+    published = surveys.get_published(uow, survey_id)
+    confidentiality.check_link_handover(
+        principal, policy, audience=published.survey.audience, channel="link"
+    )
+    dist = uow.distribution.distribution(distribution_id)
+    if dist is None or dist.survey_id != published.survey.id:
+        raise NotFound(f"No distribution {distribution_id} of this survey.")
+    scope = None
+    if principal.unit_path is not None:
+        scope = [u.id for u in uow.units.subtree(principal.unit_path)]
+    rows = uow.distribution.invited(distribution_id, scope, 0, None)
+    links = [(r, invitation_token(link_secret, r.salt)) for r in rows if r.salt is not None]
+    return DistributionLinks(dist, links)
 
 
 def create_public_link(
@@ -167,6 +267,14 @@ def create_public_link(
     token = secrets.token_urlsafe(16)
     uow.distribution.add_public_link(published.version.id, target.id, token, utcnow(), expires_at)
     return token
+
+
+def is_public_link_of(uow: UnitOfWork, token: str, survey_id: int) -> bool:
+    """Whether ``token`` is a public link to (a version of) the survey."""
+    link = uow.distribution.public_link(token)
+    return link is not None and surveys.get_version(uow, link.survey_version_id).survey.id == (
+        survey_id
+    )
 
 
 def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkContext:

@@ -160,6 +160,11 @@ def _import(
     require(principal, Permission.IMPORT_DATA)
     published = get_published(uow, survey)
     confidentiality.check_import(principal, policy, audience=published.survey.audience)
+    if b"\x00" in data:  # no CSV text holds NUL bytes; spreadsheets, images and zips do
+        raise ValidationFailed(
+            "the file is not CSV text",
+            [FieldError("file", "it holds binary data; save the sheet as CSV (UTF-8)", "binary")],
+        )
     text, encoding = decode(data)
     rows, errors = read_rows(text, published.definition)
     if total:

@@ -11,8 +11,7 @@ reason for each directive):
 - images from our origin and ``data:`` URIs (QR codes are inline SVG data URIs);
 - no plugins, no framing by other sites, no ``<base>`` or form targets elsewhere.
 
-``/docs`` and ``/redoc`` (Swagger UI and ReDoc from FastAPI) load from a CDN and start with
-an inline script; they get their own, wider policy until those assets are vendored.
+``/docs`` (Swagger UI) is vendored too and started from a file: it needs no exception.
 
 Every response except static files is ``Cache-Control: no-store``: pages, API answers and
 exports carry personal or response data that must not stay in shared or browser caches.
@@ -38,18 +37,6 @@ CSP = {
     "connect-src": "'self'",
     **_COMMON,
 }
-_CDN = "https://cdn.jsdelivr.net"
-DOCS_CSP = {
-    "default-src": "'self'",
-    "script-src": f"'self' 'unsafe-inline' {_CDN}",
-    "style-src": f"'self' 'unsafe-inline' {_CDN} https://fonts.googleapis.com",
-    "img-src": "'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-    "font-src": "'self' https://fonts.gstatic.com",
-    "worker-src": "'self' blob:",
-    "connect-src": "'self'",
-    **_COMMON,
-}
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 STATIC_PREFIX = "/static/"
 
 
@@ -62,9 +49,8 @@ def policy_text(policy: dict[str, str]) -> str:
 
 def headers_for(path: str) -> dict[str, str]:
     """The security headers a response to ``path`` carries."""
-    csp = DOCS_CSP if path in DOCS_PATHS else CSP
     headers = {
-        "Content-Security-Policy": policy_text(csp),
+        "Content-Security-Policy": policy_text(CSP),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile  # what request.form() returns
@@ -14,12 +16,13 @@ from starlette.datastructures import UploadFile  # what request.form() returns
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api import imports
-from rapport.api.deps import DbDep, SettingsDep, SurveyId
+from rapport.api.deps import MAX_ID, DbDep, SettingsDep, SurveyId
 from rapport.api.imports import JobId
 from rapport.api.metrics import live_engine
 from rapport.domain.org import Principal
 from rapport.domain.survey import fill_placeholders
-from rapport.errors import ValidationFailed
+from rapport.errors import Conflict, FieldError, ValidationFailed
+from rapport.exporters import link_exports
 from rapport.services import (
     comment_explorer,
     dashboard,
@@ -32,11 +35,13 @@ from rapport.services import (
 from rapport.settings import Settings
 from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
+from rapport.web.flash import flash
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 LiveEngine = Annotated[AnalyticsEngine, Depends(live_engine)]
+LINKS_PER_PAGE = 25
 EKMAN = ["joy", "surprise", "neutral", "sadness", "fear", "anger", "disgust"]
 SENTIMENTS = ["positive", "negative", "ambiguous", "neutral"]
 
@@ -60,73 +65,151 @@ def survey_page(
     db: DbDep,
     live: LiveEngine,
     settings: SettingsDep,
+    unit: str | None = None,
+    distribution: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
+    public: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
+    """The survey's results, import form and links; after creating links (redirect-after-
+    POST) ``unit`` keeps the selector, ``distribution`` pages its links, ``public`` shows
+    the public link just made."""
+    base = _link_base(request, settings)
+    links: dict[str, Any] | None = None
+    public_link = None
     with db.unit_of_work() as uow:
         data = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
         units = org.list_units(uow, principal)
-    return render(
-        request, "survey.html", {"d": data, "units": units, "issued": None, "public_link": None}
-    )
+        if distribution is not None:
+            found = invitations.distribution_links(
+                uow,
+                principal,
+                survey_id,
+                distribution,
+                link_secret=settings.resolved_secret_key(),
+                policy=_policy(settings),
+            )
+            links = _links_page(found, base, page)
+        if public and invitations.is_public_link_of(uow, public, survey_id):
+            public_link = f"{base}/s/{public}"
+    selected = unit if any(u.code == unit for u in units) else None
+    context = {
+        "d": data,
+        "units": units,
+        "selected_unit": selected,
+        "links": links,
+        "public_link": public_link,
+        "public_token": public,
+    }
+    return render(request, "survey.html", context)
 
 
-def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_data_uri(scale=3)
+def _link_base(request: Request, settings: Settings) -> str:
+    return settings.link_base(str(request.base_url))
 
 
-@router.post(
-    "/surveys/{survey_id}/links", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)]
-)
+def _links_page(found: invitations.DistributionLinks, base: str, page: int) -> dict[str, Any]:
+    total = len(found.links)
+    pages = max(1, -(-total // LINKS_PER_PAGE))
+    page = min(page, pages)
+    shown = found.links[(page - 1) * LINKS_PER_PAGE : page * LINKS_PER_PAGE]
+    return {
+        "distribution": found.distribution,
+        "rows": [(who.name, who.external_id, f"{base}/s/{token}", token) for who, token in shown],
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "first": (page - 1) * LINKS_PER_PAGE + 1,
+        "last": (page - 1) * LINKS_PER_PAGE + len(shown),
+    }
+
+
+@router.post("/surveys/{survey_id}/links", dependencies=[Depends(verify_csrf)])
 def create_links(
     request: Request,
     survey_id: SurveyId,
     principal: PagePrincipal,
     db: DbDep,
-    live: LiveEngine,
     settings: SettingsDep,
-    unit: Annotated[str, Form()],
-    kind: Annotated[str, Form()] = "public",
-) -> HTMLResponse:
-    base = str(request.base_url).rstrip("/")
-    with db.unit_of_work() as uow:
-        if kind == "invitations":
-            issued = invitations.distribute(
-                uow,
-                principal,
-                survey_id,
-                unit=unit,
-                link_secret=settings.resolved_secret_key(),
-                policy=_policy(settings),
+    unit: Annotated[str, Form(max_length=400)],
+    kind: Annotated[str, Form(pattern="^(public|invitations|again)$")] = "public",
+) -> Response:
+    """Create a public link or invitations, then redirect (303) to the survey page, which
+    names the unit at its top, keeps it selected and lists the links a page at a time."""
+    back = f"/surveys/{survey_id}?unit={quote(unit)}"
+    try:
+        with db.unit_of_work() as uow:
+            unit_name = next(
+                (u.name for u in org.list_units(uow, principal) if u.code == unit), unit
             )
-            links = [(i.person.name, f"{base}/s/{i.token}") for i in issued]
-            public = None
-        else:
-            token = invitations.create_public_link(
-                uow, principal, survey_id, unit, policy=_policy(settings)
-            )
-            links, public = [], f"{base}/s/{token}"
-    with db.unit_of_work() as uow:
-        data = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
-        units = org.list_units(uow, principal)
-    return render(
-        request,
-        "survey.html",
-        {
-            "d": data,
-            "units": units,
-            "issued": [(name, url, _qr_svg(url)) for name, url in links]
-            if kind == "invitations"
-            else None,
-            "public_link": (public, _qr_svg(public)) if public else None,
-        },
-    )
+            if kind == "public":
+                token = invitations.create_public_link(
+                    uow, principal, survey_id, unit, policy=_policy(settings)
+                )
+            else:
+                wave = invitations.distribute_wave(
+                    uow,
+                    principal,
+                    survey_id,
+                    unit=unit,
+                    link_secret=settings.resolved_secret_key(),
+                    policy=_policy(settings),
+                    again=kind == "again",
+                )
+    except Conflict as exc:  # everyone is invited already: say so where they are looking
+        flash(request, exc.detail.replace("(--again)", "(New wave)"), "warning")
+        return RedirectResponse(back + "#links", status_code=303)
+    if kind == "public":
+        flash(request, f"Created a public link for {unit_name}.")
+        return RedirectResponse(f"{back}&public={quote(token)}#links", status_code=303)
+    message = f"Issued {len(wave.issued)} invitation links for {wave.unit_name}"
+    if wave.already_invited:
+        message += f"; {wave.already_invited} already invited were skipped"
+    flash(request, message + ".")
+    if wave.distribution_id is None:
+        return RedirectResponse(back + "#links", status_code=303)
+    return RedirectResponse(f"{back}&distribution={wave.distribution_id}#links", status_code=303)
+
+
+@router.get("/surveys/{survey_id}/distributions/{distribution_id}/links.{fmt}")
+def download_links(
+    request: Request,
+    survey_id: SurveyId,
+    distribution_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+    fmt: Annotated[str, PathParam(pattern="^(csv|zip)$")],
+    principal: PagePrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+) -> Response:
+    """A distribution's links as CSV, or as a ZIP of the CSV and one QR code PNG per link."""
+    with db.unit_of_work(readonly=True) as uow:
+        found = invitations.distribution_links(
+            uow,
+            principal,
+            survey_id,
+            distribution_id,
+            link_secret=settings.resolved_secret_key(),
+            policy=_policy(settings),
+        )
+    base = _link_base(request, settings)
+    rows = [(who, f"{base}/s/{token}") for who, token in found.links]
+    table = link_exports.links_csv([(w.external_id, w.name, w.email, url) for w, url in rows])
+    stem = f"invitations-{distribution_id}"
+    if fmt == "csv":
+        body, media = table.encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body, media = link_exports.links_zip(table, [(w.external_id, url) for w, url in rows])
+    headers = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
+    return Response(body, media_type=media, headers=headers)
 
 
 @router.get("/qr/{token}.{fmt}")
-def public_link_qr(token: str, fmt: str, db: DbDep, request: Request) -> Response:
-    """QR code (PNG or SVG) of a public link; invitation links are shown once, inline."""
+def public_link_qr(
+    token: str, fmt: str, db: DbDep, request: Request, settings: SettingsDep
+) -> Response:
+    """QR code (PNG or SVG) of a public or invitation link (it shows only the link)."""
     with db.unit_of_work() as uow:
         invitations.resolve(uow, token)
-    url = f"{str(request.base_url).rstrip('/')}/s/{token}"
+    url = f"{_link_base(request, settings)}/s/{token}"
     qr = segno.make(url, error="m")
     import io
 
@@ -149,38 +232,41 @@ async def import_csv_page(
     live: LiveEngine,
     settings: SettingsDep,
 ) -> Response:
-    """Upload a CSV of responses; the page reports every bad row or the count imported."""
+    """Upload a CSV of responses: success redirects to the survey page with a message at
+    its top; a refused file shows the page again with every bad row at the top (422)."""
     policy = _policy(settings)
     await run_in_threadpool(imports.check_allowed, db, principal, survey_id, policy)
     form = await request.form()  # files are spooled to disk by the form parser
     upload = form.get("file")
-    if isinstance(upload, UploadFile) and (upload.size or 0) > settings.import_sync_max_bytes:
-        return await _import_as_job(request, survey_id, principal, db, settings, upload)
-    data = await upload.read() if isinstance(upload, UploadFile) else b""
-    report: dict[str, object]
-    keep = settings.keep_original_comments
     try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationFailed(
+                "No file was chosen.", [FieldError("file", "choose a CSV file to import")]
+            )
+        if (upload.size or 0) > settings.import_sync_max_bytes:
+            return await _import_as_job(request, survey_id, principal, db, settings, upload)
+        data = await upload.read()
+        keep = settings.keep_original_comments
         # In a worker thread: an import must never hold up the event loop.
         result = await run_in_threadpool(imports.import_now, db, principal, survey_id, data, keep)
-        report = {
-            "ok": True,
-            "message": f"Imported {result.rows} responses (file encoding {result.encoding}).",
-        }
     except ValidationFailed as exc:
-        report = {
-            "ok": False,
-            "message": exc.detail,
-            "errors": [(e.location, e.message) for e in exc.errors],
-        }
-    with db.unit_of_work() as uow:
-        data_ = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
-        units = org.list_units(uow, principal)
-    return render(
+        report = {"message": exc.detail, "errors": [(e.location, e.message) for e in exc.errors]}
+        with db.unit_of_work() as uow:
+            data_ = dashboard.survey_dashboard(uow, live, principal, survey_id, policy)
+            units = org.list_units(uow, principal)
+        context = {"d": data_, "units": units, "report": report, "filename": _name(upload)}
+        return render(request, "survey.html", context, status_code=422)
+    flash(
         request,
-        "survey.html",
-        {"d": data_, "units": units, "issued": None, "public_link": None, "report": report},
-        status_code=200 if report["ok"] else 422,
+        f"Imported {result.rows} responses from {_name(upload)} (file encoding {result.encoding}).",
     )
+    return RedirectResponse(f"/surveys/{survey_id}", status_code=303)
+
+
+def _name(upload: object) -> str:
+    if isinstance(upload, UploadFile) and upload.filename:
+        return upload.filename
+    return "the file"
 
 
 async def _import_as_job(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from rapport._version import __version__
 from rapport.web.csrf import csrf_token
+from rapport.web.flash import pop_flashes
 
 
 def format_number(value: float, digits: int = 0) -> str:
@@ -23,6 +25,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(files("rapport.web") / "templates"))
     templates.env.globals["rapport_version"] = __version__
     templates.env.globals["csrf_token"] = csrf_token
+    templates.env.globals["flashes"] = pop_flashes
     templates.env.filters["num"] = format_number
     return templates
 
@@ -43,3 +46,14 @@ def render_error(request: Request, status: int, title: str, detail: str) -> HTML
         {"status": status, "title": title, "detail": detail},
         status_code=status,
     )
+
+
+def page_error_renderer(templates: Jinja2Templates) -> Callable[[int, str, str], str]:
+    """The error page without a request, for the edge middlewares that answer before
+    routing (body limits, NUL guard): no session, so no navigation or CSRF token."""
+    template = templates.get_template("error.html")
+
+    def page(status: int, title: str, detail: str) -> str:
+        return template.render(status=status, title=title, detail=detail, principal=None)
+
+    return page

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
     DistributionRow,
     InvitationRow,
+    PersonRow,
     PublicLinkRow,
     SurveyVersionRow,
 )
@@ -32,6 +33,31 @@ class InvitationRecord:
     reminders: int
     salt: str | None = None
     partial_page: str | None = None
+
+
+@dataclass(frozen=True)
+class DistributionRecord:
+    id: int
+    survey_id: int
+    name: str
+    channel: str
+    created_at: datetime
+    expires_at: datetime | None
+    invitations: int
+
+
+@dataclass(frozen=True)
+class InvitedPerson:
+    """One invitation of a distribution, with whom it invites (for link lists)."""
+
+    invitation_id: int
+    person_id: int | None
+    unit_id: int
+    external_id: str
+    name: str
+    email: str | None
+    salt: str | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,79 @@ class DistributionRepository:
         self.s.add(row)
         self.s.flush()
         return row.id
+
+    def invited_people(self, survey_id: int, person_ids: Sequence[int], now: datetime) -> set[int]:
+        """Who of ``person_ids`` already holds an invitation to any version of the survey
+        that is answered or still open (an unused, expired one does not count)."""
+        if not person_ids:
+            return set()
+        q = (
+            select(InvitationRow.person_id)
+            .join(DistributionRow, DistributionRow.id == InvitationRow.distribution_id)
+            .join(SurveyVersionRow, SurveyVersionRow.id == DistributionRow.survey_version_id)
+            .where(
+                SurveyVersionRow.survey_id == survey_id,
+                InvitationRow.person_id.in_(list(person_ids)),
+                or_(
+                    InvitationRow.used_at.is_not(None),
+                    DistributionRow.expires_at.is_(None),
+                    DistributionRow.expires_at > now,
+                ),
+            )
+            .distinct()
+        )
+        return {pid for pid in self.s.scalars(q) if pid is not None}
+
+    def distribution(self, distribution_id: int) -> DistributionRecord | None:
+        found = self.s.execute(
+            select(DistributionRow, SurveyVersionRow.survey_id)
+            .join(SurveyVersionRow, SurveyVersionRow.id == DistributionRow.survey_version_id)
+            .where(DistributionRow.id == distribution_id)
+        ).one_or_none()
+        if found is None:
+            return None
+        row, survey_id = found
+        count = self.s.scalar(
+            select(func.count()).where(InvitationRow.distribution_id == distribution_id)
+        )
+        return DistributionRecord(
+            row.id,
+            survey_id,
+            row.name,
+            row.channel,
+            row.created_at,
+            row.expires_at,
+            int(count or 0),
+        )
+
+    def invited(
+        self, distribution_id: int, unit_ids: Sequence[int] | None, offset: int, limit: int | None
+    ) -> list[InvitedPerson]:
+        """The distribution's invitations by person name (only in ``unit_ids`` if given)."""
+        q = (
+            select(InvitationRow, PersonRow)
+            .join(PersonRow, PersonRow.id == InvitationRow.person_id)
+            .where(InvitationRow.distribution_id == distribution_id)
+            .order_by(PersonRow.name, PersonRow.external_id, InvitationRow.id)
+            .offset(offset)
+        )
+        if unit_ids is not None:
+            q = q.where(InvitationRow.unit_id.in_(list(unit_ids)))
+        if limit is not None:
+            q = q.limit(limit)
+        return [
+            InvitedPerson(
+                inv.id,
+                inv.person_id,
+                inv.unit_id,
+                person.external_id,
+                person.name,
+                person.email,
+                inv.salt,
+                inv.status,
+            )
+            for inv, person in self.s.execute(q)
+        ]
 
     def add_invitations(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

@@ -1,0 +1,127 @@
+"""What the commands print and how fast they start: tables a person can read, keys never
+cut, no heavy imports before a command runs, and an access log without tokens."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rapport.cli.serve_cmds import log_config
+from rapport.storage.uow import Database
+from tests.cli.test_cli import run
+from tests.conftest import LiveServer
+from tests.integration._survey_fixtures import EVERY_TYPE, seed_org
+
+HEAVY = ("pandas", "numpy", "scipy", "sqlalchemy", "alembic", "pydantic_settings", "fastapi")
+
+
+def test_classify_prints_a_table_of_labels_sentiment_and_ekman() -> None:
+    result = run(
+        {"COLUMNS": "110"},
+        "text",
+        "classify",
+        "I love how helpful the staff were",
+        "The wait was terrible and nobody cared",
+        "ok",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "EmotionPrediction(" not in out and "frozenset" not in out
+    assert re.search(r"top 3 labels \(score\).*sentiment.*Ekman", out)
+    assert re.search(r"✓ love 1\.00", out) and re.search(r"positive \d\.\d\d", out)
+    assert re.search(r"negative \d\.\d\d", out)
+    assert "not read: too short" in out  # "ok" has too few letters
+
+
+def test_survey_list_shows_whole_keys_in_a_narrow_terminal(tmp_path: Path) -> None:
+    key = "employee-engagement-pulse-autumn-2026-wave-two"
+    definition = tmp_path / "survey.json"
+    definition.write_text(json.dumps({**EVERY_TYPE, "key": key}))
+    env = {"RAPPORT_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
+    assert run(env, "survey", "import", str(definition)).returncode == 0
+    listing = run(env, "survey", "list")
+    assert listing.returncode == 0, listing.stderr
+    assert key in listing.stdout, listing.stdout
+    assert "…" not in listing.stdout and "published" in listing.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["survey", "--help"], ["metrics", "show", "--help"]])
+def test_help_imports_no_heavy_module(args: list[str]) -> None:
+    """The command tree loads without pandas, SQLAlchemy, FastAPI...: each command imports
+    what it needs when it runs (``rapport --help`` took ~5 s before)."""
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['rapport', *{args!r}]\n"
+        "from rapport.cli.main import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        f"print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_access_log_names_route_status_and_duration_but_no_token(
+    sqlite_live_server: LiveServer, sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    sid = seed_org(sqlite_db)
+    secret = "SeCrEtToKeN1234567890"
+    with caplog.at_level(logging.INFO, logger="rapport.access"):
+        httpx.get(f"{sqlite_live_server.url}/s/{secret}?token={secret}&next=x")
+        httpx.get(f"{sqlite_live_server.url}/api/v1/surveys/{sid}?key={secret}")
+        httpx.get(f"{sqlite_live_server.url}/healthz")
+    lines = [r.getMessage() for r in caplog.records if r.name == "rapport.access"]
+    assert any(re.fullmatch(r"GET /s/\{token\} 404 \d+\.\dms", line) for line in lines), lines
+    assert any(re.fullmatch(r"GET /api/v1/surveys/\{survey_id\} 401 \d+\.\dms", x) for x in lines)
+    assert any(re.fullmatch(r"GET /healthz 200 \d+\.\dms", line) for line in lines), lines
+    assert not [line for line in lines if secret in line or "?" in line]
+
+
+def test_serve_logging_config_writes_the_access_log_and_not_uvicorns() -> None:
+    config = log_config()
+    assert config["loggers"]["rapport.access"]["level"] == "INFO"
+    logging.config.dictConfig(config)
+    try:
+        assert logging.getLogger("rapport.access").isEnabledFor(logging.INFO)
+    finally:
+        logging.getLogger("rapport.access").handlers.clear()
+        logging.getLogger("rapport.access").propagate = True
+
+
+def test_distribute_twice_refuses_duplicates_and_links_use_the_base_url(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path), "RAPPORT_SECRET_KEY": "k" * 40}
+    assert run(env, "init").returncode == 0
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    seed_org(db)
+    db.dispose()
+    out = tmp_path / "links.csv"
+    first = run(env, "survey", "distribute", "every-type", "--unit", "north-1", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert "RAPPORT_BASE_URL is not set" in first.stderr and "http://127.0.0.1:8000" in first.stderr
+    assert "Created 3 invitation links for North store 1 (north-1)" in first.stdout
+
+    again = run(env, "survey", "distribute", "every-type", "--unit", "north", "--out", str(out))
+    assert again.returncode == 1
+    assert "All 3 customers of North chosen already have an invitation" in again.stderr
+    assert "--again" in again.stderr and "Traceback" not in again.stderr
+
+    env["RAPPORT_BASE_URL"] = "https://survey.example.com/"
+    wave = run(
+        env, "survey", "distribute", "every-type", "--unit", "north", "--again", "--out", str(out)
+    )
+    assert wave.returncode == 0, wave.stderr
+    assert "RAPPORT_BASE_URL" not in wave.stderr
+    links = [line.split(",")[-1] for line in out.read_text().splitlines()[1:]]
+    assert len(links) == 3
+    assert all(link.startswith("https://survey.example.com/s/") for link in links), links

@@ -9,6 +9,7 @@ import logging.config
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,7 @@ def test_survey_list_shows_whole_keys_in_a_narrow_terminal(tmp_path: Path) -> No
     definition = tmp_path / "survey.json"
     definition.write_text(json.dumps({**EVERY_TYPE, "key": key}))
     env = {"RAPPORT_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
+    assert run(env, "init").returncode == 0
     assert run(env, "survey", "import", str(definition)).returncode == 0
     listing = run(env, "survey", "list")
     assert listing.returncode == 0, listing.stderr
@@ -81,6 +83,12 @@ def test_access_log_names_route_status_and_duration_but_no_token(
         httpx.get(f"{sqlite_live_server.url}/s/{secret}?token={secret}&next=x")
         httpx.get(f"{sqlite_live_server.url}/api/v1/surveys/{sid}?key={secret}")
         httpx.get(f"{sqlite_live_server.url}/healthz")
+        # The server thread logs a request once its answer is sent: wait for the last line.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            "/healthz" in r.getMessage() for r in caplog.records
+        ):
+            time.sleep(0.05)
     lines = [r.getMessage() for r in caplog.records if r.name == "rapport.access"]
     assert any(re.fullmatch(r"GET /s/\{token\} 404 \d+\.\dms", line) for line in lines), lines
     assert any(re.fullmatch(r"GET /api/v1/surveys/\{survey_id\} 401 \d+\.\dms", x) for x in lines)

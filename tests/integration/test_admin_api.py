@@ -148,3 +148,36 @@ def test_only_admins_administer(live_server: LiveServer, db: Database, role: Rol
             json={"active": False} if method == "PATCH" else None,
         )
         assert r.status_code == 403, (method, path, r.status_code)
+
+
+def test_a_write_is_committed_before_its_2xx(
+    sqlite_live_server: LiveServer, sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With commits made slow, what a 2xx announced is already visible to the next request,
+    including reads that never wait for the write lock (a unit of work that ended after the
+    response let a deactivated user's session work on)."""
+    import time
+
+    from sqlalchemy.orm import Session
+
+    seed_org(sqlite_db)
+    admin = _bearer(sqlite_db)
+    north = user_id(sqlite_db, "north@example.com")
+    slow_commit = Session.commit
+
+    def commit(self: Session) -> None:
+        time.sleep(0.5)
+        slow_commit(self)
+
+    with httpx.Client(base_url=sqlite_live_server.url, timeout=30) as browser:
+        login(browser, "north@example.com")
+        assert browser.get("/api/v1/me").status_code == 200
+        monkeypatch.setattr(Session, "commit", commit)
+        r = httpx.patch(
+            f"{sqlite_live_server.url}/api/v1/users/{north}",
+            json={"active": False},
+            headers=admin,
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        assert browser.get("/api/v1/me").status_code == 401

@@ -33,7 +33,7 @@ def get_policy(request: Request) -> SuppressionPolicy:
 
 
 def get_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
-    """A unit of work per request, committed before the response is sent."""
+    """A unit of work per request, committed before the response is sent (``UowDep``)."""
     with db.unit_of_work() as uow:
         yield uow
 
@@ -79,8 +79,12 @@ def require_principal(
 
 
 DbDep = Annotated[Database, Depends(get_db)]
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
-ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+# scope="function": the unit of work ends (commits) when the route returns, *before* the
+# response is sent. FastAPI's default for dependencies with ``yield`` ends them after the
+# response, which answered 2xx for a write (a user deactivated, a token revoked) that a
+# client's next request could not see yet, or that a failed commit would then undo.
+UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow, scope="function")]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PolicyDep = Annotated[SuppressionPolicy, Depends(get_policy)]

@@ -74,6 +74,10 @@ def _fit(
     coef = np.zeros((x.shape[1], y.shape[1]), dtype=np.float32)
     intercept = np.zeros(y.shape[1], dtype=np.float32)
     for j in range(y.shape[1]):
+        if y[:, j].all() or not y[:, j].any():  # one class (tiny data sets): constant score
+            share = (y[:, j].sum() + 0.5) / (len(y) + 1.0)
+            intercept[j] = np.log(share / (1.0 - share))
+            continue
         head = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", random_state=0)
         head.fit(x, y[:, j], sample_weight=weight)
         coef[:, j], intercept[j] = head.coef_.ravel(), head.intercept_[0]

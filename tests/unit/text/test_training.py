@@ -86,3 +86,18 @@ def test_training_refuses_a_sentence_of_the_held_out_check(goemotions_dir, tmp_p
     config = TrainingConfig(c_values=(1.0,), n_jobs=1, threshold_folds=2)
     with pytest.raises(ValueError, match="survey training row t12 is check comment c0"):
         train(data, tmp_path / "m.npz", config, log=lambda _: None, survey_dir=survey)
+
+
+def test_survey_head_gives_a_constant_score_to_an_output_without_examples():
+    import numpy as np
+
+    from rapport.text import load_model
+    from rapport.text.survey_head import _fit
+
+    texts = ["Nobody answers", "Lovely staff", "The queue was long", "I work nights"]
+    _, inputs = load_model().head_scores(texts)
+    y = np.array([[False, True, False, False], [True, False, False, False]] * 2)
+    head = _fit(inputs, y, np.ones(len(texts)), c=1.0)  # no "ambiguous", no "neutral" row
+    scores = head.scores(inputs)
+    assert np.ptp(scores[:, 2]) == 0 and np.ptp(scores[:, 3]) == 0
+    assert scores[0, 0] != scores[1, 0]

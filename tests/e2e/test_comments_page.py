@@ -11,7 +11,7 @@ from rapport.domain.org import Role
 from rapport.services import auth, responses, surveys
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 from tests.integration._survey_fixtures import GOOD_ANSWERS, PASSWORD, seed_org
 
 pytestmark = pytest.mark.browser
@@ -42,10 +42,7 @@ def test_explorer_says_how_many_comments_were_skipped_for_their_language(
 ) -> None:
     server = sqlite_live_server
     sid = _seed_comments(sqlite_db)
-    page.goto(server.url + "/login")
-    page.get_by_label("E-mail address").fill("admin@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, server.url, "admin@example.com", PASSWORD)
     page.goto(f"{server.url}/surveys/{sid}/comments")
     note = page.locator("#not-read")
     # Three Spanish answers to each of the two text questions.

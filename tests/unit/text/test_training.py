@@ -5,11 +5,7 @@ from rapport.text.training import TrainingConfig, train, tune_thresholds
 
 
 def test_train_writes_a_loadable_artifact(goemotions_dir, tmp_path):
-    lines = (goemotions_dir / "test_sample.tsv").read_text(encoding="utf-8").splitlines(True)
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "train.tsv").write_text("".join(lines[:300]), encoding="utf-8")
-    (data / "dev.tsv").write_text("".join(lines[300:]), encoding="utf-8")
+    data = _tiny_goemotions(goemotions_dir, tmp_path)
     out = tmp_path / "model.npz"
 
     report = train(data, out, TrainingConfig(c_values=(1.0,), n_jobs=1), log=lambda _: None)

@@ -4,9 +4,8 @@ output, and a survey sentiment head on top.
 There are 39 heads: the 28 GoEmotions labels, the 7 Ekman groups and the 4 sentiment
 groups, each with its own decision threshold. The four sentiment scores are then re-read by
 the survey sentiment head (:mod:`rapport.text._calibration`), trained for survey comments.
-The artifact is a NumPy ``.npz`` file of plain
-arrays read with ``allow_pickle=False``: loading it runs no code, and it does not depend on
-the scikit-learn version that trained it.
+The artifact is a NumPy ``.npz`` file of plain arrays read with ``allow_pickle=False``:
+loading it runs no code, and it does not depend on the scikit-learn version that trained it.
 """
 
 from __future__ import annotations

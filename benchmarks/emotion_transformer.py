@@ -19,10 +19,11 @@ import os
 import time
 from pathlib import Path
 
-from emotion import CX_CHECK, cx_accuracy, throughput  # sets one BLAS thread before numpy
+from emotion import CHECK, check_scores, throughput  # sets one BLAS thread before numpy
 
 from rapport.text import load_model
 from rapport.text.goemotions import evaluate_predictions, read_split
+from rapport.text.survey_comments import read_check
 from rapport.text.transformer import (
     TransformerEmotionModel,
     TransformersNotInstalled,
@@ -50,6 +51,7 @@ def main() -> None:
         return
 
     split = read_split(args.data / f"{args.split}.tsv")
+    check = read_check(CHECK)
     texts = list(split.texts)
     default = load_model()
     torch.set_num_threads(1)
@@ -64,7 +66,7 @@ def main() -> None:
         for threads in (1, 2):
             torch.set_num_threads(threads)
             speeds.append(throughput(model.predict, texts))
-        cx = cx_accuracy(lambda batch, m=model: [p.primary_sentiment for p in m.predict(batch)])
+        cx = check_scores(check, model.predict)[0].share
         rows[name] = (quality, speeds, cx)
 
     print(f"GoEmotions {args.split} split, {len(split)} comments; macro-F1; comments/s through")
@@ -84,8 +86,7 @@ def main() -> None:
     print(f"  mix (transformer weight per level): {heavy.metadata.get('mix')}")
     print(f"  dev macro-F1 recorded at training: {heavy.metadata.get('dev_macro_f1')}")
     print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    n_check = sum(len(group) for group in CX_CHECK.values())
-    print(f"CX check: primary sentiment right on the {n_check} held-out survey-style comments")
+    print(f"CX check: primary sentiment right on the {len(check)} survey-style check comments")
     ok = quality["ekman"] >= GOAL_EKMAN and max(speeds) >= GOAL_RATE
     print(
         f"{'PASS' if ok else 'FAIL'}: Ekman macro-F1 {quality['ekman']:.3f} (goal ≥ {GOAL_EKMAN}), "

@@ -16,7 +16,7 @@ from rapport.domain.org import Role
 from rapport.services import auth, responses, surveys
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 from tests.integration._survey_fixtures import PASSWORD, seed_org
 
 pytestmark = pytest.mark.browser
@@ -54,10 +54,7 @@ def test_manager_sees_subtree_downloads_png_and_csv_matching_api(
 ) -> None:
     server = sqlite_live_server
     sid = _seed_scores(sqlite_db)
-    page.goto(server.url + "/login")
-    page.get_by_label("E-mail address").fill("north@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, server.url, "north@example.com", PASSWORD)
     page.get_by_role("link", name="Dashboard").click()
     heatmap = page.locator("#section-heatmap")
     expect(heatmap.get_by_role("heading", name="Units × metrics")).to_be_visible()
@@ -101,10 +98,7 @@ def test_admin_narrows_to_an_audience_and_a_segment(
 ) -> None:
     server = sqlite_live_server
     _seed_scores(sqlite_db)
-    page.goto(server.url + "/login")
-    page.get_by_label("E-mail address").fill("admin@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, server.url, "admin@example.com", PASSWORD)
     page.get_by_role("link", name="Dashboard").click()
     page.get_by_label("Survey").select_option(label="All customer surveys")
     page.get_by_label("Segment").select_option(label="segment: premium")

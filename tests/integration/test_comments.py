@@ -116,12 +116,15 @@ def test_employee_comments_hidden_below_ten_and_unit_filter_refused(sqlite_db: D
         given = {"enps": 3, "comment": f"Too small a group {i}"}
         _submit(sqlite_db, sid, given, unit="north-2", submitted_at=closed)
     _submit(sqlite_db, sid, {"enps": 3, "comment": "Said this morning"}, unit="north-1")
+    spanish = "Hoy nadie me ayudó y la tienda estaba muy sucia"  # open period: not shown
+    _submit(sqlite_db, sid, {"enps": 3, "comment": spanish}, unit="north-1")
     policy = SuppressionPolicy()
     with sqlite_db.unit_of_work() as uow:
         view = comment_explorer.explore(uow, SYSTEM, sid, policy)
         # north-2 (4) is under 10; north-1 (12) must then be hidden too, or north (16) minus
         # north-1 would expose north-2. All 16 comments show, attributed to the region.
         assert view.hidden == 0 and view.matching == 16
+        assert view.not_read == {"language_not_supported": 0, "too_short": 0}
         assert {view.units[c.unit_id].code for c in view.comments} == {"north"}
         for small in ("north-1", "north-2"):
             with pytest.raises(PermissionDenied):
@@ -131,3 +134,31 @@ def test_employee_comments_hidden_below_ten_and_unit_filter_refused(sqlite_db: D
         assert {c.submitted_at for c in view.comments} == {datetime(2026, 1, 1, tzinfo=UTC)}
         with pytest.raises(ValidationFailed):
             comment_explorer.explore(uow, SYSTEM, sid, policy, band="detractor")
+
+
+SPANISH = (
+    "El personal fue muy amable, gracias por todo.",
+    "La tienda estaba sucia y nadie me ayudó con la devolución.",
+)
+
+
+def test_explorer_counts_comments_in_languages_the_model_does_not_read(
+    sqlite_db: Database,
+) -> None:
+    sid = seed_org(sqlite_db)
+    english = {**GOOD_ANSWERS, "why": "The staff were rude and nobody helped", "comment": "ok"}
+    _submit(sqlite_db, sid, english)
+    for text in SPANISH:
+        _submit(sqlite_db, sid, {**GOOD_ANSWERS, "why": text, "comment": text})
+    policy = SuppressionPolicy()
+    with sqlite_db.unit_of_work() as uow:
+        everything = comment_explorer.explore(uow, SYSTEM, sid, policy)
+        negative = comment_explorer.explore(uow, SYSTEM, sid, policy, sentiment="negative")
+        elsewhere = comment_explorer.explore(uow, SYSTEM, sid, policy, unit="south")
+    # Two questions per response: four Spanish comments, and "ok" is too short.
+    assert everything.not_read == {"language_not_supported": 4, "too_short": 1}
+    assert all(not c.ekman for c in everything.comments if c.text in SPANISH)
+    # The sentiment filter cannot match an unread comment: the count is taken before it.
+    assert negative.not_read == everything.not_read
+    assert all(c.text not in SPANISH for c in negative.comments)
+    assert elsewhere.not_read == {"language_not_supported": 0, "too_short": 0}

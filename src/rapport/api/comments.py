@@ -38,12 +38,24 @@ class ThemeOut(BaseModel):
     share: float
 
 
+class NotReadOut(BaseModel):
+    language_not_supported: int = Field(
+        description="Comments in a language the emotion model does not read (e.g. Spanish): "
+        "they have no emotions and no sentiment."
+    )
+    too_short: int = Field(description="Comments with fewer than 3 letters.")
+
+
 class CommentsOut(BaseModel):
     matching: int = Field(description="Comments that match the filters (all pages).")
     hidden: int = Field(description="Comments in groups too small to show.")
     threshold: int | None = Field(description="Employee surveys: the comment threshold.")
     period: str | None = Field(description="Employee surveys: the closed period shown.")
     periods: list[str] = Field(description="Employee surveys: closed periods with responses.")
+    not_read: NotReadOut = Field(
+        description="Comments you may see that the emotion model skipped, by reason; counted "
+        "after the unit, period and band filters, before the emotion and sentiment ones."
+    )
     emotions: dict[str, int]
     themes: list[ThemeOut]
     comments: list[CommentOut]
@@ -103,6 +115,7 @@ def list_comments(
         threshold=view.threshold,
         period=view.period,
         periods=view.periods,
+        not_read=NotReadOut(**view.not_read),
         emotions=view.emotion_counts,
         themes=[
             ThemeOut(label=t.label, terms=list(t.terms), count=t.count, share=t.share)

@@ -87,10 +87,14 @@ def train(
         "data/goemotions"
     ),
     out: Annotated[Path | None, typer.Option(help="Where to write the artifact.")] = None,
+    survey_dir: Annotated[
+        Path, typer.Option(help="Folder with the in-domain survey sentences (train.tsv).")
+    ] = Path("data/survey_comments"),
 ) -> None:
-    """Train the default emotion model from GoEmotions (run by hand; see docs)."""
+    """Train the default emotion model from GoEmotions and the survey sentences (run by hand;
+    see docs)."""
     from rapport.text import training
 
     with friendly_errors():
-        report = training.train(data_dir, out) if out else training.train(data_dir)
+        report = training.train(data_dir, out, survey_dir=survey_dir)
     console.print(f"Wrote {report.artifact}")

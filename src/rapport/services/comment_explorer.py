@@ -27,9 +27,14 @@ from rapport.services.org import ancestors_by_unit, unit_cells_parent
 from rapport.services.surveys import get_published
 from rapport.storage.repositories.comments import CommentRecord
 from rapport.storage.uow import UnitOfWork
+from rapport.text import PredictionStatus
 from rapport.text.themes import find_themes
 
 BANDS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+NOT_READ_STATUSES = (
+    PredictionStatus.LANGUAGE_NOT_SUPPORTED.value,
+    PredictionStatus.TOO_SHORT.value,
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,9 @@ class CommentView:
     period: str | None = None  # protected surveys: the closed period shown
     periods: list[str] = field(default_factory=list)  # ... and the closed periods on offer
     not_read: dict[str, int] = field(default_factory=dict)
-    """Matching comments the emotion model did not read, by reason (e.g. a language it
-    does not support), so the page can say how many emotions are missing."""
+    """Comments shown to the reader (after suppression, the unit, period and band filters;
+    before the emotion and sentiment filters) that the emotion model did not read, by reason:
+    ``language_not_supported`` (e.g. Spanish) and ``too_short``, each present, 0 if none."""
 
 
 def _band(score: float | None) -> str | None:
@@ -142,10 +148,13 @@ def explore(
         if display is not None and principal.sees_unit(display.path):
             shown.append(replace(r, unit_id=display.id))
     hidden = len(records) - len(shown)
-    if emotion:
-        shown = [r for r in shown if emotion in r.ekman or emotion in r.labels]
     if band:
         shown = [r for r in shown if _band(r.recommend) == band]
+    # Counted before the emotion and sentiment filters, which no unread comment can match.
+    not_read = Counter(dict.fromkeys(NOT_READ_STATUSES, 0))
+    not_read.update(r.status for r in shown if r.status in NOT_READ_STATUSES)
+    if emotion:
+        shown = [r for r in shown if emotion in r.ekman or emotion in r.labels]
     if sentiment:
         shown = [r for r in shown if r.sentiment == sentiment]
     emotions: Counter[str] = Counter(e for r in shown for e in r.ekman)
@@ -162,7 +171,7 @@ def explore(
         threshold,
         window.label if window else None,
         periods,
-        dict(Counter(r.status for r in shown if r.status and r.status != "ok")),
+        dict(not_read),
     )
 
 

@@ -178,6 +178,26 @@ class TextFeaturizer:
             parts.append(self._keywords.transform(texts))
         return sp.hstack(parts, format="csr")
 
+    def column_span(self, name: str) -> slice:
+        """Where a block (``"word"``, ``"char"``) or the ``"lexicon"`` columns sit in a
+        :meth:`transform` result."""
+        start = 0
+        for block in self._blocks:
+            if block.spec.name == name:
+                return slice(start, start + len(block.vocabulary))
+            start += len(block.vocabulary)
+        if name == "lexicon" and self._lexicon is not None:
+            return slice(start, start + self._lexicon.n_features)
+        raise ValueError(f"this featurizer has no {name!r} columns")
+
+    def word_columns(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """The word block's columns of a :meth:`transform` result (tf-idf, L2-normalised)."""
+        return matrix[:, self.column_span("word")]
+
+    def lexicon_columns(self, matrix: sp.csr_matrix) -> npt.NDArray[np.float32]:
+        """The lexicon columns of a :meth:`transform` result, dense."""
+        return np.asarray(matrix[:, self.column_span("lexicon")].toarray(), dtype=np.float32)
+
     def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
         """Plain numpy arrays (no pickles) that :meth:`from_arrays` turns back into this."""
         arrays: dict[str, npt.NDArray[Any]] = {}

@@ -1,10 +1,11 @@
 """The default emotion model: TF-IDF, lexicon and emotion-cue features, one linear head per
-output.
+output, and a survey sentiment head on top.
 
 There are 39 heads: the 28 GoEmotions labels, the 7 Ekman groups and the 4 sentiment
-groups, each with its own decision threshold. The artifact is a NumPy ``.npz`` file of plain
-arrays read with ``allow_pickle=False``: loading it runs no code, and it does not depend on
-the scikit-learn version that trained it.
+groups, each with its own decision threshold. The four sentiment scores are then re-read by
+the survey sentiment head (:mod:`rapport.text._calibration`), trained for survey comments.
+The artifact is a NumPy ``.npz`` file of plain arrays read with ``allow_pickle=False``:
+loading it runs no code, and it does not depend on the scikit-learn version that trained it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
+from rapport.text._calibration import CUE_NAMES, HeadInputs, SentimentCalibrator
 from rapport.text._features import TextFeaturizer
 from rapport.text._labels import (
     EKMAN_LABELS,
@@ -31,7 +34,7 @@ from rapport.text._labels import (
 from rapport.text._prediction import EmotionPrediction, PredictionStatus, screen
 
 MODEL_NAME = "goemotions-tfidf-linear"
-MODEL_VERSION = "1.2.0"
+MODEL_VERSION = "1.3.0"
 ARTIFACT_FORMAT = 1
 OUTPUTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("labels", GOEMOTIONS_LABELS),
@@ -41,6 +44,7 @@ OUTPUTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 N_OUTPUTS = sum(len(names) for _, names in OUTPUTS)
 _OUTPUT_NAMES = [name for _, names in OUTPUTS for name in names]
 _GROUP_OF_OUTPUT = [group for group, (_, names) in enumerate(OUTPUTS) for _ in names]
+SENTIMENT_COLUMNS = slice(N_OUTPUTS - len(SENTIMENT_LABELS), N_OUTPUTS)
 _OUTPUT_SPANS = [  # (start, end, names) of each group of outputs
     (end - len(names), end, names)
     for end, (_, names) in zip(
@@ -174,6 +178,7 @@ class LinearEmotionModel:
         intercept: npt.NDArray[np.float32],
         thresholds: npt.NDArray[np.float32],
         metadata: dict[str, Any],
+        calibrator: SentimentCalibrator | None = None,
     ):
         if coef.shape != (featurizer.n_features, N_OUTPUTS):
             raise ValueError(f"coef has shape {coef.shape}, expected (n_features, {N_OUTPUTS})")
@@ -182,6 +187,17 @@ class LinearEmotionModel:
         self._intercept = np.asarray(intercept, dtype=np.float32)
         self._thresholds = np.asarray(thresholds, dtype=np.float32)
         self.metadata = metadata
+        self.calibrator = calibrator
+        # The survey head's lexicon and word weights ride along in the heads' matrix product.
+        self._product = self._coef
+        if calibrator is not None:
+            extra = calibrator.feature_weights(
+                featurizer.n_features,
+                featurizer.column_span("lexicon"),
+                featurizer.column_span("word"),
+                N_OUTPUTS + len(CUE_NAMES),
+            )
+            self._product = np.ascontiguousarray(np.hstack([self._coef, extra]))
 
     @property
     def name(self) -> str:
@@ -202,14 +218,45 @@ class LinearEmotionModel:
 
     def scores(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Scores in [0, 1], shape (len(texts), 39): labels, then Ekman, then sentiment
-        (see :func:`combine_group_scores`).
+        (see :func:`combine_group_scores`; sentiment from the survey sentiment head, if the
+        model has one).
 
         No screening (length, language) is applied; this is for evaluation and training.
         """
         if not texts:
             return np.zeros((0, N_OUTPUTS), dtype=np.float32)
-        logits = self._featurizer.transform(texts) @ self._coef + self._intercept
-        return combine_group_scores(np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float32))
+        product = self._featurizer.transform(texts) @ self._product
+        logits = product[:, :N_OUTPUTS] + self._intercept
+        scores = combine_group_scores(np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float32))
+        if self.calibrator is not None:
+            head = self.calibrator.fast_scores(scores, product[:, N_OUTPUTS:], texts)
+            scores[:, SENTIMENT_COLUMNS] = head
+        return scores
+
+    def head_scores(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.float32], HeadInputs]:
+        """The 39 heads' scores before the survey sentiment head, and what that head reads
+        (for training it; :meth:`scores` takes a faster path to the same numbers)."""
+        features = self._featurizer.transform(texts) if texts else None
+        if features is None:
+            scores = np.zeros((0, N_OUTPUTS), dtype=np.float32)
+            return scores, HeadInputs(scores, scores[:, :0], sp.csr_matrix((0, 0)), [])
+        logits = features @ self._coef + self._intercept
+        scores = combine_group_scores(np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float32))
+        lexicon = self._featurizer.lexicon_columns(features)
+        return scores, HeadInputs(
+            scores.copy(), lexicon, self._featurizer.word_columns(features), texts
+        )
+
+    def with_calibrator(
+        self, calibrator: SentimentCalibrator, sentiment_thresholds: npt.NDArray[np.float32]
+    ) -> LinearEmotionModel:
+        """This model with a survey sentiment head and its four thresholds."""
+        thresholds = self._thresholds.copy()
+        thresholds[SENTIMENT_COLUMNS] = sentiment_thresholds
+        metadata = dict(self.metadata)
+        return LinearEmotionModel(
+            self._featurizer, self._coef, self._intercept, thresholds, metadata, calibrator
+        )
 
     def decide(self, scores: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
         """Apply thresholds; every group gets at least its best output relative to threshold."""
@@ -242,6 +289,7 @@ class LinearEmotionModel:
             "intercept": self._intercept,
             "thresholds": self._thresholds,
             **self._featurizer.to_arrays(),
+            **(self.calibrator.to_arrays() if self.calibrator is not None else {}),
         }
         save_arrays: Callable[..., None] = np.savez_compressed
         with path.open("wb") as file:
@@ -256,7 +304,10 @@ class LinearEmotionModel:
                 raise ValueError(f"{path}: unsupported artifact format {metadata.get('format')}")
             featurizer = TextFeaturizer.from_arrays(metadata["features"], arrays)
             coef = dequantize(arrays["coef_int8"], arrays["coef_scale"])
-            return cls(featurizer, coef, arrays["intercept"], arrays["thresholds"], metadata)
+            calibrator = SentimentCalibrator.from_arrays(arrays)
+            return cls(
+                featurizer, coef, arrays["intercept"], arrays["thresholds"], metadata, calibrator
+            )
 
 
 @functools.cache
@@ -267,7 +318,7 @@ def load_model() -> LinearEmotionModel:
 
     >>> model = load_model()
     >>> model.name, model.version
-    ('goemotions-tfidf-linear', '1.2.0')
+    ('goemotions-tfidf-linear', '1.3.0')
     """
     path = default_artifact_path()
     if not path.is_file():

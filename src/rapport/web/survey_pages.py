@@ -351,6 +351,5 @@ def comments_page(
             "bands": list(comment_explorer.BANDS),
             "sentiments": SENTIMENTS,
             "grain": _policy(settings).period,
-            "not_read": view.not_read,
         },
     )

@@ -11,6 +11,7 @@ import pytest
 from rapport.text import EmotionModel, LinearEmotionModel, PredictionStatus, load_model
 from rapport.text._model import MODEL_VERSION, default_artifact_path
 from rapport.text.goemotions import evaluate_predictions, read_split
+from rapport.text.survey_comments import read_check, score_sentiment
 
 OFFLINE_SCRIPT = textwrap.dedent(
     """
@@ -74,6 +75,11 @@ def model():
     return load_model()
 
 
+@pytest.fixture(scope="module")
+def survey_check(goemotions_dir):
+    return read_check(goemotions_dir.parent / "survey_comments" / "check.tsv")
+
+
 def test_is_cached_and_implements_the_protocol(model):
     assert load_model() is model
     assert isinstance(model, EmotionModel)
@@ -124,14 +130,51 @@ def test_other_languages_are_declined(model):
     assert english.ok and english.language == "en" and english.labels
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The staff were rude and we waited for ages.",  # 1.2.0: neutral
+        "Management takes us for granted",  # 1.2.0: positive
+        "Shift patterns are hard with childcare",  # 1.2.0: neutral
+    ],
+)
+def test_plain_survey_complaints_read_as_negative(model, text):
+    (prediction,) = model.predict([text])
+    assert prediction.primary_sentiment == "negative", prediction.sentiment_scores
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="GoEmotions is Reddit: plain survey complaints often read as neutral (CX check in "
-    "benchmarks/emotion.py); strict, so a model that fixes it is noticed",
+    reason="1.3.0 still reads a negated 'thank you' as praise: positive 0.90 (threshold 0.52) "
+    "against negative 0.82 (0.48); a check comment, so not fixed by tuning on it",
 )
-def test_known_weakness_plain_complaints_read_as_neutral(model):
-    (prediction,) = model.predict(["The staff were rude and we waited for ages."])
+def test_known_weakness_negated_thanks_reads_as_positive(model):
+    text = "Management takes us for granted; nobody ever says thank you"
+    (prediction,) = model.predict([text])
     assert prediction.primary_sentiment == "negative"
+
+
+def test_reads_the_survey_style_check_at_least_as_well_as_vader(model, survey_check):
+    # 345 comments written and labelled for Rapport, never trained or tuned on (see
+    # data/survey_comments/PROVENANCE.md). Primary sentiment right: model 1.2.0 0.39 (133),
+    # VADER 0.61 (209), model 1.3.0 0.74 (255). The floor is VADER's share.
+    predictions = model.predict([c.text for c in survey_check])
+    score = score_sentiment(
+        [c.sentiment for c in survey_check], [p.primary_sentiment for p in predictions]
+    )
+    assert score.total >= 300
+    assert score.share >= 0.61, score
+
+
+def test_survey_head_is_in_the_artifact(model):
+    assert model.calibrator is not None
+    assert model.metadata["survey_head"]["rows"]["survey"] >= 400
+    # The head replaces the four sentiment scores only: labels and Ekman are the heads'.
+    texts = ["Nobody ever answers the phone", "Lovely staff, thank you"]
+    heads, _ = model.head_scores(texts)
+    scores = model.scores(texts)
+    np.testing.assert_array_equal(scores[:, :35], heads[:, :35])
+    assert not np.allclose(scores[:, 35:], heads[:, 35:])
 
 
 def test_keeps_order_with_mixed_statuses(model):
@@ -161,6 +204,7 @@ def test_save_and_reload_give_the_same_scores(model, tmp_path):
 # Sentiment (4 groups) is the stable level on 400 rows: model 1.2.0 scores 0.676 here (0.679
 # on the full test split) with a bootstrap standard error of 0.019, so 0.62 is three standard
 # errors below and still above the keyword baseline (0.588 here) and "all neutral" (0.120).
+# Model 1.3.0 (survey sentiment head): 0.672 here.
 # Ekman is noisier on 400 rows (standard error 0.034: fear and disgust have few rows); its
 # floor, 0.50, only catches a broken model (all neutral: 0.069; model 1.2.0: 0.608).
 SAMPLE_FLOORS = {"sentiment": 0.62, "ekman": 0.50}
@@ -179,3 +223,13 @@ def test_unknown_artifact_format_is_refused(tmp_path):
     np.savez(path, metadata=meta)
     with pytest.raises(ValueError, match="unsupported artifact format"):
         LinearEmotionModel.from_artifact(path)
+
+
+def test_fast_path_of_the_survey_head_gives_the_training_path_scores(model):
+    # predict() folds the head's lexicon and word weights into the heads' matrix product;
+    # training reads the head's full feature matrix. Both must give the same scores.
+    texts = ["Nobody ever answers the phone", "The staff were not very helpful", "Thank you!"]
+    _, inputs = model.head_scores(texts)
+    np.testing.assert_allclose(
+        model.scores(texts)[:, 35:], model.calibrator.scores(inputs), atol=1e-5
+    )

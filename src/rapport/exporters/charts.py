@@ -19,6 +19,8 @@ import vl_convert as vlc
 HEART = "#b3264b"
 MIND = "#1f6f8b"
 EXPORT_WIDTH = 640
+#: Charts fill their container's width; their height is their own.
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
 LEGEND: dict[str, Any] = {
     "orient": "bottom",
     "labelFontSize": 12,
@@ -86,7 +88,12 @@ def heatmap(
         text="label:N",
         color=alt.condition("datum.standing > 0.6", alt.value("white"), alt.value("#1b1f24")),
     )
-    return alt.layer(empty, cells, text, title=title).properties(width="container")
+    # A fixed height (24 px a unit) rather than a step: Vega-Lite fits only continuous
+    # sizes, and warns otherwise.
+    height = 24 * max(data[row].nunique(), 1)
+    return alt.layer(empty, cells, text, title=title).properties(
+        width="container", height=height, autosize=FIT_X
+    )
 
 
 def trend(
@@ -124,7 +131,9 @@ def trend(
         .mark_line(point=True, invalid=gaps)
         .encode(y=alt.Y(f"{value}:Q", title=y_title), tooltip=shown, **enc)
     )
-    return alt.layer(line, band, title=title).properties(width="container", height=260)
+    return alt.layer(line, band, title=title).properties(
+        width="container", height=260, autosize=FIT_X
+    )
 
 
 QUADRANTS = (

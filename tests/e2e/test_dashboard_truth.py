@@ -33,13 +33,15 @@ def _month(back: int) -> date:
     return start
 
 
-def _store(db: Database, survey_id: int, per_month: dict[int, int], seed: int = 5) -> None:
-    """``per_month[back]`` scored responses in North store 1, ``back`` months ago (mid-month)."""
+def _store(
+    db: Database, survey_id: int, per_month: dict[int, int], seed: int = 5, unit: str = "north-1"
+) -> None:
+    """``per_month[back]`` scored responses in ``unit``, ``back`` months ago (on the 1st)."""
     rng = np.random.default_rng(seed)
     with db.unit_of_work() as uow:
         published = surveys.get_published(uow, survey_id)
-        unit = uow.units.by_code("north-1")
-        assert unit is not None
+        where = uow.units.by_code(unit)
+        assert where is not None
         subs = []
         for back, count in per_month.items():
             start = _month(back)
@@ -54,7 +56,7 @@ def _store(db: Database, survey_id: int, per_month: dict[int, int], seed: int = 
                 }
                 subs.append(
                     responses.Submission(
-                        answers=answers, unit_id=unit.id, submitted_at=when, channel="link"
+                        answers=answers, unit_id=where.id, submitted_at=when, channel="link"
                     )
                 )
         responses.store_many(uow, published, subs, validate=True)

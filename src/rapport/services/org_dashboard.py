@@ -189,7 +189,7 @@ def organisation_dashboard(
         ]
         for name, _ in names
     }
-    current, before, skipped = _tile_periods(by_period)
+    current, before, skipped = tile_periods(by_period)
     tiles = [
         _tile(
             engine,
@@ -239,7 +239,7 @@ def organisation_dashboard(
     )
 
 
-def _tile_periods(
+def tile_periods(
     by_period: dict[str, list[metrics.ResultRow]],
 ) -> tuple[date | None, date | None, list[Skipped]]:
     """The tiles' period and the one they are compared with: the two latest periods in

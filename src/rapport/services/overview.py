@@ -1,0 +1,147 @@
+"""The home page: where a programme lead starts.
+
+Headline customer KPIs (NPS, hearts, minds over every customer survey, for the latest
+period in which all three rest on enough responses, with intervals), then every survey with
+its responses, response rate and when responses came in. Kept cheap: three metric queries
+for the headline, one response-rate query per survey and one grouped count of responses,
+scoped to the principal's part of the organisation.
+
+Employee surveys show their response rate for their latest closed period (as every employee
+figure) and the months of their first and last response, never a day: the exact moment of
+the latest response to an employee survey points at whoever just answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.periods import as_moment, period_floor
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import Principal
+from rapport.errors import ValidationFailed
+from rapport.services import metrics, org, surveys
+from rapport.services.clock import as_utc
+from rapport.services.org_dashboard import Tile, kpis, tile_periods
+from rapport.storage.uow import UnitOfWork
+
+
+HEADLINE_MONTHS = 3
+"""The headline looks for a month with enough responses among the last three with any."""
+
+
+@dataclass(frozen=True)
+class SurveyLine:
+    id: int
+    key: str
+    title: str
+    audience: str
+    responses: int
+    rate: metrics.ResultRow | None
+    """The response rate over invitations (None: no invitations sent)."""
+    first: str | None
+    last: str | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    headline: list[Tile]
+    headline_period: str | None
+    surveys: list[SurveyLine]
+    units: int
+
+
+def overview(
+    uow: UnitOfWork,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+) -> Overview:
+    """What the home page shows ``principal``.
+
+    Example: ``overview(uow, engine, admin, policy).headline[0].row.value`` is the NPS of
+    every customer survey in the latest month with enough responses.
+    """
+    units = org.list_units(uow, principal)
+    listed = surveys.list_surveys(uow, principal)
+    scoped = len(units) < len(uow.units.all())  # a manager: their subtree's responses
+    activity = uow.responses.activity([u.id for u in units] if scoped else None)
+    lines = []
+    for s in listed:
+        seen = activity.get(s["id"])
+        protected = policy.protects(str(s["audience"]))
+        lines.append(
+            SurveyLine(
+                s["id"],
+                s["key"],
+                s["title"],
+                s["audience"],
+                seen.responses if seen else 0,
+                _rate(engine, principal, policy, s["id"]),
+                _when(seen.first, protected) if seen else None,
+                _when(seen.last, protected) if seen else None,
+            )
+        )
+    customer = [
+        activity[s["id"]].last
+        for s in listed
+        if s["audience"] == "customer" and s["id"] in activity
+    ]
+    headline, label = (
+        _headline(engine, principal, policy, max(customer)) if customer else ([], None)
+    )
+    return Overview(headline, label, lines, len(units))
+
+
+def _when(moment: datetime, protected: bool) -> str:
+    return as_utc(moment).strftime("%Y-%m" if protected else "%Y-%m-%d")
+
+
+def _rate(
+    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, survey_id: int
+) -> metrics.ResultRow | None:
+    request = metrics.MetricRequest(survey=survey_id, metric="response_rate")
+    try:
+        rows = metrics.compute(engine, principal, request, policy).rows
+    except ValidationFailed:
+        return None
+    return rows[-1] if rows and rows[-1].n > 0 else None
+
+
+def _headline(
+    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, last: datetime
+) -> tuple[list[Tile], str | None]:
+    """Customer NPS, hearts and minds by month over every customer survey, read from the
+    last :data:`HEADLINE_MONTHS` months with responses only (the indices are the costly
+    queries: a window keeps the page's time independent of the years of history)."""
+    since = period_floor(as_utc(last), "month")
+    for _ in range(HEADLINE_MONTHS - 1):
+        since = period_floor(as_moment(since) - timedelta(days=1), "month")
+    names = kpis("customer")
+    by_period = {
+        name: [
+            r
+            for r in metrics.compute(
+                engine,
+                principal,
+                metrics.MetricRequest(
+                    metric=name,
+                    audience="customer",
+                    by=["period"],
+                    period="month",
+                    since=as_moment(since),
+                ),
+                policy,
+            ).rows
+            if r.period is not None
+        ]
+        for name, _ in names
+    }
+    current, _, _ = tile_periods(by_period)
+    tiles = [
+        Tile(name, label, next((r for r in by_period[name] if r.period == current), None))
+        for name, label in names
+    ]
+    label = next((t.row.period_label for t in tiles if t.row is not None), None)
+    return tiles, label

@@ -26,7 +26,6 @@ from rapport.services.clock import as_utc
 from rapport.services.org_dashboard import Tile, kpis, tile_periods
 from rapport.storage.uow import UnitOfWork
 
-
 HEADLINE_MONTHS = 3
 """The headline looks for a month with enough responses among the last three with any."""
 

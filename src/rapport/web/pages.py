@@ -8,8 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rapport.api.csrf import SESSION_KEY
 from rapport.analytics.engines import AnalyticsEngine
+from rapport.api.csrf import SESSION_KEY
 from rapport.api.deps import DbDep, SettingsDep, optional_principal, session_policy
 from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Principal

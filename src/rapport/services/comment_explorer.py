@@ -46,6 +46,7 @@ class ThemeRow:
 @dataclass(frozen=True)
 class CommentView:
     comments: list[CommentRecord]
+    """One page of the matching comments (``offset`` on, at most ``limit``)."""
     matching: int
     hidden: int
     units: dict[int, Unit]
@@ -58,6 +59,8 @@ class CommentView:
     not_read: dict[str, int] = field(default_factory=dict)
     """Matching comments the emotion model did not read, by reason (e.g. a language it
     does not support), so the page can say how many emotions are missing."""
+    offset: int = 0
+    limit: int = 100
 
 
 def _band(score: float | None) -> str | None:
@@ -78,11 +81,20 @@ def explore(
     sentiment: str | None = None,
     period: str | None = None,
     limit: int = 100,
+    offset: int = 0,
     n_themes: int = 6,
 ) -> CommentView:
     """The comments ``principal`` may read, filtered; ``period`` (a label such as
-    ``2026-03``) picks the closed period of a protected survey (default: the latest)."""
+    ``2026-03``) picks the closed period of a protected survey (default: the latest).
+    ``offset`` and ``limit`` choose the page of comments; counts, emotions and themes are
+    over every matching comment."""
     require(principal, Permission.VIEW_COMMENTS)
+    if offset < 0 or limit < 1:
+        bad = "offset" if offset < 0 else "limit"
+        raise ValidationFailed(
+            f"bad {bad}",
+            [FieldError(bad, "expected a whole number, at least 0 for offset, 1 for limit")],
+        )
     published = get_published(uow, survey_id)
     protected = policy.protects(published.survey.audience)
     if band is not None and band not in BANDS:
@@ -152,7 +164,7 @@ def explore(
     themes, months = _themes(shown, n_themes, trend=window is None)
     threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
-        shown[:limit],
+        shown[offset : offset + limit],
         len(shown),
         hidden,
         by_id,
@@ -163,6 +175,8 @@ def explore(
         window.label if window else None,
         periods,
         dict(Counter(r.status for r in shown if r.status and r.status != "ok")),
+        offset,
+        limit,
     )
 
 

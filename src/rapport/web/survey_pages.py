@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,7 +20,7 @@ from rapport.api.imports import JobId
 from rapport.api.metrics import live_engine
 from rapport.domain.org import Principal
 from rapport.domain.survey import fill_placeholders
-from rapport.errors import ValidationFailed
+from rapport.errors import FieldError, ValidationFailed
 from rapport.services import (
     comment_explorer,
     dashboard,
@@ -39,6 +40,7 @@ router = APIRouter(include_in_schema=False)
 LiveEngine = Annotated[AnalyticsEngine, Depends(live_engine)]
 EKMAN = ["joy", "surprise", "neutral", "sadness", "fear", "anger", "disgust"]
 SENTIMENTS = ["positive", "negative", "ambiguous", "neutral"]
+COMMENTS_PER_PAGE = 50
 
 
 def _policy(settings: SettingsDep) -> SuppressionPolicy:
@@ -227,9 +229,10 @@ def comments_page(
     band: str | None = None,
     sentiment: str | None = None,
     period: str | None = None,
+    offset: str = "0",
 ) -> HTMLResponse:
     """Comment explorer: filters by unit, emotion, score band (customers) or closed period
-    (employees) and sentiment; themes."""
+    (employees) and sentiment; themes; :data:`COMMENTS_PER_PAGE` comments a page."""
     filters = {
         "unit": unit or None,
         "emotion": emotion or None,
@@ -248,6 +251,8 @@ def comments_page(
             band=filters["band"],
             sentiment=filters["sentiment"],
             period=filters["period"],
+            offset=_offset(offset),
+            limit=COMMENTS_PER_PAGE,
         )
         published = surveys.get_published(uow, survey_id)
         units = org.list_units(uow, principal)
@@ -266,5 +271,31 @@ def comments_page(
             "sentiments": SENTIMENTS,
             "grain": _policy(settings).period,
             "not_read": view.not_read,
+            "pages": _pages(request, view),
         },
     )
+
+
+def _offset(text: str) -> int:
+    """The ``offset`` of a comments page, or a message naming the field."""
+    if not text.strip().isdigit():
+        raise ValidationFailed(
+            "bad offset", [FieldError("offset", f"expected a whole number from 0, got {text!r}")]
+        )
+    return int(text)
+
+
+def _pages(request: Request, view: comment_explorer.CommentView) -> dict[str, str | None]:
+    """Links to the previous and next page of comments, with the same filters."""
+
+    def link(offset: int) -> str:
+        query = dict(request.query_params)
+        query["offset"] = str(offset)
+        return f"{request.url.path}?{urlencode(query)}"
+
+    before = view.offset > 0
+    after = view.offset + view.limit < view.matching
+    return {
+        "previous": link(max(view.offset - view.limit, 0)) if before else None,
+        "next": link(view.offset + view.limit) if after else None,
+    }

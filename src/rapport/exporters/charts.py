@@ -144,6 +144,10 @@ QUADRANTS = (
 )
 
 
+#: Room kept free in each corner of the quadrant for its name (pixels: width, height).
+CORNER_CAPTION = (130.0, 20.0)
+
+
 def quadrant(
     frame: pd.DataFrame,
     *,
@@ -170,8 +174,10 @@ def quadrant(
     x_domain = _padded(data[minds])
     y_domain = _padded(data[hearts])
     extra: dict[str, Any] = {"href": "url:N"} if "url" in data else {}
-    x = alt.X(f"{minds}:Q", title="Minds index (rational)", scale=alt.Scale(domain=x_domain))
-    y = alt.Y(f"{hearts}:Q", title="Hearts index (emotional)", scale=alt.Scale(domain=y_domain))
+    # Fixed domains, not "nice" ones: the label placement computes pixels from them.
+    xs, ys = alt.Scale(domain=x_domain, nice=False), alt.Scale(domain=y_domain, nice=False)
+    x = alt.X(f"{minds}:Q", title="Minds index (rational)", scale=xs)
+    y = alt.Y(f"{hearts}:Q", title="Hearts index (emotional)", scale=ys)
     points = (
         alt.Chart(_records(data))
         .mark_circle(size=90, color=HEART, opacity=0.85)
@@ -192,8 +198,8 @@ def quadrant(
         alt.Chart(_records(placed[placed["align"] == align]))
         .mark_text(align=align, baseline="middle", fontSize=10, color="#1b1f24")
         .encode(
-            x=alt.X("x:Q", scale=alt.Scale(domain=x_domain)),
-            y=alt.Y("y:Q", scale=alt.Scale(domain=y_domain)),
+            x=alt.X("x:Q", scale=xs),
+            y=alt.Y("y:Q", scale=ys),
             text="text:N",
         )
         for align in ("left", "right", "center")
@@ -201,8 +207,12 @@ def quadrant(
     ]
     mid_x, mid_y = float(data[minds].median()), float(data[hearts].median())
     rules = [
-        alt.Chart(pd.DataFrame({"v": [mid_x]})).mark_rule(strokeDash=[4, 4]).encode(x="v:Q"),
-        alt.Chart(pd.DataFrame({"v": [mid_y]})).mark_rule(strokeDash=[4, 4]).encode(y="v:Q"),
+        alt.Chart(pd.DataFrame({"v": [mid_x]}))
+        .mark_rule(strokeDash=[4, 4])
+        .encode(x=alt.X("v:Q", scale=xs)),
+        alt.Chart(pd.DataFrame({"v": [mid_y]}))
+        .mark_rule(strokeDash=[4, 4])
+        .encode(y=alt.Y("v:Q", scale=ys)),
     ]
     corner_marks = [
         alt.Chart(
@@ -223,7 +233,11 @@ def quadrant(
             fontStyle="italic",
             color="#5b6470",
         )
-        .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), text="text:N")
+        .encode(
+            x=alt.X("x:Q", scale=xs),
+            y=alt.Y("y:Q", scale=ys),
+            text="text:N",
+        )
         for name, side, end in QUADRANTS
     ]
     return alt.layer(*rules, *corner_marks, *names, points, title=title).properties(
@@ -258,6 +272,13 @@ def place_labels(
     ]
     radius = 6.0
     taken = [(px - radius, py - radius, px + radius, py + radius) for _, px, py in pts]
+    w, h = CORNER_CAPTION
+    taken += [  # the quadrants' names in the corners
+        (0, 0, w, h),
+        (width - w, 0, width, h),
+        (0, height - h, w, height),
+        (width - w, height - h, width, height),
+    ]
     placed = []
     for text, px, py in pts:
         w, h = 0.6 * font_px * len(text), font_px + 2

@@ -43,7 +43,10 @@ def test_quadrant_names_overlap_neither_each_other_nor_points(seed: int) -> None
         )
     for box in boxes:
         assert box[0] >= -0.01 and box[2] <= 560.01 and box[1] >= -0.01 and box[3] <= 420.01
-        for px, py in zip((frame["minds"] - xd[0]) * sx, (yd[1] - frame["hearts"]) * sy):
+        points = list(
+            zip((frame["minds"] - xd[0]) * sx, (yd[1] - frame["hearts"]) * sy, strict=True)
+        )
+        for px, py in points:
             assert not (box[0] < px < box[2] and box[1] < py < box[3])
 
 

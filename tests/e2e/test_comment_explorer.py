@@ -4,7 +4,6 @@ employee groups shows neither dates nor per-month shares."""
 
 from __future__ import annotations
 
-import copy
 import re
 from datetime import UTC, datetime
 
@@ -17,8 +16,8 @@ from rapport.services import auth, responses, surveys
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_dashboard_truth import _login
-from tests.integration._survey_fixtures import EVERY_TYPE, seed_org
+from tests.e2e.test_dashboard_truth import _login, seed_employee_org
+from tests.integration._survey_fixtures import seed_org
 
 pytestmark = pytest.mark.browser
 
@@ -87,9 +86,7 @@ def test_small_employee_groups_show_no_dates_and_no_monthly_shares(
     page: Page, sqlite_live_server: LiveServer, sqlite_db: Database
 ) -> None:
     server = sqlite_live_server
-    staff = copy.deepcopy(EVERY_TYPE)
-    staff.update(key="pulse", audience="employee", title={"en": "Pulse", "es": "Pulso"})
-    sid = seed_org(sqlite_db, staff)
+    sid = seed_employee_org(sqlite_db)
     with sqlite_db.unit_of_work() as uow:
         north = uow.units.by_code("north")
         assert north is not None

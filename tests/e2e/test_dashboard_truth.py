@@ -62,6 +62,13 @@ def _store(
         responses.store_many(uow, published, subs, validate=True)
 
 
+def seed_employee_org(db: Database) -> int:
+    """The organisation with the every-type survey answered by employees (key ``pulse``)."""
+    staff = copy.deepcopy(EVERY_TYPE)
+    staff.update(key="pulse", audience="employee", title={"en": "Pulse", "es": "Pulso"})
+    return seed_org(db, staff)
+
+
 def _login(page: Page, server: LiveServer) -> None:
     page.goto(server.url + "/login")
     page.get_by_label("E-mail address").fill("admin@example.com")
@@ -149,9 +156,7 @@ def test_employee_survey_reads_enps_and_hides_small_periods(
     page: Page, sqlite_live_server: LiveServer, sqlite_db: Database
 ) -> None:
     server = sqlite_live_server
-    staff = copy.deepcopy(EVERY_TYPE)
-    staff.update(key="pulse", audience="employee", title={"en": "Pulse", "es": "Pulso"})
-    sid = seed_org(sqlite_db, staff)
+    sid = seed_employee_org(sqlite_db)
     # the latest closed month has 3 responses (under the threshold of 5)
     _store(sqlite_db, sid, {3: 30, 2: 30, 1: 3})
     _login(page, server)

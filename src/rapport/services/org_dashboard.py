@@ -176,19 +176,13 @@ def organisation_dashboard(
     segment = segment or None
     segments = segment_options(engine, principal, policy, chosen, focus)
     names = kpis(str(chosen["audience"]))
-    by_period = {
-        name: [
-            r
-            for r in metrics.compute(
-                engine,
-                principal,
-                _request(chosen, name, ["period"], period, focus, segment),
-                policy,
-            ).rows
-            if r.period is not None
-        ]
-        for name, _ in names
-    }
+    by_period = kpis_by_period(
+        engine,
+        principal,
+        policy,
+        names,
+        _request(chosen, "nps", ["period"], period, focus, segment),
+    )
     current, before, skipped = tile_periods(by_period)
     tiles = [
         _tile(
@@ -237,6 +231,24 @@ def organisation_dashboard(
         threshold,
         empty,
     )
+
+
+def kpis_by_period(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    names: tuple[tuple[str, str], ...],
+    request: metrics.MetricRequest,
+) -> dict[str, list[metrics.ResultRow]]:
+    """Each KPI's rows by period: ``request`` (grouped by period) with each metric in turn."""
+    return {
+        name: [
+            r
+            for r in metrics.compute(engine, principal, replace(request, metric=name), policy).rows
+            if r.period is not None
+        ]
+        for name, _ in names
+    }
 
 
 def tile_periods(

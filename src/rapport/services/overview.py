@@ -23,7 +23,7 @@ from rapport.domain.org import Principal
 from rapport.errors import ValidationFailed
 from rapport.services import metrics, org, surveys
 from rapport.services.clock import as_utc
-from rapport.services.org_dashboard import Tile, kpis, tile_periods
+from rapport.services.org_dashboard import Tile, kpis, kpis_by_period, tile_periods
 from rapport.storage.uow import UnitOfWork
 
 HEADLINE_MONTHS = 3
@@ -118,25 +118,10 @@ def _headline(
     for _ in range(HEADLINE_MONTHS - 1):
         since = period_floor(as_moment(since) - timedelta(days=1), "month")
     names = kpis("customer")
-    by_period = {
-        name: [
-            r
-            for r in metrics.compute(
-                engine,
-                principal,
-                metrics.MetricRequest(
-                    metric=name,
-                    audience="customer",
-                    by=["period"],
-                    period="month",
-                    since=as_moment(since),
-                ),
-                policy,
-            ).rows
-            if r.period is not None
-        ]
-        for name, _ in names
-    }
+    request = metrics.MetricRequest(
+        audience="customer", by=["period"], period="month", since=as_moment(since)
+    )
+    by_period = kpis_by_period(engine, principal, policy, names, request)
     current, _, _ = tile_periods(by_period)
     tiles = [
         Tile(name, label, next((r for r in by_period[name] if r.period == current), None))

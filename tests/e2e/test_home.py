@@ -4,6 +4,8 @@ are their part of the organisation only. It stays cheap: a handful of metric que
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -14,7 +16,7 @@ from rapport.services import metrics, overview
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_dashboard_truth import _label, _login, _month, _store
+from tests.e2e.test_dashboard_truth import _label, _login, _month, _store, seed_employee_org
 from tests.integration._survey_fixtures import PASSWORD, seed_org
 
 pytestmark = pytest.mark.browser
@@ -77,3 +79,26 @@ def test_the_home_page_computes_a_handful_of_metrics(
         )
     assert [t.row.n for t in found.headline if t.row] == [20, 20, 20]
     assert sorted(calls) == ["hearts", "minds", "nps", "response_rate"]
+
+
+def test_employee_surveys_show_closed_period_counts_only_and_hide_small_groups(
+    page: Page, sqlite_live_server: LiveServer, sqlite_db: Database
+) -> None:
+    sid = seed_employee_org(sqlite_db)
+    _store(sqlite_db, sid, {2: 8, 1: 6, 0: 3})  # last closed month: 6 in North store 1
+    _store(sqlite_db, sid, {1: 3}, unit="south")  # under the threshold of 5
+    _login(page, sqlite_live_server)
+    row = page.locator('#home-surveys tr[data-survey="pulse"]')
+    expect(row.locator("td.num").first).to_contain_text(f"9 ({_label(_month(1))})")
+    expect(row).not_to_contain_text(f"{_label(_month(0))}")  # the open month: never
+    expect(row).not_to_contain_text("20")  # the all-time count
+    assert not re.search(r"\d{4}-\d\d-\d\d", row.inner_text())  # no days
+    # North's 6 would give away South's 3 (the total minus North), so both are hidden.
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("E-mail address").fill("north@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    row = page.locator('#home-surveys tr[data-survey="pulse"]')
+    expect(row.locator("td.num").first).to_contain_text("hidden to protect anonymity")
+    expect(row).not_to_contain_text(re.compile(r"\b6\b"))
+    screenshot(page, "home-manager-employee")

@@ -6,9 +6,10 @@ its responses, response rate and when responses came in. Kept cheap: three metri
 for the headline, one response-rate query per survey and one grouped count of responses,
 scoped to the principal's part of the organisation.
 
-Employee surveys show their response rate for their latest closed period (as every employee
-figure) and the months of their first and last response, never a day: the exact moment of
-the latest response to an employee survey points at whoever just answered.
+Employee surveys show their responses and response rate for their latest closed period only,
+through the metrics service like every employee figure (suppressed below the threshold), and
+no dates: a count or a "latest response" that moves while a period is open points at whoever
+just answered.
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ class SurveyLine:
     key: str
     title: str
     audience: str
-    responses: int
+    responses: int | None
+    """Responses (employee surveys: in ``period``; None: hidden to protect anonymity)."""
     rate: metrics.ResultRow | None
     """The response rate over invitations (None: no invitations sent)."""
     first: str | None
     last: str | None
+    period: str | None = None
+    """Employee surveys: the closed period the figures are for."""
 
 
 @dataclass(frozen=True)
@@ -69,19 +73,20 @@ def overview(
     lines = []
     for s in listed:
         seen = activity.get(s["id"])
-        protected = policy.protects(str(s["audience"]))
-        lines.append(
-            SurveyLine(
-                s["id"],
-                s["key"],
-                s["title"],
-                s["audience"],
-                seen.responses if seen else 0,
-                _rate(engine, principal, policy, s["id"]),
-                _when(seen.first, protected) if seen else None,
-                _when(seen.last, protected) if seen else None,
+        rate = _figure(engine, principal, policy, s["id"], "response_rate")
+        if policy.protects(str(s["audience"])):
+            count = _figure(engine, principal, policy, s["id"], "responses")
+            shown = None if count is None or count.suppressed else count.n
+            period = count.period_label if count else None
+            lines.append(
+                SurveyLine(
+                    s["id"], s["key"], s["title"], s["audience"], shown, rate, None, None, period
+                )
             )
-        )
+            continue
+        first, last = (_day(seen.first), _day(seen.last)) if seen else (None, None)
+        n = seen.responses if seen else 0
+        lines.append(SurveyLine(s["id"], s["key"], s["title"], s["audience"], n, rate, first, last))
     customer = [
         activity[s["id"]].last
         for s in listed
@@ -93,14 +98,20 @@ def overview(
     return Overview(headline, label, lines, len(units))
 
 
-def _when(moment: datetime, protected: bool) -> str:
-    return as_utc(moment).strftime("%Y-%m" if protected else "%Y-%m-%d")
+def _day(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%d")
 
 
-def _rate(
-    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, survey_id: int
+def _figure(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    survey_id: int,
+    metric: str,
 ) -> metrics.ResultRow | None:
-    request = metrics.MetricRequest(survey=survey_id, metric="response_rate")
+    """A survey's one figure over the principal's part of the organisation (employee
+    surveys: its latest closed period); None when there is nothing to count."""
+    request = metrics.MetricRequest(survey=survey_id, metric=metric)
     try:
         rows = metrics.compute(engine, principal, request, policy).rows
     except ValidationFailed:

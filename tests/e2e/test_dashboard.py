@@ -58,7 +58,7 @@ def test_manager_sees_subtree_downloads_png_and_csv_matching_api(
     page.get_by_label("E-mail address").fill("north@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     heatmap = page.locator("#section-heatmap")
     expect(heatmap.get_by_role("heading", name="Units × metrics")).to_be_visible()
     expect(page.locator("#chart-heatmap svg")).to_be_visible()  # drawn by vega-embed
@@ -105,7 +105,7 @@ def test_admin_narrows_to_an_audience_and_a_segment(
     page.get_by_label("E-mail address").fill("admin@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     page.get_by_label("Survey").select_option(label="All customer surveys")
     page.get_by_label("Segment").select_option(label="segment: premium")
     page.get_by_role("button", name="Show").click()

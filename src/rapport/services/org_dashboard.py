@@ -22,19 +22,20 @@ from typing import Any
 import pandas as pd
 
 from rapport.analytics.engines import AnalyticsEngine
-from rapport.analytics.estimates import Sufficiency
-from rapport.analytics.periods import next_period
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal
 from rapport.errors import NotFound
 from rapport.services import metrics, surveys
+from rapport.services.dashboard_frames import (
+    comment_emotions,
+    empty_reason,
+    metric_request,
+    segment_options,
+    shown,
+    trend,
+    unit_frames,
+)
 from rapport.storage.uow import UnitOfWork
-
-#: Person attributes offered as segments (customers: segment; employees: role, contract).
-SEGMENT_ATTRIBUTES = ("segment", "role", "contract", "tenure_band")
-HIDDEN = "hidden to protect anonymity"
-TOO_FEW = "too few responses"
-NO_RESPONSES = "no responses"
 
 #: Every survey of one audience together; employee results are only ever shown one survey
 #: at a time (docs/confidentiality.md), so only customers have this choice.
@@ -102,47 +103,6 @@ class OrgDashboard:
     """Why a chart has nothing to draw, by chart name."""
 
 
-def _request(
-    survey: dict[str, Any],
-    metric: str,
-    by: list[str],
-    period: str | None,
-    unit: str | None,
-    segment: str | None = None,
-) -> metrics.MetricRequest:
-    """A request for the chosen survey, or for every survey of one audience."""
-    return metrics.MetricRequest(
-        survey=survey["id"],
-        metric=metric,
-        by=by,
-        period=period,
-        unit=unit,
-        segment=segment,
-        audience=survey["audience"],
-    )
-
-
-def shown(row: metrics.ResultRow | None) -> bool:
-    """Whether a row's figure may be drawn: not hidden, with a value, on enough responses."""
-    return (
-        row is not None
-        and not row.suppressed
-        and row.value is not None
-        and row.sufficiency not in (Sufficiency.NO_RESPONSES, Sufficiency.NOT_ENOUGH_RESPONSES)
-    )
-
-
-def why_not_shown(row: metrics.ResultRow | None) -> str | None:
-    """The reason a page gives instead of a figure, or None when it may be shown."""
-    if row is None or row.n == 0:
-        return NO_RESPONSES
-    if row.suppressed:
-        return HIDDEN
-    if not shown(row):
-        return TOO_FEW
-    return None
-
-
 def choose_survey(listed: list[dict[str, Any]], survey: str | None) -> dict[str, Any]:
     """The survey asked for (key, id or an audience choice), else the first listed."""
     if not listed:
@@ -181,7 +141,7 @@ def organisation_dashboard(
         principal,
         policy,
         names,
-        _request(chosen, "nps", ["period"], period, focus, segment),
+        metric_request(chosen, "nps", ["period"], period, focus, segment),
     )
     current, before, skipped = tile_periods(by_period)
     tiles = [
@@ -201,19 +161,21 @@ def organisation_dashboard(
         )
         for name, label in names
     ]
-    trend = _trend(by_period, dict(names), period)
-    heat, quadrant, threshold = _units(engine, principal, policy, chosen, focus, segment, names)
+    trends = trend(by_period, dict(names), period)
+    heat, quadrant, threshold = unit_frames(
+        engine, principal, policy, chosen, focus, segment, names
+    )
     emotions = comment_emotions(engine, principal, policy, chosen, period, focus, segment)
     label = next(
         (r.period_label for rows in by_period.values() for r in rows if r.period == current), None
     )
     empty = {
-        "heatmap": _empty_reason(heat),
-        "trend": _empty_reason(
-            trend[trend["series"] != dict(names)["nps"]] if not trend.empty else trend
+        "heatmap": empty_reason(heat),
+        "trend": empty_reason(
+            trends[trends["series"] != dict(names)["nps"]] if not trends.empty else trends
         ),
-        "quadrant": _empty_reason(heat),
-        "emotions": _empty_reason(emotions) if not emotions.empty else "no comments read",
+        "quadrant": empty_reason(heat),
+        "emotions": empty_reason(emotions) if not emotions.empty else "no comments read",
     }
     return OrgDashboard(
         chosen,
@@ -225,7 +187,7 @@ def organisation_dashboard(
         label,
         skipped,
         heat,
-        trend,
+        trends,
         quadrant,
         emotions,
         threshold,
@@ -299,7 +261,7 @@ def _tile(
     cmp = metrics.compare(
         engine,
         principal,
-        _request(survey, name, [], period, focus, segment),
+        metric_request(survey, name, [], period, focus, segment),
         {"period": row.period_label or ""},
         {"period": previous.period_label or ""},
         policy,
@@ -310,141 +272,3 @@ def _tile(
         if cmp.difference.significant:
             arrow = "up" if cmp.difference.estimate > 0 else "down"
     return Tile(name, label, row, previous, arrow, p_value)
-
-
-def _trend(
-    by_period: dict[str, list[metrics.ResultRow]], labels: dict[str, str], grain: str
-) -> pd.DataFrame:
-    """Every period from the first to the last of each series: a value where it may be
-    shown, a gap (null) and the reason elsewhere, so lines break instead of joining."""
-    return pd.DataFrame(
-        [
-            record
-            for name, rows in by_period.items()
-            for record in _series(labels[name], rows, grain)
-        ]
-    )
-
-
-def _series(label: str, rows: list[metrics.ResultRow], grain: str) -> list[dict[str, Any]]:
-    """One line of a trend chart, one record per period, gaps included."""
-    at = {r.period: r for r in rows if r.period is not None}
-    if not at:
-        return []
-    records = []
-    p, last = min(at), max(at)
-    while p <= last:
-        row = at.get(p)
-        reason = why_not_shown(row)
-        records.append(
-            {
-                "series": label,
-                "period": pd.Timestamp(p),
-                "value": None if row is None or reason else row.value,
-                "lower": None if row is None or reason else row.lower,
-                "upper": None if row is None or reason else row.upper,
-                "n": row.n if row is not None else 0,
-                "note": reason or "",
-            }
-        )
-        p = next_period(p, grain)
-    return records
-
-
-def _units(
-    engine: AnalyticsEngine,
-    principal: Principal,
-    policy: SuppressionPolicy,
-    survey: dict[str, Any],
-    focus: str | None,
-    segment: str | None,
-    names: tuple[tuple[str, str], ...],
-) -> tuple[pd.DataFrame, pd.DataFrame, int | None]:
-    """The heatmap (top two levels of the tree in view) and the quadrant (leaf units)."""
-    heat: list[dict[str, Any]] = []
-    quad: dict[str | None, dict[str, Any]] = {}
-    threshold = None
-    for name, label in names:
-        result = metrics.compute(
-            engine, principal, _request(survey, name, ["unit"], None, focus, segment), policy
-        )
-        threshold = result.anonymity_threshold
-        depths = [r.unit_depth for r in result.rows if r.unit_depth is not None]
-        top = min(depths) if depths else 0
-        for r in result.rows:
-            if r.unit_depth is None or r.unit_depth > top + 1:
-                continue
-            reason = why_not_shown(r)
-            heat.append(
-                {
-                    "unit": r.unit_name,
-                    "unit_code": r.unit_code,
-                    "metric": label,
-                    "value": None if reason else r.value,
-                    "n": r.n,
-                    "note": reason or "",
-                }
-            )
-        if name in ("hearts", "minds"):
-            leaf_depth = max(depths) if depths else 0
-            for r in result.rows:
-                if r.unit_depth == leaf_depth and shown(r):
-                    quad.setdefault(r.unit_name, {"unit_code": r.unit_code})[name] = r.value
-    quadrant = pd.DataFrame(
-        [{"unit": k, **v} for k, v in quad.items() if "hearts" in v and "minds" in v]
-    )
-    return pd.DataFrame(heat), quadrant, threshold
-
-
-def _empty_reason(frame: pd.DataFrame) -> str:
-    """Why a frame draws nothing: every group hidden, too few, or no responses at all."""
-    notes = set(frame["note"]) if not frame.empty and "note" in frame else set()
-    if HIDDEN in notes:
-        return HIDDEN
-    if TOO_FEW in notes:
-        return TOO_FEW
-    return NO_RESPONSES
-
-
-def has_values(frame: pd.DataFrame) -> bool:
-    """Whether a chart's frame has anything to draw."""
-    return not frame.empty and "value" in frame and bool(frame["value"].notna().any())
-
-
-def segment_options(
-    engine: AnalyticsEngine,
-    principal: Principal,
-    policy: SuppressionPolicy,
-    survey: dict[str, Any],
-    unit: str | None,
-) -> list[str]:
-    """``attribute=value`` of every segment with shown results in the viewer's scope."""
-    options = []
-    for name in SEGMENT_ATTRIBUTES:
-        request = replace(_request(survey, "responses", [], None, unit), attribute=name)
-        for row in metrics.compute(engine, principal, request, policy).rows:
-            if row.attribute is not None and row.n > 0 and not row.suppressed:
-                options.append(f"{name}={row.attribute}")
-    return options
-
-
-def comment_emotions(
-    engine: AnalyticsEngine,
-    principal: Principal,
-    policy: SuppressionPolicy,
-    survey: dict[str, Any],
-    period: str,
-    unit: str | None,
-    segment: str | None,
-) -> pd.DataFrame:
-    """Share of comments showing each emotion (neutral left out), per period; a period with
-    too few comments (or hidden: under the comment threshold) is a gap in its line."""
-    request = _request(survey, "comment_emotions", ["period"], period, unit, segment)
-    rows = metrics.compute(engine, principal, request, policy).rows
-    emotions: dict[str, list[metrics.ResultRow]] = {}
-    for r in rows:
-        if r.period and r.emotion and r.emotion != "neutral":
-            emotions.setdefault(r.emotion, []).append(r)
-    return pd.DataFrame(
-        [record for name, found in emotions.items() for record in _series(name, found, period)]
-    )

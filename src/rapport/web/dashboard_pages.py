@@ -25,7 +25,8 @@ from rapport.errors import NotFound
 from rapport.exporters import charts
 from rapport.exporters.csv_safety import frame_to_csv
 from rapport.services import audit, metrics, org, surveys
-from rapport.services.org_dashboard import AUDIENCE_CHOICES, OrgDashboard, has_values
+from rapport.services.dashboard_frames import has_values
+from rapport.services.org_dashboard import AUDIENCE_CHOICES, OrgDashboard
 from rapport.services.org_dashboard import organisation_dashboard as build
 from rapport.storage.uow import Database
 from rapport.web.pages import PagePrincipal

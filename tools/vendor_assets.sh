@@ -16,7 +16,9 @@ fetch() {  # name@version file-in-package destination-dir
   cp "$tmp/$name/package/LICENSE" "$dest/$name.LICENSE"
 }
 
-fetch vega@6.3.0 build/vega.min.js "$STATIC"
+# vega 6.3.0's browser build is a stale 5.33.1 (`vega.version`), so vega-embed warned
+# "spec uses Vega v6, runtime v5"; 6.3.1 is built from its own source.
+fetch vega@6.3.1 build/vega.min.js "$STATIC"
 fetch vega-lite@6.4.1 build/vega-lite.min.js "$STATIC"
 fetch vega-embed@7.1.0 build/vega-embed.min.js "$STATIC"
 # CSP-safe expression interpreter (no eval); 2.3.0 is the release beside vega 6.3.0 and the

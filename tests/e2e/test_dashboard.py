@@ -55,7 +55,7 @@ def test_manager_sees_subtree_downloads_png_and_csv_matching_api(
     server = sqlite_live_server
     sid = _seed_scores(sqlite_db)
     log_in(page, server.url, "north@example.com", PASSWORD)
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     heatmap = page.locator("#section-heatmap")
     expect(heatmap.get_by_role("heading", name="Units × metrics")).to_be_visible()
     expect(page.locator("#chart-heatmap svg")).to_be_visible()  # drawn by vega-embed
@@ -99,7 +99,7 @@ def test_admin_narrows_to_an_audience_and_a_segment(
     server = sqlite_live_server
     _seed_scores(sqlite_db)
     log_in(page, server.url, "admin@example.com", PASSWORD)
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     page.get_by_label("Survey").select_option(label="All customer surveys")
     page.get_by_label("Segment").select_option(label="segment: premium")
     page.get_by_role("button", name="Show").click()

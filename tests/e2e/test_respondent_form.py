@@ -111,7 +111,7 @@ def test_invitation_answer_every_type_then_link_is_used(
     assert _dashboard_total(staff, server, sid) == before + 1
     # One of the unit's invitations answered: its response rate, from the metrics engine.
     rate = staff.locator('tr[data-unit="north-1"] td').nth(1).inner_text()
-    assert rate == f"{100 / len(issued):.0f}%"
+    assert rate == f"{100 / len(issued):.0f}% of {len(issued)} invited"
     page.goto(link)
     expect(page.get_by_text("already been used")).to_be_visible()
 

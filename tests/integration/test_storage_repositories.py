@@ -145,3 +145,28 @@ def test_published_versions_are_remembered_but_never_across_a_refilled_database(
         now = surveys.get_published(uow, survey_id)
     assert now.version.id == first.version.id
     assert now.definition.title == "Refilled"
+
+
+def test_survey_activity_counts_and_dates_per_survey_within_units(db: Database) -> None:
+    from rapport.services import responses, surveys
+    from tests.integration._survey_fixtures import seed_org
+
+    sid = seed_org(db)
+    first, last = datetime(2026, 3, 2, 9, tzinfo=UTC), datetime(2026, 5, 7, 18, tzinfo=UTC)
+    with db.unit_of_work() as uow:
+        published = surveys.get_published(uow, sid)
+        north, south = uow.units.by_code("north-1"), uow.units.by_code("south")
+        assert north is not None and south is not None
+        subs = [
+            responses.Submission(answers={"nps": 9}, unit_id=unit.id, submitted_at=when)
+            for unit, when in ((north, first), (north, last), (south, last + timedelta(days=1)))
+        ]
+        responses.store_many(uow, published, subs, validate=True)
+    with db.unit_of_work() as uow:
+        everywhere = uow.responses.activity()[sid]
+        in_north = uow.responses.activity([north.id])[sid]
+        assert uow.responses.activity([]) == {}
+    assert everywhere.responses == 3 and in_north.responses == 2
+    assert everywhere.first.replace(tzinfo=UTC) == first
+    assert in_north.last.replace(tzinfo=UTC) == last
+    assert everywhere.last.replace(tzinfo=UTC) == last + timedelta(days=1)

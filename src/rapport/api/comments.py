@@ -48,6 +48,8 @@ class NotReadOut(BaseModel):
 
 class CommentsOut(BaseModel):
     matching: int = Field(description="Comments that match the filters (all pages).")
+    offset: int = Field(description="Index of the first comment of this page (from 0).")
+    limit: int = Field(description="Most comments a page holds.")
     hidden: int = Field(description="Comments in groups too small to show.")
     threshold: int | None = Field(description="Employee surveys: the comment threshold.")
     period: str | None = Field(description="Employee surveys: the closed period shown.")
@@ -79,7 +81,9 @@ def list_comments(
     band: Annotated[str | None, Query(max_length=20)] = None,
     period: Annotated[str | None, Query(max_length=10)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CommentsOut:
+    """A page of the comments (``offset``, ``limit``); ``matching`` counts every page."""
     view = comment_explorer.explore(
         uow,
         principal,
@@ -91,6 +95,7 @@ def list_comments(
         band=band,
         period=period,
         limit=limit,
+        offset=offset,
     )
     comments = []
     for c in view.comments:
@@ -111,6 +116,8 @@ def list_comments(
         comments.append(CommentOut(**fields))
     return CommentsOut(
         matching=view.matching,
+        offset=view.offset,
+        limit=view.limit,
         hidden=view.hidden,
         threshold=view.threshold,
         period=view.period,

@@ -51,6 +51,7 @@ class ThemeRow:
 @dataclass(frozen=True)
 class CommentView:
     comments: list[CommentRecord]
+    """One page of the matching comments (``offset`` on, at most ``limit``)."""
     matching: int
     hidden: int
     units: dict[int, Unit]
@@ -64,6 +65,8 @@ class CommentView:
     """Comments shown to the reader (after suppression, the unit, period and band filters;
     before the emotion and sentiment filters) that the emotion model did not read, by reason:
     ``language_not_supported`` (e.g. Spanish) and ``too_short``, each present, 0 if none."""
+    offset: int = 0
+    limit: int = 100
 
 
 def _band(score: float | None) -> str | None:
@@ -84,11 +87,20 @@ def explore(
     sentiment: str | None = None,
     period: str | None = None,
     limit: int = 100,
+    offset: int = 0,
     n_themes: int = 6,
 ) -> CommentView:
     """The comments ``principal`` may read, filtered; ``period`` (a label such as
-    ``2026-03``) picks the closed period of a protected survey (default: the latest)."""
+    ``2026-03``) picks the closed period of a protected survey (default: the latest).
+    ``offset`` and ``limit`` choose the page of comments; counts, emotions and themes are
+    over every matching comment."""
     require(principal, Permission.VIEW_COMMENTS)
+    if offset < 0 or limit < 1:
+        bad = "offset" if offset < 0 else "limit"
+        raise ValidationFailed(
+            f"bad {bad}",
+            [FieldError(bad, "expected a whole number, at least 0 for offset, 1 for limit")],
+        )
     published = get_published(uow, survey_id)
     protected = policy.protects(published.survey.audience)
     if band is not None and band not in BANDS:
@@ -161,7 +173,7 @@ def explore(
     themes, months = _themes(shown, n_themes, trend=window is None)
     threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
-        shown[:limit],
+        shown[offset : offset + limit],
         len(shown),
         hidden,
         by_id,
@@ -172,6 +184,8 @@ def explore(
         window.label if window else None,
         periods,
         dict(not_read),
+        offset,
+        limit,
     )
 
 

@@ -8,6 +8,7 @@ The result depends only on the texts, the parameters and ``seed``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,34 @@ def _base_forms(vocabulary: set[str]) -> dict[str, str]:
     return fold
 
 
+#: What is left of "don't", "wasn't", "I've" once the apostrophe splits them: never a theme.
+CONTRACTION_PARTS = frozenset(
+    [
+        "don",
+        "didn",
+        "doesn",
+        "isn",
+        "wasn",
+        "weren",
+        "aren",
+        "couldn",
+        "wouldn",
+        "shouldn",
+        "won",
+        "hasn",
+        "haven",
+        "hadn",
+        "ve",
+        "ll",
+        "re",
+    ]
+)
+
+
+#: Short words a phrase may keep between its two content words ("waste of time").
+JOINERS = frozenset({"for", "of", "to", "on", "in", "at", "with"})
+
+
 def _already_tokenized(tokens: list[str]) -> list[str]:
     return tokens
 
@@ -51,11 +80,14 @@ class Theme:
     terms: tuple[str, ...]
     examples: tuple[str, ...]
     size: int
+    phrases: tuple[str, ...] = ()
+    """Word pairs that recur in the theme's comments, most frequent first ("friendly staff")."""
 
     @property
     def label(self) -> str:
-        """A short human label made of the first three terms, e.g. ``"queue / wait / long"``."""
-        return " / ".join(self.terms[:3])
+        """A short human label: its two commonest phrases (``"long queue, waiting time"``),
+        else its first three terms (``"queue, wait, long"``)."""
+        return ", ".join(self.phrases[:2]) if self.phrases else ", ".join(self.terms[:3])
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +136,7 @@ def find_themes(
     if not texts:
         return ThemeResult(themes=(), assignments=())
     if stop_words == "english":
-        stop: frozenset[str] = ENGLISH_STOP_WORDS
+        stop: frozenset[str] = ENGLISH_STOP_WORDS | CONTRACTION_PARTS
     elif isinstance(stop_words, str):
         raise ValueError(
             f"stop_words must be 'english', a list of words or None, not {stop_words!r}"
@@ -149,7 +181,51 @@ def find_themes(
                 terms=top_terms,
                 examples=examples,
                 size=int(sizes[old]),
+                phrases=_phrases([texts[int(i)] for i in members], top_terms[:5], stop, fold),
             )
         )
     assignments = tuple(new_index[int(a)] if a >= 0 else None for a in raw_assignment)
     return ThemeResult(themes=tuple(themes), assignments=assignments)
+
+
+def _phrases(
+    texts: Sequence[str], terms: Sequence[str], stop: frozenset[str], fold: dict[str, str]
+) -> tuple[str, ...]:
+    """Pairs of content words, adjacent or joined by one of :data:`JOINERS`, that hold one of the
+    theme's top ``terms`` and occur in at least two of its comments and a tenth of them,
+    commonest first, each in its commonest spelling; at most three, no term repeated.
+
+    >>> _phrases(["Friendly staff", "so friendly staff", "staff friendly"], ["staff"],
+    ...          frozenset({"so"}), {})
+    ('friendly staff',)
+    """
+    wanted = set(terms)
+    counts: Counter[tuple[str, str]] = Counter()
+    spelled: dict[tuple[str, str], Counter[str]] = {}
+    for text in texts:
+        words = _WORD.findall(text.lower())
+        seen = set()
+        for i, a in enumerate(words):
+            if a in stop:
+                continue
+            # the next word, or the one after a joining word ("taken for granted")
+            for gap, b in ((1, words[i + 1 : i + 2]), (2, words[i + 2 : i + 3])):
+                if not b or b[0] in stop or (gap == 2 and words[i + 1] not in JOINERS):
+                    continue
+                key = (fold.get(a, a), fold.get(b[0], b[0]))
+                if wanted.isdisjoint(key) or key[0] == key[1]:
+                    continue
+                spelled.setdefault(key, Counter())[" ".join(words[i : i + gap + 1])] += 1
+                seen.add(key)
+        counts.update(seen)
+    floor = max(2, len(texts) // 10)
+    found: list[str] = []
+    used: set[str] = set()
+    for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if n < floor or used.intersection(key):
+            continue
+        found.append(spelled[key].most_common(1)[0][0])
+        used.update(key)
+        if len(found) == 3:
+            break
+    return tuple(found)

@@ -8,11 +8,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from rapport.analytics.engines import AnalyticsEngine
 from rapport.api.csrf import SESSION_KEY
 from rapport.api.deps import DbDep, SettingsDep, optional_principal, session_policy
+from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed, Throttled
-from rapport.services import auth, org, sessions
+from rapport.services import auth, metrics, overview, sessions
 from rapport.web.csrf import verify_csrf
 from rapport.web.templating import render
 
@@ -94,10 +96,17 @@ def logout(request: Request, db: DbDep) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, principal: PagePrincipal, db: DbDep) -> HTMLResponse:
-    with db.unit_of_work() as uow:
-        units = org.list_units(uow, principal)
-    return render(request, "home.html", {"units": units})
+def home(
+    request: Request,
+    principal: PagePrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+    engine: Annotated[AnalyticsEngine, Depends(analytics_engine)],
+) -> HTMLResponse:
+    """Where a programme lead starts: headline KPIs, surveys with responses and rates."""
+    with db.unit_of_work(readonly=True) as uow:
+        found = overview.overview(uow, engine, principal, metrics.policy_from_settings(settings))
+    return render(request, "home.html", {"o": found})
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import segno
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -44,6 +44,7 @@ LiveEngine = Annotated[AnalyticsEngine, Depends(live_engine)]
 LINKS_PER_PAGE = 25
 EKMAN = ["joy", "surprise", "neutral", "sadness", "fear", "anger", "disgust"]
 SENTIMENTS = ["positive", "negative", "ambiguous", "neutral"]
+COMMENTS_PER_PAGE = 50
 
 
 def _policy(settings: SettingsDep) -> SuppressionPolicy:
@@ -313,9 +314,10 @@ def comments_page(
     band: str | None = None,
     sentiment: str | None = None,
     period: str | None = None,
+    offset: str = "0",
 ) -> HTMLResponse:
     """Comment explorer: filters by unit, emotion, score band (customers) or closed period
-    (employees) and sentiment; themes."""
+    (employees) and sentiment; themes; :data:`COMMENTS_PER_PAGE` comments a page."""
     filters = {
         "unit": unit or None,
         "emotion": emotion or None,
@@ -334,6 +336,8 @@ def comments_page(
             band=filters["band"],
             sentiment=filters["sentiment"],
             period=filters["period"],
+            offset=_offset(offset),
+            limit=COMMENTS_PER_PAGE,
         )
         published = surveys.get_published(uow, survey_id)
         units = org.list_units(uow, principal)
@@ -351,5 +355,31 @@ def comments_page(
             "bands": list(comment_explorer.BANDS),
             "sentiments": SENTIMENTS,
             "grain": _policy(settings).period,
+            "pages": _pages(request, view),
         },
     )
+
+
+def _offset(text: str) -> int:
+    """The ``offset`` of a comments page, or a message naming the field."""
+    if not text.strip().isdigit():
+        raise ValidationFailed(
+            "bad offset", [FieldError("offset", f"expected a whole number from 0, got {text!r}")]
+        )
+    return int(text)
+
+
+def _pages(request: Request, view: comment_explorer.CommentView) -> dict[str, str | None]:
+    """Links to the previous and next page of comments, with the same filters."""
+
+    def link(offset: int) -> str:
+        query = dict(request.query_params)
+        query["offset"] = str(offset)
+        return f"{request.url.path}?{urlencode(query)}"
+
+    before = view.offset > 0
+    after = view.offset + view.limit < view.matching
+    return {
+        "previous": link(max(view.offset - view.limit, 0)) if before else None,
+        "next": link(view.offset + view.limit) if after else None,
+    }

@@ -21,12 +21,27 @@ def format_number(value: float, digits: int = 0) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def digits(estimate: Any) -> int:
+    """Decimals to show an estimate with: one where its interval would round to a point
+    (``60 [60, 60]`` reads as certainty), none otherwise.
+
+    >>> from types import SimpleNamespace as E
+    >>> digits(E(value=60.2, lower=59.6, upper=60.4)), digits(E(value=60, lower=52, upper=68))
+    (1, 0)
+    """
+    lower, upper = getattr(estimate, "lower", None), getattr(estimate, "upper", None)
+    if lower is None or upper is None:
+        return 0
+    return 1 if format_number(lower) == format_number(upper) else 0
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(files("rapport.web") / "templates"))
     templates.env.globals["rapport_version"] = __version__
     templates.env.globals["csrf_token"] = csrf_token
     templates.env.globals["flashes"] = pop_flashes
     templates.env.filters["num"] = format_number
+    templates.env.filters["digits"] = digits
     return templates
 
 

@@ -97,3 +97,20 @@ def test_edge_cases():
     assert len(small.themes) <= 2
     with pytest.raises(ValueError, match="n_themes"):
         find_themes(["x"], n_themes=0)
+
+
+def test_labels_are_phrases_people_wrote(corpus):
+    _, texts = corpus
+    labels = [t.label for t in find_themes(texts, n_themes=3, seed=0).themes]
+    # each theme is named by phrases from its own comments, not a list of stems
+    for topic in ("queue", "staff", "price"):
+        assert any(topic in label and " " in label for label in labels), labels
+    assert "friendly staff" in " ".join(labels)
+    assert all("/" not in label for label in labels)
+
+
+def test_contraction_fragments_are_never_terms():
+    texts = ["I don't like the hours", "They don't suit me, the hours", "Hours don't work"] * 4
+    result = find_themes(texts, n_themes=1, seed=0)
+    assert "don" not in result.themes[0].terms
+    assert result.themes[0].label.startswith("hours") or "hours" in result.themes[0].label

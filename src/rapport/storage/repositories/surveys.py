@@ -168,6 +168,13 @@ class SurveyRepository:
             )
 
 
+@dataclass(frozen=True)
+class SurveyActivity:
+    responses: int
+    first: datetime
+    last: datetime
+
+
 class ResponseRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -281,6 +288,21 @@ class ResponseRepository:
         if survey_id is not None:
             q = q.where(ResponseRow.survey_id == survey_id)
         return self.s.scalar(q) or 0
+
+    def activity(self, unit_ids: Sequence[int] | None = None) -> dict[int, SurveyActivity]:
+        """Per survey: responses, first and last submission (in ``unit_ids`` when given),
+        in one grouped query."""
+        q = select(
+            ResponseRow.survey_id,
+            func.count(),
+            func.min(ResponseRow.submitted_at),
+            func.max(ResponseRow.submitted_at),
+        ).group_by(ResponseRow.survey_id)
+        if unit_ids is not None:
+            q = q.where(ResponseRow.unit_id.in_(unit_ids))
+        return {
+            sid: SurveyActivity(int(n), first, last) for sid, n, first, last in self.s.execute(q)
+        }
 
     def count_answers(self) -> int:
         return self.s.scalar(select(func.count()).select_from(AnswerRow)) or 0

@@ -1,0 +1,142 @@
+"""The home page: where a programme lead starts.
+
+Headline customer KPIs (NPS, hearts, minds over every customer survey, for the latest
+period in which all three rest on enough responses, with intervals), then every survey with
+its responses, response rate and when responses came in. Kept cheap: three metric queries
+for the headline, one response-rate query per survey and one grouped count of responses,
+scoped to the principal's part of the organisation.
+
+Employee surveys show their responses and response rate for their latest closed period only,
+through the metrics service like every employee figure (suppressed below the threshold), and
+no dates: a count or a "latest response" that moves while a period is open points at whoever
+just answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.periods import as_moment, period_floor
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import Principal
+from rapport.errors import ValidationFailed
+from rapport.services import metrics, org, surveys
+from rapport.services.clock import as_utc
+from rapport.services.org_dashboard import Tile, kpis, kpis_by_period, tile_periods
+from rapport.storage.uow import UnitOfWork
+
+HEADLINE_MONTHS = 3
+"""The headline looks for a month with enough responses among the last three with any."""
+
+
+@dataclass(frozen=True)
+class SurveyLine:
+    id: int
+    key: str
+    title: str
+    audience: str
+    responses: int | None
+    """Responses (employee surveys: in ``period``; None: hidden to protect anonymity)."""
+    rate: metrics.ResultRow | None
+    """The response rate over invitations (None: no invitations sent)."""
+    first: str | None
+    last: str | None
+    period: str | None = None
+    """Employee surveys: the closed period the figures are for."""
+
+
+@dataclass(frozen=True)
+class Overview:
+    headline: list[Tile]
+    headline_period: str | None
+    surveys: list[SurveyLine]
+    units: int
+
+
+def overview(
+    uow: UnitOfWork,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+) -> Overview:
+    """What the home page shows ``principal``.
+
+    Example: ``overview(uow, engine, admin, policy).headline[0].row.value`` is the NPS of
+    every customer survey in the latest month with enough responses.
+    """
+    units = org.list_units(uow, principal)
+    listed = surveys.list_surveys(uow, principal)
+    scoped = len(units) < len(uow.units.all())  # a manager: their subtree's responses
+    activity = uow.responses.activity([u.id for u in units] if scoped else None)
+    lines = []
+    for s in listed:
+        seen = activity.get(s["id"])
+        rate = _figure(engine, principal, policy, s["id"], "response_rate")
+        if policy.protects(str(s["audience"])):
+            count = _figure(engine, principal, policy, s["id"], "responses")
+            shown = None if count is None or count.suppressed else count.n
+            period = count.period_label if count else None
+            lines.append(
+                SurveyLine(
+                    s["id"], s["key"], s["title"], s["audience"], shown, rate, None, None, period
+                )
+            )
+            continue
+        first, last = (_day(seen.first), _day(seen.last)) if seen else (None, None)
+        n = seen.responses if seen else 0
+        lines.append(SurveyLine(s["id"], s["key"], s["title"], s["audience"], n, rate, first, last))
+    customer = [
+        activity[s["id"]].last
+        for s in listed
+        if s["audience"] == "customer" and s["id"] in activity
+    ]
+    headline, label = (
+        _headline(engine, principal, policy, max(customer)) if customer else ([], None)
+    )
+    return Overview(headline, label, lines, len(units))
+
+
+def _day(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%d")
+
+
+def _figure(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    survey_id: int,
+    metric: str,
+) -> metrics.ResultRow | None:
+    """A survey's one figure over the principal's part of the organisation (employee
+    surveys: its latest closed period); None when there is nothing to count."""
+    request = metrics.MetricRequest(survey=survey_id, metric=metric)
+    try:
+        rows = metrics.compute(engine, principal, request, policy).rows
+    except ValidationFailed:
+        return None
+    return rows[-1] if rows and rows[-1].n > 0 else None
+
+
+def _headline(
+    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, last: datetime
+) -> tuple[list[Tile], str | None]:
+    """Customer NPS, hearts and minds by month over every customer survey, read from the
+    last :data:`HEADLINE_MONTHS` months with responses only (the indices are the costly
+    queries: a window keeps the page's time independent of the years of history)."""
+    since = period_floor(as_utc(last), "month")
+    for _ in range(HEADLINE_MONTHS - 1):
+        since = period_floor(as_moment(since) - timedelta(days=1), "month")
+    names = kpis("customer")
+    request = metrics.MetricRequest(
+        audience="customer", by=["period"], period="month", since=as_moment(since)
+    )
+    by_period = kpis_by_period(engine, principal, policy, names, request)
+    current, _, _ = tile_periods(by_period)
+    tiles = [
+        Tile(name, label, next((r for r in by_period[name] if r.period == current), None))
+        for name, label in names
+    ]
+    label = next((t.row.period_label for t in tiles if t.row is not None), None)
+    return tiles, label

@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rapport.analytics.snapshot import CURRENT, SNAPSHOT_TABLES
+from rapport.cli._common import console as cli_console
 from rapport.cli.metrics_cmds import metrics_app
 from rapport.client import ANALYST, connect
 from rapport.domain.org import Principal, Role
@@ -80,7 +81,10 @@ def test_compare_reliability_and_definitions(url) -> None:
 def test_cli_snapshot_and_show(url, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("RAPPORT_DATABASE_URL", url)
     monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "160")  # rows carry their period: keep each on one line
+    # Rows carry their period: keep each on one line. The CLI's console reads COLUMNS when
+    # first imported (perhaps by an earlier test), so its width is set here too.
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setattr(cli_console, "width", 160)
     runner = CliRunner()
     done = runner.invoke(metrics_app, ["snapshot", str(tmp_path / "snap")])
     assert done.exit_code == 0, done.output

@@ -141,6 +141,8 @@ def test_heatmap_and_quadrant_points_drill_down_to_the_unit(
     _login(page, server)
     page.goto(server.url + "/dashboard?survey=every-type")
     expect(page.locator("#chart-quadrant svg")).to_be_visible()
+    # The unit charts say what they sum, beside tiles that show one month.
+    expect(page.locator("#section-heatmap")).to_contain_text("Over all responses to date")
     corners = page.locator("#chart-quadrant svg text")
     expect(corners.filter(has_text=re.compile("^hearts and minds$"))).to_have_count(1)
     expect(corners.filter(has_text="neither")).to_have_count(1)
@@ -167,6 +169,7 @@ def test_employee_survey_reads_enps_and_hides_small_periods(
         f"{_label(_month(1))}: hidden to protect anonymity"
     )
     expect(page.locator("#tiles-period")).not_to_contain_text("n=3")
+    expect(page.locator("#section-quadrant")).to_contain_text("Over the latest closed month")
     page.locator("#section-trend").get_by_text("Data table").click()
     last = page.locator("#table-trend tbody tr").filter(has_text="Hearts").last
     expect(last).to_contain_text("hidden to protect anonymity")

@@ -101,6 +101,9 @@ class OrgDashboard:
     threshold: int | None
     empty_reasons: dict[str, str]
     """Why a chart has nothing to draw, by chart name."""
+    units_window: str = "all responses to date"
+    """What the unit charts (heatmap, quadrant) sum: every response so far, or, for
+    employee surveys, the latest closed period only."""
 
 
 def choose_survey(listed: list[dict[str, Any]], survey: str | None) -> dict[str, Any]:
@@ -192,6 +195,9 @@ def organisation_dashboard(
         emotions,
         threshold,
         empty,
+        f"the latest closed {period}"
+        if policy.protects(str(chosen["audience"]))
+        else "all responses to date",
     )
 
 

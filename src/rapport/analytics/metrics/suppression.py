@@ -227,7 +227,15 @@ class _Audit:
             key for key in decided if all(key[i] is ALL for i in range(len(axes)) if i not in level)
         ]
         self.shown_below = [key for key in below if decided[key].revealed]
-        self._below = _Basis(self._matrix(self.shown_below)) if self.shown_below else None
+        self._below_basis: _Basis | None = None  # built when first needed (an SVD)
+
+    @property
+    def _below(self) -> _Basis:
+        """The margins' row space. Built on first use, after the size check: a level too
+        large to audit never pays for its decomposition."""
+        if self._below_basis is None:
+            self._below_basis = _Basis(self._matrix(self.shown_below))
+        return self._below_basis
 
     def cells_to_hide(self, shown: list[Key]) -> list[Key]:
         """For every set of 1..k-1 respondents the shown cells give away, the smallest shown
@@ -250,7 +258,7 @@ class _Audit:
         essential = basis.essential()[len(self.shown_below) :]
         for found in exposed:
             target = self._indicator(found)
-            if self._below is not None and self._below.spans(target):
+            if self.shown_below and self._below.spans(target):
                 continue  # the margins alone give it away: not this table's doing
             weights = basis.weights(target)[len(self.shown_below) :]
             used = [
@@ -354,7 +362,7 @@ class _Audit:
                 return found_sets or None
             chosen = np.flatnonzero(result.x[n_rows:] > 0.5)
             found = frozenset(int(a) for j in chosen for a in classes[small[j]])
-            if self._below is None or not self._below.spans(self._indicator(found)):
+            if not self.shown_below or not self._below.spans(self._indicator(found)):
                 found_sets.append(found)
                 if len(found_sets) >= AUDIT_FOUND:
                     return found_sets

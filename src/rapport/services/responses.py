@@ -307,6 +307,23 @@ def list_for(
     Raw responses of a protected (employee) survey are individual answers: only admins may
     list them (:func:`rapport.services.confidentiality.read_raw_rows`).
     """
+    published = _raw_read(
+        uow, principal, survey_id, policy, "responses.list",
+        unit=unit, since=since, until=until, after=after,
+    )  # fmt: skip
+    return _page(uow, principal, published, unit, since, until, after, limit)
+
+
+def _raw_read(
+    uow: UnitOfWork,
+    principal: Principal,
+    survey_id: int,
+    policy: SuppressionPolicy,
+    action: str,
+    **given: Any,
+) -> PublishedSurvey:
+    """The survey whose raw rows ``principal`` may read, with the read allowed by the
+    confidentiality policy and audited as ``action`` with the filters ``given``."""
     require(principal, Permission.EXPORT)
     published = get_published(uow, survey_id)
     confidentiality.read_raw_rows(
@@ -315,14 +332,10 @@ def list_for(
         policy,
         audience=published.survey.audience,
         survey_key=published.survey.key,
-        action="responses.list",
-        detail=_read_detail(unit=unit, since=since, until=until, after=after),
+        action=action,
+        detail={k: str(v) for k, v in given.items() if v not in (None, 0)},
     )
-    return _page(uow, principal, published, unit, since, until, after, limit)
-
-
-def _read_detail(**given: Any) -> dict[str, Any]:
-    return {k: str(v) for k, v in given.items() if v not in (None, 0)}
+    return published
 
 
 def _page(
@@ -368,17 +381,7 @@ def iter_all_for(
 ) -> list[dict[str, Any]]:
     """Every response the principal may export (same rules as :func:`list_for`), audited
     once as an export."""
-    require(principal, Permission.EXPORT)
-    published = get_published(uow, survey_id)
-    confidentiality.read_raw_rows(
-        uow,
-        principal,
-        policy,
-        audience=published.survey.audience,
-        survey_key=published.survey.key,
-        action="responses.export",
-        detail=_read_detail(unit=unit),
-    )
+    published = _raw_read(uow, principal, survey_id, policy, "responses.export", unit=unit)
     out: list[dict[str, Any]] = []
     after = 0
     while True:

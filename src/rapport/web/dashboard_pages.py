@@ -17,14 +17,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from rapport.analytics.engines import AnalyticsEngine
-from rapport.api.deps import DbDep, SettingsDep
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Principal
 from rapport.errors import NotFound
 from rapport.exporters import charts
 from rapport.exporters.csv_safety import frame_to_csv
-from rapport.services import audit, metrics, org, surveys
+from rapport.services import audit, org, surveys
 from rapport.services.dashboard_frames import has_values
 from rapport.services.org_dashboard import AUDIENCE_CHOICES, OrgDashboard
 from rapport.services.org_dashboard import organisation_dashboard as build
@@ -40,7 +41,7 @@ CHARTS = ("heatmap", "trend", "quadrant", "emotions")
 def build_view(
     engine: AnalyticsEngine,
     principal: Principal,
-    settings: Any,
+    policy: SuppressionPolicy,
     db: Database,
     survey: str | None,
     period: str,
@@ -52,7 +53,7 @@ def build_view(
             uow,
             engine,
             principal,
-            metrics.policy_from_settings(settings),
+            policy,
             survey=survey,
             period=period,
             unit=unit,
@@ -108,14 +109,14 @@ def dashboard(
     request: Request,
     principal: PagePrincipal,
     engine: EngineDep,
-    settings: SettingsDep,
+    policy: PolicyDep,
     db: DbDep,
     survey: str | None = None,
     period: Annotated[str, Query(pattern="^(week|month|quarter|year)$")] = "month",
     unit: str | None = None,
     segment: str | None = None,
 ) -> HTMLResponse:
-    view = build_view(engine, principal, settings, db, survey, period, unit, segment)
+    view = build_view(engine, principal, policy, db, survey, period, unit, segment)
     with db.unit_of_work(readonly=True) as uow:
         listed = surveys.list_surveys(uow, principal)
         units = org.list_units(uow, principal)
@@ -146,7 +147,7 @@ def dashboard_chart(
     fmt: str,
     principal: PagePrincipal,
     engine: EngineDep,
-    settings: SettingsDep,
+    policy: PolicyDep,
     db: DbDep,
     survey: str | None = None,
     period: str = "month",
@@ -155,7 +156,7 @@ def dashboard_chart(
 ) -> Response:
     if name not in CHARTS or fmt not in ("png", "svg", "csv"):
         raise NotFound(f"no chart {name}.{fmt}")
-    view = build_view(engine, principal, settings, db, survey, period, unit, segment)
+    view = build_view(engine, principal, policy, db, survey, period, unit, segment)
     frame = _frame(view, name)
     with db.unit_of_work() as uow:  # per-group figures leave Rapport: recorded
         detail = {

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.api.csrf import SESSION_KEY
-from rapport.api.deps import DbDep, SettingsDep, optional_principal, session_policy
+from rapport.api.deps import DbDep, SettingsDep, get_policy, optional_principal, session_policy
 from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed, Throttled
-from rapport.services import auth, metrics, overview, sessions
+from rapport.services import auth, overview, sessions
 from rapport.web.csrf import verify_csrf
 from rapport.web.templating import render
 
@@ -105,7 +105,7 @@ def home(
 ) -> HTMLResponse:
     """Where a programme lead starts: headline KPIs, surveys with responses and rates."""
     with db.unit_of_work(readonly=True) as uow:
-        found = overview.overview(uow, engine, principal, metrics.policy_from_settings(settings))
+        found = overview.overview(uow, engine, principal, get_policy(request))
     return render(request, "home.html", {"o": found})
 
 

@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile  # what request.form() returns
 
 from rapport.analytics.engines import AnalyticsEngine
-from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api import imports
-from rapport.api.deps import MAX_ID, DbDep, SettingsDep, SurveyId
+from rapport.api.deps import MAX_ID, DbDep, SettingsDep, SurveyId, get_policy
 from rapport.api.imports import JobId
 from rapport.api.metrics import live_engine
 from rapport.domain.org import Principal
@@ -28,7 +27,6 @@ from rapport.services import (
     dashboard,
     import_jobs,
     invitations,
-    metrics,
     org,
     surveys,
 )
@@ -45,10 +43,6 @@ LINKS_PER_PAGE = 25
 EKMAN = ["joy", "surprise", "neutral", "sadness", "fear", "anger", "disgust"]
 SENTIMENTS = ["positive", "negative", "ambiguous", "neutral"]
 COMMENTS_PER_PAGE = 50
-
-
-def _policy(settings: SettingsDep) -> SuppressionPolicy:
-    return metrics.policy_from_settings(settings)
 
 
 @router.get("/surveys", response_class=HTMLResponse)
@@ -78,7 +72,7 @@ def survey_page(
     links: dict[str, Any] | None = None
     public_link = None
     with db.unit_of_work() as uow:
-        data = dashboard.survey_dashboard(uow, live, principal, survey_id, _policy(settings))
+        data = dashboard.survey_dashboard(uow, live, principal, survey_id, get_policy(request))
         units = org.list_units(uow, principal)
         if distribution is not None:
             found = invitations.distribution_links(
@@ -87,7 +81,7 @@ def survey_page(
                 survey_id,
                 distribution,
                 link_secret=settings.resolved_secret_key(),
-                policy=_policy(settings),
+                policy=get_policy(request),
             )
             links = _links_page(found, base, page)
         if public and invitations.is_public_link_of(uow, public, survey_id):
@@ -144,7 +138,7 @@ def create_links(
             )
             if kind == "public":
                 token = invitations.create_public_link(
-                    uow, principal, survey_id, unit, policy=_policy(settings)
+                    uow, principal, survey_id, unit, policy=get_policy(request)
                 )
             else:
                 wave = invitations.distribute_wave(
@@ -153,7 +147,7 @@ def create_links(
                     survey_id,
                     unit=unit,
                     link_secret=settings.resolved_secret_key(),
-                    policy=_policy(settings),
+                    policy=get_policy(request),
                     again=kind == "again",
                 )
     except Conflict as exc:  # everyone is invited already: say so where they are looking
@@ -189,7 +183,7 @@ def download_links(
             survey_id,
             distribution_id,
             link_secret=settings.resolved_secret_key(),
-            policy=_policy(settings),
+            policy=get_policy(request),
         )
     base = _link_base(request, settings)
     rows = [(who, f"{base}/s/{token}") for who, token in found.links]
@@ -235,7 +229,7 @@ async def import_csv_page(
 ) -> Response:
     """Upload a CSV of responses: success redirects to the survey page with a message at
     its top; a refused file shows the page again with every bad row at the top (422)."""
-    policy = _policy(settings)
+    policy = get_policy(request)
     await run_in_threadpool(imports.check_allowed, db, principal, survey_id, policy)
     form = await request.form()  # files are spooled to disk by the form parser
     upload = form.get("file")
@@ -330,7 +324,7 @@ def comments_page(
             uow,
             principal,
             survey_id,
-            _policy(settings),
+            get_policy(request),
             unit=filters["unit"],
             emotion=filters["emotion"],
             band=filters["band"],
@@ -354,7 +348,7 @@ def comments_page(
             "emotions": EKMAN,
             "bands": list(comment_explorer.BANDS),
             "sentiments": SENTIMENTS,
-            "grain": _policy(settings).period,
+            "grain": get_policy(request).period,
             "pages": _pages(request, view),
         },
     )

@@ -48,6 +48,7 @@ from rapport.analytics.suppression import (
     Measure,
     SuppressionPolicy,
     SuppressionReason,
+    cache,
     suppress,
 )
 from rapport.domain.org import PersonKind
@@ -109,9 +110,73 @@ def _decide_level(
     choices = [axes[i].values if i in level else (ALL,) for i in range(len(axes))]
     cells = [tuple(k) for k in product(*choices)]
     threshold = policy.threshold(measure)
+    cache_key = _level_key(axes, level, count, threshold, audience, measure)
+    hidden = cache.LEVELS.get(cache_key)
+    if hidden is None:
+        hidden = _hide_in_level(
+            axes, level, cells, count, decided, policy, audience, measure
+        )  # fmt: skip
+        cache.LEVELS.put(cache_key, dict(hidden), entries=len(hidden))
+    out = {}
+    for key in cells:
+        n = count(key)
+        why: SuppressionReason | None = hidden.get(key)
+        if why is not None and n < threshold:
+            why = SuppressionReason.BELOW_THRESHOLD
+        out[key] = Decision(_name(key), n, why is None, why, measure, audience)
+    return out
+
+
+def _level_key(
+    axes: Sequence[Axis],
+    level: tuple[int, ...],
+    count: Callable[[Key], int],
+    threshold: int,
+    audience: PersonKind,
+    measure: Measure,
+) -> bytes:
+    """The content key of a level's decisions: exactly what they depend on, hashed.
+
+    The level's axes (values, and parents for the unit tree), the respondents of every
+    cell of the level and of every margin below it, the threshold, audience and measure,
+    the audit's work budgets and the version of the algorithm. Margins' decisions are
+    functions of these too.
+    """
+    budgets = (
+        AUDIT_BUDGET, AUDIT_MAX_ENTRIES, AUDIT_SPLIT_ENTRIES, AUDIT_ROUNDS, AUDIT_SOLVER_NODES,
+        AUDIT_SOLVES,
+    )  # fmt: skip
+    parts: list[object] = [AUDIT_VERSION, budgets, threshold, audience, measure, len(axes), level]
+    for i in level:
+        axis = axes[i]
+        parts.append(len(axis.values))
+        for value in axis.values:
+            parts.extend((value, axis.parent(value)))
+    choices = [(*axes[i].values, ALL) if i in level else (ALL,) for i in range(len(axes))]
+    counts = np.fromiter((count(tuple(k)) for k in product(*choices)), dtype=np.int64)
+    parts.append(counts.tobytes())
+    return cache.content_key(parts)
+
+
+def _hide_in_level(
+    axes: Sequence[Axis],
+    level: tuple[int, ...],
+    cells: list[Key],
+    count: Callable[[Key], int],
+    decided: Mapping[Key, Decision],
+    policy: SuppressionPolicy,
+    audience: PersonKind,
+    measure: Measure,
+) -> dict[Key, SuppressionReason]:
+    """The cells of one level to hide, and why: line by line, then the level's audit."""
+    threshold = policy.threshold(measure)
     hidden: dict[Key, SuppressionReason] = {}
-    audited = len(level) > 1 and policy.protects(audience)
-    audit = _Audit(axes, level, count, decided, threshold) if audited else None
+    audit: _Audit | _RegionAudit | None = None
+    if len(level) > 1 and policy.protects(audience):
+        audit = _Audit(axes, level, count, decided, threshold)
+        split = min(AUDIT_SPLIT_ENTRIES, AUDIT_MAX_ENTRIES)
+        if audit.entries(len(cells)) > split and _RegionAudit.applies(axes, level):
+            audit = _RegionAudit(axes, level, count, decided, threshold)
     changed = True
     while changed:
         changed = False
@@ -132,14 +197,7 @@ def _decide_level(
             for key in audit.cells_to_hide([key for key in cells if key not in hidden]):
                 hidden[key] = SuppressionReason.COMPLEMENTARY
                 changed = True
-    out = {}
-    for key in cells:
-        n = count(key)
-        why: SuppressionReason | None = hidden.get(key)
-        if why is not None and n < threshold:
-            why = SuppressionReason.BELOW_THRESHOLD
-        out[key] = Decision(_name(key), n, why is None, why, measure, audience)
-    return out
+    return hidden
 
 
 def _decide_line(
@@ -179,6 +237,9 @@ AUDIT_BUDGET: Final = 20_000
 AUDIT_MAX_ENTRIES: Final = 4_000_000
 """Cells × atoms the audit's matrix may hold (2,000 × 2,000: 32 MB, an SVD of about 3 s);
 a larger level shows its margins only (e.g. about 150 units × 12 months)."""
+AUDIT_SPLIT_ENTRIES: Final = AUDIT_MAX_ENTRIES
+"""A unit × one-axis level larger than this (or than ``AUDIT_MAX_ENTRIES``) is audited
+region by region (:class:`_RegionAudit`); each part must then fit ``AUDIT_MAX_ENTRIES``."""
 AUDIT_ROUNDS: Final = 200
 """Rounds of hiding one level's audit may take (each a rank decomposition of the shown
 cells); past them the level shows its margins only (a subset of what any finished audit
@@ -186,6 +247,8 @@ shows). Budgets count work, never seconds: the same data and query give the same
 whatever the machine's load."""
 AUDIT_SOLVER_NODES: Final = 2_000
 """Branch-and-bound nodes per solver call (HiGHS ``node_limit``), instead of a time limit."""
+AUDIT_VERSION: Final = 2
+"""Part of every cached decision's key: bump it when the rule or the audit changes."""
 AUDIT_FOUND: Final = 10
 AUDIT_SOLVES: Final = 50
 """Solver calls per round (each excludes a set the margins give away); beyond them, or if
@@ -212,22 +275,54 @@ class _Audit:
         count: Callable[[Key], int],
         decided: Mapping[Key, Decision],
         threshold: int,
+        *,
+        tolerated: Callable[[Key], bool] | None = None,
+        known: Sequence[Key] = (),
+        no_rest: Sequence[int] = (),
+        not_small: Callable[[Key], bool] | None = None,
     ):
+        """``tolerated`` picks the margins whose give-aways are not this table's doing
+        (default: every shown margin); ``known`` are cells the attacker is assumed to know
+        whether shown or not (never hidden by this audit); ``no_rest`` are axes without a
+        rest atom; atoms ``not_small`` are never part of a small set (whole regions seen
+        as one atom by :class:`_RegionAudit`)."""
         self.axes, self.count, self.threshold = axes, count, threshold
-        per_axis = [(*axes[i].values, _REST) if i in level else (ALL,) for i in range(len(axes))]
+        per_axis = [
+            (*axes[i].values, *(() if i in no_rest else (_REST,))) if i in level else (ALL,)
+            for i in range(len(axes))
+        ]
         sized = ((atom, self._atom_count(atom)) for atom in product(*per_axis))
         atoms = sorted(((n, _name(atom), atom) for atom, n in sized if n > 0))
         self.sizes = [n for n, _, _ in atoms]
         self.atoms = [atom for _, _, atom in atoms]
-        self._vectors: dict[Key, npt.NDArray[np.float64]] = {}
+        self.search_sizes = [
+            max(n, threshold) if not_small is not None and not_small(atom) else n
+            for n, atom in zip(self.sizes, self.atoms, strict=True)
+        ]
+        self._vectors: dict[Key, npt.NDArray[np.bool_]] = {}
         self._listing_too_large = False
         self._rounds = 0
         self._axis_masks: dict[int, dict[Hashable, npt.NDArray[np.bool_]]] = {}
         below = [
             key for key in decided if all(key[i] is ALL for i in range(len(axes)) if i not in level)
         ]
-        self.shown_below = [key for key in below if decided[key].revealed]
+        self.shown_below = [
+            key for key in below if decided[key].revealed and (tolerated is None or tolerated(key))
+        ]
+        self.known = list(known)
+        self.extra: npt.NDArray[np.float64] = np.zeros((0, len(self.atoms)))
+        """Further rows the attacker knows (combinations of cells outside this audit)."""
+        self.unfixable = False
+        """A small set was found that no cell of this audit takes part in."""
+        self.gave_up = False
+        """The audit could not finish (size or budgets): it hid every shown cell."""
         self._below_basis: _Basis | None = None  # built when first needed (an SVD)
+        self._fixed_basis: _Basis | None = None
+
+    def entries(self, shown: int) -> int:
+        """Matrix entries a round over ``shown`` cells of this level needs (the size check)."""
+        rows = len(self.shown_below) + len(self.known) + int(self.extra.shape[0]) + shown
+        return rows * len(self.atoms)
 
     @property
     def _below(self) -> _Basis:
@@ -237,30 +332,45 @@ class _Audit:
             self._below_basis = _Basis(self._matrix(self.shown_below))
         return self._below_basis
 
+    @property
+    def _fixed(self) -> _Basis:
+        """What the attacker has without this audit's cells: margins, known cells, rows."""
+        if self._fixed_basis is None:
+            fixed = self._matrix([*self.shown_below, *self.known])
+            self._fixed_basis = _Basis(np.vstack([fixed, self.extra]))
+        return self._fixed_basis
+
     def cells_to_hide(self, shown: list[Key]) -> list[Key]:
         """For every set of 1..k-1 respondents the shown cells give away, the smallest shown
         cell of this level used to obtain it; every shown cell if the search is too large
         to finish; none if the table is safe."""
-        if not shown:
+        if not shown and not self.known and not self.extra.size:
             return []
-        rows = [*self.shown_below, *shown]
         self._rounds += 1
-        if self._rounds > AUDIT_ROUNDS or len(rows) * len(self.atoms) > AUDIT_MAX_ENTRIES:
+        if self._rounds > AUDIT_ROUNDS or self.entries(len(shown)) > AUDIT_MAX_ENTRIES:
+            self.gave_up = True
             return shown
-        basis = _Basis(self._matrix(rows))
+        fixed_rows = len(self.shown_below) + len(self.known)
+        matrix = self._matrix([*self.shown_below, *self.known])
+        basis = _Basis(np.vstack([matrix, self.extra, self._matrix(shown)]))
         exposed = None if self._listing_too_large else self._exposed(basis)
         if exposed is None:  # too many small sets to list: ask a solver for some
             self._listing_too_large = True
             exposed = self._solve_exposed(basis)
         if exposed is None:
+            self.gave_up = True
             return shown
         picks: set[Key] = set()
-        essential = basis.essential()[len(self.shown_below) :]
+        skip = fixed_rows + self.extra.shape[0]
+        essential = basis.essential()[skip:]
         for found in exposed:
             target = self._indicator(found)
             if self.shown_below and self._below.spans(target):
                 continue  # the margins alone give it away: not this table's doing
-            weights = basis.weights(target)[len(self.shown_below) :]
+            if (self.known or self.extra.size) and self._fixed.spans(target):
+                self.unfixable = True  # no cell of this audit takes part: the caller decides
+                continue
+            weights = basis.weights(target)[skip:]
             used = [
                 (not needed, self.count(key), _name(key), key)
                 for key, w, needed in zip(shown, weights, essential, strict=True)
@@ -268,7 +378,8 @@ class _Audit:
             ]
             # A row that no other combination of rows can replace takes the set away for
             # sure; hiding a replaceable one changes nothing until its stand-ins go too.
-            picks.add(min(used)[-1])
+            if used:
+                picks.add(min(used)[-1])
         return sorted(picks, key=_name)
 
     def _indicator(self, atoms: frozenset[int]) -> npt.NDArray[np.float64]:
@@ -278,7 +389,10 @@ class _Audit:
         return vector
 
     def _matrix(self, rows: Sequence[Key]) -> npt.NDArray[np.float64]:
-        return np.array([self._vector(key) for key in rows]).reshape(len(rows), len(self.atoms))
+        matrix = np.zeros((len(rows), len(self.atoms)))
+        for i, key in enumerate(rows):
+            matrix[i, self._vector(key)] = 1.0
+        return matrix
 
     def _exposed(self, basis: _Basis) -> list[frozenset[int]] | None:
         """Every set of atoms (indices) with 1..k-1 respondents whose total is a linear
@@ -289,8 +403,8 @@ class _Audit:
         or none), which keeps the search small.
         """
         _, classes = basis.classes
-        members = sorted(classes, key=lambda c: (sum(self.sizes[i] for i in c), c))
-        sizes = [sum(self.sizes[i] for i in c) for c in members]
+        members = sorted(classes, key=lambda c: (sum(self.search_sizes[i] for i in c), c))
+        sizes = [sum(self.search_sizes[i] for i in c) for c in members]
         small = sum(1 for n in sizes if n < self.threshold)
         if small == 0:
             return []
@@ -329,7 +443,7 @@ class _Audit:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         columns, classes = basis.classes
-        sizes = np.array([sum(self.sizes[i] for i in c) for c in classes])
+        sizes = np.array([sum(self.search_sizes[i] for i in c) for c in classes])
         small = np.flatnonzero(sizes < self.threshold)
         if small.size == 0:
             return []
@@ -372,15 +486,14 @@ class _Audit:
             cut_caps.append(float(chosen.size - 1))
         return found_sets or None
 
-    def _vector(self, key: Key) -> npt.NDArray[np.float64]:
-        """The cell as a 0/1 vector over the atoms."""
+    def _vector(self, key: Key) -> npt.NDArray[np.bool_]:
+        """The cell as a 0/1 vector over the atoms (booleans: an eighth of the memory)."""
         vector = self._vectors.get(key)
         if vector is None:
-            inside = np.ones(len(self.atoms), dtype=bool)
+            vector = np.ones(len(self.atoms), dtype=bool)
             for i, value in enumerate(key):
                 if value is not ALL:
-                    inside &= self._masks(i)[value]
-            vector = inside.astype(np.float64)
+                    vector &= self._masks(i)[value]
             self._vectors[key] = vector
         return vector
 
@@ -429,6 +542,214 @@ class _Audit:
         )
 
 
+class _RegionAudit:
+    """The exact linear attacker of a unit × one-axis level too large to audit whole,
+    split by the unit tree's regions (``docs/confidentiality.md`` has the proof).
+
+    Every cell below a region R lies in R's subtree; the cells of the root, of the regions
+    and the margins span several subtrees, and restricted to R each is one of R's *region
+    rows* (R's cell for one value of the other axis, or R's total). So whatever the
+    attacker combines, its part inside R is a combination of R's own shown cells and
+    margins and R's region rows. Each region is audited on its own with all its region
+    rows KNOWN (shown or not: an over-estimate of the attacker), tolerating only what the
+    margins inside R give away. What is left of a small set once its region parts are
+    taken away lies in the *coarse* part (the root's own respondents, the unit tree's
+    rest, regions taken whole), which is audited exactly: the cells of the root and the
+    regions, the margins, and every combination of region rows a region's shown cells
+    rebuild. A region whose audit finds a set that none of its own cells takes part in,
+    or that is too large, or whose rebuilt rows the coarse part needs to hide, is merged
+    into the coarse part; if that grows too large, the level shows its margins only.
+    """
+
+    def __init__(
+        self,
+        axes: Sequence[Axis],
+        level: tuple[int, ...],
+        count: Callable[[Key], int],
+        decided: Mapping[Key, Decision],
+        threshold: int,
+    ):
+        self.axes, self.level, self.count = axes, level, count
+        self.decided, self.threshold = decided, threshold
+        self.unit_at = next(i for i in level if axes[i].parents is not None)
+        self.other_at = next(i for i in level if i != self.unit_at)
+        axis = axes[self.unit_at]
+        children: dict[Hashable, list[Hashable]] = defaultdict(list)
+        for value in axis.values:
+            children[axis.parent(value)].append(value)
+        tops = children[None]
+        self.regions = sorted(children[tops[0]] if len(tops) == 1 else tops, key=_value_name)
+        self.region_of: dict[Hashable, Hashable] = {}
+        for region in self.regions:
+            stack = [region]
+            while stack:
+                value = stack.pop()
+                self.region_of[value] = region
+                stack.extend(children[value])
+        self.merged: set[Hashable] = set()
+        self._row_region: list[Hashable] = []
+        self._parts: dict[Hashable, _Audit] = {}
+        self._settled: dict[Hashable, tuple[Key, ...]] = {}
+        self._coarse: _Audit | None = None
+        self.gave_up = False
+
+    @staticmethod
+    def applies(axes: Sequence[Axis], level: tuple[int, ...]) -> bool:
+        """A level of the unit tree and one other axis, whose tree has regions."""
+        units = [i for i in level if axes[i].parents is not None]
+        if len(level) != 2 or len(units) != 1:
+            return False
+        axis = axes[units[0]]
+        tops = [v for v in axis.values if axis.parent(v) is None]
+        below = [v for v in axis.values if len(tops) == 1 and axis.parent(v) == tops[0]]
+        return len(below) > 1 or (len(tops) > 1)
+
+    def _inside(self, key: Key) -> Hashable | None:
+        """The unmerged region whose subtree holds ``key`` strictly below the region."""
+        unit = key[self.unit_at]
+        region = self.region_of.get(unit)
+        if region is None or unit == region or region in self.merged:
+            return None
+        return region
+
+    def cells_to_hide(self, shown: list[Key]) -> list[Key]:
+        """As :meth:`_Audit.cells_to_hide`, region by region, then the coarse part."""
+        while True:
+            if self.gave_up:
+                return shown
+            by_region: dict[Hashable, list[Key]] = defaultdict(list)
+            coarse_shown = []
+            for key in shown:
+                region = self._inside(key)
+                if region is None:
+                    coarse_shown.append(key)
+                else:
+                    by_region[region].append(key)
+            picks: list[Key] = []
+            merged_now = False
+            for region in self.regions:
+                if region in self.merged:
+                    continue
+                part = tuple(by_region.get(region, ()))
+                if self._settled.get(region) == part:
+                    continue  # audited with exactly these cells, found safe
+                audit = self._part(region)
+                found = audit.cells_to_hide(list(part))
+                if audit.gave_up or audit.unfixable:
+                    self._merge({region})
+                    merged_now = True
+                    break
+                if found:
+                    picks.extend(found)
+                else:
+                    self._settled[region] = part
+            if merged_now:
+                continue
+            if picks:
+                return sorted(picks, key=_name)
+            coarse = self._coarse_audit(by_region)
+            found = coarse.cells_to_hide(coarse_shown)
+            if coarse.gave_up:
+                self.gave_up = True
+                continue
+            if coarse.unfixable:
+                self._merge(self._rebuilders(coarse))
+                continue
+            return found
+
+    def _merge(self, regions: set[Hashable]) -> None:
+        self.merged |= regions
+        self._coarse = None
+        if len(self.merged) >= len(self.regions) or not regions:
+            self.gave_up = True  # nothing left to split: the whole level is too large
+
+    def _part(self, region: Hashable) -> _Audit:
+        audit = self._parts.get(region)
+        if audit is None:
+            axis = self.axes[self.unit_at]
+            values = tuple(v for v in axis.values if self.region_of.get(v) == region)
+            sub = Axis(values, {v: (None if v == region else axis.parent(v)) for v in values})
+            axes = [*self.axes]
+            axes[self.unit_at] = sub
+            inside = set(values)
+            corner = self._corner(region)
+            known = [
+                _replace(corner, self.other_at, v) for v in (*self.axes[self.other_at].values, ALL)
+            ]
+            audit = _Audit(
+                axes, self.level, self.count, self.decided, self.threshold,
+                tolerated=lambda key: key[self.unit_at] in inside,
+                known=known, no_rest=(self.unit_at,),
+            )  # fmt: skip
+            self._parts[region] = audit
+        return audit
+
+    def _coarse_audit(self, by_region: Mapping[Hashable, list[Key]]) -> _Audit:
+        """The coarse part with the rows each region's current cells rebuild."""
+        axis = self.axes[self.unit_at]
+        if self._coarse is None:
+            values = tuple(
+                v
+                for v in axis.values
+                if (r := self.region_of.get(v)) is None or v == r or r in self.merged
+            )
+            axes = [*self.axes]
+            axes[self.unit_at] = Axis(values, {v: axis.parent(v) for v in values})
+            kept = set(values)
+            whole = {r for r in self.regions if r not in self.merged}
+            self._coarse = _Audit(
+                axes, self.level, self.count, self.decided, self.threshold,
+                tolerated=lambda key: key[self.unit_at] is ALL or key[self.unit_at] in kept,
+                not_small=lambda atom: atom[self.unit_at] in whole,
+            )  # fmt: skip
+        coarse = self._coarse
+        coarse.unfixable = False
+        index = {atom: i for i, atom in enumerate(coarse.atoms)}
+        rows: list[npt.NDArray[np.float64]] = []
+        self._row_region = []
+        for region in self.regions:
+            if region in self.merged:
+                continue
+            for gamma, others in self._rebuilt(region, by_region.get(region, [])):
+                row = np.zeros(len(coarse.atoms))
+                for weight, other in zip(gamma, others, strict=True):
+                    atom = _replace(self._corner(region), self.other_at, other)
+                    row[index[atom]] = weight
+                rows.append(row)
+                self._row_region.append(region)
+        coarse.extra = np.array(rows).reshape(len(rows), len(coarse.atoms))
+        coarse._fixed_basis = None
+        return coarse
+
+    def _corner(self, region: Hashable) -> Key:
+        return _replace((ALL,) * len(self.axes), self.unit_at, region)
+
+    def _rebuilt(
+        self, region: Hashable, shown: list[Key]
+    ) -> list[tuple[npt.NDArray[np.float64], list[Hashable]]]:
+        """Combinations of the region's rows (one weight per value of the other axis, and
+        its rest) that the region's shown cells and margins add up to."""
+        audit = self._part(region)
+        values = {atom[self.other_at] for atom in audit.atoms}
+        others = sorted(values, key=lambda v: (v is _REST, _value_name(v)))
+        blocks = np.array(
+            [[1.0 if atom[self.other_at] == v else 0.0 for atom in audit.atoms] for v in others]
+        ).reshape(len(others), len(audit.atoms))
+        inner = audit._matrix([*audit.shown_below, *shown])
+        if inner.shape[0]:
+            blocks = blocks - _Basis(inner).project(blocks)
+        _, singular, vt = np.linalg.svd(blocks.T, full_matrices=True)
+        scale = max(blocks.shape) * (float(singular.max()) if singular.size else 1.0)
+        rank = int(np.sum(singular > _TOLERANCE * max(scale, 1.0)))
+        return [(vt[j], others) for j in range(rank, len(others))]
+
+    def _rebuilders(self, coarse: _Audit) -> set[Hashable]:
+        """Regions whose rebuilt rows may take part in a set the coarse part cannot hide:
+        every region with a rebuilt row (merging one shows its cells to the coarse audit,
+        which can then hide them)."""
+        return set(self._row_region)
+
+
 class _Basis:
     """The row space of a 0/1 matrix of cells × atoms, from one SVD."""
 
@@ -466,6 +787,10 @@ class _Basis:
 
 def _replace(key: Key, at: int, value: Hashable) -> Key:
     return (*key[:at], value, *key[at + 1 :])
+
+
+def _value_name(value: Hashable) -> str:
+    return _name((value,))
 
 
 def _name(key: Key) -> str:

@@ -271,6 +271,11 @@ class ResponseRepository:
         aggregates.add_responses(conn, [int(rid)])
         return int(rid)
 
+    def rebuild_aggregates(self) -> int:
+        """Recompute the metric aggregates from every stored response (in this unit of
+        work's transaction); returns the number of aggregate rows."""
+        return aggregates.rebuild(self.s.connection())
+
     def add_analyses(self, rows: Sequence[dict[str, Any]]) -> None:
         """Comment analyses (emotions) of stored responses."""
         if rows:

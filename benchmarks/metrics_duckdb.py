@@ -107,7 +107,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         responses = write_parquet(folder, args.rows)
-        engine = DuckDBEngine(folder)
+        engine = DuckDBEngine(folder, aggregates=False)  # the raw SQL layer
         raw_conn = duckdb.connect()
         for table in SNAPSHOT_TABLES:
             raw_conn.execute(

@@ -97,7 +97,7 @@ def main() -> None:
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         responses = load(url, args.rows)
-        engine = OperationalEngine(create_engine(url))
+        engine = OperationalEngine(create_engine(url), aggregates=False)  # the raw SQL layer
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(dsn, autocommit=True) as raw_conn:
 

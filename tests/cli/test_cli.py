@@ -228,3 +228,32 @@ def _revision(data_dir: Path) -> str | None:
         return migrate.current_revision(db.engine)
     finally:
         db.dispose()
+
+
+def test_rebuild_aggregates_recomputes_them_exactly(tmp_path: Path) -> None:
+    """``rapport metrics rebuild-aggregates`` refuses a database without schema, and on a
+    damaged aggregate table restores exactly what the responses imply, idempotently."""
+    from rapport.storage import migrate
+    from tests.integration._survey_fixtures import seed_org
+    from tests.integration.test_metric_aggregates import aggregate_rows, store
+
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    fresh = run(env, "metrics", "rebuild-aggregates")
+    assert fresh.returncode == 1 and "run `rapport init` first" in fresh.stderr
+
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    migrate.upgrade(db.engine)
+    survey_id = seed_org(db)
+    store(db, survey_id, True, [({"nps": n, "delight": 1 + n % 5}, "north-1", 24 * n)
+                                for n in range(11)])  # fmt: skip
+    exact = aggregate_rows(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE metric_aggregates SET n = n + 5 WHERE kind = 'value'"))
+        conn.execute(text("DELETE FROM metric_aggregates WHERE kind = 'index'"))
+    assert aggregate_rows(db) != exact
+    for _ in range(2):
+        rebuilt = run(env, "metrics", "rebuild-aggregates")
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert f"{len(exact):,} rows" in rebuilt.stdout
+        assert aggregate_rows(db) == exact
+    db.dispose()

@@ -105,9 +105,12 @@ def build(db: Database) -> None:
         responses.store_many(uow, v2, subs, validate=True)
 
 
-#: The operational database each engine reads, directly or through its snapshot.
+#: The operational database each engine reads, directly or through its snapshot. Every
+#: engine runs twice: reading ``metric_aggregates`` where they can answer (the default) and
+#: ``-raw``, always from the answers — the aggregate path is held to the raw one.
 SOURCE = {"sqlite": "sqlite", "duckdb": "sqlite", "postgresql": "postgresql",
           "duckdb-from-pg": "postgresql"}  # fmt: skip
+SOURCE |= {f"{name}-raw": source for name, source in SOURCE.items()}
 
 
 @dataclass
@@ -143,7 +146,7 @@ def _frames(db: Database) -> dict[str, pd.DataFrame]:
 #: later sessions: mutation testing (tools/mutation.md) starts a session per mutant, and
 #: building the dataset with PostgreSQL and two snapshots would cost more than the tests.
 SQLITE_CACHE = os.environ.get("RAPPORT_CONFORMANCE_SQLITE_CACHE")
-SQLITE_ENGINES = ("sqlite",)
+SQLITE_ENGINES = ("sqlite", "sqlite-raw")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -172,7 +175,10 @@ def _cached_sqlite(folder: Path) -> Iterator[Dataset]:
         shutil.move(building / "rapport.db", folder / "rapport.db")
         shutil.rmtree(building)
     db = Database(f"sqlite:///{folder / 'rapport.db'}")
-    engines: dict[str, AnalyticsEngine] = {"sqlite": OperationalEngine(db.engine)}
+    engines: dict[str, AnalyticsEngine] = {
+        "sqlite": OperationalEngine(db.engine),
+        "sqlite-raw": OperationalEngine(db.engine, aggregates=False),
+    }
     try:
         frames = _frames(db)
         yield Dataset(engines, frames, {"sqlite": frames})
@@ -207,6 +213,10 @@ def conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dataset]:
         write_snapshot(engines["postgresql"], folder / "snapshot-pg")
         engines["duckdb"] = DuckDBEngine(folder / "snapshot-sqlite")
         engines["duckdb-from-pg"] = DuckDBEngine(folder / "snapshot-pg")
+        engines["sqlite-raw"] = OperationalEngine(sqlite_db.engine, aggregates=False)
+        engines["postgresql-raw"] = OperationalEngine(far_zone, aggregates=False)
+        engines["duckdb-raw"] = DuckDBEngine(folder / "snapshot-sqlite", aggregates=False)
+        engines["duckdb-from-pg-raw"] = DuckDBEngine(folder / "snapshot-pg", aggregates=False)
         sources = {"sqlite": _frames(sqlite_db), "postgresql": _frames(pg_db)}
         yield Dataset(engines, sources["sqlite"], sources)
     finally:

@@ -12,6 +12,7 @@ from collections.abc import Hashable
 import pytest
 
 from rapport.analytics.metrics import Dimension, Filters, Grouping, MetricQuery, get_metric
+from rapport.analytics.metrics.aggregates import fallback_reason
 from rapport.analytics.metrics.results import MetricTable, compute_metric
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM, Principal, Role
@@ -93,9 +94,11 @@ def test_response_rates_agree(conformance, grouping) -> None:
 
 def assert_engines_agree(conformance, query: MetricQuery) -> None:
     metric = query.metric.name
-    results = {
-        name: comparable(compute_metric(e, query)) for name, e in conformance.engines.items()
-    }
+    tables = {name: compute_metric(e, query) for name, e in conformance.engines.items()}
+    expected = "raw" if fallback_reason(query) else "aggregates"
+    for name, table in tables.items():  # each path really ran where it should
+        assert table.source == ("raw" if name.endswith("-raw") else expected), name
+    results = {name: comparable(table) for name, table in tables.items()}
     reference = results.pop("sqlite")
     assert reference, "the reference engine returned no rows"
     assert any(row[2] > 0 for row in reference)
@@ -169,3 +172,24 @@ def test_time_windows_agree_and_treat_bounds_as_utc(conformance) -> None:
     assert [(row[0][0].isoformat(), row[2]) for row in reference] == [("2025-12-29", inside)]
     for name, rows in results.items():
         assert rows == reference, name
+
+
+@pytest.mark.parametrize("metric", ["responses", "nps", "hearts", "emotions"])
+def test_month_aligned_windows_read_the_aggregates_and_agree(conformance, metric) -> None:
+    """A window on month boundaries (given in another time zone) is answered from the
+    aggregates, equal to the raw answers on every engine; one cutting a month is not."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    since = datetime(2025, 10, 1, tzinfo=UTC)
+    until = datetime(2026, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))  # midnight UTC
+    query = MetricQuery(
+        get_metric(metric),
+        Grouping.of(["unit"], period="month"),
+        Filters(survey_ids=(1,), since=since, until=until),
+    )
+    assert fallback_reason(query) is None
+    assert_engines_agree(conformance, query)
+    cut = MetricQuery(query.metric, query.grouping, Filters(survey_ids=(1,), since=since,
+                      until=datetime(2025, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)))  # fmt: skip
+    assert fallback_reason(cut) is not None
+    assert_engines_agree(conformance, cut)

@@ -40,6 +40,11 @@ class AnalyticsEngine(Protocol):
         """The SQL dialect: ``sqlite``, ``postgresql`` or ``duckdb``."""
         ...
 
+    @property
+    def use_aggregates(self) -> bool:
+        """Whether metrics may read ``metric_aggregates`` (False: always raw answers)."""
+        ...
+
     def connect(self) -> AbstractContextManager[Connection]:
         """One read-only connection with a consistent view of the data."""
         ...
@@ -56,10 +61,11 @@ class OperationalEngine:
     'sqlite'
     """
 
-    def __init__(self, engine: Engine, *, owned: bool = False) -> None:
+    def __init__(self, engine: Engine, *, owned: bool = False, aggregates: bool = True) -> None:
         self._app_engine = engine
         self._owned = owned
         self._engine = make_reader_engine(engine)
+        self._aggregates = aggregates
 
     @classmethod
     def from_url(cls, url: str) -> OperationalEngine:
@@ -69,6 +75,10 @@ class OperationalEngine:
     @property
     def name(self) -> str:
         return self._engine.dialect.name
+
+    @property
+    def use_aggregates(self) -> bool:
+        return self._aggregates
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -96,8 +106,11 @@ class DuckDBEngine:
     to the version that was current when it connected.
     """
 
-    def __init__(self, snapshot_dir: Path | str, *, threads: int | None = None) -> None:
+    def __init__(
+        self, snapshot_dir: Path | str, *, threads: int | None = None, aggregates: bool = True
+    ) -> None:
         self.snapshot_dir = Path(snapshot_dir)
+        self._aggregates = aggregates
         snapshot_folder(self.snapshot_dir)  # fail early and clearly when there is none
         self._threads = threads
         self._engine = create_engine("duckdb:///:memory:", poolclass=NullPool)
@@ -106,6 +119,10 @@ class DuckDBEngine:
     @property
     def name(self) -> str:
         return "duckdb"
+
+    @property
+    def use_aggregates(self) -> bool:
+        return self._aggregates
 
     def _create_views(self, dbapi_conn: Any, _record: Any) -> None:
         folder = snapshot_folder(self.snapshot_dir)

@@ -45,6 +45,7 @@ SNAPSHOT_TABLES = (
     "distributions",
     "invitations",
     "comment_analyses",
+    "metric_aggregates",
 )
 #: Columns metrics never read and a snapshot must not spread: request fingerprints, link
 #: secrets, who was invited and which response answered an invitation, half-filled forms,

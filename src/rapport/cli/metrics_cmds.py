@@ -1,4 +1,5 @@
-"""``rapport metrics snapshot | show``: Parquet snapshots for DuckDB, metric tables in the shell."""
+"""``rapport metrics snapshot | rebuild-aggregates | show``: Parquet snapshots for DuckDB,
+the aggregates metrics read, metric tables in the shell."""
 
 from __future__ import annotations
 
@@ -52,6 +53,25 @@ def snapshot(
             db.dispose()
         counts = ", ".join(f"{n:,} {t}" for t, n in info.rows.items())
         console.print(f"Snapshot [bold]{info.version}[/] written to {info.directory}: {counts}.")
+
+
+@metrics_app.command("rebuild-aggregates")
+def rebuild_aggregates() -> None:
+    """Recompute the aggregates metrics read from the raw responses (exact, idempotent)."""
+    import time
+
+    from rapport.services import metrics as metrics_service
+
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        started = time.perf_counter()
+        try:
+            rows = metrics_service.rebuild_aggregates(db)
+        finally:
+            db.dispose()
+        took = time.perf_counter() - started
+        console.print(f"Rebuilt the metric aggregates: {rows:,} rows in {took:.1f} s.")
 
 
 @metrics_app.command("show")

@@ -354,6 +354,13 @@ def engine_from_settings(settings: Settings, db: Database | None = None) -> Anal
     return open_engine(kind, database_url=url, engine=engine, snapshot_dir=Path(folder))
 
 
+def rebuild_aggregates(db: Database) -> int:
+    """Recompute ``metric_aggregates`` exactly from the raw responses, in one transaction
+    (``rapport metrics rebuild-aggregates``); idempotent. Returns the number of rows."""
+    with db.unit_of_work() as uow:
+        return uow.responses.rebuild_aggregates()
+
+
 def policy_from_settings(settings: Settings) -> SuppressionPolicy:
     """The anonymity policy configured by ``RAPPORT_ANONYMITY_MIN_*`` and
     ``RAPPORT_CONFIDENTIAL_PERIOD``."""

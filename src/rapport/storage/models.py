@@ -349,3 +349,55 @@ class CommentAnalysisRow(Base):
     labels: Mapped[str] = mapped_column(String(500), default="")
     ekman: Mapped[str] = mapped_column(String(200), default="")
     original_text: Mapped[str | None] = mapped_column(Text)
+
+
+# --- aggregates that metrics read (rapport.storage.aggregates) ------------------------------
+
+
+class ItemConstructRow(Base):
+    """Each construct (tag or dotted tag prefix) a survey item counts towards: an item
+    tagged ``heart.cared`` is in ``heart`` and ``heart.cared``. Derived from
+    ``survey_items.tags`` on publish, so index aggregates are a join, not string work."""
+
+    __tablename__ = "item_constructs"
+    survey_item_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    prefix: Mapped[str] = mapped_column(String(500), primary_key=True)
+
+
+class MetricAggregateRow(Base):
+    """Sufficient statistics per survey version × unit × month (UTC) — what metrics read
+    instead of raw answers when the query allows (``analytics/metrics/aggregates.py``).
+
+    ``kind`` says what a row counts:
+
+    - ``responses``: responses (``n``);
+    - ``value``: answers to ``key`` (question) / ``item`` equal to ``value`` (a histogram);
+    - ``answered``: responses with a numeric answer to question ``key``;
+    - ``index``: responses scored on construct ``key`` (a tag prefix), with
+      Σ(score − 50) and Σ(score − 50)² of their 0–100 scores.
+
+    Written in the transaction that stores the responses; ``rapport metrics
+    rebuild-aggregates`` recomputes it from the raw rows.
+    """
+
+    __tablename__ = "metric_aggregates"
+    __table_args__ = (
+        Index("ix_metric_aggregates_grain", "survey_id", "month"),
+        {"sqlite_with_rowid": False},
+    )
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    item: Mapped[str] = mapped_column(String(120), primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_versions.id"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[float] = mapped_column(Float, primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    n: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[float] = mapped_column(Float)
+    total_sq: Mapped[float] = mapped_column(Float)

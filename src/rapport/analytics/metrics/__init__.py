@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from rapport.analytics.estimates import validate_confidence
 from rapport.domain.comment_emotions import EKMAN_EMOTIONS, SENTIMENTS
+from rapport.domain.survey.rows import SCORED_QTYPES
 from rapport.errors import FieldError, ValidationFailed
 
 TAG_PREFIX_PATTERN = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
@@ -33,9 +34,6 @@ TAG_PREFIX_PATTERN = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
 
 ATTRIBUTE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 """Person attributes that may be grouped by: plain keys, rendered into SQL as literals."""
-
-SCORED_QTYPES = frozenset({"likert", "matrix", "csat", "ces", "nps"})
-"""Question types whose answers are points on a rating scale (indices average them)."""
 
 
 class Statistic(StrEnum):

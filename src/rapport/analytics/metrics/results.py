@@ -31,6 +31,7 @@ from rapport.analytics.metrics import (
     Statistic,
     select_items,
 )
+from rapport.analytics.metrics import aggregates as metric_aggregates
 from rapport.analytics.metrics import sql as metric_sql
 from rapport.analytics.metrics.catalog import UnitNode, load_items, load_units, load_versions
 from rapport.analytics.nps import nps_estimate
@@ -85,6 +86,8 @@ class MetricTable:
     leaf: dict[Key, Stats]
     chosen: dict[tuple[Key, str], int] = field(default_factory=dict)
     centre: float = 0.0
+    source: str = "raw"
+    """``aggregates`` when ``metric_aggregates`` answered, ``raw`` when answers did."""
 
     @property
     def statistic(self) -> Statistic:
@@ -274,7 +277,8 @@ def _sort_key(value: Hashable) -> tuple[int, Any]:
     return (0, str(value)) if not isinstance(value, date) else (0, value.isoformat())
 
 
-def _normalise(query: MetricQuery, raw: Sequence[Any]) -> Key:
+def _normalise(query: MetricQuery, raw: Sequence[Any], months: bool = False) -> Key:
+    """A row's key; ``months``: periods came as months (aggregates), mapped to the grain."""
     key: list[Hashable] = []
     for dim, value in zip(query.grouping.by, raw, strict=True):
         if dim in (Dimension.UNIT, Dimension.SURVEY_VERSION):
@@ -282,7 +286,10 @@ def _normalise(query: MetricQuery, raw: Sequence[Any]) -> Key:
         elif dim is Dimension.PERIOD:
             if query.grouping.period is None:
                 raise RuntimeError("internal error: expected query.grouping.period is not None")
-            key.append(period_start(value, query.grouping.period))
+            start = period_start(value, query.grouping.period)
+            if months and start is not None:
+                start = metric_aggregates.period_of_month(start, query.grouping.period)
+            key.append(start)
         else:
             key.append(None if value is None else str(value))
     return tuple(key)
@@ -290,6 +297,10 @@ def _normalise(query: MetricQuery, raw: Sequence[Any]) -> Key:
 
 def compute_metric(engine: AnalyticsEngine, query: MetricQuery) -> MetricTable:
     """Run ``query`` on ``engine``: item lookup, the metric statement(s), the unit tree.
+
+    The statements read ``metric_aggregates`` when the engine uses aggregates and they can
+    answer (:func:`rapport.analytics.metrics.aggregates.fallback_reason`), answers otherwise;
+    both return the same sufficient statistics.
 
     Raises ``ValidationFailed`` when the surveys have no item the metric can read.
     """
@@ -299,18 +310,20 @@ def compute_metric(engine: AnalyticsEngine, query: MetricQuery) -> MetricTable:
         items = load_items(conn, query.filters.survey_ids) if query.metric.reads_items else []
         selected = select_items(query.metric, items, query.question, query.item)
         all_versions = frozenset(i.survey_version_id for i in items)
-        statements = metric_sql.metric_statements(query, selected, all_versions)
+        months = engine.use_aggregates and metric_aggregates.fallback_reason(query) is None
+        build = metric_aggregates.aggregate_statements if months else metric_sql.metric_statements
+        statements = build(query, selected, all_versions)
         stats_rows = conn.execute(statements["stats"]).all()
         chosen_rows = conn.execute(statements["emotions"]).all() if "emotions" in statements else []
         versions = load_versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
     leaf: dict[Key, Stats] = {}
     for row in stats_rows:
-        key = _normalise(query, row[:width])
+        key = _normalise(query, row[:width], months)
         stats = tuple(
             0.0 if v is None else (int(v) if isinstance(v, int) else float(v)) for v in row[width:]
         )
         previous = leaf.get(key)
-        # Engines may return two text keys for one period (never in practice): add them up.
+        # Months of one quarter or year (aggregates) are one key: add them up.
         leaf[key] = (
             stats
             if previous is None
@@ -318,10 +331,11 @@ def compute_metric(engine: AnalyticsEngine, query: MetricQuery) -> MetricTable:
         )
     chosen: dict[tuple[Key, str], int] = defaultdict(int)
     for row in chosen_rows:
-        chosen[(_normalise(query, row[:width]), str(row[width]))] += int(row[width + 1])
+        chosen[(_normalise(query, row[:width], months), str(row[width]))] += int(row[width + 1])
     centre = (
         metric_sql.INDEX_CENTRE
         if query.metric.statistic is Statistic.INDEX
         else metric_sql.mean_centre(selected)
     )
-    return MetricTable(query, engine.name, units, versions, leaf, dict(chosen), centre)
+    source = "aggregates" if months else "raw"
+    return MetricTable(query, engine.name, units, versions, leaf, dict(chosen), centre, source)

@@ -39,13 +39,11 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    cast,
     func,
     literal,
     literal_column,
     or_,
     select,
-    true,
     union_all,
 )
 
@@ -60,10 +58,12 @@ from rapport.analytics.metrics import (
 from rapport.analytics.metrics.dialects import AttributeText, PeriodKey, ScanFirst, UtcTimestamp
 from rapport.domain.comment_emotions import EKMAN_EMOTIONS, READ_STATUS
 from rapport.errors import FieldError, ValidationFailed
+from rapport.storage import aggregates
 from rapport.storage.models import Base
 
-INDEX_CENTRE = 50.0
+INDEX_CENTRE = aggregates.INDEX_CENTRE
 """Index scores are summed around the middle of 0–100 to keep sums of squares precise."""
+rescaled_score = aggregates.rescaled_score
 
 
 def table(name: str) -> Table:
@@ -315,17 +315,6 @@ def mean_centre(items: Sequence[ScoredItem]) -> float:
         return 0.0
     first = items[0]
     return (float(first.scale_min or 0.0) + float(first.scale_max or 0.0)) / 2.0
-
-
-def rescaled_score() -> ColumnElement[Any]:
-    """An answer rescaled to 0–100 on its item's scale, reversed for reverse-keyed items."""
-    a, si = table("answers"), table("survey_items")
-    span: ColumnElement[float] = cast(si.c.scale_max - si.c.scale_min, Double())
-    raw = case(
-        (si.c.reverse_keyed == true(), si.c.scale_max - a.c.value_num),
-        else_=a.c.value_num - si.c.scale_min,
-    )
-    return cast(raw, Double()) * literal(100.0, Double()) / span
 
 
 def _scored_answers(where: Sequence[ColumnElement[bool]], items: Sequence[ScoredItem]) -> Any:

@@ -25,6 +25,26 @@ from rapport.domain.survey.model import (
 #: whole-question answers — the columns of the ``answers`` table, as the bulk paths insert them.
 AnswerValues = tuple[str, str, float | None, str | None]
 
+SCORED_QTYPES = frozenset({"likert", "matrix", "csat", "ces", "nps"})
+"""Question types whose answers are points on a rating scale (indices average them)."""
+
+
+def tag_prefixes(tags: str | tuple[str, ...]) -> list[str]:
+    """Every construct an item counts towards: each tag and each dotted prefix of it.
+
+    An item tagged ``heart.cared`` is in the ``heart`` index and in ``heart.cared``.
+    ``tags`` is a tuple or the space-separated text ``survey_items`` stores.
+
+    >>> tag_prefixes("heart.cared mind")
+    ['heart', 'heart.cared', 'mind']
+    """
+    found: dict[str, None] = {}
+    for tag in tags.split() if isinstance(tags, str) else tags:
+        parts = tag.split(".")
+        for end in range(1, len(parts) + 1):
+            found[".".join(parts[:end])] = None
+    return list(found)
+
 
 @dataclass(frozen=True)
 class AnswerRow:

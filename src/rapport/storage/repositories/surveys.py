@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rapport.domain.survey.rows import AnswerValues
+from rapport.storage import aggregates
 from rapport.storage.models import (
     AnswerRow,
     CommentAnalysisRow,
@@ -166,6 +167,7 @@ class SurveyRepository:
             self.s.execute(
                 insert(SurveyItemRow), [{**i, "survey_version_id": version_id} for i in items]
             )
+            aggregates.add_item_constructs(self.s.connection(), [version_id])
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,8 @@ class ResponseRepository:
     def add_many(
         self, responses: Sequence[dict[str, Any]], answers: Sequence[Sequence[AnswerValues]]
     ) -> list[int]:
-        """Insert responses and their long-form answers in two executemany statements.
+        """Insert responses and their long-form answers in two executemany statements, and
+        add them to the metric aggregates (:mod:`rapport.storage.aggregates`).
 
         Ids are allocated up front (a PostgreSQL sequence range, or max(id) on SQLite, where
         the transaction holds the write lock from BEGIN IMMEDIATE) so no RETURNING is needed:
@@ -200,6 +203,7 @@ class ResponseRepository:
         self._add_answers(
             [(rid, *a) for rid, group in zip(ids, answers, strict=True) for a in group]
         )
+        aggregates.add_responses(self.s.connection(), ids)
         return ids
 
     def _add_answers(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -253,8 +257,8 @@ class ResponseRepository:
     def add_one_idempotent(
         self, response: dict[str, Any], answers: Sequence[AnswerValues]
     ) -> int | None:
-        """Insert one response unless its (survey, caller scope, idempotency key) exists;
-        None on conflict.
+        """Insert one response unless its (survey, caller scope, idempotency key) exists,
+        and add it to the metric aggregates; None on conflict.
 
         ``INSERT ... ON CONFLICT DO NOTHING`` makes concurrent duplicates safe on both
         engines: the loser inserts nothing and reads the winner's row afterwards.
@@ -264,7 +268,13 @@ class ResponseRepository:
         if rid is None:
             return None
         self._add_answers([(rid, *a) for a in answers])
+        aggregates.add_responses(conn, [int(rid)])
         return int(rid)
+
+    def rebuild_aggregates(self) -> int:
+        """Recompute the metric aggregates from every stored response (in this unit of
+        work's transaction); returns the number of aggregate rows."""
+        return aggregates.rebuild(self.s.connection())
 
     def add_analyses(self, rows: Sequence[dict[str, Any]]) -> None:
         """Comment analyses (emotions) of stored responses."""

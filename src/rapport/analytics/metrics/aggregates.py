@@ -1,0 +1,232 @@
+"""Metric statements over ``metric_aggregates``, and the one rule for when they may answer.
+
+``metric_aggregates`` (:mod:`rapport.storage.aggregates`) holds sufficient statistics per
+survey version × unit × audience × month (UTC), written with every response. A query whose
+cut and filters nest in that grain is answered from it — a few thousand rows instead of
+every answer — with the same sufficient statistics the raw statements return
+(:func:`rapport.analytics.metrics.sql.metric_statements`), so everything after SQL (roll-up,
+margins, intervals, suppression) is shared. :func:`fallback_reason` is the one place that
+says when the raw statements must run instead:
+
+>>> from rapport.analytics.metrics import Grouping, MetricQuery, get_metric
+>>> fallback_reason(MetricQuery(get_metric("nps"), Grouping.of(["unit"], period="month")))
+>>> fallback_reason(MetricQuery(get_metric("nps"), Grouping.of([], period="week")))
+'weeks do not nest in months'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Double,
+    Label,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+
+from rapport.analytics.metrics import (
+    Dimension,
+    Filters,
+    Grouping,
+    MetricQuery,
+    Period,
+    ScoredItem,
+    Statistic,
+)
+from rapport.analytics.metrics import sql as metric_sql
+
+
+def fallback_reason(query: MetricQuery) -> str | None:
+    """Why the aggregates cannot answer ``query`` (the raw statements must), or None.
+
+    >>> from rapport.analytics.metrics import Filters, MetricQuery, get_metric
+    >>> fallback_reason(MetricQuery(get_metric("hearts"), filters=Filters(
+    ...     since=datetime(2026, 1, 15, tzinfo=UTC))))
+    'the time window does not fall on month boundaries (UTC)'
+    """
+    metric, grouping, filters = query.metric, query.grouping, query.filters
+    if metric.statistic is Statistic.RATE:
+        return "response rates count invitations"
+    if metric.comments:
+        return "comment emotions are counted from comment analyses"
+    if Dimension.ATTRIBUTE in grouping.by:
+        return "person attributes are not aggregated"
+    if grouping.period is Period.WEEK:
+        return "weeks do not nest in months"
+    if not all(month_boundary(b) for b in (filters.since, filters.until) if b is not None):
+        return "the time window does not fall on month boundaries (UTC)"
+    if metric.statistic is Statistic.INDEX and query.question is not None:
+        return "an index of one question is scored from its answers"
+    return None
+
+
+def month_boundary(moment: datetime) -> bool:
+    """True at midnight UTC on the first of a month (a naive time is UTC).
+
+    >>> month_boundary(datetime(2026, 3, 1)), month_boundary(datetime(2026, 3, 1, 1))
+    (True, False)
+    """
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    return utc.day == 1 and utc.time() == datetime.min.time()
+
+
+def month_of(moment: datetime) -> date:
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    return utc.date()
+
+
+def period_of_month(month: date, period: Period) -> date:
+    """The first day of the period a month falls in.
+
+    >>> period_of_month(date(2025, 8, 1), Period.QUARTER)
+    datetime.date(2025, 7, 1)
+    """
+    if period is Period.YEAR:
+        return date(month.year, 1, 1)
+    if period is Period.QUARTER:
+        return date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+    return date(month.year, month.month, 1)
+
+
+# --- statements ----------------------------------------------------------------------------
+
+
+def _agg() -> Any:
+    return metric_sql.table("metric_aggregates")
+
+
+def _dimensions(grouping: Grouping) -> list[Label[Any]]:
+    """Dimension columns of the aggregate; periods come out as months (the caller maps
+    them to the grouping's period)."""
+    g = _agg()
+    column = {
+        Dimension.UNIT: g.c.unit_id,
+        Dimension.PERIOD: g.c.month,
+        Dimension.AUDIENCE: g.c.audience,
+        Dimension.SURVEY_VERSION: g.c.survey_version_id,
+    }
+    return [column[dim].label(dim.value) for dim in grouping.by]
+
+
+def _conditions(filters: Filters, kind: str) -> list[ColumnElement[bool]]:
+    g = _agg()
+    conditions: list[ColumnElement[bool]] = [g.c.kind == kind]
+    if filters.survey_ids is not None:
+        conditions.append(g.c.survey_id.in_(filters.survey_ids))
+    if filters.audience is not None:
+        conditions.append(g.c.audience == filters.audience)
+    if filters.since is not None:
+        conditions.append(g.c.month >= month_of(filters.since))
+    if filters.until is not None:
+        conditions.append(g.c.month < month_of(filters.until))
+    return conditions
+
+
+def _item_conditions(
+    items: Sequence[ScoredItem], all_versions: frozenset[int], *, match_item: bool = True
+) -> list[ColumnElement[bool]]:
+    """Rows of the metric's question in each version (``sql._item_conditions`` over the
+    aggregate: ``key`` is the question)."""
+    g = _agg()
+    versions_of: dict[tuple[str, str], set[int]] = {}
+    for i in items:
+        versions_of.setdefault((i.question_id, i.item if match_item else ""), set()).add(
+            i.survey_version_id
+        )
+    alternatives = []
+    for (question, row), versions in sorted(versions_of.items()):
+        condition: list[ColumnElement[bool]] = [g.c.key == question]
+        if match_item:
+            condition.append(g.c.item == row)
+        if len(versions_of) > 1 or versions != all_versions:
+            condition.append(g.c.survey_version_id.in_(sorted(versions)))
+        alternatives.append(and_(*condition))
+    return alternatives if len(alternatives) == 1 else [or_(*alternatives)]
+
+
+def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    g = _agg()
+    return func.sum(case((condition, g.c.n), else_=literal_column("0")))
+
+
+def _grouped(dims: Sequence[Label[Any]], *aggregates: Label[Any]) -> Select[Any]:
+    return select(*dims, *aggregates).group_by(*(c.element for c in dims))
+
+
+def aggregate_statements(
+    query: MetricQuery, items: Sequence[ScoredItem], all_versions: frozenset[int]
+) -> dict[str, Select[Any] | CompoundSelect[Any]]:
+    """The statements of :func:`rapport.analytics.metrics.sql.metric_statements` for
+    ``query``, over the aggregate (call only when :func:`fallback_reason` is None).
+
+    Period values in the rows are months; every statistic equals the raw one exactly
+    (counts are sums of counts; sums come from the value histograms, whose values are
+    the answers themselves).
+    """
+    reason = fallback_reason(query)
+    if reason is not None:
+        raise ValueError(f"the aggregates cannot answer this query: {reason}")
+    g = _agg()
+    dims = _dimensions(query.grouping)
+    filters = query.filters
+    statistic = query.metric.statistic
+    n = func.sum(g.c.n).label("n")
+    if statistic is Statistic.COUNT:
+        return {"stats": _grouped(dims, n).where(*_conditions(filters, "responses"))}
+    if statistic is Statistic.INDEX:
+        prefix = query.metric.tag_prefix or ""
+        where = [*_conditions(filters, "index"), g.c.key == prefix]
+        total = func.sum(g.c.total).label("total")
+        total_sq = func.sum(g.c.total_sq).label("total_sq")
+        return {"stats": _grouped(dims, n, total, total_sq).where(*where)}
+    per_item = statistic is not Statistic.EMOTIONS
+    chosen_of = _item_conditions(items, all_versions, match_item=per_item)
+    values = [*_conditions(filters, "value"), *chosen_of]
+    if statistic is Statistic.EMOTIONS:
+        answered = [*_conditions(filters, "answered"), *chosen_of]
+        emotion = g.c.item.label("emotion")
+        return {
+            "stats": _grouped(dims, n).where(*answered),
+            "emotions": _grouped([*dims, emotion], func.sum(g.c.n).label("chosen")).where(*values),
+        }
+    if statistic is Statistic.NPS:
+        stats = _grouped(
+            dims,
+            n,
+            _sum_if(g.c.value >= 9).label("promoters"),
+            _sum_if(g.c.value <= 6).label("detractors"),
+        )
+    elif statistic is Statistic.SHARE:
+        boxes = query.metric.top_boxes - 1
+        threshold = {i.survey_version_id: float(i.scale_max or 0) - boxes for i in items}
+        stats = _grouped(dims, n, _sum_if(g.c.value >= _per_version(threshold)).label("successes"))
+    else:
+        deviation = g.c.value - literal(metric_sql.mean_centre(items), Double())
+        stats = _grouped(
+            dims,
+            n,
+            func.sum(g.c.n * deviation).label("total"),
+            func.sum(g.c.n * deviation * deviation).label("total_sq"),
+        )
+    return {"stats": stats.where(*values)}
+
+
+def _per_version(value: dict[int, float]) -> ColumnElement[Any]:
+    g = _agg()
+    distinct = set(value.values())
+    if len(distinct) == 1:
+        return literal(distinct.pop(), Double())
+    return case(
+        *((g.c.survey_version_id == v, literal(x, Double())) for v, x in sorted(value.items()))
+    )

@@ -26,12 +26,10 @@ from sqlalchemy import (
     Double,
     Label,
     Select,
-    and_,
     case,
     func,
     literal,
     literal_column,
-    or_,
     select,
 )
 
@@ -133,28 +131,6 @@ def _conditions(filters: Filters, kind: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _item_conditions(
-    items: Sequence[ScoredItem], all_versions: frozenset[int], *, match_item: bool = True
-) -> list[ColumnElement[bool]]:
-    """Rows of the metric's question in each version (``sql._item_conditions`` over the
-    aggregate: ``key`` is the question)."""
-    g = _agg()
-    versions_of: dict[tuple[str, str], set[int]] = {}
-    for i in items:
-        versions_of.setdefault((i.question_id, i.item if match_item else ""), set()).add(
-            i.survey_version_id
-        )
-    alternatives = []
-    for (question, row), versions in sorted(versions_of.items()):
-        condition: list[ColumnElement[bool]] = [g.c.key == question]
-        if match_item:
-            condition.append(g.c.item == row)
-        if len(versions_of) > 1 or versions != all_versions:
-            condition.append(g.c.survey_version_id.in_(sorted(versions)))
-        alternatives.append(and_(*condition))
-    return alternatives if len(alternatives) == 1 else [or_(*alternatives)]
-
-
 def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     g = _agg()
     return func.sum(case((condition, g.c.n), else_=literal_column("0")))
@@ -191,7 +167,9 @@ def aggregate_statements(
         total_sq = func.sum(g.c.total_sq).label("total_sq")
         return {"stats": _grouped(dims, n, total, total_sq).where(*where)}
     per_item = statistic is not Statistic.EMOTIONS
-    chosen_of = _item_conditions(items, all_versions, match_item=per_item)
+    chosen_of = metric_sql.item_conditions(
+        items, all_versions, match_item=per_item, columns=(g.c.key, g.c.item, g.c.survey_version_id)
+    )
     values = [*_conditions(filters, "value"), *chosen_of]
     if statistic is Statistic.EMOTIONS:
         answered = [*_conditions(filters, "answered"), *chosen_of]

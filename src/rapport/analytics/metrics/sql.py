@@ -146,11 +146,21 @@ def _answers_of_responses() -> Any:
     return a.join(r, r.c.id == ScanFirst(a.c.response_id))
 
 
-def _item_conditions(
-    items: Sequence[ScoredItem], all_versions: frozenset[int], *, match_item: bool = True
+def item_conditions(
+    items: Sequence[ScoredItem],
+    all_versions: frozenset[int],
+    *,
+    match_item: bool = True,
+    columns: tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]] | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Answers to the metric's question in each version (usually one id in every version)."""
-    a, r = table("answers"), table("responses")
+    """Answers to the metric's question in each version (usually one id in every version).
+
+    ``columns`` are the (question, item, version) columns to test; by default the answer's
+    and its response's (the aggregate path passes its own)."""
+    if columns is None:
+        a, r = table("answers"), table("responses")
+        columns = (a.c.question_id, a.c.item, r.c.survey_version_id)
+    question_of, item_of, version_of = columns
     versions_of: dict[tuple[str, str], set[int]] = {}
     for i in items:
         versions_of.setdefault((i.question_id, i.item if match_item else ""), set()).add(
@@ -158,11 +168,11 @@ def _item_conditions(
         )
     alternatives = []
     for (question, row), versions in sorted(versions_of.items()):
-        condition: list[ColumnElement[bool]] = [a.c.question_id == question]
+        condition: list[ColumnElement[bool]] = [question_of == question]
         if match_item:
-            condition.append(a.c.item == row)
+            condition.append(item_of == row)
         if len(versions_of) > 1 or versions != all_versions:
-            condition.append(r.c.survey_version_id.in_(sorted(versions)))
+            condition.append(version_of.in_(sorted(versions)))
         alternatives.append(and_(*condition))
     return alternatives if len(alternatives) == 1 else [or_(*alternatives)]
 
@@ -213,7 +223,7 @@ def metric_statements(
         return {"stats": _index_statement(dims, where, items)}
     source = _answers_of_responses()
     per_item = statistic is not Statistic.EMOTIONS
-    where = [*where, *_item_conditions(items, all_versions, match_item=per_item)]
+    where = [*where, *item_conditions(items, all_versions, match_item=per_item)]
     where.append(a.c.value_num.is_not(None))
     value = a.c.value_num
     if statistic is Statistic.EMOTIONS:

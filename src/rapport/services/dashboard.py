@@ -20,6 +20,7 @@ from rapport.domain.survey import fill_placeholders
 from rapport.errors import ValidationFailed
 from rapport.services import metrics
 from rapport.services.access import require
+from rapport.services.metric_memo import MetricMemo
 from rapport.services.org import organisation_name
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
@@ -71,13 +72,14 @@ def survey_dashboard(
     """
     require(principal, Permission.VIEW_RESULTS)
     published = get_published(uow, survey_id)
+    memo = MetricMemo()
     first = metrics.MetricRequest(survey=survey_id, metric="responses", by=["unit"])
-    counted = metrics.compute(engine, principal, first, policy)
+    counted = metrics.compute(engine, principal, first, policy, memo=memo)
     since, until = _one_period(counted)
     columns = {"responses": {r.unit_id: r for r in counted.rows if r.unit_id is not None}}
     for name in COLUMNS[1:]:
         request = replace(first, metric=name, since=since, until=until)
-        columns[name] = _by_unit(engine, principal, request, policy)
+        columns[name] = _by_unit(engine, principal, request, policy, memo)
     counts = columns["responses"]
     rows = []
     for unit in uow.units.all():
@@ -134,11 +136,12 @@ def _by_unit(
     principal: Principal,
     request: metrics.MetricRequest,
     policy: SuppressionPolicy,
+    memo: MetricMemo,
 ) -> dict[int, metrics.ResultRow]:
     """One metric by unit, rolled up; empty when the survey has nothing it reads (a
     readiness assessment has no NPS)."""
     try:
-        result = metrics.compute(engine, principal, request, policy)
+        result = metrics.compute(engine, principal, request, policy, memo=memo)
     except ValidationFailed:
         return {}
     return {row.unit_id: row for row in result.rows if row.unit_id is not None}

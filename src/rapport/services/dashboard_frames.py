@@ -19,6 +19,7 @@ from rapport.analytics.periods import next_period
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal
 from rapport.services import metrics
+from rapport.services.metric_memo import MetricMemo
 
 #: Person attributes offered as segments (customers: segment; employees: role, contract).
 SEGMENT_ATTRIBUTES = ("segment", "role", "contract", "tenure_band")
@@ -115,15 +116,15 @@ def unit_frames(
     focus: str | None,
     segment: str | None,
     names: tuple[tuple[str, str], ...],
+    memo: MetricMemo | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int | None]:
     """The heatmap (top two levels of the tree in view) and the quadrant (leaf units)."""
     heat: list[dict[str, Any]] = []
     quad: dict[str | None, dict[str, Any]] = {}
     threshold = None
     for name, label in names:
-        result = metrics.compute(
-            engine, principal, metric_request(survey, name, ["unit"], None, focus, segment), policy
-        )
+        request = metric_request(survey, name, ["unit"], None, focus, segment)
+        result = metrics.compute(engine, principal, request, policy, memo=memo)
         threshold = result.anonymity_threshold
         depths = [r.unit_depth for r in result.rows if r.unit_depth is not None]
         top = min(depths) if depths else 0
@@ -173,12 +174,13 @@ def segment_options(
     policy: SuppressionPolicy,
     survey: dict[str, Any],
     unit: str | None,
+    memo: MetricMemo | None = None,
 ) -> list[str]:
     """``attribute=value`` of every segment with shown results in the viewer's scope."""
     options = []
     for name in SEGMENT_ATTRIBUTES:
         request = replace(metric_request(survey, "responses", [], None, unit), attribute=name)
-        for row in metrics.compute(engine, principal, request, policy).rows:
+        for row in metrics.compute(engine, principal, request, policy, memo=memo).rows:
             if row.attribute is not None and row.n > 0 and not row.suppressed:
                 options.append(f"{name}={row.attribute}")
     return options
@@ -192,11 +194,12 @@ def comment_emotions(
     period: str,
     unit: str | None,
     segment: str | None,
+    memo: MetricMemo | None = None,
 ) -> pd.DataFrame:
     """Share of comments showing each emotion (neutral left out), per period; a period with
     too few comments (or hidden: under the comment threshold) is a gap in its line."""
     request = metric_request(survey, "comment_emotions", ["period"], period, unit, segment)
-    rows = metrics.compute(engine, principal, request, policy).rows
+    rows = metrics.compute(engine, principal, request, policy, memo=memo).rows
     emotions: dict[str, list[metrics.ResultRow]] = {}
     for r in rows:
         if r.period and r.emotion and r.emotion != "neutral":

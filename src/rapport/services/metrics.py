@@ -35,6 +35,7 @@ from rapport.analytics.metrics.compare import (
     difference,
 )
 from rapport.analytics.metrics.results import (
+    Key,
     MetricRow,
     MetricTable,
     compute_metric,
@@ -48,6 +49,7 @@ from rapport.domain.org import Permission, PersonKind, Principal, Role
 from rapport.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from rapport.services import confidentiality
 from rapport.services.access import require
+from rapport.services.metric_memo import MetricMemo
 from rapport.settings import Settings
 from rapport.storage.uow import Database
 
@@ -120,15 +122,20 @@ def compute(
     principal: Principal,
     request: MetricRequest,
     policy: SuppressionPolicy,
+    *,
+    memo: MetricMemo | None = None,
 ) -> MetricResult:
     """Compute a metric for ``principal``: suppressed, scoped and ready to show.
+
+    ``memo`` (one per page request) computes each distinct table once per request.
 
     Raises PermissionDenied (role or scope), NotFound (survey or unit) or
     ValidationFailed (anything else about the request, naming the field).
     """
     require(principal, Permission.VIEW_RESULTS)
+    memo = memo or MetricMemo()
     metric = get_metric(request.metric)
-    survey, filters = _filters(engine, request)
+    survey, filters = _filters(engine, request, memo)
     segment = _segment(request)
     attribute = segment[0] if segment else request.attribute
     protected = filters.audience is not None and policy.protects(filters.audience)
@@ -148,12 +155,13 @@ def compute(
     query = MetricQuery(
         metric, grouping, filters, request.question, request.item, request.confidence
     )
-    table = compute_metric(engine, query)
-    if window is not None:  # whole closed periods only, the open one never
-        table = table.keep(grouping.by.index(Dimension.PERIOD), window.holds)
+    # The table depends on the window's periods, not on which of them the rows show.
+    periods = None if window is None else (window.grain, window.first, window.end)
+    table, decisions = memo.kept(
+        ("table", id(engine), query, periods, policy),
+        lambda: _decided(engine, query, window, policy, memo),
+    )
     focus = _resolve_focus(table.units, scope, request.unit) if narrowed else None
-    stratum = Dimension.PERIOD if window is not None else None
-    decisions = decide_table(table, filters.audience, policy, metric.measure, stratify=stratum)
     unit_at = grouping.position(Dimension.UNIT)
     period_at = grouping.position(Dimension.PERIOD)
     latest = None
@@ -190,6 +198,24 @@ def compute(
     )
 
 
+def _decided(
+    engine: AnalyticsEngine,
+    query: MetricQuery,
+    window: confidentiality.ClosedPeriods | None,
+    policy: SuppressionPolicy,
+    memo: MetricMemo,
+) -> tuple[MetricTable, dict[Key, Decision]]:
+    """The table of ``query`` (whole closed periods only, the open one never) and the
+    suppression decision of every row, taken before any narrowing to a principal."""
+    table = compute_metric(engine, query, memo.reads)
+    stratum = None
+    if window is not None:
+        table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
+        stratum = Dimension.PERIOD
+    audience = query.filters.audience
+    return table, decide_table(table, audience, policy, query.metric.measure, stratify=stratum)
+
+
 def _closed(
     survey: SurveyInfo | None, filters: Filters, request: MetricRequest, policy: SuppressionPolicy
 ) -> tuple[confidentiality.ClosedPeriods, Filters]:
@@ -220,7 +246,9 @@ def _across_surveys(n: int, audience: str, metric: Metric) -> Decision:
     )
 
 
-def _filters(engine: AnalyticsEngine, request: MetricRequest) -> tuple[SurveyInfo | None, Filters]:
+def _filters(
+    engine: AnalyticsEngine, request: MetricRequest, memo: MetricMemo | None = None
+) -> tuple[SurveyInfo | None, Filters]:
     audience = request.audience
     if audience is not None and audience not in {k.value for k in PersonKind}:
         raise ValidationFailed(
@@ -229,7 +257,7 @@ def _filters(engine: AnalyticsEngine, request: MetricRequest) -> tuple[SurveyInf
         )
     survey = None
     if request.survey is not None and request.survey != "":
-        survey = find_survey(engine, request.survey)
+        survey = find_survey(engine, request.survey, memo.reads if memo else None)
         if survey is None:
             raise NotFound(f"survey {request.survey} does not exist")
         if audience is not None and audience != survey.audience:
@@ -393,18 +421,21 @@ def compare(
     second: Mapping[str, str],
     policy: SuppressionPolicy,
     alpha: float = 0.05,
+    *,
+    memo: MetricMemo | None = None,
 ) -> Comparison:
     """Compare two groups of one metric, e.g. ``{"unit": "west"}`` vs ``{"unit": "east"}``
     or ``{"period": "2026-01"}`` vs ``{"period": "2025-12"}`` (with ``period="month"``).
 
     Keys are ``unit`` (code or path), ``period`` (label or first day), ``attribute``,
     ``survey_version`` (number) and ``emotion``. Both groups go through :func:`compute`,
-    so a hidden group stays hidden. Nested units are refused: a region and its own store
-    are not independent samples.
+    so a hidden group stays hidden (and, with the page's ``memo``, the table a trend of
+    the same metric already computed is reused). Nested units are refused: a region and
+    its own store are not independent samples.
     """
     dims = {k for k in (*first, *second) if k != "emotion"}
     by = {*request.by, *(d for d in dims if d in ("unit", "survey_version"))}
-    result = compute(engine, principal, replace(request, by=sorted(by)), policy)
+    result = compute(engine, principal, replace(request, by=sorted(by)), policy, memo=memo)
     one, two = _find(result, first, "first"), _find(result, second, "second")
     if one.unit_path and two.unit_path and one.unit_path != two.unit_path:
         a, b = one.unit_path, two.unit_path

@@ -15,7 +15,7 @@ draw. The rules, so a page never says more than the data do:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -23,9 +23,9 @@ import pandas as pd
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
-from rapport.domain.org import Principal
+from rapport.domain.org import Principal, Unit
 from rapport.errors import NotFound
-from rapport.services import metrics, surveys
+from rapport.services import metrics, org, surveys
 from rapport.services.dashboard_frames import (
     comment_emotions,
     empty_reason,
@@ -35,6 +35,7 @@ from rapport.services.dashboard_frames import (
     trend,
     unit_frames,
 )
+from rapport.services.metric_memo import MetricMemo
 from rapport.storage.uow import UnitOfWork
 
 #: Every survey of one audience together; employee results are only ever shown one survey
@@ -104,6 +105,10 @@ class OrgDashboard:
     units_window: str = "all responses to date"
     """What the unit charts (heatmap, quadrant) sum: every response so far, or, for
     employee surveys, the latest closed period only."""
+    surveys: list[dict[str, Any]] = field(default_factory=list)
+    """Every survey the principal may choose from (read once for the page)."""
+    units: list[Unit] = field(default_factory=list)
+    """The units the principal may focus on."""
 
 
 def choose_survey(listed: list[dict[str, Any]], survey: str | None) -> dict[str, Any]:
@@ -132,12 +137,14 @@ def organisation_dashboard(
     tiles for the latest period with enough responses, and trends with gaps where a period
     has too few (``trend["note"]`` says why).
     """
-    chosen = choose_survey(surveys.list_surveys(uow, principal), survey)
+    listed = surveys.list_surveys(uow, principal)
+    chosen = choose_survey(listed, survey)
     if policy.protects(str(chosen["audience"])):
         period = policy.period  # employee results: closed periods of one grain only
     focus = unit or principal.unit_path
     segment = segment or None
-    segments = segment_options(engine, principal, policy, chosen, focus)
+    memo = MetricMemo()  # trends, tiles and their comparisons share each table
+    segments = segment_options(engine, principal, policy, chosen, focus, memo)
     names = kpis(str(chosen["audience"]))
     by_period = kpis_by_period(
         engine,
@@ -145,6 +152,7 @@ def organisation_dashboard(
         policy,
         names,
         metric_request(chosen, "nps", ["period"], period, focus, segment),
+        memo,
     )
     current, before, skipped = tile_periods(by_period)
     tiles = [
@@ -161,14 +169,15 @@ def organisation_dashboard(
             current,
             before,
             by_period[name],
+            memo,
         )
         for name, label in names
     ]
     trends = trend(by_period, dict(names), period)
     heat, quadrant, threshold = unit_frames(
-        engine, principal, policy, chosen, focus, segment, names
+        engine, principal, policy, chosen, focus, segment, names, memo
     )
-    emotions = comment_emotions(engine, principal, policy, chosen, period, focus, segment)
+    emotions = comment_emotions(engine, principal, policy, chosen, period, focus, segment, memo)
     label = next(
         (r.period_label for rows in by_period.values() for r in rows if r.period == current), None
     )
@@ -198,6 +207,8 @@ def organisation_dashboard(
         f"the latest closed {period}"
         if policy.protects(str(chosen["audience"]))
         else "all responses to date",
+        listed,
+        org.list_units(uow, principal),
     )
 
 
@@ -207,16 +218,16 @@ def kpis_by_period(
     policy: SuppressionPolicy,
     names: tuple[tuple[str, str], ...],
     request: metrics.MetricRequest,
+    memo: MetricMemo | None = None,
 ) -> dict[str, list[metrics.ResultRow]]:
     """Each KPI's rows by period: ``request`` (grouped by period) with each metric in turn."""
-    return {
-        name: [
-            r
-            for r in metrics.compute(engine, principal, replace(request, metric=name), policy).rows
-            if r.period is not None
-        ]
-        for name, _ in names
-    }
+    found = {}
+    for name, _ in names:
+        result = metrics.compute(
+            engine, principal, replace(request, metric=name), policy, memo=memo
+        )
+        found[name] = [r for r in result.rows if r.period is not None]
+    return found
 
 
 def tile_periods(
@@ -257,6 +268,7 @@ def _tile(
     current: date | None,
     before: date | None,
     rows: list[metrics.ResultRow],
+    memo: MetricMemo | None = None,
 ) -> Tile:
     at = {r.period: r for r in rows}
     row, previous = at.get(current), at.get(before)
@@ -271,6 +283,7 @@ def _tile(
         {"period": row.period_label or ""},
         {"period": previous.period_label or ""},
         policy,
+        memo=memo,
     )
     arrow, p_value = None, None
     if cmp.difference is not None and cmp.difference.estimate is not None:

@@ -24,6 +24,7 @@ from rapport.domain.org import Principal
 from rapport.errors import ValidationFailed
 from rapport.services import metrics, org, surveys
 from rapport.services.clock import as_utc
+from rapport.services.metric_memo import MetricMemo
 from rapport.services.org_dashboard import Tile, kpis, kpis_by_period, tile_periods
 from rapport.storage.uow import UnitOfWork
 
@@ -70,12 +71,13 @@ def overview(
     listed = surveys.list_surveys(uow, principal)
     scoped = len(units) < len(uow.units.all())  # a manager: their subtree's responses
     activity = uow.responses.activity([u.id for u in units] if scoped else None)
+    memo = MetricMemo()
     lines = []
     for s in listed:
         seen = activity.get(s["id"])
-        rate = _figure(engine, principal, policy, s["id"], "response_rate")
+        rate = _figure(engine, principal, policy, s["id"], "response_rate", memo)
         if policy.protects(str(s["audience"])):
-            count = _figure(engine, principal, policy, s["id"], "responses")
+            count = _figure(engine, principal, policy, s["id"], "responses", memo)
             shown = None if count is None or count.suppressed else count.n
             period = count.period_label if count else None
             lines.append(
@@ -93,7 +95,7 @@ def overview(
         if s["audience"] == "customer" and s["id"] in activity
     ]
     headline, label = (
-        _headline(engine, principal, policy, max(customer)) if customer else ([], None)
+        _headline(engine, principal, policy, max(customer), memo) if customer else ([], None)
     )
     return Overview(headline, label, lines, len(units))
 
@@ -108,19 +110,24 @@ def _figure(
     policy: SuppressionPolicy,
     survey_id: int,
     metric: str,
+    memo: MetricMemo,
 ) -> metrics.ResultRow | None:
     """A survey's one figure over the principal's part of the organisation (employee
     surveys: its latest closed period); None when there is nothing to count."""
     request = metrics.MetricRequest(survey=survey_id, metric=metric)
     try:
-        rows = metrics.compute(engine, principal, request, policy).rows
+        rows = metrics.compute(engine, principal, request, policy, memo=memo).rows
     except ValidationFailed:
         return None
     return rows[-1] if rows and rows[-1].n > 0 else None
 
 
 def _headline(
-    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, last: datetime
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    last: datetime,
+    memo: MetricMemo,
 ) -> tuple[list[Tile], str | None]:
     """Customer NPS, hearts and minds by month over every customer survey, read from the
     last :data:`HEADLINE_MONTHS` months with responses only (the indices are the costly
@@ -132,7 +139,7 @@ def _headline(
     request = metrics.MetricRequest(
         audience="customer", by=["period"], period="month", since=as_moment(since)
     )
-    by_period = kpis_by_period(engine, principal, policy, names, request)
+    by_period = kpis_by_period(engine, principal, policy, names, request, memo)
     current, _, _ = tile_periods(by_period)
     tiles = [
         Tile(name, label, next((r for r in by_period[name] if r.period == current), None))

@@ -25,7 +25,7 @@ from rapport.domain.org import Principal
 from rapport.errors import NotFound
 from rapport.exporters import charts
 from rapport.exporters.csv_safety import frame_to_csv
-from rapport.services import audit, org, surveys
+from rapport.services import audit
 from rapport.services.dashboard_frames import has_values
 from rapport.services.org_dashboard import AUDIENCE_CHOICES, OrgDashboard
 from rapport.services.org_dashboard import organisation_dashboard as build
@@ -117,9 +117,6 @@ def dashboard(
     segment: str | None = None,
 ) -> HTMLResponse:
     view = build_view(engine, principal, policy, db, survey, period, unit, segment)
-    with db.unit_of_work(readonly=True) as uow:
-        listed = surveys.list_surveys(uow, principal)
-        units = org.list_units(uow, principal)
     specs = {}
     for name in CHARTS:
         drawn = _indices(view.trend) if name == "trend" else _frame(view, name)
@@ -131,8 +128,8 @@ def dashboard(
         "dashboard.html",
         {
             "v": view,
-            "surveys": listed,
-            "units": units,
+            "surveys": view.surveys,
+            "units": view.units,
             "audiences": AUDIENCE_CHOICES,
             "specs": specs,
             "specs_json": {k: json.dumps(s).replace("<", "\\u003c") for k, s in specs.items()},

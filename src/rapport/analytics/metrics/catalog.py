@@ -6,14 +6,17 @@ the statements of :mod:`rapport.analytics.metrics.sql`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.metrics import ScoredItem
 from rapport.analytics.metrics import sql as metric_sql
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,15 +87,54 @@ def load_items(conn: Connection, survey_ids: Sequence[int] | None) -> list[Score
     ]
 
 
-def find_survey(engine: AnalyticsEngine, survey: int | str) -> SurveyInfo | None:
+class CatalogReads:
+    """The catalog as one request reads it: each table (and each survey's items) read once.
+
+    A page computes a dozen metrics, and each needs the unit tree and the surveys' items;
+    without this every one of them read them again. Keep one per request (never across
+    requests: units and surveys change). Callers must not mutate what it returns.
+
+    >>> reads = CatalogReads()
+    >>> reads.kept(("units",), lambda: {1: "a"}) is reads.kept(("units",), lambda: {})
+    True
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[Hashable, Any] = {}
+
+    def kept(self, key: Hashable, read: Callable[[], T]) -> T:
+        """``read()`` the first time ``key`` is asked for, the same object afterwards."""
+        if key not in self._kept:
+            self._kept[key] = read()
+        found: T = self._kept[key]
+        return found
+
+    def units(self, conn: Connection) -> dict[int, UnitNode]:
+        return self.kept(("units",), lambda: load_units(conn))
+
+    def surveys(self, conn: Connection) -> list[SurveyInfo]:
+        return self.kept(("surveys",), lambda: load_surveys(conn))
+
+    def versions(self, conn: Connection) -> dict[int, tuple[int, int]]:
+        return self.kept(("versions",), lambda: load_versions(conn))
+
+    def items(self, conn: Connection, survey_ids: Sequence[int] | None) -> list[ScoredItem]:
+        key = ("items", None if survey_ids is None else tuple(survey_ids))
+        return self.kept(key, lambda: load_items(conn, survey_ids))
+
+
+def find_survey(
+    engine: AnalyticsEngine, survey: int | str, reads: CatalogReads | None = None
+) -> SurveyInfo | None:
     """The survey with this id or key (a string of digits is tried as an id first).
 
     >>> from rapport.analytics.engines import open_engine
     >>> find_survey(open_engine(database_url="sqlite://"), "x") is None  # doctest: +SKIP
     True
     """
+    reads = reads or CatalogReads()
     with engine.connect() as conn:
-        surveys = load_surveys(conn)
+        surveys = reads.surveys(conn)
     if isinstance(survey, str) and survey.isdigit():
         by_id = [s for s in surveys if s.id == int(survey)]
         if by_id:

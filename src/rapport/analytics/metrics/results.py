@@ -33,7 +33,7 @@ from rapport.analytics.metrics import (
 )
 from rapport.analytics.metrics import aggregates as metric_aggregates
 from rapport.analytics.metrics import sql as metric_sql
-from rapport.analytics.metrics.catalog import UnitNode, load_items, load_units, load_versions
+from rapport.analytics.metrics.catalog import CatalogReads, UnitNode
 from rapport.analytics.nps import nps_estimate
 
 Key = tuple[Hashable, ...]
@@ -295,19 +295,24 @@ def _normalise(query: MetricQuery, raw: Sequence[Any], months: bool = False) -> 
     return tuple(key)
 
 
-def compute_metric(engine: AnalyticsEngine, query: MetricQuery) -> MetricTable:
+def compute_metric(
+    engine: AnalyticsEngine, query: MetricQuery, reads: CatalogReads | None = None
+) -> MetricTable:
     """Run ``query`` on ``engine``: item lookup, the metric statement(s), the unit tree.
 
     The statements read ``metric_aggregates`` when the engine uses aggregates and they can
     answer (:func:`rapport.analytics.metrics.aggregates.fallback_reason`), answers otherwise;
     both return the same sufficient statistics.
 
+    ``reads`` keeps the catalog (units, items, versions) across the metrics of one request.
+
     Raises ``ValidationFailed`` when the surveys have no item the metric can read.
     """
     width = len(query.grouping.by)
+    reads = reads or CatalogReads()
     with engine.connect() as conn:
-        units = load_units(conn)
-        items = load_items(conn, query.filters.survey_ids) if query.metric.reads_items else []
+        units = reads.units(conn)
+        items = reads.items(conn, query.filters.survey_ids) if query.metric.reads_items else []
         selected = select_items(query.metric, items, query.question, query.item)
         all_versions = frozenset(i.survey_version_id for i in items)
         months = engine.use_aggregates and metric_aggregates.fallback_reason(query) is None
@@ -315,7 +320,7 @@ def compute_metric(engine: AnalyticsEngine, query: MetricQuery) -> MetricTable:
         statements = build(query, selected, all_versions)
         stats_rows = conn.execute(statements["stats"]).all()
         chosen_rows = conn.execute(statements["emotions"]).all() if "emotions" in statements else []
-        versions = load_versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
+        versions = reads.versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
     leaf: dict[Key, Stats] = {}
     for row in stats_rows:
         key = _normalise(query, row[:width], months)

@@ -33,6 +33,7 @@ def _person(row: PersonRow) -> Person:
 class UnitRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._all: list[Unit] | None = None  # the tree as this unit of work read it
 
     def add(self, code: str, name: str, kind: UnitKind, parent: Unit | None = None) -> Unit:
         path = f"{parent.path}/{code}" if parent else code
@@ -46,6 +47,7 @@ class UnitRepository:
         )
         self.s.add(row)
         self.s.flush()
+        self._all = None
         return _unit(row)
 
     def get(self, unit_id: int) -> Unit | None:
@@ -65,7 +67,11 @@ class UnitRepository:
         return self.by_path(code_or_path) or self.by_code(code_or_path)
 
     def all(self) -> list[Unit]:
-        return [_unit(r) for r in self.s.scalars(select(UnitRow).order_by(UnitRow.path))]
+        """Every unit in tree order, read once per unit of work (one transaction; a page
+        asks for the tree from several services; :meth:`add` is the only writer)."""
+        if self._all is None:
+            self._all = [_unit(r) for r in self.s.scalars(select(UnitRow).order_by(UnitRow.path))]
+        return list(self._all)
 
     def subtree(self, path: str) -> list[Unit]:
         rows = self.s.scalars(

@@ -30,6 +30,8 @@ PAGES = [
     "/dashboard?survey=employee-relationship",
     "/dashboard?survey=employee-relationship&unit=northwind/head-office/hq-it",
     "/surveys/1",
+    "/surveys/1/comments",
+    "/surveys/2/comments",
 ]
 
 

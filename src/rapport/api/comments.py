@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import PolicyDep, PrincipalDep, SettingsDep, SurveyId, UowDep
+from rapport.api.deps import PolicyDep, PrincipalDep, SettingsDep, SurveyId, ThemesDep, UowDep
 from rapport.api.types import UtcDateTime
 from rapport.services import comment_explorer
 
@@ -61,6 +61,9 @@ class CommentsOut(BaseModel):
     emotions: dict[str, int]
     themes: list[ThemeOut]
     comments: list[CommentOut]
+    next_after: str | None = Field(
+        None, description="Customer surveys: the cursor of the next page (pass as after)."
+    )
 
 
 @router.get(
@@ -75,6 +78,7 @@ def list_comments(
     uow: UowDep,
     settings: SettingsDep,
     policy: PolicyDep,
+    themes: ThemesDep,
     unit: Annotated[str | None, Query(max_length=1000)] = None,
     emotion: Annotated[str | None, Query(max_length=60)] = None,
     sentiment: Annotated[str | None, Query(max_length=60)] = None,
@@ -82,8 +86,13 @@ def list_comments(
     period: Annotated[str | None, Query(max_length=10)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    after: Annotated[
+        str | None,
+        Query(max_length=100, description="Start after this cursor (a page's next_after)."),
+    ] = None,
 ) -> CommentsOut:
-    """A page of the comments (``offset``, ``limit``); ``matching`` counts every page."""
+    """A page of the comments (``offset``, ``limit``, or ``after`` the previous page's
+    ``next_after``: stable while comments arrive); ``matching`` counts every page."""
     view = comment_explorer.explore(
         uow,
         principal,
@@ -96,6 +105,8 @@ def list_comments(
         period=period,
         limit=limit,
         offset=offset,
+        after=comment_explorer.cursor(after),
+        cache=themes,
     )
     comments = []
     for c in view.comments:
@@ -118,6 +129,7 @@ def list_comments(
         matching=view.matching,
         offset=view.offset,
         limit=view.limit,
+        next_after=view.next_after.token() if view.next_after else None,
         hidden=view.hidden,
         threshold=view.threshold,
         period=view.period,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
@@ -12,6 +12,7 @@ from rapport.api.csrf import SESSION_KEY
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed
 from rapport.services import auth, sessions
+from rapport.services.comment_themes import ThemeCache
 from rapport.settings import Settings
 from rapport.storage.uow import Database, UnitOfWork
 
@@ -30,6 +31,12 @@ def get_policy(request: Request) -> SuppressionPolicy:
     """The anonymity policy, built once by ``create_app`` from the settings."""
     policy: SuppressionPolicy = request.app.state.policy
     return policy
+
+
+def get_comment_themes(request: Request) -> ThemeCache[Any]:
+    """The comment theme cache ``create_app`` built (one per application)."""
+    cache: ThemeCache[Any] = request.app.state.comment_themes
+    return cache
 
 
 def get_uow(db: Annotated[Database, Depends(get_db)]) -> Iterator[UnitOfWork]:
@@ -88,6 +95,7 @@ ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow, scope="function")]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PolicyDep = Annotated[SuppressionPolicy, Depends(get_policy)]
+ThemesDep = Annotated[ThemeCache[Any], Depends(get_comment_themes)]
 
 #: Database ids are signed 64-bit integers; anything else is a 422, not a driver overflow.
 MAX_ID = 2**63 - 1

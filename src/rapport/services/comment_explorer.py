@@ -23,9 +23,10 @@ from rapport.errors import FieldError, PermissionDenied, ValidationFailed
 from rapport.services import confidentiality
 from rapport.services.access import require
 from rapport.services.clock import as_utc
+from rapport.services.comment_themes import ThemeCache
 from rapport.services.org import ancestors_by_unit, unit_cells_parent
-from rapport.services.surveys import get_published
-from rapport.storage.repositories.comments import CommentRecord
+from rapport.services.surveys import PublishedSurvey, get_published
+from rapport.storage.repositories.comments import CommentCursor, CommentQuery, CommentRecord
 from rapport.storage.uow import UnitOfWork
 from rapport.text import PredictionStatus
 from rapport.text.themes import find_themes
@@ -67,12 +68,22 @@ class CommentView:
     ``language_not_supported`` (e.g. Spanish) and ``too_short``, each present, 0 if none."""
     offset: int = 0
     limit: int = 100
+    published: PublishedSurvey | None = None
+    next_after: CommentCursor | None = None
+    """Where the next page starts (unprotected surveys only: a cursor carries a time)."""
 
 
-def _band(score: float | None) -> str | None:
-    if score is None:
+def cursor(token: str | None) -> CommentCursor | None:
+    """The ``after`` cursor of a request (None when absent), or a message naming it."""
+    if not token:
         return None
-    return next(name for name, (lo, hi) in BANDS.items() if lo <= score <= hi)
+    found = CommentCursor.parse(token)
+    if found is None:
+        raise ValidationFailed(
+            "bad cursor",
+            [FieldError("after", "expected the next_after of a previous page, unchanged")],
+        )
+    return found
 
 
 def explore(
@@ -88,12 +99,16 @@ def explore(
     period: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    after: CommentCursor | None = None,
     n_themes: int = 6,
+    cache: ThemeCache[tuple[list[ThemeRow], list[str]]] | None = None,
 ) -> CommentView:
     """The comments ``principal`` may read, filtered; ``period`` (a label such as
     ``2026-03``) picks the closed period of a protected survey (default: the latest).
-    ``offset`` and ``limit`` choose the page of comments; counts, emotions and themes are
-    over every matching comment."""
+    ``limit`` comments from ``offset``, or after the cursor ``after`` (the previous page's
+    ``next_after``: stable while comments arrive), are read from the database; counts and
+    emotions are over every matching comment, tallied in the database; themes too, found
+    once per data version when the application's ``cache`` is given."""
     require(principal, Permission.VIEW_COMMENTS)
     if offset < 0 or limit < 1:
         bad = "offset" if offset < 0 else "limit"
@@ -112,18 +127,21 @@ def explore(
             "score bands are not offered for employee comments",
             [FieldError("band", "a score beside a comment narrows who wrote it; leave it out")],
         )
-    scores = uow.results.response_scores(survey_id)
-    window: _Window | None = None
-    periods: list[str] = []
-    if protected:
-        window, periods = _closed_window(policy, period, [s.submitted_at for s in scores])
-        scores = [s for s in scores if window.holds(s.submitted_at)]
     units = uow.units.all()
     by_id = {u.id: u for u in units}
     ancestors = ancestors_by_unit(units)  # a region's count includes its stores
+    window: _Window | None = None
+    periods: list[str] = []
+    if protected:
+        moments = uow.comments.response_moments(survey_id)
+        window, periods = _closed_window(policy, period, [m for _, m in moments])
+        per_unit: dict[int, int] = Counter(u for u, m in moments if window.holds(m))
+    else:
+        per_unit = uow.comments.response_counts(survey_id)
     counts: Counter[int] = Counter()
-    for s in scores:
-        counts.update(ancestors[s.unit_id])
+    for unit_id, n in per_unit.items():
+        for a in ancestors[unit_id]:
+            counts[a] += n
     decisions = suppress(
         [Cell(u.path, counts[u.id], unit_cells_parent(u)) for u in units],
         policy,
@@ -143,9 +161,6 @@ def explore(
             )
         scope = [u for u in scope if root.contains(u.path)]
     question_ids = [q.id for q in published.definition.questions if q.type is QuestionType.TEXT]
-    records = uow.comments.for_survey(survey_id, question_ids, [u.id for u in scope])
-    if window is not None:
-        records = [window.blur(r) for r in records if window.holds(r.submitted_at)]
     # A comment is attributed to the lowest unit above it whose group may be shown, so a
     # small team's comments appear under its department, never under its own name.
     shown_as = {
@@ -154,27 +169,65 @@ def explore(
         )
         for u in units
     }
-    shown = []
-    for r in records:
-        display = shown_as[r.unit_id]
-        if display is not None and principal.sees_unit(display.path):
-            shown.append(replace(r, unit_id=display.id))
-    hidden = len(records) - len(shown)
+    visible = sorted(
+        u.id
+        for u in scope
+        if (display := shown_as[u.id]) is not None and principal.sees_unit(display.path)
+    )
+    in_scope = CommentQuery(
+        survey_id,
+        tuple(question_ids),
+        tuple(u.id for u in scope),
+        window.start if window else None,
+        window.end if window else None,
+    )
+    # Every count from one grouped tally; the comments themselves only a page at a time.
+    # (The score band costs a subquery per comment: asked for only when filtered on.)
+    tallies = uow.comments.tally(in_scope, [BANDS[band]] if band else [], emotion or None)
+    shown_ids = set(visible)
+    shown = [t for t in tallies if t.unit_id in shown_ids]
+    hidden = sum(t.n for t in tallies) - sum(t.n for t in shown)
     if band:
-        shown = [r for r in shown if _band(r.recommend) == band]
+        shown = [t for t in shown if t.band == 0]
     # Counted before the emotion and sentiment filters, which no unread comment can match.
     not_read = Counter(dict.fromkeys(NOT_READ_STATUSES, 0))
-    not_read.update(r.status for r in shown if r.status in NOT_READ_STATUSES)
+    for t in shown:
+        if t.status in NOT_READ_STATUSES:
+            not_read[t.status] += t.n
     if emotion:
-        shown = [r for r in shown if emotion in r.ekman or emotion in r.labels]
+        shown = [t for t in shown if t.emotion]
     if sentiment:
-        shown = [r for r in shown if r.sentiment == sentiment]
-    emotions: Counter[str] = Counter(e for r in shown for e in r.ekman)
-    themes, months = _themes(shown, n_themes, trend=window is None)
+        shown = [t for t in shown if t.sentiment == sentiment]
+    emotions: Counter[str] = Counter()
+    for t in shown:
+        for e in t.ekman:
+            emotions[e] += t.n
+    matching = sum(t.n for t in shown)
+    wanted = replace(
+        in_scope,
+        unit_ids=tuple(visible),
+        score_band=BANDS[band] if band else None,
+        emotion=emotion or None,
+        sentiment=sentiment or None,
+    )
+    page = uow.comments.page(wanted, limit=limit, after=after, offset=0 if after else offset)
+    if window is not None:
+        page = [window.blur(r) for r in page]
+    page = [replace(r, unit_id=shown_as[r.unit_id].id) for r in page]  # type: ignore[union-attr]
+    themes: list[ThemeRow] = []
+    months: list[str] = []
+    if matching >= 2 * n_themes:
+        trend = window is None
+        key = ("themes", wanted, n_themes, trend, uow.comments.version(survey_id))
+
+        def compute() -> tuple[list[ThemeRow], list[str]]:
+            return _themes(uow.comments.texts(wanted), n_themes, trend=trend)
+
+        themes, months = compute() if cache is None else cache.get_or_compute(key, compute)
     threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
-        shown[offset : offset + limit],
-        len(shown),
+        page,
+        matching,
         hidden,
         by_id,
         dict(emotions.most_common()),
@@ -186,6 +239,8 @@ def explore(
         dict(not_read),
         offset,
         limit,
+        published,
+        CommentCursor.of(page[-1]) if page and window is None else None,
     )
 
 
@@ -241,20 +296,21 @@ def _parse_label(label: str, grain: str) -> date | None:
 
 
 def _themes(
-    records: list[CommentRecord], n_themes: int, *, trend: bool = True
+    records: list[tuple[str, datetime, tuple[str, ...]]], n_themes: int, *, trend: bool = True
 ) -> tuple[list[ThemeRow], list[str]]:
-    """Themes of the comments; with ``trend``, each theme's share per month."""
-    texts = [r.text for r in records]
+    """Themes of the comments (text, submitted at, Ekman emotions); with ``trend``, each
+    theme's share per month."""
+    texts = [text for text, _, _ in records]
     if len(texts) < 2 * n_themes:
         return [], []
     result = find_themes(texts, n_themes=n_themes, seed=0)
-    month_of = [r.submitted_at.strftime("%Y-%m") if trend else "" for r in records]
+    month_of = [at.strftime("%Y-%m") if trend else "" for _, at, _ in records]
     months = sorted(set(month_of)) if trend else []
     per_month = Counter(month_of)
     rows = []
     for theme in result.themes:
         members = [i for i, a in enumerate(result.assignments) if a == theme.index]
-        emotions = Counter(e for i in members for e in records[i].ekman)
+        emotions = Counter(e for i in members for e in records[i][2])
         by_month: defaultdict[str, int] = defaultdict(int)
         for i in members:
             by_month[month_of[i]] += 1

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile  # what request.form() returns
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.api import imports
-from rapport.api.deps import MAX_ID, DbDep, SettingsDep, SurveyId, get_policy
+from rapport.api.deps import MAX_ID, DbDep, SettingsDep, SurveyId, ThemesDep, get_policy
 from rapport.api.imports import JobId
 from rapport.api.metrics import live_engine
 from rapport.domain.org import Principal
@@ -303,6 +303,7 @@ def comments_page(
     principal: PagePrincipal,
     db: DbDep,
     settings: SettingsDep,
+    themes: ThemesDep,
     unit: str | None = None,
     emotion: str | None = None,
     band: str | None = None,
@@ -332,8 +333,9 @@ def comments_page(
             period=filters["period"],
             offset=_offset(offset),
             limit=COMMENTS_PER_PAGE,
+            cache=themes,
         )
-        published = surveys.get_published(uow, survey_id)
+        published = view.published or surveys.get_published(uow, survey_id)
         units = org.list_units(uow, principal)
         title = fill_placeholders(published.survey.title, {"org": org.organisation_name(uow)})
     return render(

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from rapport.storage.models import AnswerRow, CommentAnalysisRow, ResponseRow, SurveyItemRow
@@ -25,11 +37,296 @@ class CommentRecord:
     labels: tuple[str, ...]
     ekman: tuple[str, ...]
     recommend: float | None
+    answer_id: int = 0
+    """With ``submitted_at`` and ``response_id``, where the next page starts (a cursor)."""
+
+
+@dataclass(frozen=True)
+class CommentCursor:
+    """Where a page of comments ended: the next page holds what sorts after it (newest
+    first), so comments stored between two requests neither repeat nor go missing."""
+
+    submitted_at: datetime
+    response_id: int
+    answer_id: int
+
+    @classmethod
+    def of(cls, record: CommentRecord) -> CommentCursor:
+        return cls(record.submitted_at, record.response_id, record.answer_id)
+
+    def token(self) -> str:
+        """The cursor as a query parameter: ``<ISO time>~<response id>~<answer id>``."""
+        return f"{self.submitted_at.isoformat()}~{self.response_id}~{self.answer_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> CommentCursor | None:
+        """The cursor :meth:`token` wrote, or None when ``token`` is not one."""
+        parts = token.split("~")
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            return None
+        try:
+            at = datetime.fromisoformat(parts[0])
+        except ValueError:
+            return None
+        return cls(at, int(parts[1]), int(parts[2]))
+
+
+@dataclass(frozen=True)
+class CommentQuery:
+    """Which comments of a survey: free-text answers to ``question_ids`` from ``unit_ids``
+    (None: every unit) submitted in [since, until); ``score_band`` an inclusive range of the
+    recommend score, ``emotion`` a label or Ekman emotion, ``sentiment`` a sentiment."""
+
+    survey_id: int
+    question_ids: tuple[str, ...]
+    unit_ids: tuple[int, ...] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    score_band: tuple[float, float] | None = None
+    emotion: str | None = None
+    sentiment: str | None = None
+
+
+@dataclass(frozen=True)
+class CommentTally:
+    """How many comments of one unit share a status, sentiment, Ekman set and score band
+    (``band``: the index of the matching band of those asked for, or None); ``emotion``:
+    whether the asked-for emotion is among their labels."""
+
+    unit_id: int
+    status: str | None
+    sentiment: str | None
+    ekman: tuple[str, ...]
+    band: int | None
+    emotion: bool
+    n: int
+
+
+def _has_word(column: Any, word: str) -> ColumnElement[bool]:
+    """Whether a space-separated list of words holds ``word`` (labels, Ekman emotions)."""
+    padded = literal(" ") + func.coalesce(column, "") + literal(" ")
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return padded.like(f"% {escaped} %", escape="\\")
 
 
 class CommentRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
+
+    # --- the comment explorer: pages and tallies in the database -------------------------
+
+    @staticmethod
+    def _recommend() -> ColumnElement[float | None]:
+        score = aliased(AnswerRow)
+        return (
+            select(func.max(score.value_num))
+            .join(
+                SurveyItemRow,
+                and_(
+                    SurveyItemRow.survey_version_id == ResponseRow.survey_version_id,
+                    SurveyItemRow.question_id == score.question_id,
+                    SurveyItemRow.qtype == "nps",
+                ),
+            )
+            .where(score.response_id == ResponseRow.id)
+            .correlate(ResponseRow)
+            .scalar_subquery()
+        )
+
+    def _matching(self, query: CommentQuery, *columns: Any) -> Select[Any]:
+        q = (
+            select(*columns)
+            .select_from(ResponseRow)
+            .join(AnswerRow, AnswerRow.response_id == ResponseRow.id)
+            .outerjoin(
+                CommentAnalysisRow,
+                and_(
+                    CommentAnalysisRow.response_id == ResponseRow.id,
+                    CommentAnalysisRow.question_id == AnswerRow.question_id,
+                ),
+            )
+            .where(
+                ResponseRow.survey_id == query.survey_id,
+                AnswerRow.question_id.in_(query.question_ids),
+                AnswerRow.value_text.is_not(None),
+            )
+        )
+        if query.unit_ids is not None:
+            q = q.where(ResponseRow.unit_id.in_(query.unit_ids))
+        if query.since is not None:
+            q = q.where(ResponseRow.submitted_at >= query.since)
+        if query.until is not None:
+            q = q.where(ResponseRow.submitted_at < query.until)
+        if query.score_band is not None:
+            q = q.where(self._recommend().between(*query.score_band))
+        if query.emotion:
+            q = q.where(
+                or_(
+                    _has_word(CommentAnalysisRow.ekman, query.emotion),
+                    _has_word(CommentAnalysisRow.labels, query.emotion),
+                )
+            )
+        if query.sentiment:
+            q = q.where(CommentAnalysisRow.sentiment == query.sentiment)
+        return q
+
+    def page(
+        self,
+        query: CommentQuery,
+        *,
+        limit: int,
+        after: CommentCursor | None = None,
+        offset: int = 0,
+    ) -> list[CommentRecord]:
+        """One page of the matching comments, newest first: those after ``after`` (keyset;
+        stable while comments arrive) or from ``offset`` on, at most ``limit``."""
+        q = self._matching(
+            query,
+            ResponseRow.id,
+            ResponseRow.unit_id,
+            ResponseRow.submitted_at,
+            AnswerRow.question_id,
+            AnswerRow.value_text,
+            CommentAnalysisRow.status,
+            CommentAnalysisRow.sentiment,
+            CommentAnalysisRow.labels,
+            CommentAnalysisRow.ekman,
+            self._recommend(),
+            AnswerRow.id,
+        ).order_by(ResponseRow.submitted_at.desc(), ResponseRow.id.desc(), AnswerRow.id.desc())
+        if after is not None:
+            at, rid, aid = after.submitted_at, after.response_id, after.answer_id
+            q = q.where(
+                or_(
+                    ResponseRow.submitted_at < at,
+                    and_(
+                        ResponseRow.submitted_at == at,
+                        or_(ResponseRow.id < rid, and_(ResponseRow.id == rid, AnswerRow.id < aid)),
+                    ),
+                )
+            )
+        rows = self.s.execute(q.limit(limit).offset(offset))
+        return [
+            CommentRecord(
+                rid,
+                uid,
+                at,
+                qid,
+                text or "",
+                status,
+                sentiment,
+                tuple((labels or "").split()),
+                tuple((ekman or "").split()),
+                rec,
+                aid,
+            )
+            for rid, uid, at, qid, text, status, sentiment, labels, ekman, rec, aid in rows
+        ]
+
+    def tally(
+        self,
+        query: CommentQuery,
+        bands: Sequence[tuple[float, float]] = (),
+        emotion: str | None = None,
+    ) -> list[CommentTally]:
+        """The matching comments counted by unit, status, sentiment, Ekman set, score band
+        (the index in ``bands``) and whether they carry ``emotion``: every count a page of
+        the explorer shows, without reading the comments."""
+        recommend = self._recommend()
+        band = (
+            case(*((recommend.between(lo, hi), i) for i, (lo, hi) in enumerate(bands)), else_=None)
+            if bands
+            else literal(None)
+        )
+        has = (
+            or_(
+                _has_word(CommentAnalysisRow.ekman, emotion),
+                _has_word(CommentAnalysisRow.labels, emotion),
+            )
+            if emotion
+            else literal(False)
+        )
+        q = self._matching(
+            query,
+            ResponseRow.unit_id,
+            CommentAnalysisRow.status,
+            CommentAnalysisRow.sentiment,
+            CommentAnalysisRow.ekman,
+            band.label("band"),
+            has.label("has"),
+            func.count(),
+        ).group_by(
+            ResponseRow.unit_id,
+            CommentAnalysisRow.status,
+            CommentAnalysisRow.sentiment,
+            CommentAnalysisRow.ekman,
+            "band",
+            "has",
+        )
+        return [
+            CommentTally(
+                int(uid),
+                status,
+                sentiment,
+                tuple((ekman or "").split()),
+                None if b is None else int(b),
+                bool(h),
+                int(n),
+            )
+            for uid, status, sentiment, ekman, b, h, n in self.s.execute(q)
+        ]
+
+    def texts(self, query: CommentQuery) -> list[tuple[str, datetime, tuple[str, ...]]]:
+        """(text, submitted at, Ekman emotions) of every matching comment, newest first:
+        what themes are found in (read once per data version, see ``ThemeCache``)."""
+        q = self._matching(
+            query, AnswerRow.value_text, ResponseRow.submitted_at, CommentAnalysisRow.ekman
+        ).order_by(ResponseRow.submitted_at.desc(), ResponseRow.id.desc(), AnswerRow.id.desc())
+        return [(t or "", at, tuple((e or "").split())) for t, at, e in self.s.execute(q)]
+
+    def version(self, survey_id: int) -> tuple[int, int, int]:
+        """What changes when a survey's comments do: its responses' largest id and count,
+        and the newest analysis id (re-reading comments replaces their analyses)."""
+        found = self.s.execute(
+            select(func.coalesce(func.max(ResponseRow.id), 0), func.count(ResponseRow.id)).where(
+                ResponseRow.survey_id == survey_id
+            )
+        ).one()
+        analysed = self.s.scalar(select(func.coalesce(func.max(CommentAnalysisRow.id), 0)))
+        return int(found[0]), int(found[1]), int(analysed or 0)
+
+    def response_counts(self, survey_id: int) -> dict[int, int]:
+        """Responses with any answer to a survey item, by unit (the comment explorer's
+        suppression counts)."""
+        q = (
+            select(ResponseRow.unit_id, func.count())
+            .where(ResponseRow.survey_id == survey_id, self._answered())
+            .group_by(ResponseRow.unit_id)
+        )
+        return {int(u): int(n) for u, n in self.s.execute(q)}
+
+    def response_moments(self, survey_id: int) -> list[tuple[int, datetime]]:
+        """(unit, submitted at) of the responses :meth:`response_counts` counts."""
+        q = select(ResponseRow.unit_id, ResponseRow.submitted_at).where(
+            ResponseRow.survey_id == survey_id, self._answered()
+        )
+        return [(int(u), at) for u, at in self.s.execute(q)]
+
+    @staticmethod
+    def _answered() -> ColumnElement[bool]:
+        return exists(
+            select(AnswerRow.id)
+            .join(
+                SurveyItemRow,
+                and_(
+                    SurveyItemRow.survey_version_id == ResponseRow.survey_version_id,
+                    SurveyItemRow.question_id == AnswerRow.question_id,
+                    SurveyItemRow.item == AnswerRow.item,
+                ),
+            )
+            .where(AnswerRow.response_id == ResponseRow.id)
+            .correlate(ResponseRow)
+        )
 
     def for_survey(
         self, survey_id: int, question_ids: Sequence[str], unit_ids: Sequence[int] | None = None

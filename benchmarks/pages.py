@@ -1,0 +1,250 @@
+"""Benchmark every page and API call of issue 13 on the demo and on large organisations.
+
+Generates (or reuses) the demo organisation and generated ones of ``--sizes`` units ×
+``--months`` months (``rapport demo --units N --months M``), starts a real ``rapport serve``
+subprocess on a copy of each database, logs in as the demo admin and times each request
+``--runs`` times over HTTP: p50/p95 wall time, and the server's CPU time per request read
+from ``/proc/<pid>/stat`` (steadier than the wall clock on a loaded machine). Reports the
+server's resident memory when idle and its peak (``VmHWM``), and the ratio of each size to
+the first (the demo). Goals (issue 13): every page under 300 ms p95 at the largest size and
+within 2× of the demo; peak RSS under 600 MB.
+
+    uv run python benchmarks/pages.py --sizes demo,160,400 --data-dir /tmp/orgs --runs 5
+    uv run python benchmarks/pages.py --reuse /work/bench --sizes demo,160   # demo/, org160/
+    uv run python benchmarks/pages.py --sizes 40 --months 12 --runs 1        # smoke
+
+A reused database is copied before the server writes to it (sessions, secret key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from _common import verdict
+
+from rapport.services import demo
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+TICKS = os.sysconf("SC_CLK_TCK")
+GOAL_P95 = 0.300  # seconds, every page at the largest size
+GOAL_RATIO = 2.0  # largest size / demo
+GOAL_RSS_MB = 600.0
+DEMO_MONTHS = 15
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    units: int
+    months: int
+
+    @property
+    def folder(self) -> str:
+        return "demo" if self.name == "demo" else f"org{self.units}"
+
+
+@dataclass(frozen=True)
+class Figures:
+    p50: float
+    p95: float
+    cpu: float  # server CPU seconds per request, median
+
+
+def requests_for(db_file: Path) -> dict[str, str]:
+    """The issue's table: label → path, with this organisation's survey ids and a head-office
+    department (read from the SQLite file before the server starts)."""
+    with sqlite3.connect(db_file) as conn:
+        ids = dict(conn.execute("SELECT key, id FROM surveys").fetchall())
+        dept = conn.execute(
+            "SELECT path FROM units WHERE path LIKE '%/head-office/%' ORDER BY path LIMIT 1"
+        ).fetchone()
+    customer, employee = ids["customer-relationship"], "employee-relationship"
+    return {
+        "/dashboard default": "/dashboard",
+        "/dashboard employee survey": f"/dashboard?survey={employee}",
+        "/dashboard employee, one HQ department": f"/dashboard?survey={employee}&unit={dept[0]}",
+        "survey results page (customer)": f"/surveys/{customer}",
+        "comments page (customer)": f"/surveys/{customer}/comments",
+        "GET /api/v1/metrics unit × month (employee)": (
+            f"/api/v1/metrics?survey={employee}&metric=hearts&by=unit&period=month"
+        ),
+        "home page": "/",
+    }
+
+
+def ensure_database(size: Size, data_dir: Path, reuse: Path | None) -> Path:
+    """The organisation's SQLite file: reused from ``reuse/<folder>`` or generated once."""
+    if reuse is not None and (reuse / size.folder / "rapport.db").exists():
+        return reuse / size.folder / "rapport.db"
+    folder = data_dir / size.folder
+    target = folder / "rapport.db"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"generating {size.name}: {size.units} units × {size.months} months ...", flush=True)
+        start = time.perf_counter()
+        command = ["demo", "--units", str(size.units), "--months", str(size.months)]
+        subprocess.run(
+            [sys.executable, "-m", "rapport", *command],
+            env={**os.environ, "RAPPORT_DATA_DIR": str(folder)},
+            check=True,
+            capture_output=True,
+        )
+        print(f"  generated in {time.perf_counter() - start:.0f} s", flush=True)
+    return target
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _memory_mb(pid: int, key: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def time_size(
+    db_file: Path, runs: int, arena: int | None
+) -> tuple[dict[str, Figures], float, float]:
+    """Serve a copy of ``db_file`` and time every request; (figures, idle MB, peak MB)."""
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(db_file, Path(folder) / "rapport.db")
+        port = _free_port()
+        env = {**os.environ, "RAPPORT_DATA_DIR": folder}
+        if arena is not None:
+            env["MALLOC_ARENA_MAX"] = str(arena)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "rapport", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            return _time_server(server.pid, port, requests_for(db_file), runs)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _time_server(
+    pid: int, port: int, paths: dict[str, str], runs: int
+) -> tuple[dict[str, Figures], float, float]:
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=600) as client:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page = client.get("/login")
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("rapport serve did not start") from None
+                time.sleep(0.2)
+        found = TOKEN.search(page.text)
+        assert found, "no login form"
+        form = {"email": demo.DEMO_ADMIN, "password": demo.DEMO_PASSWORD}
+        r = client.post("/login", data={**form, "csrf_token": found.group(1)})
+        assert r.status_code == 303, f"login failed: {r.status_code}"
+        idle = _memory_mb(pid, "VmRSS")
+        figures = {}
+        for label, path in paths.items():
+            walls, cpus = [], []
+            for _ in range(runs):
+                cpu, wall = _cpu_seconds(pid), time.perf_counter()
+                answer = client.get(path)
+                walls.append(time.perf_counter() - wall)
+                cpus.append(_cpu_seconds(pid) - cpu)
+                assert answer.status_code == 200, f"{path}: {answer.status_code}"
+            figures[label] = Figures(
+                statistics.median(walls), _percentile(walls, 0.95), statistics.median(cpus)
+            )
+        return figures, idle, _memory_mb(pid, "VmHWM")
+
+
+def parse_sizes(text: str, months: int) -> list[Size]:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if part == "demo":
+            sizes.append(Size("demo", 40, DEMO_MONTHS))
+        else:
+            sizes.append(Size(f"{part} units", int(part), months))
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="demo,160,400", help="demo and/or unit counts")
+    parser.add_argument("--months", type=int, default=24, help="months of generated history")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--data-dir", type=Path, help="where to generate (default: temporary)")
+    parser.add_argument("--reuse", type=Path, help="take <dir>/demo, <dir>/org<N> if present")
+    parser.add_argument("--malloc-arena-max", type=int, help="MALLOC_ARENA_MAX for the server")
+    args = parser.parse_args()
+    sizes = parse_sizes(args.sizes, args.months)
+    with tempfile.TemporaryDirectory() as scratch:
+        data_dir = args.data_dir or Path(scratch)
+        results = {}
+        for size in sizes:
+            db_file = ensure_database(size, data_dir, args.reuse)
+            figures, idle, peak = time_size(db_file, args.runs, args.malloc_arena_max)
+            results[size.name] = (figures, idle, peak)
+            print(f"{size.name}: idle RSS {idle:.0f} MB, peak RSS {peak:.0f} MB", flush=True)
+    report(sizes, results, args.runs)
+
+
+def report(
+    sizes: list[Size], results: dict[str, tuple[dict[str, Figures], float, float]], runs: int
+) -> None:
+    first, last = sizes[0].name, sizes[-1].name
+    labels = list(results[first][0])
+    print(f"\nper request, {runs} runs: p50 / p95 wall s, server CPU s (median)")
+    head = "".join(f" | {s.name:>24}" for s in sizes)
+    print(f"{'request':<45}{head} | {'ratio':>6}")
+    ok = True
+    for label in labels:
+        cells = ""
+        for s in sizes:
+            f = results[s.name][0][label]
+            cells += f" | {f.p50:>6.3f} / {f.p95:>6.3f}, {f.cpu:>6.3f}"
+        base, top = results[first][0][label], results[last][0][label]
+        ratio = top.p50 / base.p50 if base.p50 else float("nan")
+        ok = ok and top.p95 < GOAL_P95 and ratio <= GOAL_RATIO
+        print(f"{label:<45}{cells} | {ratio:>5.1f}×")
+    peak = max(r[2] for r in results.values())
+    print(f"peak RSS {peak:.0f} MB (goal < {GOAL_RSS_MB:.0f} MB at {last})")
+    ok = ok and results[last][2] < GOAL_RSS_MB
+    print(
+        f"\nevery request < {GOAL_P95 * 1000:.0f} ms p95 and within {GOAL_RATIO:.0f}× of {first}"
+        f" at {last}, peak RSS < {GOAL_RSS_MB:.0f} MB: {verdict(ok)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -121,7 +121,10 @@ def _conditions(filters: Filters, kind: str) -> list[ColumnElement[bool]]:
     g = _agg()
     conditions: list[ColumnElement[bool]] = [g.c.kind == kind]
     if filters.survey_ids is not None:
-        conditions.append(g.c.survey_id.in_(filters.survey_ids))
+        # ``+ 0``: the primary key (kind, key, item) is the selective path; grouped by month,
+        # SQLite chose the (survey_id, month) index to skip a sort and read every row of
+        # the survey instead (1.2 s for NPS by month at 160 units, 0.03 s by the key).
+        conditions.append((g.c.survey_id + 0).in_(filters.survey_ids))
     if filters.audience is not None:
         conditions.append(g.c.audience == filters.audience)
     if filters.since is not None:

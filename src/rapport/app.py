@@ -25,7 +25,7 @@ from rapport.api.limits import BodyLimitMiddleware
 from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
 from rapport.services import import_jobs, metrics
-from rapport.services.comment_themes import ThemeCache
+from rapport.services.comment_themes import CommentCache
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import admin_pages, api_docs, dashboard_pages, pages, respond, survey_pages
@@ -80,7 +80,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.live_engine = OperationalEngine(app.state.db.engine)
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
     app.state.templates = make_templates()
-    app.state.comment_themes = ThemeCache()  # themes once per survey data version
+    app.state.comment_themes = CommentCache()  # themes once per survey data version
     # Middleware added later runs first: access log (outermost), headers, body limits, NUL
     # guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session

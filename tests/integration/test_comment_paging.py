@@ -17,6 +17,7 @@ from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM
 from rapport.errors import ValidationFailed
 from rapport.services import comment_explorer, responses, surveys
+from rapport.services.comment_themes import CommentCache
 from rapport.storage.repositories.comments import CommentCursor, CommentQuery, CommentRecord
 from rapport.storage.uow import Database
 from tests.integration._survey_fixtures import GOOD_ANSWERS, seed_org
@@ -114,3 +115,20 @@ def test_explorer_pages_with_its_cursor_and_rejects_a_bad_one(db: Database) -> N
     with pytest.raises(ValidationFailed) as bad:
         comment_explorer.cursor("not-a-cursor")
     assert [e.location for e in bad.value.errors] == ["after"]
+
+
+def test_cached_counts_and_themes_follow_new_comments(db: Database) -> None:
+    sid = _seed(db)
+    policy = SuppressionPolicy(5, 10)
+    cache: CommentCache[Any] = CommentCache()
+    with db.unit_of_work() as uow:
+        first = comment_explorer.explore(uow, SYSTEM, sid, policy, cache=cache)
+        again = comment_explorer.explore(uow, SYSTEM, sid, policy, cache=cache)
+    assert cache.hits > 0 and again.matching == first.matching == 24
+    _submit(db, sid, START + timedelta(days=2), "after the cache")
+    with db.unit_of_work() as uow:
+        later = comment_explorer.explore(uow, SYSTEM, sid, policy, cache=cache)
+        fresh = comment_explorer.explore(uow, SYSTEM, sid, policy)
+    assert later.matching == fresh.matching == 26  # a new data version: counted again
+    assert later.themes == fresh.themes
+    assert later.emotion_counts == fresh.emotion_counts

@@ -12,7 +12,7 @@ from rapport.api.csrf import SESSION_KEY
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed
 from rapport.services import auth, sessions
-from rapport.services.comment_themes import ThemeCache
+from rapport.services.comment_themes import CommentCache
 from rapport.settings import Settings
 from rapport.storage.uow import Database, UnitOfWork
 
@@ -33,9 +33,9 @@ def get_policy(request: Request) -> SuppressionPolicy:
     return policy
 
 
-def get_comment_themes(request: Request) -> ThemeCache[Any]:
+def get_comment_themes(request: Request) -> CommentCache[Any]:
     """The comment theme cache ``create_app`` built (one per application)."""
-    cache: ThemeCache[Any] = request.app.state.comment_themes
+    cache: CommentCache[Any] = request.app.state.comment_themes
     return cache
 
 
@@ -95,7 +95,7 @@ ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow, scope="function")]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PolicyDep = Annotated[SuppressionPolicy, Depends(get_policy)]
-ThemesDep = Annotated[ThemeCache[Any], Depends(get_comment_themes)]
+ThemesDep = Annotated[CommentCache[Any], Depends(get_comment_themes)]
 
 #: Database ids are signed 64-bit integers; anything else is a 422, not a driver overflow.
 MAX_ID = 2**63 - 1

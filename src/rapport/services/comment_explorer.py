@@ -11,8 +11,10 @@ score beside a comment, or a date, narrows who wrote it (``docs/confidentiality.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from rapport.analytics.metrics.results import period_label, period_start
 from rapport.analytics.periods import as_moment, next_period, period_floor
@@ -23,13 +25,15 @@ from rapport.errors import FieldError, PermissionDenied, ValidationFailed
 from rapport.services import confidentiality
 from rapport.services.access import require
 from rapport.services.clock import as_utc
-from rapport.services.comment_themes import ThemeCache
+from rapport.services.comment_themes import CommentCache
 from rapport.services.org import ancestors_by_unit, unit_cells_parent
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.repositories.comments import CommentCursor, CommentQuery, CommentRecord
 from rapport.storage.uow import UnitOfWork
 from rapport.text import PredictionStatus
 from rapport.text.themes import find_themes
+
+T = TypeVar("T")
 
 BANDS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
 NOT_READ_STATUSES = (
@@ -101,7 +105,7 @@ def explore(
     offset: int = 0,
     after: CommentCursor | None = None,
     n_themes: int = 6,
-    cache: ThemeCache[tuple[list[ThemeRow], list[str]]] | None = None,
+    cache: CommentCache[Any] | None = None,
 ) -> CommentView:
     """The comments ``principal`` may read, filtered; ``period`` (a label such as
     ``2026-03``) picks the closed period of a protected survey (default: the latest).
@@ -130,14 +134,29 @@ def explore(
     units = uow.units.all()
     by_id = {u.id: u for u in units}
     ancestors = ancestors_by_unit(units)  # a region's count includes its stores
+    # What depends only on the survey's data is kept per data version (with ``cache``).
+    version = uow.comments.version(survey_id)
+
+    def kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        return compute() if cache is None else cache.get_or_compute((*key, version), compute)
+
     window: _Window | None = None
     periods: list[str] = []
     if protected:
-        moments = uow.comments.response_moments(survey_id)
-        window, periods = _closed_window(policy, period, [m for _, m in moments])
-        per_unit: dict[int, int] = Counter(u for u, m in moments if window.holds(m))
+        grain = policy.period
+        by_period = kept(
+            ("periods", survey_id, grain),
+            lambda: Counter(
+                (u, period_floor(m, grain)) for u, m in uow.comments.response_moments(survey_id)
+            ),
+        )
+        window, periods = _closed_window(policy, period, [as_moment(p) for _, p in by_period])
+        per_unit: dict[int, int] = Counter()
+        for (u, start), n in by_period.items():
+            if window.holds(as_moment(start)):  # a period is wholly in the window or out
+                per_unit[u] += n
     else:
-        per_unit = uow.comments.response_counts(survey_id)
+        per_unit = kept(("counts", survey_id), lambda: uow.comments.response_counts(survey_id))
     counts: Counter[int] = Counter()
     for unit_id, n in per_unit.items():
         for a in ancestors[unit_id]:
@@ -183,7 +202,11 @@ def explore(
     )
     # Every count from one grouped tally; the comments themselves only a page at a time.
     # (The score band costs a subquery per comment: asked for only when filtered on.)
-    tallies = uow.comments.tally(in_scope, [BANDS[band]] if band else [], emotion or None)
+    score_bands = [BANDS[band]] if band else []
+    tallies = kept(
+        ("tally", in_scope, band, emotion or None),
+        lambda: uow.comments.tally(in_scope, score_bands, emotion or None),
+    )
     shown_ids = set(visible)
     shown = [t for t in tallies if t.unit_id in shown_ids]
     hidden = sum(t.n for t in tallies) - sum(t.n for t in shown)
@@ -218,12 +241,10 @@ def explore(
     months: list[str] = []
     if matching >= 2 * n_themes:
         trend = window is None
-        key = ("themes", wanted, n_themes, trend, uow.comments.version(survey_id))
-
-        def compute() -> tuple[list[ThemeRow], list[str]]:
-            return _themes(uow.comments.texts(wanted), n_themes, trend=trend)
-
-        themes, months = compute() if cache is None else cache.get_or_compute(key, compute)
+        themes, months = kept(
+            ("themes", wanted, n_themes, trend),
+            lambda: _themes(uow.comments.texts(wanted), n_themes, trend=trend),
+        )
     threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
         page,

@@ -1,11 +1,12 @@
-"""Comment themes, found once per data version.
+"""Comment themes and tallies, computed once per data version.
 
 Finding themes reads every matching comment and clusters them: the costly part of the
-comment explorer. The themes of one filter change only when the survey's comments do, so
-:class:`ThemeCache` (one per application, built by ``create_app``) keeps them under a key
-that names the filter and the survey's data version (its responses' largest id and count,
-and the newest comment analysis): a new response, an erased one or a re-read comment makes
-a new key, and the old entry ages out of the bounded LRU.
+comment explorer; its counts (a grouped tally) and the response counts behind its
+suppression check scan the survey too. They change only when the survey's responses or
+comments do, so :class:`CommentCache` (one per application, built by ``create_app``) keeps
+them under a key that names the filter and the survey's data version (its responses'
+largest id and count, and the newest comment analysis): a new response, an erased one or a
+re-read comment makes a new key, and the old entry ages out of the bounded LRU.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-class ThemeCache(Generic[T]):
-    """A bounded, thread-safe LRU of computed themes by key.
+class CommentCache(Generic[T]):
+    """A bounded, thread-safe LRU of computed values by key.
 
-    >>> cache: ThemeCache[str] = ThemeCache(size=2)
+    >>> cache: CommentCache[str] = CommentCache(size=2)
     >>> cache.get_or_compute(("survey", 1), lambda: "themes")
     'themes'
     >>> cache.get_or_compute(("survey", 1), lambda: "again")

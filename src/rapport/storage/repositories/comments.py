@@ -278,7 +278,7 @@ class CommentRepository:
 
     def texts(self, query: CommentQuery) -> list[tuple[str, datetime, tuple[str, ...]]]:
         """(text, submitted at, Ekman emotions) of every matching comment, newest first:
-        what themes are found in (read once per data version, see ``ThemeCache``)."""
+        what themes are found in (read once per data version, see ``CommentCache``)."""
         q = self._matching(
             query, AnswerRow.value_text, ResponseRow.submitted_at, CommentAnalysisRow.ekman
         ).order_by(ResponseRow.submitted_at.desc(), ResponseRow.id.desc(), AnswerRow.id.desc())

@@ -1,0 +1,12 @@
+"""Relationship health: decline alarms, relationship stages and consistency across units.
+
+Pure analytics over a frame of signals per unit × period (hearts, minds, NPS with their
+intervals and n, as the metrics engine produces them; :mod:`.signals` documents the
+columns). No storage, no services: later layers fetch the metrics and pass the frame in.
+See ``docs/relationship-health.md``.
+"""
+
+from rapport.analytics.relationships.alarms import decline_alarms, first_alarms
+from rapport.analytics.relationships.signals import check_signals, standard_errors, wide_signals
+
+__all__ = ["check_signals", "decline_alarms", "first_alarms", "standard_errors", "wide_signals"]

@@ -8,5 +8,14 @@ See ``docs/relationship-health.md``.
 
 from rapport.analytics.relationships.alarms import decline_alarms, first_alarms
 from rapport.analytics.relationships.signals import check_signals, standard_errors, wide_signals
+from rapport.analytics.relationships.stages import STAGES, relationship_stages
 
-__all__ = ["check_signals", "decline_alarms", "first_alarms", "standard_errors", "wide_signals"]
+__all__ = [
+    "STAGES",
+    "check_signals",
+    "decline_alarms",
+    "first_alarms",
+    "relationship_stages",
+    "standard_errors",
+    "wide_signals",
+]

@@ -7,15 +7,23 @@ See ``docs/relationship-health.md``.
 """
 
 from rapport.analytics.relationships.alarms import decline_alarms, first_alarms
+from rapport.analytics.relationships.consistency import (
+    consistency_index,
+    outlier_units,
+    shrunk_estimates,
+)
 from rapport.analytics.relationships.signals import check_signals, standard_errors, wide_signals
 from rapport.analytics.relationships.stages import STAGES, relationship_stages
 
 __all__ = [
     "STAGES",
     "check_signals",
+    "consistency_index",
     "decline_alarms",
     "first_alarms",
+    "outlier_units",
     "relationship_stages",
+    "shrunk_estimates",
     "standard_errors",
     "wide_signals",
 ]

@@ -91,7 +91,10 @@ def standard_errors(frame: pd.DataFrame, confidence: float = 0.95) -> pd.Series:
     makes the detectors more cautious.
     """
     z = float(stats.norm.ppf(0.5 + confidence / 2))
-    from_interval = (frame["upper"] - frame["lower"]) / (2 * z)
+    if {"lower", "upper"} <= set(frame.columns):
+        from_interval = (frame["upper"] - frame["lower"]) / (2 * z)
+    else:
+        from_interval = pd.Series(np.nan, index=frame.index)
     if "se" in frame.columns:
         se = frame["se"].astype(float).where(frame["se"].notna(), from_interval)
     else:

@@ -120,3 +120,17 @@ def test_small_n_is_insufficient_data() -> None:
     assert stages.loc[[2, 3, 4], "stage"].tolist() == ["new"] * 3
     assert np.isnan(stages.loc[10, "probability"])
     assert "minds n = 6" in stages.loc[10, "evidence"]
+
+
+def test_smoothed_probabilities_use_the_whole_series() -> None:
+    frame, truth = planted_panel(80, seed=16)
+    merged = relationship_stages(frame, smoothed=True).merge(truth, on=["unit", "period"])
+    scored = merged[(merged["stage"] != "new") & (merged["truth"] != "transition")]
+    p = scored[[f"p_{s}" for s in STAGES]]
+    assert np.allclose(p.sum(axis=1), 1.0)
+    filtered = relationship_stages(frame).merge(truth, on=["unit", "period"])
+    filtered = filtered.loc[scored.index]
+    smoothed_accuracy = (scored["stage"] == scored["truth"]).mean()
+    filtered_accuracy = (filtered["stage"] == filtered["truth"]).mean()
+    print(f"smoothed {smoothed_accuracy:.3f}, filtered {filtered_accuracy:.3f}")
+    assert smoothed_accuracy >= filtered_accuracy

@@ -38,7 +38,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from rapport.analytics.estimates import MIN_N_FOR_ESTIMATE
-from rapport.analytics.relationships.signals import inverse_variance_mean, wide_signals
+from rapport.analytics.relationships.signals import (
+    SignalGrid,
+    baseline_means,
+    first_usable,
+    signal_grid,
+    wide_signals,
+)
 
 REFERENCE: Final = 1.0
 """CUSUM reference value k, in standard errors: the fastest detector of a two-se fall (a
@@ -77,7 +83,7 @@ def cusum(z: Array, reference: float = REFERENCE) -> Array:
     return out
 
 
-def process_sd(wide: pd.DataFrame, signal: str) -> float:
+def process_sd(grid: SignalGrid, signal: str) -> float:
     """How much a stable unit's true level moves from period to period, beyond sampling.
 
     Method of moments on consecutive usable periods of each unit: ``E[(x_t − x_{t−1})²] =
@@ -86,14 +92,13 @@ def process_sd(wide: pd.DataFrame, signal: str) -> float:
     skewed. A drifting unit adds only its squared slope, 4 for 2 points a period.) Returns
     0 when no unit has enough periods.
     """
+    x, se, ok = grid.values(signal), grid.values(f"{signal}_se"), grid.flags(f"{signal}_ok")
     estimates = []
-    for _, unit in wide.groupby(level="unit", sort=False):
-        usable = unit[unit[f"{signal}_ok"]]
-        x = usable[signal].to_numpy(float)
-        se = usable[f"{signal}_se"].to_numpy(float)
-        if len(x) < 4:
+    for row in range(len(x)):
+        values, errors = x[row, ok[row]], se[row, ok[row]]
+        if len(values) < 4:
             continue
-        excess = np.diff(x) ** 2 - se[1:] ** 2 - se[:-1] ** 2
+        excess = np.diff(values) ** 2 - errors[1:] ** 2 - errors[:-1] ** 2
         estimates.append(float(excess.mean()) / 2)
     if not estimates:
         return 0.0
@@ -119,74 +124,55 @@ def decline_alarms(
 
     Returns one row per unit × period × signal with ``estimate``, ``se``, ``n``,
     ``baseline``, ``baseline_se``, ``z`` (standardised fall), ``cusum``, ``threshold``,
-    ``alarm`` (bool: ``cusum > threshold``) and ``status``: ``baseline`` (a period fixing
-    the baseline), ``monitoring``, ``alarm`` or ``insufficient_data``.
+    ``alarm`` (bool: ``cusum > threshold``; it stays on over a skipped period) and
+    ``status``: ``baseline`` (a period fixing the baseline), ``monitoring``, ``alarm`` or
+    ``insufficient_data``.
     """
     wanted = list(signals)
-    wide = wide_signals(frame, wanted, min_n=min_n, confidence=confidence)
+    grid = signal_grid(wide_signals(frame, wanted, min_n=min_n, confidence=confidence))
+    units, periods = grid.cells()
     parts = []
     for signal in wanted:
         if isinstance(process, dict):
             sigma = process[signal]
         elif process is None:
-            sigma = process_sd(wide, signal)
+            sigma = process_sd(grid, signal)
         else:
             sigma = float(process)
-        for unit, rows in wide.groupby(level="unit", sort=False):
-            parts.append(
-                _unit_alarms(unit, rows, signal, sigma, baseline_periods, threshold, reference)
+        x, se, ok = grid.values(signal), grid.values(f"{signal}_se"), grid.flags(f"{signal}_ok")
+        base, after = first_usable(ok, baseline_periods)
+        baseline, baseline_se = baseline_means(x, se, base)
+        spread = np.sqrt(se**2 + baseline_se[:, None] ** 2 + sigma**2 * (1 + 1 / baseline_periods))
+        with np.errstate(invalid="ignore"):
+            z = np.where(ok & after, (baseline[:, None] - x) / spread, np.nan)
+        path = np.where(after, cusum(z, reference), np.nan)
+        alarm = np.nan_to_num(path, nan=0.0) > threshold
+        status = np.where(
+            base,
+            "baseline",
+            np.where(ok & after, np.where(alarm, "alarm", "monitoring"), "insufficient_data"),
+        )
+        cells = grid.present
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unit": units,
+                    "period": periods,
+                    "signal": signal,
+                    "estimate": x[cells],
+                    "se": se[cells],
+                    "n": grid.values(f"{signal}_n")[cells].astype(int),
+                    "baseline": np.broadcast_to(baseline[:, None], x.shape)[cells],
+                    "baseline_se": np.broadcast_to(baseline_se[:, None], x.shape)[cells],
+                    "z": z[cells],
+                    "cusum": path[cells],
+                    "threshold": threshold,
+                    "alarm": alarm[cells],
+                    "status": status[cells].astype(object),
+                }
             )
+        )
     return pd.concat(parts, ignore_index=True)
-
-
-def _unit_alarms(
-    unit: object,
-    rows: pd.DataFrame,
-    signal: str,
-    sigma: float,
-    baseline_periods: int,
-    threshold: float,
-    reference: float,
-) -> pd.DataFrame:
-    x = rows[signal].to_numpy(float)
-    se = rows[f"{signal}_se"].to_numpy(float)
-    ok = rows[f"{signal}_ok"].to_numpy(bool)
-    out = pd.DataFrame(
-        {
-            "unit": unit,
-            "period": rows.index.get_level_values("period"),
-            "signal": signal,
-            "estimate": x,
-            "se": se,
-            "n": rows[f"{signal}_n"].to_numpy(int),
-        }
-    )
-    usable = np.flatnonzero(ok)
-    status = np.full(len(x), "insufficient_data", dtype=object)
-    z = np.full(len(x), np.nan)
-    if len(usable) < baseline_periods:
-        baseline = baseline_se = np.nan
-        path = np.full(len(x), np.nan)
-    else:
-        base = usable[:baseline_periods]
-        baseline, baseline_se = inverse_variance_mean(x[base], se[base])
-        start = base[-1] + 1
-        spread = np.sqrt(se**2 + baseline_se**2 + sigma**2 * (1 + 1 / baseline_periods))
-        z = np.where(ok, (baseline - x) / spread, np.nan)
-        z[:start] = np.nan
-        path = cusum(z, reference)
-        path[:start] = np.nan
-        status[base] = "baseline"
-        monitored = ok & (np.arange(len(x)) >= start)
-        status[monitored] = np.where(path[monitored] > threshold, "alarm", "monitoring")
-    out["baseline"] = baseline
-    out["baseline_se"] = baseline_se
-    out["z"] = z
-    out["cusum"] = path
-    out["threshold"] = threshold
-    out["alarm"] = np.nan_to_num(path, nan=0.0) > threshold
-    out["status"] = status
-    return out
 
 
 def first_alarms(alarms: pd.DataFrame) -> pd.DataFrame:

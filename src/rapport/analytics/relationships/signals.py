@@ -33,8 +33,11 @@ estimate or standard error counts as *missing*: the models skip it and say
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -129,6 +132,74 @@ def wide_signals(
         out[f"{signal}_n"] = wide[("n", signal)].fillna(0).astype(int)
         out[f"{signal}_ok"] = wide[("ok", signal)].astype("boolean").fillna(False).astype(bool)
     return out.sort_index()
+
+
+@dataclass(frozen=True)
+class SignalGrid:
+    """A wide signal frame on the full unit × period grid, for array arithmetic.
+
+    ``present`` marks the cells the frame had; arrays are units × periods, in the sorted
+    order of ``units`` and ``periods``.
+    """
+
+    units: pd.Index
+    periods: pd.Index
+    present: npt.NDArray[np.bool_]
+    wide: pd.DataFrame
+
+    def values(self, column: str) -> npt.NDArray[np.float64]:
+        """A column as a units × periods float array (NaN where absent)."""
+        return self.wide[column].to_numpy(float).reshape(len(self.units), len(self.periods))
+
+    def flags(self, column: str) -> npt.NDArray[np.bool_]:
+        """A boolean column as a units × periods array (False where absent)."""
+        flat = self.wide[column].astype("boolean").fillna(False).to_numpy(bool)
+        return flat.reshape(len(self.units), len(self.periods))
+
+    def cells(self) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+        """The unit and period of each present cell, row by row."""
+        units = np.repeat(self.units.to_numpy(), len(self.periods))
+        periods = np.tile(self.periods.to_numpy(), len(self.units))
+        mask = self.present.ravel()
+        return units[mask], periods[mask]
+
+
+def signal_grid(wide: pd.DataFrame) -> SignalGrid:
+    """Put a frame of :func:`wide_signals` on the full unit × period grid."""
+    units = wide.index.get_level_values("unit").unique()
+    periods = wide.index.get_level_values("period").unique().sort_values()
+    full = pd.MultiIndex.from_product([units, periods], names=["unit", "period"])
+    present = full.isin(wide.index).reshape(len(units), len(periods))
+    return SignalGrid(units, periods, present, wide.reindex(full))
+
+
+def first_usable(
+    ok: npt.NDArray[np.bool_], count: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per row of ``ok`` (units × periods): the first ``count`` usable cells (the baseline)
+    and every cell after them (monitored), both empty for a row with fewer usable cells.
+
+    >>> base, after = first_usable(np.array([[True, False, True, True, False, True]]), 2)
+    >>> base.astype(int).tolist(), after.astype(int).tolist()
+    ([[1, 0, 1, 0, 0, 0]], [[0, 0, 0, 1, 1, 1]])
+    """
+    cumulative = np.cumsum(ok, axis=1)
+    enough = (cumulative[:, -1:] >= count) if ok.shape[1] else np.zeros((len(ok), 1), bool)
+    base = ok & (cumulative <= count) & enough
+    after = (cumulative >= count) & ~base & enough
+    return base, after
+
+
+def baseline_means(
+    x: npt.NDArray[np.float64], se: npt.NDArray[np.float64], base: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per row, the precision-weighted mean of the ``base`` cells and its standard error
+    (NaN for a row without any)."""
+    weights = np.where(base, 1.0 / np.where(base, se, 1.0) ** 2, 0.0)
+    total = weights.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (weights * np.where(base, x, 0.0)).sum(axis=1) / total
+        return np.where(total > 0, mean, np.nan), np.where(total > 0, np.sqrt(1.0 / total), np.nan)
 
 
 def inverse_variance_mean(values: np.ndarray, se: np.ndarray) -> tuple[float, float]:

@@ -40,15 +40,19 @@ moving them down. The unit tests check it on simulated panels with planted stage
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from rapport.analytics.estimates import MIN_N_FOR_ESTIMATE
-from rapport.analytics.relationships.signals import inverse_variance_mean, wide_signals
+from rapport.analytics.relationships.signals import (
+    baseline_means,
+    first_usable,
+    signal_grid,
+    wide_signals,
+)
 
 STAGES: Final = ("fresh", "settled", "taken_for_granted", "at_risk")
 NEW: Final = "new"
@@ -96,31 +100,42 @@ def emission_likelihoods(
 def hmm_probabilities(likelihoods: Array, smoothed: bool = False) -> Array:
     """Stage probabilities per period from emission likelihoods (NaN row: no evidence).
 
-    Scaled forward recursion; with ``smoothed`` the backward pass too.
+    Scaled forward recursion from ``INITIAL``; with ``smoothed`` the backward pass too.
 
     >>> p = hmm_probabilities(np.array([[1.0, 1.0, 1.0, 1.0]]))
     >>> p.round(2).tolist()
     [[0.1, 0.8, 0.05, 0.05]]
     """
-    periods = len(likelihoods)
+    active = np.ones((1, len(likelihoods)), dtype=bool)
+    probabilities: Array = _chain(likelihoods[None], active, smoothed)[0]
+    return probabilities
+
+
+def _chain(likelihoods: Array, active: npt.NDArray[np.bool_], smoothed: bool) -> Array:
+    """The HMM for many units at once: ``likelihoods`` units × periods × stages, ``active``
+    units × periods (True from each unit's first monitored period on; NaN elsewhere)."""
+    units, periods, states = likelihoods.shape
     evidence = np.where(np.isnan(likelihoods), 1.0, likelihoods)
-    forward = np.empty((periods, len(STAGES)))
-    prior = INITIAL
+    forward = np.full(likelihoods.shape, np.nan)
     for t in range(periods):
+        prior = np.broadcast_to(INITIAL, (units, states))
         if t:
-            prior = forward[t - 1] @ TRANSITIONS
-        joint = prior * evidence[t]
-        total = joint.sum()
-        forward[t] = joint / total if total > 0 else prior
+            prior = np.where(active[:, t - 1, None], forward[:, t - 1] @ TRANSITIONS, prior)
+        joint = prior * evidence[:, t]
+        total = joint.sum(axis=1, keepdims=True)
+        current = np.where(total > 0, joint / np.where(total > 0, total, 1.0), prior)
+        forward[:, t] = np.where(active[:, t, None], current, np.nan)
     if not smoothed:
         return forward
     out = forward.copy()
-    backward = np.ones(len(STAGES))
+    backward = np.ones((units, states))
     for t in range(periods - 2, -1, -1):
-        backward = TRANSITIONS @ (evidence[t + 1] * backward)
-        backward /= backward.sum()
-        posterior = forward[t] * backward
-        out[t] = posterior / posterior.sum()
+        step = (evidence[:, t + 1] * backward) @ TRANSITIONS.T
+        step /= step.sum(axis=1, keepdims=True)
+        backward = np.where(active[:, t + 1, None], step, 1.0)
+        posterior = forward[:, t] * backward
+        with np.errstate(invalid="ignore"):
+            out[:, t] = posterior / posterior.sum(axis=1, keepdims=True)
     return out
 
 
@@ -140,69 +155,81 @@ def relationship_stages(
     ``p_fresh`` … ``p_at_risk``, the evidence — ``hearts``, ``minds`` with their
     ``_lower``/``_upper`` and ``_n``, ``hearts_change``, ``minds_change`` (against the
     baseline), ``gap`` (hearts − minds), ``gap_change`` — and ``evidence``, a sentence.
+    A period absent from the frame counts as a period without data.
     """
     wide = wide_signals(frame, ("hearts", "minds"), min_n=min_n, confidence=confidence)
-    parts = [
-        _unit_stages(unit, rows, smoothed, baseline_periods)
-        for unit, rows in wide.groupby(level="unit", sort=False)
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
-def _unit_stages(
-    unit: object, rows: pd.DataFrame, smoothed: bool, baseline_periods: int
-) -> pd.DataFrame:
-    h, m = rows["hearts"].to_numpy(float), rows["minds"].to_numpy(float)
-    sh, sm = rows["hearts_se"].to_numpy(float), rows["minds_se"].to_numpy(float)
-    ok = (rows["hearts_ok"] & rows["minds_ok"]).to_numpy(bool)
-    out = pd.DataFrame({"unit": unit, "period": rows.index.get_level_values("period")})
-    for column in ("hearts", "hearts_lower", "hearts_upper", "hearts_n"):
-        out[column] = rows[column].to_numpy()
-    for column in ("minds", "minds_lower", "minds_upper", "minds_n"):
-        out[column] = rows[column].to_numpy()
-    out["gap"] = h - m
-    stage = np.full(len(h), INSUFFICIENT, dtype=object)
-    probabilities = np.full((len(h), len(STAGES)), np.nan)
-    usable = np.flatnonzero(ok)
-    base_h = base_m = np.nan
-    if len(usable) >= baseline_periods:
-        base = usable[:baseline_periods]
-        base_h, se_bh = inverse_variance_mean(h[base], sh[base])
-        base_m, se_bm = inverse_variance_mean(m[base], sm[base])
-        stage[base] = NEW
-        start = int(base[-1]) + 1
-        d_h, d_m = h[start:] - base_h, m[start:] - base_m
-        likelihoods = emission_likelihoods(
-            d_h, sh[start:] ** 2 + se_bh**2, d_m, sm[start:] ** 2 + se_bm**2
-        )
-        likelihoods[~ok[start:]] = np.nan
-        probabilities[start:] = hmm_probabilities(likelihoods, smoothed)
-        best = np.asarray(STAGES, dtype=object)[probabilities[start:].argmax(axis=1)]
-        stage[start:] = np.where(ok[start:], best, INSUFFICIENT)
-    out["hearts_change"] = h - base_h
-    out["minds_change"] = m - base_m
-    out["gap_change"] = out["gap"] - (base_h - base_m)
-    out["stage"] = stage
-    index = {s: i for i, s in enumerate(STAGES)}
-    out["probability"] = [
-        1.0 if s == NEW else probabilities[t, index[s]] if s in index else np.nan
-        for t, s in enumerate(stage)
-    ]
+    grid = signal_grid(wide)
+    h, m = grid.values("hearts"), grid.values("minds")
+    sh, sm = grid.values("hearts_se"), grid.values("minds_se")
+    ok = grid.flags("hearts_ok") & grid.flags("minds_ok")
+    base, after = first_usable(ok, baseline_periods)
+    base_h, se_bh = baseline_means(h, sh, base)
+    base_m, se_bm = baseline_means(m, sm, base)
+    d_h, d_m = h - base_h[:, None], m - base_m[:, None]
+    likelihoods = emission_likelihoods(
+        d_h.ravel(),
+        (sh**2 + se_bh[:, None] ** 2).ravel(),
+        d_m.ravel(),
+        (sm**2 + se_bm[:, None] ** 2).ravel(),
+    ).reshape(*h.shape, len(STAGES))
+    likelihoods[~(ok & after)] = np.nan
+    probabilities = _chain(likelihoods, after, smoothed)
+    best = np.nan_to_num(probabilities, nan=-1.0).argmax(axis=2)
+    stage = np.where(
+        base,
+        NEW,
+        np.where(ok & after, np.asarray(STAGES, dtype=object)[best], INSUFFICIENT),
+    )
+    chosen = np.take_along_axis(probabilities, best[..., None], axis=2)[..., 0]
+    probability = np.where(base, 1.0, np.where(ok & after, chosen, np.nan))
+    cells = grid.present
+    units, periods = grid.cells()
+    out = pd.DataFrame({"unit": units, "period": periods})
+    for column in ("hearts", "hearts_lower", "hearts_upper", "minds", "minds_lower", "minds_upper"):
+        out[column] = grid.values(column)[cells]
+    out["hearts_n"] = grid.values("hearts_n")[cells].astype(int)
+    out["minds_n"] = grid.values("minds_n")[cells].astype(int)
+    out["gap"] = out["hearts"] - out["minds"]
+    out["hearts_change"] = d_h[cells]
+    out["minds_change"] = d_m[cells]
+    out["gap_change"] = out["hearts_change"] - out["minds_change"]
+    out["stage"] = stage[cells].astype(object)
+    out["probability"] = probability[cells]
     for i, name in enumerate(STAGES):
-        out[f"p_{name}"] = probabilities[:, i]
-    out["evidence"] = [_evidence(row) for row in out.to_dict("records")]
+        out[f"p_{name}"] = probabilities[..., i][cells]
+    out["evidence"] = _evidence(out)
     return out
 
 
-def _evidence(row: dict[Hashable, Any]) -> str:
-    if row["stage"] == INSUFFICIENT:
-        return f"insufficient data: hearts n = {row['hearts_n']}, minds n = {row['minds_n']}"
-    hearts = f"hearts {row['hearts']:.1f} ({row['hearts_lower']:.1f}–{row['hearts_upper']:.1f})"
-    minds = f"minds {row['minds']:.1f} ({row['minds_lower']:.1f}–{row['minds_upper']:.1f})"
-    if row["stage"] == NEW:
-        return f"baseline period: {hearts}, {minds}"
-    return (
-        f"{hearts}, {row['hearts_change']:+.1f} since baseline; {minds}, "
-        f"{row['minds_change']:+.1f}; gap hearts − minds {row['gap']:+.1f} "
-        f"({row['gap_change']:+.1f} since baseline)"
-    )
+def _evidence(out: pd.DataFrame) -> list[str]:
+    """One sentence per row: the numbers that put the unit in its stage."""
+    sentences = []
+    for stage, hn, mn, h, hl, hu, m, ml, mu, dh, dm, gap, dgap in zip(
+        out["stage"],
+        out["hearts_n"],
+        out["minds_n"],
+        out["hearts"],
+        out["hearts_lower"],
+        out["hearts_upper"],
+        out["minds"],
+        out["minds_lower"],
+        out["minds_upper"],
+        out["hearts_change"],
+        out["minds_change"],
+        out["gap"],
+        out["gap_change"],
+        strict=True,
+    ):
+        if stage == INSUFFICIENT:
+            sentences.append(f"insufficient data: hearts n = {hn}, minds n = {mn}")
+            continue
+        hearts = f"hearts {h:.1f} ({hl:.1f}–{hu:.1f})"
+        minds = f"minds {m:.1f} ({ml:.1f}–{mu:.1f})"
+        if stage == NEW:
+            sentences.append(f"baseline period: {hearts}, {minds}")
+        else:
+            sentences.append(
+                f"{hearts}, {dh:+.1f} since baseline; {minds}, {dm:+.1f}; "
+                f"gap hearts − minds {gap:+.1f} ({dgap:+.1f} since baseline)"
+            )
+    return sentences

@@ -24,6 +24,7 @@ from rapport.analytics.relationships.alarms import (
     THRESHOLD,
     cusum,
 )
+from rapport.analytics.relationships.signals import baseline_means, first_usable
 
 
 def stable_maxima(units: int, seed: int, horizon: int = HORIZON) -> np.ndarray:
@@ -32,11 +33,10 @@ def stable_maxima(units: int, seed: int, horizon: int = HORIZON) -> np.ndarray:
     n = rng.integers(10, 41, size=(units, horizon))
     se = 20.0 / np.sqrt(n)
     x = rng.normal(0.0, se)
-    base_w = 1.0 / se[:, :BASELINE_PERIODS] ** 2
-    baseline = (base_w * x[:, :BASELINE_PERIODS]).sum(axis=1) / base_w.sum(axis=1)
-    baseline_se = np.sqrt(1.0 / base_w.sum(axis=1))
+    base, after = first_usable(np.ones(x.shape, dtype=bool), BASELINE_PERIODS)
+    baseline, baseline_se = baseline_means(x, se, base)
     z = (baseline[:, None] - x) / np.sqrt(se**2 + baseline_se[:, None] ** 2)
-    z[:, :BASELINE_PERIODS] = np.nan
+    z[~after] = np.nan
     return np.nan_to_num(cusum(z, REFERENCE), nan=0.0).max(axis=1)
 
 

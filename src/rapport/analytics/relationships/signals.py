@@ -194,20 +194,15 @@ def baseline_means(
     x: npt.NDArray[np.float64], se: npt.NDArray[np.float64], base: npt.NDArray[np.bool_]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per row, the precision-weighted mean of the ``base`` cells and its standard error
-    (NaN for a row without any)."""
+    (NaN for a row without any).
+
+    >>> mean, se = baseline_means(np.array([[1.0, 3.0, 9.0]]), np.ones((1, 3)),
+    ...                           np.array([[True, True, False]]))
+    >>> float(mean[0]), round(float(se[0]), 4)
+    (2.0, 0.7071)
+    """
     weights = np.where(base, 1.0 / np.where(base, se, 1.0) ** 2, 0.0)
     total = weights.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (weights * np.where(base, x, 0.0)).sum(axis=1) / total
         return np.where(total > 0, mean, np.nan), np.where(total > 0, np.sqrt(1.0 / total), np.nan)
-
-
-def inverse_variance_mean(values: np.ndarray, se: np.ndarray) -> tuple[float, float]:
-    """The precision-weighted mean of ``values`` and its standard error.
-
-    >>> inverse_variance_mean(np.array([1.0, 3.0]), np.array([1.0, 1.0]))
-    (2.0, 0.7071067811865476)
-    """
-    weights = 1.0 / se**2
-    total = float(weights.sum())
-    return float((weights * values).sum() / total), float(np.sqrt(1.0 / total))

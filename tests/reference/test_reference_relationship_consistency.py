@@ -139,6 +139,8 @@ def test_regions_are_fitted_on_their_own_units() -> None:
 def test_bad_input_names_the_columns() -> None:
     with pytest.raises(ValueError, match="expected columns unit, estimate and se"):
         consistency_index(pd.DataFrame({"unit": ["a"], "estimate": [1.0]}))
+    with pytest.raises(ValueError, match="unit 'a' appears twice"):
+        consistency_index(pd.DataFrame({"unit": ["a", "a"], "estimate": [1.0, 2], "se": 1.0}))
     with pytest.raises(ValueError, match="no column 'region'"):
         consistency_index(
             pd.DataFrame({"unit": ["a", "b"], "estimate": [1.0, 2], "se": 1.0}), by="region"

@@ -119,6 +119,12 @@ def _usable(frame: pd.DataFrame, min_n: int, confidence: float) -> pd.DataFrame:
             "consistency frame: expected columns unit, estimate and se (or lower and upper)"
             f"[, n, region]; missing {', '.join(missing) or 'se or lower/upper'}"
         )
+    repeated = frame["unit"].duplicated()
+    if repeated.any():
+        raise ValueError(
+            f"consistency frame: unit {frame.loc[repeated, 'unit'].iloc[0]!r} appears twice "
+            "(expected one row per unit: select one signal and period first)"
+        )
     data = frame.copy()
     data["se"] = standard_errors(data, confidence)
     keep = data["estimate"].notna() & data["se"].notna()

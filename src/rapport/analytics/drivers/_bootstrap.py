@@ -1,0 +1,67 @@
+"""Bootstrap resamples of the correlation matrix without refitting anything.
+
+A nonparametric bootstrap resample is the data with each row counted c_i times, the
+counts multinomial(n; 1/n, …, 1/n). All a linear driver analysis needs from a resample is
+its correlation matrix, which follows from the counted sums Σ c_i x_i and Σ c_i x_i x_i'.
+For a block of resamples those sums are one matrix product: the counts (resamples × rows)
+times the rows' values and pairwise products. That replaces one regression per subset per
+resample by a single BLAS call per block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[np.float64]
+
+# Resample counts per block (floats): 1,000 resamples of 100,000 rows take ten blocks.
+_COUNTS_BLOCK = 10_000_000
+
+
+def resample_counts(rng: np.random.Generator, n: int, resamples: int) -> Matrix:
+    """How often each row is drawn in each resample, shape ``(resamples, n)``.
+
+    Drawn as n row indices per resample, so the resamples do not depend on the block size.
+    Counted one resample at a time: its n counters stay in cache, unlike one long bincount.
+    """
+    draws = rng.integers(0, n, size=(resamples, n))
+    counts: Matrix = np.empty((resamples, n))
+    for resample in range(resamples):
+        counts[resample] = np.bincount(draws[resample], minlength=n)
+    return counts
+
+
+def resampled_correlations(data: Matrix, n_boot: int, seed: int) -> Iterator[Matrix]:
+    """Blocks of bootstrap correlation matrices, shape ``(block, q, q)`` each.
+
+    The columns are standardised first so the counted sums stay well conditioned. A resample
+    in which a column does not vary gives a matrix of NaN (its weights are then undefined).
+    """
+    n, q = data.shape
+    standard = (data - data.mean(axis=0)) / data.std(axis=0)
+    upper_i, upper_j = np.triu_indices(q)
+    products = standard[:, upper_i] * standard[:, upper_j]
+    rng = np.random.default_rng(seed)
+    block = max(1, _COUNTS_BLOCK // n)
+    for start in range(0, n_boot, block):
+        counts = resample_counts(rng, n, min(block, n_boot - start))
+        sums = counts @ standard
+        cross = counts @ products
+        covariance = np.empty((counts.shape[0], q, q))
+        covariance[:, upper_i, upper_j] = cross - sums[:, upper_i] * sums[:, upper_j] / n
+        covariance[:, upper_j, upper_i] = covariance[:, upper_i, upper_j]
+        scale = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = covariance / scale[:, :, None] / scale[:, None, :]
+        corr[(scale <= 1e-12 * n).any(axis=1)] = np.nan
+        yield corr
+
+
+def bootstrap_weights(
+    data: Matrix, weigh: Callable[[Matrix], Matrix], n_boot: int, seed: int
+) -> Matrix:
+    """``weigh`` applied to every resampled correlation matrix, shape ``(n_boot, p)``."""
+    return np.concatenate([weigh(corr) for corr in resampled_correlations(data, n_boot, seed)])

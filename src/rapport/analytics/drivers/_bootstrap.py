@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 Matrix = npt.NDArray[np.float64]
 
@@ -63,5 +64,13 @@ def resampled_correlations(data: Matrix, n_boot: int, seed: int) -> Iterator[Mat
 def bootstrap_weights(
     data: Matrix, weigh: Callable[[Matrix], Matrix], n_boot: int, seed: int
 ) -> Matrix:
-    """``weigh`` applied to every resampled correlation matrix, shape ``(n_boot, p)``."""
-    return np.concatenate([weigh(corr) for corr in resampled_correlations(data, n_boot, seed)])
+    """``weigh`` applied to every resampled correlation matrix, shape ``(n_boot, p)``.
+
+    BLAS runs on one thread here (restored afterwards), as ``create_app`` sets for the whole
+    server: the products are long and thin, and on the shared 2-core machine two threads
+    took 13.5 s wall and 8.6 s CPU for what one thread does in 3.8 s
+    (``benchmarks/drivers.py``).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        blocks = [weigh(corr) for corr in resampled_correlations(data, n_boot, seed)]
+    return np.concatenate(blocks)

@@ -35,7 +35,7 @@ import pandas as pd
 from rapport.analytics.drivers._bootstrap import bootstrap_weights
 from rapport.analytics.drivers._frame import check_collinearity, complete_rows, correlation
 from rapport.analytics.drivers._logistic import logistic_relative_weights
-from rapport.analytics.drivers._results import interval_frame, series, validate_bootstrap
+from rapport.analytics.drivers._results import result
 from rapport.analytics.drivers._weights import lmg_from_corr, relative_weights_from_corr
 
 __all__ = ["LMG_MAX_DRIVERS", "lmg", "logistic_relative_weights", "relative_weights"]
@@ -123,21 +123,15 @@ def _decompose(
     data = complete_rows(df, outcome, drivers)
     corr = correlation(data.data)
     check_collinearity(corr[1:, 1:], data.drivers)
-    raw = weigh(corr)
-    r_squared = float(raw.sum())
-    estimate = raw / r_squared if rescale else raw
-    attrs: dict[str, object] = {
-        "method": method,
-        "n": data.n,
-        "n_dropped": data.n_dropped,
-        "r_squared": r_squared,
-        "rescaled": rescale,
-    }
-    if ci is None:
-        return series(estimate, data, attrs)
-    validate_bootstrap(ci, n_boot)
-    samples = bootstrap_weights(data.data, _valid_only(weigh), n_boot, seed)
-    return interval_frame(estimate, samples, data, attrs, ci, rescale)
+    return result(
+        weigh(corr),
+        data,
+        method,
+        rescale=rescale,
+        ci=ci,
+        n_boot=n_boot,
+        bootstrap=lambda: bootstrap_weights(data.data, _valid_only(weigh), n_boot, seed),
+    )
 
 
 def _valid_only(weigh: Callable[[Matrix], Matrix]) -> Callable[[Matrix], Matrix]:

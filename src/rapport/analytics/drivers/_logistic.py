@@ -20,7 +20,7 @@ import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from rapport.analytics.drivers._frame import check_collinearity, complete_rows, correlation
-from rapport.analytics.drivers._results import interval_frame, series, validate_bootstrap
+from rapport.analytics.drivers._results import result
 
 Matrix = npt.NDArray[np.float64]
 
@@ -66,28 +66,28 @@ def logistic_relative_weights(
         raw = _weights(data.data)
     except _FitFailed as error:
         raise ValueError(f"column {outcome!r}: {error}") from None
-    r_squared = float(raw.sum())
-    estimate = raw / r_squared if rescale else raw
-    attrs: dict[str, object] = {
-        "method": "logistic_relative_weights",
-        "n": data.n,
-        "n_dropped": data.n_dropped,
-        "r_squared": r_squared,
-        "r_squared_kind": "squared correlation of outcome and fitted probability (R²_O)",
-        "rescaled": rescale,
-    }
-    if ci is None:
-        return series(estimate, data, attrs)
-    validate_bootstrap(ci, n_boot)
-    rng = np.random.default_rng(seed)
-    samples = np.full((n_boot, len(data.drivers)), np.nan)
-    for resample in range(n_boot):
-        rows = data.data[rng.integers(0, data.n, size=data.n)]
-        try:
-            samples[resample] = _weights(rows)
-        except (_FitFailed, np.linalg.LinAlgError):
-            continue
-    return interval_frame(estimate, samples, data, attrs, ci, rescale)
+
+    def bootstrap() -> Matrix:
+        rng = np.random.default_rng(seed)
+        samples = np.full((n_boot, len(data.drivers)), np.nan)
+        for resample in range(n_boot):
+            rows = data.data[rng.integers(0, data.n, size=data.n)]
+            try:
+                samples[resample] = _weights(rows)
+            except (_FitFailed, np.linalg.LinAlgError):
+                continue
+        return samples
+
+    return result(
+        raw,
+        data,
+        "logistic_relative_weights",
+        rescale=rescale,
+        ci=ci,
+        n_boot=n_boot,
+        bootstrap=bootstrap,
+        r_squared_kind="squared correlation of outcome and fitted probability (R²_O)",
+    )
 
 
 def _weights(data: Matrix) -> Matrix:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -17,6 +19,38 @@ def validate_bootstrap(ci: float, n_boot: int) -> None:
     validate_confidence(ci, "ci")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
         raise ValueError(f"n_boot must be a whole number of at least 2, got {n_boot!r}")
+
+
+def result(
+    raw: Matrix,
+    data: DriverData,
+    method: str,
+    *,
+    rescale: bool,
+    ci: float | None,
+    n_boot: int,
+    bootstrap: Callable[[], Matrix],
+    **extra: object,
+) -> pd.Series | pd.DataFrame:
+    """The Series of weights, or with ``ci`` the interval DataFrame from ``bootstrap()``.
+
+    ``raw`` are the full sample's weights; ``bootstrap`` returns one row of raw weights per
+    resample (NaN where a resample has none).
+    """
+    r_squared = float(raw.sum())
+    estimate = raw / r_squared if rescale else raw
+    attrs: dict[str, object] = {
+        "method": method,
+        "n": data.n,
+        "n_dropped": data.n_dropped,
+        "r_squared": r_squared,
+        **extra,
+        "rescaled": rescale,
+    }
+    if ci is None:
+        return series(estimate, data, attrs)
+    validate_bootstrap(ci, n_boot)
+    return interval_frame(estimate, bootstrap(), data, attrs, ci, rescale)
 
 
 def series(estimate: Matrix, data: DriverData, attrs: dict[str, object]) -> pd.Series:

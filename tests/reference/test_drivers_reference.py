@@ -139,6 +139,14 @@ def test_mtcars_five_driver_relative_weights_match_the_rwa_package() -> None:
     _assert_each(raw, published, 1e-6)
 
 
+def test_mtcars_lmg_matches_relaimpo_and_domir() -> None:
+    # domir README (jluchman/domir): relaimpo's calc.relimp(type = "lmg") and domir's general
+    # dominance values, printed to 7 significant digits; tolerance 1e-6.
+    weights = lmg(_read("mtcars.csv"), "mpg", ["am", "vs", "cyl"])
+    _assert_each(weights, {"am": 0.1774892, "vs": 0.2027032, "cyl": 0.3817849}, 1e-6)
+    assert weights.attrs["r_squared"] == pytest.approx(0.7619773, abs=1e-6)
+
+
 def test_mtcars_lmg_equals_shapley_over_all_orders_of_ols_fits() -> None:
     df = _read("mtcars.csv")
     drivers = ["cyl", "disp", "hp", "gear", "wt"]

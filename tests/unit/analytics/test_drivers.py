@@ -214,3 +214,15 @@ def test_logistic_bootstrap_interval_and_planted_ranking() -> None:
     # A weight of a driver with no effect is biased upwards in resamples (weights cannot go
     # below 0): its percentile interval may lie above its estimate; it stays near zero.
     assert result.loc["noise", "upper"] < 0.02
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_resamples_where_a_driver_does_not_vary_are_left_out(method) -> None:
+    # "rare" is non-zero in one row of 30: about a third of resamples miss that row.
+    frame = _planted(10, 30, [1.0, 0.5], shared=0.3)
+    frame["rare"] = 0.0
+    frame.loc[7, "rare"] = 1.0
+    result = method(frame, "y", ["d0", "d1", "rare"], ci=0.9, n_boot=300, seed=2)
+    assert 120 < result.attrs["n_boot_used"] < 280
+    assert result.attrs["n_boot"] == 300
+    assert result[["lower", "upper"]].notna().all().all()

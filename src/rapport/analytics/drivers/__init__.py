@@ -44,7 +44,7 @@ Matrix = npt.NDArray[np.float64]
 
 LMG_MAX_DRIVERS = 20
 """LMG needs the R² of all 2^p driver subsets: 20 drivers are 1,048,576 small solves
-(about 5 s on one core); each further driver doubles that. Use relative weights beyond."""
+(3–5 s on one core here); each further driver doubles that. Use relative weights beyond."""
 
 
 def relative_weights(

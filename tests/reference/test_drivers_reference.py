@@ -17,6 +17,7 @@ import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
 
 from rapport.analytics.drivers import lmg, logistic_relative_weights, relative_weights
+from rapport.analytics.drivers._weights import lmg_from_corr, relative_weights_from_corr
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "keydriver"
 ATTITUDE_DRIVERS = ["complaints", "privileges", "learning", "raises", "critical", "advance"]
@@ -225,3 +226,40 @@ def test_logistic_relative_weights_on_mtcars_transmission() -> None:
     expected = _logistic_weights_by_sklearn(df, "am", drivers)
     weights = logistic_relative_weights(df, "am", drivers)
     _assert_each(weights, expected, 1e-6)
+
+
+@pytest.mark.slow
+def test_bootstrap_intervals_cover_the_population_weights() -> None:
+    # 200 seeded data sets of 300 rows from a known population: four correlated drivers,
+    # slopes 0.5, 0.3, 0.2, 0.1 and unit noise. The population weights follow exactly from
+    # the population correlation matrix. A 95% interval should cover them in about 95% of
+    # data sets; percentile intervals run a little short (measured 92.5–94.5%). With 200
+    # data sets the Monte Carlo standard error is 1.5 points: 0.88 is ~4.5 SE below 0.95.
+    rxx = np.array(
+        [[1, 0.5, 0.3, 0.2], [0.5, 1, 0.4, 0.1], [0.3, 0.4, 1, 0.3], [0.2, 0.1, 0.3, 1.0]]
+    )
+    slopes = np.array([0.5, 0.3, 0.2, 0.1])
+    sd_y = np.sqrt(slopes @ rxx @ slopes + 1.0)
+    population = np.empty((5, 5))
+    population[0, 0] = 1.0
+    population[0, 1:] = population[1:, 0] = rxx @ slopes / sd_y
+    population[1:, 1:] = rxx
+    truth = {
+        lmg: lmg_from_corr(population),
+        relative_weights: relative_weights_from_corr(population),
+    }
+    root = np.linalg.cholesky(rxx)
+    covered = {method: np.zeros(4) for method in truth}
+    datasets = 200
+    for dataset in range(datasets):
+        rng = np.random.default_rng(1000 + dataset)
+        x = rng.normal(size=(300, 4)) @ root.T
+        frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+        frame["y"] = x @ slopes + rng.normal(size=300)
+        for method, weights in truth.items():
+            result = method(frame, "y", ["a", "b", "c", "d"], ci=0.95, n_boot=300, seed=dataset)
+            inside = (result["lower"] <= weights) & (weights <= result["upper"])
+            covered[method] += inside.to_numpy()
+    for method, hits in covered.items():
+        coverage = hits / datasets
+        assert ((coverage >= 0.88) & (coverage <= 0.99)).all(), (method.__name__, coverage)

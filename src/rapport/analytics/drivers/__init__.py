@@ -27,6 +27,7 @@ infinite values, a constant column, too few complete rows, collinear drivers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +46,45 @@ Matrix = npt.NDArray[np.float64]
 LMG_MAX_DRIVERS = 20
 """LMG needs the R² of all 2^p driver subsets: 20 drivers are 1,048,576 small solves
 (3–5 s on one core here); each further driver doubles that. Use relative weights beyond."""
+
+
+@overload
+def relative_weights(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: None = ...,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.Series: ...
+
+
+@overload
+def relative_weights(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: float,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def relative_weights(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: float | None = ...,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.Series | pd.DataFrame: ...
 
 
 def relative_weights(
@@ -77,6 +117,45 @@ def relative_weights(
         n_boot,
         seed,
     )
+
+
+@overload
+def lmg(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: None = ...,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.Series: ...
+
+
+@overload
+def lmg(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: float,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def lmg(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: float | None = ...,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.Series | pd.DataFrame: ...
 
 
 def lmg(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,45 @@ Matrix = npt.NDArray[np.float64]
 
 class _FitFailed(ValueError):
     """The logistic regression has no finite maximum (separation) or did not converge."""
+
+
+@overload
+def logistic_relative_weights(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: None = ...,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.Series: ...
+
+
+@overload
+def logistic_relative_weights(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: float,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def logistic_relative_weights(
+    df: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    rescale: bool = ...,
+    ci: float | None = ...,
+    n_boot: int = ...,
+    seed: int = ...,
+) -> pd.Series | pd.DataFrame: ...
 
 
 def logistic_relative_weights(

@@ -143,7 +143,8 @@ def _weights(data: Matrix) -> Matrix:
     root = np.sqrt(eigenvalues)
     lam = (vectors * root) @ vectors.T
     orthonormal = standard @ ((vectors / root) @ vectors.T)
-    with warnings.catch_warnings():
+    # exp() overflows harmlessly on the way to a separated fit, which is refused below.
+    with warnings.catch_warnings(), np.errstate(over="ignore"):
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("error", ConvergenceWarning)
         try:

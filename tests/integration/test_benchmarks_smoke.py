@@ -21,6 +21,20 @@ TINY = {
     "suppression_audit.py": ["--runs", "1", "--units", "40", "--months", "12"],
     "page_times.py": ["/", "--runs", "1"],
     "aggregates_refresh.py": ["--size", "3000", "--runs", "1", "--ingest", "20"],
+    "drivers.py": [
+        "--rows",
+        "2000",
+        "--drivers",
+        "5",
+        "--lmg-drivers",
+        "4",
+        "--resamples",
+        "20",
+        "--runs",
+        "1",
+        "--baseline-resamples",
+        "3",
+    ],
 }
 
 

@@ -18,6 +18,7 @@ from rapport.services import comments, confidentiality
 from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.surveys import PublishedSurvey, get_published
+from rapport.services.units import require_open
 from rapport.storage.uow import UnitOfWork
 
 #: Person attributes that may travel with an anonymous employee response (nothing that
@@ -241,6 +242,7 @@ def _resolve_unit(uow: UnitOfWork, principal: Principal, unit: str) -> Unit:
             "unknown unit", [FieldError("unit", f"no unit with code or path {unit!r}")]
         )
     require_unit(principal, found)
+    require_open(found)
     return found
 
 

@@ -1,0 +1,65 @@
+"""The organisation API over real HTTP: the unit tree, its changes and CSV imports with
+problem+json reports that name rows and columns."""
+
+from __future__ import annotations
+
+import httpx
+
+from rapport.domain.org import Role
+from rapport.services import auth
+from rapport.storage.uow import Database
+from tests.conftest import LiveServer
+
+PROBLEM = "application/problem+json"
+TREE = "code,parent,name,kind\nacme,,Acme,company\nnorth,acme,North,region\nn1,north,N1,store\n"
+
+
+def _client(server: LiveServer, db: Database, role: Role = Role.ADMIN) -> httpx.Client:
+    with db.unit_of_work() as uow:
+        token = auth.create_token(uow, f"{role.value}-token", role)
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"})
+
+
+def _csv(client: httpx.Client, path: str, body: str) -> httpx.Response:
+    return client.post(path, content=body.encode(), headers={"Content-Type": "text/csv"})
+
+
+def test_units_import_tree_patch_and_problem_reports(live_server: LiveServer, db: Database) -> None:
+    with _client(live_server, db) as api:
+        r = _csv(api, "/api/v1/units/import", TREE)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"created": 3, "updated": 0, "moved": 0, "unchanged": 0}
+        r = api.post(
+            "/api/v1/units",
+            json={"code": "south", "name": "South", "kind": "region", "parent": "acme"},
+        )
+        assert r.status_code == 201, r.text
+        tree = {u["code"]: u for u in api.get("/api/v1/units").json()}
+        assert [tree[c]["parent"] for c in ("acme", "north", "n1", "south")] == [
+            None, "acme", "north", "acme",
+        ]  # fmt: skip
+        assert tree["n1"]["path"] == "acme/north/n1" and tree["n1"]["depth"] == 2
+
+        r = api.patch("/api/v1/units/n1", json={"parent": "south", "moved_on": "2026-06-01"})
+        assert r.status_code == 200 and r.json()["path"] == "acme/south/n1", r.text
+        r = api.patch("/api/v1/units/n1", json={"archived": True, "closed_on": "2026-11-30"})
+        assert r.json()["closed_on"] == "2026-11-30"
+
+        r = api.patch("/api/v1/units/north", json={"parent": "north"})
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+        assert r.json()["errors"][0]["location"] == "parent"
+
+        bad = "code,parent,name,kind\nx,nowhere,X,store\ny,north,Y,kiosk\n"
+        r = _csv(api, "/api/v1/units/import", bad)
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+        problem = r.json()
+        assert problem["type"].endswith("/validation")
+        assert [e["location"] for e in problem["errors"]] == ["row 3, column kind"]
+        assert "kiosk" in problem["errors"][0]["message"]
+        r = _csv(api, "/api/v1/units/import", "code,parent,name,kind\nx,nowhere,X,store\n")
+        assert r.json()["errors"][0]["location"] == "row 2, column parent"
+        assert "x" not in {u["code"] for u in api.get("/api/v1/units").json()}
+
+    with _client(live_server, db, Role.ANALYST) as analyst:
+        assert _csv(analyst, "/api/v1/units/import", TREE).status_code == 403
+        assert analyst.get("/api/v1/units").status_code == 200

@@ -61,3 +61,20 @@ def test_errors_name_the_row_and_column(cli: CliRunner, tmp_path: Path) -> None:
     moved = cli.invoke(app, ["org", "move", "acme", "acme"])
     assert moved.exit_code == 1 and "the root unit has no parent" in moved.output
     assert cli.invoke(app, ["org", "add", "x", "--name", "X", "--kind", "kiosk"]).exit_code == 1
+
+
+def test_people_import_from_the_shell(cli: CliRunner, tmp_path: Path) -> None:
+    assert cli.invoke(app, ["init", "--org", "Acme"]).exit_code == 0
+    units = tmp_path / "units.csv"
+    units.write_text("code,parent,name,kind\nn1,acme,N1,store\n")
+    assert cli.invoke(app, ["org", "import", str(units)]).exit_code == 0
+    file = tmp_path / "people.csv"
+    file.write_text("external_id,kind,unit,email,segment\nc1,customer,n1,A@B.example,gold\n")
+    done = cli.invoke(app, ["people", "import", str(file)])
+    assert done.exit_code == 0, done.output
+    assert "Imported people.csv: 1 added, 0 updated" in done.output
+    again = cli.invoke(app, ["people", "import", str(file)])
+    assert "0 added, 1 updated" in again.output
+    file.write_text("external_id,kind,unit\nc2,customer,n9\n")
+    bad = cli.invoke(app, ["people", "import", str(file)])
+    assert bad.exit_code == 1 and "row 2, column unit: no unit 'n9'" in bad.output

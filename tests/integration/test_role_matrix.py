@@ -137,6 +137,7 @@ def _new_survey(c: Caller) -> httpx.Response:
 
 CSV = "unit,nps,csat\nnorth-1,9,4\nnorth-1,3,2\n"
 UNITS_CSV = "code,parent,name,kind\nnorth-4,north,North 4,store\n"
+PEOPLE_CSV = "external_id,kind,unit,segment\nc9,customer,north-1,premium\n"
 ADMIN = frozenset({"admin"})
 SURVEY_QUERY = "survey=every-type&metric=nps"
 
@@ -166,6 +167,15 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         ADMIN,
         lambda c: c.api.post(
             "/api/v1/units/import", content=UNITS_CSV, headers={"Content-Type": "text/csv"}
+        ),
+    ),
+    ("GET", "/api/v1/people"): (
+        frozenset({"admin", "analyst", "manager"}), lambda c: c.api.get("/api/v1/people"),
+    ),
+    ("POST", "/api/v1/people/import"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.api.post(
+            "/api/v1/people/import", content=PEOPLE_CSV, headers={"Content-Type": "text/csv"}
         ),
     ),
     ("GET", "/api/v1/surveys"): (STAFF, lambda c: c.api.get("/api/v1/surveys")),

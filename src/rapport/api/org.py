@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.api.deps import DbDep, PrincipalDep, ReadUowDep, UowDep
-from rapport.domain.org import Principal, Unit, UnitKind
+from rapport.domain.org import Person, PersonKind, Principal, Unit, UnitKind
 from rapport.errors import FieldError, ValidationFailed
-from rapport.services import org, unit_import, units
+from rapport.services import org, people, unit_import, units
 from rapport.storage.uow import Database
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
@@ -143,3 +143,84 @@ async def import_units(request: Request, principal: PrincipalDep, db: DbDep) -> 
         moved=result.moved,
         unchanged=result.unchanged,
     )
+
+
+class PersonOut(BaseModel):
+    id: int
+    kind: str
+    external_id: str
+    unit: str = Field(description="Unit code")
+    name: str
+    email: str | None
+    phone: str | None
+    language: str
+    relationship_start: date | None
+    consent_email: bool
+    consent_sms: bool
+    attributes: dict[str, str]
+
+    @classmethod
+    def of(cls, p: Person, codes: dict[int, str]) -> PersonOut:
+        return cls(
+            id=p.id,
+            kind=p.kind.value,
+            external_id=p.external_id,
+            unit=codes.get(p.unit_id, ""),
+            name=p.name,
+            email=p.email,
+            phone=p.phone,
+            language=p.language,
+            relationship_start=p.relationship_start,
+            consent_email=p.consent_email,
+            consent_sms=p.consent_sms,
+            attributes={k: str(v) for k, v in p.attributes.items()},
+        )
+
+
+class PeoplePage(BaseModel):
+    items: list[PersonOut]
+    next_after: int | None = Field(description="Pass as ?after= for the next page.")
+
+
+class PeopleImportOut(BaseModel):
+    created: int
+    updated: int
+    encoding: str
+
+
+@router.get("/people", response_model=PeoplePage, summary="The people directory, a page at a time")
+def list_people(
+    principal: PrincipalDep,
+    uow: ReadUowDep,
+    kind: PersonKind | None = None,
+    unit: Annotated[str | None, Query(max_length=1000, description="Unit code or path")] = None,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=people.MAX_PAGE)] = 100,
+) -> PeoplePage:
+    """Customers and employees by id; ``unit`` includes its subtree. Managers see their
+    own subtree; viewers may not list people."""
+    found, next_after = people.list_people(
+        uow, principal, kind=kind, unit=unit, after=after, limit=limit
+    )
+    codes = {u.id: u.code for u in uow.units.all()}
+    return PeoplePage(items=[PersonOut.of(p, codes) for p in found], next_after=next_after)
+
+
+def _import_people(db: Database, principal: Principal, data: bytes) -> people.PeopleImportResult:
+    with db.unit_of_work() as uow:
+        return people.import_people(uow, principal, data, pause_gc=False)
+
+
+@router.post(
+    "/people/import",
+    response_model=PeopleImportOut,
+    summary="Import people from a CSV body: external_id,kind,unit,... (all or nothing)",
+    openapi_extra=CSV_BODY,
+)
+async def import_people(request: Request, principal: PrincipalDep, db: DbDep) -> PeopleImportOut:
+    """Upsert by (kind, external_id); optional name, email, phone, language,
+    relationship_start, consent_email, consent_sms; other columns become attributes. Any
+    bad row imports nothing and the 422 problem lists every row, column and reason."""
+    data = await request.body()
+    result = await run_in_threadpool(_import_people, db, principal, data)
+    return PeopleImportOut(created=result.created, updated=result.updated, encoding=result.encoding)

@@ -26,9 +26,12 @@ class Table:
         return [(line, dict(zip(self.columns, cells, strict=True))) for line, cells in self.rows]
 
 
-def read_table(data: bytes, required: Sequence[str]) -> tuple[Table | None, list[FieldError]]:
+def read_table(
+    data: bytes, required: Sequence[str], *, strip: bool = True
+) -> tuple[Table | None, list[FieldError]]:
     """The table, or None and the errors (binary data, no header, missing or repeated
-    columns, rows with more cells than the header).
+    columns, rows with more cells than the header). ``strip=False`` leaves the cells as
+    they are, for a caller that trims them column by column.
 
     >>> t, errs = read_table(b"code,name\\nnorth, North \\n", ["code", "name"])
     >>> t.records(), errs
@@ -66,5 +69,5 @@ def read_table(data: bytes, required: Sequence[str]) -> tuple[Table | None, list
                 errors.append(FieldError(f"row {line}", message, "extra_cells"))
                 continue
             cells = cells + pad[len(cells) :]
-        rows.append((line, [c.strip() for c in cells]))
+        rows.append((line, [c.strip() for c in cells] if strip else cells))
     return Table(columns, rows, encoding), errors

@@ -273,12 +273,11 @@ def submit_as(
     person_obj = None
     if person is not None:
         kind = PersonKind(published.survey.audience)
-        pid = uow.people.ids_by_external(kind).get(person)
-        if pid is None:
+        person_obj = uow.people.by_key(kind, person.strip())
+        if person_obj is None:
             raise ValidationFailed(
                 "unknown person", [FieldError("person", f"no {kind.value} with id {person!r}")]
             )
-        person_obj = uow.people.get(pid)
     sub = Submission(
         answers=answers,
         unit_id=target.id,

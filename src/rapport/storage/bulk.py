@@ -26,13 +26,34 @@ def _bound(
     ]
     if not binds:
         return rows
-    bound = []
-    for row in rows:
-        values = list(row)
-        for i, bind in binds:
-            values[i] = bind(values[i])
-        bound.append(tuple(values))
-    return bound
+    # Column by column: one map() per bound column instead of a loop over every cell.
+    columns_of = list(zip(*rows, strict=True))
+    for i, bind in binds:
+        values = columns_of[i]
+        if isinstance(values[0], dict | list):
+            columns_of[i] = _bind_shared(bind, values)
+            continue
+        distinct = set(values)
+        if len(distinct) * 4 < len(values):  # dates, flags: bind each value once
+            table = {v: bind(v) for v in distinct}
+            columns_of[i] = tuple(map(table.__getitem__, values))
+        else:
+            columns_of[i] = tuple(map(bind, values))
+    return list(zip(*columns_of, strict=True))
+
+
+def _bind_shared(bind: Any, values: Sequence[Any]) -> tuple[Any, ...]:
+    """Bind JSON values once per distinct object: importers hand the same dict to every
+    row with the same attributes, and encoding JSON is the dearest bind there is."""
+    done: dict[int, Any] = {}
+    out = []
+    for value in values:
+        key = id(value)  # the values are alive for the whole call, so ids stay unique
+        bound = done.get(key)
+        if bound is None:
+            bound = done[key] = bind(value)
+        out.append(bound)
+    return tuple(out)
 
 
 def _mark(conn: Connection) -> str:

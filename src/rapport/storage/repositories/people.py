@@ -67,7 +67,15 @@ class PersonRepository:
     def keys(self) -> dict[tuple[str, str], int]:
         """(kind, external id) → id of every person."""
         q = select(PersonRow.kind, PersonRow.external_id, PersonRow.id)
-        return {(k, e): i for k, e, i in self.s.execute(q).tuples()}
+        return {(k, e): i for k, e, i in self.s.execute(q).all()}
+
+    def by_key(self, kind: PersonKind, external_id: str) -> Person | None:
+        """One person by (kind, external id) — an index lookup, not a directory scan."""
+        q = select(PersonRow).where(
+            PersonRow.kind == kind.value, PersonRow.external_id == external_id
+        )
+        row = self.s.scalars(q).one_or_none()
+        return _person(row) if row else None
 
     def ids_by_external(self, kind: PersonKind) -> dict[str, int]:
         q = select(PersonRow.external_id, PersonRow.id).where(PersonRow.kind == kind.value)

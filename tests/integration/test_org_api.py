@@ -63,3 +63,36 @@ def test_units_import_tree_patch_and_problem_reports(live_server: LiveServer, db
     with _client(live_server, db, Role.ANALYST) as analyst:
         assert _csv(analyst, "/api/v1/units/import", TREE).status_code == 403
         assert analyst.get("/api/v1/units").status_code == 200
+
+
+def test_the_home_page_of_a_new_organisation_says_how_to_start(
+    sqlite_live_server: LiveServer, sqlite_db: Database
+) -> None:
+    from rapport.domain.org import SYSTEM, UnitKind
+    from rapport.services import people, surveys, unit_import, units
+    from tests.integration._survey_fixtures import EVERY_TYPE, PASSWORD
+    from tests.integration._web_login import login
+
+    with sqlite_db.unit_of_work() as uow:
+        units.create(uow, SYSTEM, "acme", "Acme", UnitKind.COMPANY)
+        auth.create_user(uow, "admin@example.com", PASSWORD, Role.ADMIN)
+    with httpx.Client(base_url=sqlite_live_server.url) as client:
+        login(client, "admin@example.com")
+
+        def steps() -> dict[str, bool]:
+            html = client.get("/").text
+            if 'id="getting-started"' not in html:
+                return {}
+            return {
+                key: 'class="done"' in html.split(f'data-step="{key}"', 1)[1].split(">", 1)[0]
+                for key in ("units", "people", "survey")
+            }
+
+        assert steps() == {"units": False, "people": False, "survey": False}
+        with sqlite_db.unit_of_work() as uow:
+            unit_import.import_units(uow, SYSTEM, TREE.encode())
+        assert steps() == {"units": True, "people": False, "survey": False}
+        with sqlite_db.unit_of_work() as uow:
+            people.import_people(uow, SYSTEM, b"external_id,kind,unit\nc1,customer,n1\n")
+            surveys.save_definition(uow, SYSTEM, surveys.parse_definition(EVERY_TYPE))
+        assert steps() == {}  # all done: the section is gone

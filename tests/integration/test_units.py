@@ -185,3 +185,30 @@ def test_a_unit_closing_later_still_takes_responses_until_then(db: Database) -> 
         units.archive(uow, SYSTEM, "north-1", utcnow().date() + timedelta(days=30))
         responses.submit_as(uow, SYSTEM, sid, GOOD_ANSWERS, unit="north-1")
         assert uow.responses.count() == 1
+
+
+def test_after_a_move_past_results_roll_up_through_the_current_tree(db: Database) -> None:
+    """docs/organisation.md: a move restates every period, past ones included (responses and
+    aggregates are keyed by the leaf unit and roll up through the current tree)."""
+    from rapport.analytics.engines import OperationalEngine
+    from rapport.analytics.suppression import SuppressionPolicy
+    from rapport.services import metrics
+    from tests.integration.test_metrics_data import seed
+
+    seed(db)  # customer responses of January and February 2026, before the move
+    engine = OperationalEngine(db.engine)
+    request = metrics.MetricRequest("customer-relationship", "nps", by=["unit"])
+    policy = SuppressionPolicy(period="quarter")
+
+    def counts() -> dict[str, int]:
+        return {r.unit_code: r.n for r in metrics.compute(engine, SYSTEM, request, policy).rows}
+
+    before = counts()
+    assert before["south-1"] > 0
+    with db.unit_of_work() as uow:
+        units.move(uow, SYSTEM, "south-1", "north", date(2026, 6, 1))
+    after = counts()
+    engine.dispose()
+    assert after["north"] == before["north"] + before["south-1"]
+    assert after["south"] == before["south"] - before["south-1"]
+    assert after["south-1"] == before["south-1"] and after["acme"] == before["acme"]

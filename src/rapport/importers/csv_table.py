@@ -18,12 +18,16 @@ from rapport.importers.csv_responses import decode
 @dataclass(frozen=True)
 class Table:
     columns: list[str]
-    rows: list[tuple[int, list[str]]]  # (row number, trimmed cells padded to the header)
+    rows: list[list[str]]  # cells padded to the header (trimmed unless strip=False)
+    lines: list[int]  # each row's number as a spreadsheet shows it
     encoding: str
 
     def records(self) -> list[tuple[int, dict[str, str]]]:
-        """Rows as column → cell dicts (convenient for small tables)."""
-        return [(line, dict(zip(self.columns, cells, strict=True))) for line, cells in self.rows]
+        """Rows as (row number, column → cell) (convenient for small tables)."""
+        return [
+            (line, dict(zip(self.columns, cells, strict=True)))
+            for line, cells in zip(self.lines, self.rows, strict=True)
+        ]
 
 
 def read_table(
@@ -57,10 +61,24 @@ def read_table(
         seen.add(name)
     if errors:
         return None, errors
-    rows: list[tuple[int, list[str]]] = []
     width = len(columns)
+    rows = list(reader)  # parsed in C; rows of the header's width are kept as they are
+    lines = list(range(2, len(rows) + 2))
+    if any(len(cells) != width for cells in rows):
+        rows, lines = _regular(rows, width, errors)
+    if strip:
+        rows = [[c.strip() for c in cells] for cells in rows]
+    return Table(columns, rows, lines, encoding), errors
+
+
+def _regular(
+    rows: list[list[str]], width: int, errors: list[FieldError]
+) -> tuple[list[list[str]], list[int]]:
+    """Rows without blank lines, short rows padded, long rows reported."""
+    kept: list[list[str]] = []
+    lines: list[int] = []
     pad = [""] * width
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in enumerate(rows, start=2):
         if len(cells) != width:
             if not any(c.strip() for c in cells):
                 continue  # a blank line
@@ -69,5 +87,6 @@ def read_table(
                 errors.append(FieldError(f"row {line}", message, "extra_cells"))
                 continue
             cells = cells + pad[len(cells) :]
-        rows.append((line, [c.strip() for c in cells] if strip else cells))
-    return Table(columns, rows, encoding), errors
+        kept.append(cells)
+        lines.append(line)
+    return kept, lines

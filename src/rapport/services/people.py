@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Permission, Person, PersonKind, Principal
 from rapport.errors import FieldError, ValidationFailed
-from rapport.importers.csv_table import read_table
+from rapport.importers.csv_table import Table, read_table
 from rapport.services import audit
 from rapport.services.access import require
 from rapport.services.bulk import gc_paused
@@ -44,6 +44,11 @@ OPTIONAL = (
 )
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{2,39}$")
+#: What ``str.strip()`` removes: ASCII first (most files), then the rest of Unicode's spaces.
+ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+OTHER_SPACES = (
+    "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 FLAGS = {"yes": True, "y": True, "true": True, "1": True,
          "no": False, "n": False, "false": False, "0": False}  # fmt: skip
@@ -97,7 +102,7 @@ def _import(
             units[u.code] = units[u.path] = u.id
             if u.closed(today):
                 closed.update((u.code, u.path))
-    new, known, errors = _check(table.columns, table.rows, units, closed, uow.people.keys())
+    new, known, errors = _check(table, units, closed, uow.people.keys())
     if errors:
         more = f" (the first {MAX_ERRORS} are listed)" if len(errors) >= MAX_ERRORS else ""
         raise ValidationFailed(f"problems in the people file{more}; nothing imported", errors)
@@ -118,8 +123,7 @@ def _import(
 
 
 def _check(
-    columns: list[str],
-    rows: list[tuple[int, list[str]]],
+    table: Table,
     units: dict[str, int],
     closed: set[str],
     existing: dict[tuple[str, str], int],
@@ -131,12 +135,11 @@ def _check(
     table) rather than row by row: this is most of an import's time, and a column-wise
     pass spends it in C loops instead of per-row branches.
     """
-    n = len(rows)
-    lines = [line for line, _ in rows]
+    columns, lines, n = table.columns, table.lines, len(table.rows)
     by_name: dict[str, list[str]] = {}
     if n:  # transpose (every row is padded to the header) and trim each column
-        by_column = zip(*(cells for _, cells in rows), strict=True)
-        by_name = {c: list(map(str.strip, v)) for c, v in zip(columns, by_column, strict=True)}
+        by_column = zip(*table.rows, strict=True)
+        by_name = {c: _trimmed(v) for c, v in zip(columns, by_column, strict=True)}
     blank = [""] * n
 
     def col(name: str) -> list[str]:
@@ -279,6 +282,8 @@ def _check(
         kind, ext, unit_ids, name, [e or None for e in email], [p or None for p in phone],
         language, start, consents[0], consents[1], attributes, strict=True,
     )  # fmt: skip
+    if not existing:
+        return list(tuples), [], []
     new: list[tuple[Any, ...]] = []
     known: list[tuple[int, tuple[Any, ...]]] = []
     for key, row in zip(keys, tuples, strict=True):
@@ -288,6 +293,19 @@ def _check(
         else:
             known.append((pid, row))
     return new, known, []
+
+
+def _trimmed(cells: Sequence[str]) -> list[str]:
+    """The cells trimmed of surrounding whitespace. Most columns have no padded cell, which
+    a few substring searches of the joined column find out (the file holds no NUL, so a
+    NUL can only be a separator) before any cell is touched."""
+    joined = "\x00".join(cells)
+    if joined[:1].isspace() or joined[-1:].isspace():
+        return list(map(str.strip, cells))
+    spaces = ASCII_SPACES if joined.isascii() else ASCII_SPACES + OTHER_SPACES
+    if any(f"\x00{c}" in joined or f"{c}\x00" in joined for c in spaces):
+        return list(map(str.strip, cells))
+    return list(cells)
 
 
 def _per_value(convert: Callable[[str], T], values: list[str]) -> list[T]:

@@ -44,11 +44,6 @@ OPTIONAL = (
 )
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{2,39}$")
-#: What ``str.strip()`` removes: ASCII first (most files), then the rest of Unicode's spaces.
-ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
-OTHER_SPACES = (
-    "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
-)
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 FLAGS = {"yes": True, "y": True, "true": True, "1": True,
          "no": False, "n": False, "false": False, "0": False}  # fmt: skip
@@ -139,7 +134,7 @@ def _check(
     by_name: dict[str, list[str]] = {}
     if n:  # transpose (every row is padded to the header) and trim each column
         by_column = zip(*table.rows, strict=True)
-        by_name = {c: _trimmed(v) for c, v in zip(columns, by_column, strict=True)}
+        by_name = {c: list(map(str.strip, v)) for c, v in zip(columns, by_column, strict=True)}
     blank = [""] * n
 
     def col(name: str) -> list[str]:
@@ -293,19 +288,6 @@ def _check(
         else:
             known.append((pid, row))
     return new, known, []
-
-
-def _trimmed(cells: Sequence[str]) -> list[str]:
-    """The cells trimmed of surrounding whitespace. Most columns have no padded cell, which
-    a few substring searches of the joined column find out (the file holds no NUL, so a
-    NUL can only be a separator) before any cell is touched."""
-    joined = "\x00".join(cells)
-    if joined[:1].isspace() or joined[-1:].isspace():
-        return list(map(str.strip, cells))
-    spaces = ASCII_SPACES if joined.isascii() else ASCII_SPACES + OTHER_SPACES
-    if any(f"\x00{c}" in joined or f"{c}\x00" in joined for c in spaces):
-        return list(map(str.strip, cells))
-    return list(cells)
 
 
 def _per_value(convert: Callable[[str], T], values: list[str]) -> list[T]:

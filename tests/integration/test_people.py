@@ -109,6 +109,21 @@ def test_a_response_links_to_an_imported_person_with_tenure_and_attributes(
     assert stored["attributes"]["segment"] == "premium"
 
 
+def test_imported_responses_link_to_imported_people(db: Database) -> None:
+    from rapport.services import response_import
+
+    sid = seed_org(db)
+    with db.unit_of_work() as uow:
+        people.import_people(uow, SYSTEM, PEOPLE.encode())
+        csv = b"unit,person,submitted_at,nps,csat\nnorth-1,k1,2026-03-01T10:00:00Z,9,4\n"
+        response_import.import_responses(uow, SYSTEM, sid, csv)
+        [stored] = uow.responses.page(sid, None, since=None, until=None, after_id=0, limit=10)
+        k1 = uow.people.by_key(PersonKind.CUSTOMER, "k1")
+    assert k1 is not None and stored["person_id"] == k1.id
+    assert stored["tenure_days"] == (date(2026, 3, 1) - date(2020, 1, 15)).days
+    assert stored["attributes"]["segment"] == "premium"
+
+
 def test_listing_pages_filters_and_scopes(db: Database) -> None:
     seed_org(db)
     rows = "".join(f"p{i},customer,{'north-1' if i % 2 else 'south'}\n" for i in range(25))

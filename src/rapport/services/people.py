@@ -18,6 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from rapport.domain.audit import AuditAction
@@ -105,11 +106,11 @@ def _import(
     has_attributes = any(c not in REQUIRED and c not in OPTIONAL for c in table.columns)
     if not has_attributes:
         present.remove("attributes")
-    picks = [IMPORT_COLUMNS.index(c) for c in present]
+    pick = itemgetter(*(IMPORT_COLUMNS.index(c) for c in present))  # ≥ 3 columns: a tuple
     uow.people.insert_tuples(new)
     if progress:
         progress(len(new))
-    uow.people.update_tuples(present, [(*(row[i] for i in picks), pid) for pid, row in known])
+    uow.people.update_tuples(present, [(*pick(row), pid) for pid, row in known])
     if progress:
         progress(len(known))
     detail = {"created": len(new), "updated": len(known), "encoding": table.encoding}

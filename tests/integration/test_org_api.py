@@ -96,3 +96,34 @@ def test_the_home_page_of_a_new_organisation_says_how_to_start(
             people.import_people(uow, SYSTEM, b"external_id,kind,unit\nc1,customer,n1\n")
             surveys.save_definition(uow, SYSTEM, surveys.parse_definition(EVERY_TYPE))
         assert steps() == {}  # all done: the section is gone
+
+
+def test_an_archived_unit_refuses_responses_and_its_links_are_gone(
+    live_server: LiveServer, db: Database
+) -> None:
+    from rapport.domain.org import SYSTEM
+    from rapport.services import invitations
+    from tests.integration._survey_fixtures import GOOD_ANSWERS, seed_org
+
+    sid = seed_org(db)
+    with db.unit_of_work() as uow:
+        token = invitations.create_public_link(uow, SYSTEM, sid, "north-1")
+    with _client(live_server, db) as api:
+        body = {"answers": GOOD_ANSWERS, "unit": "north-1"}
+        assert api.post(f"/api/v1/surveys/{sid}/responses", json=body).status_code == 201
+        archived = api.patch("/api/v1/units/north-1", json={"archived": True})
+        assert archived.status_code == 200
+        closed_on = archived.json()["closed_on"]
+        r = api.post(f"/api/v1/surveys/{sid}/responses", json=body)
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+        assert r.json()["errors"] == [
+            {
+                "location": "unit",
+                "message": f"unit north-1 was archived on {closed_on}; it takes no new data",
+                "code": "closed_unit",
+            }
+        ]
+        page = api.get(f"/s/{token}", headers={"Accept": "text/html"})
+        assert page.status_code == 410
+        listed = api.get(f"/api/v1/surveys/{sid}/responses").json()
+        assert len(listed["items"]) == 1  # the response given before stays

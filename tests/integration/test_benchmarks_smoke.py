@@ -18,9 +18,24 @@ TINY = {
     "metrics_postgres.py": ["--rows", "3000", "--runs", "1"],
     "metrics_duckdb.py": ["--rows", "3000", "--runs", "1"],
     "import_csv.py": ["--rows", "300", "--runs", "1"],
+    "people_import.py": ["--rows", "300", "--runs", "1"],
     "suppression_audit.py": ["--runs", "1", "--units", "40", "--months", "12"],
     "pages.py": ["--sizes", "40", "--months", "12", "--runs", "1"],
     "aggregates_refresh.py": ["--size", "3000", "--runs", "1", "--ingest", "20"],
+    "drivers.py": [
+        "--rows",
+        "2000",
+        "--drivers",
+        "5",
+        "--lmg-drivers",
+        "4",
+        "--resamples",
+        "20",
+        "--runs",
+        "1",
+        "--baseline-resamples",
+        "3",
+    ],
 }
 
 

@@ -41,6 +41,22 @@ def test_unit_tree_subtree_is_a_path_prefix_not_a_string_prefix(db: Database) ->
         assert uow.units.count() == 6
 
 
+def test_the_unit_tree_read_once_per_unit_of_work_follows_its_writes(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        root = uow.units.add("acme", "Acme", UnitKind.COMPANY)
+        north = uow.units.add("north", "North", UnitKind.REGION, root)
+        south = uow.units.add("south", "South", UnitKind.REGION, root)
+        store = uow.units.add("s1", "Store 1", UnitKind.STORE, north)
+        assert [u.path for u in uow.units.all()][-1] == "acme/south"
+        uow.units.reparent(store, south)
+        assert "acme/south/s1" in {u.path for u in uow.units.all()}
+        uow.units.update(store.id, name="Store one")
+        assert {u.name for u in uow.units.all()} >= {"Store one"}
+        paths = uow.units.all()
+        paths.clear()  # a caller's copy: the kept tree is not changed
+        assert len(uow.units.all()) == 4
+
+
 def test_unit_codes_are_unique(db: Database) -> None:
     _tree(db)
     with pytest.raises(IntegrityError), db.unit_of_work() as uow:

@@ -187,6 +187,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/metrics/definitions"): (
         STAFF, lambda c: c.api.get("/api/v1/metrics/definitions"),
     ),
+    ("GET", "/api/v1/relationships"): (
+        STAFF, lambda c: c.api.get("/api/v1/relationships?survey=every-type&period=month"),
+    ),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),

@@ -21,6 +21,7 @@ TINY = {
     "suppression_audit.py": ["--runs", "1", "--units", "40", "--months", "12"],
     "page_times.py": ["/", "--runs", "1"],
     "aggregates_refresh.py": ["--size", "3000", "--runs", "1", "--ingest", "20"],
+    "relationships.py": ["--units", "40", "--months", "15", "--runs", "1"],
 }
 
 

@@ -184,30 +184,31 @@ def health_rows(frame: pd.DataFrame) -> list[HealthRow]:
         ignore_index=True,
     )
     alarmed = alarms[alarms["alarm"]]
-    why = (
-        alarmed.assign(
-            text=[
-                f"{s} CUSUM {c:.1f} > {THRESHOLD:.2f}"
-                for s, c in zip(alarmed["signal"], alarmed["cusum"], strict=True)
-            ]
+    why: dict[tuple[object, object], str] = {}
+    for unit, period, signal, path in zip(
+        alarmed["unit"], alarmed["period"], alarmed["signal"], alarmed["cusum"], strict=True
+    ):
+        text = f"{signal} CUSUM {path:.1f} > {THRESHOLD:.2f}"
+        why[unit, period] = f"{why[unit, period]}; {text}" if (unit, period) in why else text
+    labels = {
+        (unit, period): (name, label)
+        for unit, period, name, label in zip(
+            frame["unit"], frame["period"], frame["unit_name"], frame["period_label"], strict=True
         )
-        .groupby(["unit", "period"])["text"]
-        .agg("; ".join)
-    )
-    labels = frame.drop_duplicates(["unit", "period"]).set_index(["unit", "period"])
+    }
     rows = []
     columns = ("unit", "period", "stage", "probability", "hearts", "minds", "hearts_n")
     for unit, period, stage, probability, hearts, minds, n, sentence in zip(
         *(stages[c].tolist() for c in columns), stages["evidence"].tolist(), strict=True
     ):
-        key = (unit, period)
-        reason = why.get(key)
+        name, label = labels[unit, period]
+        reason = why.get((unit, period))
         rows.append(
             HealthRow(
                 unit=str(unit),
-                unit_name=str(labels.at[key, "unit_name"]),
+                unit_name=str(name),
                 period=period,
-                period_label=str(labels.at[key, "period_label"]),
+                period_label=str(label),
                 stage=str(stage),
                 probability=_number(probability),
                 alarm=reason is not None,

@@ -239,6 +239,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ),
     ("GET", "/admin/audit"): (frozenset({"admin"}), lambda c: c.page.get("/admin/audit")),
     ("GET", "/dashboard"): (STAFF, lambda c: c.page.get("/dashboard?survey=every-type")),
+    ("GET", "/relationships"): (STAFF, lambda c: c.page.get("/relationships?survey=every-type")),
     ("GET", "/dashboard/chart/{name}.{fmt}"): (
         STAFF, lambda c: c.page.get("/dashboard/chart/heatmap.csv?survey=every-type"),
     ),

@@ -103,9 +103,12 @@ def relationship_health(
             "relationship health is computed for one survey",
             [FieldError("survey", "name the survey (its key or id)")],
         )
-    seen = _fetch(engine, principal, survey, grain, policy)
-    whole = seen if _sees_everything(principal) else _fetch(engine, SYSTEM, survey, grain, policy)
-    first = seen[SIGNALS[0]]
+    if _sees_everything(principal):
+        whole = _fetch(engine, principal, survey, grain, policy, SIGNALS)
+        first = whole[SIGNALS[0]]
+    else:  # a manager: their rows of one signal decide what is shown (and check their scope)
+        first = _fetch(engine, principal, survey, grain, policy, SIGNALS[:1])[SIGNALS[0]]
+        whole = _fetch(engine, SYSTEM, survey, grain, policy, SIGNALS)
     if first.survey is None:
         raise RuntimeError("internal error: expected a survey")
     visible = {r.unit_code for r in first.rows if r.unit_code is not None}
@@ -132,6 +135,7 @@ def _fetch(
     survey: int | str,
     grain: str,
     policy: SuppressionPolicy,
+    signals: tuple[str, ...],
 ) -> dict[str, MetricResult]:
     return {
         signal: compute(
@@ -140,7 +144,7 @@ def _fetch(
             MetricRequest(survey=survey, metric=signal, by=["unit"], period=grain),
             policy,
         )
-        for signal in SIGNALS
+        for signal in signals
     }
 
 

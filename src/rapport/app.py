@@ -19,6 +19,7 @@ from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
+from rapport.api import relationships as relationships_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -39,6 +40,7 @@ from rapport.web import (
     survey_pages,
 )
 from rapport.web.headers import SecurityHeadersMiddleware
+from rapport.web.relationship_pages import router as relationship_pages_router
 from rapport.web.templating import make_templates, page_error_renderer, render_error
 
 SESSION_COOKIE = "rapport_session"
@@ -124,10 +126,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(comments.router)
     app.include_router(imports.router)
     app.include_router(metrics_api.router)
+    app.include_router(relationships_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(relationship_pages_router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(respond.router)

@@ -30,6 +30,7 @@ from rapport.analytics.snapshot import SnapshotInfo, write_snapshot
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal, Role
 from rapport.services import metrics as metrics_service
+from rapport.services import relationships as relationships_service
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 
@@ -122,6 +123,22 @@ class Client:
             self.policy,
         )
         return _frame(result.rows, detail)
+
+    def relationship_health(self, survey: int | str, period: str = "month") -> pd.DataFrame:
+        """Relationship stage and decline alarm of every unit per period
+        (``docs/relationship-health.md``): one row per unit × period with ``unit`` (code),
+        ``unit_name``, ``period``, ``period_label``, ``stage``, ``probability``, ``alarm``,
+        ``hearts``, ``minds``, ``n`` and ``evidence`` — the columns of
+        ``GET /api/v1/relationships``.
+
+        Example::
+
+            r.relationship_health("customer-relationship", period="month")
+        """
+        found = relationships_service.relationship_health(
+            self.engine, self.principal, survey, self.policy, period
+        )
+        return relationships_service.as_frame(found.rows)
 
     def metrics_polars(self, *args: Any, **kwargs: Any) -> Any:
         """:meth:`metrics` as a polars DataFrame (needs ``polars`` installed)."""

@@ -36,6 +36,7 @@ TINY = {
         "--baseline-resamples",
         "3",
     ],
+    "relationships.py": ["--units", "40", "--months", "15", "--runs", "1"],
 }
 
 

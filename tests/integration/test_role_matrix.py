@@ -215,6 +215,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/metrics/definitions"): (
         STAFF, lambda c: c.api.get("/api/v1/metrics/definitions"),
     ),
+    ("GET", "/api/v1/relationships"): (
+        STAFF, lambda c: c.api.get("/api/v1/relationships?survey=every-type&period=month"),
+    ),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
@@ -280,6 +283,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ),
     ("GET", "/admin/audit"): (frozenset({"admin"}), lambda c: c.page.get("/admin/audit")),
     ("GET", "/dashboard"): (STAFF, lambda c: c.page.get("/dashboard?survey=every-type")),
+    ("GET", "/relationships"): (STAFF, lambda c: c.page.get("/relationships?survey=every-type")),
     ("GET", "/dashboard/chart/{name}.{fmt}"): (
         STAFF, lambda c: c.page.get("/dashboard/chart/heatmap.csv?survey=every-type"),
     ),

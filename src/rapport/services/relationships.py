@@ -1,0 +1,237 @@
+"""Relationship health for a principal: stages and decline alarms per unit and period.
+
+Hearts, minds and NPS by unit × period are read through :func:`rapport.services.metrics.compute`
+— the one way figures leave the metrics engine, with its permission checks, manager scope
+and employee suppression — and fed to :mod:`rapport.analytics.relationships` unchanged
+(``docs/relationship-health.md``). A suppressed cell is *missing* for the models: its value
+is never read, so it never moves a stage or an alarm, and a period whose hearts or minds are
+hidden reads ``insufficient_data``.
+
+The models run on the whole organisation's grid and the rows are then narrowed to the units
+the principal may see, so a manager reads the same stage and alarm as an analyst for the
+same unit (the alarm's period-to-period spread σ is estimated over all units of the same
+depth: stores with stores, regions with regions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.relationships import decline_alarms, relationship_stages
+from rapport.analytics.relationships.alarms import ALARM_SIGNALS, THRESHOLD
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import SYSTEM, Principal, Role
+from rapport.errors import FieldError, ValidationFailed
+from rapport.services.metrics import MetricRequest, MetricResult, compute
+
+PERIODS = ("month", "quarter")
+SIGNALS = ("hearts", "minds", "nps")
+COLUMNS = (
+    "unit",
+    "unit_name",
+    "period",
+    "period_label",
+    "stage",
+    "probability",
+    "alarm",
+    "hearts",
+    "minds",
+    "n",
+    "evidence",
+)
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    """One unit in one period: its stage, the stage's probability, the alarm and evidence.
+
+    ``probability`` is None for ``insufficient_data``; ``hearts``/``minds`` are None when
+    hidden (an employee group below the anonymity threshold) or absent; ``n`` is the number
+    of hearts responses (shown even when hidden, as the metrics do).
+    """
+
+    unit: str
+    unit_name: str
+    period: date
+    period_label: str
+    stage: str
+    probability: float | None
+    alarm: bool
+    hearts: float | None
+    minds: float | None
+    n: int
+    evidence: str
+
+
+@dataclass(frozen=True)
+class RelationshipHealth:
+    survey_key: str
+    survey_title: str
+    audience: str
+    period: str
+    engine: str
+    anonymity_threshold: int | None
+    rows: list[HealthRow]
+
+
+def relationship_health(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    survey: int | str,
+    policy: SuppressionPolicy,
+    period: str = "month",
+) -> RelationshipHealth:
+    """Stages and alarms of every unit ``principal`` may see, per ``period`` of ``survey``.
+
+    Raises what :func:`~rapport.services.metrics.compute` raises (PermissionDenied,
+    NotFound, ValidationFailed naming the field), and ValidationFailed for a period other
+    than month or quarter.
+    """
+    grain = (period or "").strip().lower()
+    if grain not in PERIODS:
+        raise ValidationFailed(
+            "relationship health is computed by month or quarter",
+            [FieldError("period", f"expected month or quarter, got {period!r}")],
+        )
+    if survey is None or str(survey).strip() == "":
+        raise ValidationFailed(
+            "relationship health is computed for one survey",
+            [FieldError("survey", "name the survey (its key or id)")],
+        )
+    if _sees_everything(principal):
+        whole = _fetch(engine, principal, survey, grain, policy, SIGNALS)
+        first = whole[SIGNALS[0]]
+    else:  # a manager: their rows of one signal decide what is shown (and check their scope)
+        first = _fetch(engine, principal, survey, grain, policy, SIGNALS[:1])[SIGNALS[0]]
+        whole = _fetch(engine, SYSTEM, survey, grain, policy, SIGNALS)
+    if first.survey is None:
+        raise RuntimeError("internal error: expected a survey")
+    visible = {r.unit_code for r in first.rows if r.unit_code is not None}
+    rows = [r for r in health_rows(signal_frame(whole)) if r.unit in visible]
+    return RelationshipHealth(
+        first.survey.key,
+        first.survey.title,
+        first.survey.audience,
+        grain,
+        first.engine,
+        first.anonymity_threshold,
+        rows,
+    )
+
+
+def _sees_everything(principal: Principal) -> bool:
+    """Only managers are narrowed to a subtree (``services.metrics``)."""
+    return principal.role is not Role.MANAGER
+
+
+def _fetch(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    survey: int | str,
+    grain: str,
+    policy: SuppressionPolicy,
+    signals: tuple[str, ...],
+) -> dict[str, MetricResult]:
+    return {
+        signal: compute(
+            engine,
+            principal,
+            MetricRequest(survey=survey, metric=signal, by=["unit"], period=grain),
+            policy,
+        )
+        for signal in signals
+    }
+
+
+def signal_frame(results: dict[str, MetricResult]) -> pd.DataFrame:
+    """The long signal frame of :mod:`rapport.analytics.relationships.signals`, one row per
+    unit × period × signal, plus ``unit_name``, ``depth`` and ``period_label``. A hidden
+    (suppressed) cell keeps its ``n`` but has no estimate: the models treat it as missing."""
+    records = []
+    for signal, result in results.items():
+        for r in result.rows:
+            if r.unit_code is None or r.period is None:
+                continue
+            hidden = r.suppressed or r.value is None
+            records.append(
+                (
+                    r.unit_code,
+                    r.unit_name or r.unit_code,
+                    r.unit_depth or 0,
+                    r.period,
+                    r.period_label or str(r.period),
+                    signal,
+                    np.nan if hidden else r.value,
+                    np.nan if hidden or r.lower is None else r.lower,
+                    np.nan if hidden or r.upper is None else r.upper,
+                    r.n,
+                )
+            )
+    columns = ["unit", "unit_name", "depth", "period", "period_label", "signal"]
+    columns += ["estimate", "lower", "upper", "n"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.astype({"estimate": float, "lower": float, "upper": float, "n": int})
+
+
+def health_rows(frame: pd.DataFrame) -> list[HealthRow]:
+    """Run the alarms (per unit depth) and the stage model on a signal frame."""
+    if frame.empty:
+        return []
+    stages = relationship_stages(frame)
+    alarms = pd.concat(
+        [decline_alarms(part, ALARM_SIGNALS) for _, part in frame.groupby("depth")],
+        ignore_index=True,
+    )
+    alarmed = alarms[alarms["alarm"]]
+    why: dict[tuple[object, object], str] = {}
+    for unit, period, signal, path in zip(
+        alarmed["unit"], alarmed["period"], alarmed["signal"], alarmed["cusum"], strict=True
+    ):
+        text = f"{signal} CUSUM {path:.1f} > {THRESHOLD:.2f}"
+        why[unit, period] = f"{why[unit, period]}; {text}" if (unit, period) in why else text
+    labels = {
+        (unit, period): (name, label)
+        for unit, period, name, label in zip(
+            frame["unit"], frame["period"], frame["unit_name"], frame["period_label"], strict=True
+        )
+    }
+    rows = []
+    columns = ("unit", "period", "stage", "probability", "hearts", "minds", "hearts_n")
+    for unit, period, stage, probability, hearts, minds, n, sentence in zip(
+        *(stages[c].tolist() for c in columns), stages["evidence"].tolist(), strict=True
+    ):
+        name, label = labels[unit, period]
+        reason = why.get((unit, period))
+        rows.append(
+            HealthRow(
+                unit=str(unit),
+                unit_name=str(name),
+                period=period,
+                period_label=str(label),
+                stage=str(stage),
+                probability=_number(probability),
+                alarm=reason is not None,
+                hearts=_number(hearts),
+                minds=_number(minds),
+                n=int(n),
+                evidence=str(sentence) if reason is None else f"{sentence}; alarm: {reason}",
+            )
+        )
+    return rows
+
+
+def as_frame(rows: list[HealthRow]) -> pd.DataFrame:
+    """The rows as a DataFrame with :data:`COLUMNS` (``period`` as datetime)."""
+    frame = pd.DataFrame([vars(r) for r in rows], columns=list(COLUMNS))
+    frame["period"] = pd.to_datetime(frame["period"])
+    return frame.astype({"probability": float, "hearts": float, "minds": float})
+
+
+def _number(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]
+    return None if np.isnan(number) else number

@@ -29,6 +29,7 @@ from rapport.services import import_jobs, metrics
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import admin_pages, api_docs, dashboard_pages, pages, respond, survey_pages
+from rapport.web.driver_pages import router as drivers_page
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.templating import make_templates, page_error_renderer, render_error
 
@@ -118,6 +119,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(drivers_page)
     app.include_router(admin_pages.router)
     app.include_router(respond.router)
     app.include_router(api_docs.router)

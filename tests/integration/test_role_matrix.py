@@ -223,6 +223,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
             f"/surveys/{c.sid}/import", files={"file": ("answers.csv", CSV.encode(), "text/csv")}
         ),
     ),
+    ("GET", "/surveys/{survey_id}/drivers"): (
+        STAFF, lambda c: c.page.get(f"/surveys/{c.sid}/drivers?show=indices"),
+    ),
     ("GET", "/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.page.get(f"/surveys/{c.sid}/comments"),

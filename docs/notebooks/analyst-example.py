@@ -40,7 +40,13 @@ print(regions.round(1).to_string(index=False))
 # two points a month while the minds index stays flat.
 
 # %%
-drifting = ["north-store-03", "south-store-01", "south-store-06", "east-store-04", "central-store-03"]
+drifting = [
+    "north-store-03",
+    "south-store-01",
+    "south-store-06",
+    "east-store-04",
+    "central-store-03",
+]
 frames = []
 for construct in ("hearts", "minds"):
     f = r.metrics("customer-relationship", construct, by="unit", period="month")
@@ -76,7 +82,9 @@ print(f"hearts {months[-1]} − {months[0]}: {d.estimate:.1f} [{d.lower:.1f}, {d
 
 # %%
 enps = r.metrics("employee-relationship", "enps", by="unit", period="month")
-first = enps[(enps.period_label == enps.period_label.min()) & enps.unit_path.str.contains("head-office")]
+first = enps[
+    (enps.period_label == enps.period_label.min()) & enps.unit_path.str.contains("head-office")
+]
 print(first[["unit_path", "n", "value", "suppressed", "reason"]].to_string(index=False))
 print(enps.groupby("reason", dropna=False).size())
 

@@ -19,6 +19,7 @@ from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, surveys, v1
 from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
+from rapport.api import org as org_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -28,8 +29,16 @@ from rapport.errors import RapportError
 from rapport.services import import_jobs, metrics
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
-from rapport.web import admin_pages, api_docs, dashboard_pages, pages, respond, survey_pages
-from rapport.web.driver_pages import router as drivers_page
+from rapport.web import (
+    admin_pages,
+    api_docs,
+    dashboard_pages,
+    driver_pages,
+    org_pages,
+    pages,
+    respond,
+    survey_pages,
+)
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.templating import make_templates, page_error_renderer, render_error
 
@@ -110,6 +119,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(files("rapport.web") / "static")), "static")
     app.include_router(health.router)
     app.include_router(v1.router)
+    app.include_router(org_api.router)
     app.include_router(surveys.router)
     app.include_router(comments.router)
     app.include_router(imports.router)
@@ -119,8 +129,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
     app.include_router(dashboard_pages.router)
-    app.include_router(drivers_page)
+    app.include_router(driver_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(org_pages.router)
     app.include_router(respond.router)
     app.include_router(api_docs.router)
     return app

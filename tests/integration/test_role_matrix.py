@@ -136,6 +136,9 @@ def _new_survey(c: Caller) -> httpx.Response:
 
 
 CSV = "unit,nps,csat\nnorth-1,9,4\nnorth-1,3,2\n"
+UNITS_CSV = "code,parent,name,kind\nnorth-4,north,North 4,store\n"
+PEOPLE_CSV = "external_id,kind,unit,segment\nc9,customer,north-1,premium\n"
+ADMIN = frozenset({"admin"})
 SURVEY_QUERY = "survey=every-type&metric=nps"
 
 MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
@@ -150,6 +153,31 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     # -- API ------------------------------------------------------------------------------------
     ("GET", "/api/v1/me"): (STAFF, lambda c: c.api.get("/api/v1/me")),
     ("GET", "/api/v1/units"): (STAFF, lambda c: c.api.get("/api/v1/units")),
+    ("POST", "/api/v1/units"): (
+        ADMIN,
+        lambda c: c.api.post(
+            "/api/v1/units",
+            json={"code": "north-3", "name": "North 3", "kind": "store", "parent": "north"},
+        ),
+    ),
+    ("PATCH", "/api/v1/units/{code}"): (
+        ADMIN, lambda c: c.api.patch("/api/v1/units/north-2", json={"name": "Northgate"}),
+    ),
+    ("POST", "/api/v1/units/import"): (
+        ADMIN,
+        lambda c: c.api.post(
+            "/api/v1/units/import", content=UNITS_CSV, headers={"Content-Type": "text/csv"}
+        ),
+    ),
+    ("GET", "/api/v1/people"): (
+        frozenset({"admin", "analyst", "manager"}), lambda c: c.api.get("/api/v1/people"),
+    ),
+    ("POST", "/api/v1/people/import"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.api.post(
+            "/api/v1/people/import", content=PEOPLE_CSV, headers={"Content-Type": "text/csv"}
+        ),
+    ),
     ("GET", "/api/v1/surveys"): (STAFF, lambda c: c.api.get("/api/v1/surveys")),
     ("POST", "/api/v1/surveys"): (frozenset({"admin", "analyst"}), _new_survey),
     ("GET", "/api/v1/surveys/{survey_id}"): (
@@ -235,6 +263,22 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("POST", "/admin/users/{user_id}"): (
         frozenset({"admin"}),
         lambda c: c.form(f"/admin/users/{c.viewer_id}", {"role": "viewer", "active": "yes"}),
+    ),
+    ("GET", "/admin/units"): (ADMIN, lambda c: c.page.get("/admin/units")),
+    ("POST", "/admin/units"): (
+        ADMIN,
+        lambda c: c.form(
+            "/admin/units", {"code": "north-5", "name": "N5", "kind": "store", "parent": "north"}
+        ),
+    ),
+    ("POST", "/admin/units/{code}"): (
+        ADMIN, lambda c: c.form("/admin/units/north-2", {"action": "rename", "name": "N2"}),
+    ),
+    ("POST", "/admin/units/import"): (
+        ADMIN,
+        lambda c: c.form(
+            "/admin/units/import", files={"file": ("units.csv", UNITS_CSV.encode(), "text/csv")}
+        ),
     ),
     ("GET", "/admin/tokens"): (frozenset({"admin"}), lambda c: c.page.get("/admin/tokens")),
     ("POST", "/admin/tokens/{token_id}/revoke"): (

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rapport._version import __version__
-from rapport.cli import access_cmds, metrics_cmds, serve_cmds, survey_cmds, text_cmds
+from rapport.cli import (
+    access_cmds,
+    metrics_cmds,
+    org_cmds,
+    people_cmds,
+    serve_cmds,
+    survey_cmds,
+    text_cmds,
+)
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, state
+
+if TYPE_CHECKING:
+    from rapport.storage.uow import Database
 
 app = typer.Typer(
     name="rapport",
@@ -21,6 +32,8 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(access_cmds.user_app, name="user")
 app.add_typer(access_cmds.token_app, name="token")
+app.add_typer(org_cmds.org_app, name="org")
+app.add_typer(people_cmds.people_app, name="people")
 app.add_typer(survey_cmds.survey_app, name="survey")
 app.add_typer(survey_cmds.responses_app, name="responses")
 app.add_typer(text_cmds.text_app, name="text")
@@ -47,8 +60,17 @@ def root(
 
 
 @app.command()
-def init() -> None:
-    """Create the database (if missing) and bring its schema up to date."""
+def init(
+    org_name: Annotated[
+        str | None,
+        typer.Option("--org", help="Create the organisation's root unit with this name."),
+    ] = None,
+    code: Annotated[
+        str | None, typer.Option(help="Code of the root unit (default: from --org).")
+    ] = None,
+) -> None:
+    """Create the database (if missing) and bring its schema up to date; with --org, start
+    an organisation of your own (its root unit) and say what to do next."""
     from rapport.storage import migrate
 
     settings = load_settings()
@@ -59,6 +81,35 @@ def init() -> None:
             f"Database ready at [bold]{db.engine.url.render_as_string()}[/] "
             f"(schema {migrate.current_revision(db.engine)})."
         )
+        if org_name is not None:
+            _start_organisation(db, org_name, code)
+
+
+def _start_organisation(db: Database, name: str, code: str | None) -> None:
+    from rapport.domain.org import SYSTEM, UnitKind
+    from rapport.services import units
+
+    with db.unit_of_work() as uow:
+        roots = [u for u in uow.units.all() if u.parent_id is None]
+        if roots:
+            console.print(
+                f"The organisation {roots[0].name} ({roots[0].code}) exists already; "
+                "nothing added.",
+                highlight=False,
+                markup=False,
+            )
+            return
+        root = units.create(uow, SYSTEM, code or units.code_for(name), name, UnitKind.COMPANY)
+    console.print(
+        f"Created the organisation {root.name} (unit code {root.code}). Next:\n"
+        "  1. the first admin:   rapport user create you@example.com --role admin\n"
+        "  2. your units:        rapport org import units.csv   (code,parent,name,kind)\n"
+        "  3. your people:       rapport people import people.csv\n"
+        "  4. a survey:          rapport survey import survey.json\n"
+        "  then rapport serve and log in.",
+        highlight=False,
+        markup=False,
+    )
 
 
 @db_app.command("upgrade")

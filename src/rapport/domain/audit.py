@@ -37,6 +37,13 @@ class AuditAction(enum.StrEnum):
     SURVEY_PUBLISH = "survey.publish"
     SURVEY_DISTRIBUTE = "survey.distribute"
     SURVEY_REMIND = "survey.remind"
+    UNIT_CREATE = "unit.create"
+    UNIT_RENAME = "unit.rename"
+    UNIT_MOVE = "unit.move"
+    UNIT_ARCHIVE = "unit.archive"
+    UNIT_REOPEN = "unit.reopen"
+    UNITS_IMPORT = "units.import"
+    PEOPLE_IMPORT = "people.import"
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,22 @@ class Unit:
     kind: UnitKind
     parent_id: int | None
     path: str
+    opened_on: date | None = None
+    closed_on: date | None = None
+    closed_by: str | None = None
+
+    @property
+    def parent_path(self) -> str | None:
+        """The path of the parent unit, None for the root.
+
+        >>> Unit(2, "s1", "Store 1", UnitKind.STORE, 1, "acme/s1").parent_path
+        'acme'
+        """
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else None
+
+    def closed(self, on: date) -> bool:
+        """True when the unit is archived on ``on`` (it closed that day or before)."""
+        return self.closed_on is not None and self.closed_on <= on
 
     def contains(self, other_path: str) -> bool:
         """True when ``other_path`` is this unit or below it.
@@ -100,12 +116,27 @@ class Person:
     email: str | None
     relationship_start: date | None
     attributes: dict[str, str] = field(default_factory=dict)
+    phone: str | None = None
+    language: str = "en"
+    consent_email: bool = True
+    consent_sms: bool = False
 
     def tenure_days(self, on: date) -> int | None:
         """Days since the relationship started, or None when unknown."""
         if self.relationship_start is None:
             return None
         return (on - self.relationship_start).days
+
+
+@dataclass(frozen=True)
+class UnitMove:
+    """A unit moved from one parent to another on a date (roll-ups use the current tree)."""
+
+    unit_id: int
+    old_parent_id: int | None
+    new_parent_id: int | None
+    moved_on: date
+    moved_by: str
 
 
 @dataclass(frozen=True)

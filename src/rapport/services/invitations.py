@@ -26,6 +26,7 @@ from rapport.services.clock import as_utc, utcnow
 from rapport.services.notify import Notifier
 from rapport.services.org import organisation_name
 from rapport.services.surveys import PublishedSurvey
+from rapport.services.units import require_open
 from rapport.storage.repositories.distribution import DistributionRecord, InvitedPerson
 from rapport.storage.uow import UnitOfWork
 
@@ -143,8 +144,11 @@ def distribute_wave(
     if root is None:
         raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
     require_unit(principal, root)
+    require_open(root)
     kind = PersonKind(published.survey.audience)
-    people = uow.people.in_units([u.id for u in uow.units.subtree(root.path)], kind)
+    today = utcnow().date()
+    open_units = [u.id for u in uow.units.subtree(root.path) if not u.closed(today)]
+    people = uow.people.in_units(open_units, kind)
     if attributes:
         people = [p for p in people if all(p.attributes.get(k) == v for k, v in attributes.items())]
     if external_ids is not None:
@@ -264,6 +268,7 @@ def create_public_link(
     if target is None:
         raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
     require_unit(principal, target)
+    require_open(target)
     token = secrets.token_urlsafe(16)
     uow.distribution.add_public_link(published.version.id, target.id, token, utcnow(), expires_at)
     return token
@@ -286,6 +291,7 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
             raise Gone("This survey link has already been used. Thank you for your answers.")
         if inv.expires_at is not None and as_utc(inv.expires_at) < now:
             raise Gone("This survey link has expired.")
+        _require_open_link(uow, inv.unit_id)
         person = uow.people.get(inv.person_id) if inv.person_id else None
         return LinkContext(
             "invitation",
@@ -303,6 +309,7 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
         raise NotFound("This survey link does not exist.")
     if link.expires_at is not None and as_utc(link.expires_at) < now:
         raise Gone("This survey link has expired.")
+    _require_open_link(uow, link.unit_id)
     version = surveys.get_version(uow, link.survey_version_id)
     if confidentiality.protects(confidentiality.DEFAULT_POLICY, version.survey.audience):
         raise Gone("This survey is answered through personal invitations only.")
@@ -316,6 +323,12 @@ def resolve(uow: UnitOfWork, token: str, *, for_update: bool = False) -> LinkCon
         {},
         organisation_name(uow),
     )
+
+
+def _require_open_link(uow: UnitOfWork, unit_id: int) -> None:
+    unit = uow.units.get(unit_id)
+    if unit is not None and unit.closed(utcnow().date()):
+        raise Gone("This survey link is for a place that has closed. Thank you all the same.")
 
 
 def save_partial(

@@ -14,7 +14,7 @@ just answered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapport.analytics.engines import AnalyticsEngine
@@ -48,11 +48,33 @@ class SurveyLine:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One step of *Getting started* for a new organisation, and whether it is done."""
+
+    key: str
+    label: str
+    done: bool
+
+
+@dataclass(frozen=True)
 class Overview:
     headline: list[Tile]
     headline_period: str | None
     surveys: list[SurveyLine]
     units: int
+    getting_started: list[Step] = field(default_factory=list)
+    """Empty once the organisation has units below its root, people and a survey."""
+
+
+def getting_started(uow: UnitOfWork) -> list[Step]:
+    """What a new organisation still has to do (import units, people, a survey), or an
+    empty list when it has done all three."""
+    steps = [
+        Step("units", "Import your units (the organisation tree)", uow.units.count() > 1),
+        Step("people", "Import your customers and employees", uow.people.count() > 0),
+        Step("survey", "Create or import a survey", bool(uow.surveys.all())),
+    ]
+    return [] if all(s.done for s in steps) else steps
 
 
 def overview(
@@ -95,7 +117,7 @@ def overview(
     headline, label = (
         _headline(engine, principal, policy, max(customer)) if customer else ([], None)
     )
-    return Overview(headline, label, lines, len(units))
+    return Overview(headline, label, lines, len(units), getting_started(uow))
 
 
 def _day(moment: datetime) -> str:

@@ -21,6 +21,7 @@ from rapport.importers.csv_responses import CsvRow, decode, iter_chunks, read_ro
 from rapport.services import confidentiality
 from rapport.services.access import require
 from rapport.services.bulk import gc_paused
+from rapport.services.clock import utcnow
 from rapport.services.responses import Envelope, store_checked
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.storage.uow import UnitOfWork
@@ -56,9 +57,12 @@ def _check_rows(
     defn = published.definition
     plain = PlainCells(defn)
     units = {}
+    closed_on = {}  # archived units take rows from before they closed only
     for u in uow.units.all():
         if principal.sees_unit(u.path):
             units[u.code] = units[u.path] = u.id
+            if u.closed_on is not None:
+                closed_on[u.id] = u.closed_on
     kind = PersonKind(published.survey.audience)
     people = uow.people.by_external_id(kind) if any(r.meta.get("person") for r in rows) else {}
     checked: list[tuple[Envelope, list[AnswerValues]]] = []
@@ -109,6 +113,16 @@ def _check_rows(
                     for p in problems
                 ]
                 values = [] if problems else answer_values(defn, typed)
+            closed = closed_on.get(unit_id) if unit_id is not None else None
+            if closed is not None and (submitted or utcnow()).date() >= closed:
+                errors.append(
+                    FieldError(
+                        f"{where}, column unit",
+                        f"unit {meta['unit']!r} was archived on {closed}; "
+                        "only responses from before that date can be imported",
+                        "closed_unit",
+                    )
+                )
             if unit_id is not None and not errors:
                 sub = Envelope(
                     unit_id=unit_id,

@@ -18,6 +18,7 @@ from rapport.services import comments, confidentiality
 from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.surveys import PublishedSurvey, get_published
+from rapport.services.units import require_open
 from rapport.storage.uow import UnitOfWork
 
 #: Person attributes that may travel with an anonymous employee response (nothing that
@@ -241,6 +242,7 @@ def _resolve_unit(uow: UnitOfWork, principal: Principal, unit: str) -> Unit:
             "unknown unit", [FieldError("unit", f"no unit with code or path {unit!r}")]
         )
     require_unit(principal, found)
+    require_open(found)
     return found
 
 
@@ -271,12 +273,11 @@ def submit_as(
     person_obj = None
     if person is not None:
         kind = PersonKind(published.survey.audience)
-        pid = uow.people.ids_by_external(kind).get(person)
-        if pid is None:
+        person_obj = uow.people.by_key(kind, person.strip())
+        if person_obj is None:
             raise ValidationFailed(
                 "unknown person", [FieldError("person", f"no {kind.value} with id {person!r}")]
             )
-        person_obj = uow.people.get(pid)
     sub = Submission(
         answers=answers,
         unit_id=target.id,

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -60,6 +61,19 @@ class UnitRow(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0)
     opened_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class UnitMoveRow(Base):
+    """A unit moved to another parent on a date (the tree keeps only the current parent)."""
+
+    __tablename__ = "unit_moves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    old_parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    new_parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    moved_on: Mapped[date] = mapped_column(Date)
+    moved_by: Mapped[str] = mapped_column(String(200))
 
 
 class PersonRow(Base):
@@ -71,10 +85,12 @@ class PersonRow(Base):
     external_id: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(10), default="en")
     relationship_start: Mapped[date | None] = mapped_column(Date)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     consent_email: Mapped[bool] = mapped_column(Boolean, default=True)
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OutcomeRow(Base):

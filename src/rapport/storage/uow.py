@@ -37,12 +37,8 @@ from rapport.storage.repositories.access import (
 from rapport.storage.repositories.comments import CommentRepository
 from rapport.storage.repositories.distribution import DistributionRepository
 from rapport.storage.repositories.jobs import ImportJobRepository
-from rapport.storage.repositories.org import (
-    ActionRepository,
-    OutcomeRepository,
-    PersonRepository,
-    UnitRepository,
-)
+from rapport.storage.repositories.org import ActionRepository, OutcomeRepository, UnitRepository
+from rapport.storage.repositories.people import PersonRepository
 from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.sessions import SessionRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository

@@ -1,32 +1,29 @@
-"""Units, people, outcomes and actions."""
+"""Units, outcomes and actions (people: :mod:`rapport.storage.repositories.people`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from rapport.domain.org import Person, PersonKind, Unit, UnitKind
-from rapport.storage.models import ActionRow, OutcomeRow, PersonRow, UnitRow
+from rapport.domain.org import Unit, UnitKind, UnitMove
+from rapport.storage.models import ActionRow, OutcomeRow, UnitMoveRow, UnitRow
 
 
 def _unit(row: UnitRow) -> Unit:
-    return Unit(row.id, row.code, row.name, UnitKind(row.kind), row.parent_id, row.path)
-
-
-def _person(row: PersonRow) -> Person:
-    return Person(
+    return Unit(
         row.id,
-        PersonKind(row.kind),
-        row.unit_id,
-        row.external_id,
+        row.code,
         row.name,
-        row.email,
-        row.relationship_start,
-        dict(row.attributes or {}),
+        UnitKind(row.kind),
+        row.parent_id,
+        row.path,
+        row.opened_on,
+        row.closed_on,
+        row.closed_by,
     )
 
 
@@ -34,7 +31,14 @@ class UnitRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, code: str, name: str, kind: UnitKind, parent: Unit | None = None) -> Unit:
+    def add(
+        self,
+        code: str,
+        name: str,
+        kind: UnitKind,
+        parent: Unit | None = None,
+        opened_on: date | None = None,
+    ) -> Unit:
         path = f"{parent.path}/{code}" if parent else code
         row = UnitRow(
             code=code,
@@ -43,10 +47,55 @@ class UnitRepository:
             parent_id=parent.id if parent else None,
             path=path,
             depth=path.count("/"),
+            opened_on=opened_on,
         )
         self.s.add(row)
         self.s.flush()
         return _unit(row)
+
+    def update(self, unit_id: int, **values: Any) -> Unit:
+        """Set plain columns (name, kind, closed_on, closed_by) of one unit."""
+        self.s.execute(update(UnitRow).where(UnitRow.id == unit_id).values(**values))
+        return _unit(self.s.get_one(UnitRow, unit_id, populate_existing=True))
+
+    def reparent(self, unit: Unit, parent: Unit) -> Unit:
+        """Hang ``unit`` (and its subtree) under ``parent``: every path below it is rewritten
+        in one statement (paths are codes from the root, so only the prefix changes)."""
+        new_path = f"{parent.path}/{unit.code}"
+        shift = new_path.count("/") - unit.path.count("/")
+        under = or_(UnitRow.path == unit.path, UnitRow.path.startswith(unit.path + "/"))
+        self.s.execute(
+            update(UnitRow)
+            .where(under)
+            .values(
+                path=literal(new_path) + func.substr(UnitRow.path, len(unit.path) + 1),
+                depth=UnitRow.depth + shift,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        self.s.execute(update(UnitRow).where(UnitRow.id == unit.id).values(parent_id=parent.id))
+        self.s.expire_all()
+        return _unit(self.s.get_one(UnitRow, unit.id))
+
+    def add_move(self, move: UnitMove) -> None:
+        self.s.execute(
+            insert(UnitMoveRow).values(
+                unit_id=move.unit_id,
+                old_parent_id=move.old_parent_id,
+                new_parent_id=move.new_parent_id,
+                moved_on=move.moved_on,
+                moved_by=move.moved_by,
+            )
+        )
+
+    def moves(self, unit_id: int | None = None) -> list[UnitMove]:
+        q = select(UnitMoveRow).order_by(UnitMoveRow.moved_on, UnitMoveRow.id)
+        if unit_id is not None:
+            q = q.where(UnitMoveRow.unit_id == unit_id)
+        return [
+            UnitMove(r.unit_id, r.old_parent_id, r.new_parent_id, r.moved_on, r.moved_by)
+            for r in self.s.scalars(q)
+        ]
 
     def get(self, unit_id: int) -> Unit | None:
         row = self.s.get(UnitRow, unit_id)
@@ -55,6 +104,10 @@ class UnitRepository:
     def by_code(self, code: str) -> Unit | None:
         row = self.s.scalars(select(UnitRow).where(UnitRow.code == code)).one_or_none()
         return _unit(row) if row else None
+
+    def one(self, code: str) -> Unit:
+        """The unit with this code; it must exist."""
+        return _unit(self.s.scalars(select(UnitRow).where(UnitRow.code == code)).one())
 
     def by_path(self, path: str) -> Unit | None:
         row = self.s.scalars(select(UnitRow).where(UnitRow.path == path)).one_or_none()
@@ -77,41 +130,6 @@ class UnitRepository:
 
     def count(self) -> int:
         return self.s.scalar(select(func.count()).select_from(UnitRow)) or 0
-
-
-class PersonRepository:
-    def __init__(self, session: Session) -> None:
-        self.s = session
-
-    def add_many(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Bulk insert people given as column dicts (one executemany)."""
-        batch = list(rows)
-        if batch:
-            self.s.execute(insert(PersonRow), batch)
-
-    def ids_by_external(self, kind: PersonKind) -> dict[str, int]:
-        q = select(PersonRow.external_id, PersonRow.id).where(PersonRow.kind == kind.value)
-        return {ext: pid for ext, pid in self.s.execute(q).all()}  # noqa: C416
-
-    def by_external_id(self, kind: PersonKind) -> dict[str, Person]:
-        rows = self.s.scalars(select(PersonRow).where(PersonRow.kind == kind.value))
-        return {r.external_id: _person(r) for r in rows}
-
-    def get(self, person_id: int) -> Person | None:
-        row = self.s.get(PersonRow, person_id)
-        return _person(row) if row else None
-
-    def in_units(self, unit_ids: Sequence[int], kind: PersonKind | None = None) -> list[Person]:
-        q = select(PersonRow).where(PersonRow.unit_id.in_(unit_ids))
-        if kind is not None:
-            q = q.where(PersonRow.kind == kind.value)
-        return [_person(r) for r in self.s.scalars(q.order_by(PersonRow.id))]
-
-    def count(self, kind: PersonKind | None = None) -> int:
-        q = select(func.count()).select_from(PersonRow)
-        if kind is not None:
-            q = q.where(PersonRow.kind == kind.value)
-        return self.s.scalar(q) or 0
 
 
 class OutcomeRepository:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rapport.domain.survey.rows import AnswerValues
-from rapport.storage import aggregates
+from rapport.storage import aggregates, bulk
 from rapport.storage.models import (
     AnswerRow,
     CommentAnalysisRow,
@@ -213,36 +213,8 @@ class ResponseRepository:
     def _insert_tuples(
         self, model: type[Any], columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        """Insert tuples through the driver's own ``executemany``, values bound by the
-        columns' types (times, JSON) as SQLAlchemy would.
-
-        Bulk paths (imports, the demo) insert hundreds of thousands of rows: building
-        SQLAlchemy's per-row parameter dicts cost more than the insert itself.
-        """
-        if not rows:
-            return
-        conn = self.s.connection()
-        dialect = conn.dialect
-        table = model.__table__
-        binds = [
-            (i, bind)
-            for i, name in enumerate(columns)
-            if (bind := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        ]
-        if binds:
-            bound = []
-            for row in rows:
-                values = list(row)
-                for i, bind in binds:
-                    values[i] = bind(values[i])
-                bound.append(tuple(values))
-            rows = bound
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join([mark] * len(columns))})"
-        )
-        conn.exec_driver_sql(sql, list(rows))
+        """Insert tuples through the driver's own ``executemany`` (:mod:`rapport.storage.bulk`)."""
+        bulk.insert_tuples(self.s.connection(), model, columns, rows)
 
     def _allocate_ids(self, n: int) -> list[int]:
         if self.s.get_bind().dialect.name == "postgresql":

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, surveys, v1
+from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
 from rapport.api import relationships as relationships_api
@@ -34,6 +35,7 @@ from rapport.web import (
     admin_pages,
     api_docs,
     dashboard_pages,
+    driver_pages,
     org_pages,
     pages,
     respond,
@@ -127,11 +129,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(metrics_api.router)
     app.include_router(relationships_api.router)
+    app.include_router(drivers_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(relationship_pages_router)
+    app.include_router(driver_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(respond.router)

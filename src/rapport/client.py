@@ -29,6 +29,7 @@ from rapport.analytics.metrics import BUILTIN_METRICS
 from rapport.analytics.snapshot import SnapshotInfo, write_snapshot
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal, Role
+from rapport.services import drivers as drivers_service
 from rapport.services import metrics as metrics_service
 from rapport.services import relationships as relationships_service
 from rapport.settings import Settings, get_settings
@@ -172,6 +173,48 @@ class Client:
         return metrics_service.reliability(
             self.engine, self.principal, survey, construct, self.policy, unit
         )
+
+    def drivers(
+        self,
+        survey: int | str,
+        outcome: str = "nps",
+        drivers: Sequence[str] | str | None = None,
+        method: str = "relative_weights",
+        *,
+        unit: str | None = None,
+        confidence: float = 0.95,
+        n_boot: int = 1000,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """Key drivers of ``outcome``, ranked: one row per driver with ``driver``,
+        ``construct`` (hearts/minds/other), ``weight`` (part of R²) and its bootstrap
+        ``lower``/``upper``, ``share`` of R², and the current ``mean`` score 0–100 with
+        ``mean_lower``/``mean_upper`` (None for employee surveys). ``attrs`` holds ``n``,
+        ``n_dropped``, ``r_squared``, ``method``, ``confidence`` and ``n_boot``.
+
+        Example::
+
+            r.drivers("customer-relationship", "nps", drivers=["hearts", "minds"])
+            r.drivers("customer-relationship", "nps", method="lmg")  # hearts/minds items
+        """
+        names = [drivers] if isinstance(drivers, str) else list(drivers or ())
+        request = drivers_service.DriverRequest(
+            survey, outcome, names, method, unit, confidence, n_boot, seed
+        )
+        found = drivers_service.key_drivers(self.engine, self.principal, request, self.policy)
+        frame = pd.DataFrame(
+            [vars(row) for row in found.rows],
+            columns=list(drivers_service.DriverRow.__dataclass_fields__),
+        )
+        frame.attrs.update(
+            n=found.n,
+            n_dropped=found.n_dropped,
+            r_squared=found.r_squared,
+            method=found.method,
+            confidence=found.confidence,
+            n_boot=found.n_boot,
+        )
+        return frame
 
     def snapshot(self, directory: Path | str, *, include_text: bool = False) -> SnapshotInfo:
         """Write a Parquet snapshot of the operational database for the DuckDB engine."""

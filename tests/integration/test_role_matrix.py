@@ -218,6 +218,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/relationships"): (
         STAFF, lambda c: c.api.get("/api/v1/relationships?survey=every-type&period=month"),
     ),
+    ("GET", "/api/v1/drivers"): (
+        STAFF, lambda c: c.api.get("/api/v1/drivers?survey=every-type&drivers=delight,ces"),
+    ),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
@@ -250,6 +253,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         lambda c: c.form(
             f"/surveys/{c.sid}/import", files={"file": ("answers.csv", CSV.encode(), "text/csv")}
         ),
+    ),
+    ("GET", "/surveys/{survey_id}/drivers"): (
+        STAFF, lambda c: c.page.get(f"/surveys/{c.sid}/drivers?show=indices"),
     ),
     ("GET", "/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
@@ -343,6 +349,9 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
         wave = invitations.distribute_wave(uow, SYSTEM, sid, unit="north-1", link_secret="k")
         for unit in ("north-1", "north-1", "north-2"):
             responses.submit_as(uow, SYSTEM, sid, GOOD_ANSWERS, unit=unit)
+        for k in range(6):  # answers that vary, for the key-driver route
+            varied = {**GOOD_ANSWERS, "nps": k, "ces": 1 + 5 * k % 7, "delight": 1 + 2 * k % 5}
+            responses.submit_as(uow, SYSTEM, sid, varied, unit="north-1")
         auth.create_token(uow, "spare", Role.VIEWER)
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]

@@ -406,3 +406,7 @@ def _offline(chart: alt.TopLevelMixin) -> dict[str, Any]:
     if spec.get("width") == "container":
         spec["width"] = EXPORT_WIDTH
     return spec
+
+
+records = _records
+"""Inline Vega-Lite data from a frame (missing values as null), for the other chart modules."""

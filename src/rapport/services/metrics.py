@@ -523,14 +523,20 @@ def reliability(
     if policy.protects(info.audience):  # closed periods only, as for every protected figure
         window, filters = _closed(info, filters, request, policy)
         filters = replace(filters, until=as_moment(window.end))
-    unit_ids = None
-    scope = _manager_scope(principal)
-    if scope is not None or unit:
-        with engine.connect() as conn:
-            units = load_units(conn)
-        focus = _resolve_focus(units, scope, unit)
-        unit_ids = [u.id for u in units.values() if focus.contains(u.path)]
+    unit_ids = unit_scope(engine, principal, unit)
     found = construct_reliability(engine, get_metric(construct), filters, unit_ids)
     if policy.protects(info.audience) and found.n < policy.threshold(Measure.SCORES):
         return ReliabilityResult(info, None, found.n, True, "below_threshold")
     return ReliabilityResult(info, found, found.n, False, None)
+
+
+def unit_scope(engine: AnalyticsEngine, principal: Principal, unit: str | None) -> list[int] | None:
+    """The ids of the units whose respondents ``principal`` may analyse: a manager's subtree,
+    or ``unit``'s (code or path; inside the manager's), None for the whole organisation."""
+    scope = _manager_scope(principal)
+    if scope is None and not unit:
+        return None
+    with engine.connect() as conn:
+        units = load_units(conn)
+    focus = _resolve_focus(units, scope, unit)
+    return [u.id for u in units.values() if focus.contains(u.path)]

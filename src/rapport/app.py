@@ -19,6 +19,7 @@ from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
+from rapport.api import profiles as profiles_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -118,6 +119,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(org_api.router)
+    app.include_router(profiles_api.router)
     app.include_router(surveys.router)
     app.include_router(comments.router)
     app.include_router(imports.router)

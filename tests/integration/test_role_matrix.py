@@ -178,6 +178,10 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
             "/api/v1/people/import", content=PEOPLE_CSV, headers={"Content-Type": "text/csv"}
         ),
     ),
+    ("GET", "/api/v1/people/{kind}/{external_id}"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.api.get("/api/v1/people/customer/c0"),
+    ),
     ("GET", "/api/v1/surveys"): (STAFF, lambda c: c.api.get("/api/v1/surveys")),
     ("POST", "/api/v1/surveys"): (frozenset({"admin", "analyst"}), _new_survey),
     ("GET", "/api/v1/surveys/{survey_id}"): (

@@ -35,6 +35,7 @@ from rapport.web import (
     dashboard_pages,
     org_pages,
     pages,
+    people_pages,
     respond,
     survey_pages,
 )
@@ -130,6 +131,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(dashboard_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
+    app.include_router(people_pages.router)
     app.include_router(respond.router)
     app.include_router(api_docs.router)
     return app

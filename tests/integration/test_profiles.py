@@ -223,6 +223,12 @@ def test_scope_roles_and_audit(live_server: LiveServer, db: Database) -> None:
         bad = api.get("/api/v1/people/visitor/cust-1")
         assert bad.status_code == 422 and "kind" in bad.text
         assert api.get("/api/v1/people/customer/cust-2").status_code == 200
+        found = api.get("/api/v1/people", params={"search": "sol"}).json()["items"]
+        assert [p["external_id"] for p in found] == ["cust-2"]  # part of the name, any case
+        found = api.get("/api/v1/people", params={"search": "cust-"}).json()["items"]
+        assert [p["external_id"] for p in found] == ["cust-1", "cust-2"]  # an id prefix
+        found = api.get("/api/v1/people", params={"search": "%"}).json()["items"]
+        assert found == []  # wildcards are plain characters
     with db.unit_of_work(readonly=True) as uow:
         rows = uow.session.execute(
             select(AuditRow.actor, AuditRow.target).where(AuditRow.action == "person.view")

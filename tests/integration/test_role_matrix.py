@@ -263,6 +263,12 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         lambda c: c.form(f"/admin/users/{c.viewer_id}", {"role": "viewer", "active": "yes"}),
     ),
     ("GET", "/admin/units"): (ADMIN, lambda c: c.page.get("/admin/units")),
+    ("GET", "/people"): (
+        frozenset({"admin", "analyst", "manager"}), lambda c: c.page.get("/people?q=c"),
+    ),
+    ("GET", "/people/{kind}/{external_id}"): (
+        frozenset({"admin", "analyst", "manager"}), lambda c: c.page.get("/people/customer/c0"),
+    ),
     ("POST", "/admin/units"): (
         ADMIN,
         lambda c: c.form(

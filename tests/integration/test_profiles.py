@@ -103,6 +103,14 @@ def seed(db: Database) -> dict[str, Any]:
             submitted_at=datetime(2026, 1, 10, 12, tzinfo=UTC),
         )  # fmt: skip
         responses.store_many(uow, published, [sub], validate=True)
+    with db.unit_of_work() as uow:  # cust-2 opened the link and saved the first page
+        [issued] = invitations.distribute(
+            uow, SYSTEM, customer.survey_id, unit="south-1", external_ids=["cust-2"],
+            link_secret=SECRET, channel="email",
+        )  # fmt: skip
+        ctx = invitations.resolve(uow, issued.token)
+        assert ctx.invitation_id is not None
+        uow.distribution.save_partial(ctx.invitation_id, {"nps": 5}, "relationship")
     for survey_id in (pulse.survey_id, anonymous.survey_id):
         with db.unit_of_work() as uow:
             [issued] = invitations.distribute(
@@ -222,7 +230,8 @@ def test_scope_roles_and_audit(live_server: LiveServer, db: Database) -> None:
     with _client(live_server, tokens["analyst"]) as api:
         bad = api.get("/api/v1/people/visitor/cust-1")
         assert bad.status_code == 422 and "kind" in bad.text
-        assert api.get("/api/v1/people/customer/cust-2").status_code == 200
+        other = api.get("/api/v1/people/customer/cust-2").json()
+        assert [(e["kind"], e["state"]) for e in other["timeline"]] == [("invitation", "opened")]
         found = api.get("/api/v1/people", params={"search": "sol"}).json()["items"]
         assert [p["external_id"] for p in found] == ["cust-2"]  # part of the name, any case
         found = api.get("/api/v1/people", params={"search": "cust-"}).json()["items"]

@@ -28,7 +28,7 @@ class UnitRef(BaseModel):
     path: str
 
 
-class SurveyOut(BaseModel):
+class ProfileSurvey(BaseModel):
     id: int
     key: str
     title: str
@@ -36,22 +36,11 @@ class SurveyOut(BaseModel):
     anonymous: bool
     confidential: bool = Field(description="Its answers are never shown on a profile")
 
-    @classmethod
-    def of(cls, s: profiles.SurveyRef) -> SurveyOut:
-        return cls(
-            id=s.id,
-            key=s.key,
-            title=s.title,
-            audience=s.audience,
-            anonymous=s.anonymous,
-            confidential=s.confidential,
-        )
-
 
 class InvitationOut(BaseModel):
     kind: Literal["invitation"] = "invitation"
     at: UtcDateTime = Field(description="When it was sent (or issued)")
-    survey: SurveyOut
+    survey: ProfileSurvey
     channel: str
     state: Literal["sent", "opened", "answered"]
     answered_at: UtcDateTime | None
@@ -69,7 +58,7 @@ class CommentOut(BaseModel):
 class ResponseOut(BaseModel):
     kind: Literal["response"] = "response"
     at: UtcDateTime
-    survey: SurveyOut
+    survey: ProfileSurvey
     channel: str
     response_id: int
     unit: str
@@ -83,7 +72,7 @@ class ResponseOut(BaseModel):
 
 class SpecialOut(BaseModel):
     at: UtcDateTime
-    survey: SurveyOut
+    survey: ProfileSurvey
     response_id: int
     question_id: str
     question: str
@@ -110,61 +99,17 @@ class ProfileOut(BaseModel):
 def profile_out(p: profiles.Profile) -> ProfileOut:
     """The DTO of a profile (the page renders the same object)."""
     unit = p.unit
-    timeline: list[InvitationOut | ResponseOut] = []
-    for e in p.timeline:
-        if isinstance(e, profiles.InvitationEvent):
-            timeline.append(
-                InvitationOut(
-                    at=e.at,
-                    survey=SurveyOut.of(e.survey),
-                    channel=e.channel,
-                    state=e.state,
-                    answered_at=e.answered_at,
-                )
-            )
-        else:
-            timeline.append(
-                ResponseOut(
-                    at=e.at,
-                    survey=SurveyOut.of(e.survey),
-                    channel=e.channel,
-                    response_id=e.response_id,
-                    unit=e.unit,
-                    hearts=e.hearts,
-                    minds=e.minds,
-                    recommend=e.recommend,
-                    nps_category=e.nps_category,
-                    emotions_chosen=e.emotions_chosen,
-                    comments=[
-                        CommentOut(
-                            question_id=c.question_id,
-                            question=c.question,
-                            text=c.text,
-                            sentiment=c.sentiment,
-                            emotions=list(c.emotions),
-                            labels=list(c.labels),
-                        )
-                        for c in e.comments
-                    ],
-                )
-            )
     return ProfileOut(
         person=PersonOut.of(p.person, {unit.id: unit.code}),
         unit=UnitRef(code=unit.code, name=unit.name, path=unit.path),
         tenure_days=p.tenure_days,
-        timeline=timeline,
-        special=[
-            SpecialOut(
-                at=s.at,
-                survey=SurveyOut.of(s.survey),
-                response_id=s.response_id,
-                question_id=s.question_id,
-                question=s.question,
-                value=s.value,
-                label=s.label,
+        timeline=[
+            (InvitationOut if e.kind == "invitation" else ResponseOut).model_validate(
+                e, from_attributes=True
             )
-            for s in p.special
+            for e in p.timeline
         ],
+        special=[SpecialOut.model_validate(s, from_attributes=True) for s in p.special],
         confidential_withheld=p.confidential_withheld,
         cases=[],
     )

@@ -26,6 +26,7 @@ PEOPLE = (
     "cust-1,customer,north-1,Cara Client,cara@example.com,2021-03-01,premium\n"
     "cust-2,customer,south-1,Sol Other,sol@example.com,,everyday\n"
     "emp-1,employee,north-1,Eli Staff,eli@example.com,2019-06-01,\n"
+    "emp-2,employee,north-1,Ada Staff,ada@example.com,2020-02-01,\n"
 )
 SECRET_COMMENT = "Zanzibar-7 my supervisor shouts at the night shift"
 CUSTOMER_COMMENT = "Lovely staff, they remembered my name"
@@ -111,10 +112,14 @@ def seed(db: Database) -> dict[str, Any]:
         ctx = invitations.resolve(uow, issued.token)
         assert ctx.invitation_id is not None
         uow.distribution.save_partial(ctx.invitation_id, {"nps": 5}, "relationship")
-    for survey_id in (pulse.survey_id, anonymous.survey_id):
+    for survey_id, invited in (
+        (pulse.survey_id, "emp-1"),
+        (anonymous.survey_id, "emp-1"),
+        (anonymous.survey_id, "emp-2"),
+    ):
         with db.unit_of_work() as uow:
             [issued] = invitations.distribute(
-                uow, SYSTEM, survey_id, unit="north-1", external_ids=["emp-1"],
+                uow, SYSTEM, survey_id, unit="north-1", external_ids=[invited],
                 link_secret=SECRET, channel="email",
             )  # fmt: skip
             ctx = invitations.resolve(uow, issued.token)
@@ -207,6 +212,11 @@ def test_an_employee_profile_never_carries_confidential_answers(
         assert [(e["kind"], e["survey"]["key"], e["state"]) for e in body["timeline"]] == [
             ("invitation", "pulse-named", "answered")
         ]
+    with _client(live_server, ids["tokens"]["admin"]) as api:
+        only_anonymous = api.get("/api/v1/people/employee/emp-2")
+    assert SECRET_COMMENT not in only_anonymous.text
+    body = only_anonymous.json()
+    assert body["timeline"] == [] and body["confidential_withheld"] is False
     with db.unit_of_work(readonly=True) as uow:  # the answers are stored and linked
         employee = uow.people.by_key(PersonKind.EMPLOYEE, "emp-1")
         assert employee is not None

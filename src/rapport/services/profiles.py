@@ -161,7 +161,10 @@ def get_profile(
             withheld = True
         else:
             shown.append(r)
-    withheld = withheld or any(refs[i.survey_id].confidential for i in invitations)
+    # An anonymous confidential survey leaves no trace at all, not even this flag.
+    withheld = withheld or any(
+        refs[i.survey_id].confidential and not refs[i.survey_id].anonymous for i in invitations
+    )
     answers: dict[int, list[PersonAnswer]] = {}
     for a in uow.profiles.answers([r.id for r in shown]):
         answers.setdefault(a.response_id, []).append(a)

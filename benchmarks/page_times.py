@@ -7,6 +7,7 @@ median and best of ``--runs`` per page. ``--database-url`` times an existing dat
 
     uv run python benchmarks/page_times.py                         # /, /dashboard, /surveys
     uv run python benchmarks/page_times.py / /surveys/1/comments --runs 9
+    uv run python benchmarks/page_times.py /surveys /people/customer/cust-000890  # a profile
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
 from rapport.api import relationships as relationships_api
+from rapport.api import profiles as profiles_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -38,6 +39,7 @@ from rapport.web import (
     driver_pages,
     org_pages,
     pages,
+    people_pages,
     respond,
     survey_pages,
 )
@@ -124,6 +126,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(org_api.router)
+    app.include_router(profiles_api.router)
     app.include_router(surveys.router)
     app.include_router(comments.router)
     app.include_router(imports.router)
@@ -138,6 +141,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(driver_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
+    app.include_router(people_pages.router)
     app.include_router(respond.router)
     app.include_router(api_docs.router)
     return app

@@ -178,6 +178,10 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
             "/api/v1/people/import", content=PEOPLE_CSV, headers={"Content-Type": "text/csv"}
         ),
     ),
+    ("GET", "/api/v1/people/{kind}/{external_id}"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.api.get("/api/v1/people/customer/c0"),
+    ),
     ("GET", "/api/v1/surveys"): (STAFF, lambda c: c.api.get("/api/v1/surveys")),
     ("POST", "/api/v1/surveys"): (frozenset({"admin", "analyst"}), _new_survey),
     ("GET", "/api/v1/surveys/{survey_id}"): (
@@ -268,6 +272,12 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         lambda c: c.form(f"/admin/users/{c.viewer_id}", {"role": "viewer", "active": "yes"}),
     ),
     ("GET", "/admin/units"): (ADMIN, lambda c: c.page.get("/admin/units")),
+    ("GET", "/people"): (
+        frozenset({"admin", "analyst", "manager"}), lambda c: c.page.get("/people?q=c"),
+    ),
+    ("GET", "/people/{kind}/{external_id}"): (
+        frozenset({"admin", "analyst", "manager"}), lambda c: c.page.get("/people/customer/c0"),
+    ),
     ("POST", "/admin/units"): (
         ADMIN,
         lambda c: c.form(

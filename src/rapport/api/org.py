@@ -196,11 +196,16 @@ def list_people(
     unit: Annotated[str | None, Query(max_length=1000, description="Unit code or path")] = None,
     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=people.MAX_PAGE)] = 100,
+    search: Annotated[
+        str | None,
+        Query(max_length=200, description="External id prefix or part of the name"),
+    ] = None,
 ) -> PeoplePage:
     """Customers and employees by id; ``unit`` includes its subtree. Managers see their
-    own subtree; viewers may not list people."""
+    own subtree; viewers may not list people. Each person's profile is
+    ``/api/v1/people/{kind}/{external_id}`` (page: ``/people/{kind}/{external_id}``)."""
     found, next_after = people.list_people(
-        uow, principal, kind=kind, unit=unit, after=after, limit=limit
+        uow, principal, kind=kind, unit=unit, after=after, limit=limit, search=search
     )
     codes = {u.id: u.code for u in uow.units.all()}
     return PeoplePage(items=[PersonOut.of(p, codes) for p in found], next_after=next_after)

@@ -320,10 +320,12 @@ def list_people(
     unit: str | None = None,
     after: int = 0,
     limit: int = 100,
+    search: str | None = None,
 ) -> tuple[list[Person], int | None]:
     """A page of the directory by id, and the ``after`` of the next page (None at the end).
 
     ``unit`` (code or path) includes its subtree; managers see their own subtree only.
+    ``search`` keeps people whose external id starts with it or whose name contains it.
     """
     require(principal, Permission.VIEW_COMMENTS)
     limit = max(1, min(limit, MAX_PAGE))
@@ -334,7 +336,13 @@ def list_people(
             raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
         scope = uow.units.subtree(root.path) if root is not None else uow.units.all()
         unit_ids = [u.id for u in scope if principal.sees_unit(u.path)]
-    found = uow.people.page(kind=kind, unit_ids=unit_ids, after_id=after, limit=limit + 1)
+    found = uow.people.page(
+        kind=kind,
+        unit_ids=unit_ids,
+        after_id=after,
+        limit=limit + 1,
+        search=(search or "").strip() or None,
+    )
     more = len(found) > limit
     found = found[:limit]
     return found, (found[-1].id if more and found else None)

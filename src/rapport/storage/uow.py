@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from rapport.errors import Unavailable
@@ -39,6 +39,7 @@ from rapport.storage.repositories.distribution import DistributionRepository
 from rapport.storage.repositories.jobs import ImportJobRepository
 from rapport.storage.repositories.org import ActionRepository, OutcomeRepository, UnitRepository
 from rapport.storage.repositories.people import PersonRepository
+from rapport.storage.repositories.profiles import ProfileRepository
 from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.sessions import SessionRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.deferred: list[Deferred] = []
         self.units = UnitRepository(session)
         self.people = PersonRepository(session)
+        self.profiles = ProfileRepository(session)
         self.outcomes = OutcomeRepository(session)
         self.actions = ActionRepository(session)
         self.users = UserRepository(session)
@@ -75,6 +77,11 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def connection(self) -> Connection:
+        """This unit of work's connection, for analytics statements that must see its
+        transaction (:mod:`rapport.analytics.metrics` runs on a Connection)."""
+        return self.session.connection()
 
     def flush(self) -> None:
         self.session.flush()

@@ -366,13 +366,20 @@ def _index_statement(
 
 
 def item_scores_statement(
-    filters: Filters, items: Sequence[ScoredItem], unit_ids: Sequence[int] | None = None
+    filters: Filters,
+    items: Sequence[ScoredItem],
+    unit_ids: Sequence[int] | None = None,
+    response_ids: Sequence[int] | None = None,
 ) -> Select[Any]:
-    """One row per answered item: response id, question, item, score 0–100 (reliability)."""
+    """One row per answered item: response id, question, item, score 0–100 (reliability,
+    and one person's responses on a profile)."""
     a, r = table("answers"), table("responses")
     where = response_conditions(filters)
     if unit_ids is not None:
         where.append(r.c.unit_id.in_(sorted(unit_ids)))
+    if response_ids is not None:  # on answers too: SQLite then reads them by its index
+        ids = sorted(response_ids)
+        where.extend((r.c.id.in_(ids), a.c.response_id.in_(ids)))
     # Responses first, their answers by index: scanning answers first (``ScanFirst``) made
     # SQLite scan every answer once per response when the window bounds ``submitted_at``.
     source, conditions = _scored_answers(where, items, a.join(r, r.c.id == a.c.response_id))

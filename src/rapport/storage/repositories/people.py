@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from rapport.domain.org import Person, PersonKind
@@ -102,10 +102,19 @@ class PersonRepository:
         unit_ids: Sequence[int] | None,
         after_id: int,
         limit: int,
+        search: str | None = None,
     ) -> list[Person]:
-        """People by id after ``after_id`` (keyset paging), optionally of one kind and in
-        some units."""
+        """People by id after ``after_id`` (keyset paging), optionally of one kind, in
+        some units, and whose external id starts with ``search`` or whose name contains it
+        (ignoring case)."""
         q = select(PersonRow).where(PersonRow.id > after_id)
+        if search:
+            q = q.where(
+                or_(
+                    PersonRow.external_id.startswith(search, autoescape=True),
+                    func.lower(PersonRow.name).contains(search.lower(), autoescape=True),
+                )
+            )
         if kind is not None:
             q = q.where(PersonRow.kind == kind.value)
         if unit_ids is not None:

@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
-from rapport.api import admin, comments, health, imports, surveys, v1
+from rapport.api import admin, comments, health, imports, people_data, surveys, v1
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
 from rapport.api.access_log import AccessLogMiddleware
@@ -36,6 +36,7 @@ from rapport.web import (
     pages,
     respond,
     survey_pages,
+    unsubscribe,
 )
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.templating import make_templates, page_error_renderer, render_error
@@ -118,6 +119,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(org_api.router)
+    app.include_router(people_data.router)
     app.include_router(surveys.router)
     app.include_router(comments.router)
     app.include_router(imports.router)
@@ -129,6 +131,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(respond.router)
+    app.include_router(unsubscribe.router)
     app.include_router(api_docs.router)
     return app
 

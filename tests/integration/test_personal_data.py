@@ -212,6 +212,12 @@ def test_every_email_carries_an_unsubscribe_link_that_records_the_opt_out(
             uow, again.issued, "Every type", "http://x.test", notifier, link_secret=secret
         )
     assert sent == 2
+    with sqlite_db.unit_of_work() as uow:
+        personal_data.erase_person(uow, SYSTEM, PersonKind.CUSTOMER, "c1")
+        uow.people.add_many([{"kind": "customer", "unit_id": 3, "external_id": "new-1"}])
+    with LiveServer(settings, sqlite_db) as server, httpx.Client(base_url=server.url) as web:
+        # Once erased the link names no one, even if the row id were given to someone else.
+        assert web.get(found.group(1)).status_code == 404
 
 
 def _wait(sink: Sink, n: int) -> None:

@@ -141,9 +141,9 @@ UNITS_CSV = "code,parent,name,kind\nnorth-4,north,North 4,store\n"
 
 
 def _unsubscribe_path() -> str:
-    """The unsubscribe link of person 1 (signed with the test settings' secret key)."""
+    """The unsubscribe link of customer c0, person 1 (signed with the tests' secret key)."""
     secret = make_settings(Path("."), Database("sqlite://")).resolved_secret_key()
-    return f"/unsubscribe/{personal_data.unsubscribe_token(secret, 1)}"
+    return f"/unsubscribe/{personal_data.unsubscribe_token(secret, 1, 'c0')}"
 
 
 PEOPLE_CSV = "external_id,kind,unit,segment\nc9,customer,north-1,premium\n"

@@ -380,8 +380,8 @@ def _email_body(title: str, url: str, reminder: bool, unsubscribe_url: str) -> s
     )
 
 
-def _unsubscribe_url(base_url: str, link_secret: str, person_id: int) -> str:
-    return f"{base_url}/unsubscribe/{unsubscribe_token(link_secret, person_id)}"
+def _unsubscribe_url(base_url: str, link_secret: str, person: Person) -> str:
+    return f"{base_url}/unsubscribe/{unsubscribe_token(link_secret, person.id, person.external_id)}"
 
 
 def send_invitations(
@@ -399,7 +399,7 @@ def send_invitations(
     for inv in issued:
         if not inv.person.email or not inv.person.consent_email:
             continue
-        unsubscribe = _unsubscribe_url(base_url, link_secret, inv.person.id)
+        unsubscribe = _unsubscribe_url(base_url, link_secret, inv.person)
         body = _email_body(title, f"{base_url}/s/{inv.token}", False, unsubscribe)
         notifier.send(inv.person.email, title, body)
         record = uow.distribution.invitation_by_hash(_hash(inv.token))
@@ -440,7 +440,7 @@ def remind(
         if not principal.sees_unit(_unit_path(uow, inv.unit_id)):
             continue
         url = f"{base_url}/s/{invitation_token(link_secret, inv.salt)}"
-        unsubscribe = _unsubscribe_url(base_url, link_secret, person.id)
+        unsubscribe = _unsubscribe_url(base_url, link_secret, person)
         notifier.send(
             person.email, f"Reminder: {title}", _email_body(title, url, True, unsubscribe)
         )

@@ -170,30 +170,37 @@ def apply_retention(
     return len(candidates)
 
 
-def unsubscribe_token(link_secret: str, person_id: int) -> str:
-    """The token of a person's unsubscribe link: ``<id>.<HMAC(secret, id)>``.
+def unsubscribe_token(link_secret: str, person_id: int, external_id: str) -> str:
+    """The token of a person's unsubscribe link: ``<id>.<HMAC(secret, id, external id)>``.
 
-    >>> unsubscribe_token("k", 7).startswith("7.")
+    The external id is signed but not shown: should an erased person's row id be given to
+    someone else (SQLite may reuse the highest id), the old link does not fit them.
+
+    >>> unsubscribe_token("k", 7, "c-7").startswith("7.")
     True
     """
-    mac = hmac.new(link_secret.encode(), f"unsubscribe:{person_id}".encode(), hashlib.sha256)
+    message = f"unsubscribe:{person_id}:{external_id}".encode()
+    mac = hmac.new(link_secret.encode(), message, hashlib.sha256)
     return f"{person_id}.{base64.urlsafe_b64encode(mac.digest()).decode().rstrip('=')[:32]}"
 
 
-def person_of_token(link_secret: str, token: str) -> int | None:
-    """The person id a well-signed unsubscribe token names, else None."""
+def person_of_token(uow: UnitOfWork, link_secret: str, token: str) -> Person | None:
+    """The person a well-signed unsubscribe token names, else None (also once erased)."""
     head, _, _ = token.partition(".")
     if not head.isdigit() or len(head) > 18:
         return None
-    expected = unsubscribe_token(link_secret, int(head))
-    return int(head) if hmac.compare_digest(expected, token) else None
+    person = uow.people.get(int(head))
+    if person is None:
+        return None
+    expected = unsubscribe_token(link_secret, person.id, person.external_id)
+    return person if hmac.compare_digest(expected, token) else None
 
 
 def unsubscribe(uow: UnitOfWork, link_secret: str, token: str) -> bool:
-    """Record the e-mail opt-out of the token's person. False when the token is not
-    valid; True also when the person is gone (erased) or had opted out already."""
-    person_id = person_of_token(link_secret, token)
-    if person_id is None:
+    """Record the e-mail opt-out of the token's person; False when the token names no one
+    (not valid, or the person was erased). Opting out twice is fine."""
+    person = person_of_token(uow, link_secret, token)
+    if person is None:
         return False
-    uow.personal_data.set_consent_email(person_id, False)
+    uow.personal_data.set_consent_email(person.id, False)
     return True

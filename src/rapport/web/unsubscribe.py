@@ -18,8 +18,10 @@ router = APIRouter()
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-def unsubscribe_page(request: Request, token: str, settings: SettingsDep) -> Response:
-    valid = personal_data.person_of_token(settings.resolved_secret_key(), token) is not None
+def unsubscribe_page(request: Request, token: str, db: DbDep, settings: SettingsDep) -> Response:
+    with db.unit_of_work(readonly=True) as uow:
+        person = personal_data.person_of_token(uow, settings.resolved_secret_key(), token)
+    valid = person is not None
     context = {"title": "Unsubscribe", "token": token, "done": False, "invalid": not valid}
     return render(request, "unsubscribe.html", context, status_code=200 if valid else 404)
 

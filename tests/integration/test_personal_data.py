@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from rapport.services.clock import utcnow
 from rapport.services.notify import SmtpNotifier
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
-from tests.integration._survey_fixtures import GOOD_ANSWERS, seed_org
+from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, seed_org
 from tests.integration.test_invitations import Sink, smtp_sink  # noqa: F401 - a fixture
 from tests.integration.test_metric_aggregates import aggregate_rows, rebuilt
 
@@ -263,3 +264,45 @@ def test_people_import_can_set_a_person_who_was_erased_again(sqlite_db: Database
             uow, SYSTEM, b"external_id,kind,unit\nc1,customer,north-1\n", pause_gc=False
         )
     assert result.created == 1
+
+
+def test_an_employees_export_holds_their_confidential_answers_unless_anonymous(
+    sqlite_db: Database,
+) -> None:
+    """docs/security.md, "Personal data": a data subject gets their own confidential
+    answers; an anonymous survey never linked them, so there is nothing to return."""
+    exported = {}
+    for anonymous in (False, True):
+        definition = {
+            **EVERY_TYPE,
+            "audience": "employee",
+            "key": f"pulse-{str(anonymous).lower()}",
+        }
+        definition["anonymous"] = anonymous
+        sid = seed_org(sqlite_db, definition) if not anonymous else _publish(sqlite_db, definition)
+        with sqlite_db.unit_of_work() as uow:
+            if not anonymous:
+                people.import_people(
+                    uow, SYSTEM, b"external_id,kind,unit\ne-1,employee,north-1\n", pause_gc=False
+                )
+            wave = invitations.distribute_wave(
+                uow, SYSTEM, sid, unit="north-1", link_secret="k" * 32
+            )
+            ctx = invitations.resolve(uow, wave.issued[0].token)
+            invitations.complete(uow, ctx, {**GOOD_ANSWERS, "nps": 2}, language="en")
+        with sqlite_db.unit_of_work() as uow:
+            data = personal_data.export_person(uow, SYSTEM, PersonKind.EMPLOYEE, "e-1")
+        exported[anonymous] = [
+            r for r in data["responses"] if r["survey"] == f"pulse-{str(anonymous).lower()}"
+        ]
+    [linked] = exported[False]
+    assert {a["question"]: a["value"] for a in linked["answers"]}["nps"] == 2
+    assert exported[True] == []
+
+
+def _publish(db: Database, definition: dict[str, Any]) -> int:
+    from rapport.services import surveys
+
+    with db.unit_of_work() as uow:
+        parsed = surveys.parse_definition(definition)
+        return surveys.save_definition(uow, SYSTEM, parsed).survey_id

@@ -16,12 +16,12 @@ from threadpoolctl import threadpool_limits
 
 from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
-from rapport.api import admin, comments, health, imports, surveys, v1
+from rapport.api import admin, comments, health, imports, people_data, surveys, v1
 from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
-from rapport.api import relationships as relationships_api
 from rapport.api import profiles as profiles_api
+from rapport.api import relationships as relationships_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -42,6 +42,7 @@ from rapport.web import (
     people_pages,
     respond,
     survey_pages,
+    unsubscribe,
 )
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.relationship_pages import router as relationship_pages_router
@@ -127,6 +128,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(v1.router)
     app.include_router(org_api.router)
     app.include_router(profiles_api.router)
+    app.include_router(people_data.router)
     app.include_router(surveys.router)
     app.include_router(comments.router)
     app.include_router(imports.router)
@@ -143,6 +145,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)
     app.include_router(respond.router)
+    app.include_router(unsubscribe.router)
     app.include_router(api_docs.router)
     return app
 

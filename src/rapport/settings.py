@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         description="The address respondents reach the server at (https://survey.example.com): "
         "the start of every survey link in e-mails, the CLI's links and the pages' links.",
     )
+    retention_months: int | None = Field(
+        default=None,
+        ge=1,
+        description="Erase the identity of people with no invitation or response activity "
+        "for this many months (`rapport people retention --apply`); unset: off.",
+    )
     db_busy_timeout_ms: int = Field(
         default=10_000,
         ge=0,

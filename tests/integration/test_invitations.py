@@ -144,7 +144,9 @@ def test_reminders_reach_only_those_who_have_not_answered(
     with sqlite_db.unit_of_work() as uow:
         issued = invitations.distribute(uow, SYSTEM, sid, unit="north-1", link_secret=SECRET)
         assert (
-            invitations.send_invitations(uow, issued, "Every type", "http://rapport.test", notifier)
+            invitations.send_invitations(
+                uow, issued, "Every type", "http://rapport.test", notifier, link_secret=SECRET
+            )
             == 3
         )
         ctx = invitations.resolve(uow, issued[0].token)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from rapport.domain.org import SYSTEM, PersonKind, Role, UnitKind
 from rapport.services import auth, invitations, people, responses, surveys
 from rapport.services.survey_definitions import load_template
-from rapport.storage.models import AnswerRow, AuditRow
+from rapport.storage.models import AnswerRow, AuditRow, PersonRow
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
 
@@ -252,7 +252,12 @@ def test_scope_roles_and_audit(live_server: LiveServer, db: Database) -> None:
         rows = uow.session.execute(
             select(AuditRow.actor, AuditRow.target).where(AuditRow.action == "person.view")
         ).all()
+        ids = dict(
+            uow.session.execute(
+                select(PersonRow.external_id, PersonRow.id).where(PersonRow.kind == "customer")
+            ).all()
+        )
     assert sorted(rows) == [
-        ("analyst", "customer:cust-2"),
-        ("manager", "customer:cust-1"),
+        ("analyst", f"person:{ids['cust-2']}"),
+        ("manager", f"person:{ids['cust-1']}"),
     ]

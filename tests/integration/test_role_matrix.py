@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +25,7 @@ from starlette.routing import Mount, Route
 
 from rapport.app import create_app
 from rapport.domain.org import SYSTEM, Role, UnitKind
-from rapport.services import auth, invitations, responses
+from rapport.services import auth, invitations, personal_data, responses
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, PASSWORD, seed_org
@@ -137,6 +138,14 @@ def _new_survey(c: Caller) -> httpx.Response:
 
 CSV = "unit,nps,csat\nnorth-1,9,4\nnorth-1,3,2\n"
 UNITS_CSV = "code,parent,name,kind\nnorth-4,north,North 4,store\n"
+
+
+def _unsubscribe_path() -> str:
+    """The unsubscribe link of customer c0, person 1 (signed with the tests' secret key)."""
+    secret = make_settings(Path("."), Database("sqlite://")).resolved_secret_key()
+    return f"/unsubscribe/{personal_data.unsubscribe_token(secret, 1, 'c0')}"
+
+
 PEOPLE_CSV = "external_id,kind,unit,segment\nc9,customer,north-1,premium\n"
 ADMIN = frozenset({"admin"})
 SURVEY_QUERY = "survey=every-type&metric=nps"
@@ -149,6 +158,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("POST", "/logout"): (EVERYONE, _logout_route),
     ("GET", "/s/{token}"): (EVERYONE, lambda c: c.page.get(f"/s/{c.public_token}")),
     ("POST", "/s/{token}"): (EVERYONE, _respond),
+    ("GET", "/unsubscribe/{token}"): (EVERYONE, lambda c: c.page.get(_unsubscribe_path())),
+    ("POST", "/unsubscribe/{token}"): (EVERYONE, lambda c: c.form(_unsubscribe_path())),
     ("GET", "/qr/{token}.{fmt}"): (EVERYONE, lambda c: c.page.get(f"/qr/{c.public_token}.svg")),
     # -- API ------------------------------------------------------------------------------------
     ("GET", "/api/v1/me"): (STAFF, lambda c: c.api.get("/api/v1/me")),
@@ -177,6 +188,13 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         lambda c: c.api.post(
             "/api/v1/people/import", content=PEOPLE_CSV, headers={"Content-Type": "text/csv"}
         ),
+    ),
+    # c9 is imported by the entry above (admins run it first): exported, then erased.
+    ("GET", "/api/v1/people/{kind}/{external_id}/export"): (
+        ADMIN, lambda c: c.api.get("/api/v1/people/customer/c9/export"),
+    ),
+    ("DELETE", "/api/v1/people/{kind}/{external_id}"): (
+        ADMIN, lambda c: c.api.delete("/api/v1/people/customer/c9"),
     ),
     ("GET", "/api/v1/people/{kind}/{external_id}"): (
         frozenset({"admin", "analyst", "manager"}),

@@ -245,7 +245,14 @@ def distribute(
             if email:
                 defn = surveys.get_published(uow, _survey_ref(survey)).definition
                 title = text_for(defn.title, defn.default_language, defn.default_language)
-                invitations.send_invitations(uow, issued, title, base, _notifier(settings))
+                invitations.send_invitations(
+                    uow,
+                    issued,
+                    title,
+                    base,
+                    _notifier(settings),
+                    link_secret=settings.resolved_secret_key(),
+                )
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["external_id", "name", "email", "link"])

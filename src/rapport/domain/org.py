@@ -42,6 +42,8 @@ class Permission(enum.StrEnum):
     MANAGE_ORG = "manage_org"
     VIEW_AUDIT = "view_audit"
     SUBMIT_RESPONSES = "submit_responses"
+    #: Data-subject requests: export or erase everything held about a person (admins).
+    PERSONAL_DATA = "personal_data"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -25,6 +25,7 @@ from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.notify import Notifier
 from rapport.services.org import organisation_name
+from rapport.services.personal_data import unsubscribe_token
 from rapport.services.surveys import PublishedSurvey
 from rapport.services.units import require_open
 from rapport.storage.repositories.distribution import DistributionRecord, InvitedPerson
@@ -368,14 +369,19 @@ def complete(
     return result.response_id
 
 
-def _email_body(title: str, url: str, reminder: bool) -> str:
+def _email_body(title: str, url: str, reminder: bool, unsubscribe_url: str) -> str:
     opening = "A reminder: we would still" if reminder else "We would"
     return (
         f'{opening} love to hear from you in our survey "{title}".\n\n'
         f"Your personal link (please do not share it): {url}\n\n"
         "It takes a few minutes. If you have started already, the link takes you back to "
-        "where you left off.\n"
+        "where you left off.\n\n"
+        f"To receive no more survey e-mails from us: {unsubscribe_url}\n"
     )
+
+
+def _unsubscribe_url(base_url: str, link_secret: str, person: Person) -> str:
+    return f"{base_url}/unsubscribe/{unsubscribe_token(link_secret, person.id, person.external_id)}"
 
 
 def send_invitations(
@@ -384,15 +390,18 @@ def send_invitations(
     title: str,
     base_url: str,
     notifier: Notifier,
+    *,
+    link_secret: str,
 ) -> int:
-    """E-mail each invited person their link (people without e-mail or consent are skipped)."""
+    """E-mail each invited person their link, with an unsubscribe link (people without
+    e-mail or without e-mail consent are skipped)."""
     sent = 0
     for inv in issued:
-        if not inv.person.email:
+        if not inv.person.email or not inv.person.consent_email:
             continue
-        notifier.send(
-            inv.person.email, title, _email_body(title, f"{base_url}/s/{inv.token}", False)
-        )
+        unsubscribe = _unsubscribe_url(base_url, link_secret, inv.person)
+        body = _email_body(title, f"{base_url}/s/{inv.token}", False, unsubscribe)
+        notifier.send(inv.person.email, title, body)
         record = uow.distribution.invitation_by_hash(_hash(inv.token))
         if record is not None:
             uow.distribution.mark_sent(record.id, utcnow())
@@ -410,7 +419,8 @@ def remind(
     notifier: Notifier,
     max_reminders: int = 2,
 ) -> int:
-    """Send a reminder to everyone invited to ``survey`` who has not answered yet."""
+    """Send a reminder to everyone invited to ``survey`` who has not answered yet (and
+    still consents to e-mail)."""
     require(principal, Permission.DISTRIBUTE)
     published = surveys.get_published(uow, survey)
     title = text_for(
@@ -425,12 +435,15 @@ def remind(
         if inv.expires_at is not None and as_utc(inv.expires_at) < utcnow():
             continue
         person = uow.people.get(inv.person_id)
-        if person is None or not person.email:
+        if person is None or not person.email or not person.consent_email:
             continue
         if not principal.sees_unit(_unit_path(uow, inv.unit_id)):
             continue
         url = f"{base_url}/s/{invitation_token(link_secret, inv.salt)}"
-        notifier.send(person.email, f"Reminder: {title}", _email_body(title, url, True))
+        unsubscribe = _unsubscribe_url(base_url, link_secret, person)
+        notifier.send(
+            person.email, f"Reminder: {title}", _email_body(title, url, True, unsubscribe)
+        )
         uow.distribution.mark_reminded(inv.id, utcnow())
         sent += 1
     uow.audit.record(

@@ -178,7 +178,8 @@ def get_profile(
         special.extend(_special(r, ref, definition, mine, person.language))
     events.sort(key=lambda e: (as_utc(e.at), e.kind == "response"), reverse=True)
     special.sort(key=lambda s: as_utc(s.at), reverse=True)
-    audit.record(uow, principal, AuditAction.PERSON_VIEW, f"{kind.value}:{person.external_id}")
+    # By internal id, as export and erasure do: an erased person leaves no identity in the log.
+    audit.record(uow, principal, AuditAction.PERSON_VIEW, f"person:{person.id}")
     return Profile(
         person,
         unit,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -91,6 +92,9 @@ class PersonRow(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     consent_email: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the person entered the directory (set by the database): retention counts
+    # inactivity from here for people never invited.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class OutcomeRow(Base):

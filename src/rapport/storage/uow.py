@@ -39,6 +39,7 @@ from rapport.storage.repositories.distribution import DistributionRepository
 from rapport.storage.repositories.jobs import ImportJobRepository
 from rapport.storage.repositories.org import ActionRepository, OutcomeRepository, UnitRepository
 from rapport.storage.repositories.people import PersonRepository
+from rapport.storage.repositories.personal_data import PersonalDataRepository
 from rapport.storage.repositories.profiles import ProfileRepository
 from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.sessions import SessionRepository
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.units = UnitRepository(session)
         self.people = PersonRepository(session)
         self.profiles = ProfileRepository(session)
+        self.personal_data = PersonalDataRepository(session)
         self.outcomes = OutcomeRepository(session)
         self.actions = ActionRepository(session)
         self.users = UserRepository(session)

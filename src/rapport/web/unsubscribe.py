@@ -14,7 +14,7 @@ from rapport.services import personal_data
 from rapport.web.csrf import verify_csrf
 from rapport.web.templating import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)

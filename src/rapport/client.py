@@ -31,6 +31,7 @@ from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal, Role
 from rapport.services import drivers as drivers_service
 from rapport.services import metrics as metrics_service
+from rapport.services import outcomes as outcomes_service
 from rapport.services import relationships as relationships_service
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
@@ -140,6 +141,33 @@ class Client:
             self.engine, self.principal, survey, self.policy, period
         )
         return relationships_service.as_frame(found.rows)
+
+    def outcomes(
+        self,
+        unit: str | None = None,
+        outcome: str | None = None,
+        grain: str | None = None,
+        *,
+        rollup: bool = False,
+    ) -> pd.DataFrame:
+        """Business outcomes (``docs/outcomes.md``): one row per figure with ``unit``
+        (code), ``period`` (first day), ``period_label``, ``grain``, ``name``, ``value``,
+        ``units`` and ``rollup`` — the columns of ``GET /api/v1/outcomes``. With
+        ``rollup=True``, ``unit``'s own series made from its subtree (sums of money and
+        counts, means of rates).
+
+        Example::
+
+            r.outcomes(unit="west", outcome="revenue", grain="month", rollup=True)
+        """
+        with self.database.unit_of_work(readonly=True) as uow:
+            found = outcomes_service.list_outcomes(
+                uow, self.principal, unit=unit, outcome=outcome, grain=grain, rollup=rollup
+            )
+        columns = list(outcomes_service.OutcomeValue.__dataclass_fields__)
+        frame = pd.DataFrame([vars(v) for v in found], columns=columns)
+        frame["period"] = pd.to_datetime(frame["period"])
+        return frame
 
     def metrics_polars(self, *args: Any, **kwargs: Any) -> Any:
         """:meth:`metrics` as a polars DataFrame (needs ``polars`` installed)."""

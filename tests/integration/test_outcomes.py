@@ -1,0 +1,190 @@
+"""Business outcomes on SQLite and PostgreSQL: CSV import (upsert, all or nothing, the
+row/column report), listings, the roll-up rule and manager scope."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rapport.domain.org import SYSTEM, Principal, Role
+from rapport.errors import PermissionDenied, ValidationFailed
+from rapport.services import outcome_import, outcomes, unit_import
+from rapport.storage.uow import Database
+
+TREE = b"""code,parent,name,kind
+acme,,Acme,company
+north,acme,North,region
+south,acme,South,region
+n1,north,North 1,store
+n2,north,North 2,store
+s1,south,South 1,store
+"""
+OUTCOMES = b"""unit,period,revenue,customer_churn_pct,complaints
+n1,2026-01,1000,2.0,3
+n2,2026-01,3000,4.0,
+s1,2026-01,500.5,,1
+n1,2026-W05,250,,
+acme/north/n2,2026-Q1,9000,3.5,
+"""
+ANALYST = Principal("user", 9, "ann@example.com", Role.ANALYST)
+VIEWER = Principal("user", 10, "vic@example.com", Role.VIEWER)
+MANAGER = Principal("user", 11, "nora@example.com", Role.MANAGER, unit_path="acme/north")
+
+
+def _setup(db: Database) -> outcome_import.OutcomeImportResult:
+    with db.unit_of_work() as uow:
+        unit_import.import_units(uow, SYSTEM, TREE)
+        return outcome_import.import_outcomes(uow, ANALYST, OUTCOMES)
+
+
+def _values(db: Database, principal: Principal = ANALYST, **kw: object) -> list[tuple]:
+    with db.unit_of_work(readonly=True) as uow:
+        found = outcomes.list_outcomes(uow, principal, **kw)  # type: ignore[arg-type]
+    return [(v.unit, v.period_label, v.name, v.value, v.units, v.rollup) for v in found]
+
+
+def test_import_stores_each_figure_with_its_grain_and_skips_empty_cells(db: Database) -> None:
+    result = _setup(db)
+    assert (result.rows, result.created, result.updated) == (5, 10, 0)
+    assert result.outcomes == ("revenue", "customer_churn_pct", "complaints")
+    with db.unit_of_work(readonly=True) as uow:
+        stored = {(g, p, n, v) for _, g, p, n, v in uow.outcomes.rows()}
+        assert uow.audit.page(limit=5)[0].action == "outcomes.import"
+    assert ("week", date(2026, 1, 26), "revenue", 250.0) in stored  # 2026-W05 is a Monday
+    assert ("quarter", date(2026, 1, 1), "customer_churn_pct", 3.5) in stored
+    assert ("month", date(2026, 1, 1), "revenue", 500.5) in stored
+    assert len(stored) == 10  # the six empty cells wrote nothing
+    assert _values(db, unit="n2", grain="month") == [
+        ("n2", "2026-01", "customer_churn_pct", 4.0, 1, None),
+        ("n2", "2026-01", "revenue", 3000.0, 1, None),
+    ]
+
+
+def test_reimport_is_idempotent_and_an_upsert_replaces_values(db: Database) -> None:
+    _setup(db)
+    before = _values(db)
+    with db.unit_of_work() as uow:
+        again = outcome_import.import_outcomes(uow, ANALYST, OUTCOMES)
+    assert (again.created, again.updated) == (0, 10)
+    assert _values(db) == before
+    change = b"unit,period,revenue,nps_target\nn1,2026-01,1100,\nn1,2026-02,1200,50\n"
+    with db.unit_of_work() as uow:
+        changed = outcome_import.import_outcomes(uow, ANALYST, change)
+    assert (changed.created, changed.updated) == (2, 1)
+    n1 = _values(db, unit="n1", outcome="revenue", grain="month")
+    assert [(p, v) for _, p, _, v, _, _ in n1] == [("2026-01", 1100.0), ("2026-02", 1200.0)]
+    # complaints of n1 in January was not in the file: it stays.
+    assert ("n1", "2026-01", "complaints", 3.0, 1, None) in _values(db, unit="n1")
+
+
+def test_a_bad_file_imports_nothing_and_names_each_row_and_column(db: Database) -> None:
+    _setup(db)
+    bad = (
+        b"unit,period,revenue,complaints\n"
+        b"n1,2026-02,12O0,1\n"  # letter O
+        b"nowhere,2026-02,1,1\n"
+        b"n2,2026-13,1,1\n"
+        b"n2,2026-W54,1,1\n"
+        b"n1,2026-02,5,nan\n"  # the same unit and period as row 2
+        b"s1,2026-Q2,1_000,\n"
+    )
+    with db.unit_of_work() as uow, pytest.raises(ValidationFailed) as caught:
+        outcome_import.import_outcomes(uow, ANALYST, bad)
+    found = [(e.location, e.code) for e in caught.value.errors]
+    assert found == [
+        ("row 2, column revenue", "number"),
+        ("row 3, column unit", "unknown_unit"),
+        ("row 4, column period", "period"),
+        ("row 5, column period", "period"),
+        ("row 6, column period", "duplicate"),
+        ("row 6, column complaints", "number"),
+        ("row 7, column revenue", "number"),
+    ]
+    messages = {e.location: e.message for e in caught.value.errors}
+    assert "also on row 2" in messages["row 6, column period"]
+    assert "YYYY-MM" in messages["row 4, column period"]
+    assert "'12O0'" in messages["row 2, column revenue"]
+    with db.unit_of_work(readonly=True) as uow:
+        assert uow.outcomes.count() == 10  # nothing of the bad file
+
+
+@pytest.mark.parametrize(
+    ("data", "location", "code"),
+    [
+        (b"unit,period,Revenue!\nn1,2026-01,1\n", "column revenue!", "outcome_name"),
+        (b"unit,period\nn1,2026-01\n", "columns", "no_outcomes"),
+        (b"unit,revenue\nn1,1\n", "column period", "missing_column"),
+        (b"unit,period,revenue,revenue\nn1,2026-01,1,2\n", "column revenue", "duplicate_column"),
+    ],
+)
+def test_bad_headers_are_named(sqlite_db: Database, data: bytes, location: str, code: str) -> None:
+    with sqlite_db.unit_of_work() as uow:
+        unit_import.import_units(uow, SYSTEM, TREE)
+    with sqlite_db.unit_of_work() as uow, pytest.raises(ValidationFailed) as caught:
+        outcome_import.import_outcomes(uow, ANALYST, data)
+    assert [(e.location, e.code) for e in caught.value.errors] == [(location, code)]
+
+
+def test_roll_up_sums_money_and_counts_and_averages_rates(db: Database) -> None:
+    _setup(db)
+    north = _values(db, unit="north", grain="month", rollup=True)
+    assert north == [
+        ("north", "2026-01", "complaints", 3.0, 1, "sum"),
+        ("north", "2026-01", "customer_churn_pct", 3.0, 2, "mean"),  # (2 + 4) / 2
+        ("north", "2026-01", "revenue", 4000.0, 2, "sum"),
+    ]
+    acme = {(n, v, k) for _, _, n, v, k, _ in _values(db, unit="acme", grain="month", rollup=True)}
+    # acme's children are north (rolled up: 4000 from 2 stores) and south (500.5 from s1).
+    assert acme == {("revenue", 4500.5, 3), ("complaints", 4.0, 2), ("customer_churn_pct", 3.0, 2)}
+    # A parent's own figure wins over its children's: nothing is counted twice.
+    with db.unit_of_work() as uow:
+        outcome_import.import_outcomes(uow, ANALYST, b"unit,period,revenue\nnorth,2026-01,4100\n")
+    acme = {(n, v, k) for _, _, n, v, k, _ in _values(db, unit="acme", grain="month", rollup=True)}
+    assert ("revenue", 4600.5, 2) in acme
+    # Grains are never mixed: n1's weekly figure rolls up on its own.
+    weekly = _values(db, unit="north", grain="week", rollup=True)
+    assert weekly == [("north", "2026-W05", "revenue", 250.0, 1, "sum")]
+
+
+def test_roll_up_against_an_independent_sum_over_random_trees(sqlite_db: Database) -> None:
+    """Additive figures rolled up equal the plain sum over every store in the subtree."""
+    import random
+
+    rng = random.Random(16)
+    lines = ["code,parent,name,kind", "co,,Co,company"]
+    stores: dict[str, list[str]] = {}
+    for r in range(4):
+        lines.append(f"r{r},co,R{r},region")
+        stores[f"r{r}"] = [f"r{r}-s{s}" for s in range(rng.randrange(1, 6))]
+        lines += [f"{s},r{r},{s},store" for s in stores[f"r{r}"]]
+    rows = ["unit,period,revenue"]
+    expected: dict[str, float] = {}
+    for region, codes in stores.items():
+        for code in codes:
+            value = round(rng.uniform(0, 1000), 2)
+            rows.append(f"{code},2026-03,{value}")
+            expected[region] = expected.get(region, 0.0) + value
+    with sqlite_db.unit_of_work() as uow:
+        unit_import.import_units(uow, SYSTEM, ("\n".join(lines) + "\n").encode())
+        outcome_import.import_outcomes(uow, ANALYST, ("\n".join(rows) + "\n").encode())
+    for region, total in expected.items():
+        [(_, _, _, value, n, _)] = _values(sqlite_db, unit=region, rollup=True)
+        assert value == pytest.approx(total, abs=1e-9)
+        assert n == len(stores[region])
+    [(_, _, _, value, _, _)] = _values(sqlite_db, unit="co", rollup=True)
+    assert value == pytest.approx(sum(expected.values()), abs=1e-9)
+
+
+def test_permissions_and_manager_scope(db: Database) -> None:
+    _setup(db)
+    with db.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        outcome_import.import_outcomes(uow, VIEWER, OUTCOMES)
+    with db.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        outcome_import.import_outcomes(uow, MANAGER, OUTCOMES)
+    assert {u for u, *_ in _values(db, MANAGER)} == {"n1", "n2"}
+    assert _values(db, VIEWER, unit="s1") != []
+    with pytest.raises(PermissionDenied):
+        _values(db, MANAGER, unit="s1")
+    with pytest.raises(ValidationFailed):
+        _values(db, unit="nowhere")

@@ -3,11 +3,11 @@ row/column report), listings, the roll-up rule and manager scope."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from rapport.domain.org import SYSTEM, Principal, Role
+from rapport.domain.org import SYSTEM, Principal, Role, UnitKind
 from rapport.errors import PermissionDenied, ValidationFailed
 from rapport.services import outcome_import, outcomes, unit_import
 from rapport.storage.uow import Database
@@ -188,3 +188,116 @@ def test_permissions_and_manager_scope(db: Database) -> None:
         _values(db, MANAGER, unit="s1")
     with pytest.raises(ValidationFailed):
         _values(db, unit="nowhere")
+
+
+def test_the_panel_puts_experience_beside_rolled_up_outcomes(db: Database) -> None:
+    """NPS per unit × month against a hand count of the answers submitted; outcomes as
+    imported (stores) and rolled up (the region and the company)."""
+    import math
+
+    import pandas as pd
+
+    from rapport.analytics.engines import OperationalEngine
+    from rapport.services import confidentiality, responses
+    from rapport.services.clock import utcnow
+    from rapport.services.outcome_panel import outcome_panel
+    from tests.integration._survey_fixtures import GOOD_ANSWERS, seed_org
+
+    sid = seed_org(db)
+    scores = [10, 9, 9, 8, 7, 6, 3, 0, 10, 5]
+    month = utcnow().date().replace(day=1)
+    before = (month - timedelta(days=1)).replace(day=1)
+    with db.unit_of_work() as uow:
+        for score in scores:
+            answers = {**GOOD_ANSWERS, "nps": score}
+            if score > 6:  # "why" is asked of detractors only
+                answers.pop("why")
+            responses.submit_as(uow, SYSTEM, sid, answers, unit="north-1")
+        uow.units.add("north-2", "North 2", UnitKind.STORE, uow.units.by_code("north"))
+        data = (
+            "unit,period,revenue,customer_churn_pct\n"
+            f"north-1,{month:%Y-%m},1000,2\nnorth-2,{month:%Y-%m},500,4\n"
+            f"north-1,{before:%Y-%m},900,\n"
+        )
+        outcome_import.import_outcomes(uow, ANALYST, data.encode())
+        survey_key = uow.surveys.get(sid).key
+    engine = OperationalEngine(db.engine)
+    try:
+        with db.unit_of_work(readonly=True) as uow:
+            panel = outcome_panel(
+                uow, engine, ANALYST, confidentiality.DEFAULT_POLICY, [sid], metrics=["nps"]
+            )
+    finally:
+        engine.dispose()
+    nps = f"{survey_key}.nps"
+    assert list(panel.columns) == [
+        "unit", "unit_path", "unit_depth", "period", nps, f"{nps}.n",
+        "customer_churn_pct", "revenue",
+    ]  # fmt: skip
+    rows = panel.set_index(["unit", "period"])
+
+    def cell(unit: str, start: date, column: str) -> float:
+        return float(rows.loc[(unit, pd.Timestamp(start)), column])
+
+    promoters = sum(s >= 9 for s in scores)
+    detractors = sum(s <= 6 for s in scores)
+    expected = 100 * (promoters - detractors) / len(scores)
+    assert cell("north-1", month, nps) == pytest.approx(expected, abs=1e-9)
+    assert cell("north-1", month, f"{nps}.n") == len(scores)
+    assert (cell("north-1", month, "revenue"), cell("north-1", month, "customer_churn_pct")) == (
+        1000.0,
+        2.0,
+    )
+    assert cell("north", month, nps) == pytest.approx(expected, abs=1e-9)
+    assert (cell("north", month, "revenue"), cell("north", month, "customer_churn_pct")) == (
+        1500.0,
+        3.0,
+    )
+    assert cell("acme", month, "revenue") == 1500.0
+    # An outcome without responses, and a store without any: NaN beside the figure.
+    assert cell("north-1", before, "revenue") == 900.0
+    assert math.isnan(cell("north-1", before, nps))
+    assert math.isnan(cell("north-2", month, nps))
+
+
+def test_the_dashboard_shows_a_units_recent_outcomes_beside_its_key_figures(
+    sqlite_live_server: object, sqlite_db: Database
+) -> None:
+    import re
+
+    import httpx
+
+    from rapport.services.clock import utcnow
+    from tests.integration._survey_fixtures import seed_org
+    from tests.integration._web_login import login
+
+    seed_org(sqlite_db)
+    month = utcnow().date().replace(day=1)
+    rows = ["unit,period,revenue,customer_churn_pct"]
+    start = month
+    for k in range(8):  # eight months back: the table shows the last six
+        rows.append(f"north-1,{start:%Y-%m},{1000 + k},{k}.5")
+        start = (start - timedelta(days=1)).replace(day=1)
+    with sqlite_db.unit_of_work() as uow:
+        outcome_import.import_outcomes(uow, ANALYST, ("\n".join(rows) + "\n").encode())
+    url = sqlite_live_server.url  # type: ignore[attr-defined]
+    with httpx.Client(base_url=url) as client:
+        login(client, "admin@example.com")
+        page = client.get("/dashboard", params={"survey": "every-type", "unit": "north"})
+        assert page.status_code == 200, page.text[:500]
+        section = page.text[page.text.index('id="section-outcomes"') :]
+        table = section[: section.index("</table>")]
+        assert "Business outcomes · North" in section
+        labels = re.findall(r'<th scope="row">([^<]+)</th>', table)
+        assert labels[0] == f"{month:%Y-%m}" and len(labels) == 6
+        assert "<td>1,000</td>" in table and "1,006" not in table  # the newest six of eight
+        assert "customer churn pct (mean)" in table
+        for kpi in ("NPS", "Hearts", "Minds"):
+            assert f'<th scope="col">{kpi}</th>' in table  # monthly, like the outcomes
+        quarterly = client.get(
+            "/dashboard", params={"survey": "every-type", "unit": "north", "period": "quarter"}
+        )
+        section = quarterly.text[quarterly.text.index('id="section-outcomes"') :]
+        assert "are not beside them" in section.split("</p>")[0]
+        south = client.get("/dashboard", params={"survey": "every-type", "unit": "south"})
+        assert 'id="section-outcomes"' not in south.text

@@ -165,6 +165,8 @@ def recent_outcomes(
 ) -> RecentOutcomes | None:
     """A unit's last ``periods`` periods of outcomes (rolled up), at ``grain`` when it has
     figures of that grain, else at the grain it has most figures of; None without any."""
+    if not uow.units.all():
+        return None
     top, units = scope(uow, principal, unit)
     rolled = {
         (g, p, n): value

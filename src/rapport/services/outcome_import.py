@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import cast
 
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Permission, Principal
@@ -157,12 +158,14 @@ def _check(
     values: list[list[float | None]] = []
     for order, name in enumerate(names, start=2):
         column = by_name[name]
-        numbers = [_number(v) if v else None for v in column]
-        wrong = [i for i, (v, n) in enumerate(zip(column, numbers, strict=True)) if v and n is None]
-        bad.extend(
-            (i, order, name, f"expected a number such as 1234.5, got {column[i]!r}", "number")
-            for i in wrong
-        )
+        numbers = _numbers(column)
+        if numbers is None:  # some cell is not a plain number: find which, cell by cell
+            numbers = [_number(v) if v else None for v in column]
+            bad.extend(
+                (i, order, name, f"expected a number such as 1234.5, got {v!r}", "number")
+                for i, (v, n) in enumerate(zip(column, numbers, strict=True))
+                if v and n is None
+            )
         values.append(numbers)
     if bad:
         bad.sort()
@@ -170,12 +173,30 @@ def _check(
             FieldError(f"row {lines[i]}, column {column}", message, code)
             for i, _, column, message, code in bad[:MAX_ERRORS]
         ]
+    grains = {p: (str(found[0]), found[1]) for p, found in parsed.items() if found is not None}
+    ids = cast(list[int], unit_ids)  # no error: every unit is known
+    cells = [(uid, *grains[p]) for uid, p in zip(ids, period, strict=True)]
     stored: list[Stored] = []
     for name, numbers in zip(names, values, strict=True):
-        for uid, found, value in zip(unit_ids, periods, numbers, strict=True):
-            if value is not None and uid is not None and found is not None:
-                stored.append((uid, found[0].value, found[1], name, value))
+        stored.extend(
+            (uid, grain, start, name, value)
+            for (uid, grain, start), value in zip(cells, numbers, strict=True)
+            if value is not None
+        )
     return stored, []
+
+
+def _numbers(column: Sequence[str]) -> list[float | None] | None:
+    """Every cell as a number (None for an empty one), or None when any cell is not a
+    plain finite decimal — the fast path: one ``float`` per cell and no per-cell checks,
+    since Python's ``nan``, ``inf`` and ``1_000`` all hold an ``n`` or a ``_``."""
+    text = "".join(column).lower()
+    if "_" in text or "n" in text:
+        return None
+    try:
+        return [float(v) if v else None for v in column]
+    except ValueError:
+        return None
 
 
 def _number(text: str) -> float | None:

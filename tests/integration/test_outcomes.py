@@ -301,3 +301,62 @@ def test_the_dashboard_shows_a_units_recent_outcomes_beside_its_key_figures(
         assert "are not beside them" in section.split("</p>")[0]
         south = client.get("/dashboard", params={"survey": "every-type", "unit": "south"})
         assert 'id="section-outcomes"' not in south.text
+
+
+def test_migration_0010_keeps_monthly_rows_and_goes_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Rows stored before 0010 become monthly; a downgrade drops the other grains only."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from rapport.storage import migrate
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        migrate.upgrade(db.engine, "0009")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO units (id, code, name, kind, path, depth) "
+                              "VALUES (1, 'acme', 'Acme', 'company', 'acme', 0)"))  # fmt: skip
+            conn.execute(text("INSERT INTO outcomes (unit_id, period, metric, value) "
+                              "VALUES (1, '2026-01-01', 'revenue', 10)"))  # fmt: skip
+        migrate.upgrade(db.engine)
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT grain FROM outcomes")).scalars().all() == ["month"]
+            conn.execute(text("INSERT INTO outcomes (unit_id, grain, period, metric, value) "
+                              "VALUES (1, 'quarter', '2026-01-01', 'revenue', 30)"))  # fmt: skip
+        cfg = migrate.alembic_config(db.engine)
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0009")
+        with db.engine.begin() as conn:
+            rows = conn.execute(text("SELECT metric, value FROM outcomes")).all()
+        assert [tuple(r) for r in rows] == [("revenue", 10.0)]
+    finally:
+        db.dispose()
+
+
+def test_the_python_client_returns_a_frame(sqlite_db: Database) -> None:
+    import pandas as pd
+
+    from rapport.client import connect
+
+    _setup(sqlite_db)
+    url = sqlite_db.engine.url.render_as_string(hide_password=False)
+    with connect(url) as client:
+        frame = client.outcomes(unit="north", outcome="revenue", grain="month", rollup=True)
+        empty = client.outcomes(outcome="no_such_outcome")
+    assert list(frame.columns) == [
+        "unit", "period", "period_label", "grain", "name", "value", "units", "rollup",
+    ]  # fmt: skip
+    assert frame.to_dict("records") == [
+        {
+            "unit": "north",
+            "period": pd.Timestamp("2026-01-01"),
+            "period_label": "2026-01",
+            "grain": "month",
+            "name": "revenue",
+            "value": 4000.0,
+            "units": 2,
+            "rollup": "sum",
+        }
+    ]
+    assert empty.empty and "value" in empty.columns

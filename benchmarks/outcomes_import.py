@@ -23,7 +23,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import Case, Timing, best_of, fresh_copy, migrated_sqlite, verdict
+from _common import (
+    Case,
+    best_of,
+    connect_raw,
+    fresh_copy,
+    migrated_sqlite,
+    report_rows,
+    verdict,
+)
 
 from rapport.domain.org import SYSTEM
 from rapport.services import outcome_import, unit_import
@@ -59,13 +67,6 @@ def outcomes_csv(stores: int, months: int) -> bytes:
                 rng.randrange(0, 30), rng.randrange(0, 4),
             ))  # fmt: skip
     return out.getvalue().encode()
-
-
-def connect_raw(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=FULL"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
 
 
 def raw_insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -132,14 +133,6 @@ class Bench:
         }
 
 
-def report(label: str, timing: Timing, rows: int, baseline: Timing) -> None:
-    print(
-        f"{label:<36} {timing.wall:7.2f} s {rows / timing.wall:>9,.0f} rows/s"
-        f" {timing.wall / baseline.wall:6.2f}×   cpu {timing.cpu:7.2f} s"
-        f" {timing.cpu / baseline.cpu:6.2f}×"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, default=400, help="stores in the CSV")
@@ -158,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = timings["raw sqlite3 executemany INSERT"]
         print(f"{'':36} {'wall':>9} {'rows/s':>16} {'ratio':>7}   {'cpu':>11} {'ratio':>7}")
         for label, timing in timings.items():
-            report(label, timing, len(bench.rows), raw)
+            report_rows(label, timing, len(bench.rows), raw)
         new = timings["Rapport outcomes import (all new)"]
         ratio = new.wall / raw.wall
         print(

@@ -291,7 +291,7 @@ def test_the_dashboard_shows_a_units_recent_outcomes_beside_its_key_figures(
         labels = re.findall(r'<th scope="row">([^<]+)</th>', table)
         assert labels[0] == f"{month:%Y-%m}" and len(labels) == 6
         assert "<td>1,000</td>" in table and "1,006" not in table  # the newest six of eight
-        assert "customer churn pct (mean)" in table
+        assert "Customer churn pct (mean)" in table
         for kpi in ("NPS", "Hearts", "Minds"):
             assert f'<th scope="col">{kpi}</th>' in table  # monthly, like the outcomes
         quarterly = client.get(

@@ -198,6 +198,7 @@ def test_the_panel_puts_experience_beside_rolled_up_outcomes(db: Database) -> No
     import pandas as pd
 
     from rapport.analytics.engines import OperationalEngine
+    from rapport.client import connect
     from rapport.services import confidentiality, responses
     from rapport.services.clock import utcnow
     from rapport.services.outcome_panel import outcome_panel
@@ -229,6 +230,9 @@ def test_the_panel_puts_experience_beside_rolled_up_outcomes(db: Database) -> No
             )
     finally:
         engine.dispose()
+    with connect(db.engine.url.render_as_string(hide_password=False)) as client:
+        same = client.outcome_panel(survey_key, metrics=["nps"])
+    pd.testing.assert_frame_equal(same, panel)
     nps = f"{survey_key}.nps"
     assert list(panel.columns) == [
         "unit", "unit_path", "unit_depth", "period", nps, f"{nps}.n",

@@ -26,6 +26,10 @@ def test_tenure_curve_is_a_valid_spec_with_gaps_and_the_fall() -> None:
     assert line["mark"]["invalid"] == "break-paths-show-domains"
     assert points["encoding"]["description"]["field"] == "description"
     assert label["encoding"]["text"]["field"] == "fall"
+    assert (whiskers["encoding"]["y"]["field"], whiskers["encoding"]["y2"]["field"]) == (
+        "lower",
+        "upper",
+    )
     values = (
         spec["datasets"][spec["data"]["name"]] if "datasets" in spec else spec["data"]["values"]
     )

@@ -11,6 +11,7 @@ curve; an employee curve hides small bands; bad parameters are problems naming t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,10 +61,12 @@ def served(request: pytest.FixtureRequest, db: Database) -> Demo:
     return Demo(live.url, org, tokens)
 
 
-def independent_hearts(db: Database, survey: str, unit_prefix: str | None = None) -> pd.DataFrame:
+def independent_hearts(
+    db: Database, survey: str, unit_prefix: str | None = None, segment: str | None = None
+) -> pd.DataFrame:
     """Mean hearts by band straight from the answers (pandas, not the metrics SQL)."""
     query = text(
-        "SELECT r.id, r.tenure_days, u.path, a.value_num, i.scale_min, i.scale_max, "
+        "SELECT r.id, r.tenure_days, r.attributes, u.path, a.value_num, i.scale_min, i.scale_max, "
         "i.reverse_keyed, i.tags FROM responses r JOIN surveys s ON s.id = r.survey_id "
         "JOIN units u ON u.id = r.unit_id JOIN answers a ON a.response_id = r.id "
         "JOIN survey_items i ON i.survey_version_id = r.survey_version_id "
@@ -75,6 +78,9 @@ def independent_hearts(db: Database, survey: str, unit_prefix: str | None = None
     rows = rows[rows["tags"].str.split().map(lambda t: any(x.split(".")[0] == "heart" for x in t))]
     if unit_prefix is not None:
         rows = rows[rows["path"].str.startswith(unit_prefix)]
+    if segment is not None:  # JSON text on SQLite, a dict on PostgreSQL
+        attributes = [a if isinstance(a, dict) else json.loads(a) for a in rows["attributes"]]
+        rows = rows[[a.get("segment") == segment for a in attributes]]
     score = (rows["value_num"] - rows["scale_min"]) / (rows["scale_max"] - rows["scale_min"])
     rows = rows.assign(score=100 * np.where(rows["reverse_keyed"].astype(bool), 1 - score, score))
     per_response = rows.groupby("id").agg(score=("score", "mean"), days=("tenure_days", "first"))
@@ -109,6 +115,11 @@ def test_tenure_curve_over_http(served: Demo, db: Database) -> None:
     assert nps["fall"]["band"] == "3-12m"
     premium = served.get(survey="customer-relationship", segment="segment=premium").json()
     assert 0 < sum(b["n"] for b in premium["bands"]) < bands["n"].sum()
+    expected = independent_hearts(db, "customer-relationship", segment="premium")
+    assert [b["estimate"] for b in premium["bands"]] == pytest.approx(
+        expected["mean"].to_numpy(), abs=1e-9
+    )
+    assert [b["n"] for b in premium["bands"]] == expected["size"].tolist()
 
     # A region manager: their region's curve, the same as the analyst asking for that unit.
     region = served.org.truth["programme"]["region"]

@@ -16,7 +16,7 @@ stages and alarms of :mod:`rapport.services.relationships` are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -127,10 +127,9 @@ def tenure_curve(
     bands = _bands(curve.rows)
     shown = pd.DataFrame([vars(b) for b in bands])
     fall = tenure_fall(shown.astype({"estimate": float, "lower": float, "upper": float}))
-    by_unit = MetricRequest(survey=survey, metric=chosen, by=["unit"], attribute=ATTRIBUTE,
-                            within=segment)  # fmt: skip
-    mine = compute(engine, principal, by_unit if unit is None else _with_unit(by_unit, unit),
-                   policy, memo=memo)  # fmt: skip
+    # Fresher units: decided over the whole organisation, shown within the curve's scope.
+    by_unit = replace(request, by=["unit"], unit=None)
+    mine = compute(engine, principal, replace(by_unit, unit=unit or None), policy, memo=memo)
     visible = {r.unit_code for r in mine.rows if r.unit_code is not None}
     whole = compute(engine, SYSTEM, by_unit, policy, memo=memo)
     fresher = [f for f in unit_freshness(whole.rows) if f.unit in visible]
@@ -148,17 +147,6 @@ def tenure_curve(
         bands=bands,
         fall=fall,
         fresher_units=fresher,
-    )
-
-
-def _with_unit(request: MetricRequest, unit: str) -> MetricRequest:
-    return MetricRequest(
-        survey=request.survey,
-        metric=request.metric,
-        by=request.by,
-        attribute=request.attribute,
-        unit=unit,
-        within=request.within,
     )
 
 

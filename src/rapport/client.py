@@ -33,6 +33,7 @@ from rapport.services import drivers as drivers_service
 from rapport.services import metrics as metrics_service
 from rapport.services import outcomes as outcomes_service
 from rapport.services import relationships as relationships_service
+from rapport.services import tenure as tenure_service
 from rapport.services.outcome_panel import outcome_panel
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
@@ -200,6 +201,35 @@ class Client:
                 names=outcomes,
                 unit=unit,
             )
+
+    def tenure_curve(
+        self,
+        survey: int | str,
+        metric: str = "hearts",
+        *,
+        unit: str | None = None,
+        segment: str | None = None,
+    ) -> pd.DataFrame:
+        """Honeymoon curve (``docs/relationship-health.md``): one row per tenure band with
+        ``band``, ``lower_days``, ``upper_days``, ``estimate``, ``lower``, ``upper``, ``n``
+        and ``suppressed`` — the bands of ``GET /api/v1/relationships/tenure``. The largest
+        significant fall is ``frame.attrs["fall"]`` (a dict, or None) and the units that
+        keep relationships fresh longer ``frame.attrs["fresher_units"]`` (a DataFrame).
+
+        Example::
+
+            curve = r.tenure_curve("customer-relationship", metric="hearts")
+            curve.attrs["fall"]["band"]  # '3-12m'
+        """
+        found = tenure_service.tenure_curve(
+            self.engine, self.principal, survey, self.policy, metric, unit=unit, segment=segment
+        )
+        frame = tenure_service.as_frame(found)
+        frame.attrs["fall"] = None if found.fall is None else dict(vars(found.fall))
+        frame.attrs["fresher_units"] = pd.DataFrame(
+            [vars(f) for f in found.fresher_units], columns=list(tenure_service.FRESHER_COLUMNS)
+        )
+        return frame
 
     def metrics_polars(self, *args: Any, **kwargs: Any) -> Any:
         """:meth:`metrics` as a polars DataFrame (needs ``polars`` installed)."""

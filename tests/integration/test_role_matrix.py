@@ -250,6 +250,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/relationships"): (
         STAFF, lambda c: c.api.get("/api/v1/relationships?survey=every-type&period=month"),
     ),
+    ("GET", "/api/v1/relationships/tenure"): (
+        STAFF, lambda c: c.api.get("/api/v1/relationships/tenure?survey=every-type&metric=nps"),
+    ),
     ("GET", "/api/v1/drivers"): (
         STAFF, lambda c: c.api.get("/api/v1/drivers?survey=every-type&drivers=delight,ces"),
     ),

@@ -1,5 +1,5 @@
 """``GET /api/v1/relationships/tenure`` over real HTTP on the demo (seed 7), SQLite and
-PostgreSQL, and ``client.tenure_curve``.
+PostgreSQL, and ``client.tenure_curve`` (operational database and a DuckDB snapshot).
 
 The demo plants a honeymoon on customer hearts (+15·exp(−tenure months / 6),
 ``docs/demo-data.md``); the curve must show it — bands checked against an independent pandas
@@ -165,6 +165,12 @@ def test_client_tenure_curve(sqlite_db: Database, tmp_path: Path) -> None:
     with connect(url) as r:
         frame = r.tenure_curve("customer-relationship", metric="hearts")
         minds = r.tenure_curve("customer-relationship", metric="minds")
+        r.snapshot(tmp_path / "snapshot")
+    with connect(url, engine="duckdb", snapshot_dir=tmp_path / "snapshot") as r:
+        duck = r.tenure_curve("customer-relationship", metric="hearts")
+        duck_premium = r.tenure_curve("customer-relationship", segment="segment=premium")
+    with connect(url) as r:
+        premium = r.tenure_curve("customer-relationship", segment="segment=premium")
     assert list(frame.columns[:7]) == [
         "band", "lower_days", "upper_days", "estimate", "lower", "upper", "n",
     ]  # fmt: skip
@@ -172,6 +178,10 @@ def test_client_tenure_curve(sqlite_db: Database, tmp_path: Path) -> None:
     assert frame.attrs["fall"]["band"] == "3-12m"
     assert frame.attrs["fresher_units"].empty
     assert list(frame.attrs["fresher_units"].columns)[:2] == ["unit", "unit_name"]
+    # The same on a DuckDB snapshot (the engine of large data), segment included.
+    pd.testing.assert_frame_equal(duck, frame, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(duck_premium, premium, check_exact=False, rtol=1e-9)
+    assert duck.attrs["fall"]["band"] == frame.attrs["fall"]["band"]
     # The honeymoon is planted on hearts only: minds fall far less than hearts.
     hearts_drop = frame["estimate"].iloc[0] - frame["estimate"].iloc[3]
     minds_drop = minds["estimate"].iloc[0] - minds["estimate"].iloc[3]

@@ -31,10 +31,10 @@ from rapport.analytics.relationships.tenure import (
     tenure_fall,
 )
 from rapport.analytics.suppression import SuppressionPolicy
-from rapport.domain.org import SYSTEM, Principal
+from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services.metric_memo import MetricMemo
-from rapport.services.metrics import MetricRequest, ResultRow, compute
+from rapport.services.metrics import MetricRequest, MetricResult, ResultRow, compute
 
 METRICS = ("hearts", "minds", "nps")
 FRESHER_COLUMNS = (
@@ -121,33 +121,49 @@ def tenure_curve(
     request = MetricRequest(
         survey=survey, metric=chosen, attribute=ATTRIBUTE, unit=unit or None, within=segment
     )
-    curve = compute(engine, principal, request, policy, memo=memo)
-    if curve.survey is None:
-        raise RuntimeError("internal error: expected a survey")
-    bands = _bands(curve.rows)
-    shown = pd.DataFrame([vars(b) for b in bands])
-    fall = tenure_fall(shown.astype({"estimate": float, "lower": float, "upper": float}))
-    # Fresher units: decided over the whole organisation, shown within the curve's scope.
+    # Fresher units are decided over the whole organisation and shown within the curve's
+    # scope; a unit's (or a manager's) curve is a row of the same unit × band table.
     by_unit = replace(request, by=["unit"], unit=None)
     mine = compute(engine, principal, replace(by_unit, unit=unit or None), policy, memo=memo)
-    visible = {r.unit_code for r in mine.rows if r.unit_code is not None}
     whole = compute(engine, SYSTEM, by_unit, policy, memo=memo)
+    if mine.survey is None:
+        raise RuntimeError("internal error: expected a survey")
+    visible = {r.unit_code for r in mine.rows if r.unit_code is not None}
     fresher = [f for f in unit_freshness(whole.rows) if f.unit in visible]
-    periods = {r.period_label for r in curve.rows if r.period_label}
+    rows = _organisation_rows(mine, principal, unit)
+    if rows is None:
+        rows = compute(engine, principal, request, policy, memo=memo).rows
+    bands = _bands(rows)
+    shown = pd.DataFrame([vars(b) for b in bands])
+    fall = tenure_fall(shown.astype({"estimate": float, "lower": float, "upper": float}))
+    periods = {r.period_label for r in rows if r.period_label}
     return TenureCurve(
-        survey_key=curve.survey.key,
-        survey_title=curve.survey.title,
-        audience=curve.survey.audience,
+        survey_key=mine.survey.key,
+        survey_title=mine.survey.title,
+        audience=mine.survey.audience,
         metric=chosen,
         unit=unit or None,
         segment=segment or None,
         period_label=min(periods) if len(periods) == 1 else None,
-        engine=curve.engine,
-        anonymity_threshold=curve.anonymity_threshold,
+        engine=mine.engine,
+        anonymity_threshold=mine.anonymity_threshold,
         bands=bands,
         fall=fall,
         fresher_units=fresher,
     )
+
+
+def _organisation_rows(
+    table: MetricResult, principal: Principal, unit: str | None
+) -> list[ResultRow] | None:
+    """The organisation's bands read off the unit × band table: its root's rolled-up rows,
+    when they are the whole organisation's (one root, nobody narrowed to a unit) and no
+    anonymity rule applies (a protected table decides its root rows against the children;
+    the organisation-wide table is decided on its own). None: compute the curve."""
+    if unit or principal.role is Role.MANAGER or table.anonymity_threshold is not None:
+        return None
+    roots = [r for r in table.rows if r.unit_depth == 0]
+    return roots if len({r.unit_code for r in roots}) == 1 else None
 
 
 def _bands(rows: list[ResultRow]) -> list[BandRow]:

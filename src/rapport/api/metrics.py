@@ -32,7 +32,9 @@ class MetricRowOut(BaseModel):
         description="no_responses | not_enough_responses | interval_required | enough"
     )
     suppressed: bool
-    reason: str | None = Field(description="below_threshold | complementary when suppressed")
+    reason: str | None = Field(
+        description="below_threshold | complementary | cross_survey | undecided when suppressed"
+    )
     unit_id: int | None = None
     unit_path: str | None = None
     unit_code: str | None = None

@@ -4,8 +4,11 @@ A page draws tiles, trends, comparisons and unit charts, and several of them ask
 question: the trend of a KPI by month is also the table its tile's comparison tests, and
 every metric reads the unit tree and the survey's items. A :class:`MetricMemo`, made once
 per request and passed to :func:`rapport.services.metrics.compute` (``memo=``), keeps each
-distinct metric table with its suppression decisions, and the catalog reads, so each is
-computed once per request.
+distinct metric table, its suppression decisions and the catalog reads, so each is computed
+once per request. A table (key ``"table", ...``) and its decisions (key ``"decisions", ...,
+strata``: the closed periods decided, None for all) are kept apart: a request shown for its
+latest period decides that period only, and a later request for every period of the same
+table must decide them all, never be served that subset.
 
 What it keeps does not depend on who asks: the table and its decisions are taken over the
 whole organisation before :func:`~rapport.services.metrics.compute` narrows the rows to a

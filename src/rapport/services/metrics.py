@@ -43,7 +43,7 @@ from rapport.analytics.metrics.results import (
     period_label,
     unit_id,
 )
-from rapport.analytics.metrics.suppression import decide_table
+from rapport.analytics.metrics.suppression import decide_table, decision_of
 from rapport.analytics.periods import as_moment
 from rapport.analytics.suppression import Decision, Measure, SuppressionPolicy, SuppressionReason
 from rapport.domain.org import Permission, PersonKind, Principal, Role
@@ -163,9 +163,9 @@ def compute(
     )
     # The table depends on the window's periods, not on which of them the rows show.
     periods = None if window is None else (window.grain, window.first, window.end)
-    table, decisions = memo.kept(
+    table = memo.kept(
         ("table", id(engine), query, periods, policy),
-        lambda: _decided(engine, query, window, policy, memo),
+        lambda: _table(engine, query, window, memo),
     )
     focus = _resolve_focus(table.units, scope, request.unit) if narrowed else None
     unit_at = grouping.position(Dimension.UNIT)
@@ -173,6 +173,15 @@ def compute(
     latest = None
     if window is not None and window.latest_only and period_at is not None:
         latest = max((p for p in table.values(period_at) if isinstance(p, date)), default=None)
+    # Only the periods shown are decided: each closed period is decided on its own, so its
+    # cells are the same whichever other periods are decided with it (docs/confidentiality.md,
+    # "Deciding only the periods shown"). The strata are part of the key, so a later ask for
+    # every period never gets one period's decisions.
+    strata = None if window is None or not window.latest_only else _latest(latest)
+    decisions = memo.kept(
+        ("decisions", id(engine), query, periods, policy, strata),
+        lambda: _decide(table, query, window, policy, strata),
+    )
     audience_at = grouping.position(Dimension.AUDIENCE)
     rows = []
     for row in table.rows:
@@ -185,7 +194,9 @@ def compute(
             inside = focus.contains(path) if Dimension.UNIT in shown.by else path == focus.path
             if not inside:
                 continue
-        decision = decisions.get(row.key)
+        decision = decision_of(
+            decisions, row.key, row.n, policy, audience=filters.audience, measure=metric.measure
+        )
         if audience_at is not None and policy.protects(str(row.key[audience_at])):
             decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
         rows.append(_result_row(table, row, decision))
@@ -204,22 +215,38 @@ def compute(
     )
 
 
-def _decided(
+def _table(
     engine: AnalyticsEngine,
     query: MetricQuery,
     window: confidentiality.ClosedPeriods | None,
-    policy: SuppressionPolicy,
     memo: MetricMemo,
-) -> tuple[MetricTable, dict[Key, Decision]]:
-    """The table of ``query`` (whole closed periods only, the open one never) and the
-    suppression decision of every row, taken before any narrowing to a principal."""
+) -> MetricTable:
+    """The table of ``query``: whole closed periods only, the open one never."""
     table = compute_metric(engine, query, memo.reads)
-    stratum = None
     if window is not None:
         table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
-        stratum = Dimension.PERIOD
+    return table
+
+
+def _latest(period: date | None) -> tuple[date, ...]:
+    """The strata of a request answered for its latest closed period (none without data)."""
+    return () if period is None else (period,)
+
+
+def _decide(
+    table: MetricTable,
+    query: MetricQuery,
+    window: confidentiality.ClosedPeriods | None,
+    policy: SuppressionPolicy,
+    strata: tuple[date, ...] | None,
+) -> dict[Key, Decision]:
+    """The suppression decision of every row of ``table`` in ``strata`` (every closed period
+    when None), taken over the whole organisation before any narrowing to a principal."""
+    stratum = None if window is None else Dimension.PERIOD
     audience = query.filters.audience
-    return table, decide_table(table, audience, policy, query.metric.measure, stratify=stratum)
+    return decide_table(
+        table, audience, policy, query.metric.measure, stratify=stratum, strata=strata
+    )
 
 
 def _closed(

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from itertools import combinations, product
@@ -805,6 +805,7 @@ def decide_table(
     measure: Measure | str = Measure.SCORES,
     *,
     stratify: Dimension | None = None,
+    strata: Collection[Hashable] | None = None,
 ) -> dict[Key, Decision]:
     """Suppression decisions for every row of a metric table (none when unprotected).
 
@@ -815,16 +816,25 @@ def decide_table(
     ``stratify`` names a dimension whose values are decided apart, each as a table of its
     own with no total across them: protected results are cut by closed period this way, so
     every period's groups form one hierarchy and nothing is summed over periods.
+
+    ``strata`` (with ``stratify``) decides only those values of it, e.g. the one closed
+    period a page shows: a stratum's decisions depend on its own counts only (and on the
+    table's axes), so they are the same cells a decision of every stratum gives it. Rows of
+    the other strata get no decision; :func:`decision_of` hides them (fail closed).
     """
     by = table.query.grouping.by
     audience_at = table.query.grouping.position(Dimension.AUDIENCE)
     stratum_at = None if stratify is None else table.query.grouping.position(stratify)
+    if strata is not None and stratum_at is None:
+        raise ValueError("decide_table: strata= needs a stratify= dimension of the table")
     slices = (
         [(audience, None)]
         if audience_at is None
         else [(str(a), a) for a in table.values(audience_at)]
     )
-    strata: list[Hashable] = [None] if stratum_at is None else list(table.values(stratum_at))
+    chosen: list[Hashable] = [None] if stratum_at is None else list(table.values(stratum_at))
+    if strata is not None:
+        chosen = [value for value in chosen if value in strata]
     fixed = sorted(i for i in (audience_at, stratum_at) if i is not None)
     positions = [i for i in range(len(by)) if i not in fixed]
     axes = [_axis(table, i) for i in positions]
@@ -840,7 +850,7 @@ def decide_table(
     for who, value in slices:
         if who is None or not policy.protects(who):
             continue
-        for stratum in strata:
+        for stratum in chosen:
             widen = partial(full, value=value, stratum=stratum)
             count = _counter(table, cache, widen)
             decided = suppress_table(axes, count, policy, audience=who, measure=measure)
@@ -848,6 +858,34 @@ def decide_table(
                 if all(v is not ALL for v in key):
                     out[widen(key)] = decision
     return out
+
+
+def decision_of(
+    decisions: Mapping[Key, Decision],
+    key: Key,
+    n: int,
+    policy: SuppressionPolicy,
+    *,
+    audience: str | None,
+    measure: Measure | str,
+) -> Decision | None:
+    """The decision of one row of a table decided by :func:`decide_table`; a row of a
+    protected audience that was never decided (a stratum left out of ``strata=``) is
+    hidden, never shown: fail closed. None for a row no policy protects.
+
+    >>> policy = SuppressionPolicy()
+    >>> d = decision_of({}, ("hq", "2026-01"), 40, policy, audience="employee", measure="scores")
+    >>> d.suppressed, str(d.reason)
+    (True, 'undecided')
+    >>> decision_of({}, ("hq",), 40, policy, audience="customer", measure="scores") is None
+    True
+    """
+    found = decisions.get(key)
+    if found is not None or audience is None or not policy.protects(audience):
+        return found
+    return Decision(
+        _name(key), n, False, SuppressionReason.UNDECIDED, Measure(measure), PersonKind(audience)
+    )
 
 
 def _counter(

@@ -42,6 +42,7 @@ class SuppressionReason(enum.StrEnum):
     BELOW_THRESHOLD = "below_threshold"
     COMPLEMENTARY = "complementary"
     CROSS_SURVEY = "cross_survey"  # protected results are reported one survey at a time
+    UNDECIDED = "undecided"  # never decided (a period the request did not ask for): fail closed
 
 
 #: Calendar periods a protected survey may be reported by (weeks do not nest in months).

@@ -119,3 +119,56 @@ def test_only_analysts_and_admins_import(sqlite_db: Database) -> None:
         tool_import.preview(manager, "surveyjs", NPS.read_bytes(), None, ReadOptions())
     with pytest.raises(PermissionDenied), sqlite_db.unit_of_work() as uow:
         tool_import.import_plan(uow, manager, _nps_plan())
+
+
+def test_the_api_dry_run_equals_the_cli_report_and_the_import_is_idempotent(
+    live_server, db: Database, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    from rapport.services import auth
+
+    _org(db)
+    with db.unit_of_work() as uow:
+        token = auth.create_token(uow, "analyst-token", Role.ANALYST)
+    files = {
+        "definition": (NPS.name, NPS.read_bytes(), "application/json"),
+        "responses": (NPS_RESULTS.name, NPS_RESULTS.read_bytes(), "application/json"),
+    }
+    cli = subprocess.run(
+        [sys.executable, "-m", "rapport", "import", "surveyjs", str(NPS), "--responses",
+         str(NPS_RESULTS), "--dry-run", "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+        env={"RAPPORT_DATA_DIR": str(tmp_path / "cli"), "PATH": ""},
+    )  # fmt: skip
+    [line] = cli.stdout.splitlines()  # exactly one JSON object, and no database opened
+    assert not (tmp_path / "cli").exists()
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=live_server.url, headers=headers, timeout=60) as api:
+        r = api.post("/api/v1/imports", data={"format": "surveyjs", "dry_run": "true"}, files=files)
+        assert r.status_code == 200, r.text
+        assert r.json() == json.loads(line)
+        assert _count_or_none(db) is None  # the dry run wrote nothing
+        r = api.post("/api/v1/imports", data={"format": "surveyjs"}, files=files)
+        assert r.status_code == 201, r.text
+        assert r.json()["imported"] == {
+            "survey": "sjs-nps-survey", "version": 1, "responses": 12, "skipped": 0
+        }  # fmt: skip
+        r = api.post("/api/v1/imports", data={"format": "surveyjs"}, files=files)
+        assert r.json()["imported"]["responses"] == 0
+        assert r.json()["imported"]["skipped"] == 12
+        bad = {"definition": ("x.json", b'{"pages": 3}', "application/json")}
+        r = api.post("/api/v1/imports", data={"format": "surveyjs"}, files=bad)
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["location"] == "definition"
+    assert _count(db, "sjs-nps-survey") == 12
+
+
+def _count_or_none(db: Database) -> int | None:
+    with db.unit_of_work() as uow:
+        record = uow.surveys.by_key("sjs-nps-survey")
+        return None if record is None else uow.responses.count(record.id)

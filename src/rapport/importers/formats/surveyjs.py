@@ -21,10 +21,7 @@ Everything else is listed in the plan's ``unsupported`` with what happens to it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from rapport.domain.logic import Condition
@@ -41,11 +38,16 @@ from rapport.importers.formats.plan import (
     ImportPlan,
     MappingRow,
     ReadOptions,
-    SourceResponse,
     Unsupported,
 )
 from rapport.importers.formats.surveyjs_logic import NotExpressible, parse_expression
-from rapport.importers.text_files import decode_text
+from rapport.importers.formats.surveyjs_results import (
+    SjsQuestion,
+    choice_key,
+    load_json,
+    not_surveyjs,
+    read_results,
+)
 
 SINGLE: Final = frozenset({"radiogroup", "dropdown", "buttongroup"})
 MULTI: Final = frozenset({"checkbox", "tagbox"})
@@ -93,25 +95,13 @@ HANDLED: Final = frozenset({"title", "description", "pages", "elements", "questi
 HANDLED_SURVEY: Final = HANDLED | {"completedHtml", "locale"}
 
 
-@dataclass
-class _Question:
-    """A Rapport question being built, with how its answers are read from results."""
-
-    data: dict[str, Any]
-    source: str  # the SurveyJS name
-    read: str  # how a result value becomes the raw answer: value, choice, choices, bool, row
-    values: dict[str, str] = field(default_factory=dict)  # SurveyJS value → option id
-    item: str | None = None  # matrix row / multipletext item
-    expression: str | None = None
-
-
 class _Builder:
     def __init__(self, options: ReadOptions, survey: Mapping[str, Any]) -> None:
         self.options = options
         self.language = str(survey.get("locale") or "en")
         self.ids = IdMaker()
-        self.pages: list[tuple[dict[str, Any], list[_Question]]] = []
-        self.by_name: dict[str, list[_Question]] = {}
+        self.pages: list[tuple[dict[str, Any], list[SjsQuestion]]] = []
+        self.by_name: dict[str, list[SjsQuestion]] = {}
         self.plan_mapping: list[MappingRow] = []
         self.unsupported: list[Unsupported] = []
         self.warnings: list[str] = []
@@ -132,7 +122,7 @@ class _Builder:
         data: dict[str, Any] = {"id": self.ids.make(name)}
         if page.get("title"):
             data["title"] = self.text(page["title"], name)
-        questions: list[_Question] = []
+        questions: list[SjsQuestion] = []
         condition = page.get("visibleIf")
         for element in page.get("elements") or page.get("questions") or []:
             self.element(element, questions, condition, f"page {name}")
@@ -142,7 +132,7 @@ class _Builder:
         self.pages.append((data, questions))
 
     def element(
-        self, element: Any, out: list[_Question], inherited: str | None, where: str
+        self, element: Any, out: list[SjsQuestion], inherited: str | None, where: str
     ) -> None:
         if not isinstance(element, Mapping):
             self.report(where, "element that is not an object", "skipped")
@@ -190,7 +180,7 @@ class _Builder:
         if element.get("isRequired"):
             self.required += 1
 
-    def question(self, kind: str, name: str, e: Mapping[str, Any]) -> list[_Question] | None:
+    def question(self, kind: str, name: str, e: Mapping[str, Any]) -> list[SjsQuestion] | None:
         title = self.text(e.get("title"), name)
         base: dict[str, Any] = {"text": title}
         if e.get("description"):
@@ -221,8 +211,8 @@ class _Builder:
             options = [{"id": "yes", "text": yes}, {"id": "no", "text": no}]
             q = self.make(name, {**base, "type": "single_choice", "options": options}, "bool")
             q.values = {
-                _key(e.get("valueTrue", True)): "yes",
-                _key(e.get("valueFalse", False)): "no",
+                choice_key(e.get("valueTrue", True)): "yes",
+                choice_key(e.get("valueFalse", False)): "no",
             }
             return [q]
         if kind == "matrix":
@@ -234,14 +224,14 @@ class _Builder:
 
     def make(
         self, source: str, data: dict[str, Any], read: str, item: str | None = None
-    ) -> _Question:
+    ) -> SjsQuestion:
         data = {"id": self.ids.make(f"{source}_{item}" if item else source), **data}
         tags = tuple(data.get("tags", ()))
         label = f"{source} [{item}]" if item else source
         self.plan_mapping.append(MappingRow(label, data["id"], data["type"], tags))
-        return _Question(data, source, read, item=item)
+        return SjsQuestion(data, source, read, item=item)
 
-    def text_input(self, name: str, e: Mapping[str, Any], base: dict[str, Any]) -> _Question:
+    def text_input(self, name: str, e: Mapping[str, Any], base: dict[str, Any]) -> SjsQuestion:
         input_type = str(e.get("inputType") or "text")
         if input_type in ("number", "range"):
             return self.number(name, base, e.get("min"), e.get("max"), e.get("step"))
@@ -253,7 +243,9 @@ class _Builder:
             )
         return self.make(name, {**base, "type": "text", **_max_length(e)}, "value")
 
-    def number(self, name: str, base: dict[str, Any], low: Any, high: Any, step: Any) -> _Question:
+    def number(
+        self, name: str, base: dict[str, Any], low: Any, high: Any, step: Any
+    ) -> SjsQuestion:
         data: dict[str, Any] = {**base, "type": "number"}
         for key, bound in (("min", low), ("max", high)):
             if _is_number(bound):
@@ -270,13 +262,13 @@ class _Builder:
             value = choice.get("value") if isinstance(choice, Mapping) else choice
             label = choice.get("text") if isinstance(choice, Mapping) else None
             option_id = option_ids.make(str(value))
-            values[_key(value)] = option_id
+            values[choice_key(value)] = option_id
             options.append({"id": option_id, "text": self.text(label, str(value))})
         return options, values
 
     def choice(
         self, name: str, e: Mapping[str, Any], base: dict[str, Any], multi: bool
-    ) -> _Question:
+    ) -> SjsQuestion:
         options, values = self.choices(name, e.get("choices"))
         extra = (
             ("showNoneItem", "none", "noneText", "None"),
@@ -299,7 +291,7 @@ class _Builder:
         q.values = values
         return q
 
-    def rating(self, name: str, e: Mapping[str, Any], base: dict[str, Any]) -> _Question:
+    def rating(self, name: str, e: Mapping[str, Any], base: dict[str, Any]) -> SjsQuestion:
         if e.get("rateValues"):
             values = [v.get("value") if isinstance(v, Mapping) else v for v in e["rateValues"]]
             numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
@@ -339,7 +331,7 @@ class _Builder:
         )
         return self.number(name, base, low, high, step)
 
-    def matrix(self, name: str, e: Mapping[str, Any], title: Translatable) -> list[_Question]:
+    def matrix(self, name: str, e: Mapping[str, Any], title: Translatable) -> list[SjsQuestion]:
         options, values = self.choices(name, e.get("columns"))
         raw = [v.get("value") if isinstance(v, Mapping) else v for v in e.get("columns") or []]
         likert = len(raw) in (5, 7) and raw == list(range(1, len(raw) + 1))
@@ -368,7 +360,7 @@ class _Builder:
 
     def multiple_text(
         self, name: str, e: Mapping[str, Any], title: Translatable
-    ) -> list[_Question]:
+    ) -> list[SjsQuestion]:
         out = []
         for item in e.get("items") or []:
             if not isinstance(item, Mapping) or not item.get("name"):
@@ -383,7 +375,7 @@ class _Builder:
 
     def conditions(self) -> None:
         """Turn each question's visibleIf into ``show_if`` or an unsupported entry."""
-        seen: dict[str, _Question] = {}
+        seen: dict[str, SjsQuestion] = {}
         for _, questions in self.pages:
             for q in questions:
                 if q.expression:
@@ -399,7 +391,7 @@ class _Builder:
                 if q.item is None:
                     seen[q.source] = q
 
-    def condition(self, text: str, seen: Mapping[str, _Question]) -> Condition:
+    def condition(self, text: str, seen: Mapping[str, SjsQuestion]) -> Condition:
         def question_id(name: str) -> str:
             if name not in seen:
                 raise NotExpressible(f"{{{name}}} is not an earlier imported question")
@@ -408,9 +400,9 @@ class _Builder:
         def resolve(name: str, value: object) -> Any:
             q = seen[name]
             if q.read in ("choice", "choices", "bool"):
-                if _key(value) not in q.values:
+                if choice_key(value) not in q.values:
                     raise NotExpressible(f"{value!r} is not a choice of {{{name}}}")
-                return q.values[_key(value)]
+                return q.values[choice_key(value)]
             if isinstance(value, bool):
                 raise NotExpressible(f"{{{name}}} is not a yes/no question")
             return value
@@ -420,40 +412,6 @@ class _Builder:
         )
 
     # -- results -------------------------------------------------------------------------
-
-    def answers(self, result: Mapping[str, Any], unknown: dict[str, int]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, value in result.items():
-            questions = self.by_name.get(name)
-            if not questions:
-                if not name.endswith("-Comment"):
-                    unknown[name] = unknown.get(name, 0) + 1
-                continue
-            for q in questions:
-                raw = _raw(q, value)
-                if raw is not None:
-                    out[q.data["id"]] = raw
-        return out
-
-
-def _raw(q: _Question, value: Any) -> Any:
-    if q.read == "none" or value is None:
-        return None
-    if q.read in ("choice", "bool"):
-        return q.values.get(_key(value), str(value))
-    if q.read == "choices":
-        items = value if isinstance(value, list) else [value]
-        return [q.values.get(_key(v), str(v)) for v in items]
-    if q.read in ("row", "row_choice"):
-        if not isinstance(value, Mapping) or q.item not in value:
-            return None
-        cell = value[q.item]
-        return q.values.get(_key(cell), str(cell)) if q.read == "row_choice" else cell
-    return value
-
-
-def _key(value: object) -> str:
-    return json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
 
 
 def _is_number(value: object) -> bool:
@@ -474,9 +432,9 @@ def _both(first: Any, second: Any) -> str | None:
 
 def read_surveyjs(definition: bytes, responses: bytes | None, options: ReadOptions) -> ImportPlan:
     """Read a SurveyJS survey JSON (and optionally a JSON list of results) into a plan."""
-    survey = _json(definition, "definition")
+    survey = load_json(definition, "definition")
     if not isinstance(survey, Mapping):
-        raise _bad("definition", 'expected a SurveyJS survey object ({"pages": [...]})')
+        raise not_surveyjs("definition", 'expected a SurveyJS survey object ({"pages": [...]})')
     b = _Builder(options, survey)
     if isinstance(survey.get("pages"), list):
         for index, page in enumerate(survey["pages"]):
@@ -485,7 +443,7 @@ def read_surveyjs(definition: bytes, responses: bytes | None, options: ReadOptio
     elif isinstance(survey.get("elements") or survey.get("questions"), list):
         b.page(0, {"name": "page1", "elements": survey.get("elements") or survey["questions"]})
     else:
-        raise _bad("definition", 'expected "pages" or "elements" (a list)')
+        raise not_surveyjs("definition", 'expected "pages" or "elements" (a list)')
     for key, what in SURVEY_FEATURES.items():
         if survey.get(key):
             b.report("survey", key, what)
@@ -528,49 +486,5 @@ def read_surveyjs(definition: bytes, responses: bytes | None, options: ReadOptio
         ) from exc
     plan = ImportPlan("surveyjs", built, b.plan_mapping, [], b.unsupported, b.warnings)
     if responses is not None:
-        plan.responses = _results(b, responses)
+        plan.responses = read_results(responses, b.by_name, b.report, b.warnings)
     return plan
-
-
-def _results(b: _Builder, data: bytes) -> list[SourceResponse]:
-    results = _json(data, "responses")
-    if isinstance(results, Mapping) and isinstance(results.get("data"), list):
-        results = results["data"]  # the SurveyJS service's export wraps them
-    if not isinstance(results, list):
-        raise _bad("responses", "expected a JSON list of result objects")
-    unknown: dict[str, int] = {}
-    seen: dict[str, int] = {}
-    out = []
-    for index, result in enumerate(results):
-        if not isinstance(result, Mapping):
-            raise _bad(f"responses[{index}]", "expected an object of answers by question name")
-        canonical = json.dumps(result, sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
-        seen[digest] = seen.get(digest, 0) + 1
-        key = f"sjs:{digest}:{seen[digest]}"  # identical results are distinct responses
-        out.append(SourceResponse(key, b.answers(result, unknown), line=index + 1))
-    for name, count in sorted(unknown.items()):
-        b.report(
-            name, "answers to a name the survey does not have", f"not imported ({count} result(s))"
-        )
-    b.warnings.append(
-        "SurveyJS results carry no submission time: the responses are dated at the import"
-    )
-    return out
-
-
-def _json(data: bytes, what: str) -> Any:
-    text, _ = decode_text(data, what)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"the {what} is not valid JSON",
-            [FieldError(f"{what}: line {exc.lineno}, column {exc.colno}", exc.msg, "syntax")],
-        ) from exc
-
-
-def _bad(where: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"the {where.split('[')[0]} is not SurveyJS JSON", [FieldError(where, message, "format")]
-    )

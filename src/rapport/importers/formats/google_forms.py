@@ -24,7 +24,6 @@ otherwise each row becomes a single-choice question with the grid's answers as o
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -33,17 +32,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.domain.survey import (
     DEFAULT_TEXT_MAX_LENGTH,
-    SurveyDefinitionError,
-    definition_from_dict,
 )
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.formats._ids import IdMaker, survey_key
 from rapport.importers.formats.plan import (
+    ContentKeys,
     ImportPlan,
     MappingRow,
     ReadOptions,
     SourceResponse,
     Unsupported,
+    build_definition,
 )
 from rapport.importers.text_files import read_csv
 
@@ -277,18 +276,10 @@ def read_google_forms(
         "audience": options.audience,
         "pages": [{"id": "page1", "questions": questions}],
     }
-    try:
-        built = definition_from_dict(data)
-    except SurveyDefinitionError as exc:
-        raise ValidationFailed(
-            "the columns do not make a valid Rapport survey",
-            [FieldError(p.path, p.message, "definition") for p in exc.problems],
-        ) from exc
+    built = build_definition(data, "the file's columns")
     plan = ImportPlan("google-forms", built, mapping, [], unsupported, warnings)
-    seen: dict[str, int] = {}
+    keys = ContentKeys("gf")
     for number, cells in enumerate(body, start=2):
-        digest = hashlib.sha256("\x1f".join(cells).encode()).hexdigest()[:32]
-        seen[digest] = seen.get(digest, 0) + 1
         when = None
         if times is not None and cells[stamp or 0]:
             when = times.parse(cells[stamp or 0])
@@ -304,7 +295,7 @@ def read_google_forms(
         for i, qid, row, values, multi in readers:
             _put(answers, (qid, row, values, multi), cells[i])
         plan.responses.append(
-            SourceResponse(f"gf:{digest}:{seen[digest]}", answers, when, line=number)
+            SourceResponse(keys.key("\x1f".join(cells)), answers, when, line=number)
         )
     return plan
 

@@ -9,11 +9,18 @@ source feature that is *not* carried over with what happens to it (never a silen
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rapport.domain.survey import SurveyDefinition, text_for
+from rapport.domain.survey import (
+    SurveyDefinition,
+    SurveyDefinitionError,
+    definition_from_dict,
+    text_for,
+)
+from rapport.errors import FieldError, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -100,3 +107,35 @@ class ImportPlan:
             ],
             "warnings": list(self.warnings),
         }
+
+
+def build_definition(data: dict[str, Any], source: str) -> SurveyDefinition:
+    """The checked Rapport definition an importer assembled; ValidationFailed naming each
+    path when the source does not make a valid survey (``source`` says what it came from)."""
+    try:
+        return definition_from_dict(data)
+    except SurveyDefinitionError as exc:
+        raise ValidationFailed(
+            f"{source} does not make a valid Rapport survey",
+            [FieldError(p.path, p.message, "definition") for p in exc.problems],
+        ) from exc
+
+
+class ContentKeys:
+    """Response ids for sources that keep none: a hash of the response's content and its
+    occurrence number, so identical responses stay distinct and a re-import finds them.
+
+    >>> keys = ContentKeys("gf")
+    >>> a, b = keys.key("same"), keys.key("same")
+    >>> a != b and a.endswith(":1") and b.endswith(":2")
+    True
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.seen: dict[str, int] = {}
+
+    def key(self, content: str) -> str:
+        digest = hashlib.sha256(content.encode()).hexdigest()[:32]
+        self.seen[digest] = self.seen.get(digest, 0) + 1
+        return f"{self.prefix}:{digest}:{self.seen[digest]}"

@@ -26,12 +26,9 @@ from typing import Any, Final
 
 from rapport.domain.logic import Condition
 from rapport.domain.survey import (
-    SurveyDefinitionError,
     Translatable,
     condition_to_dict,
-    definition_from_dict,
 )
-from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.formats._ids import IdMaker, survey_key
 from rapport.importers.formats._text import joined, localized
 from rapport.importers.formats.plan import (
@@ -39,6 +36,7 @@ from rapport.importers.formats.plan import (
     MappingRow,
     ReadOptions,
     Unsupported,
+    build_definition,
 )
 from rapport.importers.formats.surveyjs_logic import NotExpressible, parse_expression
 from rapport.importers.formats.surveyjs_results import (
@@ -477,13 +475,7 @@ def read_surveyjs(definition: bytes, responses: bytes | None, options: ReadOptio
         data["description"] = b.text(survey["description"], "")
     if survey.get("completedHtml"):
         data["thank_you"] = b.text(survey["completedHtml"], "")
-    try:
-        built = definition_from_dict(data)
-    except SurveyDefinitionError as exc:
-        raise ValidationFailed(
-            "the SurveyJS survey does not make a valid Rapport survey",
-            [FieldError(p.path, p.message, "definition") for p in exc.problems],
-        ) from exc
+    built = build_definition(data, "the SurveyJS survey")
     plan = ImportPlan("surveyjs", built, b.plan_mapping, [], b.unsupported, b.warnings)
     if responses is not None:
         plan.responses = read_results(responses, b.by_name, b.report, b.warnings)

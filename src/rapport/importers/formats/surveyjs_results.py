@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapport.errors import FieldError, ValidationFailed
-from rapport.importers.formats.plan import SourceResponse
+from rapport.importers.formats.plan import ContentKeys, SourceResponse
 from rapport.importers.text_files import decode_text
 
 
@@ -84,17 +83,14 @@ def read_results(
     if not isinstance(results, list):
         raise not_surveyjs("responses", "expected a JSON list of result objects")
     unknown: dict[str, int] = {}
-    seen: dict[str, int] = {}
+    keys = ContentKeys("sjs")
     out = []
     for index, result in enumerate(results):
         if not isinstance(result, Mapping):
             raise not_surveyjs(
                 f"responses[{index}]", "expected an object of answers by question name"
             )
-        canonical = json.dumps(result, sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
-        seen[digest] = seen.get(digest, 0) + 1
-        key = f"sjs:{digest}:{seen[digest]}"  # identical results are distinct responses
+        key = keys.key(json.dumps(result, sort_keys=True, ensure_ascii=False))
         out.append(SourceResponse(key, _answers(by_name, result, unknown), line=index + 1))
     for name, count in sorted(unknown.items()):
         report(

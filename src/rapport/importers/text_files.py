@@ -67,10 +67,14 @@ def sniff_delimiter(text: str) -> str:
     >>> sniff_delimiter('Timestamp;"Q1, really?";Q2\\n1;2;3\\n')
     ';'
     """
-    first = text.split("\n", 1)[0]
+    lines = text.splitlines()
+    first = lines[0] if lines else ""
     best, cells = ",", 0
     for delimiter in DELIMITERS:
-        row = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+        try:
+            row = next(csv.reader(io.StringIO(first, newline=""), delimiter=delimiter), [])
+        except csv.Error:  # e.g. a quote left open on the header line
+            continue
         if len(row) > cells:
             best, cells = delimiter, len(row)
     return best
@@ -80,5 +84,12 @@ def read_csv(data: bytes, what: str = "file") -> tuple[list[list[str]], str, str
     """Rows of cells (quoted line breaks kept), the encoding and the delimiter found."""
     text, encoding = decode_text(data, what)
     delimiter = sniff_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        where = f"{what}: line {reader.line_num}"
+        raise ValidationFailed(
+            f"the {what} is not CSV", [FieldError(where, str(exc), "syntax")]
+        ) from exc
     return rows, encoding, delimiter

@@ -226,6 +226,9 @@ def test_bad_input_names_the_place() -> None:
     with pytest.raises(ValidationFailed) as err:
         read_plan("surveyjs", _sjs([{"type": "text", "name": "a"}]), b'{"a": 1}', ReadOptions())
     assert err.value.errors[0].location == "responses"
+    with pytest.raises(ValidationFailed) as err:
+        read_plan("google-forms", b"true", None, ReadOptions())
+    assert (err.value.errors[0].location, err.value.errors[0].code) == ("header", "missing_column")
     bad_time = b"Timestamp,Q\nyesterday,4\n"
     with pytest.raises(ValidationFailed) as err:
         read_plan("google-forms", bad_time, None, ReadOptions())

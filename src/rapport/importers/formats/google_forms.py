@@ -193,10 +193,14 @@ def read_google_forms(
     unsupported: list[Unsupported] = []
     warnings = [f"read as {encoding}, cells separated by {delimiter!r}"]
     stamp = next((i for i, h in enumerate(header) if h.lower() in TIMESTAMP_NAMES), None)
-    times = _Times(column[stamp], options.timezone) if stamp is not None else None
-    if times is None:
-        warnings.append("no Timestamp column: the responses are dated at the import")
-    elif times.local:
+    if stamp is None:
+        message = "expected a Timestamp column: Google Forms writes one before the questions"
+        raise ValidationFailed(
+            "the file is not a Google Forms responses CSV",
+            [FieldError("header", message, "missing_column")],
+        )
+    times = _Times(column[stamp], options.timezone)
+    if times.local:
         layout = "D/M/YYYY" if times.day_first else "M/D/YYYY"
         warnings.append(
             f"Timestamp read as {layout} H:MM:SS in {options.timezone} (the sheet's time zone "
@@ -281,12 +285,10 @@ def read_google_forms(
     keys = ContentKeys("gf")
     for number, cells in enumerate(body, start=2):
         when = None
-        if times is not None and cells[stamp or 0]:
-            when = times.parse(cells[stamp or 0])
+        if cells[stamp]:
+            when = times.parse(cells[stamp])
             if when is None:
-                message = (
-                    f"expected a date-time such as 8/21/2019 13:10:31, got {cells[stamp or 0]!r}"
-                )
+                message = f"expected a date-time such as 8/21/2019 13:10:31, got {cells[stamp]!r}"
                 raise ValidationFailed(
                     f"row {number}: unreadable Timestamp",
                     [FieldError(f"row {number}, column Timestamp", message, "type")],

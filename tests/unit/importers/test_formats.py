@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rapport.domain.logic import Comparison, Op
 from rapport.errors import ValidationFailed
@@ -241,3 +243,59 @@ def test_the_api_format_names_are_the_registry() -> None:
     from rapport.api.tool_imports import FormatName
 
     assert set(get_args(FormatName)) == set(FORMATS)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 12) | st.sampled_from(["", "a", "{a} = 1"]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(
+        st.sampled_from(
+            ["type", "name", "title", "elements", "pages", "choices", "rows", "columns",
+             "items", "rateMin", "rateMax", "rateValues", "visibleIf", "inputType", "html",
+             "showOtherItem", "a"]
+        ),
+        inner,
+        max_size=6,
+    ),
+    max_leaves=25,
+)  # fmt: skip
+_TYPES = st.sampled_from(
+    ["text", "comment", "radiogroup", "checkbox", "rating", "boolean", "matrix", "panel",
+     "multipletext", "html", "slider", "dropdown", "x"]
+)  # fmt: skip
+
+
+@given(
+    elements=st.lists(
+        st.fixed_dictionaries({"type": _TYPES, "name": st.sampled_from(["a", "b", "c"])}).flatmap(
+            lambda base: _JSON.map(
+                lambda extra: {**(extra if isinstance(extra, dict) else {}), **base}
+            )
+        ),
+        max_size=5,
+    ),
+    results=_JSON,
+)
+def test_any_surveyjs_json_is_a_plan_or_a_named_problem(elements, results) -> None:
+    """Malformed surveys and results never crash the reader: a plan, or ValidationFailed."""
+    survey = json.dumps({"pages": [{"name": "p", "elements": elements}]}).encode()
+    try:
+        plan = read_plan("surveyjs", survey, json.dumps(results).encode(), ReadOptions("t"))
+    except ValidationFailed as problem:
+        assert problem.errors
+    else:
+        assert json.loads(json.dumps(plan.summary())) == plan.summary()
+
+
+@given(
+    body=st.lists(st.sampled_from(list('ab1, ;"\n\r[]/:5') + ["1/2/2024 10:00:00"])).map("".join),
+    encoding=st.sampled_from(["utf-8", "utf-16", "cp1252"]),
+)
+def test_any_google_forms_csv_is_a_plan_or_a_named_problem(body: str, encoding: str) -> None:
+    data = ("Timestamp,Q [r],Q [s],P\n" + body).encode(encoding)
+    try:
+        plan = read_plan("google-forms", data, None, ReadOptions("t"))
+    except ValidationFailed as problem:
+        assert problem.errors
+    else:
+        assert len(plan.responses) <= body.count("\n") + body.count("\r") + 1

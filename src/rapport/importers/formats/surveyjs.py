@@ -122,7 +122,7 @@ class _Builder:
             data["title"] = self.text(page["title"], name)
         questions: list[SjsQuestion] = []
         condition = page.get("visibleIf")
-        for element in page.get("elements") or page.get("questions") or []:
+        for element in _list(page.get("elements") or page.get("questions")):
             self.element(element, questions, condition, f"page {name}")
         if not questions:
             self.report(name, "page without importable questions", "the page is dropped")
@@ -139,7 +139,7 @@ class _Builder:
         name = str(element.get("name") or f"{kind} on {where}")
         condition = _both(inherited, element.get("visibleIf"))
         if kind == "panel":
-            inner = element.get("elements") or []
+            inner = _list(element.get("elements"))
             self.report(
                 name,
                 "panel",
@@ -256,7 +256,7 @@ class _Builder:
         options: list[dict[str, Any]] = []
         values: dict[str, str] = {}
         option_ids = IdMaker("option")
-        for choice in raw or []:
+        for choice in _list(raw):
             value = choice.get("value") if isinstance(choice, Mapping) else choice
             label = choice.get("text") if isinstance(choice, Mapping) else None
             option_id = option_ids.make(str(value))
@@ -290,13 +290,14 @@ class _Builder:
         return q
 
     def rating(self, name: str, e: Mapping[str, Any], base: dict[str, Any]) -> SjsQuestion:
-        if e.get("rateValues"):
-            values = [v.get("value") if isinstance(v, Mapping) else v for v in e["rateValues"]]
+        rate_values = _list(e.get("rateValues"))
+        if rate_values:
+            values = [v.get("value") if isinstance(v, Mapping) else v for v in rate_values]
             numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
             if len(numbers) == len(values):
                 low, high, step = min(numbers), max(numbers), 1
             else:
-                options, mapping = self.choices(name, e["rateValues"])
+                options, mapping = self.choices(name, rate_values)
                 q = self.make(name, {**base, "type": "single_choice", "options": options}, "choice")
                 q.values = mapping
                 return q
@@ -331,15 +332,15 @@ class _Builder:
 
     def matrix(self, name: str, e: Mapping[str, Any], title: Translatable) -> list[SjsQuestion]:
         options, values = self.choices(name, e.get("columns"))
-        raw = [v.get("value") if isinstance(v, Mapping) else v for v in e.get("columns") or []]
+        raw = [v.get("value") if isinstance(v, Mapping) else v for v in _list(e.get("columns"))]
         likert = len(raw) in (5, 7) and raw == list(range(1, len(raw) + 1))
         self.report(
             name,
             "matrix",
-            f"each of its {len(e.get('rows') or [])} rows is imported as a question of its own",
+            f"each of its {len(_list(e.get('rows')))} rows is imported as a question of its own",
         )
         out = []
-        for row in e.get("rows") or []:
+        for row in _list(e.get("rows")):
             value = row.get("value") if isinstance(row, Mapping) else row
             label = row.get("text") if isinstance(row, Mapping) else None
             text = joined(title, self.text(label, str(value)))
@@ -360,7 +361,7 @@ class _Builder:
         self, name: str, e: Mapping[str, Any], title: Translatable
     ) -> list[SjsQuestion]:
         out = []
-        for item in e.get("items") or []:
+        for item in _list(e.get("items")):
             if not isinstance(item, Mapping) or not item.get("name"):
                 continue
             text = joined(title, self.text(item.get("title"), str(item["name"])))
@@ -414,6 +415,11 @@ class _Builder:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _list(value: Any) -> list[Any]:
+    """A list the survey holds, or none (a malformed survey is reported, not a crash)."""
+    return value if isinstance(value, list) else []
 
 
 def _max_length(e: Mapping[str, Any]) -> dict[str, int]:

@@ -100,7 +100,8 @@ def test_surveyjs_unsupported_features_are_reported() -> None:
     quiz = plan_of("surveyjs", DATA / "surveyjs" / "sjs_american_history_quiz.json")
     quiz_found = {(u.source, u.feature) for u in quiz.unsupported}
     assert {("civilwar", "correctAnswer"), ("survey", "timeLimit"),
-            ("survey", "completedHtmlOnCondition")} <= quiz_found  # fmt: skip
+            ("survey", "completedHtmlOnCondition"),
+            ("survey", "placeholders in completedHtml")} <= quiz_found  # fmt: skip
     assert sum(f == ("civilwar", "question name used twice") for f in
                [(u.source, u.feature) for u in quiz.unsupported]) == 3  # fmt: skip
 

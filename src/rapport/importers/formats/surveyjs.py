@@ -21,6 +21,7 @@ Everything else is listed in the plan's ``unsupported`` with what happens to it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -481,6 +482,12 @@ def read_surveyjs(definition: bytes, responses: bytes | None, options: ReadOptio
         data["description"] = b.text(survey["description"], "")
     if survey.get("completedHtml"):
         data["thank_you"] = b.text(survey["completedHtml"], "")
+        if re.search(r"\{[^{}]+\}", str(survey["completedHtml"])):
+            b.report(
+                "survey",
+                "placeholders in completedHtml",
+                "shown as written (such as {correctAnswers}): Rapport fills only {org}",
+            )
     built = build_definition(data, "the SurveyJS survey")
     plan = ImportPlan("surveyjs", built, b.plan_mapping, [], b.unsupported, b.warnings)
     if responses is not None:

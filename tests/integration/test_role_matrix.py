@@ -132,6 +132,15 @@ def _job_page(c: Caller) -> httpx.Response:
     return c.page.get(r.headers["location"])
 
 
+def _tool_import(c: Caller) -> httpx.Response:
+    """A dry run of a SurveyJS survey (from another tool): it writes nothing."""
+    survey = b'{"pages": [{"name": "p", "elements": [{"type": "text", "name": "why"}]}]}'
+    files = {"definition": ("survey.json", survey, "application/json")}
+    return c.api.post(
+        "/api/v1/imports", data={"format": "surveyjs", "dry_run": "true"}, files=files
+    )
+
+
 def _new_survey(c: Caller) -> httpx.Response:
     return c.api.post("/api/v1/surveys", json={**EVERY_TYPE, "key": "another-survey"})
 
@@ -261,6 +270,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
     ),
     ("GET", "/api/v1/jobs/{job_id}"): (frozenset({"admin", "analyst"}), _job_api),
+    ("POST", "/api/v1/imports"): (frozenset({"admin", "analyst"}), _tool_import),
     ("GET", "/api/v1/users"): (frozenset({"admin"}), lambda c: c.api.get("/api/v1/users")),
     ("PATCH", "/api/v1/users/{user_id}"): (
         frozenset({"admin"}),

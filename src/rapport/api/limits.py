@@ -18,9 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rapport.api.edge import PageRenderer, send_error
 
-#: Routes that take a CSV upload: the API imports and the pages' upload forms.
+#: Routes that take an upload: the API imports and the pages' upload forms.
 IMPORT_PATH = re.compile(
-    r"^/((api/v1/)?surveys/[^/]+/(responses/)?import|(api/v1|admin)/(units|people)/import|api/v1/outcomes/import)$"
+    r"^/((api/v1/)?surveys/[^/]+/(responses/)?import|(api/v1|admin)/(units|people)/import"
+    r"|api/v1/outcomes/import|api/v1/imports)$"
 )
 #: Routes whose callers must be logged in (public: /login, /s/{token}, /healthz).
 AUTHENTICATED_PATH = re.compile(r"^/(api/|surveys(/|$)|dashboard(/|$))")

@@ -9,6 +9,7 @@ import typer
 from rapport._version import __version__
 from rapport.cli import (
     access_cmds,
+    import_cmds,
     metrics_cmds,
     org_cmds,
     outcomes_cmds,
@@ -43,6 +44,7 @@ app.add_typer(metrics_cmds.metrics_app, name="metrics")
 app.command("snapshot")(metrics_cmds.snapshot)
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)
+app.command("import")(import_cmds.import_survey)
 
 
 def _version(value: bool) -> None:

@@ -37,6 +37,7 @@ class CsvRow:
     line: int  # 1-based data row number as shown in spreadsheet tools (header is row 1)
     meta: dict[str, str]
     raw: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None  # the source's response id, when an import is idempotent
 
 
 def decode(data: bytes) -> tuple[str, str]:

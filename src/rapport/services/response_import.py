@@ -35,6 +35,7 @@ class ImportResult:
     survey_key: str
     rows: int
     encoding: str
+    skipped: int = 0  # rows whose source response id was imported before
 
 
 def _parse_time(value: str) -> datetime:
@@ -185,6 +186,39 @@ def _import(
         total(2 * len(rows))
     if errors:
         raise ValidationFailed("the file's columns do not match the survey", errors)
+    return store_rows(
+        uow, principal, published, rows, encoding, progress=progress, keep_original=keep_original
+    )
+
+
+def store_rows(
+    uow: UnitOfWork,
+    principal: Principal,
+    published: PublishedSurvey,
+    rows: list[CsvRow],
+    encoding: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    keep_original: bool = False,
+    scope: str = "",
+) -> ImportResult:
+    """Check every row, then write all of them or none (the caller checked permissions).
+
+    Rows with a ``key`` are idempotent within ``scope`` (e.g. ``import:surveyjs``): a key
+    stored before, or repeated in ``rows``, is skipped and counted, never imported twice.
+    """
+    skipped = 0
+    if any(row.key for row in rows):
+        known = uow.responses.idempotency_keys(published.survey.id, scope)
+        fresh = []
+        for row in rows:
+            if row.key and row.key in known:
+                skipped += 1
+                continue
+            if row.key:
+                known.add(row.key)
+            fresh.append(row)
+        rows = fresh
     checked, errors = _check_rows(uow, principal, published, rows, progress)
     if errors:
         bad_rows = len({e.location.split(",")[0] for e in errors})
@@ -192,9 +226,17 @@ def _import(
             f"{len(errors)} problem(s) in {bad_rows} row(s); nothing was imported",
             errors[:MAX_REPORTED],
         )
+    keys = [row.key for row in rows]
     for start in range(0, len(checked), BATCH):
         batch = checked[start : start + BATCH]
-        store_checked(uow, published, batch, keep_original=keep_original)
+        store_checked(
+            uow,
+            published,
+            batch,
+            keep_original=keep_original,
+            keys=keys[start : start + BATCH],
+            scope=scope,
+        )
         if progress:
             progress(len(batch))
     uow.audit.record(
@@ -202,6 +244,6 @@ def _import(
         "responses.import",
         published.survey.key,
         datetime.now(UTC),
-        {"rows": len(checked), "encoding": encoding},
+        {"rows": len(checked), "encoding": encoding} | ({"skipped": skipped} if scope else {}),
     )
-    return ImportResult(published.survey.key, len(checked), encoding)
+    return ImportResult(published.survey.key, len(checked), encoding, skipped)

@@ -214,10 +214,13 @@ def store_checked(
     checked: Sequence[tuple[Envelope, Sequence[AnswerValues]]],
     *,
     keep_original: bool = False,
+    keys: Sequence[str | None] | None = None,
+    scope: str = "",
 ) -> list[int]:
     """Bulk insert responses whose answers are already checked and in long form: each
     envelope with its answer values, as an import's fast path reads them
-    (:class:`~rapport.domain.survey.rows.PlainCells`)."""
+    (:class:`~rapport.domain.survey.rows.PlainCells`). ``keys`` (one per response) are
+    stored as idempotency keys of ``scope`` (the source's response ids)."""
     defn = published.definition
     texts = set(comments.text_question_ids(defn))
     found = [
@@ -226,7 +229,10 @@ def store_checked(
     ]
     analyses = comments.analyse(defn, found, keep_original=keep_original)
     ids = uow.responses.add_many(
-        [response_row(published, sub) for sub, _ in checked],
+        [
+            response_row(published, sub, idempotency_key=key, idempotency_scope=scope)
+            for (sub, _), key in zip(checked, keys or [None] * len(checked), strict=True)
+        ],
         comments.redact_values(defn, [values for _, values in checked]),
     )
     uow.responses.add_analyses(

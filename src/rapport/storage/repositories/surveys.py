@@ -253,6 +253,15 @@ class ResponseRepository:
         if rows:
             self.s.connection().execute(insert(CommentAnalysisRow), list(rows))
 
+    def idempotency_keys(self, survey_id: int, scope: str) -> set[str]:
+        """Every key a caller (``scope``) stored responses of a survey under."""
+        q = select(ResponseRow.idempotency_key).where(
+            ResponseRow.survey_id == survey_id,
+            ResponseRow.idempotency_scope == scope,
+            ResponseRow.idempotency_key.is_not(None),
+        )
+        return {key for key in self.s.execute(q).scalars() if key is not None}
+
     def by_idempotency_key(
         self, survey_id: int, key: str, scope: str = ""
     ) -> tuple[int, str | None] | None:

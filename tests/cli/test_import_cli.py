@@ -1,0 +1,38 @@
+"""``rapport import FORMAT DEFINITION`` as a user runs it: a real process, a real database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.test_cli import run
+
+GF = (
+    Path(__file__).parents[1]
+    / "data"
+    / "formats"
+    / "google_forms"
+    / "gf_autistica_citizen_science.csv"
+)
+
+
+def test_import_google_forms_then_again_adds_nothing(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    assert run(env, "init", "--org", "Acme").returncode == 0
+    dry = run(env, "import", "google-forms", str(GF), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "42 responses" in dry.stdout and "Dry run: nothing was written." in dry.stdout
+    first = run(env, "import", "google-forms", str(GF), "--json", "--timezone", "Europe/London")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["imported"] == {
+        "survey": "gf-autistica-citizen-science", "version": 1, "responses": 42, "skipped": 0
+    }  # fmt: skip
+    assert any("Europe/London" in w for w in report["warnings"])
+    again = run(env, "import", "google-forms", str(GF), "--json", "--timezone", "Europe/London")
+    assert json.loads(again.stdout)["imported"]["skipped"] == 42
+    listed = run(env, "survey", "list")
+    assert "gf-autistica-citizen-science" in listed.stdout and "published" in listed.stdout
+    wrong = run(env, "import", "typeform", str(GF))
+    assert wrong.returncode == 1
+    assert "unknown format 'typeform'; expected one of google-forms, surveyjs" in wrong.stderr

@@ -24,7 +24,7 @@ from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Permission, Principal
-from rapport.errors import FieldError, ValidationFailed
+from rapport.errors import FieldError, PermissionDenied, ValidationFailed
 from rapport.exporters import charts, effect_charts
 from rapport.services import actions, relationships, surveys
 from rapport.storage.uow import Database
@@ -137,13 +137,22 @@ def log_action_form(
         )
         with db.unit_of_work() as uow:
             made = actions.log_action(uow, principal, new)
-    except ValidationFailed as exc:
+    except (ValidationFailed, PermissionDenied) as exc:
         report: dict[str, object] = {
             "message": exc.detail,
             "errors": [(e.location, e.message) for e in exc.errors],
         }
         return _actions_page(
-            request, principal, engine, policy, db, None, "hearts", None, report=report, status=422
+            request,
+            principal,
+            engine,
+            policy,
+            db,
+            None,
+            "hearts",
+            None,
+            report=report,
+            status=exc.status,
         )
     flash(request, f"Logged “{made.title}” for {made.unit_name}.")
     return RedirectResponse(f"/relationships/actions?action={made.id}", status_code=303)

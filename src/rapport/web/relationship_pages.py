@@ -1,7 +1,7 @@
-"""The relationships page: an organisation map of unit stages over time and the units that
-need attention now, with why; and the actions page beside it: fresh-experience actions,
-a form to log one and the chosen action's effect with its event study
-(``docs/relationship-health.md``).
+"""The relationships page: an organisation map of unit stages over time, the units that
+need attention now, with why, and the honeymoon curve of hearts by tenure; and the actions
+page beside it: fresh-experience actions, a form to log one and the chosen action's effect
+with its event study (``docs/relationship-health.md``).
 
 Every row comes from :func:`rapport.services.relationships.relationship_health` (metrics
 through the metrics service: suppression and manager scope included); this module only
@@ -23,10 +23,10 @@ from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
-from rapport.domain.org import Permission, Principal
+from rapport.domain.org import Permission, Principal, Role
 from rapport.errors import FieldError, PermissionDenied, ValidationFailed
-from rapport.exporters import charts, effect_charts
-from rapport.services import actions, relationships, surveys
+from rapport.exporters import charts, effect_charts, tenure_charts
+from rapport.services import actions, relationships, surveys, tenure
 from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
@@ -80,6 +80,7 @@ def relationships_page(
         "relationships.html",
         {
             **context,
+            **honeymoon(engine, principal, policy, health.survey_key),
             "health": health,
             "attention": attention(frame),
             "spec_json": spec,
@@ -87,6 +88,29 @@ def relationships_page(
             "link": link,
         },
     )
+
+
+def honeymoon(
+    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, survey: str
+) -> dict[str, Any]:
+    """The honeymoon curve of hearts for what ``principal`` sees (the organisation, or a
+    manager's unit): its bands, fall, fresher units and chart; ``tenure_error`` when the
+    survey has no hearts items to draw it from."""
+    try:
+        found = tenure.tenure_curve(engine, principal, survey, policy, "hearts")
+    except ValidationFailed as error:
+        return {"tenure": None, "tenure_error": f"No honeymoon curve: {error.detail}."}
+    frame = tenure.as_frame(found)
+    spec = None
+    if (frame["n"] > 0).any():
+        fall = found.fall.band if found.fall else None
+        chart = tenure_charts.tenure_curve(
+            frame, metric="hearts", fall_band=fall, title="Hearts by tenure"
+        )
+        spec = json.dumps(chart.to_dict(validate=False)).replace("<", "\\u003c")  # tested
+    manager = principal.role is Role.MANAGER and principal.unit_path
+    scope = principal.unit_path.rsplit("/", 1)[-1] if manager and principal.unit_path else None
+    return {"tenure": found, "tenure_spec": spec, "tenure_scope": scope}
 
 
 def _default_survey(listed: list[dict[str, Any]]) -> str | None:

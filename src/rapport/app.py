@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
+from rapport.api import actions as actions_api
 from rapport.api import admin, comments, health, imports, people_data, surveys, tool_imports, v1
 from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
@@ -137,6 +138,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(tool_imports.router)
     app.include_router(metrics_api.router)
     app.include_router(relationships_api.router)
+    app.include_router(actions_api.router)
     app.include_router(drivers_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)

@@ -29,6 +29,7 @@ from rapport.analytics.metrics import BUILTIN_METRICS
 from rapport.analytics.snapshot import SnapshotInfo, write_snapshot
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal, Role
+from rapport.services import actions as actions_service
 from rapport.services import drivers as drivers_service
 from rapport.services import metrics as metrics_service
 from rapport.services import outcomes as outcomes_service
@@ -143,6 +144,45 @@ class Client:
             self.engine, self.principal, survey, self.policy, period
         )
         return relationships_service.as_frame(found.rows)
+
+    def action_effect(self, action: int, survey: int | str, metric: str = "hearts") -> pd.DataFrame:
+        """An action's estimated effect (difference in differences,
+        ``docs/relationship-health.md`` "Effects of actions"): one row with the columns of
+        ``GET /api/v1/actions/{id}/effect`` — ``estimate``, ``lower``, ``upper``, ``method``,
+        ``pre_trend_p``, ``n_treated``, ``n_control``, ``verdict``, ``message`` … — and the
+        event study as a frame in ``.attrs["event_study"]`` (``relative_period``,
+        ``estimate``, ``lower``, ``upper``).
+
+        Example::
+
+            r.action_effect(1, "customer-relationship", metric="hearts")
+        """
+        found = actions_service.action_effect(
+            self.database, self.engine, self.principal, action, survey, self.policy, metric
+        )
+        e = found.effect
+        row = {
+            "action": found.action.id,
+            "unit": found.action.unit_code,
+            "survey": found.survey_key,
+            "metric": found.metric,
+            "estimate": e.estimate,
+            "lower": e.lower,
+            "upper": e.upper,
+            "p_value": e.p_value,
+            "method": e.method,
+            "pre_trend_p": e.pre_trend_p,
+            "n_treated": e.n_treated,
+            "n_control": e.n_control,
+            "verdict": e.verdict,
+            "message": e.message,
+        }
+        frame = pd.DataFrame([row])
+        frame.attrs["event_study"] = pd.DataFrame(
+            [vars(p) for p in e.event_study],
+            columns=["relative_period", "estimate", "lower", "upper"],
+        )
+        return frame
 
     def outcomes(
         self,

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +266,18 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/drivers"): (
         STAFF, lambda c: c.api.get("/api/v1/drivers?survey=every-type&drivers=delight,ces"),
     ),
+    ("POST", "/api/v1/actions"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.api.post(
+            "/api/v1/actions",
+            json={"unit": "north-1", "title": "Role swap day", "started_on": "2026-01-01"},
+        ),
+    ),
+    ("GET", "/api/v1/actions"): (STAFF, lambda c: c.api.get("/api/v1/actions?unit=north")),
+    ("GET", "/api/v1/actions/{action_id}"): (STAFF, lambda c: c.api.get("/api/v1/actions/1")),
+    ("GET", "/api/v1/actions/{action_id}/effect"): (
+        STAFF, lambda c: c.api.get("/api/v1/actions/1/effect?survey=every-type&metric=nps"),
+    ),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
@@ -341,6 +354,16 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/admin/audit"): (frozenset({"admin"}), lambda c: c.page.get("/admin/audit")),
     ("GET", "/dashboard"): (STAFF, lambda c: c.page.get("/dashboard?survey=every-type")),
     ("GET", "/relationships"): (STAFF, lambda c: c.page.get("/relationships?survey=every-type")),
+    ("GET", "/relationships/actions"): (
+        STAFF, lambda c: c.page.get("/relationships/actions?survey=every-type&metric=nps"),
+    ),
+    ("POST", "/relationships/actions"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.form(
+            "/relationships/actions",
+            {"unit": "north-1", "title": "Swap roles", "started_on": "2026-02-01"},
+        ),
+    ),
     ("GET", "/dashboard/chart/{name}.{fmt}"): (
         STAFF, lambda c: c.page.get("/dashboard/chart/heatmap.csv?survey=every-type"),
     ),
@@ -404,6 +427,7 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
             varied = {**GOOD_ANSWERS, "nps": k, "ces": 1 + 5 * k % 7, "delight": 1 + 2 * k % 5}
             responses.submit_as(uow, SYSTEM, sid, varied, unit="north-1")
         auth.create_token(uow, "spare", Role.VIEWER)
+        uow.actions.add(north.id, "fresh_experience", "Team day", date(2026, 1, 1))  # id 1
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]
     assert viewer is not None

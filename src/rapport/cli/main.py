@@ -9,6 +9,7 @@ import typer
 from rapport._version import __version__
 from rapport.cli import (
     access_cmds,
+    actions_cmds,
     import_cmds,
     metrics_cmds,
     org_cmds,
@@ -41,6 +42,7 @@ app.add_typer(survey_cmds.survey_app, name="survey")
 app.add_typer(survey_cmds.responses_app, name="responses")
 app.add_typer(text_cmds.text_app, name="text")
 app.add_typer(metrics_cmds.metrics_app, name="metrics")
+app.add_typer(actions_cmds.actions_app, name="actions")
 app.command("snapshot")(metrics_cmds.snapshot)
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)

@@ -45,6 +45,7 @@ class AuditAction(enum.StrEnum):
     UNITS_IMPORT = "units.import"
     PEOPLE_IMPORT = "people.import"
     OUTCOMES_IMPORT = "outcomes.import"
+    ACTION_CREATE = "action.create"
 
 
 @dataclass(frozen=True)

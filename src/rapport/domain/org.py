@@ -44,6 +44,8 @@ class Permission(enum.StrEnum):
     SUBMIT_RESPONSES = "submit_responses"
     #: Data-subject requests: export or erase everything held about a person (admins).
     PERSONAL_DATA = "personal_data"
+    #: Log fresh-experience actions for a unit (managers: in their own subtree).
+    LOG_ACTIONS = "log_actions"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DISTRIBUTE,
             Permission.IMPORT_DATA,
             Permission.SUBMIT_RESPONSES,
+            Permission.LOG_ACTIONS,
         }
     ),
     Role.MANAGER: frozenset(
@@ -66,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EXPORT,
             Permission.DISTRIBUTE,
             Permission.SUBMIT_RESPONSES,
+            Permission.LOG_ACTIONS,
         }
     ),
     Role.VIEWER: frozenset({Permission.VIEW_RESULTS}),

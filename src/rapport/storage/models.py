@@ -123,6 +123,9 @@ class ActionRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
+    intended_effect: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 # --- access --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The relationships page: an organisation map of unit stages over time, the units that
-need attention now, with why, and the honeymoon curve of hearts by tenure
-(``docs/relationship-health.md``).
+need attention now, with why, and the honeymoon curve of hearts by tenure; and the actions
+page beside it: fresh-experience actions, a form to log one and the chosen action's effect
+with its event study (``docs/relationship-health.md``).
 
 Every row comes from :func:`rapport.services.relationships.relationship_health` (metrics
 through the metrics service: suppression and manager scope included); this module only
@@ -10,21 +11,25 @@ draws it.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
-from rapport.domain.org import Principal, Role
-from rapport.errors import ValidationFailed
-from rapport.exporters import charts, tenure_charts
-from rapport.services import relationships, surveys, tenure
+from rapport.domain.org import Permission, Principal, Role
+from rapport.errors import FieldError, PermissionDenied, ValidationFailed
+from rapport.exporters import charts, effect_charts, tenure_charts
+from rapport.services import actions, relationships, surveys, tenure
+from rapport.storage.uow import Database
+from rapport.web.csrf import verify_csrf
+from rapport.web.flash import flash
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
@@ -113,3 +118,114 @@ def _default_survey(listed: list[dict[str, Any]]) -> str | None:
     customer = [s for s in listed if s.get("audience") == "customer"]
     chosen = customer or listed
     return str(chosen[0]["key"]) if chosen else None
+
+
+@router.get("/relationships/actions", response_class=HTMLResponse)
+def actions_page(
+    request: Request,
+    principal: PagePrincipal,
+    engine: EngineDep,
+    policy: PolicyDep,
+    db: DbDep,
+    survey: Annotated[str | None, Query(max_length=200)] = None,
+    metric: Annotated[str, Query(pattern="^(hearts|minds|nps)$")] = "hearts",
+    action: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """Fresh-experience actions of the units the principal sees, a form to log one, and the
+    effect of the chosen action (the newest by default) with its event study."""
+    return _actions_page(request, principal, engine, policy, db, survey, metric, action)
+
+
+@router.post("/relationships/actions", dependencies=[Depends(verify_csrf)])
+def log_action_form(
+    request: Request,
+    principal: PagePrincipal,
+    engine: EngineDep,
+    policy: PolicyDep,
+    db: DbDep,
+    unit: Annotated[str, Form(max_length=1000)] = "",
+    title: Annotated[str, Form(max_length=300)] = "",
+    started_on: Annotated[str, Form(max_length=20)] = "",
+    ended_on: Annotated[str, Form(max_length=20)] = "",
+    intended_effect: Annotated[str, Form(max_length=2000)] = "",
+    description: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    try:
+        new = actions.NewAction(
+            unit,
+            title,
+            _form_date(started_on, "started_on"),
+            description,
+            intended_effect,
+            _form_date(ended_on, "ended_on") if ended_on.strip() else None,
+        )
+        with db.unit_of_work() as uow:
+            made = actions.log_action(uow, principal, new)
+    except (ValidationFailed, PermissionDenied) as exc:
+        report: dict[str, object] = {
+            "message": exc.detail,
+            "errors": [(e.location, e.message) for e in exc.errors],
+        }
+        return _actions_page(
+            request,
+            principal,
+            engine,
+            policy,
+            db,
+            None,
+            "hearts",
+            None,
+            report=report,
+            status=exc.status,
+        )
+    flash(request, f"Logged “{made.title}” for {made.unit_name}.")
+    return RedirectResponse(f"/relationships/actions?action={made.id}", status_code=303)
+
+
+def _form_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        message = f"expected a date such as 2026-01-01, got {value!r}"
+        raise ValidationFailed("the action is not valid", [FieldError(field, message)]) from None
+
+
+def _actions_page(
+    request: Request,
+    principal: Principal,
+    engine: AnalyticsEngine,
+    policy: SuppressionPolicy,
+    db: Database,
+    survey: str | None,
+    metric: str,
+    chosen: int | None,
+    *,
+    report: dict[str, object] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    with db.unit_of_work(readonly=True) as uow:
+        listed = actions.list_actions(uow, principal)
+        known = surveys.list_surveys(uow, principal)
+        units = [u.code for u in uow.units.all() if principal.sees_unit(u.path)]
+    key = survey or _default_survey(known)
+    selected = next((a for a in listed if a.id == chosen), listed[0] if listed else None)
+    found, spec = None, None
+    if selected is not None and key is not None:
+        found = actions.action_effect(db, engine, principal, selected.id, key, policy, metric)
+        events = pd.DataFrame([vars(p) for p in found.effect.event_study])
+        if not events.empty:
+            chart = effect_charts.event_study(events, metric=metric)
+            spec = json.dumps(chart.to_dict()).replace("<", "\\u003c")
+    context = {
+        "actions": listed,
+        "selected": selected,
+        "found": found,
+        "spec_json": spec,
+        "surveys": known,
+        "survey": key,
+        "metric": metric,
+        "units": units,
+        "may_log": principal.can(Permission.LOG_ACTIONS),
+        "report": report,
+    }
+    return render(request, "relationship_actions.html", context, status_code=status)

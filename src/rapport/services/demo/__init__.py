@@ -108,7 +108,15 @@ def load(
         )
         _load_waves(uow, org, published, people, unit_ids)
         for a in org.actions:
-            uow.actions.add(unit_ids[a.unit_code], a.kind, a.title, a.started_on, a.description)
+            uow.actions.add(
+                unit_ids[a.unit_code],
+                a.kind,
+                a.title,
+                a.started_on,
+                a.description,
+                intended_effect=a.intended_effect,
+                created_by=DEMO_ADMIN,
+            )
         for email, role, unit in _demo_users(org):
             auth.create_user(uow, email, DEMO_PASSWORD, role, unit)
     return LoadSummary(

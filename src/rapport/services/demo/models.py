@@ -97,6 +97,7 @@ class DemoAction:
     title: str
     started_on: date
     description: str
+    intended_effect: str = ""
 
 
 @dataclass(frozen=True)

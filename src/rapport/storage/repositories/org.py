@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy import Select, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from rapport.domain.actions import Action
 from rapport.domain.org import Unit, UnitKind, UnitMove
 from rapport.storage.models import ActionRow, UnitMoveRow, UnitRow
 from rapport.storage.repositories.outcomes import OutcomeRepository
@@ -149,14 +150,66 @@ class ActionRepository:
         self.s = session
 
     def add(
-        self, unit_id: int, kind: str, title: str, started_on: date, description: str = ""
+        self,
+        unit_id: int,
+        kind: str,
+        title: str,
+        started_on: date,
+        description: str = "",
+        *,
+        intended_effect: str = "",
+        ended_on: date | None = None,
+        created_by: str | None = None,
+        created_at: datetime | None = None,
     ) -> int:
         row = ActionRow(
-            unit_id=unit_id, kind=kind, title=title, started_on=started_on, description=description
+            unit_id=unit_id,
+            kind=kind,
+            title=title,
+            started_on=started_on,
+            description=description,
+            intended_effect=intended_effect,
+            ended_on=ended_on,
+            created_by=created_by,
         )
+        if created_at is not None:
+            row.created_at = created_at
         self.s.add(row)
         self.s.flush()
         return row.id
 
+    def _select(self) -> Select[ActionRow, UnitRow]:
+        return select(ActionRow, UnitRow).join(UnitRow, UnitRow.id == ActionRow.unit_id)
+
+    def get(self, action_id: int) -> Action | None:
+        found = self.s.execute(self._select().where(ActionRow.id == action_id)).one_or_none()
+        return _action(found[0], found[1]) if found else None
+
+    def list(self, within: str | None = None) -> list[Action]:
+        """Every action, newest start first; ``within``: only units in that path's subtree."""
+        query = self._select()
+        if within is not None:
+            query = query.where(or_(UnitRow.path == within, UnitRow.path.startswith(within + "/")))
+        query = query.order_by(ActionRow.started_on.desc(), ActionRow.id.desc())
+        return [_action(row[0], row[1]) for row in self.s.execute(query).all()]
+
     def count(self) -> int:
         return self.s.scalar(select(func.count()).select_from(ActionRow)) or 0
+
+
+def _action(row: ActionRow, unit: UnitRow) -> Action:
+    return Action(
+        row.id,
+        row.unit_id,
+        unit.code,
+        unit.name,
+        unit.path,
+        row.kind,
+        row.title,
+        row.description,
+        row.intended_effect,
+        row.started_on,
+        row.ended_on,
+        row.created_by,
+        row.created_at,
+    )

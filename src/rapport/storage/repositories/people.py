@@ -95,6 +95,23 @@ class PersonRepository:
             q = q.where(PersonRow.kind == kind.value)
         return [_person(r) for r in self.s.scalars(q.order_by(PersonRow.id))]
 
+    def chosen(self, unit_ids: Sequence[int] | None) -> list[Person]:
+        """Everyone (of both kinds) in ``unit_ids``, or in the whole directory when None,
+        by id: the candidates of a distribution before its filters."""
+        q = select(PersonRow)
+        if unit_ids is not None:
+            q = q.where(PersonRow.unit_id.in_(list(unit_ids)))
+        return [_person(r) for r in self.s.scalars(q.order_by(PersonRow.id))]
+
+    def by_external_ids(self, external_ids: Iterable[str]) -> list[Person]:
+        """The people (of either kind) with these external ids, a chunk of ids a query."""
+        ids = sorted(set(external_ids))
+        found: list[Person] = []
+        for start in range(0, len(ids), 500):
+            q = select(PersonRow).where(PersonRow.external_id.in_(ids[start : start + 500]))
+            found.extend(_person(r) for r in self.s.scalars(q))
+        return found
+
     def page(
         self,
         *,

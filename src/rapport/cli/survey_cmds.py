@@ -21,7 +21,7 @@ from rapport.cli._common import (
 from rapport.domain.org import SYSTEM
 
 if TYPE_CHECKING:
-    from rapport.services.distribution import Outcome
+    from rapport.services.distribution import Delivery, Outcome
     from rapport.services.notify import SmtpNotifier
     from rapport.settings import Settings
     from rapport.storage.uow import Database
@@ -173,14 +173,7 @@ def export_responses(
 def _notifier(settings: Settings) -> SmtpNotifier:
     from rapport.services.notify import SmtpNotifier
 
-    return SmtpNotifier(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_from,
-        settings.smtp_starttls,
-        settings.smtp_username,
-        settings.smtp_password.get_secret_value(),
-    )
+    return SmtpNotifier.from_settings(settings)
 
 
 @survey_app.command("distribute")
@@ -246,31 +239,25 @@ def distribute(
                 dry_run=dry_run,
                 expires_at=expires,
             )
-        sent = _send(db, settings, outcome, base) if channel == "email" else 0
+        delivery = _send(db, settings, outcome, base)
         if out is None and channel != "email" and not dry_run:
             out = Path("links.csv")
         if out is not None and outcome.issued:
             _write_links(outcome, base, out, qr_dir)
-    _print_outcome(outcome, sent, out if outcome.issued else None)
+    _print_outcome(outcome, delivery, out if outcome.issued else None)
 
 
-def _send(db: Database, settings: Settings, outcome: Outcome, base: str) -> int:
+def _send(db: Database, settings: Settings, outcome: Outcome, base: str) -> Delivery:
     """E-mail the invitations just issued (after they are committed: a slow mail server
     never holds the survey's lock)."""
-    from rapport.domain.survey import text_for
-    from rapport.services import invitations, surveys
+    from rapport.services import distribution
 
-    if not outcome.issued:
-        return 0
     with db.unit_of_work() as uow:
-        defn = surveys.get_published(uow, outcome.survey_id).definition
-        title = text_for(defn.title, defn.default_language, defn.default_language)
-        return invitations.send_invitations(
+        return distribution.deliver(
             uow,
-            outcome.issued,
-            title,
-            base,
-            _notifier(settings),
+            outcome,
+            base_url=base,
+            notifier=_notifier(settings),
             link_secret=settings.resolved_secret_key(),
         )
 
@@ -298,7 +285,7 @@ def _write_links(outcome: Outcome, base: str, out: Path, qr_dir: Path | None) ->
 PREVIEW_ROWS = 20
 
 
-def _print_outcome(outcome: Outcome, sent: int, out: Path | None) -> None:
+def _print_outcome(outcome: Outcome, delivery: Delivery, out: Path | None) -> None:
     from rapport.services.distribution import REASON_TEXT, SkipReason
 
     verb = "Would invite" if outcome.dry_run else "Invited"
@@ -321,7 +308,11 @@ def _print_outcome(outcome: Outcome, sent: int, out: Path | None) -> None:
         console.print("Dry run: nothing was written.")
         return
     if outcome.channel == "email":
-        console.print(f"E-mailed {sent} invitations.")
+        console.print(f"E-mailed {delivery.sent} invitations.")
+    if delivery.error:
+        err_console.print(
+            f"[bold yellow]warning:[/] {delivery.error}; `rapport survey remind` sends the rest."
+        )
     if outcome.channel == "sms" and outcome.issued:
         console.print("Rapport sends no SMS itself: hand the links file to your SMS gateway.")
     if out is not None:

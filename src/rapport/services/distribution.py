@@ -14,6 +14,7 @@ before reading who was invited, so two at once never invite anyone twice.
 from __future__ import annotations
 
 import enum
+import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -21,12 +22,14 @@ from datetime import datetime, timedelta
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Permission, Person, PersonKind, Principal
+from rapport.domain.survey import text_for
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.csv_table import read_table
 from rapport.services import confidentiality, surveys
 from rapport.services.access import require, require_unit
 from rapport.services.clock import utcnow
-from rapport.services.invitations import IssuedInvitation, issue
+from rapport.services.invitations import IssuedInvitation, issue, send_invitations
+from rapport.services.notify import Notifier
 from rapport.storage.uow import UnitOfWork
 
 CHANNELS = ("email", "sms", "link")
@@ -239,6 +242,39 @@ def distribute(
         },
     )
     return replace(outcome, distribution_id=dist_id, issued=issued)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    sent: int
+    error: str | None = None
+
+
+def deliver(
+    uow: UnitOfWork,
+    outcome: Outcome,
+    *,
+    base_url: str,
+    notifier: Notifier,
+    link_secret: str,
+) -> Delivery:
+    """E-mail the invitations of an e-mail distribution, each with its unsubscribe link.
+
+    Call it in a unit of work after the distribution's has committed, so a slow mail server
+    never holds the survey's lock. A mail server that fails stops the sending; what was sent
+    stays marked sent and the error is returned (``rapport survey remind`` sends later).
+    """
+    if outcome.channel != "email" or not outcome.issued:
+        return Delivery(0)
+    definition = surveys.get_published(uow, outcome.survey_id).definition
+    title = text_for(definition.title, definition.default_language, definition.default_language)
+    sent = 0
+    for one in outcome.issued:
+        try:
+            sent += send_invitations(uow, [one], title, base_url, notifier, link_secret=link_secret)
+        except (OSError, smtplib.SMTPException) as exc:
+            return Delivery(sent, f"the mail server failed after {sent} e-mails: {exc}")
+    return Delivery(sent)
 
 
 def _check_selection(selection: Selection) -> None:

@@ -95,7 +95,7 @@ def test_the_page_previews_then_confirms(tmp_path: Path, sqlite_db: Database) ->
         count = re.search(r'id="people-invite-count">(\d+)<', r.text)
         assert count and count.group(1) == "6"  # link: p1-p6 need no e-mail consent
         assert 'data-reason="wrong_audience">1 skipped' in r.text
-        confirm = r.text[r.text.index('action="/surveys/%d/people/distribute"' % sid) :]
+        confirm = r.text[r.text.index(f'action="/surveys/{sid}/people/distribute"') :]
         fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm))
         fields = {k: html.unescape(v) for k, v in fields.items()}
         assert fields["to"] == "segment=premium" and fields["channel"] == "link"

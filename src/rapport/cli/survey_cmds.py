@@ -299,10 +299,10 @@ def _print_outcome(outcome: Outcome, delivery: Delivery, out: Path | None) -> No
             text = REASON_TEXT[SkipReason(reason)]
             if reason == SkipReason.QUIET_PERIOD:
                 text += f" ({outcome.quiet_days} days)"
-            console.print(f"  skipped {count}: {text} [{reason}]", highlight=False)
+            console.print(f"  skipped {count}: {text} [{reason}]", highlight=False, markup=False)
     if outcome.dry_run:
         for person in outcome.invited[:PREVIEW_ROWS]:
-            console.print(f"  {person.external_id}  {person.name}", highlight=False)
+            console.print(f"  {person.external_id}  {person.name}", highlight=False, markup=False)
         if len(outcome.invited) > PREVIEW_ROWS:
             console.print(f"  ... and {len(outcome.invited) - PREVIEW_ROWS} more")
         console.print("Dry run: nothing was written.")

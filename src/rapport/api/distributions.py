@@ -11,10 +11,13 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep, PrincipalDep, SettingsDep, SurveyId
-from rapport.domain.org import PersonKind
+from rapport.domain.org import PersonKind, Principal
 from rapport.services import distribution
 from rapport.services.notify import SmtpNotifier
+from rapport.settings import Settings
+from rapport.storage.uow import Database
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
 PREVIEW = 20
@@ -63,6 +66,43 @@ class DistributionOut(BaseModel):
     skipped_people: list[SkippedOut] = Field(description="The first 1,000 skipped, with why")
 
 
+def distribute_and_send(
+    db: Database,
+    principal: Principal,
+    survey_id: int,
+    selection: distribution.Selection,
+    settings: Settings,
+    policy: SuppressionPolicy,
+    *,
+    base_url: str,
+    dry_run: bool = False,
+) -> tuple[distribution.Outcome, distribution.Delivery]:
+    """Distribute in one unit of work (read-only for a dry run), then e-mail an e-mail
+    distribution's invitations in another (the API and the survey page's form)."""
+    with db.unit_of_work(readonly=dry_run) as uow:
+        outcome = distribution.distribute(
+            uow,
+            principal,
+            survey_id,
+            selection,
+            link_secret=settings.resolved_secret_key(),
+            quiet_days=settings.quiet_days,
+            dry_run=dry_run,
+            policy=policy,
+        )
+    delivery = distribution.Delivery(0)
+    if outcome.issued and selection.channel == "email":
+        with db.unit_of_work() as uow:
+            delivery = distribution.deliver(
+                uow,
+                outcome,
+                base_url=base_url,
+                notifier=SmtpNotifier.from_settings(settings),
+                link_secret=settings.resolved_secret_key(),
+            )
+    return outcome, delivery
+
+
 @router.post(
     "/surveys/{survey_id}/distributions",
     response_model=DistributionOut,
@@ -84,27 +124,16 @@ def create_distribution(
     if body.people is not None:
         refs = [distribution.PersonRef(p.external_id.strip(), p.kind) for p in body.people]
     selection = distribution.Selection(body.filters, refs, body.unit, body.channel)
-    with db.unit_of_work(readonly=body.dry_run) as uow:
-        outcome = distribution.distribute(
-            uow,
-            principal,
-            survey_id,
-            selection,
-            link_secret=settings.resolved_secret_key(),
-            quiet_days=settings.quiet_days,
-            dry_run=body.dry_run,
-            policy=policy,
-        )
-    delivery = distribution.Delivery(0)
-    if outcome.issued and body.channel == "email":
-        with db.unit_of_work() as uow:
-            delivery = distribution.deliver(
-                uow,
-                outcome,
-                base_url=settings.link_base(str(request.base_url)),
-                notifier=SmtpNotifier.from_settings(settings),
-                link_secret=settings.resolved_secret_key(),
-            )
+    outcome, delivery = distribute_and_send(
+        db,
+        principal,
+        survey_id,
+        selection,
+        settings,
+        policy,
+        base_url=settings.link_base(str(request.base_url)),
+        dry_run=body.dry_run,
+    )
     if body.dry_run:
         response.status_code = 200
     return DistributionOut(
@@ -117,8 +146,8 @@ def create_distribution(
         sent=delivery.sent,
         send_error=delivery.error,
         skipped=outcome.skipped_counts(),
-        preview=[InvitedOut(external_id=p.external_id, name=p.name) for p in outcome.invited][
-            :PREVIEW
+        preview=[
+            InvitedOut(external_id=p.external_id, name=p.name) for p in outcome.invited[:PREVIEW]
         ],
         skipped_people=[
             SkippedOut(external_id=s.external_id, kind=s.kind, reason=s.reason)

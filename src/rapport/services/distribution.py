@@ -336,11 +336,11 @@ def _choose(
         for p in uow.people.by_external_ids(r.external_id for r in selection.people)
         if scope is None or p.unit_id in scope
     }
+    other = next(k for k in PersonKind if k is not audience)
     chosen, seen = [], set()
     for ref in selection.people:
         kind = ref.kind.value if ref.kind else None
         person = known.get((kind or audience.value, ref.external_id))
-        other = next((k for k in PersonKind if k is not audience), audience)
         if kind not in (None, audience.value) or (
             kind is None and person is None and (other.value, ref.external_id) in known
         ):

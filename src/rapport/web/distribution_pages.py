@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rapport.api.deps import DbDep, SettingsDep, SurveyId, get_policy
+from rapport.api.distributions import distribute_and_send
 from rapport.domain.org import Principal
 from rapport.errors import ValidationFailed
 from rapport.services import dashboard, distribution, org
-from rapport.services.notify import SmtpNotifier
 from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
@@ -85,17 +85,16 @@ def preview(
     form = {"to": to, "people": people, "unit": unit, "channel": channel}
     try:
         selection = selection_of(to, people, unit, channel)
-        with db.unit_of_work(readonly=True) as uow:
-            outcome = distribution.distribute(
-                uow,
-                principal,
-                survey_id,
-                selection,
-                link_secret=settings.resolved_secret_key(),
-                quiet_days=settings.quiet_days,
-                dry_run=True,
-                policy=get_policy(request),
-            )
+        outcome, _ = distribute_and_send(
+            db,
+            principal,
+            survey_id,
+            selection,
+            settings,
+            get_policy(request),
+            base_url=settings.link_base(str(request.base_url)),
+            dry_run=True,
+        )
     except ValidationFailed as exc:
         error = {"message": exc.detail, "errors": [(e.location, e.message) for e in exc.errors]}
         extra = {"people_form": form, "people_error": error}
@@ -133,27 +132,15 @@ def confirm(
 ) -> Response:
     """Invite (and e-mail), then redirect (303) to the survey page with the counts; links
     of a link or SMS distribution are listed there."""
-    selection = selection_of(to, people, unit, channel)
-    with db.unit_of_work() as uow:
-        outcome = distribution.distribute(
-            uow,
-            principal,
-            survey_id,
-            selection,
-            link_secret=settings.resolved_secret_key(),
-            quiet_days=settings.quiet_days,
-            policy=get_policy(request),
-        )
-    delivery = distribution.Delivery(0)
-    if channel == "email" and outcome.issued:
-        with db.unit_of_work() as uow:
-            delivery = distribution.deliver(
-                uow,
-                outcome,
-                base_url=settings.link_base(str(request.base_url)),
-                notifier=SmtpNotifier.from_settings(settings),
-                link_secret=settings.resolved_secret_key(),
-            )
+    outcome, delivery = distribute_and_send(
+        db,
+        principal,
+        survey_id,
+        selection_of(to, people, unit, channel),
+        settings,
+        get_policy(request),
+        base_url=settings.link_base(str(request.base_url)),
+    )
     message = f"Invited {len(outcome.invited)} {outcome.audience}s by {channel}"
     if channel == "email":
         message += f" (e-mailed {delivery.sent})"

@@ -17,7 +17,17 @@ from threadpoolctl import threadpool_limits
 from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
 from rapport.api import actions as actions_api
-from rapport.api import admin, comments, health, imports, people_data, surveys, tool_imports, v1
+from rapport.api import (
+    admin,
+    comments,
+    distributions,
+    health,
+    imports,
+    people_data,
+    surveys,
+    tool_imports,
+    v1,
+)
 from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
@@ -38,6 +48,7 @@ from rapport.web import (
     admin_pages,
     api_docs,
     dashboard_pages,
+    distribution_pages,
     driver_pages,
     org_pages,
     pages,
@@ -133,6 +144,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(profiles_api.router)
     app.include_router(people_data.router)
     app.include_router(surveys.router)
+    app.include_router(distributions.router)
     app.include_router(comments.router)
     app.include_router(imports.router)
     app.include_router(tool_imports.router)
@@ -143,6 +155,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
+    app.include_router(distribution_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(relationship_pages_router)
     app.include_router(driver_pages.router)

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         description="The address respondents reach the server at (https://survey.example.com): "
         "the start of every survey link in e-mails, the CLI's links and the pages' links.",
     )
+    quiet_days: int = Field(
+        default=30,
+        ge=1,
+        description="A distribution skips people invited to the same survey within this "
+        "many days (so running it twice never invites anyone twice).",
+    )
     retention_months: int | None = Field(
         default=None,
         ge=1,

@@ -107,32 +107,41 @@ def test_serve_logging_config_writes_the_access_log_and_not_uvicorns() -> None:
         logging.getLogger("rapport.access").propagate = True
 
 
-def test_distribute_twice_refuses_duplicates_and_links_use_the_base_url(tmp_path: Path) -> None:
+def test_distribute_twice_invites_nobody_twice_and_links_use_the_base_url(
+    tmp_path: Path,
+) -> None:
     env = {"RAPPORT_DATA_DIR": str(tmp_path), "RAPPORT_SECRET_KEY": "k" * 40}
     assert run(env, "init").returncode == 0
     db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
     seed_org(db)
     db.dispose()
     out = tmp_path / "links.csv"
-    first = run(env, "survey", "distribute", "every-type", "--unit", "north-1", "--out", str(out))
-    assert first.returncode == 0, first.stderr
-    assert "RAPPORT_BASE_URL is not set" in first.stderr and "http://127.0.0.1:8000" in first.stderr
-    assert "Created 3 invitation links for North store 1 (north-1)" in first.stdout
-
-    again = run(env, "survey", "distribute", "every-type", "--unit", "north", "--out", str(out))
-    assert again.returncode == 1
-    assert "All 3 customers of North chosen already have an invitation" in again.stderr
-    assert "--again" in again.stderr and "Traceback" not in again.stderr
+    args = ["survey", "distribute", "every-type", "--unit", "north", "--out", str(out)]
+    preview = run(env, *args, "--to", "segment=everyday", "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert "RAPPORT_BASE_URL is not set" in preview.stderr
+    assert "http://127.0.0.1:8000" in preview.stderr
+    assert "Would invite 3 customers to every-type by link; skipped 0." in preview.stdout
+    assert "c0  Customer 0" in preview.stdout and "Dry run: nothing was written." in preview.stdout
+    assert not out.exists()
 
     env["RAPPORT_BASE_URL"] = "https://survey.example.com/"
-    wave = run(
-        env, "survey", "distribute", "every-type", "--unit", "north", "--again", "--out", str(out)
-    )
-    assert wave.returncode == 0, wave.stderr
-    assert "RAPPORT_BASE_URL" not in wave.stderr
+    first = run(env, *args, "--to", "segment=everyday")
+    assert first.returncode == 0, first.stderr
+    assert "RAPPORT_BASE_URL" not in first.stderr
+    assert "Invited 3 customers to every-type by link; skipped 0." in first.stdout
     links = [line.split(",")[-1] for line in out.read_text().splitlines()[1:]]
     assert len(links) == 3
     assert all(link.startswith("https://survey.example.com/s/") for link in links), links
+
+    again = run(env, *args)
+    assert again.returncode == 0, again.stderr
+    assert "Invited 0 customers to every-type by link; skipped 3." in again.stdout
+    assert "skipped 3: invited to this survey within the quiet period (30 days)" in again.stdout
+
+    bad = run(env, "survey", "distribute", "every-type", "--to", "segment", "--channel", "fax")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "expected ATTRIBUTE=VALUE, got 'segment'" in bad.stderr
 
 
 def test_several_workers_share_a_socket_without_nagle(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -289,6 +289,13 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         frozenset({"admin"}),
         lambda c: c.api.patch(f"/api/v1/users/{c.viewer_id}", json={"active": True}),
     ),
+    ("POST", "/api/v1/surveys/{survey_id}/distributions"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.api.post(
+            f"/api/v1/surveys/{c.sid}/distributions",
+            json={"unit": "north-1", "channel": "link", "dry_run": True},
+        ),
+    ),
     ("GET", "/api/v1/tokens"): (frozenset({"admin"}), lambda c: c.api.get("/api/v1/tokens")),
     ("DELETE", "/api/v1/tokens/{token_id}"): (
         frozenset({"admin"}), lambda c: c.api.delete(f"/api/v1/tokens/{c.spare_token_id}"),
@@ -301,6 +308,18 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("POST", "/surveys/{survey_id}/links"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.form(f"/surveys/{c.sid}/links", {"unit": "north-1", "kind": "public"}),
+    ),
+    ("POST", "/surveys/{survey_id}/people/preview"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.form(
+            f"/surveys/{c.sid}/people/preview", {"to": "segment=everyday", "channel": "link"}
+        ),
+    ),
+    ("POST", "/surveys/{survey_id}/people/distribute"): (
+        frozenset({"admin", "analyst", "manager"}),
+        lambda c: c.form(
+            f"/surveys/{c.sid}/people/distribute", {"unit": "north-1", "channel": "link"}
+        ),
     ),
     ("GET", "/surveys/{survey_id}/distributions/{distribution_id}/links.{fmt}"): (
         frozenset({"admin", "analyst", "manager"}),

@@ -21,8 +21,10 @@ from rapport.cli._common import (
 from rapport.domain.org import SYSTEM
 
 if TYPE_CHECKING:
+    from rapport.services.distribution import Delivery, Outcome
     from rapport.services.notify import SmtpNotifier
     from rapport.settings import Settings
+    from rapport.storage.uow import Database
 
 survey_app = typer.Typer(help="Survey definitions: import, export, list.", no_args_is_help=True)
 responses_app = typer.Typer(help="Responses: import from CSV, export.", no_args_is_help=True)
@@ -171,111 +173,150 @@ def export_responses(
 def _notifier(settings: Settings) -> SmtpNotifier:
     from rapport.services.notify import SmtpNotifier
 
-    return SmtpNotifier(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_from,
-        settings.smtp_starttls,
-        settings.smtp_username,
-        settings.smtp_password.get_secret_value(),
-    )
+    return SmtpNotifier.from_settings(settings)
 
 
 @survey_app.command("distribute")
 def distribute(
     survey: Annotated[str, typer.Argument(help="Survey id or key.")],
-    unit: Annotated[str, typer.Option(help="Unit code or path; its whole subtree is invited.")],
-    attribute: Annotated[
+    to: Annotated[
         list[str] | None,
-        typer.Option(help="Only people with this attribute, as KEY=VALUE (repeatable)."),
+        typer.Option(
+            "--to", help="Only people with this attribute, as KEY=VALUE (repeatable: all hold)."
+        ),
     ] = None,
-    people_csv: Annotated[
-        Path | None, typer.Option(help="CSV with an external_id column: invite only these people.")
+    people: Annotated[
+        Path | None,
+        typer.Option("--people", help="CSV of external_id[,kind]: invite only these people."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the links (CSV).")] = Path("links.csv"),
+    unit: Annotated[
+        str | None, typer.Option(help="Unit code or path: only people of its subtree.")
+    ] = None,
+    channel: Annotated[
+        str, typer.Option(help="email (sent now via RAPPORT_SMTP_*), sms or link.")
+    ] = "link",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show whom it would invite; write nothing.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the links (CSV; default links.csv unless e-mailed)."),
+    ] = None,
     qr_dir: Annotated[
         Path | None, typer.Option(help="Also write one QR code PNG per link.")
     ] = None,
-    email: Annotated[bool, typer.Option(help="E-mail each link via RAPPORT_SMTP_*.")] = False,
     expires_days: Annotated[int | None, typer.Option(help="Links expire after N days.")] = None,
-    again: Annotated[
-        bool,
-        typer.Option(
-            "--again",
-            help="A new wave: invite people who already hold an invitation to this survey "
-            "(without it they are skipped).",
-        ),
-    ] = False,
 ) -> None:
-    """Create single-use invitation links for the people of a unit (once per person and
-    survey; --again starts a new wave). Links start with RAPPORT_BASE_URL."""
-    import csv
+    """Invite people to a survey: one single-use invitation per person with consent for
+    the channel, skipping anyone invited to it within RAPPORT_QUIET_DAYS (so a second run
+    invites nobody twice). Links start with RAPPORT_BASE_URL."""
     from datetime import timedelta
 
-    import segno
-
-    from rapport.domain.survey import text_for
-    from rapport.exporters.csv_safety import safe_cell
-    from rapport.services import invitations, surveys
+    from rapport.services import distribution
     from rapport.services.clock import utcnow
 
     settings = load_settings()
     base = _link_base(settings)
     with friendly_errors():
-        attrs = dict(a.split("=", 1) for a in attribute or [] if "=" in a)
-        ids = None
-        if people_csv is not None:
-            with people_csv.open(newline="", encoding="utf-8-sig") as fh:
-                ids = [row["external_id"].strip() for row in csv.DictReader(fh)]
+        refs = None
+        if people is not None:
+            if not people.exists():
+                fail(f"{people}: no such file")
+            refs = distribution.parse_people(people.read_bytes())
+        selection = distribution.Selection(
+            distribution.parse_filters(to or []), refs, unit, channel
+        )
         expires = utcnow() + timedelta(days=expires_days) if expires_days else None
         db = open_database(settings)
-        with db.unit_of_work() as uow:
-            wave = invitations.distribute_wave(
+        with db.unit_of_work(readonly=dry_run) as uow:
+            outcome = distribution.distribute(
                 uow,
                 SYSTEM,
                 _survey_ref(survey),
-                unit=unit,
-                attributes=attrs or None,
-                external_ids=ids,
+                selection,
                 link_secret=settings.resolved_secret_key(),
+                quiet_days=settings.quiet_days,
+                dry_run=dry_run,
                 expires_at=expires,
-                again=again,
             )
-            issued = wave.issued
-            if email:
-                defn = surveys.get_published(uow, _survey_ref(survey)).definition
-                title = text_for(defn.title, defn.default_language, defn.default_language)
-                invitations.send_invitations(
-                    uow,
-                    issued,
-                    title,
-                    base,
-                    _notifier(settings),
-                    link_secret=settings.resolved_secret_key(),
-                )
-        with out.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["external_id", "name", "email", "link"])
-            for inv in issued:
-                url = f"{base}/s/{inv.token}"
-                cells = (inv.person.external_id, inv.person.name, inv.person.email, url)
-                writer.writerow([safe_cell(c) for c in cells])  # names are not formulas
-                if qr_dir is not None:
-                    qr_dir.mkdir(parents=True, exist_ok=True)
-                    segno.make(url, error="m").save(
-                        str(qr_dir / f"{inv.person.external_id}.png"), scale=6
-                    )
-    skipped = (
-        f" {wave.already_invited} already invited were skipped (--again invites them too)."
-        if wave.already_invited
-        else ""
-    )
+        delivery = _send(db, settings, outcome, base)
+        if out is None and channel != "email" and not dry_run:
+            out = Path("links.csv")
+        if out is not None and outcome.issued:
+            _write_links(outcome, base, out, qr_dir)
+    _print_outcome(outcome, delivery, out if outcome.issued else None)
+
+
+def _send(db: Database, settings: Settings, outcome: Outcome, base: str) -> Delivery:
+    """E-mail the invitations just issued (after they are committed: a slow mail server
+    never holds the survey's lock)."""
+    from rapport.services import distribution
+
+    with db.unit_of_work() as uow:
+        return distribution.deliver(
+            uow,
+            outcome,
+            base_url=base,
+            notifier=_notifier(settings),
+            link_secret=settings.resolved_secret_key(),
+        )
+
+
+def _write_links(outcome: Outcome, base: str, out: Path, qr_dir: Path | None) -> None:
+    import csv
+
+    import segno
+
+    from rapport.exporters.csv_safety import safe_cell
+
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["external_id", "name", "email", "phone", "link"])
+        for inv in outcome.issued:
+            url = f"{base}/s/{inv.token}"
+            p = inv.person
+            cells = (p.external_id, p.name, p.email or "", p.phone or "", url)
+            writer.writerow([safe_cell(c) for c in cells])  # names are not formulas
+            if qr_dir is not None:
+                qr_dir.mkdir(parents=True, exist_ok=True)
+                segno.make(url, error="m").save(str(qr_dir / f"{p.external_id}.png"), scale=6)
+
+
+PREVIEW_ROWS = 20
+
+
+def _print_outcome(outcome: Outcome, delivery: Delivery, out: Path | None) -> None:
+    from rapport.services.distribution import REASON_TEXT, SkipReason
+
+    verb = "Would invite" if outcome.dry_run else "Invited"
     console.print(
-        f"Created {len(issued)} invitation links for {wave.unit_name} ({wave.unit_code}) in {out}"
-        + (" and e-mailed them" if email else "")
-        + "."
-        + skipped
+        f"{verb} {len(outcome.invited)} {outcome.audience}s to {outcome.survey_key} by "
+        f"{outcome.channel}; skipped {len(outcome.skipped)}.",
+        highlight=False,
     )
+    for reason, count in outcome.skipped_counts().items():
+        if count:
+            text = REASON_TEXT[SkipReason(reason)]
+            if reason == SkipReason.QUIET_PERIOD:
+                text += f" ({outcome.quiet_days} days)"
+            console.print(f"  skipped {count}: {text} [{reason}]", highlight=False, markup=False)
+    if outcome.dry_run:
+        for person in outcome.invited[:PREVIEW_ROWS]:
+            console.print(f"  {person.external_id}  {person.name}", highlight=False, markup=False)
+        if len(outcome.invited) > PREVIEW_ROWS:
+            console.print(f"  ... and {len(outcome.invited) - PREVIEW_ROWS} more")
+        console.print("Dry run: nothing was written.")
+        return
+    if outcome.channel == "email":
+        console.print(f"E-mailed {delivery.sent} invitations.")
+    if delivery.error:
+        err_console.print(
+            f"[bold yellow]warning:[/] {delivery.error}; `rapport survey remind` sends the rest."
+        )
+    if outcome.channel == "sms" and outcome.issued:
+        console.print("Rapport sends no SMS itself: hand the links file to your SMS gateway.")
+    if out is not None:
+        console.print(f"Wrote {len(outcome.issued)} links to {out}.", highlight=False)
 
 
 def _link_base(settings: Settings) -> str:

@@ -146,6 +146,7 @@ def distribute_wave(
         raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {unit!r}")])
     require_unit(principal, root)
     require_open(root)
+    uow.distribution.lock_survey(published.survey.id)
     kind = PersonKind(published.survey.audience)
     today = utcnow().date()
     open_units = [u.id for u in uow.units.subtree(root.path) if not u.closed(today)]
@@ -180,13 +181,43 @@ def distribute_wave(
     wave = Wave(None, root.code, root.name, kind.value, [], skipped)
     if not people:
         return wave
-    dist_id = uow.distribution.add_distribution(
-        published.version.id,
-        name or f"{published.survey.key} to {root.code}",
-        channel,
-        now,
-        expires_at,
+    dist_id, issued = issue(
+        uow,
+        published,
+        people,
+        link_secret=link_secret,
+        name=name or f"{published.survey.key} to {root.code}",
+        channel=channel,
+        expires_at=expires_at,
+        created_by=principal.name,
+        now=now,
+    )
+    uow.audit.record(
         principal.name,
+        "survey.distribute",
+        published.survey.key,
+        now,
+        {"unit": root.code, "invitations": len(issued), "skipped": skipped, "again": again},
+    )
+    return replace(wave, distribution_id=dist_id, issued=issued)
+
+
+def issue(
+    uow: UnitOfWork,
+    published: PublishedSurvey,
+    people: Sequence[Person],
+    *,
+    link_secret: str,
+    name: str,
+    channel: str,
+    expires_at: datetime | None,
+    created_by: str,
+    now: datetime,
+) -> tuple[int, list[IssuedInvitation]]:
+    """Write one distribution of the published version and a single-use invitation per
+    person (who were chosen and checked by the caller); returns its id and the raw tokens."""
+    dist_id = uow.distribution.add_distribution(
+        published.version.id, name, channel, now, expires_at, created_by
     )
     salts = [secrets.token_urlsafe(16) for _ in people]
     issued = [
@@ -207,14 +238,7 @@ def distribute_wave(
             for i, salt in zip(issued, salts, strict=True)
         ]
     )
-    uow.audit.record(
-        principal.name,
-        "survey.distribute",
-        published.survey.key,
-        now,
-        {"unit": root.code, "invitations": len(issued), "skipped": skipped, "again": again},
-    )
-    return replace(wave, distribution_id=dist_id, issued=issued)
+    return dist_id, issued
 
 
 @dataclass(frozen=True)

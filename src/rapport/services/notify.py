@@ -5,7 +5,10 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rapport.settings import Settings
 
 
 class Notifier(Protocol):
@@ -25,6 +28,18 @@ class SmtpNotifier:
     username: str = ""
     password: str = ""
     timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpNotifier:
+        """The server ``RAPPORT_SMTP_*`` names."""
+        return cls(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_starttls,
+            settings.smtp_username,
+            settings.smtp_password.get_secret_value(),
+        )
 
     def send(self, to: str, subject: str, body: str) -> None:
         message = EmailMessage()

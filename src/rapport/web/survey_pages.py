@@ -94,6 +94,7 @@ def survey_page(
         "links": links,
         "public_link": public_link,
         "public_token": public,
+        "quiet_days": settings.quiet_days,
     }
     return render(request, "survey.html", context)
 
@@ -249,7 +250,13 @@ async def import_csv_page(
         with db.unit_of_work() as uow:
             data_ = dashboard.survey_dashboard(uow, live, principal, survey_id, policy)
             units = org.list_units(uow, principal)
-        context = {"d": data_, "units": units, "report": report, "filename": _name(upload)}
+        context = {
+            "d": data_,
+            "units": units,
+            "report": report,
+            "filename": _name(upload),
+            "quiet_days": settings.quiet_days,
+        }
         return render(request, "survey.html", context, status_code=422)
     flash(
         request,

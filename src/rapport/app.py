@@ -31,7 +31,9 @@ from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
 from rapport.services import cases as case_service
 from rapport.services import import_jobs, metrics
+from rapport.services.case_sweeper import CaseSweeper
 from rapport.services.comment_themes import CommentCache
+from rapport.services.notify import smtp_notifier
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import (
@@ -64,7 +66,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(import_jobs.recover, app.state.db, folder)
     except RapportError as exc:  # the database may be down at start; jobs wait till next time
         logger.warning("could not check for interrupted import jobs: %s", exc)
+    settings = app.state.settings
+    sweeper = None
+    if settings.case_sweep_seconds > 0:
+        sweeper = CaseSweeper(
+            app.state.db,
+            smtp_notifier(settings),
+            interval=settings.case_sweep_seconds,
+            base_url=settings.link_base(),
+        )
+        sweeper.start()
     yield
+    if sweeper is not None:
+        sweeper.stop()
     app.state.import_runner.shutdown(wait=False, cancel_futures=True)
     app.state.analytics_engine.dispose()
     app.state.live_engine.dispose()

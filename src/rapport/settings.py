@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         description="Hours to resolve a case, per priority (JSON, e.g. "
         '{"urgent": 4, "high": 24, "normal": 72, "low": 168}); an overdue case escalates.',
     )
+    case_sweep_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="The app escalates overdue cases and mails owners this often (0: off; "
+        "cron can run `rapport cases escalate` instead).",
+    )
     debug: bool = False
 
     @field_validator("case_sla_hours")

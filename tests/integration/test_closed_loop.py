@@ -5,6 +5,7 @@ employee-survey case never says who answered (over real HTTP)."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from rapport.domain.org import SYSTEM, Role
 from rapport.errors import ValidationFailed
-from rapport.services import alerts, auth, cases, invitations, responses, surveys
+from rapport.services import alerts, auth, case_sweeper, cases, invitations, responses, surveys
 from rapport.services.response_import import import_responses
 from rapport.storage.models import CaseEventRow, CommentAnalysisRow
 from rapport.storage.repositories.cases import CaseFilter, CaseRecord
@@ -22,6 +23,7 @@ from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import GOOD_ANSWERS, PASSWORD, seed_org
 from tests.integration._web_login import login
+from tests.integration.test_invitations import Sink, smtp_sink  # noqa: F401 - a fixture
 
 PROBLEM = "application/problem+json"
 DETRACTOR = {"question": "nps", "op": "<=", "value": 6}
@@ -222,7 +224,7 @@ def test_escalation_moves_each_overdue_case_once_under_concurrent_sweeps(db: Dat
 
     def sweep() -> None:
         barrier.wait()
-        moved.append(cases.escalate_overdue(db))
+        moved.append(case_sweeper.escalate_overdue(db))
 
     threads = [threading.Thread(target=sweep) for _ in range(4)]
     for t in threads:
@@ -239,10 +241,10 @@ def test_escalation_moves_each_overdue_case_once_under_concurrent_sweeps(db: Dat
             kinds = [e["kind"] for e in uow.cases.events(case_id)]
             assert kinds == ["opened", "escalated"]
         assert uow.cases.get(fresh).escalation_level == 0  # type: ignore[union-attr]
-    assert cases.escalate_overdue(db) == 0  # a new due time came with the move
+    assert case_sweeper.escalate_overdue(db) == 0  # a new due time came with the move
     later = datetime.now(UTC) + timedelta(hours=5)
-    assert cases.escalate_overdue(db, later) == 12
-    assert cases.escalate_overdue(db, later + timedelta(hours=5)) == 0  # the root: stays
+    assert case_sweeper.escalate_overdue(db, later) == 12
+    assert case_sweeper.escalate_overdue(db, later + timedelta(hours=5)) == 0  # the root: stays
     with db.unit_of_work(readonly=True) as uow:
         boss = uow.users.by_email("boss@example.com")
         assert {uow.cases.get(i).owner_id for i in ids} == {boss.id}  # type: ignore[union-attr]
@@ -264,10 +266,10 @@ def test_owners_are_mailed_once_on_open_and_on_escalation(db: Database) -> None:
     _rule(db, DETRACTOR, priority="urgent")
     _submit(db, sid, GOOD_ANSWERS)
     outbox = Outbox()
-    assert cases.send_notifications(db, outbox) == 1
-    assert cases.send_notifications(db, outbox) == 0
+    assert case_sweeper.send_notifications(db, outbox) == 1
+    assert case_sweeper.send_notifications(db, outbox) == 0
     assert outbox.sent[0][0] == "store@example.com"
-    moved, sent = cases.sweep(db, outbox, now=datetime.now(UTC) + timedelta(hours=5))
+    moved, sent = case_sweeper.sweep(db, outbox, now=datetime.now(UTC) + timedelta(hours=5))
     assert (moved, sent) == (1, 1)
     assert outbox.sent[1][0] == "north@example.com"
     with db.unit_of_work(readonly=True) as uow:
@@ -352,3 +354,37 @@ def test_working_a_case_over_http(live_server: LiveServer, db: Database) -> None
     assert httpx.get(url, params={"status": "nope"}, headers=admin).status_code == 422
     kinds = [e["kind"] for e in httpx.get(one, headers=admin).json()["events"]]
     assert kinds == ["opened", "status", "resolution", "status"]
+
+
+def test_the_app_escalates_on_its_own_and_mails_by_smtp(
+    tmp_path: Path, sqlite_db: Database, request: pytest.FixtureRequest
+) -> None:
+    sink: Sink
+    sink, port = request.getfixturevalue("smtp_sink")  # a local SMTP server (aiosmtpd)
+    seed_org(sqlite_db)
+    _managers(sqlite_db)
+    with sqlite_db.unit_of_work() as uow:
+        store = uow.units.one("north-1")
+        late = datetime.now(UTC) - timedelta(hours=5)
+        case_id = cases.open_case(
+            uow,
+            unit=store,
+            audience="customer",
+            title="Late",
+            priority="urgent",
+            actor="t",
+            now=late,
+        )
+    settings = make_settings(
+        tmp_path, sqlite_db, case_sweep_seconds=1, smtp_port=port, base_url="https://cx.example.com"
+    )
+    with LiveServer(settings, sqlite_db):
+        deadline = time.monotonic() + 20
+        while len(sink.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    with sqlite_db.unit_of_work(readonly=True) as uow:
+        assert uow.cases.get(case_id).escalation_level == 1  # type: ignore[union-attr]
+    assert sorted(m["To"] for m in sink.messages) == ["north@example.com", "store@example.com"]
+    escalated = next(m for m in sink.messages if m["To"] == "north@example.com")
+    assert f"https://cx.example.com/cases/{case_id}" in escalated.get_content()
+    assert "escalated to you" in escalated.get_content()

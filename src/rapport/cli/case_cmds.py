@@ -21,15 +21,15 @@ def escalate(
     """Move overdue cases to the manager one level up, then e-mail owners not yet told.
 
     Safe to run from several hosts at once: each case moves once per overdue period."""
-    from rapport.cli.survey_cmds import _notifier
-    from rapport.services import cases
+    from rapport.services import case_sweeper, cases
+    from rapport.services.notify import smtp_notifier
 
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings)
         cases.configure(db, settings.case_sla_hours)
-        notifier = _notifier(settings) if mail else None
-        moved, sent = cases.sweep(db, notifier, settings.link_base())
+        notifier = smtp_notifier(settings) if mail else None
+        moved, sent = case_sweeper.sweep(db, notifier, settings.link_base())
     console.print(f"Escalated {moved} overdue case(s); sent {sent} e-mail(s).")
 
 

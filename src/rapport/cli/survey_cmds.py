@@ -169,16 +169,9 @@ def export_responses(
 
 
 def _notifier(settings: Settings) -> SmtpNotifier:
-    from rapport.services.notify import SmtpNotifier
+    from rapport.services.notify import smtp_notifier
 
-    return SmtpNotifier(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_from,
-        settings.smtp_starttls,
-        settings.smtp_username,
-        settings.smtp_password.get_secret_value(),
-    )
+    return smtp_notifier(settings)
 
 
 @survey_app.command("distribute")

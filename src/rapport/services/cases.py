@@ -33,7 +33,6 @@ from rapport.errors import FieldError, NotFound, ValidationFailed
 from rapport.services import audit, confidentiality
 from rapport.services.access import require, require_unit
 from rapport.services.clock import utcnow
-from rapport.services.notify import Notifier
 from rapport.storage.repositories.cases import CaseFilter, CaseRecord
 from rapport.storage.uow import Database, UnitOfWork
 
@@ -52,7 +51,7 @@ def sla_hours(uow: UnitOfWork) -> Mapping[str, int]:
     return found if isinstance(found, dict) else DEFAULT_SLA_HOURS
 
 
-def _ancestors(unit: Unit, by_path: Mapping[str, Unit]) -> list[Unit]:
+def ancestors(unit: Unit, by_path: Mapping[str, Unit]) -> list[Unit]:
     """The unit, its parent, …, the root."""
     parts = unit.path.split("/")
     return [
@@ -63,7 +62,7 @@ def _ancestors(unit: Unit, by_path: Mapping[str, Unit]) -> list[Unit]:
 def owner_for(uow: UnitOfWork, unit: Unit, level: int = 0) -> int | None:
     """The first active manager from the ``level``-th ancestor of ``unit`` upwards."""
     managers = uow.cases.managers()
-    chain = _ancestors(unit, {u.path: u for u in uow.units.all()})[level:]
+    chain = ancestors(unit, {u.path: u for u in uow.units.all()})[level:]
     return next((managers[u.id][0] for u in chain if u.id in managers), None)
 
 
@@ -358,73 +357,6 @@ def update(uow: UnitOfWork, principal: Principal, case_id: int, change: CaseChan
         uow.cases.add_note(case.id, principal.name, now, change.note.strip())
     elif not values and change.note is not None:
         raise ValidationFailed("empty note", [FieldError("note", "expected some text")])
-
-
-def escalate_overdue(db: Database, now: datetime | None = None) -> int:
-    """Move every overdue case to the manager one level up the tree; returns how many moved.
-
-    Each case is escalated by a conditional UPDATE on the level it was read at, so sweeps
-    running at once (two cron jobs, two app processes) move it once. A case at the root
-    stays where it is. Safe to schedule: ``rapport cases escalate`` runs it.
-    """
-    moment = now or utcnow()
-    moved = 0
-    with db.unit_of_work() as uow:
-        overdue = uow.cases.find(CaseFilter(overdue_at=moment, limit=10**6))
-        if not overdue:
-            return 0
-        units = {u.id: u for u in uow.units.all()}
-        by_path = {u.path: u for u in units.values()}
-        managers = uow.cases.managers()
-        for case in overdue:
-            chain = _ancestors(units[case.unit_id], by_path)
-            level = case.escalation_level + 1
-            if level >= len(chain):
-                continue
-            owner = next((managers[u.id][0] for u in chain[level:] if u.id in managers), None)
-            due = due_at(moment, case.priority, sla_hours(uow))
-            if not uow.cases.escalate(case, moment, owner_id=owner, due_at=due):
-                continue
-            uow.cases.add_event(
-                case_id=case.id,
-                at=moment,
-                actor="system",
-                kind="escalated",
-                from_value=str(case.escalation_level),
-                to_value=str(level),
-                notify_user_id=owner,
-            )
-            moved += 1
-    return moved
-
-
-def send_notifications(db: Database, notifier: Notifier, base_url: str = "") -> int:
-    """E-mail owners about cases opened for them or escalated to them, once each; mail goes
-    after the transaction that opened the case, so a rollback never sends any."""
-    with db.unit_of_work(readonly=True) as uow:
-        pending = uow.cases.pending_notifications()
-    sent = 0
-    for event_id, case_id, kind, email, title in pending:
-        with db.unit_of_work() as uow:
-            if not uow.cases.claim_notification(event_id, utcnow()):
-                continue
-        verb = "escalated to you" if kind == "escalated" else "assigned to you"
-        body = f"Case {case_id} ({title}) was {verb}.\n\n{base_url}/cases/{case_id}\n"
-        try:
-            notifier.send(email, f"Rapport case {case_id}: {title}", body)
-            sent += 1
-        except OSError as exc:
-            logger.warning("case %s: mail to the owner failed: %s", case_id, exc)
-    return sent
-
-
-def sweep(
-    db: Database, notifier: Notifier | None, base_url: str = "", now: datetime | None = None
-) -> tuple[int, int]:
-    """One scheduled run: escalate what is overdue, then send pending mail."""
-    moved = escalate_overdue(db, now)
-    sent = send_notifications(db, notifier, base_url) if notifier is not None else 0
-    return moved, sent
 
 
 def open_for_matches(

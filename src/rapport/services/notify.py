@@ -5,7 +5,10 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rapport.settings import Settings
 
 
 class Notifier(Protocol):
@@ -36,3 +39,15 @@ class SmtpNotifier:
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(message)
+
+
+def smtp_notifier(settings: Settings) -> SmtpNotifier:
+    """The SMTP notifier the settings ``RAPPORT_SMTP_*`` describe."""
+    return SmtpNotifier(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        settings.smtp_starttls,
+        settings.smtp_username,
+        settings.smtp_password.get_secret_value(),
+    )

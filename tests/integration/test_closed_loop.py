@@ -4,6 +4,7 @@ employee-survey case never says who answered (over real HTTP)."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -388,3 +389,19 @@ def test_the_app_escalates_on_its_own_and_mails_by_smtp(
     escalated = next(m for m in sink.messages if m["To"] == "north@example.com")
     assert f"https://cx.example.com/cases/{case_id}" in escalated.get_content()
     assert "escalated to you" in escalated.get_content()
+
+
+def test_a_seeded_import_opens_exactly_the_cases_counted_independently(db: Database) -> None:
+    sid = seed_org(db)
+    _rule(db, DETRACTOR, name="detractor")
+    _rule(db, {"question": "index:hearts", "op": "<", "value": 40}, name="low hearts")
+    rng = random.Random(7)
+    rows = [(rng.randint(0, 10), rng.randint(1, 5), rng.randint(1, 5)) for _ in range(400)]
+    body = "\n".join(["unit,nps,csat,delight", *(f"north-1,{n},{c},{d}" for n, c, d in rows)])
+    with db.unit_of_work() as uow:
+        import_responses(uow, SYSTEM, sid, (body + "\n").encode())
+    found = _cases(db)
+    # hearts = (delight - 1) / 4 * 100 < 40  <=>  delight <= 2
+    assert sum(c.rule_id == 1 for c in found) == sum(n <= 6 for n, _, _ in rows)
+    assert sum(c.rule_id == 2 for c in found) == sum(d <= 2 for _, _, d in rows)
+    assert len({(c.rule_id, c.response_id) for c in found}) == len(found)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from rapport.domain.alerts import due_at
 from rapport.errors import RapportError
-from rapport.services.cases import ancestors, sla_hours
+from rapport.services.cases import Owners, sla_hours
 from rapport.services.clock import utcnow
 from rapport.services.notify import Notifier
 from rapport.storage.repositories.cases import CaseFilter
@@ -33,15 +33,14 @@ def escalate_overdue(db: Database, now: datetime | None = None) -> int:
         overdue = uow.cases.find(CaseFilter(overdue_at=moment, limit=10**6))
         if not overdue:
             return 0
-        units = {u.id: u for u in uow.units.all()}
-        by_path = {u.path: u for u in units.values()}
-        managers = uow.cases.managers()
+        owners = Owners(uow)
+        units = {u.id: u for u in owners.by_path.values()}
         for case in overdue:
-            chain = ancestors(units[case.unit_id], by_path)
+            unit = units[case.unit_id]
             level = case.escalation_level + 1
-            if level >= len(chain):
+            if level > owners.depth(unit):
                 continue
-            owner = next((managers[u.id][0] for u in chain[level:] if u.id in managers), None)
+            owner = owners.find(unit, level)
             due = due_at(moment, case.priority, sla_hours(uow))
             if not uow.cases.escalate(case, moment, owner_id=owner, due_at=due):
                 continue

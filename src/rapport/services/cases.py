@@ -59,11 +59,63 @@ def ancestors(unit: Unit, by_path: Mapping[str, Unit]) -> list[Unit]:
     ]
 
 
-def owner_for(uow: UnitOfWork, unit: Unit, level: int = 0) -> int | None:
-    """The first active manager from the ``level``-th ancestor of ``unit`` upwards."""
-    managers = uow.cases.managers()
-    chain = ancestors(unit, {u.path: u for u in uow.units.all()})[level:]
-    return next((managers[u.id][0] for u in chain if u.id in managers), None)
+class Owners:
+    """Who owns a unit's cases: the first active manager from the unit (or its ``level``-th
+    ancestor) upwards. Managers and the tree are read once, for many cases."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.managers = uow.cases.managers()
+        self.by_path = {u.path: u for u in uow.units.all()}
+
+    def depth(self, unit: Unit) -> int:
+        """How many levels a case of ``unit`` can escalate (0 at the root)."""
+        return len(ancestors(unit, self.by_path)) - 1
+
+    def find(self, unit: Unit, level: int = 0) -> int | None:
+        chain = ancestors(unit, self.by_path)[level:]
+        return next((self.managers[u.id][0] for u in chain if u.id in self.managers), None)
+
+
+def _new_case(
+    uow: UnitOfWork,
+    owners: Owners,
+    *,
+    unit: Unit,
+    audience: str,
+    title: str,
+    priority: str,
+    actor: str,
+    rule_id: int | None,
+    response_id: int | None,
+    now: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The row of a new case and of its ``opened`` event (without the case id yet)."""
+    opened = now
+    if audience == "employee":  # the time of a rule's case is the time someone answered
+        opened = opened.replace(hour=0, minute=0, second=0, microsecond=0)
+    owner = owners.find(unit)
+    case = {
+        "rule_id": rule_id,
+        "response_id": response_id,
+        "unit_id": unit.id,
+        "audience": audience,
+        "title": title,
+        "owner_id": owner,
+        "status": CaseStatus.OPEN.value,
+        "priority": priority,
+        "due_at": due_at(opened, priority, sla_hours(uow)),
+        "opened_at": opened,
+        "escalation_level": 0,
+    }
+    event = {
+        "at": opened,
+        "actor": actor,
+        "kind": "opened",
+        "from_value": None,
+        "to_value": str(owner) if owner else None,
+        "notify_user_id": owner,
+    }
+    return case, event
 
 
 def open_case(
@@ -79,34 +131,19 @@ def open_case(
     now: datetime | None = None,
 ) -> int:
     """Open one case owned by the unit's manager (or the nearest above), with its SLA."""
-    opened = now or utcnow()
-    if audience == "employee":  # the time of a rule's case is the time someone answered
-        opened = opened.replace(hour=0, minute=0, second=0, microsecond=0)
-    owner = owner_for(uow, unit)
-    case_id = uow.cases.add(
-        {
-            "rule_id": rule_id,
-            "response_id": response_id,
-            "unit_id": unit.id,
-            "audience": audience,
-            "title": title,
-            "owner_id": owner,
-            "status": CaseStatus.OPEN.value,
-            "priority": priority,
-            "due_at": due_at(opened, priority, sla_hours(uow)),
-            "opened_at": opened,
-            "escalation_level": 0,
-        }
-    )
-    uow.cases.add_event(
-        case_id=case_id,
-        at=opened,
+    case, event = _new_case(
+        uow,
+        Owners(uow),
+        unit=unit,
+        audience=audience,
+        title=title,
+        priority=priority,
         actor=actor,
-        kind="opened",
-        from_value=None,
-        to_value=str(owner) if owner else None,
-        notify_user_id=owner,
+        rule_id=rule_id,
+        response_id=response_id,
+        now=now or utcnow(),
     )
+    [case_id] = uow.cases.add_many([case], [event])
     return case_id
 
 
@@ -365,17 +402,19 @@ def open_for_matches(
     units: Mapping[int, Unit],
 ) -> list[int]:
     """Open a case per (rule id, response id, unit id, audience, title, priority) match,
-    skipping pairs that already have one."""
+    skipping pairs that already have one; cases and events are inserted in two statements."""
     have = uow.cases.opened_for([m[1] for m in matches])
-    opened: list[int] = []
     now = utcnow()
+    owners = Owners(uow)
+    rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for rule_id, response_id, unit_id, audience, title, priority in matches:
         if (rule_id, response_id) in have:
             continue
         have.add((rule_id, response_id))
-        opened.append(
-            open_case(
+        rows.append(
+            _new_case(
                 uow,
+                owners,
                 unit=units[unit_id],
                 audience=audience,
                 title=title,
@@ -386,4 +425,4 @@ def open_for_matches(
                 now=now,
             )
         )
-    return opened
+    return uow.cases.add_many([c for c, _ in rows], [e for _, e in rows]) if rows else []

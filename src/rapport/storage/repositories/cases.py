@@ -133,9 +133,17 @@ class CaseRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, values: dict[str, Any]) -> int:
+    def add_many(
+        self, cases: Sequence[dict[str, Any]], opened: Sequence[dict[str, Any]]
+    ) -> list[int]:
+        """Insert cases and, for each, its ``opened`` event; returns the case ids in order."""
         conn = self.s.connection()
-        return int(conn.execute(insert(CaseRow).returning(CaseRow.id), values).scalar_one())
+        statement = insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True)
+        ids = [int(i) for i in conn.execute(statement, list(cases)).scalars()]
+        conn.execute(
+            insert(CaseEventRow), [{**e, "case_id": i} for i, e in zip(ids, opened, strict=True)]
+        )
+        return ids
 
     def opened_for(self, response_ids: Sequence[int]) -> set[tuple[int | None, int | None]]:
         """(rule, response) pairs that already have a case."""

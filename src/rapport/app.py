@@ -28,6 +28,7 @@ from rapport.api import (
     tool_imports,
     v1,
 )
+from rapport.api import cases as cases_api
 from rapport.api import drivers as drivers_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
@@ -40,13 +41,17 @@ from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
 from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
+from rapport.services import cases as case_service
 from rapport.services import import_jobs, metrics
+from rapport.services.case_sweeper import CaseSweeper
 from rapport.services.comment_themes import CommentCache
+from rapport.services.notify import SmtpNotifier
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import (
     admin_pages,
     api_docs,
+    case_pages,
     dashboard_pages,
     distribution_pages,
     driver_pages,
@@ -74,7 +79,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(import_jobs.recover, app.state.db, folder)
     except RapportError as exc:  # the database may be down at start; jobs wait till next time
         logger.warning("could not check for interrupted import jobs: %s", exc)
+    settings = app.state.settings
+    sweeper = None
+    if settings.case_sweep_seconds > 0:
+        sweeper = CaseSweeper(
+            app.state.db,
+            SmtpNotifier.from_settings(settings),
+            interval=settings.case_sweep_seconds,
+            base_url=settings.link_base(),
+        )
+        sweeper.start()
     yield
+    if sweeper is not None:
+        sweeper.stop()
     app.state.import_runner.shutdown(wait=False, cancel_futures=True)
     app.state.analytics_engine.dispose()
     app.state.live_engine.dispose()
@@ -105,6 +122,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # operational database read as an engine (pages that must count a response at once),
     # and the import worker (one thread, so imports queue instead of competing).
     app.state.policy = metrics.policy_from_settings(settings)
+    case_service.configure(app.state.db, settings.case_sla_hours)
     app.state.analytics_engine = metrics.engine_from_settings(settings, app.state.db)
     app.state.live_engine = OperationalEngine(app.state.db.engine)
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
@@ -152,6 +170,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(relationships_api.router)
     app.include_router(actions_api.router)
     app.include_router(drivers_api.router)
+    app.include_router(cases_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
@@ -162,6 +181,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)
+    app.include_router(case_pages.router)
     app.include_router(respond.router)
     app.include_router(unsubscribe.router)
     app.include_router(api_docs.router)

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rapport.domain.alerts import DEFAULT_SLA_HOURS
+
 #: No anonymity threshold may be configured below this many responses.
 MIN_ALLOWED_THRESHOLD = 3
 
@@ -110,7 +112,30 @@ class Settings(BaseSettings):
         description="CSV imports up to this size answer at once (201); larger ones run as "
         "background jobs (202).",
     )
+    case_sla_hours: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_SLA_HOURS),
+        description="Hours to resolve a case, per priority (JSON, e.g. "
+        '{"urgent": 4, "high": 24, "normal": 72, "low": 168}); an overdue case escalates.',
+    )
+    case_sweep_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="The app escalates overdue cases and mails owners this often (0: off; "
+        "cron can run `rapport cases escalate` instead).",
+    )
     debug: bool = False
+
+    @field_validator("case_sla_hours")
+    @classmethod
+    def _every_priority_has_an_sla(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = [p for p in DEFAULT_SLA_HOURS if p not in value]
+        unknown = [p for p in value if p not in DEFAULT_SLA_HOURS]
+        if missing or unknown or any(h <= 0 for h in value.values()):
+            raise ValueError(
+                f"expected positive hours for each of {', '.join(DEFAULT_SLA_HOURS)}; "
+                f"missing {missing or 'none'}, unknown {unknown or 'none'}"
+            )
+        return value
 
     @field_validator("anonymity_min_scores", "anonymity_min_comments")
     @classmethod

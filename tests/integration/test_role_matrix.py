@@ -161,6 +161,16 @@ OUTCOMES_CSV = "unit,period,revenue,complaints\nnorth-1,2026-03,1200,2\n"
 ADMIN = frozenset({"admin"})
 SURVEY_QUERY = "survey=every-type&metric=nps"
 
+WORKERS = frozenset({"admin", "analyst", "manager"})
+RULE = {"name": "Detractor", "condition": {"question": "nps", "op": "<=", "value": 6}}
+
+
+def _case_id(c: Caller) -> int:
+    """A case in north-1 opened by the caller (1 when the caller may not open one)."""
+    r = c.api.post("/api/v1/cases", json={"unit": "north-1", "title": "Called us"})
+    return int(r.json()["id"]) if r.status_code == 201 else 1
+
+
 MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     # -- public: respondents, health checks, signing in -------------------------------------
     ("GET", "/healthz"): (EVERYONE, lambda c: c.api.get("/healthz")),
@@ -173,6 +183,34 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("POST", "/unsubscribe/{token}"): (EVERYONE, lambda c: c.form(_unsubscribe_path())),
     ("GET", "/qr/{token}.{fmt}"): (EVERYONE, lambda c: c.page.get(f"/qr/{c.public_token}.svg")),
     # -- API ------------------------------------------------------------------------------------
+    ("POST", "/api/v1/alert-rules"): (
+        frozenset({"admin", "analyst"}), lambda c: c.api.post("/api/v1/alert-rules", json=RULE),
+    ),
+    ("GET", "/api/v1/alert-rules"): (
+        frozenset({"admin", "analyst"}), lambda c: c.api.get("/api/v1/alert-rules"),
+    ),
+    ("POST", "/api/v1/cases"): (
+        WORKERS, lambda c: c.api.post("/api/v1/cases", json={"unit": "north-1", "title": "T"}),
+    ),
+    ("GET", "/api/v1/cases"): (WORKERS, lambda c: c.api.get("/api/v1/cases")),
+    ("GET", "/api/v1/cases/{case_id}"): (
+        WORKERS, lambda c: c.api.get(f"/api/v1/cases/{_case_id(c)}"),
+    ),
+    ("PATCH", "/api/v1/cases/{case_id}"): (
+        WORKERS, lambda c: c.api.patch(f"/api/v1/cases/{_case_id(c)}", json={"note": "Rang"}),
+    ),
+    ("GET", "/cases"): (WORKERS, lambda c: c.page.get("/cases")),
+    ("GET", "/cases/{case_id}"): (WORKERS, lambda c: c.page.get(f"/cases/{_case_id(c)}")),
+    ("POST", "/cases/{case_id}"): (
+        WORKERS, lambda c: c.form(f"/cases/{_case_id(c)}", {"note": "Rang back"}),
+    ),
+    ("GET", "/alert-rules"): (frozenset({"admin", "analyst"}), lambda c: c.page.get("/alert-rules")),
+    ("POST", "/alert-rules"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.form(
+            "/alert-rules", {"name": "Low", "condition": '{"question": "nps", "op": "<", "value": 3}'}
+        ),
+    ),
     ("GET", "/api/v1/me"): (STAFF, lambda c: c.api.get("/api/v1/me")),
     ("GET", "/api/v1/units"): (STAFF, lambda c: c.api.get("/api/v1/units")),
     ("POST", "/api/v1/units"): (

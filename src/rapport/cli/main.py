@@ -10,6 +10,7 @@ from rapport._version import __version__
 from rapport.cli import (
     access_cmds,
     actions_cmds,
+    case_cmds,
     import_cmds,
     metrics_cmds,
     org_cmds,
@@ -43,6 +44,8 @@ app.add_typer(survey_cmds.responses_app, name="responses")
 app.add_typer(text_cmds.text_app, name="text")
 app.add_typer(metrics_cmds.metrics_app, name="metrics")
 app.add_typer(actions_cmds.actions_app, name="actions")
+app.add_typer(case_cmds.cases_app, name="cases")
+app.add_typer(case_cmds.alerts_app, name="alerts")
 app.command("snapshot")(metrics_cmds.snapshot)
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)

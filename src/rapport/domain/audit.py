@@ -46,6 +46,8 @@ class AuditAction(enum.StrEnum):
     PEOPLE_IMPORT = "people.import"
     OUTCOMES_IMPORT = "outcomes.import"
     ACTION_CREATE = "action.create"
+    ALERT_RULE_CREATE = "alert_rule.create"
+    CASE_CREATE = "case.create"
 
 
 @dataclass(frozen=True)

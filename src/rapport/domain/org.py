@@ -46,6 +46,10 @@ class Permission(enum.StrEnum):
     PERSONAL_DATA = "personal_data"
     #: Log fresh-experience actions for a unit (managers: in their own subtree).
     LOG_ACTIONS = "log_actions"
+    #: Define alert rules that open cases on responses (closed loop).
+    MANAGE_ALERTS = "manage_alerts"
+    #: See, take and resolve follow-up cases (managers: in their subtree).
+    WORK_CASES = "work_cases"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -60,6 +64,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IMPORT_DATA,
             Permission.SUBMIT_RESPONSES,
             Permission.LOG_ACTIONS,
+            Permission.MANAGE_ALERTS,
+            Permission.WORK_CASES,
         }
     ),
     Role.MANAGER: frozenset(
@@ -70,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DISTRIBUTE,
             Permission.SUBMIT_RESPONSES,
             Permission.LOG_ACTIONS,
+            Permission.WORK_CASES,
         }
     ),
     Role.VIEWER: frozenset({Permission.VIEW_RESULTS}),

@@ -14,7 +14,7 @@ from rapport.domain.answers import AnswerValues, answer_values, validate_answers
 from rapport.domain.org import Permission, Person, PersonKind, Principal, Role, Unit
 from rapport.domain.survey.model import SurveyDefinition
 from rapport.errors import Conflict, FieldError, ValidationFailed
-from rapport.services import comments, confidentiality
+from rapport.services import alerts, comments, confidentiality
 from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.surveys import PublishedSurvey, get_published
@@ -181,6 +181,7 @@ def submit(
             raise RuntimeError("internal error: expected existing is not None")
         return _replay(existing, hash_, sub.idempotency_key or "")
     uow.responses.add_analyses([{**a, "response_id": rid} for a in analyses[0]])
+    alerts.on_stored(uow, published, [alerts.Stored(rid, sub.unit_id, values, analyses[0])])
     return SubmitResult(rid, True)
 
 
@@ -228,15 +229,20 @@ def store_checked(
         for _, values in checked
     ]
     analyses = comments.analyse(defn, found, keep_original=keep_original)
+    redacted = comments.redact_values(defn, [values for _, values in checked])
     ids = uow.responses.add_many(
         [
             response_row(published, sub, idempotency_key=key, idempotency_scope=scope)
             for (sub, _), key in zip(checked, keys or [None] * len(checked), strict=True)
         ],
-        comments.redact_values(defn, [values for _, values in checked]),
+        redacted,
     )
     uow.responses.add_analyses(
         [{**a, "response_id": rid} for rid, group in zip(ids, analyses, strict=True) for a in group]
+    )
+    stored = zip(ids, checked, redacted, analyses, strict=True)
+    alerts.on_stored(
+        uow, published, [alerts.Stored(rid, sub.unit_id, v, a) for rid, (sub, _), v, a in stored]
     )
     return ids
 

@@ -427,3 +427,76 @@ class MetricAggregateRow(Base):
     n: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[float] = mapped_column(Float)
     total_sq: Mapped[float] = mapped_column(Float)
+
+
+# --- closed loop: alert rules and cases (rapport.services.alerts, rapport.services.cases) ----
+
+
+class AlertRuleRow(Base):
+    """A condition on stored responses that opens a case (``docs/closed-loop.md``)."""
+
+    __tablename__ = "alert_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))
+    audience: Mapped[str | None] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # its subtree
+    condition: Mapped[dict[str, Any]] = mapped_column()
+    priority: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseRow(Base):
+    """Follow-up of one piece of feedback; one per (rule, response) when a rule opened it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "response_id"),
+        Index("ix_cases_status_due_at", "status", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id"))
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="SET NULL"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_code: Mapped[str | None] = mapped_column(String(60))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseNoteRow(Base):
+    __tablename__ = "case_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class CaseEventRow(Base):
+    """What happened to a case (opened, status, owner, escalated); rows are only added.
+
+    ``notified_at`` is set once the owner was e-mailed about an ``opened`` or
+    ``escalated`` event: mail goes out after the transaction, never inside it."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_value: Mapped[str | None] = mapped_column(String(200))
+    to_value: Mapped[str | None] = mapped_column(String(200))
+    notify_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

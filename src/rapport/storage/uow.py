@@ -34,6 +34,7 @@ from rapport.storage.repositories.access import (
     TokenRepository,
     UserRepository,
 )
+from rapport.storage.repositories.cases import AlertRuleRepository, CaseRepository
 from rapport.storage.repositories.comments import CommentRepository
 from rapport.storage.repositories.distribution import DistributionRepository
 from rapport.storage.repositories.jobs import ImportJobRepository
@@ -76,6 +77,8 @@ class UnitOfWork:
         self.results = ResultsRepository(session)
         self.comments = CommentRepository(session)
         self.import_jobs = ImportJobRepository(session)
+        self.alert_rules = AlertRuleRepository(session)
+        self.cases = CaseRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

@@ -42,7 +42,7 @@ from rapport.domain.survey.model import (
     SurveyDefinitionError,
     default_scale,
 )
-from rapport.domain.survey.parse import definition_from_dict
+from rapport.domain.survey.parse import condition_from_dict, definition_from_dict
 from rapport.domain.survey.reader import json_type
 from rapport.domain.survey.text import (
     EMOTION_LABELS,
@@ -81,6 +81,7 @@ __all__ = [
     "SurveyDefinitionError",
     "Translatable",
     "check_definition",
+    "condition_from_dict",
     "condition_to_dict",
     "default_scale",
     "definition_from_dict",

@@ -14,6 +14,7 @@ from rapport.domain.survey.checks import check_definition
 from rapport.domain.survey.model import (
     FIELDS_BY_TYPE,
     Audience,
+    DefinitionProblem,
     MatrixRow,
     Option,
     Page,
@@ -57,6 +58,25 @@ def definition_from_dict(data: object) -> SurveyDefinition:
     if problems:
         raise SurveyDefinitionError(problems)
     return definition
+
+
+def condition_from_dict(data: object) -> Condition:
+    """One condition of the display-logic language (alert rules reuse it); raise
+    :class:`SurveyDefinitionError` naming each problem's path (``any[1].op``).
+
+    >>> condition_from_dict({"question": "nps", "op": "<=", "value": 6})
+    Comparison(question='nps', op=<Op.LE: '<='>, value=6, row=None)
+    >>> try:
+    ...     condition_from_dict({"all": [{"question": "nps", "op": "in", "value": 6}]})
+    ... except SurveyDefinitionError as error:
+    ...     print(error)
+    all[0].value: 'in' needs a non-empty list, got a number
+    """
+    reader = _Reader()
+    condition = reader.condition(data, "")
+    if reader.problems or condition is None:
+        raise SurveyDefinitionError(reader.problems or [DefinitionProblem("$", "no condition")])
+    return condition
 
 
 class _Reader(Reader):

@@ -1,0 +1,52 @@
+"""``rapport alerts add | list`` and ``rapport cases escalate``, in-process on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rapport.cli._common import console
+from rapport.cli.main import app
+from rapport.domain.org import SYSTEM, UnitKind
+from rapport.services import cases, units
+from rapport.storage.uow import Database
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
+    monkeypatch.setattr(console, "width", 160)
+    return CliRunner()
+
+
+def test_add_a_rule_then_escalate_an_overdue_case(cli: CliRunner, tmp_path: Path) -> None:
+    assert cli.invoke(app, ["init", "--org", "Acme"]).exit_code == 0
+    rule = tmp_path / "rule.json"
+    rule.write_text(
+        json.dumps({"name": "Angry", "condition": {"question": "emotion:anger", "op": "answered"}})
+    )
+    done = cli.invoke(app, ["alerts", "add", str(rule)])
+    assert done.exit_code == 0, done.output
+    assert "Added alert rule 1: Angry (normal)." in done.output
+    assert '"emotion:anger"' in cli.invoke(app, ["alerts", "list"]).output
+    rule.write_text(
+        json.dumps({"name": "Bad", "condition": {"question": "emotion:rage", "op": "answered"}})
+    )
+    bad = cli.invoke(app, ["alerts", "add", str(rule)])
+    assert bad.exit_code != 0 and "condition.question" in bad.output
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    with db.unit_of_work() as uow:
+        store = units.create(uow, SYSTEM, "s1", "Store 1", UnitKind.STORE, "acme")
+        past = datetime.now(UTC) - timedelta(days=2)
+        cases.open_case(uow, unit=store, audience="customer", title="late", priority="high",
+                        actor="t", now=past)  # fmt: skip
+    db.dispose()
+    done = cli.invoke(app, ["cases", "escalate", "--no-mail"])
+    assert done.exit_code == 0, done.output
+    assert "Escalated 1 overdue case(s); sent 0 e-mail(s)." in done.output
+    assert "Escalated 0" in cli.invoke(app, ["cases", "escalate", "--no-mail"]).output

@@ -18,6 +18,7 @@ from rapport._version import __version__
 from rapport.analytics.engines import OperationalEngine
 from rapport.api import admin, comments, health, imports, people_data, surveys, v1
 from rapport.api import drivers as drivers_api
+from rapport.api import linkage as linkage_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
 from rapport.api import profiles as profiles_api
@@ -37,6 +38,7 @@ from rapport.web import (
     api_docs,
     dashboard_pages,
     driver_pages,
+    linkage_pages,
     org_pages,
     pages,
     people_pages,
@@ -135,12 +137,14 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(metrics_api.router)
     app.include_router(relationships_api.router)
     app.include_router(drivers_api.router)
+    app.include_router(linkage_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(relationship_pages_router)
     app.include_router(driver_pages.router)
+    app.include_router(linkage_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)

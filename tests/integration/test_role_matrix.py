@@ -25,7 +25,8 @@ from starlette.routing import Mount, Route
 
 from rapport.app import create_app
 from rapport.domain.org import SYSTEM, Role, UnitKind
-from rapport.services import auth, invitations, personal_data, responses
+from rapport.services import auth, invitations, personal_data, responses, surveys
+from rapport.services.survey_definitions import load_template
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, PASSWORD, seed_org
@@ -243,6 +244,12 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/drivers"): (
         STAFF, lambda c: c.api.get("/api/v1/drivers?survey=every-type&drivers=delight,ces"),
     ),
+    ("GET", "/api/v1/linkage"): (
+        STAFF,
+        lambda c: c.api.get(
+            "/api/v1/linkage?employee_survey=employee-relationship&customer_survey=every-type"
+        ),
+    ),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
@@ -318,6 +325,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/admin/audit"): (frozenset({"admin"}), lambda c: c.page.get("/admin/audit")),
     ("GET", "/dashboard"): (STAFF, lambda c: c.page.get("/dashboard?survey=every-type")),
     ("GET", "/relationships"): (STAFF, lambda c: c.page.get("/relationships?survey=every-type")),
+    ("GET", "/linkage"): (STAFF, lambda c: c.page.get("/linkage?customer_survey=every-type")),
     ("GET", "/dashboard/chart/{name}.{fmt}"): (
         STAFF, lambda c: c.page.get("/dashboard/chart/heatmap.csv?survey=every-type"),
     ),
@@ -381,6 +389,7 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
             varied = {**GOOD_ANSWERS, "nps": k, "ces": 1 + 5 * k % 7, "delight": 1 + 2 * k % 5}
             responses.submit_as(uow, SYSTEM, sid, varied, unit="north-1")
         auth.create_token(uow, "spare", Role.VIEWER)
+        surveys.save_definition(uow, SYSTEM, load_template("employee-relationship"))
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]
     assert viewer is not None

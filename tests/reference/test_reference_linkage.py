@@ -1,6 +1,6 @@
 """The linkage estimator on simulated panels with planted path coefficients (issue 16, item 4).
 
-200 unit × month panels (30 units × 12 months, fixed seeds 0–199) plant an employee → next
+400 unit × month panels (30 units × 12 months, fixed seeds 0–399) plant an employee → next
 month customer hearts slope (``BETA``) and a customer hearts → revenue slope (``GAMMA``, in
 percent per point) under realistic sampling error: each employee cell is a mean of 4–12
 respondents, each customer cell of 15–30 (docs/linkage.md). The corrected within-unit
@@ -19,7 +19,9 @@ from threadpoolctl import threadpool_limits
 
 from rapport.analytics.linkage import link
 
-PANELS = 200
+pytestmark = pytest.mark.slow
+
+PANELS = 400
 
 BETA = 0.5
 """Planted slope: customer hearts (t) per point of employee hearts (t − 1)."""

@@ -12,11 +12,15 @@ moments one,
 
     β = x̃'ỹ / (x̃'x̃ − Σ M_ii e_i),
 
-and its variance the cluster-robust sandwich of that moment condition,
-score_i = x̃_i ỹ_i − β (x̃_i² − M_ii e_i), summed within units (Liang & Zeger 1986) with the
-small-sample factor G/(G − 1) · (n − 1)/(n − k), k not counting the unit effects, and a t reference on G − 1 degrees of
-freedom (Cameron & Miller 2015). Without sampling variances it is OLS with cluster-robust
-errors; the uncorrected (naive) OLS fit is computed with statsmodels beside it.
+less its O(1/G) bias by the delete-one-unit jackknife. Its interval inverts the score test of
+the moment condition a_g − β b_g (a = x̃ỹ, b = x̃² − M e, summed within each unit g) with a
+cluster-robust variance (Liang & Zeger 1986): Fieller's (1954) set of every β the test does
+not reject, a quadratic in β, bounded only when the source's true variation is clearly
+above its sampling error — otherwise no estimate is given and the note says why. The
+small-sample factor is G/(G − 1) · (n − 1)/(n − k), k not counting the unit effects nested
+in the clusters, with a t reference on G − 1 degrees of freedom (Cameron & Miller 2015).
+Without sampling variances this is OLS with cluster-robust errors; the uncorrected (naive)
+OLS fit is computed with statsmodels beside it.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ Two seeds: 7 (the documented organisation) and 11, each 40 units × 15 months.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +35,7 @@ CUSTOMER, EMPLOYEE = "customer-relationship", "employee-relationship"
 @pytest.fixture(scope="module", params=[7, 11], ids=["seed7", "seed11"])
 def found(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[pd.DataFrame, dict[str, float], pd.DataFrame]]:
+) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame]:
     path: Path = tmp_path_factory.mktemp(f"linkage{request.param}") / "demo.db"
     db = Database(f"sqlite:///{path}")
     migrate.upgrade(db.engine)
@@ -52,7 +51,7 @@ def found(
         "beta": organisation.truth["ex_to_cx"]["beta_hearts"],
         "gamma": organisation.truth["outcomes"]["revenue_gamma"],
     }
-    yield paths, truth, no_outcome
+    return paths, truth, no_outcome
 
 
 def _path(paths: pd.DataFrame, source: str, target: str, level: str) -> pd.Series:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -80,3 +81,22 @@ def fresh_copy(template: Path, path: Path) -> Path:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+def connect_raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the pragmas production connections get (the
+    baseline side of the import benchmarks)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=FULL"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def report_rows(label: str, timing: Timing, rows: int, baseline: Timing, width: int = 36) -> None:
+    """One line of an import benchmark: wall, rows/s and CPU, each with its ratio to the
+    baseline."""
+    print(
+        f"{label:<{width}} {timing.wall:7.2f} s {rows / timing.wall:>9,.0f} rows/s"
+        f" {timing.wall / baseline.wall:6.2f}×   cpu {timing.cpu:7.2f} s"
+        f" {timing.cpu / baseline.cpu:6.2f}×"
+    )

@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import Case, Timing, best_of, fresh_copy, migrated_sqlite, verdict
+from _common import (
+    Case,
+    best_of,
+    connect_raw,
+    fresh_copy,
+    migrated_sqlite,
+    report_rows,
+    verdict,
+)
 
 from rapport.domain.org import SYSTEM, UnitKind
 from rapport.services import response_import
@@ -209,14 +217,6 @@ def raw_rows(sample: Sample, seeded: Seeded) -> Rows:
     return {"responses": (RESPONSE_COLUMNS, responses), "answers": (ANSWER_COLUMNS, answers)}
 
 
-def connect_raw(path: Path) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the pragmas production connections get."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=FULL"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
-
-
 def raw_insert(conn: sqlite3.Connection, tables: Rows) -> None:
     """One transaction, one ``executemany`` per table."""
     conn.execute("BEGIN IMMEDIATE")
@@ -305,14 +305,6 @@ class Bench:
         stats.sort_stats("tottime").print_stats(top)
 
 
-def report(label: str, timing: Timing, rows: int, baseline: Timing) -> None:
-    print(
-        f"{label:<46} {timing.wall:7.2f} s {rows / timing.wall:>9,.0f} rows/s"
-        f" {timing.wall / baseline.wall:6.2f}×   cpu {timing.cpu:7.2f} s"
-        f" {timing.cpu / baseline.cpu:6.2f}×"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="responses in the CSV")
@@ -337,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         raw, ours = timings["raw sqlite3 executemany"], timings["Rapport import_responses"]
         print(f"{'':46} {'wall':>9} {'rows/s':>16} {'ratio':>7}   {'cpu':>11} {'ratio':>7}")
         for label, timing in timings.items():
-            report(label, timing, args.rows, raw)
+            report_rows(label, timing, args.rows, raw, width=46)
         ratio = ours.wall / raw.wall
         print(f"goal: ratio ≤ {GOAL_RATIO:g}× → {verdict(ratio <= GOAL_RATIO)} ({ratio:.2f}×)")
         if args.profile:

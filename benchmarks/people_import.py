@@ -25,7 +25,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import Case, Timing, best_of, fresh_copy, migrated_sqlite, verdict
+from _common import (
+    Case,
+    best_of,
+    connect_raw,
+    fresh_copy,
+    migrated_sqlite,
+    report_rows,
+    verdict,
+)
 
 from rapport.domain.org import SYSTEM
 from rapport.services import people, unit_import
@@ -76,13 +84,6 @@ def people_csv(rows: int, stores: list[str]) -> bytes:
             rng.choice(SEGMENTS), rng.choice(("email", "sms", "")),
         ))  # fmt: skip
     return out.getvalue().encode("utf-8")
-
-
-def connect_raw(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=FULL"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
 
 
 def raw_insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -157,14 +158,6 @@ class Bench:
         stats.sort_stats("tottime").print_stats(top)
 
 
-def report(label: str, timing: Timing, rows: int, baseline: Timing) -> None:
-    print(
-        f"{label:<36} {timing.wall:7.2f} s {rows / timing.wall:>9,.0f} rows/s"
-        f" {timing.wall / baseline.wall:6.2f}×   cpu {timing.cpu:7.2f} s"
-        f" {timing.cpu / baseline.cpu:6.2f}×"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="people in the CSV")
@@ -183,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = timings["raw sqlite3 executemany INSERT"]
         print(f"{'':36} {'wall':>9} {'rows/s':>16} {'ratio':>7}   {'cpu':>11} {'ratio':>7}")
         for label, timing in timings.items():
-            report(label, timing, len(bench.rows), raw)
+            report_rows(label, timing, len(bench.rows), raw)
         ratio = timings["Rapport people import (all new)"].wall / raw.wall
         print(f"goal: ratio ≤ {GOAL_RATIO:g}× → {verdict(ratio <= GOAL_RATIO)} ({ratio:.2f}×)")
         if args.profile:

@@ -21,6 +21,7 @@ from rapport.api import drivers as drivers_api
 from rapport.api import linkage as linkage_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
+from rapport.api import outcomes as outcomes_api
 from rapport.api import profiles as profiles_api
 from rapport.api import relationships as relationships_api
 from rapport.api.access_log import AccessLogMiddleware
@@ -129,6 +130,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(org_api.router)
+    app.include_router(outcomes_api.router)
     app.include_router(profiles_api.router)
     app.include_router(people_data.router)
     app.include_router(surveys.router)

@@ -32,7 +32,10 @@ from rapport.domain.org import Principal, Role
 from rapport.services import drivers as drivers_service
 from rapport.services import linkage as linkage_service
 from rapport.services import metrics as metrics_service
+from rapport.services import outcomes as outcomes_service
 from rapport.services import relationships as relationships_service
+from rapport.services import tenure as tenure_service
+from rapport.services.outcome_panel import outcome_panel
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 
@@ -141,6 +144,93 @@ class Client:
             self.engine, self.principal, survey, self.policy, period
         )
         return relationships_service.as_frame(found.rows)
+
+    def outcomes(
+        self,
+        unit: str | None = None,
+        outcome: str | None = None,
+        grain: str | None = None,
+        *,
+        rollup: bool = False,
+    ) -> pd.DataFrame:
+        """Business outcomes (``docs/outcomes.md``): one row per figure with ``unit``
+        (code), ``period`` (first day), ``period_label``, ``grain``, ``name``, ``value``,
+        ``units`` and ``rollup`` — the columns of ``GET /api/v1/outcomes``. With
+        ``rollup=True``, ``unit``'s own series made from its subtree (sums of money and
+        counts, means of rates).
+
+        Example::
+
+            r.outcomes(unit="west", outcome="revenue", grain="month", rollup=True)
+        """
+        with self.database.unit_of_work(readonly=True) as uow:
+            found = outcomes_service.list_outcomes(
+                uow, self.principal, unit=unit, outcome=outcome, grain=grain, rollup=rollup
+            )
+        columns = list(outcomes_service.OutcomeValue.__dataclass_fields__)
+        frame = pd.DataFrame([vars(v) for v in found], columns=columns)
+        frame["period"] = pd.to_datetime(frame["period"])
+        return frame
+
+    def outcome_panel(
+        self,
+        surveys: Sequence[int | str] | int | str,
+        grain: str = "month",
+        metrics: Sequence[str] = ("hearts", "minds", "nps"),
+        *,
+        outcomes: Sequence[str] | None = None,
+        unit: str | None = None,
+    ) -> pd.DataFrame:
+        """The unit × period frame analyses read: ``<survey>.<metric>`` (and ``.n``) per
+        survey and metric beside a column per outcome, rolled up like the outcomes
+        (:func:`rapport.services.outcome_panel.outcome_panel`; hidden groups are NaN).
+
+        Example::
+
+            r.outcome_panel(["employee-relationship", "customer-relationship"], "month")
+        """
+        chosen = [surveys] if isinstance(surveys, int | str) else list(surveys)
+        with self.database.unit_of_work(readonly=True) as uow:
+            return outcome_panel(
+                uow,
+                self.engine,
+                self.principal,
+                self.policy,
+                chosen,
+                grain=grain,
+                metrics=metrics,
+                names=outcomes,
+                unit=unit,
+            )
+
+    def tenure_curve(
+        self,
+        survey: int | str,
+        metric: str = "hearts",
+        *,
+        unit: str | None = None,
+        segment: str | None = None,
+    ) -> pd.DataFrame:
+        """Honeymoon curve (``docs/relationship-health.md``): one row per tenure band with
+        ``band``, ``lower_days``, ``upper_days``, ``estimate``, ``lower``, ``upper``, ``n``
+        and ``suppressed`` — the bands of ``GET /api/v1/relationships/tenure``. The largest
+        significant fall is ``frame.attrs["fall"]`` (a dict, or None) and the units that
+        keep relationships fresh longer ``frame.attrs["fresher_units"]`` (a DataFrame).
+
+        Example::
+
+            curve = r.tenure_curve("customer-relationship", metric="hearts")
+            curve.attrs["fall"]["band"]  # '3-12m'
+        """
+        found = tenure_service.tenure_curve(
+            self.engine, self.principal, survey, self.policy, metric, unit=unit, segment=segment
+        )
+        frame = tenure_service.as_frame(found)
+        frame.attrs["fall"] = None if found.fall is None else dict(vars(found.fall))
+        frame.attrs["fresher_units"] = pd.DataFrame(
+            [vars(f) for f in found.fresher_units], columns=list(tenure_service.FRESHER_COLUMNS)
+        )
+        return frame
 
     def metrics_polars(self, *args: Any, **kwargs: Any) -> Any:
         """:meth:`metrics` as a polars DataFrame (needs ``polars`` installed)."""

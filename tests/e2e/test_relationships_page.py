@@ -1,8 +1,10 @@
 """A region manager opens the relationships page on the demo: their units only, the stage map
-drawn, and the drifting store of their region listed as needing attention, with why."""
+drawn, the drifting store of their region listed as needing attention, with why, and the
+honeymoon curve of their region (the planted fall in the first year)."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -52,5 +54,21 @@ def test_manager_sees_their_units_and_who_needs_attention(
     assert cells.count() == len(mapped)
     label = cells.first.get_attribute("aria-label") or ""
     assert any(label.startswith(code) for code in north), label
+    # The honeymoon curve of the manager's region: four bands, the fall named, drawn.
+    expect(page.locator("#chart-tenure svg")).to_be_visible()
+    bands = page.locator("#table-tenure tbody tr")
+    assert [bands.nth(i).get_attribute("data-band") for i in range(4)] == [
+        "0-3m", "3-12m", "1-3y", "3y+",
+    ]  # fmt: skip
+    # The planted honeymoon (τ = 6 months) falls within or at the end of the first year;
+    # in the north region alone the largest significant fall is 3-12m → 1-3y.
+    expect(page.locator("#tenure-fall")).to_have_text(
+        re.compile(r"Hearts fall from (0-3m to 3-12m|3-12m to 1-3y) by \d+\.\d points")
+    )
+    expect(page.locator("#section-tenure")).to_contain_text("Hearts of north")
+    points = page.locator("#chart-tenure g.mark-symbol path")
+    assert points.count() == 4
+    assert (points.first.get_attribute("aria-label") or "").startswith("0-3m")
+    expect(page.locator("#tenure-fresher-none")).to_be_visible()  # none planted
     assert_accessible(page, True, "relationships page")
     screenshot(page, "relationships-manager")

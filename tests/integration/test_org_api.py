@@ -127,3 +127,44 @@ def test_an_archived_unit_refuses_responses_and_its_links_are_gone(
         assert page.status_code == 410
         listed = api.get(f"/api/v1/surveys/{sid}/responses").json()
         assert len(listed["items"]) == 1  # the response given before stays
+
+
+def test_outcomes_import_and_listing_over_http(live_server: LiveServer, db: Database) -> None:
+    with _client(live_server, db) as api:
+        assert _csv(api, "/api/v1/units/import", TREE).status_code == 200
+        body = "unit,period,revenue,customer_churn_pct\nn1,2026-03,1200.5,2.5\nn1,2026-Q1,3600,\n"
+        r = _csv(api, "/api/v1/outcomes/import", body)
+        assert r.status_code == 200, r.text
+        assert r.json() == {
+            "rows": 2,
+            "created": 3,
+            "updated": 0,
+            "outcomes": ["revenue", "customer_churn_pct"],
+            "encoding": "utf-8-sig",
+        }
+        r = api.get("/api/v1/outcomes", params={"unit": "north", "grain": "month", "rollup": True})
+        assert r.status_code == 200, r.text
+        assert [(o["name"], o["value"], o["rollup"], o["period_label"]) for o in r.json()] == [
+            ("customer_churn_pct", 2.5, "mean", "2026-03"),
+            ("revenue", 1200.5, "sum", "2026-03"),
+        ]
+        r = api.get("/api/v1/outcomes", params={"outcome": "revenue"})
+        assert [(o["unit"], o["grain"], o["period"]) for o in r.json()] == [
+            ("n1", "month", "2026-03-01"), ("n1", "quarter", "2026-01-01"),
+        ]  # fmt: skip
+        r = _csv(api, "/api/v1/outcomes/import", "unit,period,revenue\nn1,2026-03,lots\n")
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+        assert r.json()["errors"] == [
+            {
+                "location": "row 2, column revenue",
+                "message": "expected a number such as 1234.5, got 'lots'",
+                "code": "number",
+            }
+        ]
+        r = api.get("/api/v1/outcomes", params={"grain": "year"})
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+        r = api.get("/api/v1/outcomes", params={"unit": "nowhere"})
+        assert r.status_code == 422 and r.json()["errors"][0]["location"] == "unit"
+    with _client(live_server, db, Role.VIEWER) as viewer:
+        assert _csv(viewer, "/api/v1/outcomes/import", body).status_code == 403
+        assert len(viewer.get("/api/v1/outcomes").json()) == 3

@@ -148,6 +148,7 @@ def _unsubscribe_path() -> str:
 
 
 PEOPLE_CSV = "external_id,kind,unit,segment\nc9,customer,north-1,premium\n"
+OUTCOMES_CSV = "unit,period,revenue,complaints\nnorth-1,2026-03,1200,2\n"
 ADMIN = frozenset({"admin"})
 SURVEY_QUERY = "survey=every-type&metric=nps"
 
@@ -189,6 +190,15 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         lambda c: c.api.post(
             "/api/v1/people/import", content=PEOPLE_CSV, headers={"Content-Type": "text/csv"}
         ),
+    ),
+    ("POST", "/api/v1/outcomes/import"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.api.post(
+            "/api/v1/outcomes/import", content=OUTCOMES_CSV, headers={"Content-Type": "text/csv"}
+        ),
+    ),
+    ("GET", "/api/v1/outcomes"): (
+        STAFF, lambda c: c.api.get("/api/v1/outcomes?unit=north&rollup=true"),
     ),
     # c9 is imported by the entry above (admins run it first): exported, then erased.
     ("GET", "/api/v1/people/{kind}/{external_id}/export"): (
@@ -240,6 +250,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ),
     ("GET", "/api/v1/relationships"): (
         STAFF, lambda c: c.api.get("/api/v1/relationships?survey=every-type&period=month"),
+    ),
+    ("GET", "/api/v1/relationships/tenure"): (
+        STAFF, lambda c: c.api.get("/api/v1/relationships/tenure?survey=every-type&metric=nps"),
     ),
     ("GET", "/api/v1/drivers"): (
         STAFF, lambda c: c.api.get("/api/v1/drivers?survey=every-type&drivers=delight,ces"),

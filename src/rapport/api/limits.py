@@ -20,7 +20,7 @@ from rapport.api.edge import PageRenderer, send_error
 
 #: Routes that take a CSV upload: the API imports and the pages' upload forms.
 IMPORT_PATH = re.compile(
-    r"^/((api/v1/)?surveys/[^/]+/(responses/)?import|(api/v1|admin)/(units|people)/import)$"
+    r"^/((api/v1/)?surveys/[^/]+/(responses/)?import|(api/v1|admin)/(units|people)/import|api/v1/outcomes/import)$"
 )
 #: Routes whose callers must be logged in (public: /login, /s/{token}, /healthz).
 AUTHENTICATED_PATH = re.compile(r"^/(api/|surveys(/|$)|dashboard(/|$))")
@@ -40,6 +40,8 @@ def body_limit(path: str, max_request_bytes: int, max_import_bytes: int) -> int:
     >>> body_limit("/api/v1/surveys/3/responses/import", 10, 99)
     99
     >>> body_limit("/api/v1/people/import", 10, 99)
+    99
+    >>> body_limit("/api/v1/outcomes/import", 10, 99)
     99
     >>> body_limit("/api/v1/surveys/3/responses", 10, 99)
     10

@@ -1,4 +1,5 @@
-"""Relationship health: ``GET /api/v1/relationships`` (stages and decline alarms per unit).
+"""Relationship health: ``GET /api/v1/relationships`` (stages and decline alarms per unit) and
+``GET /api/v1/relationships/tenure`` (honeymoon curves, ``services/tenure.py``).
 
 Every figure comes from :func:`rapport.services.relationships.relationship_health`, which
 reads hearts, minds and NPS through the metrics service: a manager sees their subtree only,
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from rapport.api.deps import PrincipalDep, get_policy
 from rapport.api.metrics import analytics_engine
-from rapport.services import relationships
+from rapport.services import relationships, tenure
 
 router = APIRouter(prefix="/api/v1", tags=["relationships"])
 
@@ -74,3 +75,100 @@ def get_relationships(
         anonymity_threshold=found.anonymity_threshold,
         rows=[HealthRowOut(**vars(r)) for r in found.rows],
     )
+
+
+class TenureBandOut(BaseModel):
+    band: str = Field(description="0-3m | 3-12m | 1-3y | 3y+")
+    lower_days: int = Field(description="Tenure of the band from this many days (inclusive).")
+    upper_days: int | None = Field(description="Up to this many days (exclusive); null: open.")
+    estimate: float | None = Field(description="The metric in the band; null when hidden/absent.")
+    lower: float | None = Field(description="Lower end of the 95 % interval.")
+    upper: float | None = Field(description="Upper end of the 95 % interval.")
+    n: int = Field(description="Responses in the band (shown even when hidden).")
+    suppressed: bool = Field(description="Hidden: an employee group below the threshold.")
+
+
+class FallOut(BaseModel):
+    band: str = Field(description="The band the curve falls to (the largest significant fall).")
+    from_band: str = Field(description="The band before it.")
+    difference: float = Field(description="band − from_band (negative).")
+    lower: float = Field(description="Bonferroni-adjusted interval of the difference.")
+    upper: float
+    p_value: float
+    p_adjusted: float = Field(description="p × adjacent pairs tested (Bonferroni), at most 1.")
+    comparisons: int = Field(description="Adjacent pairs tested.")
+
+
+class FresherUnitOut(BaseModel):
+    unit: str
+    unit_name: str
+    depth: int = Field(description="Compared with the units of this depth.")
+    fall: float = Field(description="The unit's late − early level (bands ≥ 1 y vs < 1 y).")
+    organisation_fall: float = Field(description="The organisation's (random-effects mean).")
+    difference: float = Field(description="Shrunk (empirical Bayes) fall − organisation's.")
+    lower: float = Field(description="95 % interval of the difference: above 0 = fresher.")
+    upper: float
+    n: int
+
+
+class TenureOut(BaseModel):
+    survey: str
+    title: str
+    audience: str
+    metric: str
+    unit: str | None = Field(description="The unit the curve is of; null: the organisation.")
+    segment: str | None
+    period_label: str | None = Field(
+        description="Employee surveys: the closed period the curve is of; null: all responses."
+    )
+    engine: str
+    anonymity_threshold: int | None
+    bands: list[TenureBandOut]
+    fall: FallOut | None = Field(description="Null when no adjacent pair falls significantly.")
+    fresher_units: list[FresherUnitOut]
+
+
+@router.get(
+    "/relationships/tenure",
+    response_model=TenureOut,
+    summary="Honeymoon curve: a metric by relationship (or job) tenure band",
+)
+def get_tenure_curve(
+    request: Request,
+    principal: PrincipalDep,
+    survey: Annotated[str, Query(description="Survey id or key.")],
+    metric: Annotated[str, Query(description="hearts | minds | nps")] = "hearts",
+    unit: Annotated[str | None, Query(description="Unit code or path (default: all).")] = None,
+    segment: Annotated[
+        str | None,
+        Query(description="attribute=value, e.g. segment=premium (customer surveys only)."),
+    ] = None,
+) -> TenureOut:
+    found = tenure.tenure_curve(
+        analytics_engine(request),
+        principal,
+        survey,
+        get_policy(request),
+        metric,
+        unit=unit,
+        segment=segment,
+    )
+    fall = found.fall
+    return TenureOut(
+        survey=found.survey_key,
+        title=found.survey_title,
+        audience=found.audience,
+        metric=found.metric,
+        unit=found.unit,
+        segment=found.segment,
+        period_label=found.period_label,
+        engine=found.engine,
+        anonymity_threshold=found.anonymity_threshold,
+        bands=[TenureBandOut(**vars(b)) for b in found.bands],
+        fall=None if fall is None else FallOut(**_without(vars(fall), "significant")),
+        fresher_units=[FresherUnitOut(**vars(f)) for f in found.fresher_units],
+    )
+
+
+def _without(fields: dict[str, object], name: str) -> dict[str, object]:
+    return {k: v for k, v in fields.items() if k != name}

@@ -44,6 +44,7 @@ class AuditAction(enum.StrEnum):
     UNIT_REOPEN = "unit.reopen"
     UNITS_IMPORT = "units.import"
     PEOPLE_IMPORT = "people.import"
+    OUTCOMES_IMPORT = "outcomes.import"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 from rapport.analytics.engines import AnalyticsEngine, open_engine
 from rapport.analytics.estimates import Difference
 from rapport.analytics.metrics import (
+    ATTRIBUTE_PATTERN,
     Dimension,
     Filters,
     Grouping,
@@ -75,6 +76,9 @@ class MetricRequest:
     item: str | None = None
     confidence: float = 0.95
     segment: str | None = None  # "attribute=value": only respondents with that attribute
+    #: "attribute=value" as a filter, so the table can be grouped by another attribute
+    #: (a honeymoon curve of one segment); refused for protected (employee) surveys.
+    within: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ def compute(
     segment = _segment(request)
     attribute = segment[0] if segment else request.attribute
     protected = filters.audience is not None and policy.protects(filters.audience)
+    if request.within:
+        filters = replace(filters, within=_within(request.within, protected))
     window = None
     if protected:
         window, filters = _closed(survey, filters, request, policy)
@@ -290,6 +296,25 @@ def _segment(request: MetricRequest) -> tuple[str, str] | None:
         raise ValidationFailed(
             "one attribute at a time",
             [FieldError("segment", f"group by {name} or narrow to it, not by {request.attribute}")],
+        )
+    return name, value
+
+
+def _within(text: str, protected: bool) -> tuple[str, str]:
+    """The ``attribute=value`` filter of a request. Employee results are never cut by two
+    attributes at once (a filtered breakdown and the unfiltered one are two partitions of
+    one population: their difference could isolate a few people)."""
+    name, sep, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value or not ATTRIBUTE_PATTERN.fullmatch(name):
+        raise ValidationFailed(
+            "the segment is not valid",
+            [FieldError("segment", f"expected attribute=value, got {text!r}")],
+        )
+    if protected:
+        raise ValidationFailed(
+            "employee results are cut by one attribute at a time",
+            [FieldError("segment", "not available for an employee survey (anonymity)")],
         )
     return name, value
 

@@ -36,6 +36,7 @@ from rapport.services.dashboard_frames import (
     unit_frames,
 )
 from rapport.services.metric_memo import MetricMemo
+from rapport.services.outcomes import RecentOutcomes, recent_outcomes, with_experience
 from rapport.storage.uow import UnitOfWork
 
 #: Every survey of one audience together; employee results are only ever shown one survey
@@ -109,6 +110,8 @@ class OrgDashboard:
     """Every survey the principal may choose from (read once for the page)."""
     units: list[Unit] = field(default_factory=list)
     """The units the principal may focus on."""
+    outcomes: RecentOutcomes | None = None
+    """The focus unit's business outcomes of the last periods, beside the KPIs."""
 
 
 def choose_survey(listed: list[dict[str, Any]], survey: str | None) -> dict[str, Any]:
@@ -209,7 +212,28 @@ def organisation_dashboard(
         else "all responses to date",
         listed,
         org.list_units(uow, principal),
+        _outcomes(uow, principal, focus, period, names, by_period),
     )
+
+
+def _outcomes(
+    uow: UnitOfWork,
+    principal: Principal,
+    focus: str | None,
+    period: str,
+    names: tuple[tuple[str, str], ...],
+    by_period: dict[str, list[metrics.ResultRow]],
+) -> RecentOutcomes | None:
+    """The focus unit's recent outcomes with each KPI of the same period beside them
+    where a tile would show it (not hidden, enough responses)."""
+    table = recent_outcomes(uow, principal, focus, period)
+    if table is None:
+        return None
+    figures = {
+        label: {r.period: r.value for r in by_period[name] if r.period is not None and shown(r)}
+        for name, label in names
+    }
+    return with_experience(table, period, figures)
 
 
 def kpis_by_period(

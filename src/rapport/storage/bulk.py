@@ -89,3 +89,25 @@ def update_tuples(
     sets = ", ".join(f"{c} = {mark}" for c in columns)
     sql = f"UPDATE {model.__tablename__} SET {sets} WHERE {key} = {mark}"
     conn.exec_driver_sql(sql, list(_bound(conn, model, [*columns, key], rows)))
+
+
+def upsert_tuples(
+    conn: Connection,
+    model: type[Any],
+    columns: Sequence[str],
+    key: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE`` the other columns, once per row, in one
+    ``executemany`` (SQLite ≥ 3.24 and PostgreSQL share the syntax); ``key`` must be a
+    unique constraint of the table."""
+    if not rows:
+        return
+    mark = _mark(conn)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    sql = (
+        f"INSERT INTO {model.__tablename__} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    )
+    conn.exec_driver_sql(sql, list(_bound(conn, model, columns, rows)))

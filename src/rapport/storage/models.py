@@ -98,12 +98,15 @@ class PersonRow(Base):
 
 
 class OutcomeRow(Base):
-    """A business figure per unit and period (first day of the month, week or quarter)."""
+    """A business figure per unit and period: ``period`` is the first day of the month,
+    ISO week (a Monday) or quarter named by ``grain``; ``metric`` is the outcome's name
+    (revenue, complaints, ...), not a metrics-engine metric (docs/outcomes.md)."""
 
     __tablename__ = "outcomes"
-    __table_args__ = (UniqueConstraint("unit_id", "metric", "period"),)
+    __table_args__ = (UniqueConstraint("unit_id", "grain", "period", "metric"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    grain: Mapped[str] = mapped_column(String(10), default="month", server_default="month")
     period: Mapped[date] = mapped_column(Date)
     metric: Mapped[str] = mapped_column(String(60))
     value: Mapped[float] = mapped_column(Float)

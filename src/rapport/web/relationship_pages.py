@@ -1,5 +1,6 @@
-"""The relationships page: an organisation map of unit stages over time and the units that
-need attention now, with why (``docs/relationship-health.md``).
+"""The relationships page: an organisation map of unit stages over time, the units that
+need attention now, with why, and the honeymoon curve of hearts by tenure
+(``docs/relationship-health.md``).
 
 Every row comes from :func:`rapport.services.relationships.relationship_health` (metrics
 through the metrics service: suppression and manager scope included); this module only
@@ -17,10 +18,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
-from rapport.exporters import charts
-from rapport.services import relationships, surveys
+from rapport.domain.org import Principal, Role
+from rapport.errors import ValidationFailed
+from rapport.exporters import charts, tenure_charts
+from rapport.services import relationships, surveys, tenure
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
@@ -71,6 +75,7 @@ def relationships_page(
         "relationships.html",
         {
             **context,
+            **honeymoon(engine, principal, policy, health.survey_key),
             "health": health,
             "attention": attention(frame),
             "spec_json": spec,
@@ -78,6 +83,29 @@ def relationships_page(
             "link": link,
         },
     )
+
+
+def honeymoon(
+    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, survey: str
+) -> dict[str, Any]:
+    """The honeymoon curve of hearts for what ``principal`` sees (the organisation, or a
+    manager's unit): its bands, fall, fresher units and chart; ``tenure_error`` when the
+    survey has no hearts items to draw it from."""
+    try:
+        found = tenure.tenure_curve(engine, principal, survey, policy, "hearts")
+    except ValidationFailed as error:
+        return {"tenure": None, "tenure_error": f"No honeymoon curve: {error.detail}."}
+    frame = tenure.as_frame(found)
+    spec = None
+    if (frame["n"] > 0).any():
+        fall = found.fall.band if found.fall else None
+        chart = tenure_charts.tenure_curve(
+            frame, metric="hearts", fall_band=fall, title="Hearts by tenure"
+        )
+        spec = json.dumps(chart.to_dict(validate=False)).replace("<", "\\u003c")  # tested
+    manager = principal.role is Role.MANAGER and principal.unit_path
+    scope = principal.unit_path.rsplit("/", 1)[-1] if manager and principal.unit_path else None
+    return {"tenure": found, "tenure_spec": spec, "tenure_scope": scope}
 
 
 def _default_survey(listed: list[dict[str, Any]]) -> str | None:

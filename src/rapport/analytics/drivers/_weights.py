@@ -34,10 +34,12 @@ def relative_weights_from_corr(corr: Matrix) -> Matrix:
     eigenvalues, vectors = np.linalg.eigh(rxx)
     root = np.sqrt(np.clip(eigenvalues, 0.0, None))
     lam = (vectors * root[..., None, :]) @ np.swapaxes(vectors, -1, -2)
+    # A singular resample (drivers collinear in it) gives inf/NaN weights here; the
+    # bootstrap drops such resamples and reports how many it used (``n_boot_used``).
     with np.errstate(divide="ignore", invalid="ignore"):
         inverse_root = (vectors / root[..., None, :]) @ np.swapaxes(vectors, -1, -2)
-    beta = (inverse_root @ rxy[..., None])[..., 0]
-    weights: Matrix = ((lam**2) @ (beta**2)[..., None])[..., 0]
+        beta = (inverse_root @ rxy[..., None])[..., 0]
+        weights: Matrix = ((lam**2) @ (beta**2)[..., None])[..., 0]
     return weights
 
 

@@ -322,12 +322,14 @@ class Grouping:
 
 @dataclass(frozen=True)
 class Filters:
-    """Which responses count: surveys (None = all), audience, and a UTC time window."""
+    """Which responses count: surveys (None = all), audience, a UTC time window, and
+    ``within``: only responses whose person attribute ``name`` equals ``value``."""
 
     survey_ids: tuple[int, ...] | None = None
     audience: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    within: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

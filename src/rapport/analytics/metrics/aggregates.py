@@ -58,7 +58,7 @@ def fallback_reason(query: MetricQuery) -> str | None:
         return "response rates count invitations"
     if metric.comments:
         return "comment emotions are counted from comment analyses"
-    if Dimension.ATTRIBUTE in grouping.by:
+    if Dimension.ATTRIBUTE in grouping.by or filters.within is not None:
         return "person attributes are not aggregated"
     if grouping.period is Period.WEEK:
         return "weeks do not nest in months"

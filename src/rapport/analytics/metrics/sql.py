@@ -123,7 +123,7 @@ def dimension_columns(grouping: Grouping, facts: Facts | None = None) -> list[La
 
 
 def response_conditions(filters: Filters, facts: Facts | None = None) -> list[ColumnElement[bool]]:
-    """WHERE conditions for the surveys, audience and time window."""
+    """WHERE conditions for the surveys, audience, time window and person attribute."""
     f = facts or response_facts()
     conditions: list[ColumnElement[bool]] = []
     if filters.survey_ids is not None:
@@ -134,6 +134,14 @@ def response_conditions(filters: Filters, facts: Facts | None = None) -> list[Co
         conditions.append(f.time >= literal(filters.since, UtcTimestamp()))
     if filters.until is not None:
         conditions.append(f.time < literal(filters.until, UtcTimestamp()))
+    if filters.within is not None:
+        if f.attributes is None:
+            raise ValidationFailed(
+                "this metric cannot be narrowed to a person attribute",
+                [FieldError("segment", "invitations carry no person attributes")],
+            )
+        name, value = filters.within
+        conditions.append(AttributeText(f.attributes, name) == literal(value))
     return conditions
 
 

@@ -1,8 +1,8 @@
-"""Units, outcomes and actions (people: :mod:`rapport.storage.repositories.people`)."""
+"""Units and actions (people: :mod:`rapport.storage.repositories.people`; outcomes:
+:mod:`rapport.storage.repositories.outcomes`, re-exported here)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -10,7 +10,10 @@ from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from rapport.domain.org import Unit, UnitKind, UnitMove
-from rapport.storage.models import ActionRow, OutcomeRow, UnitMoveRow, UnitRow
+from rapport.storage.models import ActionRow, UnitMoveRow, UnitRow
+from rapport.storage.repositories.outcomes import OutcomeRepository
+
+__all__ = ["ActionRepository", "OutcomeRepository", "UnitRepository"]
 
 
 def _unit(row: UnitRow) -> Unit:
@@ -139,19 +142,6 @@ class UnitRepository:
 
     def count(self) -> int:
         return self.s.scalar(select(func.count()).select_from(UnitRow)) or 0
-
-
-class OutcomeRepository:
-    def __init__(self, session: Session) -> None:
-        self.s = session
-
-    def add_many(self, rows: Iterable[dict[str, Any]]) -> None:
-        batch = list(rows)
-        if batch:
-            self.s.execute(insert(OutcomeRow), batch)
-
-    def count(self) -> int:
-        return self.s.scalar(select(func.count()).select_from(OutcomeRow)) or 0
 
 
 class ActionRepository:

@@ -311,7 +311,7 @@ class Client:
         self,
         employee_survey: int | str,
         customer_survey: int | str,
-        outcome: pd.DataFrame | None = None,
+        outcome: pd.DataFrame | Sequence[str] | str | None = None,
         lag: int = 1,
         period: str = "month",
         *,
@@ -327,11 +327,17 @@ class Client:
         ``lower``, ``upper``, ``standardised``, ``n_units``, ``n_periods`` and more
         (docs/linkage.md); ``attrs["statement"]`` is the headline in plain words.
 
-        ``outcome``: a frame with ``unit`` (code), ``period`` (date or ``YYYY-MM``) and one
-        numeric column per outcome, or long ``metric``/``value`` columns. Example::
+        ``outcome``: the names of stored outcomes (``"revenue"``), or a frame with ``unit``
+        (code), ``period`` (date or ``YYYY-MM``) and one numeric column per outcome, or long
+        ``metric``/``value`` columns. Example::
 
-            r.linkage("employee-relationship", "customer-relationship", lag=1)
+            r.linkage("employee-relationship", "customer-relationship", "revenue", lag=1)
         """
+        given = outcome if isinstance(outcome, pd.DataFrame) else None
+        if outcome is not None and given is None:
+            names = [outcome] if isinstance(outcome, str) else [str(n) for n in outcome]
+            with self.database.unit_of_work(readonly=True) as uow:
+                given = linkage_service.stored_outcomes(uow, self.principal, names, period)
         request = linkage_service.LinkageRequest(
             employee_survey,
             customer_survey,
@@ -342,7 +348,7 @@ class Client:
             confidence,
             tuple(log_outcomes),
         )
-        found = linkage_service.linkage(self.engine, self.principal, request, self.policy, outcome)
+        found = linkage_service.linkage(self.engine, self.principal, request, self.policy, given)
         frame = pd.DataFrame(
             [vars(row) for row in found.paths],
             columns=list(linkage_service.PathRow.__dataclass_fields__),

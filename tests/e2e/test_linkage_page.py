@@ -47,6 +47,8 @@ def test_analyst_sees_the_planted_ex_to_cx_effect(
             'tr[data-path="employee hearts → customer hearts"][data-level="within"]'
         )
         expect(within).to_contain_text("sampling error")
+        revenue = page.locator('tr[data-path="customer hearts → revenue"][data-level="within"]')
+        expect(revenue).to_contain_text("[0.78, 1.28]")  # planted 0.8 %/point (stored outcomes)
         diagram = page.locator("#path-diagram li").first
         expect(diagram).to_contain_text("employee hearts (t − 1)")
         expect(diagram).to_contain_text("customer hearts (t)")

@@ -55,6 +55,19 @@ def test_api_problems_name_the_field(tmp_path, small: Database) -> None:
         body = ok.json()
         assert {p["level"] for p in body["paths"]} == {"within", "pooled", "between"}
         assert body["statement"].startswith("No within-unit estimate")
+        none_stored = client.get(
+            "/api/v1/linkage",
+            params={
+                "employee_survey": "employee-relationship",
+                "customer_survey": "every-type",
+                "outcome": "revenue",
+            },
+        )
+        assert none_stored.status_code == 200  # no outcomes stored: no outcome paths
+        assert {p["target"] for p in none_stored.json()["paths"]} <= {
+            "customer hearts",
+            "customer minds",
+        }
         swapped = client.get(
             "/api/v1/linkage",
             params={"employee_survey": "every-type", "customer_survey": "every-type"},

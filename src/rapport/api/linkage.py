@@ -1,8 +1,8 @@
 """Service-profit linkage: ``GET /api/v1/linkage`` (issue 16, item 4).
 
 Every figure comes from :func:`rapport.services.linkage.linkage`: the principal's scope, and
-employee cells only as the anonymity policy shows them. Outcome paths need outcomes passed
-in (the Python client's ``outcome=``); this route has the employee → customer paths.
+employee cells only as the anonymity policy shows them; ``outcome`` names stored outcomes
+(``revenue``) for the customer → outcome paths.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import PrincipalDep, get_policy
+from rapport.api.deps import DbDep, PrincipalDep, get_policy
 from rapport.api.metrics import SurveyRef, analytics_engine
 from rapport.services import linkage
 
@@ -69,12 +69,17 @@ class LinkageOut(BaseModel):
 def get_linkage(
     request: Request,
     principal: PrincipalDep,
+    db: DbDep,
     employee_survey: Annotated[str, Query(description="Employee survey id or key.")],
     customer_survey: Annotated[str, Query(description="Customer survey id or key.")],
     lag: Annotated[int, Query(ge=0, le=linkage.MAX_LAG, description="Periods.")] = 1,
     period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
     unit: Annotated[str | None, Query(description="Unit code or path: its subtree only.")] = None,
     confidence: Annotated[float, Query(gt=0, lt=1)] = 0.95,
+    outcome: Annotated[
+        str | None,
+        Query(description="Comma-separated stored outcomes (revenue, …); none: no outcome paths."),
+    ] = None,
 ) -> LinkageOut:
     ask = linkage.LinkageRequest(
         employee_survey,
@@ -84,7 +89,12 @@ def get_linkage(
         unit=unit or None,
         confidence=confidence,
     )
-    found = linkage.linkage(analytics_engine(request), principal, ask, get_policy(request))
+    names = [n.strip() for n in (outcome or "").split(",") if n.strip()]
+    stored = None
+    if names:
+        with db.unit_of_work(readonly=True) as uow:
+            stored = linkage.stored_outcomes(uow, principal, names, period)
+    found = linkage.linkage(analytics_engine(request), principal, ask, get_policy(request), stored)
     e, c = found.employee_survey, found.customer_survey
     return LinkageOut(
         employee_survey=SurveyRef(id=e.id, key=e.key, title=e.title, audience=e.audience),

@@ -7,7 +7,8 @@ differencing audit; suppressed cells are left out of the panel, never read aroun
 the units at the bottom of the tree that have data (stores, departments: a region's figure
 is its stores' again) and hands the panel to :func:`rapport.analytics.linkage.link`.
 Outcomes are a unit × period frame passed in (``unit`` code, ``period`` and one column per
-outcome, or long ``metric``/``value``); without one the outcome paths are skipped.
+outcome, or long ``metric``/``value``) or read from the stored outcomes by name
+(:func:`stored_outcomes`); without any the outcome paths are skipped.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from rapport.analytics.suppression import Measure, SuppressionPolicy
 from rapport.domain.org import Permission, Principal
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services import metrics
+from rapport.services import outcomes as outcome_store
 from rapport.services.access import require
+from rapport.storage.uow import UnitOfWork
 
 PERIODS = ("month", "quarter")
 MAX_LAG = 12
@@ -166,6 +169,22 @@ def linkage(
         suppressed,
         headline(paths, request.indices[0]),
         paths,
+    )
+
+
+def stored_outcomes(
+    uow: UnitOfWork, principal: Principal, names: Sequence[str], period: str
+) -> pd.DataFrame | None:
+    """The stored outcomes ``names`` of every unit the principal sees, each unit's own
+    figures at ``period``'s grain, as the long frame :func:`linkage` takes (None if none)."""
+    found = []
+    for name in names:
+        found += outcome_store.list_outcomes(uow, principal, outcome=name, grain=period)
+    if not found:
+        return None
+    return pd.DataFrame(
+        [(v.unit, v.period, v.name, v.value) for v in found],
+        columns=["unit", "period", "metric", "value"],
     )
 
 

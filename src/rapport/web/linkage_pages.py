@@ -25,6 +25,8 @@ from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
+PAGE_OUTCOMES = ("revenue",)
+"""Stored outcomes the page links customer hearts to, when there are any."""
 
 
 @router.get("/linkage", response_class=HTMLResponse)
@@ -41,13 +43,14 @@ def linkage_page(
 ) -> HTMLResponse:
     with db.unit_of_work(readonly=True) as uow:
         listed = surveys.list_surveys(uow, principal)
+        stored = linkage.stored_outcomes(uow, principal, PAGE_OUTCOMES, period)
     employee = employee_survey or _first(listed, "employee")
     customer = customer_survey or _first(listed, "customer")
     found, problem = None, None
     if employee and customer:
         ask = linkage.LinkageRequest(employee, customer, lag=lag, period=period)
         try:
-            found = linkage.linkage(engine, principal, ask, policy)
+            found = linkage.linkage(engine, principal, ask, policy, stored)
         except (ValidationFailed, Confidential, NotFound) as error:  # said beside the form
             details = getattr(error, "errors", [])
             problem = "; ".join([str(error), *(e.message for e in details)])

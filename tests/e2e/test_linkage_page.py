@@ -48,7 +48,9 @@ def test_analyst_sees_the_planted_ex_to_cx_effect(
         )
         expect(within).to_contain_text("sampling error")
         revenue = page.locator('tr[data-path="customer hearts → revenue"][data-level="within"]')
-        expect(revenue).to_contain_text("[0.78, 1.28]")  # planted 0.8 %/point (stored outcomes)
+        found = INTERVAL.match(revenue.locator("td:nth-child(4)").inner_text())
+        gamma = organisation.truth["outcomes"]["revenue_gamma"]  # %/point, stored outcomes
+        assert found and float(found.group(1)) <= gamma <= float(found.group(2))
         diagram = page.locator("#path-diagram li").first
         expect(diagram).to_contain_text("employee hearts (t − 1)")
         expect(diagram).to_contain_text("customer hearts (t)")

@@ -197,8 +197,8 @@ def statement(
 
     >>> fit = SlopeFit("within", 0.5, 0.2, 0.8, 0.15, 0.001, 0.3, 0.1, 0.5, 0.6, 0.4, 0.5,
     ...                27, 14, 378)
-    >>> statement(fit, "employee hearts", "customer hearts", 1, "points", "month")[:72]
-    'Units whose employee hearts index rose 5 points saw their customer hearts'
+    >>> statement(fit, "employee hearts", "customer hearts", 1, "points", "month")[:90]
+    'Units whose employee hearts index rose 5 points saw their customer hearts index rise 2.5 p'
     """
     level = {"within": "within-unit", "pooled": "pooled", "between": "between-unit"}[fit.level]
     if fit.estimate is None or fit.lower is None or fit.upper is None:

@@ -30,6 +30,7 @@ from rapport.api import (
 )
 from rapport.api import cases as cases_api
 from rapport.api import drivers as drivers_api
+from rapport.api import linkage as linkage_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
 from rapport.api import outcomes as outcomes_api
@@ -55,6 +56,7 @@ from rapport.web import (
     dashboard_pages,
     distribution_pages,
     driver_pages,
+    linkage_pages,
     org_pages,
     pages,
     people_pages,
@@ -171,6 +173,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(actions_api.router)
     app.include_router(drivers_api.router)
     app.include_router(cases_api.router)
+    app.include_router(linkage_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
@@ -178,6 +181,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(dashboard_pages.router)
     app.include_router(relationship_pages_router)
     app.include_router(driver_pages.router)
+    app.include_router(linkage_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)

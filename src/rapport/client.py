@@ -31,6 +31,7 @@ from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal, Role
 from rapport.services import actions as actions_service
 from rapport.services import drivers as drivers_service
+from rapport.services import linkage as linkage_service
 from rapport.services import metrics as metrics_service
 from rapport.services import outcomes as outcomes_service
 from rapport.services import relationships as relationships_service
@@ -343,6 +344,61 @@ class Client:
             method=found.method,
             confidence=found.confidence,
             n_boot=found.n_boot,
+        )
+        return frame
+
+    def linkage(
+        self,
+        employee_survey: int | str,
+        customer_survey: int | str,
+        outcome: pd.DataFrame | Sequence[str] | str | None = None,
+        lag: int = 1,
+        period: str = "month",
+        *,
+        indices: Sequence[str] = ("hearts", "minds"),
+        unit: str | None = None,
+        confidence: float = 0.95,
+        log_outcomes: Sequence[str] = linkage_service.LOG_OUTCOMES,
+    ) -> pd.DataFrame:
+        """Service-profit linkage paths: employee index (t − ``lag``) → customer index (t)
+        → each ``outcome`` column (t), per unit, each at three levels (``within``: units
+        compared with themselves; ``pooled``; ``between``: unit means), corrected for the
+        indices' sampling error. Columns ``source``, ``target``, ``level``, ``estimate``,
+        ``lower``, ``upper``, ``standardised``, ``n_units``, ``n_periods`` and more
+        (docs/linkage.md); ``attrs["statement"]`` is the headline in plain words.
+
+        ``outcome``: the names of stored outcomes (``"revenue"``), or a frame with ``unit``
+        (code), ``period`` (date or ``YYYY-MM``) and one numeric column per outcome, or long
+        ``metric``/``value`` columns. Example::
+
+            r.linkage("employee-relationship", "customer-relationship", "revenue", lag=1)
+        """
+        given = outcome if isinstance(outcome, pd.DataFrame) else None
+        if outcome is not None and given is None:
+            names = [outcome] if isinstance(outcome, str) else [str(n) for n in outcome]
+            with self.database.unit_of_work(readonly=True) as uow:
+                given = linkage_service.stored_outcomes(uow, self.principal, names, period)
+        request = linkage_service.LinkageRequest(
+            employee_survey,
+            customer_survey,
+            tuple(indices),
+            lag,
+            period,
+            unit,
+            confidence,
+            tuple(log_outcomes),
+        )
+        found = linkage_service.linkage(self.engine, self.principal, request, self.policy, given)
+        frame = pd.DataFrame(
+            [vars(row) for row in found.paths],
+            columns=list(linkage_service.PathRow.__dataclass_fields__),
+        )
+        frame.attrs.update(
+            statement=found.statement,
+            lag=found.lag,
+            period=found.period,
+            confidence=found.confidence,
+            suppressed_cells=found.suppressed_cells,
         )
         return frame
 

@@ -26,7 +26,8 @@ from starlette.routing import Mount, Route
 
 from rapport.app import create_app
 from rapport.domain.org import SYSTEM, Role, UnitKind
-from rapport.services import auth, invitations, personal_data, responses
+from rapport.services import auth, invitations, personal_data, responses, surveys
+from rapport.services.survey_definitions import load_template
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, PASSWORD, seed_org
@@ -316,6 +317,12 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/actions/{action_id}/effect"): (
         STAFF, lambda c: c.api.get("/api/v1/actions/1/effect?survey=every-type&metric=nps"),
     ),
+    ("GET", "/api/v1/linkage"): (
+        STAFF,
+        lambda c: c.api.get(
+            "/api/v1/linkage?employee_survey=employee-relationship&customer_survey=every-type"
+        ),
+    ),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
@@ -421,6 +428,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
             {"unit": "north-1", "title": "Swap roles", "started_on": "2026-02-01"},
         ),
     ),
+    ("GET", "/linkage"): (STAFF, lambda c: c.page.get("/linkage?customer_survey=every-type")),
     ("GET", "/dashboard/chart/{name}.{fmt}"): (
         STAFF, lambda c: c.page.get("/dashboard/chart/heatmap.csv?survey=every-type"),
     ),
@@ -485,6 +493,7 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
             responses.submit_as(uow, SYSTEM, sid, varied, unit="north-1")
         auth.create_token(uow, "spare", Role.VIEWER)
         uow.actions.add(north.id, "fresh_experience", "Team day", date(2026, 1, 1))  # id 1
+        surveys.save_definition(uow, SYSTEM, load_template("employee-relationship"))
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]
     assert viewer is not None

@@ -1,8 +1,9 @@
 """A new organisation's walk, from an empty database with the CLI only, on SQLite and on
 PostgreSQL: init, a 3-level tree of 60 units, 20,000 people, a customer survey published,
 distributed to one segment (a second run invites nobody twice), one invitation answered
-through the respondent form over HTTP, and the answer on the person's profile
-(``GET /api/v1/people/customer/{id}``)."""
+through the respondent form over HTTP (and a second person's), the answer on the person's
+profile (``GET /api/v1/people/customer/{id}``), that person exported and erased with the CLI,
+and the unit's results unchanged after the erasure."""
 
 from __future__ import annotations
 
@@ -149,7 +150,10 @@ def test_a_new_organisation_distributes_to_a_segment_and_sees_the_answer(
     assert "skipped 2000: invited to this survey within the quiet period (30 days)" in again
 
     token = _cli(cli, "token", "create", "--role", "analyst").split()[0]
+    auth = {"Authorization": f"Bearer {token}"}
     who, link = rows[0]["external_id"], urlsplit(rows[0]["link"]).path
+    other_link = urlsplit(rows[1]["link"]).path
+    results = "/api/v1/metrics?survey=walk&metric=nps&by=unit"
     db = Database(database_url)
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key=SECRET)  # type: ignore[arg-type]
     try:
@@ -157,13 +161,29 @@ def test_a_new_organisation_distributes_to_a_segment_and_sees_the_answer(
             answered = _answer(client, link)
             assert answered.status_code in (200, 303), answered.text
             assert client.get(link).status_code == 410  # single use
-            profile = client.get(
-                f"/api/v1/people/customer/{who}", headers={"Authorization": f"Bearer {token}"}
-            )
+            second = _answer(client, other_link)  # a second person's response through the form
+            assert second.status_code in (200, 303), second.text
+            profile = client.get(f"/api/v1/people/customer/{who}", headers=auth)
             assert profile.status_code == 200, profile.text
             timeline = profile.json()["timeline"]
+            before = client.get(results, headers=auth)
+            assert before.status_code == 200, before.text
+
+            exported = json.loads(_cli(cli, "people", "export", "customer", who))
+            assert exported["person"]["external_id"] == who
+            assert len(exported["responses"]) == 1
+            _cli(cli, "people", "erase", "customer", who, "--yes")
+
+            gone = client.get(f"/api/v1/people/customer/{who}", headers=auth)
+            assert gone.status_code == 404, gone.text
+            after = client.get(results, headers=auth)
+            assert after.status_code == 200, after.text
     finally:
         db.dispose()
+    # The erased person's response stays as anonymous data: the unit's results are unchanged.
+    [whole] = [r for r in before.json()["rows"] if r["unit_code"] == "acme"]
+    assert whole["n"] == 2  # the rows roll up the tree: the root holds both responses
+    assert after.json()["rows"] == before.json()["rows"]
     responses = [e for e in timeline if e["kind"] == "response"]
     assert len(responses) == 1, timeline
     assert responses[0]["recommend"] == 9 and responses[0]["nps_category"] == "promoter"

@@ -50,6 +50,17 @@ def test_known_sampling_error_is_corrected() -> None:
     assert 0.4 < (fit.reliability or 0) < 0.6
 
 
+def test_stated_error_above_the_variation_reads_below_zero_not_a_negative_share() -> None:
+    """A stated sampling variance larger than the whole within-unit variance makes the
+    estimated reliability negative: no estimate, and the note says "below 0"."""
+    panel = _panel(units=30, periods=8)
+    panel["x_var"] = 400.0  # the within-unit variance of x is about 64
+    fit = slope(panel, "x", "y", "within", source_error="x_var")
+    assert fit.reliability is not None and fit.reliability < 0
+    assert fit.estimate is None
+    assert fit.note is not None and "(reliability below 0)" in fit.note
+
+
 def test_too_few_units_gives_no_estimate_and_says_so() -> None:
     panel = _panel(units=MIN_UNITS - 1)
     fit = slope(panel, "x", "y", "within")

@@ -251,9 +251,11 @@ def _finish(fit: _Fit, empty: SlopeFit) -> SlopeFit:
     note = None
     bounded = np.isfinite(fit.lower) and np.isfinite(fit.upper)
     if not np.isfinite(fit.estimate) or fit.reliability < MIN_RELIABILITY or not bounded:
+        # An estimated reliability below 0 means the sampling error exceeds the variation.
+        shown = f"{fit.reliability:.2f}" if fit.reliability >= 0 else "below 0"
         note = (
             f"the source varies too little beyond its sampling error (reliability "
-            f"{fit.reliability:.2f}) for a bounded interval; the naive slope, "
+            f"{shown}) for a bounded interval; the naive slope, "
             f"{fit.naive:.2f}, is attenuated towards zero"
         )
         return SlopeFit(

@@ -14,7 +14,7 @@ import httpx
 import sqlalchemy as sa
 
 from rapport.domain.org import SYSTEM, PersonKind, Role
-from rapport.services import auth, invitations, people, personal_data, responses
+from rapport.services import auth, cases, invitations, people, personal_data, responses
 from rapport.services.clock import utcnow
 from rapport.services.notify import SmtpNotifier
 from rapport.storage.uow import Database
@@ -30,6 +30,7 @@ ZELDA = {
     "phone": "+44 20 7946 0999",
 }
 COMMENT = "The espresso machine was wonderful today"
+NOTE = "Called Mrs Quintessa back on her mobile; she will visit on Friday"
 PEOPLE_CSV = (
     "external_id,kind,unit,name,email,phone,segment,loyalty_card\n"
     f"{ZELDA['external_id']},customer,north-1,{ZELDA['name']},{ZELDA['email']},"
@@ -83,6 +84,7 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
             "/api/v1/people/import", content=PEOPLE_CSV, headers={"Content-Type": "text/csv"}
         )
         assert r.status_code == 200, r.text
+        created = []
         for i, person in enumerate([ZELDA["external_id"], ZELDA["external_id"], "cust-other-1"]):
             body = {
                 "answers": {**GOOD_ANSWERS, "comment": f"{COMMENT} {i}"},
@@ -92,6 +94,15 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
             key = {"Idempotency-Key": f"{person}-{i}"}
             r = api.post(f"/api/v1/surveys/{sid}/responses", json=body, headers=key)
             assert r.status_code == 201, r.text
+            created.append(r.json()["id"])
+        with db.unit_of_work() as uow:  # a follow-up case on her first response, with a note
+            unit = uow.units.by_code("north-1")
+            assert unit is not None
+            case_id = cases.open_case(
+                uow, unit=unit, audience="customer", title="Detractor", priority="normal",
+                actor="test", response_id=created[0],
+            )  # fmt: skip
+            uow.cases.add_note(case_id, "store@example.com", utcnow(), NOTE)
         with db.unit_of_work() as uow:  # an unused invitation too
             invitations.distribute_wave(uow, SYSTEM, sid, unit="north-1", link_secret="k" * 32)
 
@@ -106,8 +117,11 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         assert answers["nps"] == 4 and answers["comment"] == f"{COMMENT} 0"
         read = {c["question"]: c for c in data["responses"][0]["comments"]}
         assert read["comment"]["original_text"] == f"{COMMENT} 0"
+        [case] = data["cases"]
+        assert case["response_id"] == created[0] and case["title"] == "Detractor"
+        assert [n["text"] for n in case["notes"]] == [NOTE]
 
-        needles = [*ZELDA.values(), "LC-99817", f"{COMMENT} 0", f"{COMMENT} 1"]
+        needles = [*ZELDA.values(), "LC-99817", f"{COMMENT} 0", f"{COMMENT} 1", NOTE]
         # The scan can fail: before the erasure it finds every needle.
         before = leaks(db, needles)
         assert {n for _, _, n in before} == {n.lower() for n in needles}
@@ -116,7 +130,9 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
 
         erased = api.delete(f"/api/v1/people/customer/{ZELDA['external_id']}")
         assert erased.status_code == 200, erased.text
-        assert erased.json() == {"erased": True, "responses": 2, "invitations": 1, "comments": 4}
+        assert erased.json() == {
+            "erased": True, "responses": 2, "invitations": 1, "comments": 4, "case_notes": 1,
+        }  # fmt: skip
 
         assert leaks(db, needles) == []
         assert aggregate_rows(db) == aggregates_before

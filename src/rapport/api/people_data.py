@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from rapport.api.deps import PrincipalDep, UowDep
 from rapport.domain.org import PersonKind
@@ -25,6 +25,7 @@ class ErasureOut(BaseModel):
     responses: int
     invitations: int
     comments: int
+    case_notes: int = Field(0, description="Notes on follow-up cases about the person, removed.")
 
 
 @router.get(
@@ -56,4 +57,5 @@ def erase_person(
         responses=erased.responses,
         invitations=erased.invitations,
         comments=erased.comments,
+        case_notes=erased.case_notes,
     )

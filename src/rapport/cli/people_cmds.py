@@ -97,7 +97,8 @@ def erase_person(
             erased = personal_data.erase_person(uow, SYSTEM, kind, external_id)
     console.print(
         f"Erased {kind.value} {external_id}: {erased.responses} response(s) kept anonymously, "
-        f"{erased.invitations} invitation(s) unlinked, {erased.comments} comment text(s) removed.",
+        f"{erased.invitations} invitation(s) unlinked, {erased.comments} comment text(s) removed, "
+        f"{erased.case_notes} case note(s) removed.",
         highlight=False,
     )
 

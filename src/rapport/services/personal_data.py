@@ -64,7 +64,9 @@ def export_person(
     person = find(uow, principal, kind, external_id)
     unit = uow.units.get(person.unit_id)
     invitations = uow.personal_data.invitations(person.id)
-    held = uow.personal_data.responses(uow.personal_data.response_ids(person.id))
+    response_ids = uow.personal_data.response_ids(person.id)
+    held = uow.personal_data.responses(response_ids)
+    cases = uow.personal_data.cases(response_ids)
     data = {
         "person": {
             "kind": person.kind.value,
@@ -82,6 +84,7 @@ def export_person(
         "consent": {"email": person.consent_email, "sms": person.consent_sms},
         "invitations": invitations,
         "responses": held,
+        "cases": cases,
         "exported_at": utcnow().isoformat(),
     }
     audit.record(
@@ -119,6 +122,7 @@ def _erase(uow: UnitOfWork, principal: Principal, person: Person) -> ErasedRows:
             "responses": erased.responses,
             "invitations": erased.invitations,
             "comments": erased.comments,
+            "case_notes": erased.case_notes,
         },
     )
     return erased

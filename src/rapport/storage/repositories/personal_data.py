@@ -2,7 +2,8 @@
 
 A person's data lives in ``people`` (identity, contact, attributes, consent), in their
 ``invitations`` (and the partial answers saved there) and in the ``responses`` linked to
-them, with ``answers`` and ``comment_analyses``. Erasure unlinks and strips the responses
+them, with ``answers`` and ``comment_analyses``, and in the notes of follow-up ``cases``
+opened on those responses. Erasure unlinks and strips the responses
 and invitations and then deletes the ``people`` row; what stays is anonymous and keeps
 every unit, month and numeric answer, so ``metric_aggregates`` need no change.
 """
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
     AnswerRow,
+    CaseNoteRow,
+    CaseRow,
     CommentAnalysisRow,
     DistributionRow,
     InvitationRow,
@@ -28,6 +31,9 @@ from rapport.storage.models import (
     SurveyVersionRow,
 )
 
+#: The text a case note keeps after the person it was about is erased.
+ERASED_NOTE = "(note removed: the person was erased)"
+
 
 @dataclass(frozen=True)
 class ErasedRows:
@@ -36,6 +42,7 @@ class ErasedRows:
     responses: int
     invitations: int
     comments: int
+    case_notes: int = 0
 
 
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -131,6 +138,30 @@ class PersonalDataRepository:
             )
         return list(found.values())
 
+    def cases(self, response_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Follow-up cases opened on these responses, each with its notes (staff write
+        about the person there, so the notes are the person's data too)."""
+        if not response_ids:
+            return []
+        c, n = CaseRow, CaseNoteRow
+        query = (
+            select(
+                c.id, c.response_id, c.title, c.status, c.priority, c.opened_at,
+                c.resolved_at, c.resolution_code,
+            )
+            .where(c.response_id.in_(response_ids))
+            .order_by(c.id)
+        )  # fmt: skip
+        found = {row["id"]: _plain(row) | {"notes": []} for row in
+                 self.s.execute(query).mappings()}  # fmt: skip
+        if found:
+            notes = select(n.case_id, n.author, n.at, n.text).where(n.case_id.in_(list(found)))
+            for row in self.s.execute(notes.order_by(n.id)).mappings():
+                found[row["case_id"]]["notes"].append(
+                    _plain({k: row[k] for k in ("author", "at", "text")})
+                )
+        return list(found.values())
+
     def erase(
         self,
         person_id: int,
@@ -193,6 +224,16 @@ class PersonalDataRepository:
                     )
                     .execution_options(synchronize_session=False)
                 )
+        notes = 0
+        if ids:  # what staff wrote about the person on their cases goes; the cases stay
+            on_their_cases = select(CaseRow.id).where(CaseRow.response_id.in_(ids))
+            result = self.s.execute(
+                update(CaseNoteRow)
+                .where(CaseNoteRow.case_id.in_(on_their_cases))
+                .values(text=ERASED_NOTE)
+                .execution_options(synchronize_session=False)
+            )
+            notes = cast(CursorResult[Any], result).rowcount
         mine = InvitationRow.person_id == person_id
         invitations = self.s.execute(
             select(func.count()).select_from(InvitationRow).where(mine)
@@ -215,7 +256,7 @@ class PersonalDataRepository:
             .where(PersonRow.id == person_id)
             .execution_options(synchronize_session=False)
         )
-        return ErasedRows(len(ids), int(invitations), comments)
+        return ErasedRows(len(ids), int(invitations), comments, notes)
 
     def inactive_since(self, cutoff: datetime) -> list[int]:
         """Ids of people added to the directory before ``cutoff`` with no invitation

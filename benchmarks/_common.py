@@ -100,3 +100,20 @@ def report_rows(label: str, timing: Timing, rows: int, baseline: Timing, width: 
         f" {timing.wall / baseline.wall:6.2f}×   cpu {timing.cpu:7.2f} s"
         f" {timing.cpu / baseline.cpu:6.2f}×"
     )
+
+
+class SqliteTemplates:
+    """Fresh copies of a migrated SQLite template (``self.template`` under
+    ``self.workdir``): through Rapport's :class:`Database` or as a raw connection."""
+
+    workdir: Path
+    template: Path
+
+    def fresh_db(self, name: str, template: Path | None = None) -> Database:
+        path = fresh_copy(template or self.template, self.workdir / f"{name}.db")
+        db = Database(f"sqlite:///{path}")
+        db.ping()
+        return db
+
+    def fresh_conn(self, name: str) -> sqlite3.Connection:
+        return connect_raw(fresh_copy(self.template, self.workdir / f"{name}.db"))

@@ -27,9 +27,8 @@ from typing import Any
 
 from _common import (
     Case,
+    SqliteTemplates,
     best_of,
-    connect_raw,
-    fresh_copy,
     migrated_sqlite,
     report_rows,
     verdict,
@@ -105,7 +104,7 @@ def rapport_import(db: Database, data: bytes) -> None:
         people.import_people(uow, SYSTEM, data)
 
 
-class Bench:
+class Bench(SqliteTemplates):
     def __init__(self, workdir: Path, rows: int) -> None:
         self.workdir = workdir
         self.template = migrated_sqlite(workdir / "template.db")
@@ -125,15 +124,6 @@ class Bench:
         conn.close()
         if stored(workdir / "check-raw.db") != self.rows:
             raise SystemExit("the baseline does not store the same people rows as Rapport")
-
-    def fresh_db(self, name: str, template: Path | None = None) -> Database:
-        path = fresh_copy(template or self.template, self.workdir / f"{name}.db")
-        db = Database(f"sqlite:///{path}")
-        db.ping()
-        return db
-
-    def fresh_conn(self, name: str) -> sqlite3.Connection:
-        return connect_raw(fresh_copy(self.template, self.workdir / f"{name}.db"))
 
     def cases(self) -> dict[str, Case[Any]]:
         return {

@@ -75,17 +75,17 @@ def test_invitations_redirect_name_the_unit_page_the_list_and_download(
         height = page.evaluate("document.documentElement.scrollHeight")
         assert height < 4000, height  # 160 inline QR codes made a 20,000-px page
         screenshot(page, "survey-links-issued")
-        page.get_by_role("link", name="Next").click()
+        page.get_by_role("link", name="Next", exact=True).click()
         expect(page.locator(".pager")).to_contain_text(f"26–50 of {CUSTOMERS} (page 2 of 3)")
         expect(page.get_by_label("Unit", exact=True)).to_have_value("north-1")
 
         with page.expect_download() as got_csv:
-            page.get_by_role("link", name="CSV").click()
+            page.get_by_role("link", name="CSV", exact=True).click()
         table = list(csv.DictReader(io.StringIO(got_csv.value.path().read_text())))
         assert len(table) == CUSTOMERS
         assert all(r["link"].startswith("https://survey.example.com/s/") for r in table)
         with page.expect_download() as got_zip:
-            page.get_by_role("link", name="ZIP with a QR code").click()
+            page.get_by_role("link", name="ZIP with a QR code (PNG) per person", exact=True).click()
         with zipfile.ZipFile(got_zip.value.path()) as archive:
             names = archive.namelist()
             assert "links.csv" in names

@@ -161,4 +161,16 @@ class ProfileRepository:
             .where(c.response_id.in_(list(response_ids)))
             .order_by(c.id)
         )  # fmt: skip
-        return [PersonCase(*row) for row in self.s.execute(q)]
+        return [
+            PersonCase(
+                r.id,
+                r.response_id or 0,
+                r.title,
+                r.status,
+                r.priority,
+                r.opened_at,
+                r.resolved_at,
+                r.resolution_code,
+            )
+            for r in self.s.execute(q)
+        ]  # the filter on response_id: never None here

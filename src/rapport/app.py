@@ -30,6 +30,7 @@ from rapport.api import (
 )
 from rapport.api import cases as cases_api
 from rapport.api import drivers as drivers_api
+from rapport.api import learnings as learnings_api
 from rapport.api import linkage as linkage_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
@@ -56,6 +57,7 @@ from rapport.web import (
     dashboard_pages,
     distribution_pages,
     driver_pages,
+    learning_pages,
     linkage_pages,
     org_pages,
     pages,
@@ -173,6 +175,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(actions_api.router)
     app.include_router(drivers_api.router)
     app.include_router(cases_api.router)
+    app.include_router(learnings_api.router)
     app.include_router(linkage_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
@@ -186,6 +189,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)
     app.include_router(case_pages.router)
+    app.include_router(learning_pages.router)
     app.include_router(respond.router)
     app.include_router(unsubscribe.router)
     app.include_router(api_docs.router)

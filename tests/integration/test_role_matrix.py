@@ -172,6 +172,21 @@ def _case_id(c: Caller) -> int:
     return int(r.json()["id"]) if r.status_code == 201 else 1
 
 
+def _rule_id(c: Caller) -> int:
+    """An alert rule made by the caller (1 when the caller may not make one)."""
+    r = c.api.post("/api/v1/alert-rules", json=RULE)
+    return int(r.json()["id"]) if r.status_code == 201 else 1
+
+
+LEARNING = {"title": "Tills closed", "what_happened": "Queues", "units": ["north-1"]}
+
+
+def _learning_id(c: Caller) -> int:
+    """A learning in north-1 written by the caller (1 when the caller may not write one)."""
+    r = c.api.post("/api/v1/learnings", json=LEARNING)
+    return int(r.json()["id"]) if r.status_code == 201 else 1
+
+
 MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     # -- public: respondents, health checks, signing in -------------------------------------
     ("GET", "/healthz"): (EVERYONE, lambda c: c.api.get("/healthz")),
@@ -190,6 +205,39 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/alert-rules"): (
         frozenset({"admin", "analyst"}), lambda c: c.api.get("/api/v1/alert-rules"),
     ),
+    ("PATCH", "/api/v1/alert-rules/{rule_id}"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.api.patch(f"/api/v1/alert-rules/{_rule_id(c)}", json={"active": False}),
+    ),
+    ("POST", "/alert-rules/{rule_id}/active"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.form(f"/alert-rules/{_rule_id(c)}/active", {"active": "false"}),
+    ),
+    ("POST", "/api/v1/learnings"): (
+        WORKERS, lambda c: c.api.post("/api/v1/learnings", json=LEARNING),
+    ),
+    ("GET", "/api/v1/learnings"): (WORKERS, lambda c: c.api.get("/api/v1/learnings")),
+    ("GET", "/api/v1/learnings/{learning_id}"): (
+        WORKERS, lambda c: c.api.get(f"/api/v1/learnings/{_learning_id(c)}"),
+    ),
+    ("PATCH", "/api/v1/learnings/{learning_id}"): (
+        WORKERS,
+        lambda c: c.api.patch(f"/api/v1/learnings/{_learning_id(c)}", json={"learnt": "Rota"}),
+    ),
+    ("POST", "/api/v1/cases/{case_id}/close"): (
+        WORKERS,
+        lambda c: c.api.post(
+            f"/api/v1/cases/{_case_id(c)}/close",
+            json={"resolution_code": "duplicate", "learning": LEARNING},
+        ),
+    ),
+    ("POST", "/cases/{case_id}/close"): (
+        WORKERS,
+        lambda c: c.form(
+            f"/cases/{_case_id(c)}/close",
+            {"resolution_code": "duplicate", "title": "Tills", "what_happened": "Queues"},
+        ),
+    ),
     ("POST", "/api/v1/cases"): (
         WORKERS, lambda c: c.api.post("/api/v1/cases", json={"unit": "north-1", "title": "T"}),
     ),
@@ -201,6 +249,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         WORKERS, lambda c: c.api.patch(f"/api/v1/cases/{_case_id(c)}", json={"note": "Rang"}),
     ),
     ("GET", "/cases"): (WORKERS, lambda c: c.page.get("/cases")),
+    ("GET", "/learnings"): (WORKERS, lambda c: c.page.get("/learnings")),
     ("GET", "/cases/{case_id}"): (WORKERS, lambda c: c.page.get(f"/cases/{_case_id(c)}")),
     ("POST", "/cases/{case_id}"): (
         WORKERS, lambda c: c.form(f"/cases/{_case_id(c)}", {"note": "Rang back"}),

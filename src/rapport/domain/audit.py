@@ -48,6 +48,9 @@ class AuditAction(enum.StrEnum):
     ACTION_CREATE = "action.create"
     ALERT_RULE_CREATE = "alert_rule.create"
     CASE_CREATE = "case.create"
+    ALERT_RULE_UPDATE = "alert_rule.update"
+    LEARNING_CREATE = "learning.create"
+    LEARNING_UPDATE = "learning.update"
 
 
 @dataclass(frozen=True)

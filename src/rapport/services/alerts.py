@@ -26,7 +26,7 @@ from rapport.domain.logic import Condition, evaluate
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.survey import SurveyDefinitionError, condition_from_dict
 from rapport.domain.survey.rows import AnswerValues
-from rapport.errors import FieldError, ValidationFailed
+from rapport.errors import FieldError, NotFound, ValidationFailed
 from rapport.services import audit, cases
 from rapport.services.access import require
 from rapport.services.clock import utcnow
@@ -117,6 +117,55 @@ def create_rule(uow: UnitOfWork, principal: Principal, rule: RuleInput) -> Alert
     )
     audit.record(uow, principal, AuditAction.ALERT_RULE_CREATE, f"alert_rule:{record.id}")
     return record
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleChange:
+    """What a rule edit changes; None leaves a field as it is."""
+
+    condition: Any = None
+    priority: str | None = None
+    active: bool | None = None
+
+
+def update_rule(
+    uow: UnitOfWork, principal: Principal, rule_id: int, change: RuleChange
+) -> AlertRuleRecord:
+    """Edit a rule's condition or priority, or (de)activate it. An inactive rule opens no
+    cases from then on; cases it opened stay as they are."""
+    require(principal, Permission.MANAGE_ALERTS)
+    rule = uow.alert_rules.get(rule_id)
+    if rule is None:
+        raise NotFound(f"no alert rule {rule_id}")
+    values: dict[str, Any] = {}
+    if change.priority is not None:
+        if change.priority not in set(Priority):
+            raise ValidationFailed(
+                "unknown priority",
+                [FieldError("priority", f"expected one of {', '.join(Priority)}")],
+            )
+        values["priority"] = change.priority
+    if change.condition is not None:
+        questions = None
+        if rule.survey_id is not None:
+            published = get_published(uow, rule.survey_id)
+            questions = [q.id for q in published.definition.questions]
+        parse_condition(change.condition, questions)
+        values["condition"] = change.condition
+    if change.active is not None:
+        values["active"] = change.active
+    if not values:
+        raise ValidationFailed(
+            "nothing to change",
+            [FieldError("body", "expected condition, priority or active", "required")],
+        )
+    uow.alert_rules.update(rule_id, **values)
+    detail = {k: v for k, v in values.items() if k != "condition"}
+    audit.record(uow, principal, AuditAction.ALERT_RULE_UPDATE, f"alert_rule:{rule_id}", detail)
+    found = uow.alert_rules.get(rule_id)
+    if found is None:
+        raise RuntimeError("internal error: the rule just updated is missing")
+    return found
 
 
 def list_rules(uow: UnitOfWork, principal: Principal) -> list[AlertRuleRecord]:

@@ -500,3 +500,52 @@ class CaseEventRow(Base):
     to_value: Mapped[str | None] = mapped_column(String(200))
     notify_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LearningRow(Base):
+    """A blameless breakdown learning entry (``docs/closed-loop.md`` "Learning log")."""
+
+    __tablename__ = "learnings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    what_happened: Mapped[str] = mapped_column(Text)
+    impact: Mapped[str] = mapped_column(Text, default="")
+    learnt: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(320), default="")
+    review_on: Mapped[date | None] = mapped_column(Date)
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))  # the metric's
+    metric: Mapped[str | None] = mapped_column(String(60))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LearningChangeRow(Base):
+    """What changes after a learning, in one area (people, policies, processes, ...)."""
+
+    __tablename__ = "learning_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learning_id: Mapped[int] = mapped_column(
+        ForeignKey("learnings.id", ondelete="CASCADE"), index=True
+    )
+    area: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    changed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class LearningLinkRow(Base):
+    """A learning's link to one case, response, unit or comment theme (one is set)."""
+
+    __tablename__ = "learning_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learning_id: Mapped[int] = mapped_column(
+        ForeignKey("learnings.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    theme: Mapped[str | None] = mapped_column(String(120))

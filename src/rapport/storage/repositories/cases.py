@@ -125,8 +125,9 @@ class AlertRuleRepository:
         row = self.s.get(AlertRuleRow, rule_id)
         return _rule(row) if row else None
 
-    def set_active(self, rule_id: int, active: bool) -> None:
-        self.s.execute(update(AlertRuleRow).where(AlertRuleRow.id == rule_id).values(active=active))
+    def update(self, rule_id: int, **values: Any) -> None:
+        self.s.execute(update(AlertRuleRow).where(AlertRuleRow.id == rule_id).values(**values))
+        self.s.expire_all()
 
 
 class CaseRepository:

@@ -153,6 +153,8 @@ class RoiResult:
     delta_upper: float | None = None
     paths: tuple[PathEstimate, ...] = ()
     draws: int = 0
+    timeline: tuple[tuple[int, float, float, float], ...] = ()
+    """(period, cumulative benefit − cost, lower, upper) for periods 0 … horizon."""
 
 
 def path_estimate(row: dict[str, object], name: str | None = None) -> PathEstimate:
@@ -227,6 +229,7 @@ def roi(
             float(point["customer_rise"][0]) * _value(to_churn.estimate),
             *_percentiles(drawn["customer_rise"] * c, tail),
         )
+    timeline = _timeline(scenario, point["gain"], drawn["gain"], tail)
     delta = _delta_roi(scenario, to_customer, to_revenue, a_hat, b_hat, confidence)
     return RoiResult(
         True,
@@ -242,6 +245,7 @@ def roi(
         delta_upper=delta[1],
         paths=tuple(p for p in (*needed, to_churn) if p is not None),
         draws=draws,
+        timeline=timeline,
     )
 
 
@@ -266,7 +270,22 @@ def _arithmetic(scenario: Scenario, a: FloatArray, b: FloatArray) -> dict[str, F
         "benefit": benefit,
         "roi": (benefit - cost) / cost,
         "payback": payback,
+        "gain": gain,
     }
+
+
+def _timeline(
+    scenario: Scenario, gain: FloatArray, drawn: FloatArray, tail: float
+) -> tuple[tuple[int, float, float, float], ...]:
+    """Cumulative benefit less cost at the end of each period, with the draws' interval."""
+    rows = []
+    for t in range(scenario.horizon + 1):
+        cost = scenario.one_off_cost + scenario.per_period_cost * t
+        lasting = max(t - scenario.delay, 0)
+        net = drawn * lasting - cost
+        low, high = np.percentile(net, [tail, 100 - tail])
+        rows.append((t, float(gain[0] * lasting - cost), float(low), float(high)))
+    return tuple(rows)
 
 
 def _delta_roi(

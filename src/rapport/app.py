@@ -37,6 +37,7 @@ from rapport.api import org as org_api
 from rapport.api import outcomes as outcomes_api
 from rapport.api import profiles as profiles_api
 from rapport.api import relationships as relationships_api
+from rapport.api import roi as roi_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -63,6 +64,7 @@ from rapport.web import (
     pages,
     people_pages,
     respond,
+    roi_pages,
     survey_pages,
     unsubscribe,
 )
@@ -177,6 +179,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(cases_api.router)
     app.include_router(learnings_api.router)
     app.include_router(linkage_api.router)
+    app.include_router(roi_api.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
@@ -185,6 +188,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(relationship_pages_router)
     app.include_router(driver_pages.router)
     app.include_router(linkage_pages.router)
+    app.include_router(roi_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)

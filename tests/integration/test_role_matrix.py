@@ -37,6 +37,13 @@ STAFF = frozenset({"admin", "analyst", "manager", "viewer"})
 EVERYONE = frozenset({*STAFF, None})
 EMAILS = {"admin": "admin@example.com", "manager": "north@example.com"}
 
+ROI_QUERY = {
+    "employee_survey": "employee-relationship",
+    "customer_survey": "every-type",
+    "one_off_cost": 100,
+    "revenue": 1000,
+}
+
 #: Routes deliberately outside the matrix, and why.
 UNGUARDED = {
     ("GET", "/openapi.json"): "the API's public description (no data)",
@@ -372,6 +379,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
             "/api/v1/linkage?employee_survey=employee-relationship&customer_survey=every-type"
         ),
     ),
+    ("GET", "/api/v1/roi"): (STAFF, lambda c: c.api.get("/api/v1/roi", params=ROI_QUERY)),
+    ("POST", "/api/v1/roi"): (STAFF, lambda c: c.api.post("/api/v1/roi", json=ROI_QUERY)),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
@@ -478,6 +487,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         ),
     ),
     ("GET", "/linkage"): (STAFF, lambda c: c.page.get("/linkage?customer_survey=every-type")),
+    ("GET", "/roi"): (STAFF, lambda c: c.page.get("/roi", params=ROI_QUERY)),
+    ("GET", "/roi.pdf"): (STAFF, lambda c: c.page.get("/roi.pdf", params=ROI_QUERY)),
     ("GET", "/dashboard/chart/{name}.{fmt}"): (
         STAFF, lambda c: c.page.get("/dashboard/chart/heatmap.csv?survey=every-type"),
     ),

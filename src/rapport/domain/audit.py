@@ -48,6 +48,9 @@ class AuditAction(enum.StrEnum):
     ACTION_CREATE = "action.create"
     ALERT_RULE_CREATE = "alert_rule.create"
     CASE_CREATE = "case.create"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_REPLAY = "webhook.replay"
 
 
 @dataclass(frozen=True)

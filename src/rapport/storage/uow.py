@@ -45,6 +45,7 @@ from rapport.storage.repositories.profiles import ProfileRepository
 from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.sessions import SessionRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository
+from rapport.storage.repositories.webhooks import WebhookRepository
 
 logger = logging.getLogger("rapport.storage")
 Deferred = Callable[["UnitOfWork"], None]
@@ -79,6 +80,7 @@ class UnitOfWork:
         self.import_jobs = ImportJobRepository(session)
         self.alert_rules = AlertRuleRepository(session)
         self.cases = CaseRepository(session)
+        self.webhooks = WebhookRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

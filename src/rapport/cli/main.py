@@ -20,6 +20,7 @@ from rapport.cli import (
     serve_cmds,
     survey_cmds,
     text_cmds,
+    webhook_cmds,
 )
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, state
 
@@ -48,6 +49,7 @@ app.add_typer(actions_cmds.actions_app, name="actions")
 app.add_typer(case_cmds.cases_app, name="cases")
 app.add_typer(case_cmds.alerts_app, name="alerts")
 app.add_typer(learning_cmds.learnings_app, name="learnings")
+app.add_typer(webhook_cmds.webhooks_app, name="webhooks")
 app.command("snapshot")(metrics_cmds.snapshot)
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)

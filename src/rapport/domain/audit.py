@@ -51,6 +51,9 @@ class AuditAction(enum.StrEnum):
     ALERT_RULE_UPDATE = "alert_rule.update"
     LEARNING_CREATE = "learning.create"
     LEARNING_UPDATE = "learning.update"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_REPLAY = "webhook.replay"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from rapport.storage.repositories.profiles import ProfileRepository
 from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.sessions import SessionRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository
+from rapport.storage.repositories.webhooks import WebhookRepository
 
 logger = logging.getLogger("rapport.storage")
 Deferred = Callable[["UnitOfWork"], None]
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.alert_rules = AlertRuleRepository(session)
         self.cases = CaseRepository(session)
         self.learnings = LearningRepository(session)
+        self.webhooks = WebhookRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

@@ -159,6 +159,10 @@ class CaseRepository:
         row = self.s.get(CaseRow, case_id)
         return _case(row) if row else None
 
+    def by_ids(self, case_ids: Sequence[int]) -> list[CaseRecord]:
+        q = select(CaseRow).where(CaseRow.id.in_(list(case_ids))).order_by(CaseRow.id)
+        return [_case(r) for r in self.s.scalars(q)]
+
     def find(self, where: CaseFilter) -> list[CaseRecord]:
         q = select(CaseRow).where(CaseRow.id > where.after_id).order_by(CaseRow.id)
         if where.status is not None:

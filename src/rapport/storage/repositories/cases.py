@@ -35,6 +35,7 @@ class AlertRuleRecord:
     active: bool
     created_by: str
     created_at: datetime
+    follow_up_survey_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class CaseRecord:
     resolved_at: datetime | None
     resolution_code: str | None
     escalation_level: int
+    follow_up_invitation_id: int | None = None
+    follow_up_response_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def _rule(row: AlertRuleRow) -> AlertRuleRecord:
         row.active,
         row.created_by,
         utc(row.created_at) or row.created_at,
+        row.follow_up_survey_id,
     )
 
 
@@ -98,6 +102,8 @@ def _case(row: CaseRow) -> CaseRecord:
         utc(row.resolved_at),
         row.resolution_code,
         row.escalation_level,
+        row.follow_up_invitation_id,
+        row.follow_up_response_id,
     )
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rapport.api.deps import MAX_ID, DbDep, PolicyDep
+from rapport.api.deps import MAX_ID, DbDep, PolicyDep, SettingsDep
 from rapport.domain.alerts import RESOLUTION_CODES, TRANSITIONS, CaseStatus, Priority
 from rapport.errors import FieldError, ValidationFailed
-from rapport.services import alerts, cases
+from rapport.services import alerts, case_follow_up, cases
+from rapport.services.notify import SmtpNotifier
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
 from rapport.web.pages import PagePrincipal
@@ -82,6 +83,8 @@ def work_case(
     principal: PagePrincipal,
     db: DbDep,
     policy: PolicyDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
     case_id: CaseId,
     status: Annotated[str, Form(max_length=20)] = "",
     resolution_code: Annotated[str, Form(max_length=60)] = "",
@@ -96,8 +99,17 @@ def work_case(
             raise ValidationFailed(
                 "Nothing to save.", [FieldError("note", "write a note or choose a status")]
             )
+        secret = settings.resolved_secret_key()
         with db.unit_of_work() as uow:
-            cases.update(uow, principal, case_id, change)
+            invited = case_follow_up.update(uow, principal, case_id, change, link_secret=secret)
+        if invited is not None:  # mailed once the redirect is on its way
+            background.add_task(
+                case_follow_up.send_pending,
+                db,
+                SmtpNotifier.from_settings(settings),
+                base_url=settings.link_base(),
+                link_secret=secret,
+            )
     except ValidationFailed as exc:
         report = _report(exc)
         return _case_page(request, principal, db, policy, case_id, report, 422)

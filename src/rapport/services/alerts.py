@@ -49,6 +49,7 @@ class RuleInput:
     unit: str | None = None
     priority: str = Priority.NORMAL.value
     active: bool = True
+    follow_up_survey: int | str | None = None  # "did we put it right?" on closing a case
 
 
 def parse_condition(data: Any, questions: Sequence[str] | None) -> Condition:
@@ -104,7 +105,11 @@ def create_rule(uow: UnitOfWork, principal: Principal, rule: RuleInput) -> Alert
         if found is None:
             raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {rule.unit!r}")])
         unit_id = found.id
+    follow_up_id = None
+    if rule.follow_up_survey is not None:
+        follow_up_id = _follow_up_survey(uow, rule)
     record = uow.alert_rules.add(
+        follow_up_survey_id=follow_up_id,
         name=rule.name.strip(),
         survey_id=survey_id,
         audience=rule.audience,
@@ -166,6 +171,22 @@ def update_rule(
     if found is None:
         raise RuntimeError("internal error: the rule just updated is missing")
     return found
+def _follow_up_survey(uow: UnitOfWork, rule: RuleInput) -> int:
+    """The id of a rule's follow-up survey: a published customer survey (employees are
+    never asked again: that would say who answered)."""
+    try:
+        published = get_published(uow, rule.follow_up_survey)  # type: ignore[arg-type]
+    except NotFound:
+        raise ValidationFailed(
+            "unknown follow-up survey",
+            [FieldError("follow_up_survey", f"no published survey {rule.follow_up_survey!r}")],
+        ) from None
+    if published.survey.audience != "customer" or rule.audience == "employee":
+        raise ValidationFailed(
+            "a follow-up survey goes to customers only",
+            [FieldError("follow_up_survey", "expected a customer survey on a customer rule")],
+        )
+    return published.survey.id
 
 
 def list_rules(uow: UnitOfWork, principal: Principal) -> list[AlertRuleRecord]:

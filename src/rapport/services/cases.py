@@ -297,6 +297,7 @@ def detail(
     out["response_id"] = None
     out["comments"] = []
     out["comment_withheld"] = None
+    out["follow_up"] = _follow_up(uow, case)
     if case.response_id is None:
         return out
     if confidentiality.protects(policy, case.audience):
@@ -312,6 +313,17 @@ def detail(
     out["response_id"] = case.response_id
     out["comments"] = uow.cases.comments(case.response_id)
     return out
+
+
+def _follow_up(uow: UnitOfWork, case: CaseRecord) -> dict[str, Any] | None:
+    """The follow-up survey sent when the case closed and, once answered, its answers
+    (customer cases only: employee cases never get one)."""
+    if case.follow_up_invitation_id is None:
+        return None
+    if case.follow_up_response_id is None:
+        return {"status": "sent", "response_id": None, "answers": []}
+    answers = uow.cases.answers(case.follow_up_response_id)
+    return {"status": "answered", "response_id": case.follow_up_response_id, "answers": answers}
 
 
 @dataclass(frozen=True)

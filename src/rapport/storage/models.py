@@ -446,6 +446,8 @@ class AlertRuleRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "Did we put it right?": sent to the respondent when a case of this rule is closed.
+    follow_up_survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))
 
 
 class CaseRow(Base):
@@ -473,6 +475,13 @@ class CaseRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution_code: Mapped[str | None] = mapped_column(String(60))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # The follow-up survey's invitation sent on closing, and the response that answered it.
+    follow_up_invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
+    )
+    follow_up_response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="SET NULL")
+    )
 
 
 class CaseNoteRow(Base):

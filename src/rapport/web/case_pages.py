@@ -12,15 +12,17 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from rapport.api.deps import MAX_ID, DbDep, PolicyDep
+from rapport.api.deps import MAX_ID, DbDep, PolicyDep, SettingsDep
 from rapport.domain.alerts import RESOLUTION_CODES, TRANSITIONS, CaseStatus, Priority
 from rapport.domain.learnings import LearningChange
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services import alerts, cases, learnings
+from rapport.services import alerts, case_follow_up, cases
+from rapport.services.notify import SmtpNotifier
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
 from rapport.web.pages import PagePrincipal
@@ -144,6 +146,8 @@ def work_case(
     principal: PagePrincipal,
     db: DbDep,
     policy: PolicyDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
     case_id: CaseId,
     status: Annotated[str, Form(max_length=20)] = "",
     resolution_code: Annotated[str, Form(max_length=60)] = "",
@@ -158,8 +162,17 @@ def work_case(
             raise ValidationFailed(
                 "Nothing to save.", [FieldError("note", "write a note or choose a status")]
             )
+        secret = settings.resolved_secret_key()
         with db.unit_of_work() as uow:
-            cases.update(uow, principal, case_id, change)
+            invited = case_follow_up.update(uow, principal, case_id, change, link_secret=secret)
+        if invited is not None:  # mailed once the redirect is on its way
+            background.add_task(
+                case_follow_up.send_pending,
+                db,
+                SmtpNotifier.from_settings(settings),
+                base_url=settings.link_base(),
+                link_secret=secret,
+            )
     except ValidationFailed as exc:
         report = _report(exc)
         return _case_page(request, principal, db, policy, case_id, report, 422)

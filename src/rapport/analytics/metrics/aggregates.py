@@ -58,6 +58,8 @@ def fallback_reason(query: MetricQuery) -> str | None:
         return "response rates count invitations"
     if metric.comments:
         return "comment emotions are counted from comment analyses"
+    if metric.cases:
+        return "closed-loop metrics are read from the cases"
     if Dimension.ATTRIBUTE in grouping.by or filters.within is not None:
         return "person attributes are not aggregated"
     if grouping.period is Period.WEEK:

@@ -46,6 +46,8 @@ SNAPSHOT_TABLES = (
     "invitations",
     "comment_analyses",
     "metric_aggregates",
+    "comment_aggregates",
+    "attribute_aggregates",
 )
 #: Columns metrics never read and a snapshot must not spread: request fingerprints, link
 #: secrets, who was invited and which response answered an invitation, half-filled forms,

@@ -429,6 +429,50 @@ class MetricAggregateRow(Base):
     total_sq: Mapped[float] = mapped_column(Float)
 
 
+class CommentAggregateRow(Base):
+    """Comments the emotion model read per survey version × unit × month (UTC): what the
+    comment emotion and sentiment metrics read instead of ``comment_analyses``.
+
+    ``kind`` ``read`` counts the comments read (``key`` empty), ``sentiment`` those of
+    sentiment ``key``, ``ekman`` those showing Ekman emotion ``key``. Written with the
+    analyses (``rapport.storage.page_aggregates``), rebuilt with ``metric_aggregates``.
+    """
+
+    __tablename__ = "comment_aggregates"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_versions.id"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class AttributeAggregateRow(Base):
+    """Responses per person attribute ``name`` = ``value`` (as text, the way metrics
+    read it) × survey version × unit × month (UTC); responses without the attribute are
+    the ``responses`` count of ``metric_aggregates`` minus these. Written with the
+    responses (``rapport.storage.page_aggregates``), rebuilt with ``metric_aggregates``.
+    """
+
+    __tablename__ = "attribute_aggregates"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_versions.id"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 # --- closed loop: alert rules and cases (rapport.services.alerts, rapport.services.cases) ----
 
 

@@ -25,7 +25,7 @@ def _manager(path: str) -> Principal:
 
 
 def test_employee_side_obeys_the_anonymity_threshold(db: Database) -> None:
-    org = demo.generate(seed=7, units=12, months=6)
+    org = demo.generate(seed=7, units=12, months=4)
     demo.load(db, org)
     store = next(u for u in org.units if u.kind == "store")
     with db.unit_of_work(readonly=True) as uow:

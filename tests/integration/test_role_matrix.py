@@ -501,6 +501,12 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ),
     ("GET", "/dashboard"): (STAFF, lambda c: c.page.get("/dashboard?survey=every-type")),
     ("GET", "/relationships"): (STAFF, lambda c: c.page.get("/relationships?survey=every-type")),
+    ("GET", "/relationships/map.{fmt}"): (
+        STAFF, lambda c: c.page.get("/relationships/map.csv?survey=every-type"),
+    ),
+    ("GET", "/relationships/unit"): (
+        STAFF, lambda c: c.page.get("/relationships/unit?survey=every-type&unit=north-1"),
+    ),
     ("GET", "/relationships/actions"): (
         STAFF, lambda c: c.page.get("/relationships/actions?survey=every-type&metric=nps"),
     ),

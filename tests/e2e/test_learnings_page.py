@@ -110,5 +110,5 @@ def test_the_demo_learning_log_and_closing_a_case_with_a_learning(
     expect(page.locator("#case-status")).to_have_text("closed")
     page.get_by_role("link", name="Learning 4", exact=True).click()
     expect(page.locator("#learning-count")).to_have_text("4 learning(s).")
-    expect(page.locator("#learning-4").first).to_contain_text("Card machine offline at lunch")
+    expect(page.locator("#learning-4")).to_contain_text("Card machine offline at lunch")
     screenshot(page, "learnings-after-close")

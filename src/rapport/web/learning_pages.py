@@ -34,8 +34,8 @@ NO_THEME = "No theme"
 def by_theme(
     found: list[Learning], effects: dict[int, list[ChangeEffect]]
 ) -> list[tuple[str, list[tuple[Learning, list[ChangeEffect]]]]]:
-    """Themes in alphabetical order (untethered learnings last); a learning with several
-    themes is listed under each."""
+    """Themes in alphabetical order (learnings without a theme last); a learning with
+    several themes is listed under each (its anchor under the first)."""
     groups: dict[str, list[tuple[Learning, list[ChangeEffect]]]] = {}
     for learning in found:
         for theme in learning.themes or [NO_THEME]:
@@ -66,5 +66,10 @@ async def learnings_page(
     theme: Annotated[str, Query(max_length=120)] = "",
 ) -> HTMLResponse:
     found, effects = await run_in_threadpool(_measured, db, engine, principal, policy, theme)
-    context = {"groups": by_theme(found, effects), "theme": theme, "count": len(found)}
+    context = {
+        "groups": by_theme(found, effects),
+        "theme": theme,
+        "count": len(found),
+        "no_theme": NO_THEME,
+    }
     return render(request, "learnings.html", context)

@@ -43,7 +43,7 @@ def payback_chart(
     )
     line = (
         alt.Chart(rows)
-        .mark_line(color=HEART, point=True)
+        .mark_line(color=HEART, point=alt.OverlayMarkDef(color=HEART))
         .encode(
             x=x,
             y="net:Q",

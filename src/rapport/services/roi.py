@@ -221,7 +221,7 @@ def _baseline(
     total = sum(
         sum(v for _, v in sorted(found[c])[-keep:]) / len(sorted(found[c])[-keep:]) for c in leaves
     )
-    return sorted(leaves), total, f"stored: mean of each unit's latest {keep} {request.period}s"
+    return sorted(leaves), total, f"stored: each unit's mean over up to {keep} {request.period}s"
 
 
 def _choose(
@@ -378,6 +378,22 @@ METHOD = (
 )
 
 
+def _path_text(path: PathUsed, outcome: RoiOutcome) -> str:
+    """A path's slope in the units the figures use (churn as a share: percentage points)."""
+    if path.estimate is None or path.se is None:
+        return f"not estimable: {path.note}" if path.note else "not estimable"
+    scale, unit = 1.0, "points"
+    if path.name.endswith(REVENUE):
+        unit = "% revenue"
+    elif path.name.endswith(CHURN):
+        scale = outcome.churn_scale
+        unit = "churn points" if scale == 100 else "churn"
+    estimate, se = path.estimate * scale, path.se * scale
+    return f"{estimate:.3g} {unit} per point (s.e. {se:.2g}, {path.n_units} units)".replace(
+        "-", "−"
+    )
+
+
 def report(outcome: RoiOutcome) -> dict[str, object]:
     """Everything the page and the one-page PDF show, as display strings."""
     q, r = outcome.request, outcome.result
@@ -401,15 +417,7 @@ def report(outcome: RoiOutcome) -> dict[str, object]:
             ("Margin", percent(q.margin * 100, 0)),
         ],
         "figures": outcome.figures,
-        "paths": [
-            (
-                f"{p.name} ({p.level})",
-                "not estimable"
-                if p.estimate is None
-                else f"{points(p.estimate)} per point (s.e. {points(p.se)}, {p.n_units} units)",
-            )
-            for p in outcome.paths
-        ],
+        "paths": [(f"{p.name} ({p.level})", _path_text(p, outcome)) for p in outcome.paths],
         "notes": outcome.notes,
         "method": METHOD.format(draws=r.draws, delta=delta) if r.estimable else "",
         "footer": f"ROI simulator · seed {q.seed}",

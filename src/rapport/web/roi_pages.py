@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BeforeValidator, Field
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.api.deps import DbDep, PolicyDep
@@ -28,7 +29,15 @@ from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
-Money = Annotated[float | None, Query(ge=0, le=1e15)]
+
+
+def _blank(value: object) -> object:
+    """An empty form field is no value (the browser sends ``one_off_cost=``)."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Amount = Annotated[float, Field(ge=0, le=1e15)]
+Money = Annotated[Amount | None, BeforeValidator(_blank), Query()]
 
 
 class RoiForm:

@@ -17,6 +17,7 @@ from rapport.cli import (
     org_cmds,
     outcomes_cmds,
     people_cmds,
+    risk_cmds,
     serve_cmds,
     survey_cmds,
     text_cmds,
@@ -41,6 +42,7 @@ app.add_typer(access_cmds.token_app, name="token")
 app.add_typer(org_cmds.org_app, name="org")
 app.add_typer(people_cmds.people_app, name="people")
 app.add_typer(outcomes_cmds.outcomes_app, name="outcomes")
+app.add_typer(risk_cmds.risk_app, name="risk")
 app.add_typer(survey_cmds.survey_app, name="survey")
 app.add_typer(survey_cmds.responses_app, name="responses")
 app.add_typer(text_cmds.text_app, name="text")

@@ -254,6 +254,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
             f"/cases/{_case_id(c)}/close",
             {"resolution_code": "duplicate", "title": "Tills", "what_happened": "Queues"},
         ),
+    ),
     ("POST", "/api/v1/webhooks"): (ADMIN, lambda c: c.api.post("/api/v1/webhooks", json=HOOK)),
     ("GET", "/api/v1/webhooks"): (ADMIN, lambda c: c.api.get("/api/v1/webhooks")),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): (

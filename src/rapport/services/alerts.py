@@ -171,6 +171,8 @@ def update_rule(
     if found is None:
         raise RuntimeError("internal error: the rule just updated is missing")
     return found
+
+
 def _follow_up_survey(uow: UnitOfWork, rule: RuleInput) -> int:
     """The id of a rule's follow-up survey: a published customer survey (employees are
     never asked again: that would say who answered)."""

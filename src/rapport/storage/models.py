@@ -602,6 +602,8 @@ class LearningLinkRow(Base):
     )
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     theme: Mapped[str | None] = mapped_column(String(120))
+
+
 # --- webhooks -----------------------------------------------------------------------------
 
 

@@ -20,8 +20,7 @@ from rapport.api.deps import MAX_ID, DbDep, PolicyDep, SettingsDep
 from rapport.domain.alerts import RESOLUTION_CODES, TRANSITIONS, CaseStatus, Priority
 from rapport.domain.learnings import LearningChange
 from rapport.errors import FieldError, ValidationFailed
-from rapport.services import alerts, cases, learnings
-from rapport.services import alerts, case_follow_up, cases
+from rapport.services import alerts, case_follow_up, cases, learnings
 from rapport.services.notify import SmtpNotifier
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash

@@ -58,12 +58,8 @@ def fallback_reason(query: MetricQuery) -> str | None:
     metric, grouping, filters = query.metric, query.grouping, query.filters
     if metric.statistic is Statistic.RATE:
         return "response rates count invitations"
-    if metric.comments:
-        return "comment emotions are counted from comment analyses"
     if metric.cases:
         return "closed-loop metrics are read from the cases"
-    if Dimension.ATTRIBUTE in grouping.by or filters.within is not None:
-        return "person attributes are not aggregated"
     if filters.within is not None:
         return "responses within a person attribute are not aggregated"
     if Dimension.ATTRIBUTE in grouping.by and metric.statistic is not Statistic.COUNT:

@@ -1,9 +1,9 @@
 """learning log: blameless breakdown learnings, their changes and links
 
-Follows 0012 (alert rules and cases).
+Follows 0013 (webhooks).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 05:50:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """page aggregates: comment emotions and person-attribute counts per version × unit × month
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-03
 
 Creates ``comment_aggregates`` and ``attribute_aggregates`` and fills them from the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

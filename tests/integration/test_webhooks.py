@@ -21,7 +21,7 @@ import pytest
 
 from rapport.domain.org import SYSTEM, Role
 from rapport.errors import ValidationFailed
-from rapport.services import alerts, auth, responses, surveys, webhooks
+from rapport.services import alerts, auth, cases, responses, surveys, webhooks
 from rapport.services.webhooks.deliverer import DeliveryPolicy, deliver_due
 from rapport.storage.models import WebhookDeliveryRow
 from rapport.storage.uow import Database
@@ -234,3 +234,33 @@ def test_bad_subscriptions_are_refused_naming_the_field(sqlite_db: Database) -> 
         with pytest.raises(ValidationFailed) as error, sqlite_db.unit_of_work() as uow:
             webhooks.create(uow, SYSTEM, webhooks.EndpointInput(**given))
         assert [e.location for e in error.value.errors] == [field]
+
+
+def test_working_a_case_sends_case_updated_then_case_closed(db: Database) -> None:
+    """A note or a status change sends case.updated; the move to closed sends case.closed
+    (not both); a subscriber of case.closed alone gets only that."""
+    seed_org(db)
+    _endpoint(db, "http://127.0.0.1:9/all")
+    _endpoint(db, "http://127.0.0.1:9/closed", ["case.closed"])
+    with db.unit_of_work() as uow:
+        case_id = cases.create(uow, SYSTEM, unit="north-1", title="Phone", priority="high")
+    steps = [
+        cases.CaseChange(note="Called back"),
+        cases.CaseChange(status="in_progress"),
+        cases.CaseChange(status="closed", resolution_code="contacted_resolved"),
+    ]
+    for change in steps:
+        with db.unit_of_work() as uow:
+            cases.update(uow, SYSTEM, case_id, change)
+    with db.unit_of_work(readonly=True) as uow:
+        sent = [(d.endpoint_id, d.event_type) for d in reversed(uow.webhooks.deliveries(None))]
+        [closed] = uow.webhooks.deliveries(2)
+        body = json.loads(uow.session.get(WebhookDeliveryRow, closed.id).body)  # type: ignore[union-attr]
+    assert sent == [
+        (1, "case.created"), (1, "case.updated"), (1, "case.updated"), (1, "case.closed"),
+        (2, "case.closed"),
+    ]  # fmt: skip
+    assert (body["data"]["status"], body["data"]["resolution_code"]) == (
+        "closed",
+        "contacted_resolved",
+    )

@@ -38,6 +38,7 @@ TINY = {
         "3",
     ],
     "relationships.py": ["--units", "40", "--months", "15", "--runs", "1"],
+    "webhook_delivery.py": ["--messages", "60", "--runs", "1"],
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 
 from rapport.domain.org import SYSTEM, Role
 from rapport.errors import ValidationFailed
-from rapport.services import alerts, auth, responses, surveys, webhooks
+from rapport.services import alerts, auth, cases, responses, surveys, webhooks
 from rapport.services.webhooks.deliverer import DeliveryPolicy, deliver_due
 from rapport.storage.models import WebhookDeliveryRow
 from rapport.storage.uow import Database
@@ -60,6 +61,17 @@ def _deliver_until_settled(db: Database, policy: DeliveryPolicy = FAST) -> None:
     raise AssertionError("messages still waiting")
 
 
+def _recorded(api: httpx.Client, webhook: int, count: int) -> list[dict[str, Any]]:
+    """The webhook's deliveries once ``count`` are recorded as delivered (the receiver may
+    have a message a moment before the deliverer commits its answer)."""
+    deadline = time.monotonic() + 15
+    while True:
+        found = api.get(f"/api/v1/webhooks/{webhook}/deliveries").json()
+        if sum(d["status"] == "delivered" for d in found) >= count or time.monotonic() > deadline:
+            return list(found)
+        time.sleep(0.05)
+
+
 def test_a_rule_response_over_http_sends_one_case_created_and_one_response_created(
     tmp_path: Path, db: Database
 ) -> None:
@@ -72,7 +84,7 @@ def test_a_rule_response_over_http_sends_one_case_created_and_one_response_creat
     with (
         receiver() as hook,
         LiveServer(settings, db) as server,
-        httpx.Client(base_url=server.url, headers=admin) as api,
+        httpx.Client(base_url=server.url, headers=admin, timeout=30) as api,
     ):
         made = api.post(
             "/api/v1/webhooks",
@@ -89,7 +101,7 @@ def test_a_rule_response_over_http_sends_one_case_created_and_one_response_creat
         )
         assert sent.status_code == 201, sent.text
         got = hook.wait_for(2)
-        deliveries = api.get(f"/api/v1/webhooks/{made.json()['id']}/deliveries").json()
+        deliveries = _recorded(api, made.json()["id"], 2)
     assert len(hook.got) == 2, [r.payload["type"] for r in hook.got]
     assert all(r.verified for r in got)
     by_type = {r.payload["type"]: r.payload for r in got}
@@ -120,9 +132,16 @@ def test_a_receiver_that_fails_then_recovers_gets_each_message_once(db: Database
     assert [a["status_code"] for a in found["log"]] == [500, 503, 200]
 
 
-def test_dead_letters_and_replay(live_server: LiveServer, db: Database) -> None:
+def test_dead_letters_and_replay(tmp_path: Path, db: Database) -> None:
     """Every attempt fails → a dead letter; replayed over the API once the receiver is back
-    → delivered with the same webhook-id; a waiting message cannot be replayed (409)."""
+    → delivered with the same webhook-id; a waiting message cannot be replayed (409). The
+    test delivers as cron would (the app's own deliverer is off)."""
+    settings = make_settings(tmp_path, db, webhook_deliver_seconds=0)
+    with LiveServer(settings, db) as live_server:
+        _dead_letter_and_replay(live_server, db)
+
+
+def _dead_letter_and_replay(live_server: LiveServer, db: Database) -> None:
     sid = seed_org(db)
     with db.unit_of_work() as uow:
         admin = {"Authorization": f"Bearer {auth.create_token(uow, 'a', Role.ADMIN)}"}
@@ -215,3 +234,33 @@ def test_bad_subscriptions_are_refused_naming_the_field(sqlite_db: Database) -> 
         with pytest.raises(ValidationFailed) as error, sqlite_db.unit_of_work() as uow:
             webhooks.create(uow, SYSTEM, webhooks.EndpointInput(**given))
         assert [e.location for e in error.value.errors] == [field]
+
+
+def test_working_a_case_sends_case_updated_then_case_closed(db: Database) -> None:
+    """A note or a status change sends case.updated; the move to closed sends case.closed
+    (not both); a subscriber of case.closed alone gets only that."""
+    seed_org(db)
+    _endpoint(db, "http://127.0.0.1:9/all")
+    _endpoint(db, "http://127.0.0.1:9/closed", ["case.closed"])
+    with db.unit_of_work() as uow:
+        case_id = cases.create(uow, SYSTEM, unit="north-1", title="Phone", priority="high")
+    steps = [
+        cases.CaseChange(note="Called back"),
+        cases.CaseChange(status="in_progress"),
+        cases.CaseChange(status="closed", resolution_code="contacted_resolved"),
+    ]
+    for change in steps:
+        with db.unit_of_work() as uow:
+            cases.update(uow, SYSTEM, case_id, change)
+    with db.unit_of_work(readonly=True) as uow:
+        sent = [(d.endpoint_id, d.event_type) for d in reversed(uow.webhooks.deliveries(None))]
+        [closed] = uow.webhooks.deliveries(2)
+        body = json.loads(uow.session.get(WebhookDeliveryRow, closed.id).body)  # type: ignore[union-attr]
+    assert sent == [
+        (1, "case.created"), (1, "case.updated"), (1, "case.updated"), (1, "case.closed"),
+        (2, "case.closed"),
+    ]  # fmt: skip
+    assert (body["data"]["status"], body["data"]["resolution_code"]) == (
+        "closed",
+        "contacted_resolved",
+    )

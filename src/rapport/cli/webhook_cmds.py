@@ -41,4 +41,6 @@ def list_endpoints() -> None:
             counts = uow.webhooks.counts()
     for e in found:
         states = ", ".join(f"{n} {s}" for (i, s), n in sorted(counts.items()) if i == e.id)
-        console.print(f"{e.id}  {e.url}  [{', '.join(e.events)}]  {states or 'no messages'}")
+        console.print(
+            f"{e.id}  {e.url}  ({', '.join(e.events)})  {states or 'no messages'}", markup=False
+        )

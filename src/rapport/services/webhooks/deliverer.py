@@ -130,6 +130,8 @@ def _result(
         "attempts": attempts,
         "last_status": outcome.status,
         "last_error": outcome.error,
+        "next_at": now,
+        "delivered_at": None,
     }
     if outcome.ok:
         values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
@@ -184,12 +186,14 @@ def _record(
     report: DeliveryReport,
 ) -> None:
     now = utcnow()
+    results = {h.id: _result(h, o, policy, now, rng) for h, o in zip(held, outcomes, strict=True)}
     with db.unit_of_work() as uow:
-        for h, outcome in zip(held, outcomes, strict=True):
-            values = _result(h, outcome, policy, now, rng)
-            if not uow.webhooks.finish(h, **values):
-                report.lost_leases += 1
+        kept = uow.webhooks.finish(held[0].claim, results)
+        report.lost_leases += len(results) - len(kept)
+        for h in held:
+            if h.id not in kept:
                 continue
+            values = results[h.id]
             status = values["status"]
             report.statuses[status] = report.statuses.get(status, 0) + 1
             if status == DeliveryStatus.DELIVERED:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 from rapport.storage.repositories.access import utc
 
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
+#: What an attempt's end sets on its delivery (:meth:`WebhookRepository.finish`).
+FINISH_FIELDS = ("status", "attempts", "next_at", "delivered_at", "last_status", "last_error")
 
 
 @dataclass(frozen=True)
@@ -167,16 +169,39 @@ class WebhookRepository:
         )
         return [Claimed(i, claim, m, b, a, u, s) for i, m, b, a, u, s in self.s.execute(q)]
 
-    def finish(self, held: Claimed, **values: Any) -> bool:
-        """Record how an attempt ended, unless the lease was lost to another deliverer."""
+    def finish(self, claim: str, results: Mapping[int, Mapping[str, Any]]) -> set[int]:
+        """Record how attempts ended (``results``: values by delivery id) for the rows this
+        deliverer still holds; returns their ids (a row whose lease ran out and that another
+        deliverer took is left to it). One statement for the batch."""
+        if not results:
+            return set()
         d = WebhookDeliveryRow
-        q = (
-            update(d)
-            .where(d.id == held.id, d.claim == held.claim, d.status == SENDING)
-            .values(claim=None, lease_until=None, **values)
-            .execution_options(synchronize_session=False)
+        held = set(
+            self.s.scalars(
+                select(WebhookDeliveryRow.id).where(
+                    WebhookDeliveryRow.id.in_(list(results)),
+                    WebhookDeliveryRow.claim == claim,
+                    WebhookDeliveryRow.status == SENDING,
+                )
+            )
         )
-        return bool(self.s.execute(q).rowcount == 1)  # type: ignore[attr-defined]
+        if not held:
+            return held
+        q = (  # executemany on the connection: the ORM's per-row update costs ~3 ms a row
+            update(d)
+            .where(d.id == bindparam("b_id"), d.claim == claim, d.status == SENDING)
+            .values(
+                claim=None,
+                lease_until=None,
+                **{name: bindparam(f"b_{name}") for name in FINISH_FIELDS},
+            )
+        )
+        rows = [
+            {"b_id": i, **{f"b_{name}": results[i].get(name) for name in FINISH_FIELDS}}
+            for i in sorted(held)
+        ]
+        self.s.connection().execute(q, rows)
+        return held
 
     def add_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

@@ -1,0 +1,54 @@
+"""``rapport webhooks deliver | list``, in-process on a SQLite file, to a real receiver: a
+case opened by hand and escalated by ``rapport cases escalate`` sends case.created and
+case.escalated, each once, signed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rapport.cli._common import console
+from rapport.cli.main import app
+from rapport.domain.org import SYSTEM, UnitKind
+from rapport.services import cases, units, webhooks
+from rapport.storage.uow import Database
+from tests.integration._webhook_receiver import receiver
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
+    monkeypatch.setattr(console, "width", 200)
+    return CliRunner()
+
+
+def test_deliver_sends_what_the_case_commands_wrote(cli: CliRunner, tmp_path: Path) -> None:
+    assert cli.invoke(app, ["init", "--org", "Acme"]).exit_code == 0
+    db = Database(f"sqlite:///{tmp_path / 'rapport.db'}")
+    with receiver() as hook:
+        with db.unit_of_work() as uow:
+            events = ["case.created", "case.escalated"]
+            hook.secret = webhooks.create(
+                uow, SYSTEM, webhooks.EndpointInput(hook.url, events)
+            ).secret
+            store = units.create(uow, SYSTEM, "s1", "Store 1", UnitKind.STORE, "acme")
+            past = datetime.now(UTC) - timedelta(days=2)
+            cases.open_case(uow, unit=store, audience="customer", title="late", priority="high",
+                            actor="t", now=past)  # fmt: skip
+        db.dispose()
+        assert "Escalated 1" in cli.invoke(app, ["cases", "escalate", "--no-mail"]).output
+        done = cli.invoke(app, ["webhooks", "deliver"])
+        assert done.exit_code == 0, done.output
+        assert "Delivered 2 message(s); 0 to retry later; 0 dead letter(s)." in done.output
+        again = cli.invoke(app, ["webhooks", "deliver"])
+        assert "Delivered 0 message(s)" in again.output
+        listed = cli.invoke(app, ["webhooks", "list"]).output
+    assert f"1  {hook.url}  (case.created, case.escalated)  2 delivered" in listed
+    assert [r.payload["type"] for r in hook.got] == ["case.created", "case.escalated"]
+    assert all(r.verified for r in hook.got)
+    escalated = hook.got[1].payload["data"]
+    assert (escalated["title"], escalated["escalation_level"]) == ("late", 1)

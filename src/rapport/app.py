@@ -96,6 +96,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             SmtpNotifier.from_settings(settings),
             interval=settings.case_sweep_seconds,
             base_url=settings.link_base(),
+            link_secret=settings.resolved_secret_key(),
         )
         sweeper.start()
     deliverer = None

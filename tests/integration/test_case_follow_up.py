@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from rapport.domain.org import SYSTEM
-from rapport.services import responses, surveys
+from rapport.services import alerts, case_follow_up, case_sweeper, cases, responses, surveys
+from rapport.services.notify import SmtpNotifier
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import GOOD_ANSWERS, seed_org
@@ -110,3 +111,30 @@ def test_closing_a_case_sends_the_follow_up_and_links_its_answer(
         time.sleep(0.5)
         assert len(sink.messages) == 1
         api.close()
+
+
+def test_the_sweeper_mails_a_follow_up_a_request_did_not_send_once(
+    db: Database, request: pytest.FixtureRequest
+) -> None:
+    """Closed through the service alone (no request to mail it): the next sweep sends it,
+    the one after sends nothing; no link is mailed without the secret that makes it."""
+    sink: Sink
+    sink, port = request.getfixturevalue("smtp_sink")
+    sid = seed_org(db)
+    with db.unit_of_work() as uow:
+        surveys.save_definition(uow, SYSTEM, surveys.parse_definition(PUT_RIGHT))
+        alerts.create_rule(uow, SYSTEM, alerts.RuleInput(
+            name="d", condition=DETRACTOR, follow_up_survey="put-right"))  # fmt: skip
+    _respond_as(db, sid, "c1")
+    [case] = _cases(db)
+    change = cases.CaseChange(status="closed", resolution_code="contacted_resolved")
+    with db.unit_of_work() as uow:
+        assert case_follow_up.update(uow, SYSTEM, case.id, change, link_secret="s") is not None
+    notifier = SmtpNotifier("127.0.0.1", port, "rapport@example.com")
+    # The owner's "case opened" mail only: without the secret no link can be made.
+    assert case_sweeper.sweep(db, notifier, "https://x") == (0, 1)
+    assert case_sweeper.sweep(db, notifier, "https://x", link_secret="s") == (0, 1)
+    assert case_sweeper.sweep(db, notifier, "https://x", link_secret="s") == (0, 0)
+    _wait_for(sink, 2)
+    [mail] = [m for m in sink.messages if m["To"] == "c1@example.com"]
+    assert "https://x/s/" in mail.get_content() and len(sink.messages) == 2

@@ -29,7 +29,9 @@ def escalate(
         db = open_database(settings)
         cases.configure(db, settings.case_sla_hours)
         notifier = SmtpNotifier.from_settings(settings) if mail else None
-        moved, sent = case_sweeper.sweep(db, notifier, settings.link_base())
+        moved, sent = case_sweeper.sweep(
+            db, notifier, settings.link_base(), link_secret=settings.resolved_secret_key()
+        )
     console.print(f"Escalated {moved} overdue case(s); sent {sent} e-mail(s).")
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from rapport.domain.alerts import due_at
 from rapport.domain.webhooks import EventType
 from rapport.errors import RapportError
+from rapport.services import case_follow_up
 from rapport.services.cases import Owners, sla_hours
 from rapport.services.clock import utcnow
 from rapport.services.notify import Notifier
@@ -81,11 +82,22 @@ def send_notifications(db: Database, notifier: Notifier, base_url: str = "") -> 
 
 
 def sweep(
-    db: Database, notifier: Notifier | None, base_url: str = "", now: datetime | None = None
+    db: Database,
+    notifier: Notifier | None,
+    base_url: str = "",
+    now: datetime | None = None,
+    *,
+    link_secret: str | None = None,
 ) -> tuple[int, int]:
-    """One scheduled run: escalate what is overdue, then send pending mail."""
+    """One scheduled run: escalate what is overdue, then send pending mail — owners', and
+    (with ``link_secret``) follow-up invitations a request did not get to send."""
     moved = escalate_overdue(db, now)
     sent = send_notifications(db, notifier, base_url) if notifier is not None else 0
+    if notifier is not None and link_secret:
+        mailed = case_follow_up.send_pending(
+            db, notifier, base_url=base_url, link_secret=link_secret
+        )
+        sent += len(mailed)
     return moved, sent
 
 
@@ -99,9 +111,16 @@ class CaseSweeper:
     """
 
     def __init__(
-        self, db: Database, notifier: Notifier | None, *, interval: float, base_url: str = ""
+        self,
+        db: Database,
+        notifier: Notifier | None,
+        *,
+        interval: float,
+        base_url: str = "",
+        link_secret: str | None = None,
     ) -> None:
         self.db, self.notifier, self.interval, self.base_url = db, notifier, interval, base_url
+        self.link_secret = link_secret
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -121,7 +140,9 @@ class CaseSweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                moved, sent = sweep(self.db, self.notifier, self.base_url)
+                moved, sent = sweep(
+                    self.db, self.notifier, self.base_url, link_secret=self.link_secret
+                )
             except RapportError as exc:  # the database may be away; the next run retries
                 logger.warning("case sweep skipped: %s", exc)
                 continue

@@ -110,25 +110,37 @@ def _first_contacts() -> Any:
 
 def _repeats() -> ColumnElement[bool]:
     """True for a case with an earlier one (ties broken by id) opened at most
-    :data:`REPEAT_WINDOW_DAYS` before it, about the same person (the responses' person) or
-    in the same unit by the same alert rule."""
+    :data:`REPEAT_WINDOW_DAYS` before it, in the same unit by the same alert rule, or about
+    the same person (the responses' person).
+
+    Two ``EXISTS``, each reached through an index (cases by unit; responses by person, then
+    cases by response), rather than one over every pair of cases."""
     c, r = table("cases"), table("responses")
-    prior, prior_response = c.alias("prior"), r.alias("prior_response")
-    earlier = or_(
-        prior.c.opened_at < c.c.opened_at,
-        and_(prior.c.opened_at == c.c.opened_at, prior.c.id < c.c.id),
-    )
-    window = SecondsBetween(prior.c.opened_at, c.c.opened_at) <= literal(
-        REPEAT_WINDOW_DAYS * 86400.0, Double()
-    )
-    same_person = and_(r.c.person_id.is_not(None), prior_response.c.person_id == r.c.person_id)
-    same_issue = and_(
-        c.c.rule_id.is_not(None), prior.c.unit_id == c.c.unit_id, prior.c.rule_id == c.c.rule_id
-    )
-    return (
+
+    def before(prior: Any) -> list[ColumnElement[bool]]:
+        earlier = or_(
+            prior.c.opened_at < c.c.opened_at,
+            and_(prior.c.opened_at == c.c.opened_at, prior.c.id < c.c.id),
+        )
+        window = SecondsBetween(prior.c.opened_at, c.c.opened_at) <= literal(
+            REPEAT_WINDOW_DAYS * 86400.0, Double()
+        )
+        return [prior.c.id != c.c.id, earlier, window]
+
+    by_rule = c.alias("prior")
+    same_issue = (
         exists()
-        .select_from(prior.outerjoin(prior_response, prior_response.c.id == prior.c.response_id))
-        .where(prior.c.id != c.c.id, earlier, window, or_(same_person, same_issue))
+        .select_from(by_rule)
+        .where(by_rule.c.unit_id == c.c.unit_id, by_rule.c.rule_id == c.c.rule_id, *before(by_rule))
+    )
+    by_person, their = c.alias("prior_of_person"), r.alias("prior_response")
+    same_person = (
+        exists()
+        .select_from(their.join(by_person, by_person.c.response_id == their.c.id))
+        .where(their.c.person_id == r.c.person_id, *before(by_person))
+    )
+    return or_(
+        and_(c.c.rule_id.is_not(None), same_issue), and_(r.c.person_id.is_not(None), same_person)
     )
 
 

@@ -12,7 +12,7 @@ agree and cannot be subtracted from each other. Hidden rows keep their ``n`` (as
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -184,7 +184,7 @@ def compute(
     )
     audience_at = grouping.position(Dimension.AUDIENCE)
     rows = []
-    for row in table.rows:
+    for row in _rows_shown(table, focus, unit_at, latest, period_at):
         if segment is not None and row.key[grouping.by.index(Dimension.ATTRIBUTE)] != segment[1]:
             continue
         if latest is not None and period_at is not None and row.key[period_at] != latest:
@@ -213,6 +213,24 @@ def compute(
         rows,
         window.grain if window else None,
     )
+
+
+def _rows_shown(
+    table: MetricTable,
+    focus: UnitNode | None,
+    unit_at: int | None,
+    latest: date | None,
+    period_at: int | None,
+) -> list[MetricRow]:
+    """The table's rows a request may show: those of its latest period and inside its
+    focus unit when it has them, built from their own leaf groups only (a department's
+    page does not build every unit's rows for every month)."""
+    wanted: dict[int, Callable[[Hashable], bool]] = {}
+    if latest is not None and period_at is not None:
+        wanted[period_at] = lambda p: p == latest
+    if focus is not None and unit_at is not None:
+        wanted[unit_at] = lambda u: focus.contains(table.units[unit_id(u)].path)
+    return table.rows_where(wanted) if wanted else table.rows
 
 
 def _table(

@@ -25,7 +25,7 @@ def test_within_is_answered_from_raw_rows_not_aggregates() -> None:
     hearts = get_metric("hearts")
     assert fallback_reason(MetricQuery(hearts)) is None
     within = MetricQuery(hearts, filters=Filters(within=("segment", "premium")))
-    assert fallback_reason(within) == "person attributes are not aggregated"
+    assert fallback_reason(within) == "responses within a person attribute are not aggregated"
 
 
 def test_within_is_refused_when_malformed_or_protected() -> None:

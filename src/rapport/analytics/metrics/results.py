@@ -149,9 +149,12 @@ class MetricTable:
         seen = {key[position] for key in self.leaf}
         return sorted(seen, key=_sort_key)
 
-    def grid(self) -> list[Key]:
-        """Every key of the full table, in display order."""
+    def grid(self, wanted: Mapping[int, Callable[[Hashable], bool]] | None = None) -> list[Key]:
+        """Every key of the full table, in display order (``wanted``: only the values of a
+        position that pass its test)."""
         axes = [self.values(i) for i in range(len(self.query.grouping.by))]
+        for position, test in (wanted or {}).items():
+            axes[position] = [v for v in axes[position] if test(v)]
         return [tuple(k) for k in product(*axes)]
 
     def counts(self, kept: Sequence[bool]) -> dict[Key, int]:
@@ -161,18 +164,32 @@ class MetricTable:
     @cached_property
     def rows(self) -> list[MetricRow]:
         """Every group of the full table with its estimate (zero rows included)."""
+        return self._rows(self.grid())
+
+    def rows_where(self, wanted: Mapping[int, Callable[[Hashable], bool]]) -> list[MetricRow]:
+        """The :attr:`rows` whose value at each position of ``wanted`` passes its test
+        (one period, the units inside a subtree), summing only the leaf groups they rest
+        on. A test on the unit axis must pass every unit below a unit it passes."""
+        if "rows" in self.__dict__:  # already built for every value
+            return [r for r in self.rows if all(t(r.key[i]) for i, t in wanted.items())]
+        part = self
+        for position, test in wanted.items():
+            part = part.keep(position, test)
+        return part._rows(self.grid(wanted))
+
+    def _rows(self, grid: list[Key]) -> list[MetricRow]:
         kept = [True] * len(self.query.grouping.by)
         totals = self.totals(kept)
         zero = (0.0,) * len(STAT_FIELDS[self.statistic])
         if self.statistic is not Statistic.EMOTIONS:
-            return [self._row(key, totals.get(key, zero)) for key in self.grid()]
+            return [self._row(key, totals.get(key, zero)) for key in grid]
         chosen: dict[tuple[Key, str], int] = defaultdict(int)
         for (key, emotion), count in self.chosen.items():
             for target in self._project(key, kept):
                 chosen[(target, emotion)] += count
         emotions = sorted({emotion for _, emotion in self.chosen} | {*self.query.metric.categories})
         rows = []
-        for key in self.grid():
+        for key in grid:
             n = int(totals.get(key, zero)[0])
             for emotion in emotions:
                 picked = chosen.get((key, emotion), 0)
@@ -295,6 +312,43 @@ def _normalise(query: MetricQuery, raw: Sequence[Any], months: bool = False) -> 
         else:
             key.append(None if value is None else str(value))
     return tuple(key)
+    return _Normaliser(query, months)(raw)
+
+
+class _Normaliser:
+    """Turns the dimension values of SQL rows into keys, remembering each distinct period
+    (a table has tens of thousands of rows and a few dozen periods)."""
+
+    def __init__(self, query: MetricQuery, months: bool) -> None:
+        self.dims = query.grouping.by
+        self.period = query.grouping.period
+        self.months = months
+        self.periods: dict[Any, date | None] = {}
+
+    def _period(self, value: Any) -> date | None:
+        if self.period is None:
+            raise RuntimeError("internal error: expected query.grouping.period is not None")
+        start = period_start(value, self.period)
+        if self.months and start is not None:
+            start = metric_aggregates.period_of_month(start, self.period)
+        return start
+
+    def __call__(self, raw: Sequence[Any]) -> Key:
+        key: list[Hashable] = []
+        for dim, value in zip(self.dims, raw, strict=True):
+            if dim is Dimension.UNIT or dim is Dimension.SURVEY_VERSION:
+                key.append(int(value))
+            elif dim is Dimension.PERIOD:
+                found = self.periods.get(value, _MISSING)
+                if found is _MISSING:
+                    found = self.periods[value] = self._period(value)
+                key.append(found)
+            else:
+                key.append(None if value is None else str(value))
+        return tuple(key)
+
+
+_MISSING: Final = object()
 
 
 def compute_metric(
@@ -328,8 +382,9 @@ def compute_metric(
         chosen_rows = conn.execute(statements["emotions"]).all() if "emotions" in statements else []
         versions = reads.versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
     leaf: dict[Key, Stats] = {}
+    normalise = _Normaliser(query, months)
     for row in stats_rows:
-        key = _normalise(query, row[:width], months)
+        key = normalise(row[:width])
         stats = tuple(
             0.0 if v is None else (int(v) if isinstance(v, int) else float(v)) for v in row[width:]
         )
@@ -342,7 +397,7 @@ def compute_metric(
         )
     chosen: dict[tuple[Key, str], int] = defaultdict(int)
     for row in chosen_rows:
-        chosen[(_normalise(query, row[:width], months), str(row[width]))] += int(row[width + 1])
+        chosen[(normalise(row[:width]), str(row[width]))] += int(row[width + 1])
     centre = (
         metric_sql.INDEX_CENTRE
         if query.metric.statistic is Statistic.INDEX

@@ -839,6 +839,12 @@ def decide_table(
     positions = [i for i in range(len(by)) if i not in fixed]
     axes = [_axis(table, i) for i in positions]
     cache: dict[tuple[bool, ...], dict[Key, int]] = {}
+    # Counts of the strata decided rest on their own leaf groups only (the axes stay the
+    # whole table's): summing the other periods' groups too was most of a request's work.
+    counted = table
+    if strata is not None and stratum_at is not None:
+        wanted = set(chosen)
+        counted = table.keep(stratum_at, wanted.__contains__)
 
     def full(key: Key, value: Hashable, stratum: Hashable) -> Key:
         out: list[Any] = list(key)
@@ -852,7 +858,7 @@ def decide_table(
             continue
         for stratum in chosen:
             widen = partial(full, value=value, stratum=stratum)
-            count = _counter(table, cache, widen)
+            count = _counter(counted, cache, widen)
             decided = suppress_table(axes, count, policy, audience=who, measure=measure)
             for key, decision in decided.items():
                 if all(v is not ALL for v in key):

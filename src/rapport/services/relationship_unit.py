@@ -29,8 +29,6 @@ from rapport.services.suggestions import CONSTRUCTS, suggestion_for
 from rapport.storage.uow import Database
 
 LABELS = {"hearts": "Hearts", "minds": "Minds", "nps": "NPS"}
-#: Actions whose effect is estimated on one page view (each runs a wild bootstrap).
-MAX_EFFECTS = 1
 #: The weakest employee items shown with a suggestion.
 WEAKEST = 3
 
@@ -66,7 +64,7 @@ class WeakItem:
 @dataclass(frozen=True)
 class ActionLine:
     """An action covering the unit (or within it) and its estimated effect on customer
-    hearts; ``effect`` None with ``note`` when not estimated on this view."""
+    hearts; ``effect`` None when not asked for, or with ``note`` saying why there is none."""
 
     action: Action
     effect: actions.ActionEffect | None
@@ -103,8 +101,12 @@ def unit_relationship(
     survey: str,
     policy: SuppressionPolicy,
     period: str = "month",
+    *,
+    effect_of: int | None = None,
 ) -> UnitRelationship:
-    """The relationship page of ``unit`` (code or path) on customer ``survey``.
+    """The relationship page of ``unit`` (code or path) on customer ``survey``; the effect
+    of action ``effect_of`` (one of the unit's) is estimated when asked for: its wild
+    bootstrap over every comparison unit costs more than the rest of the page.
 
     Raises NotFound for an unknown unit, PermissionDenied for one outside the principal's
     subtree, and what :func:`~rapport.services.relationships.relationship_health` raises.
@@ -141,9 +143,9 @@ def unit_relationship(
     )
     lines = [
         _effect(db, engine, principal, policy, a, health.survey_key)
-        if i < MAX_EFFECTS
-        else ActionLine(a, None, "effect not estimated here: open it on the actions page")
-        for i, a in enumerate(covering)
+        if a.id == effect_of
+        else ActionLine(a, None, None)
+        for a in covering
     ]
     return UnitRelationship(
         unit=found.code,

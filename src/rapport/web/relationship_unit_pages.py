@@ -41,12 +41,15 @@ def unit_page(
     unit: Annotated[str, Query(min_length=1, max_length=1000)],
     survey: Annotated[str | None, Query(max_length=200)] = None,
     period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
+    effect: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     with db.unit_of_work(readonly=True) as uow:
         key = survey or relationship_map.default_survey(surveys.list_surveys(uow, principal))
     if key is None:
         raise NotFound("no survey to read relationships from")
-    found = relationship_unit.unit_relationship(db, engine, principal, unit, key, policy, period)
+    found = relationship_unit.unit_relationship(
+        db, engine, principal, unit, key, policy, period, effect_of=effect
+    )
     history = pd.DataFrame([vars(r) for r in found.history])
     specs: dict[str, str] = {}
     if not history.empty:
@@ -59,14 +62,17 @@ def unit_page(
             specs["tenure"] = _spec(
                 tenure_charts.tenure_curve(bands, metric="hearts", fall_band=fall)
             )
-    effect = next((a.effect for a in found.actions if a.effect is not None), None)
-    if effect is not None and effect.effect.event_study:
-        events = pd.DataFrame([vars(p) for p in effect.effect.event_study])
+    estimated = next((a.effect for a in found.actions if a.effect is not None), None)
+    if estimated is not None and estimated.effect.event_study:
+        events = pd.DataFrame([vars(p) for p in estimated.effect.event_study])
         specs["effect"] = _spec(effect_charts.event_study(events, metric="hearts"))
     sides: dict[str, dict[str, Any]] = {}
     for s in found.signals:
         sides.setdefault(s.name, {"label": s.label})[s.side] = s
     query = urlencode({"survey": found.survey_key, "period": found.period})
+    here = "/relationships/unit?" + urlencode(
+        {"unit": found.unit, "survey": found.survey_key, "period": found.period}
+    )
     return render(
         request,
         "relationship_unit.html",
@@ -76,6 +82,7 @@ def unit_page(
             "extra_signals": _extra_signals(found.current),
             "specs": specs,
             "query": query,
+            "here": here,
             "may_log": principal.can(Permission.LOG_ACTIONS),
         },
     )

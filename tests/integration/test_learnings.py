@@ -129,6 +129,8 @@ def test_learnings_are_written_edited_listed_and_scoped(
     assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
     places = {e["location"] for e in bad.json()["errors"]}
     assert {"units[0]", "survey", "changes[0].description"} <= places
+    lone = httpx.post(url, json={**LEARNING, "survey": None}, headers=admin)  # nps of what?
+    assert lone.status_code == 422 and lone.json()["errors"][0]["location"] == "survey"
     area = httpx.post(
         url, json={**LEARNING, "changes": [{"area": "luck", "description": "x"}]}, headers=admin
     )
@@ -191,14 +193,18 @@ def test_closing_a_case_writes_its_learning_in_the_same_transaction(
 
 
 def test_an_employee_response_is_never_named_by_a_learning(
-    live_server: LiveServer, db: Database
+    sqlite_live_server: LiveServer, sqlite_db: Database
 ) -> None:
+    """SQLite only: the storage paths are the ones the tests above run on both engines."""
+    live_server, db = sqlite_live_server, sqlite_db
     sid = seed_org(db, PULSE)
     admin = _token(db)
     response_id = _submit(db, sid, {"enps": 2, "comment": "My manager never listens."})
     url = f"{live_server.url}/api/v1/learnings"
     r = httpx.post(
-        url, json={**LEARNING, "survey": None, "responses": [response_id]}, headers=admin
+        url,
+        json={**LEARNING, "survey": None, "metric": None, "responses": [response_id]},
+        headers=admin,
     )
     assert r.status_code == 422 and r.json()["errors"][0]["location"] == "responses[0]"
     assert "never named" in r.json()["errors"][0]["message"]
@@ -209,7 +215,10 @@ def test_an_employee_response_is_never_named_by_a_learning(
         uow.cases.update(case["id"], audience="employee", response_id=response_id)
     closed = httpx.post(
         f"{live_server.url}/api/v1/cases/{case['id']}/close",
-        json={"resolution_code": "no_action_needed", "learning": {**LEARNING, "survey": None}},
+        json={
+            "resolution_code": "no_action_needed",
+            "learning": {**LEARNING, "survey": None, "metric": None},
+        },
         headers=admin,
     )
     assert closed.status_code == 200, closed.text

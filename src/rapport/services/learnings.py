@@ -133,6 +133,8 @@ def _measure(
 ) -> dict[str, Any]:
     """The linked metric's columns: a survey (key or id) and a metric name (default hearts)."""
     if not survey:
+        if metric:
+            errors.append(FieldError("survey", f"name the survey whose {metric!r} to watch"))
         return {"survey_id": None, "metric": None}
     try:
         found = get_published(uow, survey)

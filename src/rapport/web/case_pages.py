@@ -69,7 +69,7 @@ class CloseForm(BaseModel):
             owner=self.owner,
             review_on=_date(self.review_on, "review_on"),
             survey=self.survey or None,
-            metric=self.metric or None,
+            metric=(self.metric or None) if self.survey else None,
             changes=changes,
             themes=[t for t in self.themes.split(",") if t.strip()],
         )

@@ -1,5 +1,5 @@
 """``GET``/``POST /api/v1/roi`` and ``client.roi`` on a small organisation (issue 16, item 6):
-the linkage cannot be estimated with one store, so the ROI says so instead of a number;
+on SQLite and PostgreSQL: the linkage cannot be estimated with one store, so the ROI says so instead of a number;
 bad input gets a problem naming the field; the stored revenue baseline is each unit's mean."""
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ SCENARIO = {
 
 
 @pytest.fixture
-def small(sqlite_db: Database) -> Database:
-    seed_org(sqlite_db)
-    with sqlite_db.unit_of_work() as uow:
+def small(db: Database) -> Database:
+    """One store with answers and revenue, on SQLite and on PostgreSQL."""
+    seed_org(db)
+    with db.unit_of_work() as uow:
         surveys.save_definition(uow, SYSTEM, load_template("employee-relationship"))
         for _ in range(3):
             responses.submit_as(uow, SYSTEM, "every-type", GOOD_ANSWERS, unit="north-1")
         outcome_import.import_outcomes(uow, Principal("system", None, "t", Role.ADMIN), OUTCOMES)
-    return sqlite_db
+    return db
 
 
 def test_one_store_is_not_estimable_and_says_why(tmp_path, small: Database) -> None:

@@ -128,3 +128,21 @@ def test_bad_scenarios_name_the_field(changes: dict[str, object], field: str) ->
     given: dict[str, object] = {"rise": 5, "horizon": 12, "revenue": 1e6, "one_off_cost": 1.0}
     with pytest.raises(ValueError, match=field):
         Scenario(**{**given, **changes})  # type: ignore[arg-type]
+
+
+def test_the_linkage_frame_carries_the_standard_error_the_roi_uses() -> None:
+    from tests.reference.test_reference_linkage import simulate_panel
+
+    from rapport.analytics.linkage import link
+
+    employee, customer, revenue = simulate_panel(0)
+    frame = link(employee, customer, revenue, indices=("hearts",), log_outcomes=["revenue"])
+    estimated = frame[frame["estimate"].notna()]
+    assert len(estimated) and (estimated["se"] > 0).all()
+    assert frame.loc[frame["estimate"].isna(), "se"].isna().all()
+    row = estimated[(estimated.target == "revenue") & (estimated.level == "within")].iloc[0]
+    path = path_estimate(row.to_dict())
+    assert path.usable and path.se == row["se"] and path.n_units == 30
+    # Fieller's interval is near the Wald one when the source is reliable (about 0.5 here)
+    half = (row["upper"] - row["lower"]) / 2 / stats.t.ppf(0.975, 29)
+    assert half == pytest.approx(row["se"], rel=0.5)

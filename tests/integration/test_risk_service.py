@@ -161,6 +161,8 @@ def test_employee_risk_is_per_unit_only_and_behind_the_anonymity_gate(engine) ->
     rows = {u.unit: u for u in found.units}
     assert rows["s1"].suppressed and rows["s1"].mean_risk is None  # 4 < 5
     assert rows["south"].suppressed  # the same 4 people
+    # acme − north − … would give them away: complementary suppression hides north and n2.
+    assert {u.unit for u in found.units if u.suppressed} == {"s1", "south", "north", "n2"}
     assert not rows["n1"].suppressed and rows["n1"].mean_risk is not None
     assert rows["acme"].observed == pytest.approx(
         float((_employees()["left"] == "yes").mean()), abs=1e-12

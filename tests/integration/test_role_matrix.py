@@ -308,7 +308,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         STAFF, lambda c: c.api.get("/api/v1/relationships/tenure?survey=every-type&metric=nps"),
     ),
     ("GET", "/api/v1/risk"): (
-        STAFF, lambda c: c.api.get("/api/v1/risk?kind=customer&target=churned&folds=5"),
+        STAFF, lambda c: c.api.get("/api/v1/risk?kind=customer&target=churned"),
     ),
     ("GET", "/api/v1/drivers"): (
         STAFF, lambda c: c.api.get("/api/v1/drivers?survey=every-type&drivers=delight,ces"),

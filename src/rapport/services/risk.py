@@ -49,6 +49,12 @@ from rapport.services.metrics import unit_scope
 OUTCOME = "__outcome__"
 SURVEY_COLUMNS = {"hearts": "heart", "minds": "mind"}
 _CURVE = ("predicted", "observed", "n")
+#: The model's figures, as the Python client puts them in ``attrs``.
+SUMMARY_FIELDS = (
+    "kind", "target", "survey", "model", "n", "n_positive", "auc", "auc_lower", "auc_upper",
+    "brier", "brier_baseline", "calibration_error", "r_squared", "people_withheld",
+    "anonymity_threshold",
+)  # fmt: skip
 _DRIVER_FIELDS = ("driver", "weight", "share", "direction", "reference")
 
 

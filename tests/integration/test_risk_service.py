@@ -86,6 +86,14 @@ def _csv(frame: pd.DataFrame, kind: str, attributes: list[str]) -> bytes:
 
 @pytest.fixture
 def engine(db: Database):
+    seed_risk(db)
+    analytics = OperationalEngine(db.engine)
+    yield analytics
+    analytics.dispose()
+
+
+def seed_risk(db: Database) -> int:
+    """Units, both kinds of people and the customers' answers; returns the survey id."""
     customers, employees = _customers(), _employees()
     with db.unit_of_work() as uow:
         acme = uow.units.add("acme", "Acme", UnitKind.COMPANY)
@@ -117,9 +125,7 @@ def engine(db: Database):
                     )
                 )
         responses.store_many(uow, published, subs, validate=True)
-    analytics = OperationalEngine(db.engine)
-    yield analytics
-    analytics.dispose()
+    return version.survey_id
 
 
 def _ask(**kwargs: object) -> risk.RiskRequest:

@@ -39,6 +39,7 @@ from rapport.api import profiles as profiles_api
 from rapport.api import relationships as relationships_api
 from rapport.api import roi as roi_api
 from rapport.api import webhooks as webhooks_api
+from rapport.api import risk as risk_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -190,6 +191,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(relationships_api.router)
     app.include_router(actions_api.router)
     app.include_router(drivers_api.router)
+    app.include_router(risk_api.router)
     app.include_router(cases_api.router)
     app.include_router(learnings_api.router)
     app.include_router(linkage_api.router)

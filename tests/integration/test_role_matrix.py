@@ -28,6 +28,7 @@ from rapport.app import create_app
 from rapport.domain.org import SYSTEM, Role, UnitKind
 from rapport.domain.webhooks import new_secret
 from rapport.services import auth, invitations, personal_data, responses, surveys
+from rapport.services import auth, invitations, people, personal_data, responses, surveys
 from rapport.services.survey_definitions import load_template
 from rapport.storage.uow import Database, UnitOfWork
 from tests.conftest import LiveServer, make_settings
@@ -166,6 +167,11 @@ def _unsubscribe_path() -> str:
 
 
 PEOPLE_CSV = "external_id,kind,unit,segment\nc9,customer,north-1,premium\n"
+#: Customers with a churn flag that follows their tenure loosely, for ``GET /api/v1/risk``.
+RISK_PEOPLE_CSV = "external_id,kind,unit,relationship_start,churned\n" + "".join(
+    f"r{i},customer,north-1,2025-{1 + i % 12:02d}-01,{'yes' if (i % 12 < 5) != (i % 7 == 0) else 'no'}\n"
+    for i in range(60)
+)
 OUTCOMES_CSV = "unit,period,revenue,complaints\nnorth-1,2026-03,1200,2\n"
 ADMIN = frozenset({"admin"})
 SURVEY_QUERY = "survey=every-type&metric=nps"
@@ -378,6 +384,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ),
     ("GET", "/api/v1/relationships/tenure"): (
         STAFF, lambda c: c.api.get("/api/v1/relationships/tenure?survey=every-type&metric=nps"),
+    ),
+    ("GET", "/api/v1/risk"): (
+        STAFF, lambda c: c.api.get("/api/v1/risk?kind=customer&target=churned"),
     ),
     ("GET", "/api/v1/drivers"): (
         STAFF, lambda c: c.api.get("/api/v1/drivers?survey=every-type&drivers=delight,ces"),
@@ -610,6 +619,7 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
         uow.actions.add(north.id, "fresh_experience", "Team day", date(2026, 1, 1))  # id 1
         surveys.save_definition(uow, SYSTEM, load_template("employee-relationship"))
         _dead_letters(uow)
+        people.import_people(uow, SYSTEM, RISK_PEOPLE_CSV.encode())  # for the risk route
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]
     assert viewer is not None

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.metrics.catalog import find_survey
 from rapport.api.deps import DbDep, PolicyDep, SurveyId
 from rapport.api.metrics import analytics_engine
 from rapport.errors import Confidential, ValidationFailed
 from rapport.exporters import driver_charts
-from rapport.services import drivers, org
+from rapport.services import drivers, org, risk
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
@@ -42,6 +43,8 @@ def drivers_page(
     show: Annotated[str, Query(pattern="^(items|indices)$")] = "items",
     method: Annotated[str, Query(pattern="^(relative_weights|lmg)$")] = "relative_weights",
     unit: Annotated[str | None, Query(max_length=500)] = None,
+    risk_target: Annotated[str | None, Query(max_length=200)] = None,
+    risk_model: Annotated[str, Query(pattern="^(logistic|gradient_boosting)$")] = "logistic",
 ) -> HTMLResponse:
     ask = drivers.DriverRequest(
         survey_id, outcome.strip() or "nps", DRIVER_SETS[show], method, unit or None
@@ -53,6 +56,16 @@ def drivers_page(
         problem = "; ".join([str(error), *(e.message for e in error.errors)])
     with db.unit_of_work(readonly=True) as uow:
         units = org.list_units(uow, principal)
+    risk_found, risk_problem = None, None
+    survey = find_survey(engine, survey_id)
+    if risk_target and risk_target.strip() and survey is not None:
+        ask_risk = risk.RiskRequest(
+            survey.audience, risk_target.strip(), survey_id, risk_model, unit or None, top=20
+        )
+        try:
+            risk_found = risk.person_risk(engine, principal, ask_risk, policy)
+        except (ValidationFailed, Confidential) as error:
+            risk_problem = "; ".join([str(error), *(e.message for e in error.errors)])
     specs: dict[str, Any] = {}
     table = pd.DataFrame()
     if found is not None and found.rows:
@@ -75,5 +88,9 @@ def drivers_page(
             "specs_json": specs_json,
             "units": units,
             "form": {"outcome": ask.outcome, "show": show, "method": method, "unit": unit or ""},
+            "risk": risk_found,
+            "risk_problem": risk_problem,
+            "risk_form": {"target": (risk_target or "").strip(), "model": risk_model},
+            "audience": None if survey is None else survey.audience,
         },
     )

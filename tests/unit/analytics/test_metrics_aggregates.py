@@ -44,7 +44,7 @@ def test_cuts_that_nest_in_months_are_answered(metric: str, cut: Grouping) -> No
 @pytest.mark.parametrize(
     ("query", "reason"),
     [
-        (MetricQuery(get_metric("response_rate")), "response rates count invitations"),
+        (MetricQuery(get_metric("response_rate")), "rates count invitations or people"),
         (MetricQuery(get_metric("comment_emotions")), "comment emotions"),
         (MetricQuery(get_metric("comment_sentiment")), "comment emotions"),
         (MetricQuery(get_metric("nps"), Grouping.of([], attribute="segment")), "attributes"),

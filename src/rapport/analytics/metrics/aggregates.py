@@ -55,9 +55,11 @@ def fallback_reason(query: MetricQuery) -> str | None:
     """
     metric, grouping, filters = query.metric, query.grouping, query.filters
     if metric.statistic is Statistic.RATE:
-        return "response rates count invitations"
+        return "rates count invitations or people"
     if metric.comments:
         return "comment emotions are counted from comment analyses"
+    if metric.repeat_days:
+        return "repeat complaints compare one person's responses"
     if Dimension.ATTRIBUTE in grouping.by or filters.within is not None:
         return "person attributes are not aggregated"
     if grouping.period is Period.WEEK:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, String
+from sqlalchemy import ColumnElement, Dialect, Double, String
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -115,6 +115,38 @@ def _attribute_postgresql(element: AttributeText, compiler: SQLCompiler, **kw: A
 def _attribute_duckdb(element: AttributeText, compiler: SQLCompiler, **kw: Any) -> str:
     col = compiler.process(element.column, **kw)
     return f"json_extract_string({col}, '$.\"{element.key}\"')"
+
+
+class DayNumber(ColumnElement[Any]):
+    """A timestamp as a (fractional) day count, so differences are days on every engine:
+    ``julianday`` in SQLite, the epoch in seconds / 86,400 in PostgreSQL and DuckDB."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = Double()
+
+
+@compiles(DayNumber)
+def _day_default(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(f"no day-number expression for the {compiler.dialect.name} dialect")
+
+
+@compiles(DayNumber, "sqlite")
+def _day_sqlite(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"julianday({compiler.process(element.column, **kw)})"
+
+
+@compiles(DayNumber, "postgresql")
+def _day_postgresql(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(EXTRACT(EPOCH FROM {compiler.process(element.column, **kw)}) / 86400.0)"
+
+
+@compiles(DayNumber, "duckdb")
+def _day_duckdb(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(CAST(epoch({compiler.process(element.column, **kw)}) AS DOUBLE) / 86400.0)"
 
 
 class ScanFirst(ColumnElement[Any]):

@@ -118,3 +118,13 @@ def test_a_planted_rise_in_annoyance_is_seen_and_stable_units_rarely_are() -> No
     stable = out[~rising]
     assert len(stable) == 150 * 12
     assert stable["significant"].mean() <= 0.0155, stable["significant"].mean()
+
+
+def test_empty_and_hidden_only_frames_give_empty_answers() -> None:
+    empty = pd.DataFrame(columns=["unit", "period", "signal", "estimate", "n"])
+    assert share_shifts(empty).empty
+    hidden = pd.DataFrame(
+        {"unit": ["a"], "period": [1], "signal": ["x"], "estimate": [np.nan], "n": [0]}
+    )
+    assert share_shifts(hidden).empty
+    assert slope_trend(hidden.drop(columns="signal"))["slope"].isna().all()

@@ -42,6 +42,7 @@ def share_shifts(
             f"share frame: missing column(s) {', '.join(missing)} (expected unit, period, "
             "signal, estimate, n)"
         )
+    frame = frame.astype({"estimate": float, "n": float})
     usable = frame[frame["estimate"].notna() & (frame["n"] >= min_n)].sort_values("period")
     usable = usable.assign(successes=usable["estimate"] / 100.0 * usable["n"])
     rank = usable.groupby(["unit", "signal"]).cumcount()
@@ -56,7 +57,8 @@ def share_shifts(
     se = np.sqrt(p_bar * (1 - p_bar) * (1 / later["n"] + 1 / later["baseline_n"]))
     with np.errstate(invalid="ignore", divide="ignore"):
         z = ((p - p0) / se).where(se > 0, 0.0)
-    p_value = 2 * stats.norm.sf(np.abs(z))
+    z = z.astype(float)
+    p_value = 2 * stats.norm.sf(np.abs(z.to_numpy()))
     return pd.DataFrame(
         {
             "unit": later["unit"],

@@ -55,7 +55,7 @@ def slope_trend(
         )
     # Every period of the frame is a column, even one hidden in every unit: x is the
     # period's position, so a gap must stay a gap.
-    cells = frame.drop_duplicates(["unit", "period"])
+    cells = frame.drop_duplicates(["unit", "period"]).astype({"estimate": float, "n": float})
     grid = cells.pivot(index="unit", columns="period", values="estimate").sort_index(axis=1)
     counts = cells.pivot(index="unit", columns="period", values="n").reindex_like(grid)
     values = grid.to_numpy(float)

@@ -133,19 +133,23 @@ class Client:
         )
         return _frame(result.rows, detail)
 
-    def relationship_health(self, survey: int | str, period: str = "month") -> pd.DataFrame:
+    def relationship_health(
+        self, survey: int | str, period: str = "month", *, signals: bool = True
+    ) -> pd.DataFrame:
         """Relationship stage and decline alarm of every unit per period
         (``docs/relationship-health.md``): one row per unit × period with ``unit`` (code),
         ``unit_name``, ``period``, ``period_label``, ``stage``, ``probability``, ``alarm``,
         ``hearts``, ``minds``, ``n`` and ``evidence`` — the columns of
-        ``GET /api/v1/relationships``.
+        ``GET /api/v1/relationships``. The further signals of both sides are a long frame
+        in ``.attrs["signals"]``: ``unit``, ``period``, ``name``, ``side``, ``value``,
+        ``lower``, ``upper``, ``n``, ``suppressed``, ``note`` (``signals=False`` skips them).
 
         Example::
 
             r.relationship_health("customer-relationship", period="month")
         """
         found = relationships_service.relationship_health(
-            self.engine, self.principal, survey, self.policy, period
+            self.engine, self.principal, survey, self.policy, period, signals=signals
         )
         return relationships_service.as_frame(found.rows)
 

@@ -34,6 +34,8 @@ METRICS = [
     ("emotions", None),
     ("comment_emotions", None),
     ("comment_sentiment", None),
+    ("comment_relationship", None),
+    ("repeat_complaints", None),
 ]
 GROUPINGS = {
     "total": Grouping.of([]),
@@ -89,6 +91,20 @@ def test_every_engine_agrees(conformance, metric, question, grouping) -> None:
 @pytest.mark.parametrize("grouping", RATE_GROUPINGS.values(), ids=RATE_GROUPINGS.keys())
 def test_response_rates_agree(conformance, grouping) -> None:
     query = MetricQuery(get_metric("response_rate"), grouping, Filters(survey_ids=(2,)))
+    assert_engines_agree(conformance, query)
+
+
+#: Reach counts the people directory: by unit, period and audience only.
+REACH_GROUPINGS = {
+    k: g
+    for k, g in GROUPINGS.items()
+    if not {Dimension.ATTRIBUTE, Dimension.SURVEY_VERSION} & set(g.by)
+}
+
+
+@pytest.mark.parametrize("grouping", REACH_GROUPINGS.values(), ids=REACH_GROUPINGS.keys())
+def test_reach_agrees(conformance, grouping) -> None:
+    query = MetricQuery(get_metric("reach"), grouping, Filters(survey_ids=(1,)))
     assert_engines_agree(conformance, query)
 
 

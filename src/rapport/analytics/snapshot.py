@@ -51,6 +51,7 @@ SNAPSHOT_TABLES = (
     "case_notes",
     "comment_aggregates",
     "attribute_aggregates",
+    "people",
 )
 #: Columns metrics never read and a snapshot must not spread: request fingerprints, link
 #: secrets, who was invited and which response answered an invitation, half-filled forms,
@@ -66,6 +67,9 @@ EXCLUDED_COLUMNS = {
     "case_events": frozenset({"actor", "from_value", "to_value"}),
     "case_notes": frozenset({"author", "text"}),
 }
+#: Tables of which a snapshot keeps only these columns: of the people directory, who is in
+#: which unit (the denominators of reach), never a name, address or attribute.
+ONLY_COLUMNS = {"people": frozenset({"id", "kind", "unit_id"})}
 TEXT_COLUMNS = {"answers": frozenset({"value_text"})}
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -164,7 +168,12 @@ def _columns(name: str, include_text: bool) -> list[Column[Any]]:
     skip = set(EXCLUDED_COLUMNS.get(name, ()))
     if not include_text:
         skip |= TEXT_COLUMNS.get(name, frozenset())
-    return [c for c in Base.metadata.tables[name].columns if c.name not in skip]
+    only = ONLY_COLUMNS.get(name)
+    return [
+        c
+        for c in Base.metadata.tables[name].columns
+        if c.name not in skip and (only is None or c.name in only)
+    ]
 
 
 def _arrow_type(column: Column[Any]) -> tuple[pa.DataType, Callable[[Any], Any] | None]:

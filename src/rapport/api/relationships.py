@@ -22,6 +22,28 @@ from rapport.services import relationships, tenure
 router = APIRouter(prefix="/api/v1", tags=["relationships"])
 
 
+class SignalOut(BaseModel):
+    name: str = Field(
+        description="comment.care | comment.delight | comment.annoyance | "
+        "comment.disappointment | picked.care | picked.delight | picked.annoyance | "
+        "picked.disappointment | picked.taken_for_granted | response_rate | "
+        "response_rate_trend | repeat_complaints (docs/relationship-health.md)"
+    )
+    side: str = Field(description="customer | employee: the audience of the survey read.")
+    value: float | None = Field(
+        description="% (shares, rates) or points per period (trend); null when hidden/unknown."
+    )
+    lower: float | None = Field(description="Lower end of the 95 % interval.")
+    upper: float | None = Field(description="Upper end of the 95 % interval.")
+    n: int = Field(
+        description="Comments, answers, invitations or people, complaints; periods (trend)."
+    )
+    suppressed: bool = Field(description="Hidden: an employee group below the threshold.")
+    note: str | None = Field(
+        description="Why hidden or unknown, or what a rate is of (invitations or people)."
+    )
+
+
 class HealthRowOut(BaseModel):
     unit: str = Field(description="Unit code.")
     unit_name: str
@@ -38,6 +60,9 @@ class HealthRowOut(BaseModel):
     minds: float | None = Field(description="Minds index 0–100; null when hidden or absent.")
     n: int = Field(description="Hearts responses behind the period.")
     evidence: str = Field(description="The numbers that put the unit in its stage.")
+    signals: list[SignalOut] = Field(
+        description="Further signals of the unit and period, both sides (empty with signals=false)."
+    )
 
 
 class RelationshipsOut(BaseModel):
@@ -50,6 +75,9 @@ class RelationshipsOut(BaseModel):
         description="Employee groups below this many respondents are hidden (and not modelled)."
     )
     rows: list[HealthRowOut]
+    counterpart: str | None = Field(
+        description="The other side's survey whose signals the rows carry (null: none)."
+    )
 
 
 @router.get(
@@ -62,9 +90,17 @@ def get_relationships(
     principal: PrincipalDep,
     survey: Annotated[str, Query(description="Survey id or key.")],
     period: Annotated[str, Query(description="month | quarter")] = "month",
+    signals: Annotated[
+        bool, Query(description="Add the further signals of both sides to every row.")
+    ] = True,
 ) -> RelationshipsOut:
     found = relationships.relationship_health(
-        analytics_engine(request), principal, survey, get_policy(request), period
+        analytics_engine(request),
+        principal,
+        survey,
+        get_policy(request),
+        period,
+        signals=signals,
     )
     return RelationshipsOut(
         survey=found.survey_key,
@@ -73,7 +109,11 @@ def get_relationships(
         period=found.period,
         engine=found.engine,
         anonymity_threshold=found.anonymity_threshold,
-        rows=[HealthRowOut(**vars(r)) for r in found.rows],
+        rows=[
+            HealthRowOut(**{**vars(r), "signals": [SignalOut(**vars(s)) for s in r.signals]})
+            for r in found.rows
+        ],
+        counterpart=found.counterpart,
     )
 
 

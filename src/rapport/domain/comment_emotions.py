@@ -23,3 +23,25 @@ SENTIMENTS: tuple[str, ...] = ("positive", "negative", "ambiguous", "neutral")
 
 READ_STATUS = "ok"
 """The status of a comment the model read (not too short, in a supported language)."""
+
+RELATIONSHIP_EMOTIONS: dict[str, tuple[str, ...]] = {
+    "care": ("caring",),
+    "delight": ("joy", "excitement", "love", "admiration"),
+    "annoyance": ("annoyance", "anger"),
+    "disappointment": ("disappointment",),
+}
+"""Relationship emotions read in comments: each is the GoEmotions labels (as the emotion
+model stores them) any one of which puts a comment in it. Delight is GoEmotions' high-arousal
+warmth (joy, excitement, love, admiration); annoyance includes anger (the model gives both
+to most angry comments). "Taken for granted" is not a GoEmotions label: it comes from the
+emotion picker and the ``relationship.taken_for_granted`` items."""
+
+PICKED_RELATIONSHIP_EMOTIONS: dict[str, str] = {
+    "care": "cared_for",
+    "delight": "delighted",
+    "annoyance": "frustrated",
+    "disappointment": "disappointed",
+    "taken_for_granted": "taken_for_granted",
+}
+"""Relationship emotions chosen in the emotion picker: the picker's emotion id of each (the
+picker offers "frustrated" where comments read annoyance)."""

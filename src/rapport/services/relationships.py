@@ -15,13 +15,14 @@ depth: stores with stores, regions with regions).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.metrics.catalog import find_survey
 from rapport.analytics.relationships import decline_alarms, relationship_stages
 from rapport.analytics.relationships.alarms import ALARM_SIGNALS, THRESHOLD
 from rapport.analytics.suppression import SuppressionPolicy
@@ -29,6 +30,12 @@ from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services.metric_memo import MetricMemo
 from rapport.services.metrics import MetricRequest, MetricResult, compute
+from rapport.services.relationship_signals import (
+    Signal,
+    counterpart,
+    relationship_signals,
+    signal_evidence,
+)
 
 PERIODS = ("month", "quarter")
 SIGNALS = ("hearts", "minds", "nps")
@@ -45,6 +52,9 @@ COLUMNS = (
     "n",
     "evidence",
 )
+SIGNAL_COLUMNS = (
+    "unit", "period", "name", "side", "value", "lower", "upper", "n", "suppressed", "note",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class HealthRow:
     minds: float | None
     n: int
     evidence: str
+    signals: list[Signal] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,8 @@ class RelationshipHealth:
     engine: str
     anonymity_threshold: int | None
     rows: list[HealthRow]
+    counterpart: str | None = None
+    """The survey of the other side whose signals the rows carry (None: none found)."""
 
 
 def relationship_health(
@@ -88,8 +101,11 @@ def relationship_health(
     period: str = "month",
     *,
     memo: MetricMemo | None = None,
+    signals: bool = False,
 ) -> RelationshipHealth:
-    """Stages and alarms of every unit ``principal`` may see, per ``period`` of ``survey``.
+    """Stages and alarms of every unit ``principal`` may see, per ``period`` of ``survey``,
+    with the further signals of both sides (``services/relationship_signals.py``) when
+    ``signals`` is True (they cost about five metric reads more).
 
     ``memo`` (one per page request) lets the page's other reads of the same metric tables
     reuse them.
@@ -119,6 +135,21 @@ def relationship_health(
         raise RuntimeError("internal error: expected a survey")
     visible = {r.unit_code for r in first.rows if r.unit_code is not None}
     rows = [r for r in health_rows(signal_frame(whole)) if r.unit in visible]
+    other = None
+    if signals:
+        info = find_survey(engine, first.survey.key)
+        other = None if info is None else counterpart(engine, info)
+        sides = [s for s in (info, other) if s is not None]
+        found = relationship_signals(engine, sides, grain, policy)
+        moved = signal_evidence(found)
+        rows = [
+            replace(
+                r,
+                signals=found.get((r.unit, r.period), []),
+                evidence=_with(r.evidence, moved.get((r.unit, r.period))),
+            )
+            for r in rows
+        ]
     return RelationshipHealth(
         first.survey.key,
         first.survey.title,
@@ -127,6 +158,7 @@ def relationship_health(
         first.engine,
         first.anonymity_threshold,
         rows,
+        None if other is None else other.key,
     )
 
 
@@ -235,10 +267,22 @@ def health_rows(frame: pd.DataFrame) -> list[HealthRow]:
 
 
 def as_frame(rows: list[HealthRow]) -> pd.DataFrame:
-    """The rows as a DataFrame with :data:`COLUMNS` (``period`` as datetime)."""
+    """The rows as a DataFrame with :data:`COLUMNS` (``period`` as datetime); the signals
+    as a long frame in ``.attrs["signals"]`` (:data:`SIGNAL_COLUMNS`)."""
     frame = pd.DataFrame([vars(r) for r in rows], columns=list(COLUMNS))
     frame["period"] = pd.to_datetime(frame["period"])
-    return frame.astype({"probability": float, "hearts": float, "minds": float})
+    frame = frame.astype({"probability": float, "hearts": float, "minds": float})
+    signals = pd.DataFrame(
+        [(r.unit, r.period, *vars(s).values()) for r in rows for s in r.signals],
+        columns=list(SIGNAL_COLUMNS),
+    )
+    signals["period"] = pd.to_datetime(signals["period"])
+    frame.attrs["signals"] = signals.astype({"value": float, "lower": float, "upper": float})
+    return frame
+
+
+def _with(evidence: str, moved: str | None) -> str:
+    return evidence if not moved else f"{evidence}; signals: {moved}"
 
 
 def _number(value: object) -> float | None:

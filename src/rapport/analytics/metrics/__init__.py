@@ -26,9 +26,12 @@ from enum import StrEnum
 from typing import Final
 
 from rapport.analytics.estimates import validate_confidence
-from rapport.domain.comment_emotions import EKMAN_EMOTIONS, SENTIMENTS
+from rapport.domain.comment_emotions import EKMAN_EMOTIONS, RELATIONSHIP_EMOTIONS, SENTIMENTS
 from rapport.domain.survey.rows import SCORED_QTYPES
 from rapport.errors import FieldError, ValidationFailed
+
+REPEAT_COMPLAINT_DAYS = 90
+"""A complaint within this many days after another of the same person is a repeat."""
 
 TAG_PREFIX_PATTERN = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
 """Construct tags are lowercase words joined by dots (the survey definition's rule)."""
@@ -41,7 +44,7 @@ class Statistic(StrEnum):
     """How a metric summarises its answers; fixes the sufficient statistics SQL returns."""
 
     COUNT = "count"  # responses: n
-    RATE = "rate"  # invitations: n sent, successes answered (response rate)
+    RATE = "rate"  # invitations (n sent, successes answered) or people (n, who responded)
     NPS = "nps"  # 0–10 item: n, promoters (9–10), detractors (0–6)
     SHARE = "share"  # answers in the top box(es), in percent: n, successes
     MEAN = "mean"  # mean answer on the item's own scale: n, Σ(x − c), Σ(x − c)²
@@ -91,6 +94,9 @@ class Metric:
     description: str = ""
     comments: str | None = None  # "ekman" or "sentiment": counted in comment analyses
     cases: str | None = None  # a closed-loop measure (CaseMeasure): read from the cases
+    comments: str | None = None  # "ekman", "sentiment" or "relationship": comment analyses
+    rate_of: str = "invitations"  # RATE: of "invitations" sent or of "people" of the unit
+    repeat_days: int = 0  # SHARE of complaints: those following another within this many days
 
     @property
     def measure(self) -> str:
@@ -101,7 +107,11 @@ class Metric:
     def categories(self) -> tuple[str, ...]:
         """Every emotion or sentiment a comment metric reports: each gets a row in every
         group, 0 % where none of the group's comments shows it. Empty for other metrics."""
-        return {"ekman": EKMAN_EMOTIONS, "sentiment": SENTIMENTS}.get(self.comments or "", ())
+        return {
+            "ekman": EKMAN_EMOTIONS,
+            "sentiment": SENTIMENTS,
+            "relationship": tuple(RELATIONSHIP_EMOTIONS),
+        }.get(self.comments or "", ())
 
     @property
     def single_item(self) -> bool:
@@ -163,6 +173,16 @@ BUILTIN_METRICS: dict[str, Metric] = {
             description="% of invitations sent that were answered (by when and where they "
             "were sent; public links have no invitations); Wilson interval.",
         ),
+        Metric(
+            "reach",
+            "Reach",
+            Statistic.RATE,
+            rate_of="people",
+            scale="0..100 %",
+            description="% of the unit's people in the directory (customers for a customer "
+            "survey, employees for an employee one) who responded in the period (by their "
+            "directory unit); Wilson interval.",
+        ),
         _NPS,
         Metric(
             "csat_top2",
@@ -172,6 +192,18 @@ BUILTIN_METRICS: dict[str, Metric] = {
             top_boxes=2,
             scale="0..100 %",
             description="% of CSAT answers in the two highest boxes (4-5 of 5); Wilson interval.",
+        ),
+        Metric(
+            "repeat_complaints",
+            "Repeat complaints",
+            Statistic.SHARE,
+            qtypes=frozenset({"nps"}),
+            prefer_tag="loyalty",
+            repeat_days=REPEAT_COMPLAINT_DAYS,
+            scale="0..100 %",
+            description="Of the complaints (0-6 on the recommendation question) of known "
+            "people, % that follow another complaint of the same person within "
+            f"{REPEAT_COMPLAINT_DAYS} days; Wilson interval. Anonymous responses do not count.",
         ),
         Metric(
             "csat_mean",
@@ -227,6 +259,16 @@ BUILTIN_METRICS: dict[str, Metric] = {
             scale="0..100 %",
             description="Per sentiment (positive, negative, ambiguous, neutral), % of the "
             "comments the emotion model read whose primary sentiment it is; Wilson interval.",
+        ),
+        Metric(
+            "comment_relationship",
+            "Relationship emotions in comments",
+            Statistic.EMOTIONS,
+            comments="relationship",
+            scale="0..100 %",
+            description="Care (caring), delight (joy, excitement, love, admiration), "
+            "annoyance (annoyance, anger) and disappointment: % of the comments the emotion "
+            "model read that show any of the emotion's GoEmotions labels; Wilson interval.",
         ),
     )
 }

@@ -64,6 +64,13 @@ def fallback_reason(query: MetricQuery) -> str | None:
         return "responses within a person attribute are not aggregated"
     if Dimension.ATTRIBUTE in grouping.by and metric.statistic is not Statistic.COUNT:
         return "person attributes are aggregated for response counts only"
+        return "rates count invitations or people"
+    if metric.comments:
+        return "comment emotions are counted from comment analyses"
+    if metric.repeat_days:
+        return "repeat complaints compare one person's responses"
+    if Dimension.ATTRIBUTE in grouping.by or filters.within is not None:
+        return "person attributes are not aggregated"
     if grouping.period is Period.WEEK:
         return "weeks do not nest in months"
     if not all(month_boundary(b) for b in (filters.since, filters.until) if b is not None):

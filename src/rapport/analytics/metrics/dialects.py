@@ -158,6 +158,36 @@ def _seconds_postgresql(element: SecondsBetween, compiler: SQLCompiler, **kw: An
 def _seconds_duckdb(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
     a, b = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
     return f"(CAST(epoch_us({b}) - epoch_us({a}) AS DOUBLE) / 1000000.0)"
+class DayNumber(ColumnElement[Any]):
+    """A timestamp as a (fractional) day count, so differences are days on every engine:
+    ``julianday`` in SQLite, the epoch in seconds / 86,400 in PostgreSQL and DuckDB."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = Double()
+
+
+@compiles(DayNumber)
+def _day_default(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(f"no day-number expression for the {compiler.dialect.name} dialect")
+
+
+@compiles(DayNumber, "sqlite")
+def _day_sqlite(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"julianday({compiler.process(element.column, **kw)})"
+
+
+@compiles(DayNumber, "postgresql")
+def _day_postgresql(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(EXTRACT(EPOCH FROM {compiler.process(element.column, **kw)}) / 86400.0)"
+
+
+@compiles(DayNumber, "duckdb")
+def _day_duckdb(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(CAST(epoch({compiler.process(element.column, **kw)}) AS DOUBLE) / 86400.0)"
 
 
 class ScanFirst(ColumnElement[Any]):

@@ -44,6 +44,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     union_all,
 )
 
@@ -55,8 +56,14 @@ from rapport.analytics.metrics import (
     ScoredItem,
     Statistic,
 )
-from rapport.analytics.metrics.dialects import AttributeText, PeriodKey, ScanFirst, UtcTimestamp
-from rapport.domain.comment_emotions import EKMAN_EMOTIONS, READ_STATUS
+from rapport.analytics.metrics.dialects import (
+    AttributeText,
+    DayNumber,
+    PeriodKey,
+    ScanFirst,
+    UtcTimestamp,
+)
+from rapport.domain.comment_emotions import EKMAN_EMOTIONS, READ_STATUS, RELATIONSHIP_EMOTIONS
 from rapport.errors import FieldError, ValidationFailed
 from rapport.storage import aggregates
 from rapport.storage.models import Base
@@ -224,11 +231,15 @@ def metric_statements(
     if statistic is Statistic.COUNT:
         return {"stats": _grouped(dims, func.count().label("n")).where(*where)}
     if statistic is Statistic.RATE:
+        if query.metric.rate_of == "people":
+            return {"stats": _reach_statement(query)}
         return {"stats": _rate_statement(query)}
     if query.metric.comments:
         return _comment_statements(query, dims, where)
     if statistic is Statistic.INDEX:
         return {"stats": _index_statement(dims, where, items)}
+    if query.metric.repeat_days:
+        return {"stats": _repeat_statement(query, items, all_versions)}
     source = _answers_of_responses()
     per_item = statistic is not Statistic.EMOTIONS
     where = [*where, *item_conditions(items, all_versions, match_item=per_item)]
@@ -288,19 +299,129 @@ def _comment_statements(
             .group_by(*group, c.c.sentiment)
         )
     else:
-        padded: ColumnElement[str] = literal_column("' '") + c.c.ekman + literal_column("' '")
+        column = c.c.labels if query.metric.comments == "relationship" else c.c.ekman
+        padded: ColumnElement[str] = literal_column("' '") + column + literal_column("' '")
+        labels = (
+            RELATIONSHIP_EMOTIONS
+            if query.metric.comments == "relationship"
+            else {e: (e,) for e in EKMAN_EMOTIONS}
+        )
         chosen = union_all(
             *(
                 select(
                     *dims, literal_column(f"'{e}'").label("emotion"), func.count().label("chosen")
                 )
                 .select_from(source)
-                .where(*read, padded.like(f"% {e} %"))
+                .where(*read, or_(*(padded.like(f"% {label} %") for label in any_of)))
                 .group_by(*group)
-                for e in EKMAN_EMOTIONS
+                for e, any_of in labels.items()
             )
         )
     return {"stats": stats.group_by(*group), "emotions": chosen}
+
+
+def _repeat_statement(
+    query: MetricQuery, items: Sequence[ScoredItem], all_versions: frozenset[int]
+) -> Select[Any]:
+    """Complaints (0–6 on the recommendation item) of known people: ``n``, and
+    ``successes``, those with an earlier complaint of the same person to the same surveys
+    less than ``repeat_days`` days before (an earlier one outside the time window counts).
+
+    The complaints are a CTE joined to itself by person (SQLite materialises it and indexes
+    the join; a correlated EXISTS re-ran it per complaint, 50 s on the demo)."""
+    a, r = table("answers"), table("responses")
+    filters = query.filters
+    complaints = (
+        select(r.c.id, r.c.person_id, r.c.submitted_at)
+        .select_from(_answers_of_responses())
+        .where(
+            *response_conditions(Filters(filters.survey_ids, filters.audience)),
+            *item_conditions(items, all_versions),
+            a.c.value_num <= 6,
+            r.c.person_id.is_not(None),
+        )
+        .cte("complaints")
+    )
+    this, before = complaints.alias("complaint"), complaints.alias("earlier")
+    gap = DayNumber(this.c.submitted_at) - DayNumber(before.c.submitted_at)
+    within = and_(
+        before.c.id.is_not(None), gap < literal(float(query.metric.repeat_days), Double())
+    )
+    repeat = func.max(case((within, literal_column("1")), else_=literal_column("0")))
+    flagged = (
+        select(this.c.id, repeat.label("repeat"))
+        .select_from(
+            this.outerjoin(
+                before,
+                and_(
+                    before.c.person_id == this.c.person_id,
+                    before.c.submitted_at < this.c.submitted_at,
+                ),
+            )
+        )
+        .group_by(this.c.id)
+        .subquery("flagged")
+    )
+    return (
+        _grouped(
+            dimension_columns(query.grouping),
+            func.count().label("n"),
+            func.sum(flagged.c.repeat).label("successes"),
+        )
+        .select_from(r.join(flagged, flagged.c.id == r.c.id))
+        .where(*response_conditions(filters))
+    )
+
+
+def _reach_statement(query: MetricQuery) -> Select[Any]:
+    """People of each unit (the directory's, of the survey's audience) and how many of them
+    responded, grouped like responses but by the person's directory unit. Every period in
+    which the surveys were answered gets every unit's headcount, also where nobody of the
+    unit responded, so roll-ups over the tree and over periods keep whole denominators."""
+    p, r = table("people"), table("responses")
+    grouping, filters = query.grouping, query.filters
+    unsupported = [d for d in grouping.by if d in (Dimension.ATTRIBUTE, Dimension.SURVEY_VERSION)]
+    if unsupported or filters.within is not None:
+        raise ValidationFailed(
+            "reach is counted over the people directory",
+            [FieldError("by", "group reach by unit, period or audience only")],
+        )
+    people = Facts(p.c.unit_id, r.c.submitted_at, p.c.kind, r.c.survey_version_id,
+                   r.c.survey_id, None)  # fmt: skip
+    answered = response_conditions(filters, people)
+    responders = (
+        _grouped(
+            dimension_columns(grouping, people),
+            func.count(func.distinct(r.c.person_id)).label("successes"),
+        )
+        .select_from(r.join(p, p.c.id == r.c.person_id))
+        .where(*answered, r.c.audience == p.c.kind)
+        .subquery("responders")
+    )
+    static = Grouping(tuple(d for d in grouping.by if d is not Dimension.PERIOD))
+    kind = [p.c.kind == filters.audience] if filters.audience is not None else []
+    headcount = (
+        _grouped(dimension_columns(static, people), func.count().label("n"))
+        .select_from(p)
+        .where(*kind)
+        .subquery("headcount")
+    )
+    source: Any = headcount
+    columns: list[Label[Any]] = [headcount.c[d.value].label(d.value) for d in static.by]
+    matches = [headcount.c[d.value] == responders.c[d.value] for d in static.by]
+    if Dimension.PERIOD in grouping.by:
+        period = dimension_columns(Grouping((Dimension.PERIOD,), grouping.period))[0]
+        periods = (
+            select(period).select_from(r).where(*response_conditions(filters)).distinct()
+        ).subquery("periods")
+        source = source.join(periods, true())
+        columns.append(periods.c.period.label("period"))
+        matches.append(periods.c.period == responders.c.period)
+    source = source.outerjoin(responders, and_(true(), *matches))
+    order = {d.value: i for i, d in enumerate(grouping.by)}
+    columns.sort(key=lambda c: order[c.name])
+    successes = func.coalesce(responders.c.successes, literal_column("0")).label("successes")
+    return select(*columns, headcount.c.n.label("n"), successes).select_from(source)
 
 
 def _rate_statement(query: MetricQuery) -> Select[Any]:

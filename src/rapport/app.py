@@ -37,9 +37,9 @@ from rapport.api import org as org_api
 from rapport.api import outcomes as outcomes_api
 from rapport.api import profiles as profiles_api
 from rapport.api import relationships as relationships_api
+from rapport.api import risk as risk_api
 from rapport.api import roi as roi_api
 from rapport.api import webhooks as webhooks_api
-from rapport.api import risk as risk_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware

@@ -36,8 +36,8 @@ from rapport.services import linkage as linkage_service
 from rapport.services import metrics as metrics_service
 from rapport.services import outcomes as outcomes_service
 from rapport.services import relationships as relationships_service
-from rapport.services import roi as roi_service
 from rapport.services import risk as risk_service
+from rapport.services import roi as roi_service
 from rapport.services import tenure as tenure_service
 from rapport.services.outcome_panel import outcome_panel
 from rapport.settings import Settings, get_settings
@@ -475,6 +475,8 @@ class Client:
         if pdf is not None:
             chart = roi_report.payback_chart(result.timeline, period) if result.estimable else None
             Path(pdf).write_bytes(roi_report.pdf(roi_service.report(found), chart))
+        return frame
+
     def risk(
         self,
         kind: str = "employee",

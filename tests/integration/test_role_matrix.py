@@ -27,7 +27,6 @@ from starlette.routing import Mount, Route
 from rapport.app import create_app
 from rapport.domain.org import SYSTEM, Role, UnitKind
 from rapport.domain.webhooks import new_secret
-from rapport.services import auth, invitations, personal_data, responses, surveys
 from rapport.services import auth, invitations, people, personal_data, responses, surveys
 from rapport.services.survey_definitions import load_template
 from rapport.storage.uow import Database, UnitOfWork

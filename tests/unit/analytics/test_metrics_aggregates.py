@@ -55,7 +55,6 @@ def test_response_counts_by_person_attribute_are_answered() -> None:
 @pytest.mark.parametrize(
     ("query", "reason"),
     [
-        (MetricQuery(get_metric("response_rate")), "response rates count invitations"),
         (
             MetricQuery(get_metric("comment_emotions"), filters=Filters(within=("role", "x"))),
             "within a person attribute",
@@ -66,8 +65,7 @@ def test_response_counts_by_person_attribute_are_answered() -> None:
         ),
         (MetricQuery(get_metric("responses"), filters=Filters(within=("role", "x"))), "within"),
         (MetricQuery(get_metric("response_rate")), "rates count invitations or people"),
-        (MetricQuery(get_metric("comment_emotions")), "comment emotions"),
-        (MetricQuery(get_metric("comment_sentiment")), "comment emotions"),
+        (MetricQuery(get_metric("comment_relationship")), "relationship emotions"),
         (MetricQuery(get_metric("nps"), Grouping.of([], attribute="segment")), "attributes"),
         (MetricQuery(get_metric("hearts"), Grouping.of(["unit"], period="week")), "weeks"),
         (

@@ -92,7 +92,6 @@ class Metric:
     top_boxes: int = 0
     scale: str = ""
     description: str = ""
-    comments: str | None = None  # "ekman" or "sentiment": counted in comment analyses
     cases: str | None = None  # a closed-loop measure (CaseMeasure): read from the cases
     comments: str | None = None  # "ekman", "sentiment" or "relationship": comment analyses
     rate_of: str = "invitations"  # RATE: of "invitations" sent or of "people" of the unit

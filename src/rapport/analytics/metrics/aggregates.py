@@ -57,20 +57,17 @@ def fallback_reason(query: MetricQuery) -> str | None:
     """
     metric, grouping, filters = query.metric, query.grouping, query.filters
     if metric.statistic is Statistic.RATE:
-        return "response rates count invitations"
+        return "rates count invitations or people"
     if metric.cases:
         return "closed-loop metrics are read from the cases"
+    if metric.comments == "relationship":
+        return "relationship emotions are counted from comment analyses' labels"
+    if metric.repeat_days:
+        return "repeat complaints compare one person's responses"
     if filters.within is not None:
         return "responses within a person attribute are not aggregated"
     if Dimension.ATTRIBUTE in grouping.by and metric.statistic is not Statistic.COUNT:
         return "person attributes are aggregated for response counts only"
-        return "rates count invitations or people"
-    if metric.comments:
-        return "comment emotions are counted from comment analyses"
-    if metric.repeat_days:
-        return "repeat complaints compare one person's responses"
-    if Dimension.ATTRIBUTE in grouping.by or filters.within is not None:
-        return "person attributes are not aggregated"
     if grouping.period is Period.WEEK:
         return "weeks do not nest in months"
     if not all(month_boundary(b) for b in (filters.since, filters.until) if b is not None):

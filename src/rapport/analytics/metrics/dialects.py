@@ -158,6 +158,8 @@ def _seconds_postgresql(element: SecondsBetween, compiler: SQLCompiler, **kw: An
 def _seconds_duckdb(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
     a, b = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
     return f"(CAST(epoch_us({b}) - epoch_us({a}) AS DOUBLE) / 1000000.0)"
+
+
 class DayNumber(ColumnElement[Any]):
     """A timestamp as a (fractional) day count, so differences are days on every engine:
     ``julianday`` in SQLite, the epoch in seconds / 86,400 in PostgreSQL and DuckDB."""

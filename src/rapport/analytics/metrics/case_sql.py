@@ -78,9 +78,11 @@ def case_statements(query: MetricQuery) -> dict[str, Select[Any]]:
         resolved = c.c.resolved_at.is_not(None)
         # Escalation moves ``due_at`` on, but only a waiting, overdue case escalates: so a
         # case never escalated still has its first due time, and an escalated one missed it.
-        known = or_(resolved, c.c.escalation_level > 0)
+        # Only cases whose fate is known count (a WHERE, as resolution times do): a period
+        # whose cases all still wait has no row, not a row of n = 0.
+        where.append(or_(resolved, c.c.escalation_level > 0))
         met = and_(resolved, c.c.escalation_level == 0, c.c.resolved_at <= c.c.due_at)
-        stats = select(*dims, _count_if(known).label("n"), _count_if(met).label("successes"))
+        stats = select(*dims, n, _count_if(met).label("successes"))
     elif measure is CaseMeasure.REPEAT:
         stats = select(*dims, n, _count_if(_repeats()).label("successes"))
     else:

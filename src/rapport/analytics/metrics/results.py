@@ -295,26 +295,6 @@ def _sort_key(value: Hashable) -> tuple[int, Any]:
     return (0, str(value)) if not isinstance(value, date) else (0, value.isoformat())
 
 
-def _normalise(query: MetricQuery, raw: Sequence[Any], months: bool = False) -> Key:
-    """A row's key; ``months``: periods came as months (aggregates), mapped to the grain."""
-    key: list[Hashable] = []
-    for dim, value in zip(query.grouping.by, raw, strict=True):
-        if dim in (Dimension.UNIT, Dimension.SURVEY_VERSION):
-            # A case opened by hand has no survey version (NULL): its own group.
-            key.append(None if value is None else int(value))
-        elif dim is Dimension.PERIOD:
-            if query.grouping.period is None:
-                raise RuntimeError("internal error: expected query.grouping.period is not None")
-            start = period_start(value, query.grouping.period)
-            if months and start is not None:
-                start = metric_aggregates.period_of_month(start, query.grouping.period)
-            key.append(start)
-        else:
-            key.append(None if value is None else str(value))
-    return tuple(key)
-    return _Normaliser(query, months)(raw)
-
-
 class _Normaliser:
     """Turns the dimension values of SQL rows into keys, remembering each distinct period
     (a table has tens of thousands of rows and a few dozen periods)."""
@@ -337,7 +317,8 @@ class _Normaliser:
         key: list[Hashable] = []
         for dim, value in zip(self.dims, raw, strict=True):
             if dim is Dimension.UNIT or dim is Dimension.SURVEY_VERSION:
-                key.append(int(value))
+                # A case opened by hand has no survey version (NULL): its own group.
+                key.append(None if value is None else int(value))
             elif dim is Dimension.PERIOD:
                 found = self.periods.get(value, _MISSING)
                 if found is _MISSING:

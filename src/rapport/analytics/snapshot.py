@@ -49,6 +49,8 @@ SNAPSHOT_TABLES = (
     "cases",
     "case_events",
     "case_notes",
+    "comment_aggregates",
+    "attribute_aggregates",
 )
 #: Columns metrics never read and a snapshot must not spread: request fingerprints, link
 #: secrets, who was invited and which response answered an invitation, half-filled forms,

@@ -28,6 +28,7 @@ from rapport.storage.repositories.cases import AlertRuleRecord
 
 router = APIRouter(prefix="/api/v1", tags=["closed loop"])
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PriorityName = Literal["urgent", "high", "normal", "low"]
 StatusName = Literal["open", "in_progress", "resolved", "closed"]
 ResolutionCode = Literal[
@@ -98,6 +99,15 @@ class AlertRuleOut(BaseModel):
             created_at=r.created_at,
             follow_up_survey_id=r.follow_up_survey_id,
         )
+
+
+class AlertRulePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    condition: dict[str, Any] | None = Field(
+        None, description="A new condition (checked as on creation)"
+    )
+    priority: PriorityName | None = None
+    active: bool | None = Field(None, description="false: the rule opens no cases from now on")
 
 
 class CaseIn(BaseModel):
@@ -195,6 +205,17 @@ def create_rule(body: AlertRuleIn, principal: PrincipalDep, uow: UowDep) -> Aler
 @router.get("/alert-rules", response_model=list[AlertRuleOut], summary="The alert rules")
 def list_rules(principal: PrincipalDep, uow: ReadUowDep) -> list[AlertRuleOut]:
     return [AlertRuleOut.of(r) for r in alerts.list_rules(uow, principal)]
+
+
+@router.patch(
+    "/alert-rules/{rule_id}", response_model=AlertRuleOut, summary="Edit or deactivate a rule"
+)
+def update_rule(
+    rule_id: RuleId, body: AlertRulePatch, principal: PrincipalDep, uow: UowDep
+) -> AlertRuleOut:
+    """Change the condition or priority, or set ``active``; an inactive rule opens no cases."""
+    change = alerts.RuleChange(condition=body.condition, priority=body.priority, active=body.active)
+    return AlertRuleOut.of(alerts.update_rule(uow, principal, rule_id, change))
 
 
 @router.post("/cases", response_model=CaseDetailOut, status_code=201, summary="Open a case")

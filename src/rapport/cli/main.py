@@ -12,13 +12,16 @@ from rapport.cli import (
     actions_cmds,
     case_cmds,
     import_cmds,
+    learning_cmds,
     metrics_cmds,
     org_cmds,
     outcomes_cmds,
     people_cmds,
+    risk_cmds,
     serve_cmds,
     survey_cmds,
     text_cmds,
+    webhook_cmds,
 )
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, state
 
@@ -39,6 +42,7 @@ app.add_typer(access_cmds.token_app, name="token")
 app.add_typer(org_cmds.org_app, name="org")
 app.add_typer(people_cmds.people_app, name="people")
 app.add_typer(outcomes_cmds.outcomes_app, name="outcomes")
+app.add_typer(risk_cmds.risk_app, name="risk")
 app.add_typer(survey_cmds.survey_app, name="survey")
 app.add_typer(survey_cmds.responses_app, name="responses")
 app.add_typer(text_cmds.text_app, name="text")
@@ -46,6 +50,8 @@ app.add_typer(metrics_cmds.metrics_app, name="metrics")
 app.add_typer(actions_cmds.actions_app, name="actions")
 app.add_typer(case_cmds.cases_app, name="cases")
 app.add_typer(case_cmds.alerts_app, name="alerts")
+app.add_typer(learning_cmds.learnings_app, name="learnings")
+app.add_typer(webhook_cmds.webhooks_app, name="webhooks")
 app.command("snapshot")(metrics_cmds.snapshot)
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)

@@ -124,6 +124,55 @@ def create_rule(uow: UnitOfWork, principal: Principal, rule: RuleInput) -> Alert
     return record
 
 
+@dataclass(frozen=True, kw_only=True)
+class RuleChange:
+    """What a rule edit changes; None leaves a field as it is."""
+
+    condition: Any = None
+    priority: str | None = None
+    active: bool | None = None
+
+
+def update_rule(
+    uow: UnitOfWork, principal: Principal, rule_id: int, change: RuleChange
+) -> AlertRuleRecord:
+    """Edit a rule's condition or priority, or (de)activate it. An inactive rule opens no
+    cases from then on; cases it opened stay as they are."""
+    require(principal, Permission.MANAGE_ALERTS)
+    rule = uow.alert_rules.get(rule_id)
+    if rule is None:
+        raise NotFound(f"no alert rule {rule_id}")
+    values: dict[str, Any] = {}
+    if change.priority is not None:
+        if change.priority not in set(Priority):
+            raise ValidationFailed(
+                "unknown priority",
+                [FieldError("priority", f"expected one of {', '.join(Priority)}")],
+            )
+        values["priority"] = change.priority
+    if change.condition is not None:
+        questions = None
+        if rule.survey_id is not None:
+            published = get_published(uow, rule.survey_id)
+            questions = [q.id for q in published.definition.questions]
+        parse_condition(change.condition, questions)
+        values["condition"] = change.condition
+    if change.active is not None:
+        values["active"] = change.active
+    if not values:
+        raise ValidationFailed(
+            "nothing to change",
+            [FieldError("body", "expected condition, priority or active", "required")],
+        )
+    uow.alert_rules.update(rule_id, **values)
+    detail = {k: v for k, v in values.items() if k != "condition"}
+    audit.record(uow, principal, AuditAction.ALERT_RULE_UPDATE, f"alert_rule:{rule_id}", detail)
+    found = uow.alert_rules.get(rule_id)
+    if found is None:
+        raise RuntimeError("internal error: the rule just updated is missing")
+    return found
+
+
 def _follow_up_survey(uow: UnitOfWork, rule: RuleInput) -> int:
     """The id of a rule's follow-up survey: a published customer survey (employees are
     never asked again: that would say who answered)."""

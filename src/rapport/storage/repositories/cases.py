@@ -132,8 +132,9 @@ class AlertRuleRepository:
         row = self.s.get(AlertRuleRow, rule_id)
         return _rule(row) if row else None
 
-    def set_active(self, rule_id: int, active: bool) -> None:
-        self.s.execute(update(AlertRuleRow).where(AlertRuleRow.id == rule_id).values(active=active))
+    def update(self, rule_id: int, **values: Any) -> None:
+        self.s.execute(update(AlertRuleRow).where(AlertRuleRow.id == rule_id).values(**values))
+        self.s.expire_all()
 
 
 class CaseRepository:
@@ -164,6 +165,10 @@ class CaseRepository:
     def get(self, case_id: int) -> CaseRecord | None:
         row = self.s.get(CaseRow, case_id)
         return _case(row) if row else None
+
+    def by_ids(self, case_ids: Sequence[int]) -> list[CaseRecord]:
+        q = select(CaseRow).where(CaseRow.id.in_(list(case_ids))).order_by(CaseRow.id)
+        return [_case(r) for r in self.s.scalars(q)]
 
     def find(self, where: CaseFilter) -> list[CaseRecord]:
         q = select(CaseRow).where(CaseRow.id > where.after_id).order_by(CaseRow.id)

@@ -1,10 +1,10 @@
 """case follow-up survey: a rule may name a follow-up survey; a case remembers the
 invitation sent when it closed and the response that answered it
 
-Follows 0012 (alerts and cases).
+Follows 0015 (page aggregates).
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -80,7 +80,8 @@ def case_statements(query: MetricQuery) -> dict[str, Select[Any]]:
         # case never escalated still has its first due time, and an escalated one missed it.
         known = or_(resolved, c.c.escalation_level > 0)
         met = and_(resolved, c.c.escalation_level == 0, c.c.resolved_at <= c.c.due_at)
-        stats = select(*dims, _count_if(known).label("n"), _count_if(met).label("successes"))
+        where.append(known)  # a group is a period with such cases, as for the times
+        stats = select(*dims, n, _count_if(met).label("successes"))
     elif measure is CaseMeasure.REPEAT:
         stats = select(*dims, n, _count_if(_repeats()).label("successes"))
     else:

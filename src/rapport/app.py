@@ -46,8 +46,8 @@ from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
 from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
+from rapport.services import case_follow_up, import_jobs, metrics
 from rapport.services import cases as case_service
-from rapport.services import import_jobs, metrics
 from rapport.services.case_sweeper import CaseSweeper
 from rapport.services.comment_themes import CommentCache
 from rapport.services.notify import SmtpNotifier
@@ -144,6 +144,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # and the import worker (one thread, so imports queue instead of competing).
     app.state.policy = metrics.policy_from_settings(settings)
     case_service.configure(app.state.db, settings.case_sla_hours)
+    case_follow_up.configure(app.state.db, settings.resolved_secret_key())
     app.state.analytics_engine = metrics.engine_from_settings(settings, app.state.db)
     app.state.live_engine = OperationalEngine(app.state.db.engine)
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")

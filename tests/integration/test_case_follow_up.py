@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from rapport.domain.org import SYSTEM
-from rapport.services import alerts, case_follow_up, case_sweeper, cases, responses, surveys
+from rapport.services import alerts, case_follow_up, case_sweeper, learnings, responses, surveys
 from rapport.services.notify import SmtpNotifier
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
@@ -127,9 +127,10 @@ def test_the_sweeper_mails_a_follow_up_a_request_did_not_send_once(
             name="d", condition=DETRACTOR, follow_up_survey="put-right"))  # fmt: skip
     _respond_as(db, sid, "c1")
     [case] = _cases(db)
-    change = cases.CaseChange(status="closed", resolution_code="contacted_resolved")
-    with db.unit_of_work() as uow:
-        assert case_follow_up.update(uow, SYSTEM, case.id, change, link_secret="s") is not None
+    case_follow_up.configure(db, "s")
+    with db.unit_of_work() as uow:  # closed through the learning log's close, no learning
+        learnings.close_case(uow, SYSTEM, case.id, resolution_code="contacted_resolved")
+        assert uow.cases.get(case.id).follow_up_invitation_id is not None  # type: ignore[union-attr]
     notifier = SmtpNotifier("127.0.0.1", port, "rapport@example.com")
     # The owner's "case opened" mail only: without the secret no link can be made.
     assert case_sweeper.sweep(db, notifier, "https://x") == (0, 1)

@@ -29,6 +29,24 @@ from rapport.storage.uow import Database, UnitOfWork
 logger = logging.getLogger("rapport.cases")
 #: How long a follow-up link stays valid.
 FOLLOW_UP_DAYS = 14
+_SECRET_KEY = ("settings", "link_secret")
+
+
+def configure(db: Database, link_secret: str) -> None:
+    """Use ``link_secret`` (``Settings.resolved_secret_key()``) for follow-up links of cases
+    closed through ``db`` by paths that do not pass it (closing with a learning)."""
+    db.memo[_SECRET_KEY] = link_secret
+
+
+def after_close(uow: UnitOfWork, principal: Principal, case_id: int) -> int | None:
+    """The follow-up invitation of a case just closed by another use case (the learning
+    log's close), with the configured secret; None when none is configured or due. The
+    case sweeper mails it."""
+    secret = uow.memo.get(_SECRET_KEY)
+    case = uow.cases.get(case_id)
+    if not isinstance(secret, str) or case is None or case.status != CaseStatus.CLOSED:
+        return None
+    return invite(uow, case, actor=principal.name, link_secret=secret, now=utcnow())
 
 
 def update(

@@ -23,7 +23,7 @@ from rapport.domain.audit import AuditAction
 from rapport.domain.learnings import ChangeArea, Learning, LearningChange
 from rapport.domain.org import Permission, Principal, Role
 from rapport.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from rapport.services import audit, cases, confidentiality
+from rapport.services import audit, case_follow_up, cases, confidentiality
 from rapport.services.access import require
 from rapport.services.clock import utcnow
 from rapport.services.surveys import get_published
@@ -312,6 +312,7 @@ def close_case(
         status=CaseStatus.CLOSED.value, resolution_code=resolution_code, note=note
     )
     cases.update(uow, principal, case_id, change)
+    case_follow_up.after_close(uow, principal, case_id)  # "did we put it right?", if due
     if learning is None:
         return None
     case = uow.cases.get(case_id)

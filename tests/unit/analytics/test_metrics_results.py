@@ -104,3 +104,28 @@ def test_margins_of_a_two_way_table() -> None:
     assert t.counts([False, True]) == {(ALL, may): 8, (ALL, june): 2}
     assert t.counts([True, False])[(2, ALL)] == 5
     assert len(t.rows) == len(UNITS) * 2
+
+
+def test_rows_where_builds_the_same_rows_as_filtering_every_row() -> None:
+    """One period and one subtree: the rows built from their own leaf groups equal those
+    filtered from the full table (including zero rows of periods observed elsewhere)."""
+    may, june = date(2026, 5, 1), date(2026, 6, 1)
+    leaf = {(3, may): (3, 1, 1), (3, june): (2, 2, 0), (4, may): (5, 0, 5), (1, june): (4, 4, 0)}
+    in_north = {1: False, 2: True, 3: True, 4: False}
+    for wanted in (
+        {1: lambda p: p == june},
+        {0: lambda u: in_north[u]},
+        {0: lambda u: in_north[u], 1: lambda p: p == may},
+    ):
+        fresh, built = table(["unit", "period"], leaf), table(["unit", "period"], leaf)
+        expected = [r for r in built.rows if all(t(r.key[i]) for i, t in wanted.items())]
+        found = fresh.rows_where(wanted)
+        assert [(r.key, r.n, r.estimate) for r in found] == [
+            (r.key, r.n, r.estimate) for r in expected
+        ]
+        assert found, "every case keeps some rows"
+        assert built.rows_where(wanted) == expected  # rows already built: filtered
+    north_june = table(["unit", "period"], leaf).rows_where(
+        {0: lambda u: in_north[u], 1: lambda p: p == june}
+    )
+    assert [(r.key[0], r.n) for r in north_june] == [(2, 2), (3, 2)]

@@ -1,4 +1,5 @@
-"""Benchmark every page and API call of issue 13 on the demo and on large organisations.
+"""Benchmark every page and API call of issue 13 (and issue 15's relationship pages) on the
+demo and on large organisations.
 
 Generates (or reuses) the demo organisation and generated ones of ``--sizes`` units ×
 ``--months`` months (``rapport demo --units N --months M``), starts a real ``rapport serve``
@@ -72,6 +73,12 @@ def requests_for(db_file: Path) -> dict[str, str]:
         dept = conn.execute(
             "SELECT path FROM units WHERE path LIKE '%/head-office/%' ORDER BY path LIMIT 1"
         ).fetchone()
+        # A store under an action (the demo's West programme) if any: its page estimates
+        # the action's effect, the page's dearest part.
+        store = conn.execute(
+            "SELECT code FROM units WHERE kind = 'store' ORDER BY path LIKE '%/west/%' DESC, path"
+            " LIMIT 1"
+        ).fetchone()
     customer, employee = ids["customer-relationship"], "employee-relationship"
     return {
         "/dashboard default": "/dashboard",
@@ -83,6 +90,10 @@ def requests_for(db_file: Path) -> dict[str, str]:
             f"/api/v1/metrics?survey={employee}&metric=hearts&by=unit&period=month"
         ),
         "home page": "/",
+        "relationships page (organisation map)": f"/relationships?survey={customer}",
+        "relationship unit page (a west store)": (
+            f"/relationships/unit?survey={customer}&unit={store[0]}"
+        ),
     }
 
 

@@ -30,6 +30,7 @@ from rapport.api import (
 )
 from rapport.api import cases as cases_api
 from rapport.api import drivers as drivers_api
+from rapport.api import learnings as learnings_api
 from rapport.api import linkage as linkage_api
 from rapport.api import metrics as metrics_api
 from rapport.api import org as org_api
@@ -37,6 +38,8 @@ from rapport.api import outcomes as outcomes_api
 from rapport.api import profiles as profiles_api
 from rapport.api import relationships as relationships_api
 from rapport.api import risk as risk_api
+from rapport.api import roi as roi_api
+from rapport.api import webhooks as webhooks_api
 from rapport.api.access_log import AccessLogMiddleware
 from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
@@ -48,6 +51,7 @@ from rapport.services import import_jobs, metrics
 from rapport.services.case_sweeper import CaseSweeper
 from rapport.services.comment_themes import CommentCache
 from rapport.services.notify import SmtpNotifier
+from rapport.services.webhooks.deliverer import DeliveryPolicy, WebhookDeliverer
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
 from rapport.web import (
@@ -57,13 +61,16 @@ from rapport.web import (
     dashboard_pages,
     distribution_pages,
     driver_pages,
+    learning_pages,
     linkage_pages,
     org_pages,
     pages,
     people_pages,
     respond,
+    roi_pages,
     survey_pages,
     unsubscribe,
+    webhook_pages,
 )
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.relationship_pages import router as relationship_pages_router
@@ -92,9 +99,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             base_url=settings.link_base(),
         )
         sweeper.start()
+    deliverer = None
+    if settings.webhook_deliver_seconds > 0:
+        deliverer = WebhookDeliverer(
+            app.state.db,
+            DeliveryPolicy.from_settings(settings),
+            interval=settings.webhook_deliver_seconds,
+        )
+        deliverer.start()
     yield
     if sweeper is not None:
         sweeper.stop()
+    if deliverer is not None:
+        deliverer.stop()
     app.state.import_runner.shutdown(wait=False, cancel_futures=True)
     app.state.analytics_engine.dispose()
     app.state.live_engine.dispose()
@@ -175,7 +192,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(drivers_api.router)
     app.include_router(risk_api.router)
     app.include_router(cases_api.router)
+    app.include_router(learnings_api.router)
     app.include_router(linkage_api.router)
+    app.include_router(roi_api.router)
+    app.include_router(webhooks_api.router)
+    webhooks_api.document(app)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
@@ -184,10 +205,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(relationship_pages_router)
     app.include_router(driver_pages.router)
     app.include_router(linkage_pages.router)
+    app.include_router(roi_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(org_pages.router)
     app.include_router(people_pages.router)
     app.include_router(case_pages.router)
+    app.include_router(learning_pages.router)
+    app.include_router(webhook_pages.router)
     app.include_router(respond.router)
     app.include_router(unsubscribe.router)
     app.include_router(api_docs.router)

@@ -29,6 +29,7 @@ from rapport.analytics.metrics import BUILTIN_METRICS
 from rapport.analytics.snapshot import SnapshotInfo, write_snapshot
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal, Role
+from rapport.exporters import roi_report
 from rapport.services import actions as actions_service
 from rapport.services import drivers as drivers_service
 from rapport.services import linkage as linkage_service
@@ -36,6 +37,7 @@ from rapport.services import metrics as metrics_service
 from rapport.services import outcomes as outcomes_service
 from rapport.services import relationships as relationships_service
 from rapport.services import risk as risk_service
+from rapport.services import roi as roi_service
 from rapport.services import tenure as tenure_service
 from rapport.services.outcome_panel import outcome_panel
 from rapport.settings import Settings, get_settings
@@ -446,6 +448,74 @@ class Client:
                 columns=list(risk_service.RiskPerson.__dataclass_fields__),
             ),
         )
+        return frame
+
+    def roi(
+        self,
+        employee_survey: int | str,
+        customer_survey: int | str,
+        rise: float = 5.0,
+        horizon: int = 12,
+        *,
+        one_off_cost: float = 0.0,
+        per_period_cost: float = 0.0,
+        units: Sequence[str] = (),
+        lever: str = "employee",
+        margin: float = 1.0,
+        lag: int = 1,
+        period: str = "month",
+        revenue: float | None = None,
+        confidence: float = 0.95,
+        pdf: Path | str | None = None,
+    ) -> pd.DataFrame:
+        """ROI of ``units`` (codes or paths; their subtrees) raising their employee hearts
+        index by ``rise`` points (``lever="customer"``: customer hearts), from the fitted
+        linkage paths: one row per figure (``customer_rise``, ``revenue_pct``,
+        ``revenue_change``, ``benefit``, ``roi``, ``payback``, ``churn_change``) with
+        ``value``, ``lower``, ``upper``; ``attrs`` hold the ``statement``,
+        ``probability_positive``, ``cost``, ``revenue``, ``estimable`` and ``note`` (why
+        there is no number). ``pdf``: also write the one-page report there
+        (docs/linkage.md, ROI). Example::
+
+            r.roi("employee-relationship", "customer-relationship", 5, 12,
+                  one_off_cost=200_000, per_period_cost=20_000, units=["north"])
+        """
+        request = roi_service.RoiRequest(
+            employee_survey,
+            customer_survey,
+            rise=rise,
+            horizon=horizon,
+            one_off_cost=one_off_cost,
+            per_period_cost=per_period_cost,
+            units=tuple(units),
+            lever=lever,
+            margin=margin,
+            lag=lag,
+            period=period,
+            revenue=revenue,
+            confidence=confidence,
+        )
+        with self.database.unit_of_work(readonly=True) as uow:
+            found = roi_service.simulate(self.engine, uow, self.principal, request, self.policy)
+        result = found.result
+        names = ("customer_rise", "revenue_pct", "revenue_change", "benefit", "roi", "payback")
+        rows = [(n, *vars(getattr(result, n)).values()) for n in names]
+        if result.churn_change is not None:
+            rows.append(("churn_change", *vars(result.churn_change).values()))
+        frame = pd.DataFrame(rows, columns=["figure", "value", "lower", "upper"])
+        frame.attrs.update(
+            statement=found.statement,
+            estimable=result.estimable,
+            note=result.note,
+            probability_positive=result.probability_positive,
+            cost=result.cost,
+            revenue=found.revenue,
+            units=found.units,
+            notes=found.notes,
+        )
+        if pdf is not None:
+            chart = roi_report.payback_chart(result.timeline, period) if result.estimable else None
+            Path(pdf).write_bytes(roi_report.pdf(roi_service.report(found), chart))
         return frame
 
     def snapshot(self, directory: Path | str, *, include_text: bool = False) -> SnapshotInfo:

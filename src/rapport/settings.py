@@ -123,6 +123,25 @@ class Settings(BaseSettings):
         description="The app escalates overdue cases and mails owners this often (0: off; "
         "cron can run `rapport cases escalate` instead).",
     )
+    webhook_deliver_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="The app sends due webhook messages this often (0: off; cron can run "
+        "`rapport webhooks deliver` instead or as well).",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Attempts before a message becomes a dead letter."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="The wait after the first failed attempt; it doubles after each further "
+        "one (with jitter), up to webhook_retry_cap_seconds.",
+    )
+    webhook_retry_cap_seconds: float = Field(default=6 * 3600, gt=0)
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, description="How long a receiver may take to answer one POST."
+    )
     debug: bool = False
 
     @field_validator("case_sla_hours")

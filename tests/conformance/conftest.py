@@ -11,28 +11,30 @@ from __future__ import annotations
 
 import copy
 import os
+import random
 import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from rapport.analytics.engines import AnalyticsEngine, DuckDBEngine, OperationalEngine
 from rapport.analytics.snapshot import write_snapshot
 from rapport.domain.org import SYSTEM
 from rapport.domain.survey.dump import definition_to_dict
-from rapport.services import demo, responses, surveys
+from rapport.services import alerts, cases, demo, responses, surveys
 from rapport.services.demo.generator import generate_demo
 from rapport.services.demo.models import DemoOrganisation
 from rapport.storage import migrate
+from rapport.storage.models import ResponseRow
 from rapport.storage.uow import Database
 from tests.conftest import PG_ADMIN_URL
 
@@ -103,6 +105,99 @@ def build(db: Database) -> None:
                 )
             )
         responses.store_many(uow, v2, subs, validate=True)
+    add_cases(db)
+
+
+def add_cases(db: Database, seed: int = 17) -> None:
+    """Cases on customer and employee responses (and by hand) with seeded timelines: first
+    contact by a note or a status change, resolution, escalation, follow-up responses, and
+    repeat pairs exactly at and just past the 30-day window. Times carry microseconds."""
+    rng = random.Random(seed)
+    with db.unit_of_work() as uow:
+        rules = [
+            alerts.create_rule(
+                uow, SYSTEM, alerts.RuleInput(name=f"rule {k}", condition=RULE, active=False)
+            ).id
+            for k in (1, 2)
+        ]
+        r = ResponseRow.__table__.c
+        rows = (
+            uow.connection()
+            .execute(
+                select(r.id, r.unit_id, r.audience, r.submitted_at, r.person_id).order_by(r.id)
+            )
+            .all()
+        )
+        units = {u.id: u for u in uow.units.all()}
+        customers = [r for r in rows if r.audience == "customer"]
+        employees = [r for r in rows if r.audience == "employee"]
+        chosen = rng.sample(customers, 140) + rng.sample(employees, 60)
+        # Pairs of one person: a second case on another of their responses.
+        by_person: dict[int, list[Any]] = {}
+        for r in customers:
+            if r.person_id is not None:
+                by_person.setdefault(r.person_id, []).append(r)
+        pairs = [rs[1] for rs in by_person.values() if len(rs) > 1][:25]
+        chosen += [p for p in pairs if p not in chosen]
+        followers = [r.id for r in customers if r not in chosen]
+        rng.shuffle(followers)
+        planned: list[tuple[Any, int | None, str, int | None, datetime]] = []
+        for r in chosen:
+            at = _as_utc(r.submitted_at) + timedelta(minutes=rng.uniform(0, 90))
+            planned.append((units[r.unit_id], r.id, r.audience, rng.choice(rules), at))
+        base = datetime(2025, 11, 3, 9, 15, 0, 123456, tzinfo=UTC)
+        store = next(u for u in units.values() if u.kind == "store")
+        for days, extra in ((0, 0), (30, 0), (60, 1), (3, 500)):  # 30 days exactly: a repeat
+            at = base + timedelta(days=days, microseconds=extra)
+            planned.append((store, None, "customer", rules[0], at))
+        for _ in range(6):  # by hand: no response, no rule
+            at = base + timedelta(days=rng.uniform(-60, 60))
+            planned.append((store, None, "customer", None, at))
+        for unit, response_id, audience, rule_id, at in planned:
+            case_id = cases.open_case(
+                uow, unit=unit, audience=audience, title="t", priority=rng.choice(PRIORITIES),
+                actor="conformance", rule_id=rule_id, response_id=response_id, now=at,
+            )  # fmt: skip
+            _timeline(uow, rng, case_id, followers if audience == "customer" else [])
+
+
+RULE = {"question": "nps", "op": "<=", "value": 6}
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _timeline(uow: Any, rng: random.Random, case_id: int, followers: list[int]) -> None:
+    """What happens to one case: notes, status changes, escalation, a follow-up."""
+    case = uow.cases.get(case_id)
+    opened = _as_utc(case.opened_at)
+    roll = rng.random()
+    if roll < 0.15:
+        return  # never touched
+    touch = opened + timedelta(hours=rng.uniform(0.05, 120), microseconds=rng.randrange(10**6))
+    values: dict[str, Any] = {}
+    if rng.random() < 0.5:
+        uow.cases.add_note(case_id, "owner", touch, "called")
+    else:
+        values.update(status="in_progress", first_contact_at=touch)
+        uow.cases.add_event(case_id=case_id, at=touch, actor="owner", kind="status",
+                            from_value="open", to_value="in_progress")  # fmt: skip
+    if rng.random() < 0.2:  # an owner change is no contact
+        uow.cases.add_event(case_id=case_id, at=opened + timedelta(minutes=1), actor="x",
+                            kind="owner", from_value="", to_value="1")  # fmt: skip
+    if rng.random() < 0.2:
+        values["escalation_level"] = rng.choice((1, 2))
+    if rng.random() < 0.65:
+        resolved = touch + timedelta(hours=rng.uniform(0, 150), microseconds=rng.randrange(10**6))
+        values.update(status="closed", resolved_at=resolved, resolution_code="contacted_resolved")
+        uow.cases.add_event(case_id=case_id, at=resolved, actor="owner", kind="status",
+                            from_value="in_progress", to_value="closed")  # fmt: skip
+        if followers and rng.random() < 0.5:
+            values["follow_up_response_id"] = followers.pop()
+    if values:
+        uow.cases.update(case_id, **values)
 
 
 #: The operational database each engine reads, directly or through its snapshot. Every
@@ -138,6 +233,9 @@ def _frames(db: Database) -> dict[str, pd.DataFrame]:
                 "distributions",
                 "invitations",
                 "comment_analyses",
+                "cases",
+                "case_events",
+                "case_notes",
             )
         }
 

@@ -335,3 +335,94 @@ def _rates(frames, cut: Cut, survey_ids, paths) -> dict[tuple[Key, str | None], 
     )
     rows = with_keys(i, cut)
     return {(k, None): share(g.used_at.notna()) for k, g in groups(rows, cut, paths).items()}
+
+
+# --- closed-loop metrics (docs/closed-loop.md, "Metrics") ------------------------------------
+
+REPEAT_WINDOW = pd.Timedelta(days=30)
+
+
+def _utc(column: pd.Series) -> pd.Series:
+    return pd.to_datetime(column, utc=True, format="mixed").dt.tz_localize(None)
+
+
+def _nps_categories(frames: dict[str, pd.DataFrame]) -> pd.Series:
+    """Per response id: +100 promoter, 0 passive, −100 detractor, from its answer to its NPS
+    question (the smallest question id among several)."""
+    r = frames["responses"][["id", "survey_version_id"]]
+    a = frames["answers"]
+    a = a[a.value_num.notna()].merge(r, left_on="response_id", right_on="id", suffixes=("", "_r"))
+    items = frames["survey_items"]
+    a = a.merge(items[items.qtype == "nps"], on=["survey_version_id", "question_id", "item"])
+    first = a.groupby("response_id").question_id.transform("min")
+    a = a[a.question_id == first]
+    category = np.select([a.value_num >= 9, a.value_num <= 6], [100.0, -100.0], 0.0)
+    return pd.Series(category, index=a.response_id.to_numpy()).groupby(level=0).max()
+
+
+def case_rows(frames: dict[str, pd.DataFrame], survey_ids: Sequence[int] | None) -> pd.DataFrame:
+    """Every case with its unit path, opening time (UTC), and its response's survey, version
+    and person (none for a case opened by hand)."""
+    c = frames["cases"]
+    r = frames["responses"][["id", "survey_id", "survey_version_id", "person_id"]]
+    c = c.merge(r, left_on="response_id", right_on="id", how="left", suffixes=("", "_r"))
+    versions = frames["survey_versions"].set_index("id")["version"]
+    c = c.assign(
+        path=c.unit_id.map(frames["units"].set_index("id")["path"]),
+        at=_utc(c.opened_at),
+        resolved=_utc(c.resolved_at),
+        due=_utc(c.due_at),
+        version=c.survey_version_id.map(versions),
+    )
+    return c if survey_ids is None else c[c.survey_id.isin(survey_ids)]
+
+
+def _repeat_flags(every: pd.DataFrame, rows: pd.DataFrame) -> list[bool]:
+    """For each case of ``rows``: an earlier case of ``every`` (ties by id) at most 30 days
+    before, about the same person, or in the same unit by the same rule."""
+    flags = []
+    for case in rows.itertuples():
+        gap = case.at - every["at"]
+        earlier = (gap > pd.Timedelta(0)) | ((gap == pd.Timedelta(0)) & (every.id < case.id))
+        near = earlier & (gap <= REPEAT_WINDOW) & (every.id != case.id)
+        person = pd.notna(case.person_id) & (every.person_id == case.person_id)
+        issue = (
+            pd.notna(case.rule_id)
+            & (every.unit_id == case.unit_id)
+            & (every.rule_id == case.rule_id)
+        )
+        flags.append(bool((near & (person | issue)).any()))
+    return flags
+
+
+def expected_case_table(
+    frames: dict[str, pd.DataFrame], metric: str, cut: Cut, survey_ids: Sequence[int] | None
+) -> dict[tuple[Key, str | None], Expected]:
+    """The rows of a ``cases.*`` metric, from the case tables and the documented rules."""
+    paths = list(frames["units"].path)
+    c = case_rows(frames, survey_ids)
+    if metric == "cases.time_to_first_contact":
+        notes = frames["case_notes"][["case_id", "at"]]
+        events = frames["case_events"]
+        touches = pd.concat([notes, events[events.kind == "status"][["case_id", "at"]]])
+        first = touches.assign(at=_utc(touches["at"])).groupby("case_id")["at"].min()
+        c = c.assign(hours=(c.id.map(first) - c["at"]).dt.total_seconds() / 3600)
+        rows = with_keys(c[c.hours.notna()], cut)
+        return {(k, None): t_interval(g.hours) for k, g in groups(rows, cut, paths).items()}
+    if metric == "cases.time_to_resolution":
+        c = c[c.resolved.notna()]
+        rows = with_keys(c.assign(hours=(c.resolved - c["at"]).dt.total_seconds() / 3600), cut)
+        return {(k, None): t_interval(g.hours) for k, g in groups(rows, cut, paths).items()}
+    if metric == "cases.closed_within_sla":
+        known = c[c.resolved.notna() | (c.escalation_level > 0)]
+        met = (known.escalation_level == 0) & (known.resolved <= known.due)
+        rows = with_keys(known.assign(met=met), cut)
+        return {(k, None): share(g.met) for k, g in groups(rows, cut, paths).items()}
+    if metric == "cases.repeat_issue_rate":
+        rows = with_keys(c.assign(repeat=_repeat_flags(case_rows(frames, None), c)), cut)
+        return {(k, None): share(g.repeat) for k, g in groups(rows, cut, paths).items()}
+    assert metric == "cases.recovery_effect", metric
+    category = _nps_categories(frames)
+    d = c.follow_up_response_id.map(category) - c.response_id.map(category)
+    rows = with_keys(c.assign(d=d)[d.notna()], cut)
+    return {(k, None): t_interval(g.d) for k, g in groups(rows, cut, paths).items()}

@@ -44,6 +44,21 @@ def rebuilt(db: Database) -> list[tuple[Any, ...]]:
     return aggregate_rows(db)
 
 
+def page_rows(db: Database) -> list[tuple[Any, ...]]:
+    """Every comment and attribute aggregate row, as text, sorted."""
+    out = []
+    with db.engine.connect() as conn:
+        for name in ("comment_aggregates", "attribute_aggregates"):
+            for row in conn.execute(select(Base.metadata.tables[name])).all():
+                out.append((name, *(str(v) for v in row)))
+    return sorted(out)
+
+
+def page_rows_rebuilt(db: Database) -> list[tuple[Any, ...]]:
+    metrics_service.rebuild_aggregates(db)
+    return page_rows(db)
+
+
 answers = st.fixed_dictionaries(
     {"nps": st.integers(0, 10)},
     optional={
@@ -57,10 +72,20 @@ answers = st.fixed_dictionaries(
         "visits": st.integers(0, 100),
     },
 )
+COMMENTS = [
+    "The staff made me feel really special, thank you so much!",
+    "Queue was far too long and nobody seemed to care. Really annoying.",
+    "ok",
+]
 submission = st.tuples(
     answers,
     st.sampled_from(["north-1", "north", "south"]),
     st.integers(0, 90 * 24),  # hours after START: crosses a month and a year end
+    st.dictionaries(  # person attributes: text, numbers, booleans, JSON null
+        st.sampled_from(["segment", "vip", "visits"]),
+        st.one_of(st.sampled_from(["gold", "n/a|x"]), st.booleans(), st.integers(0, 3), st.none()),
+    ),
+    st.one_of(st.none(), st.sampled_from(COMMENTS)),
 )
 batches = st.lists(
     st.tuples(st.booleans(), st.lists(submission, min_size=1, max_size=6)), min_size=1, max_size=5
@@ -73,9 +98,12 @@ def store(db: Database, survey_id: int, bulk: bool, subs: list[tuple[Any, ...]])
         units = {u.code: u.id for u in uow.units.all()}
         made = [
             responses.Submission(
-                answers=a, unit_id=units[unit], submitted_at=START + timedelta(hours=hours)
+                answers=a if comment is None else {**a, "comment": comment},
+                unit_id=units[unit],
+                submitted_at=START + timedelta(hours=hours),
+                attributes=attributes,
             )
-            for a, unit, hours in subs
+            for a, unit, hours, attributes, comment in ((*sub, {}, None)[:5] for sub in subs)
         ]
         if bulk:  # imports and the demo
             responses.store_many(uow, published, made, validate=True)
@@ -90,7 +118,8 @@ def store(db: Database, survey_id: int, bulk: bool, subs: list[tuple[Any, ...]])
 @given(batches)
 def test_incremental_aggregates_equal_a_rebuild(sqlite_db: Database, data) -> None:
     with sqlite_db.engine.begin() as conn:
-        for name in ("answers", "comment_analyses", "responses", "metric_aggregates"):
+        for name in ("answers", "comment_analyses", "responses", "metric_aggregates",
+                     "comment_aggregates", "attribute_aggregates"):  # fmt: skip
             conn.execute(text(f"DELETE FROM {name}"))
     with sqlite_db.engine.connect() as conn:
         seeded = conn.execute(text("SELECT id FROM surveys")).scalar()
@@ -98,9 +127,61 @@ def test_incremental_aggregates_equal_a_rebuild(sqlite_db: Database, data) -> No
     for bulk, subs in data:
         store(sqlite_db, survey_id, bulk, subs)
     incremental = aggregate_rows(sqlite_db)
+    pages = page_rows(sqlite_db)
     assert incremental, "responses were stored, so there are aggregates"
     assert incremental == rebuilt(sqlite_db)
     assert rebuilt(sqlite_db) == incremental  # idempotent
+    assert pages == page_rows(sqlite_db)
+    assert any(v is not None for _, subs in data for *_, a, _c in subs for v in a.values()) == any(
+        row[0] == "attribute_aggregates" for row in pages
+    )
+
+
+def test_comment_and_attribute_aggregates_follow_every_change(db: Database) -> None:
+    """Stored, re-read by another model version and read by metrics: the comment and
+    attribute aggregates equal a rebuild and answer as the raw rows do, on both engines."""
+    survey_id = seed_org(db)
+    subs = [
+        ({"nps": 9}, "north-1", 1, {"segment": "gold", "vip": True}, COMMENTS[0]),
+        ({"nps": 2}, "north-1", 2, {"segment": "gold", "visits": 3}, COMMENTS[1]),
+        ({"nps": 7}, "south", 24 * 40, {"vip": False, "visits": None}, COMMENTS[2]),
+    ]
+    store(db, survey_id, False, subs[:1])
+    store(db, survey_id, True, subs[1:] * 2)
+    stored = page_rows(db)
+    kinds = {(row[0], row[1]) for row in stored}
+    assert ("comment_aggregates", "read") in kinds and ("comment_aggregates", "ekman") in kinds
+    assert [r for r in stored if r[0] == "attribute_aggregates" and r[1] == "visits"] != []
+    assert stored == page_rows_rebuilt(db)
+    # A new model reads the comments again: every comment now says "fear", none is unread.
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT response_id, question_id FROM comment_analyses")).all()
+    with db.unit_of_work() as uow:
+        fear = {"model_version": "next", "status": "ok", "sentiment": "negative"}
+        fear |= {"labels": "fear", "ekman": "fear"}
+        uow.comments.replace_analyses(
+            [{"response_id": rid, "question_id": qid, **fear} for rid, qid in rows]
+        )
+    reread = page_rows(db)
+    assert reread != stored
+    assert {row[2] for row in reread if row[1] == "ekman"} == {"fear"}
+    assert reread == page_rows_rebuilt(db)
+    engine, raw = OperationalEngine(db.engine), OperationalEngine(db.engine, aggregates=False)
+    for metric, grouping in [
+        ("comment_emotions", Grouping.of(["unit"], period="month")),
+        ("comment_sentiment", Grouping.of([], period="quarter")),
+        ("responses", Grouping.of(["unit"], attribute="visits")),
+        ("responses", Grouping.of([], period="month", attribute="vip")),
+    ]:
+        query = MetricQuery(get_metric(metric), grouping, Filters(survey_ids=(survey_id,)))
+        fast, slow = compute_metric(engine, query), compute_metric(raw, query)
+        assert (fast.source, slow.source) == ("aggregates", "raw")
+        assert [(r.key, r.emotion, r.n, r.estimate) for r in fast.rows] == [
+            (r.key, r.emotion, r.n, r.estimate) for r in slow.rows
+        ], metric
+        assert any(r.n for r in fast.rows)
+    engine.dispose()
+    raw.dispose()
 
 
 def test_both_engines_keep_aggregates_with_every_storing_path(db: Database) -> None:

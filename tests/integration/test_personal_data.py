@@ -21,7 +21,12 @@ from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, seed_org
 from tests.integration.test_invitations import Sink, smtp_sink  # noqa: F401 - a fixture
-from tests.integration.test_metric_aggregates import aggregate_rows, rebuilt
+from tests.integration.test_metric_aggregates import (
+    aggregate_rows,
+    page_rows,
+    page_rows_rebuilt,
+    rebuilt,
+)
 
 ZELDA = {
     "external_id": "cust-zq-7731",
@@ -127,6 +132,7 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         assert {n for _, _, n in before} == {n.lower() for n in needles}
         assert len(text_columns(db)) >= 15
         aggregates_before = aggregate_rows(db)
+        cards_before = [r for r in page_rows(db) if r[1] == "loyalty_card"]
 
         erased = api.delete(f"/api/v1/people/customer/{ZELDA['external_id']}")
         assert erased.status_code == 200, erased.text
@@ -137,6 +143,11 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         assert leaks(db, needles) == []
         assert aggregate_rows(db) == aggregates_before
         assert rebuilt(db) == aggregates_before
+        # Her dropped attributes leave the attribute counts: equal to a rebuild, one fewer.
+        pages = page_rows(db)
+        assert pages == page_rows_rebuilt(db)
+        cards = [r for r in pages if r[1] == "loyalty_card"]
+        assert sum(int(r[-1]) for r in cards) == sum(int(r[-1]) for r in cards_before) - 2
         # The other customer is untouched.
         assert leaks(db, ["Other Person", "LC-00001", f"{COMMENT} 2"]) != []
         assert api.get(f"/api/v1/people/customer/{ZELDA['external_id']}/export").status_code == 404

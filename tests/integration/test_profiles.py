@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from rapport.domain.org import SYSTEM, PersonKind, Role, UnitKind
-from rapport.services import auth, invitations, people, responses, surveys
+from rapport.services import alerts, auth, invitations, people, responses, surveys
 from rapport.services.survey_definitions import load_template
-from rapport.storage.models import AnswerRow, AuditRow, PersonRow
+from rapport.storage.models import AnswerRow, AuditRow, CaseRow, PersonRow
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
 
@@ -261,3 +261,39 @@ def test_scope_roles_and_audit(live_server: LiveServer, db: Database) -> None:
         ("analyst", f"person:{ids['cust-2']}"),
         ("manager", f"person:{ids['cust-1']}"),
     ]
+
+
+def test_cases_on_a_customer_show_and_on_a_confidential_answer_never(
+    live_server: LiveServer, db: Database
+) -> None:
+    """Rules exist before the responses: the customer's detractor answer (NPS 3) and the
+    employees' answers (taken for granted 5) each open a case. The customer's
+    profile lists its case in the timeline and under cases; the employee's shows neither
+    (the case would tell that, and how, they answered)."""
+    with db.unit_of_work() as uow:
+        detractor = {"question": "nps", "op": "<=", "value": 6}
+        alerts.create_rule(uow, SYSTEM, alerts.RuleInput(name="Detractor", condition=detractor))
+        neglected = {"question": "taken_for_granted", "op": ">=", "value": 4}
+        rule = alerts.RuleInput(name="Neglected", condition=neglected, audience="employee")
+        alerts.create_rule(uow, SYSTEM, rule)
+    ids = seed(db)
+    with db.unit_of_work(readonly=True) as uow:
+        opened = uow.session.execute(
+            select(CaseRow.id, CaseRow.response_id, CaseRow.audience).order_by(CaseRow.id)
+        ).all()
+    # cust-1's NPS 9 opens none, their NPS 3 one; the three employee answers (the named
+    # pulse and two anonymous ones) one each.
+    assert sorted(a for _, _, a in opened) == ["customer", "employee", "employee", "employee"]
+    [(case_id, response_id, _)] = [c for c in opened if c[2] == "customer"]
+    with _client(live_server, ids["tokens"]["analyst"]) as api:
+        customer = api.get("/api/v1/people/customer/cust-1").json()
+        employee = api.get("/api/v1/people/employee/emp-1")
+    [case] = customer["cases"]
+    assert (case["case_id"], case["response_id"], case["status"]) == (case_id, response_id, "open")
+    assert [e for e in customer["timeline"] if e["kind"] == "case"] == [case]
+    assert response_id in {
+        e["response_id"] for e in customer["timeline"] if e["kind"] == "response"
+    }
+    assert employee.status_code == 200
+    assert employee.json()["cases"] == []
+    assert '"case"' not in employee.text and "Neglected" not in employee.text

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ from starlette.routing import Mount, Route
 
 from rapport.app import create_app
 from rapport.domain.org import SYSTEM, Role, UnitKind
+from rapport.domain.webhooks import new_secret
 from rapport.services import auth, invitations, people, personal_data, responses, surveys
 from rapport.services.survey_definitions import load_template
-from rapport.storage.uow import Database
+from rapport.storage.uow import Database, UnitOfWork
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, PASSWORD, seed_org
 
@@ -36,6 +37,13 @@ ROLES: list[str | None] = ["admin", "analyst", "manager", "viewer", None]
 STAFF = frozenset({"admin", "analyst", "manager", "viewer"})
 EVERYONE = frozenset({*STAFF, None})
 EMAILS = {"admin": "admin@example.com", "manager": "north@example.com"}
+
+ROI_QUERY = {
+    "employee_survey": "employee-relationship",
+    "customer_survey": "every-type",
+    "one_off_cost": 100,
+    "revenue": 1000,
+}
 
 #: Routes deliberately outside the matrix, and why.
 UNGUARDED = {
@@ -171,9 +179,33 @@ WORKERS = frozenset({"admin", "analyst", "manager"})
 RULE = {"name": "Detractor", "condition": {"question": "nps", "op": "<=", "value": 6}}
 
 
+HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["case.closed"]}
+
+
+def _webhook_id(c: Caller) -> int:
+    """A webhook the caller subscribed (1, seeded, when the caller may not subscribe)."""
+    r = c.api.post("/api/v1/webhooks", json=HOOK)
+    return int(r.json()["id"]) if r.status_code == 201 else 1
+
+
 def _case_id(c: Caller) -> int:
     """A case in north-1 opened by the caller (1 when the caller may not open one)."""
     r = c.api.post("/api/v1/cases", json={"unit": "north-1", "title": "Called us"})
+    return int(r.json()["id"]) if r.status_code == 201 else 1
+
+
+def _rule_id(c: Caller) -> int:
+    """An alert rule made by the caller (1 when the caller may not make one)."""
+    r = c.api.post("/api/v1/alert-rules", json=RULE)
+    return int(r.json()["id"]) if r.status_code == 201 else 1
+
+
+LEARNING = {"title": "Tills closed", "what_happened": "Queues", "units": ["north-1"]}
+
+
+def _learning_id(c: Caller) -> int:
+    """A learning in north-1 written by the caller (1 when the caller may not write one)."""
+    r = c.api.post("/api/v1/learnings", json=LEARNING)
     return int(r.json()["id"]) if r.status_code == 201 else 1
 
 
@@ -195,6 +227,50 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
     ("GET", "/api/v1/alert-rules"): (
         frozenset({"admin", "analyst"}), lambda c: c.api.get("/api/v1/alert-rules"),
     ),
+    ("PATCH", "/api/v1/alert-rules/{rule_id}"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.api.patch(f"/api/v1/alert-rules/{_rule_id(c)}", json={"active": False}),
+    ),
+    ("POST", "/alert-rules/{rule_id}/active"): (
+        frozenset({"admin", "analyst"}),
+        lambda c: c.form(f"/alert-rules/{_rule_id(c)}/active", {"active": "false"}),
+    ),
+    ("POST", "/api/v1/learnings"): (
+        WORKERS, lambda c: c.api.post("/api/v1/learnings", json=LEARNING),
+    ),
+    ("GET", "/api/v1/learnings"): (WORKERS, lambda c: c.api.get("/api/v1/learnings")),
+    ("GET", "/api/v1/learnings/{learning_id}"): (
+        WORKERS, lambda c: c.api.get(f"/api/v1/learnings/{_learning_id(c)}"),
+    ),
+    ("PATCH", "/api/v1/learnings/{learning_id}"): (
+        WORKERS,
+        lambda c: c.api.patch(f"/api/v1/learnings/{_learning_id(c)}", json={"learnt": "Rota"}),
+    ),
+    ("POST", "/api/v1/cases/{case_id}/close"): (
+        WORKERS,
+        lambda c: c.api.post(
+            f"/api/v1/cases/{_case_id(c)}/close",
+            json={"resolution_code": "duplicate", "learning": LEARNING},
+        ),
+    ),
+    ("POST", "/cases/{case_id}/close"): (
+        WORKERS,
+        lambda c: c.form(
+            f"/cases/{_case_id(c)}/close",
+            {"resolution_code": "duplicate", "title": "Tills", "what_happened": "Queues"},
+        ),
+    ),
+    ("POST", "/api/v1/webhooks"): (ADMIN, lambda c: c.api.post("/api/v1/webhooks", json=HOOK)),
+    ("GET", "/api/v1/webhooks"): (ADMIN, lambda c: c.api.get("/api/v1/webhooks")),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): (
+        ADMIN, lambda c: c.api.delete(f"/api/v1/webhooks/{_webhook_id(c)}"),
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): (
+        ADMIN, lambda c: c.api.get("/api/v1/webhooks/1/deliveries?status=dead"),
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): (
+        ADMIN, lambda c: c.api.post("/api/v1/webhooks/1/deliveries/1/replay"),
+    ),
     ("POST", "/api/v1/cases"): (
         WORKERS, lambda c: c.api.post("/api/v1/cases", json={"unit": "north-1", "title": "T"}),
     ),
@@ -206,6 +282,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         WORKERS, lambda c: c.api.patch(f"/api/v1/cases/{_case_id(c)}", json={"note": "Rang"}),
     ),
     ("GET", "/cases"): (WORKERS, lambda c: c.page.get("/cases")),
+    ("GET", "/learnings"): (WORKERS, lambda c: c.page.get("/learnings")),
     ("GET", "/cases/{case_id}"): (WORKERS, lambda c: c.page.get(f"/cases/{_case_id(c)}")),
     ("POST", "/cases/{case_id}"): (
         WORKERS, lambda c: c.form(f"/cases/{_case_id(c)}", {"note": "Rang back"}),
@@ -331,6 +408,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
             "/api/v1/linkage?employee_survey=employee-relationship&customer_survey=every-type"
         ),
     ),
+    ("GET", "/api/v1/roi"): (STAFF, lambda c: c.api.get("/api/v1/roi", params=ROI_QUERY)),
+    ("POST", "/api/v1/roi"): (STAFF, lambda c: c.api.post("/api/v1/roi", json=ROI_QUERY)),
     ("GET", "/api/v1/surveys/{survey_id}/comments"): (
         frozenset({"admin", "analyst", "manager"}),
         lambda c: c.api.get(f"/api/v1/surveys/{c.sid}/comments"),
@@ -424,8 +503,19 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         frozenset({"admin"}), lambda c: c.form(f"/admin/tokens/{c.spare_token_id}/revoke"),
     ),
     ("GET", "/admin/audit"): (frozenset({"admin"}), lambda c: c.page.get("/admin/audit")),
+    ("GET", "/admin/webhooks"): (ADMIN, lambda c: c.page.get("/admin/webhooks")),
+    # Seeded: webhook 1 with dead letters 1 (replayed over the API) and 2 (on the page).
+    ("POST", "/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): (
+        ADMIN, lambda c: c.form("/admin/webhooks/1/deliveries/2/replay"),
+    ),
     ("GET", "/dashboard"): (STAFF, lambda c: c.page.get("/dashboard?survey=every-type")),
     ("GET", "/relationships"): (STAFF, lambda c: c.page.get("/relationships?survey=every-type")),
+    ("GET", "/relationships/map.{fmt}"): (
+        STAFF, lambda c: c.page.get("/relationships/map.csv?survey=every-type"),
+    ),
+    ("GET", "/relationships/unit"): (
+        STAFF, lambda c: c.page.get("/relationships/unit?survey=every-type&unit=north-1"),
+    ),
     ("GET", "/relationships/actions"): (
         STAFF, lambda c: c.page.get("/relationships/actions?survey=every-type&metric=nps"),
     ),
@@ -437,6 +527,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         ),
     ),
     ("GET", "/linkage"): (STAFF, lambda c: c.page.get("/linkage?customer_survey=every-type")),
+    ("GET", "/roi"): (STAFF, lambda c: c.page.get("/roi", params=ROI_QUERY)),
+    ("GET", "/roi.pdf"): (STAFF, lambda c: c.page.get("/roi.pdf", params=ROI_QUERY)),
     ("GET", "/dashboard/chart/{name}.{fmt}"): (
         STAFF, lambda c: c.page.get("/dashboard/chart/heatmap.csv?survey=every-type"),
     ),
@@ -484,6 +576,29 @@ def _login(client: httpx.Client, email: str) -> None:
     assert r.status_code == 303, r.text
 
 
+def _dead_letters(uow: UnitOfWork) -> None:
+    """Webhook 1 with two dead letters (ids 1 and 2) to replay."""
+    now = datetime.now(UTC)
+    hook = uow.webhooks.add_endpoint(
+        **HOOK, secret=new_secret(), description="", created_by="t", created_at=now
+    )
+    uow.webhooks.add_deliveries(
+        [
+            {
+                "endpoint_id": hook.id,
+                "msg_id": f"msg_dead{n}",
+                "event_type": "case.closed",
+                "body": "{}",
+                "status": "dead",
+                "attempts": 8,
+                "next_at": now,
+                "created_at": now,
+            }
+            for n in (1, 2)
+        ]
+    )
+
+
 @pytest.fixture
 def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str, dict[str, int]]]:
     sid = seed_org(sqlite_db)
@@ -503,6 +618,7 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
         uow.actions.add(north.id, "fresh_experience", "Team day", date(2026, 1, 1))  # id 1
         surveys.save_definition(uow, SYSTEM, load_template("employee-relationship"))
         people.import_people(uow, SYSTEM, RISK_PEOPLE_CSV.encode())  # for the risk route
+        _dead_letters(uow)
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]
     assert viewer is not None

@@ -46,6 +46,11 @@ SNAPSHOT_TABLES = (
     "invitations",
     "comment_analyses",
     "metric_aggregates",
+    "cases",
+    "case_events",
+    "case_notes",
+    "comment_aggregates",
+    "attribute_aggregates",
 )
 #: Columns metrics never read and a snapshot must not spread: request fingerprints, link
 #: secrets, who was invited and which response answered an invitation, half-filled forms,
@@ -56,6 +61,10 @@ EXCLUDED_COLUMNS = {
         {"token_hash", "salt", "person_id", "response_id", "partial_answers", "partial_page"}
     ),
     "comment_analyses": frozenset({"original_text"}),
+    # Closed-loop metrics read times, units, rules and links; never what people wrote.
+    "cases": frozenset({"title"}),
+    "case_events": frozenset({"actor", "from_value", "to_value"}),
+    "case_notes": frozenset({"author", "text"}),
 }
 TEXT_COLUMNS = {"answers": frozenset({"value_text"})}
 CURRENT = "CURRENT"

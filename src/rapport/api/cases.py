@@ -7,18 +7,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from rapport.api.deps import MAX_ID, PolicyDep, PrincipalDep, ReadUowDep, UowDep
+from rapport.api.deps import (
+    MAX_ID,
+    DbDep,
+    PolicyDep,
+    PrincipalDep,
+    ReadUowDep,
+    SettingsDep,
+    UowDep,
+)
 from rapport.api.types import UtcDateTime
 from rapport.domain.alerts import RESOLUTION_CODES, CaseStatus, Priority
 from rapport.errors import FieldError, ValidationFailed
-from rapport.services import alerts, cases
+from rapport.services import alerts, case_follow_up, cases
+from rapport.services.notify import SmtpNotifier
 from rapport.storage.repositories.cases import AlertRuleRecord
 
 router = APIRouter(prefix="/api/v1", tags=["closed loop"])
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PriorityName = Literal["urgent", "high", "normal", "low"]
 StatusName = Literal["open", "in_progress", "resolved", "closed"]
 ResolutionCode = Literal[
@@ -53,6 +63,12 @@ class AlertRuleIn(BaseModel):
     unit: str | None = Field(None, max_length=1000, description="Unit code; its subtree")
     priority: PriorityName = "normal"
     active: bool = True
+    follow_up_survey: str | None = Field(
+        None,
+        max_length=120,
+        description="Key of a customer survey sent to the respondent when a case of this "
+        'rule is closed ("did we put it right?"); its answer is linked to the case',
+    )
 
 
 class AlertRuleOut(BaseModel):
@@ -66,6 +82,7 @@ class AlertRuleOut(BaseModel):
     active: bool
     created_by: str
     created_at: UtcDateTime
+    follow_up_survey_id: int | None = None
 
     @classmethod
     def of(cls, r: AlertRuleRecord) -> AlertRuleOut:
@@ -80,7 +97,17 @@ class AlertRuleOut(BaseModel):
             active=r.active,
             created_by=r.created_by,
             created_at=r.created_at,
+            follow_up_survey_id=r.follow_up_survey_id,
         )
+
+
+class AlertRulePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    condition: dict[str, Any] | None = Field(
+        None, description="A new condition (checked as on creation)"
+    )
+    priority: PriorityName | None = None
+    active: bool | None = Field(None, description="false: the rule opens no cases from now on")
 
 
 class CaseIn(BaseModel):
@@ -131,12 +158,30 @@ class EventOut(BaseModel):
     to_value: str | None
 
 
+class FollowUpAnswerOut(BaseModel):
+    question: str
+    item: str
+    value: float | None
+    text: str | None
+
+
+class FollowUpOut(BaseModel):
+    status: Literal["sent", "answered"] = Field(
+        description="sent: the invitation went out; answered: its response is linked"
+    )
+    response_id: int | None
+    answers: list[FollowUpAnswerOut]
+
+
 class CaseDetailOut(CaseOut):
     response_id: int | None = Field(description="Customer cases only; null for employee cases")
     comments: list[str]
     comment_withheld: str | None
     notes: list[NoteOut]
     events: list[EventOut]
+    follow_up: FollowUpOut | None = Field(
+        None, description="The follow-up survey sent on closing, and its answer"
+    )
 
 
 @router.post(
@@ -152,6 +197,7 @@ def create_rule(body: AlertRuleIn, principal: PrincipalDep, uow: UowDep) -> Aler
         unit=body.unit,
         priority=body.priority,
         active=body.active,
+        follow_up_survey=body.follow_up_survey,
     )
     return AlertRuleOut.of(alerts.create_rule(uow, principal, rule))
 
@@ -159,6 +205,17 @@ def create_rule(body: AlertRuleIn, principal: PrincipalDep, uow: UowDep) -> Aler
 @router.get("/alert-rules", response_model=list[AlertRuleOut], summary="The alert rules")
 def list_rules(principal: PrincipalDep, uow: ReadUowDep) -> list[AlertRuleOut]:
     return [AlertRuleOut.of(r) for r in alerts.list_rules(uow, principal)]
+
+
+@router.patch(
+    "/alert-rules/{rule_id}", response_model=AlertRuleOut, summary="Edit or deactivate a rule"
+)
+def update_rule(
+    rule_id: RuleId, body: AlertRulePatch, principal: PrincipalDep, uow: UowDep
+) -> AlertRuleOut:
+    """Change the condition or priority, or set ``active``; an inactive rule opens no cases."""
+    change = alerts.RuleChange(condition=body.condition, priority=body.priority, active=body.active)
+    return AlertRuleOut.of(alerts.update_rule(uow, principal, rule_id, change))
 
 
 @router.post("/cases", response_model=CaseDetailOut, status_code=201, summary="Open a case")
@@ -202,7 +259,14 @@ def get_case(
 
 @router.patch("/cases/{case_id}", response_model=CaseDetailOut, summary="Work on a case")
 def update_case(
-    case_id: CaseId, body: CasePatch, principal: PrincipalDep, uow: UowDep, policy: PolicyDep
+    case_id: CaseId,
+    body: CasePatch,
+    principal: PrincipalDep,
+    uow: UowDep,
+    policy: PolicyDep,
+    db: DbDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
 ) -> CaseDetailOut:
     """Change status (resolved/closed need a resolution code), owner, or add a note."""
     if body == CasePatch():
@@ -213,5 +277,15 @@ def update_case(
     change = cases.CaseChange(
         status=body.status, owner=body.owner, note=body.note, resolution_code=body.resolution_code
     )
-    cases.update(uow, principal, case_id, change)
+    secret = settings.resolved_secret_key()
+    if case_follow_up.update(uow, principal, case_id, change, link_secret=secret) is not None:
+        # E-mailed after the transaction commits (the unit of work closes before the
+        # response is sent; background tasks run after it).
+        background.add_task(
+            case_follow_up.send_pending,
+            db,
+            SmtpNotifier.from_settings(settings),
+            base_url=settings.link_base(),
+            link_secret=secret,
+        )
     return CaseDetailOut(**cases.detail(uow, principal, case_id, policy))

@@ -49,6 +49,9 @@ class PathOut(BaseModel):
     scale: str = Field(description="points | percent | value: how the estimate reads.")
     note: str | None = Field(description="Why there is no estimate, or a caution.")
     statement: str
+    se: float | None = Field(
+        None, description="Cluster-robust standard error of the estimate (Wald; the ROI uses it)."
+    )
 
 
 class LinkageOut(BaseModel):

@@ -70,6 +70,18 @@ class ResponseOut(BaseModel):
     comments: list[CommentOut]
 
 
+class CaseOut(BaseModel):
+    kind: Literal["case"] = "case"
+    at: UtcDateTime = Field(description="When the case was opened")
+    case_id: int
+    response_id: int = Field(description="The response the case follows up")
+    title: str
+    status: str
+    priority: str
+    resolved_at: UtcDateTime | None
+    resolution_code: str | None
+
+
 class SpecialOut(BaseModel):
     at: UtcDateTime
     survey: ProfileSurvey
@@ -84,16 +96,25 @@ class ProfileOut(BaseModel):
     person: PersonOut
     unit: UnitRef
     tenure_days: int | None = Field(description="Days since relationship_start")
-    timeline: list[Annotated[InvitationOut | ResponseOut, Field(discriminator="kind")]] = Field(
-        description="Newest first"
-    )
+    timeline: list[
+        Annotated[InvitationOut | ResponseOut | CaseOut, Field(discriminator="kind")]
+    ] = Field(description="Newest first")
     special: list[SpecialOut] = Field(
         description="Answers to items tagged heart.special (feeling unique and special)"
     )
     confidential_withheld: bool = Field(
         description="Answers to a confidential survey exist and are not shown"
     )
-    cases: list[dict[str, str]] = Field(description="Follow-up cases: not recorded yet")
+    cases: list[CaseOut] = Field(
+        description="Follow-up cases opened on the responses shown (also in the timeline)"
+    )
+
+
+_OUT: dict[str, type[InvitationOut | ResponseOut | CaseOut]] = {
+    "invitation": InvitationOut,
+    "response": ResponseOut,
+    "case": CaseOut,
+}
 
 
 def profile_out(p: profiles.Profile) -> ProfileOut:
@@ -103,15 +124,10 @@ def profile_out(p: profiles.Profile) -> ProfileOut:
         person=PersonOut.of(p.person, {unit.id: unit.code}),
         unit=UnitRef(code=unit.code, name=unit.name, path=unit.path),
         tenure_days=p.tenure_days,
-        timeline=[
-            (InvitationOut if e.kind == "invitation" else ResponseOut).model_validate(
-                e, from_attributes=True
-            )
-            for e in p.timeline
-        ],
+        timeline=[_OUT[e.kind].model_validate(e, from_attributes=True) for e in p.timeline],
         special=[SpecialOut.model_validate(s, from_attributes=True) for s in p.special],
         confidential_withheld=p.confidential_withheld,
-        cases=[],
+        cases=[CaseOut.model_validate(c, from_attributes=True) for c in p.cases],
     )
 
 

@@ -12,6 +12,7 @@ from rapport.cli import (
     actions_cmds,
     case_cmds,
     import_cmds,
+    learning_cmds,
     metrics_cmds,
     org_cmds,
     outcomes_cmds,
@@ -20,6 +21,7 @@ from rapport.cli import (
     serve_cmds,
     survey_cmds,
     text_cmds,
+    webhook_cmds,
 )
 from rapport.cli._common import console, friendly_errors, load_settings, open_database, state
 
@@ -48,6 +50,8 @@ app.add_typer(metrics_cmds.metrics_app, name="metrics")
 app.add_typer(actions_cmds.actions_app, name="actions")
 app.add_typer(case_cmds.cases_app, name="cases")
 app.add_typer(case_cmds.alerts_app, name="alerts")
+app.add_typer(learning_cmds.learnings_app, name="learnings")
+app.add_typer(webhook_cmds.webhooks_app, name="webhooks")
 app.command("snapshot")(metrics_cmds.snapshot)
 app.command("serve")(serve_cmds.serve)
 app.command("demo")(serve_cmds.demo)

@@ -48,6 +48,12 @@ class AuditAction(enum.StrEnum):
     ACTION_CREATE = "action.create"
     ALERT_RULE_CREATE = "alert_rule.create"
     CASE_CREATE = "case.create"
+    ALERT_RULE_UPDATE = "alert_rule.update"
+    LEARNING_CREATE = "learning.create"
+    LEARNING_UPDATE = "learning.update"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_REPLAY = "webhook.replay"
 
 
 @dataclass(frozen=True)

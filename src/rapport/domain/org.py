@@ -50,6 +50,8 @@ class Permission(enum.StrEnum):
     MANAGE_ALERTS = "manage_alerts"
     #: See, take and resolve follow-up cases (managers: in their subtree).
     WORK_CASES = "work_cases"
+    #: Subscribe receivers to events (Standard Webhooks), read their delivery log (admins).
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -96,63 +96,6 @@ def heatmap(
     )
 
 
-#: Relationship stages in their order along the chain, with their colours (green → red;
-#: grey for the baseline and for too little data).
-STAGE_COLOURS: dict[str, str] = {
-    "fresh": "#1a7f37",
-    "settled": "#8fc7a0",
-    "taken_for_granted": "#e8a33d",
-    "at_risk": "#c2332f",
-    "new": "#c8d1dc",
-    "insufficient_data": "#eef1f4",
-}
-
-
-def stage_map(
-    frame: pd.DataFrame, *, title: str = "", link: str | None = None
-) -> alt.TopLevelMixin:
-    """Units × periods coloured by relationship stage; an alarmed period carries a "!".
-
-    ``frame`` has ``unit``, ``period_label``, ``stage``, ``probability`` and ``alarm``, one
-    row per unit and period, as :func:`rapport.services.relationships.as_frame` gives them;
-    other columns are left out of the spec (the evidence is in the page's table)."""
-    shown = frame[["unit", "period_label", "stage", "probability", "alarm"]]
-    data = _linked(shown.rename(columns={"unit": "unit_code"}), link)
-    data["mark"] = ["!" if a else "" for a in data["alarm"]]
-    data["description"] = [
-        f"{u} · {p} · {s.replace('_', ' ')}" + (" · decline alarm" if a else "")
-        for u, p, s, a in zip(
-            data["unit_code"], data["period_label"], data["stage"], data["alarm"], strict=True
-        )
-    ]
-    extra: dict[str, Any] = {"href": "url:N"} if "url" in data else {}
-    base = alt.Chart(_records(data)).encode(
-        y=alt.Y("unit_code:N", sort=None, title=None),
-        x=alt.X("period_label:N", sort=None, title=None, axis=alt.Axis(labelAngle=-45)),
-        description="description:N",
-        **extra,
-    )
-    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.Color(
-            "stage:N",
-            scale=alt.Scale(domain=list(STAGE_COLOURS), range=list(STAGE_COLOURS.values())),
-            legend=alt.Legend(title="Stage", **LEGEND),
-        ),
-        tooltip=[
-            alt.Tooltip("unit_code:N", title="unit"),
-            alt.Tooltip("period_label:N", title="period"),
-            alt.Tooltip("stage:N"),
-            alt.Tooltip("probability:Q", format=".2f"),
-            alt.Tooltip("alarm:N"),
-        ],
-    )
-    marks = base.mark_text(fontSize=12, fontWeight="bold", color="#1b1f24").encode(text="mark:N")
-    height = 18 * max(data["unit_code"].nunique(), 1)
-    return alt.layer(cells, marks, title=title).properties(
-        width="container", height=height, autosize=FIT_X
-    )
-
-
 def trend(
     frame: pd.DataFrame,
     *,

@@ -13,7 +13,7 @@ figures), after the principal's own read of the action's unit is checked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -157,7 +157,9 @@ def action_effect(
         own = whole = compute(engine, principal, request, policy)
     if own.survey is None:
         raise RuntimeError("internal error: expected a survey")
-    panel, treated, controls, excluded = _panel(whole.rows, action, others, kinds)
+    panel, treated, controls, excluded = did_panel(
+        whole.rows, [action.unit_path], [o.unit_path for o in others], kinds
+    )
     start = pd.Timestamp(action.started_on.replace(day=1))
     effect = did_effect(panel, treated, start)
     return ActionEffect(
@@ -177,12 +179,22 @@ def _covers(path: str, unit_path: str) -> bool:
     return unit_path == path or unit_path.startswith(path + "/")
 
 
-def _panel(
-    rows: list[ResultRow], action: Action, others: list[Action], kinds: Mapping[str, object]
+def did_panel(
+    rows: Sequence[ResultRow],
+    treated_paths: Sequence[str],
+    other_paths: Sequence[str],
+    kinds: Mapping[str, object],
 ) -> tuple[pd.DataFrame, set[str], set[str], set[str]]:
-    """Unit × month values at the level of the deepest treated units with data."""
+    """Unit × month values at the level of the deepest treated units with data: the units
+    under ``treated_paths`` against comparable units (same depth and kind) under none of
+    ``other_paths`` (another action's units) and not in decline; returns the panel and the
+    treated, comparison and excluded unit codes."""
     cells = [r for r in rows if r.unit_path and r.period is not None and r.unit_depth is not None]
-    inside = [r for r in cells if _covers(action.unit_path, r.unit_path or "")]
+
+    def treated_cell(path: str) -> bool:
+        return any(_covers(p, path) for p in treated_paths)
+
+    inside = [r for r in cells if treated_cell(r.unit_path or "")]
     with_data = [r for r in inside if r.value is not None and not r.suppressed]
     if not with_data:
         return pd.DataFrame(columns=["unit", "period", "value"]), set(), set(), set()
@@ -193,11 +205,11 @@ def _panel(
     records = []
     for r in level:
         path = r.unit_path or ""
-        if _covers(action.unit_path, path):
+        if treated_cell(path):
             treated.add(r.unit_code or path)
         elif kinds.get(path) not in treated_kinds:
             continue
-        elif any(_covers(o.unit_path, path) for o in others):
+        elif any(_covers(o, path) for o in other_paths):
             excluded.add(r.unit_code or path)
             continue
         else:

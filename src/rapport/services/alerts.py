@@ -26,7 +26,7 @@ from rapport.domain.logic import Condition, evaluate
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.survey import SurveyDefinitionError, condition_from_dict
 from rapport.domain.survey.rows import AnswerValues
-from rapport.errors import FieldError, ValidationFailed
+from rapport.errors import FieldError, NotFound, ValidationFailed
 from rapport.services import audit, cases
 from rapport.services.access import require
 from rapport.services.clock import utcnow
@@ -49,6 +49,7 @@ class RuleInput:
     unit: str | None = None
     priority: str = Priority.NORMAL.value
     active: bool = True
+    follow_up_survey: int | str | None = None  # "did we put it right?" on closing a case
 
 
 def parse_condition(data: Any, questions: Sequence[str] | None) -> Condition:
@@ -104,7 +105,11 @@ def create_rule(uow: UnitOfWork, principal: Principal, rule: RuleInput) -> Alert
         if found is None:
             raise ValidationFailed("unknown unit", [FieldError("unit", f"no unit {rule.unit!r}")])
         unit_id = found.id
+    follow_up_id = None
+    if rule.follow_up_survey is not None:
+        follow_up_id = _follow_up_survey(uow, rule)
     record = uow.alert_rules.add(
+        follow_up_survey_id=follow_up_id,
         name=rule.name.strip(),
         survey_id=survey_id,
         audience=rule.audience,
@@ -117,6 +122,73 @@ def create_rule(uow: UnitOfWork, principal: Principal, rule: RuleInput) -> Alert
     )
     audit.record(uow, principal, AuditAction.ALERT_RULE_CREATE, f"alert_rule:{record.id}")
     return record
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleChange:
+    """What a rule edit changes; None leaves a field as it is."""
+
+    condition: Any = None
+    priority: str | None = None
+    active: bool | None = None
+
+
+def update_rule(
+    uow: UnitOfWork, principal: Principal, rule_id: int, change: RuleChange
+) -> AlertRuleRecord:
+    """Edit a rule's condition or priority, or (de)activate it. An inactive rule opens no
+    cases from then on; cases it opened stay as they are."""
+    require(principal, Permission.MANAGE_ALERTS)
+    rule = uow.alert_rules.get(rule_id)
+    if rule is None:
+        raise NotFound(f"no alert rule {rule_id}")
+    values: dict[str, Any] = {}
+    if change.priority is not None:
+        if change.priority not in set(Priority):
+            raise ValidationFailed(
+                "unknown priority",
+                [FieldError("priority", f"expected one of {', '.join(Priority)}")],
+            )
+        values["priority"] = change.priority
+    if change.condition is not None:
+        questions = None
+        if rule.survey_id is not None:
+            published = get_published(uow, rule.survey_id)
+            questions = [q.id for q in published.definition.questions]
+        parse_condition(change.condition, questions)
+        values["condition"] = change.condition
+    if change.active is not None:
+        values["active"] = change.active
+    if not values:
+        raise ValidationFailed(
+            "nothing to change",
+            [FieldError("body", "expected condition, priority or active", "required")],
+        )
+    uow.alert_rules.update(rule_id, **values)
+    detail = {k: v for k, v in values.items() if k != "condition"}
+    audit.record(uow, principal, AuditAction.ALERT_RULE_UPDATE, f"alert_rule:{rule_id}", detail)
+    found = uow.alert_rules.get(rule_id)
+    if found is None:
+        raise RuntimeError("internal error: the rule just updated is missing")
+    return found
+
+
+def _follow_up_survey(uow: UnitOfWork, rule: RuleInput) -> int:
+    """The id of a rule's follow-up survey: a published customer survey (employees are
+    never asked again: that would say who answered)."""
+    try:
+        published = get_published(uow, rule.follow_up_survey)  # type: ignore[arg-type]
+    except NotFound:
+        raise ValidationFailed(
+            "unknown follow-up survey",
+            [FieldError("follow_up_survey", f"no published survey {rule.follow_up_survey!r}")],
+        ) from None
+    if published.survey.audience != "customer" or rule.audience == "employee":
+        raise ValidationFailed(
+            "a follow-up survey goes to customers only",
+            [FieldError("follow_up_survey", "expected a customer survey on a customer rule")],
+        )
+    return published.survey.id
 
 
 def list_rules(uow: UnitOfWork, principal: Principal) -> list[AlertRuleRecord]:

@@ -10,10 +10,12 @@ import threading
 from datetime import datetime
 
 from rapport.domain.alerts import due_at
+from rapport.domain.webhooks import EventType
 from rapport.errors import RapportError
 from rapport.services.cases import Owners, sla_hours
 from rapport.services.clock import utcnow
 from rapport.services.notify import Notifier
+from rapport.services.webhooks import events as webhook_events
 from rapport.storage.repositories.cases import CaseFilter
 from rapport.storage.uow import Database
 
@@ -28,7 +30,7 @@ def escalate_overdue(db: Database, now: datetime | None = None) -> int:
     stays where it is. Safe to schedule: ``rapport cases escalate`` runs it.
     """
     moment = now or utcnow()
-    moved = 0
+    moved: list[int] = []
     with db.unit_of_work() as uow:
         overdue = uow.cases.find(CaseFilter(overdue_at=moment, limit=10**6))
         if not overdue:
@@ -53,8 +55,9 @@ def escalate_overdue(db: Database, now: datetime | None = None) -> int:
                 to_value=str(level),
                 notify_user_id=owner,
             )
-            moved += 1
-    return moved
+            moved.append(case.id)
+        webhook_events.cases_changed(uow, EventType.CASE_ESCALATED, moved)
+    return len(moved)
 
 
 def send_notifications(db: Database, notifier: Notifier, base_url: str = "") -> int:

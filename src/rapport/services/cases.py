@@ -29,10 +29,12 @@ from rapport.domain.alerts import (
 )
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Permission, Principal, Role, Unit
+from rapport.domain.webhooks import EventType
 from rapport.errors import FieldError, NotFound, ValidationFailed
 from rapport.services import audit, confidentiality
 from rapport.services.access import require, require_unit
 from rapport.services.clock import utcnow
+from rapport.services.webhooks import events as webhook_events
 from rapport.storage.repositories.cases import CaseFilter, CaseRecord
 from rapport.storage.uow import Database, UnitOfWork
 
@@ -144,6 +146,7 @@ def open_case(
         now=now or utcnow(),
     )
     [case_id] = uow.cases.add_many([case], [event])
+    webhook_events.cases_changed(uow, EventType.CASE_CREATED, [case_id])
     return case_id
 
 
@@ -294,6 +297,7 @@ def detail(
     out["response_id"] = None
     out["comments"] = []
     out["comment_withheld"] = None
+    out["follow_up"] = _follow_up(uow, case)
     if case.response_id is None:
         return out
     if confidentiality.protects(policy, case.audience):
@@ -309,6 +313,17 @@ def detail(
     out["response_id"] = case.response_id
     out["comments"] = uow.cases.comments(case.response_id)
     return out
+
+
+def _follow_up(uow: UnitOfWork, case: CaseRecord) -> dict[str, Any] | None:
+    """The follow-up survey sent when the case closed and, once answered, its answers
+    (customer cases only: employee cases never get one)."""
+    if case.follow_up_invitation_id is None:
+        return None
+    if case.follow_up_response_id is None:
+        return {"status": "sent", "response_id": None, "answers": []}
+    answers = uow.cases.answers(case.follow_up_response_id)
+    return {"status": "answered", "response_id": case.follow_up_response_id, "answers": answers}
 
 
 @dataclass(frozen=True)
@@ -394,6 +409,9 @@ def update(uow: UnitOfWork, principal: Principal, case_id: int, change: CaseChan
         uow.cases.add_note(case.id, principal.name, now, change.note.strip())
     elif not values and change.note is not None:
         raise ValidationFailed("empty note", [FieldError("note", "expected some text")])
+    closed = values.get("status") == CaseStatus.CLOSED
+    event = EventType.CASE_CLOSED if closed else EventType.CASE_UPDATED
+    webhook_events.cases_changed(uow, event, [case.id])
 
 
 def open_for_matches(
@@ -425,4 +443,8 @@ def open_for_matches(
                 now=now,
             )
         )
-    return uow.cases.add_many([c for c, _ in rows], [e for _, e in rows]) if rows else []
+    if not rows:
+        return []
+    ids = uow.cases.add_many([c for c, _ in rows], [e for _, e in rows])
+    webhook_events.cases_changed(uow, EventType.CASE_CREATED, ids)
+    return ids

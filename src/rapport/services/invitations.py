@@ -36,6 +36,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_hash(token: str) -> str:
+    """What an invitation stores of its link token (SHA-256, hex)."""
+    return _hash(token)
+
+
 def invitation_token(link_secret: str, salt: str) -> str:
     """The link token of an invitation: ``salt-HMAC(secret, salt)``.
 
@@ -390,6 +395,8 @@ def complete(
         keep_link = None if ctx.published.survey.anonymous else result.response_id
         if not uow.distribution.mark_used(ctx.invitation_id, utcnow(), keep_link):
             raise Conflict("This survey link has already been used.")
+        if keep_link is not None:  # a case's follow-up survey ("did we put it right?")
+            uow.cases.link_follow_up(ctx.invitation_id, keep_link)
     return result.response_id
 
 

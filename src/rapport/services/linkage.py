@@ -76,6 +76,8 @@ class PathRow:
     scale: str
     note: str | None
     statement: str
+    se: float | None = None
+    """The estimate's cluster-robust standard error (the ROI simulator propagates it)."""
 
 
 @dataclass(frozen=True)

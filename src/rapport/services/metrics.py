@@ -399,7 +399,7 @@ def _result_row(table: MetricTable, row: MetricRow, decision: Decision | None) -
                 period=value, period_label=period_label(value, table.query.grouping.period)
             )
         elif dim is Dimension.SURVEY_VERSION:
-            version = table.versions.get(int(value))  # type: ignore[call-overload]
+            version = None if value is None else table.versions.get(int(value))  # type: ignore[call-overload]
             fields.update(survey_version_id=value, survey_version=version[1] if version else None)
         else:
             fields[dim.value] = value

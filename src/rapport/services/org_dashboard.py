@@ -26,6 +26,7 @@ from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal, Unit
 from rapport.errors import NotFound
 from rapport.services import metrics, org, surveys
+from rapport.services.closed_loop_figures import ClosedLoopFigure, closed_loop_figures
 from rapport.services.dashboard_frames import (
     comment_emotions,
     empty_reason,
@@ -112,6 +113,8 @@ class OrgDashboard:
     """The units the principal may focus on."""
     outcomes: RecentOutcomes | None = None
     """The focus unit's business outcomes of the last periods, beside the KPIs."""
+    closed_loop: list[ClosedLoopFigure] = field(default_factory=list)
+    """Closed-loop figures of the survey's cases in the focus subtree."""
 
 
 def choose_survey(listed: list[dict[str, Any]], survey: str | None) -> dict[str, Any]:
@@ -213,6 +216,7 @@ def organisation_dashboard(
         listed,
         org.list_units(uow, principal),
         _outcomes(uow, principal, focus, period, names, by_period),
+        closed_loop_figures(engine, principal, policy, chosen, focus, memo),
     )
 
 

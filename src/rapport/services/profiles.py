@@ -4,7 +4,8 @@ A profile holds the relationship (start, tenure), the unit, attributes and conse
 timeline, newest first: invitations (sent, opened, answered), responses with their hearts,
 minds and NPS answer (scored by the metrics' own definitions,
 :mod:`rapport.analytics.metrics.per_response`), the person's comments with the emotions read
-in them, and their answers to items tagged ``heart.special`` ("I am treated as unique and
+in them, the follow-up cases opened on those responses, and their answers to items tagged
+``heart.special`` ("I am treated as unique and
 special": what makes the relationship feel special to them).
 
 **Confidential surveys stay confidential.** A profile never shows the answers, scores or
@@ -100,14 +101,30 @@ class SpecialAnswer:
 
 
 @dataclass(frozen=True)
+class CaseEvent:
+    """A follow-up case opened on a response the profile shows (never on a confidential
+    survey's response: its case would say the person answered, and how)."""
+
+    at: datetime  # when it was opened
+    case_id: int
+    response_id: int
+    title: str
+    status: str
+    priority: str
+    resolved_at: datetime | None
+    resolution_code: str | None
+    kind: str = "case"
+
+
+@dataclass(frozen=True)
 class Profile:
     person: Person
     unit: Unit
     tenure_days: int | None
-    timeline: list[InvitationEvent | ResponseEvent]
+    timeline: list[InvitationEvent | ResponseEvent | CaseEvent]
     special: list[SpecialAnswer]
     confidential_withheld: bool  # a confidential survey's answers exist but are not shown
-    cases: list[object] = field(default_factory=list)  # closed-loop cases: not modelled yet
+    cases: list[CaseEvent] = field(default_factory=list)  # also in the timeline
 
 
 def get_profile(
@@ -149,7 +166,7 @@ def get_profile(
         return refs[survey_id]
 
     invitations = uow.profiles.invitations(person.id)
-    events: list[InvitationEvent | ResponseEvent] = [
+    events: list[InvitationEvent | ResponseEvent | CaseEvent] = [
         e
         for inv in invitations
         if (e := _invitation(inv, survey_of(inv.survey_id, inv.survey_version_id))) is not None
@@ -176,7 +193,16 @@ def get_profile(
         mine = answers.get(r.id, [])
         events.append(_response(r, ref, definition, mine, scores[r.id], codes, person.language))
         special.extend(_special(r, ref, definition, mine, person.language))
-    events.sort(key=lambda e: (as_utc(e.at), e.kind == "response"), reverse=True)
+    cases = [
+        CaseEvent(
+            c.opened_at, c.id, c.response_id, c.title, c.status, c.priority,
+            c.resolved_at, c.resolution_code,
+        )
+        for c in uow.profiles.cases([r.id for r in shown])
+    ]  # fmt: skip
+    events.extend(cases)
+    order = {"invitation": 0, "response": 1, "case": 2}  # at the same instant: case on top
+    events.sort(key=lambda e: (as_utc(e.at), order[e.kind]), reverse=True)
     special.sort(key=lambda s: as_utc(s.at), reverse=True)
     # By internal id, as export and erasure do: an erased person leaves no identity in the log.
     audit.record(uow, principal, AuditAction.PERSON_VIEW, f"person:{person.id}")
@@ -187,6 +213,7 @@ def get_profile(
         events,
         special,
         withheld,
+        cases,
     )
 
 

@@ -27,6 +27,7 @@ from rapport.analytics.relationships.alarms import ALARM_SIGNALS, THRESHOLD
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import FieldError, ValidationFailed
+from rapport.services.metric_memo import MetricMemo
 from rapport.services.metrics import MetricRequest, MetricResult, compute
 
 PERIODS = ("month", "quarter")
@@ -85,8 +86,13 @@ def relationship_health(
     survey: int | str,
     policy: SuppressionPolicy,
     period: str = "month",
+    *,
+    memo: MetricMemo | None = None,
 ) -> RelationshipHealth:
     """Stages and alarms of every unit ``principal`` may see, per ``period`` of ``survey``.
+
+    ``memo`` (one per page request) lets the page's other reads of the same metric tables
+    reuse them.
 
     Raises what :func:`~rapport.services.metrics.compute` raises (PermissionDenied,
     NotFound, ValidationFailed naming the field), and ValidationFailed for a period other
@@ -104,11 +110,11 @@ def relationship_health(
             [FieldError("survey", "name the survey (its key or id)")],
         )
     if _sees_everything(principal):
-        whole = _fetch(engine, principal, survey, grain, policy, SIGNALS)
+        whole = _fetch(engine, principal, survey, grain, policy, SIGNALS, memo)
         first = whole[SIGNALS[0]]
     else:  # a manager: their rows of one signal decide what is shown (and check their scope)
-        first = _fetch(engine, principal, survey, grain, policy, SIGNALS[:1])[SIGNALS[0]]
-        whole = _fetch(engine, SYSTEM, survey, grain, policy, SIGNALS)
+        first = _fetch(engine, principal, survey, grain, policy, SIGNALS[:1], memo)[SIGNALS[0]]
+        whole = _fetch(engine, SYSTEM, survey, grain, policy, SIGNALS, memo)
     if first.survey is None:
         raise RuntimeError("internal error: expected a survey")
     visible = {r.unit_code for r in first.rows if r.unit_code is not None}
@@ -136,13 +142,16 @@ def _fetch(
     grain: str,
     policy: SuppressionPolicy,
     signals: tuple[str, ...],
+    memo: MetricMemo | None = None,
 ) -> dict[str, MetricResult]:
+    memo = memo or MetricMemo()
     return {
         signal: compute(
             engine,
             principal,
             MetricRequest(survey=survey, metric=signal, by=["unit"], period=grain),
             policy,
+            memo=memo,
         )
         for signal in signals
     }

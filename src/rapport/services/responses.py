@@ -19,6 +19,7 @@ from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.services.units import require_open
+from rapport.services.webhooks import events as webhook_events
 from rapport.storage.uow import UnitOfWork
 
 #: Person attributes that may travel with an anonymous employee response (nothing that
@@ -181,6 +182,8 @@ def submit(
             raise RuntimeError("internal error: expected existing is not None")
         return _replay(existing, hash_, sub.idempotency_key or "")
     uow.responses.add_analyses([{**a, "response_id": rid} for a in analyses[0]])
+    keys = {sub.person.id: sub.person.external_id} if sub.person else None
+    webhook_events.responses_created(uow, published, [(rid, row, values)], keys)
     alerts.on_stored(uow, published, [alerts.Stored(rid, sub.unit_id, values, analyses[0])])
     return SubmitResult(rid, True)
 
@@ -230,17 +233,19 @@ def store_checked(
     ]
     analyses = comments.analyse(defn, found, keep_original=keep_original)
     redacted = comments.redact_values(defn, [values for _, values in checked])
-    ids = uow.responses.add_many(
-        [
-            response_row(published, sub, idempotency_key=key, idempotency_scope=scope)
-            for (sub, _), key in zip(checked, keys or [None] * len(checked), strict=True)
-        ],
-        redacted,
-    )
+    rows = [
+        response_row(published, sub, idempotency_key=key, idempotency_scope=scope)
+        for (sub, _), key in zip(checked, keys or [None] * len(checked), strict=True)
+    ]
+    ids = uow.responses.add_many(rows, redacted)
     uow.responses.add_analyses(
         [{**a, "response_id": rid} for rid, group in zip(ids, analyses, strict=True) for a in group]
     )
     stored = zip(ids, checked, redacted, analyses, strict=True)
+    people = {sub.person.id: sub.person.external_id for sub, _ in checked if sub.person}
+    webhook_events.responses_created(
+        uow, published, list(zip(ids, rows, redacted, strict=True)), people
+    )
     alerts.on_stored(
         uow, published, [alerts.Stored(rid, sub.unit_id, v, a) for rid, (sub, _), v, a in stored]
     )

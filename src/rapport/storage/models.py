@@ -429,6 +429,50 @@ class MetricAggregateRow(Base):
     total_sq: Mapped[float] = mapped_column(Float)
 
 
+class CommentAggregateRow(Base):
+    """Comments the emotion model read per survey version × unit × month (UTC): what the
+    comment emotion and sentiment metrics read instead of ``comment_analyses``.
+
+    ``kind`` ``read`` counts the comments read (``key`` empty), ``sentiment`` those of
+    sentiment ``key``, ``ekman`` those showing Ekman emotion ``key``. Written with the
+    analyses (``rapport.storage.page_aggregates``), rebuilt with ``metric_aggregates``.
+    """
+
+    __tablename__ = "comment_aggregates"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_versions.id"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class AttributeAggregateRow(Base):
+    """Responses per person attribute ``name`` = ``value`` (as text, the way metrics
+    read it) × survey version × unit × month (UTC); responses without the attribute are
+    the ``responses`` count of ``metric_aggregates`` minus these. Written with the
+    responses (``rapport.storage.page_aggregates``), rebuilt with ``metric_aggregates``.
+    """
+
+    __tablename__ = "attribute_aggregates"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_versions.id"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 # --- closed loop: alert rules and cases (rapport.services.alerts, rapport.services.cases) ----
 
 
@@ -446,6 +490,8 @@ class AlertRuleRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "Did we put it right?": sent to the respondent when a case of this rule is closed.
+    follow_up_survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))
 
 
 class CaseRow(Base):
@@ -473,6 +519,13 @@ class CaseRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution_code: Mapped[str | None] = mapped_column(String(60))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # The follow-up survey's invitation sent on closing, and the response that answered it.
+    follow_up_invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
+    )
+    follow_up_response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="SET NULL")
+    )
 
 
 class CaseNoteRow(Base):
@@ -500,3 +553,109 @@ class CaseEventRow(Base):
     to_value: Mapped[str | None] = mapped_column(String(200))
     notify_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LearningRow(Base):
+    """A blameless breakdown learning entry (``docs/closed-loop.md`` "Learning log")."""
+
+    __tablename__ = "learnings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    what_happened: Mapped[str] = mapped_column(Text)
+    impact: Mapped[str] = mapped_column(Text, default="")
+    learnt: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(320), default="")
+    review_on: Mapped[date | None] = mapped_column(Date)
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))  # the metric's
+    metric: Mapped[str | None] = mapped_column(String(60))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LearningChangeRow(Base):
+    """What changes after a learning, in one area (people, policies, processes, ...)."""
+
+    __tablename__ = "learning_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learning_id: Mapped[int] = mapped_column(
+        ForeignKey("learnings.id", ondelete="CASCADE"), index=True
+    )
+    area: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    changed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class LearningLinkRow(Base):
+    """A learning's link to one case, response, unit or comment theme (one is set)."""
+
+    __tablename__ = "learning_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learning_id: Mapped[int] = mapped_column(
+        ForeignKey("learnings.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    theme: Mapped[str | None] = mapped_column(String(120))
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+
+class WebhookEndpointRow(Base):
+    """A receiver of Standard Webhooks: its URL, the event types it takes and its secret."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]] = mapped_column()
+    secret: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDeliveryRow(Base):
+    """The outbox: one message to one endpoint, written in the transaction of its event.
+
+    ``body`` is the exact JSON sent (the signature covers it, so every retry sends the same
+    bytes). A deliverer claims a row by a conditional UPDATE (``status`` pending and due, or
+    ``sending`` with its lease over) that sets ``claim`` and ``lease_until``."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_status_next_at", "status", "next_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    msg_id: Mapped[str] = mapped_column(String(40), unique=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claim: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class WebhookAttemptRow(Base):
+    """One POST of a delivery and how it ended (the delivery log)."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -38,6 +38,7 @@ from rapport.storage.repositories.cases import AlertRuleRepository, CaseReposito
 from rapport.storage.repositories.comments import CommentRepository
 from rapport.storage.repositories.distribution import DistributionRepository
 from rapport.storage.repositories.jobs import ImportJobRepository
+from rapport.storage.repositories.learnings import LearningRepository
 from rapport.storage.repositories.org import ActionRepository, OutcomeRepository, UnitRepository
 from rapport.storage.repositories.people import PersonRepository
 from rapport.storage.repositories.personal_data import PersonalDataRepository
@@ -45,6 +46,7 @@ from rapport.storage.repositories.profiles import ProfileRepository
 from rapport.storage.repositories.results import ResultsRepository
 from rapport.storage.repositories.sessions import SessionRepository
 from rapport.storage.repositories.surveys import ResponseRepository, SurveyRepository
+from rapport.storage.repositories.webhooks import WebhookRepository
 
 logger = logging.getLogger("rapport.storage")
 Deferred = Callable[["UnitOfWork"], None]
@@ -79,6 +81,8 @@ class UnitOfWork:
         self.import_jobs = ImportJobRepository(session)
         self.alert_rules = AlertRuleRepository(session)
         self.cases = CaseRepository(session)
+        self.learnings = LearningRepository(session)
+        self.webhooks = WebhookRepository(session)
 
     def commit(self) -> None:
         self.session.commit()

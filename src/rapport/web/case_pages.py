@@ -9,15 +9,19 @@ session's CSRF token; success redirects (303), a refused change shows the page a
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from rapport.api.deps import MAX_ID, DbDep, PolicyDep
+from rapport.api.deps import MAX_ID, DbDep, PolicyDep, SettingsDep
 from rapport.domain.alerts import RESOLUTION_CODES, TRANSITIONS, CaseStatus, Priority
+from rapport.domain.learnings import LearningChange
 from rapport.errors import FieldError, ValidationFailed
-from rapport.services import alerts, cases
+from rapport.services import alerts, case_follow_up, cases, learnings
+from rapport.services.notify import SmtpNotifier
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
 from rapport.web.pages import PagePrincipal
@@ -26,7 +30,60 @@ from rapport.web.templating import render
 router = APIRouter(include_in_schema=False)
 CsrfChecked = [Depends(verify_csrf)]
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 STATUSES = [s.value for s in CaseStatus]
+
+
+class CloseForm(BaseModel):
+    """The case page's close form: a resolution and, when titled, one learning."""
+
+    model_config = ConfigDict(extra="ignore")
+    resolution_code: str = Field(max_length=60)
+    title: str = Field("", max_length=300)
+    what_happened: str = Field("", max_length=10000)
+    impact: str = Field("", max_length=10000)
+    learnt: str = Field("", max_length=10000)
+    change_area: str = Field("", max_length=20)
+    change: str = Field("", max_length=5000)
+    changed_on: str = Field("", max_length=10)
+    survey: str = Field("", max_length=120)
+    metric: str = Field("", max_length=60)
+    themes: str = Field("", max_length=1000)
+    owner: str = Field("", max_length=320)
+    review_on: str = Field("", max_length=10)
+
+    def learning(self) -> learnings.LearningInput | None:
+        """The learning to write, or None without a title; bad dates name their field."""
+        if not self.title.strip():
+            return None
+        changes = []
+        if self.change_area or self.change.strip():
+            changes.append(
+                LearningChange(self.change_area, self.change, _date(self.changed_on, "changed_on"))
+            )
+        return learnings.LearningInput(
+            title=self.title,
+            what_happened=self.what_happened,
+            impact=self.impact,
+            learnt=self.learnt,
+            owner=self.owner,
+            review_on=_date(self.review_on, "review_on"),
+            survey=self.survey or None,
+            metric=self.metric or None,
+            changes=changes,
+            themes=[t for t in self.themes.split(",") if t.strip()],
+        )
+
+
+def _date(value: str, name: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValidationFailed(
+            "Not a date.", [FieldError(name, f"expected YYYY-MM-DD, got {value!r}")]
+        ) from exc
 
 
 def _report(exc: ValidationFailed) -> dict[str, object]:
@@ -57,14 +114,20 @@ def _case_page(
     case_id: int,
     report: dict[str, object] | None = None,
     status_code: int = 200,
+    given: dict[str, str] | None = None,
 ) -> HTMLResponse:
     with db.unit_of_work(readonly=True) as uow:
         case = cases.detail(uow, principal, case_id, policy)
+        case["learnings"] = uow.learnings.for_cases([case_id]).get(case_id, [])
+        survey_keys = sorted(s.key for s in uow.surveys.all())
     context = {
         "case": case,
         "next_statuses": sorted(TRANSITIONS[CaseStatus(case["status"])]),
         "codes": RESOLUTION_CODES,
         "report": report,
+        "areas": learnings.AREAS,
+        "survey_keys": survey_keys,
+        "given": given or {},
     }
     return render(request, "case.html", context, status_code=status_code)
 
@@ -82,6 +145,8 @@ def work_case(
     principal: PagePrincipal,
     db: DbDep,
     policy: PolicyDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
     case_id: CaseId,
     status: Annotated[str, Form(max_length=20)] = "",
     resolution_code: Annotated[str, Form(max_length=60)] = "",
@@ -96,12 +161,50 @@ def work_case(
             raise ValidationFailed(
                 "Nothing to save.", [FieldError("note", "write a note or choose a status")]
             )
+        secret = settings.resolved_secret_key()
         with db.unit_of_work() as uow:
-            cases.update(uow, principal, case_id, change)
+            invited = case_follow_up.update(uow, principal, case_id, change, link_secret=secret)
+        if invited is not None:  # mailed once the redirect is on its way
+            background.add_task(
+                case_follow_up.send_pending,
+                db,
+                SmtpNotifier.from_settings(settings),
+                base_url=settings.link_base(),
+                link_secret=secret,
+            )
     except ValidationFailed as exc:
         report = _report(exc)
         return _case_page(request, principal, db, policy, case_id, report, 422)
     flash(request, f"Case {case_id} saved.")
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/close", dependencies=CsrfChecked)
+def close_case(
+    request: Request,
+    principal: PagePrincipal,
+    db: DbDep,
+    policy: PolicyDep,
+    case_id: CaseId,
+    form: Annotated[CloseForm, Form()],
+) -> Response:
+    """Close a case; with a title, write its learning in the same transaction."""
+    try:
+        learning = form.learning()
+        with db.unit_of_work() as uow:
+            made = learnings.close_case(
+                uow,
+                principal,
+                case_id,
+                resolution_code=form.resolution_code,
+                learning=learning,
+                policy=policy,
+            )
+    except ValidationFailed as exc:
+        given = form.model_dump(mode="json")
+        return _case_page(request, principal, db, policy, case_id, _report(exc), 422, given)
+    done = f" with learning {made.id}" if made else ""
+    flash(request, f"Case {case_id} closed{done}.")
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -124,6 +227,21 @@ def _rules_page(
         "given": given or {},
     }
     return render(request, "alert_rules.html", context, status_code=status_code)
+
+
+@router.post("/alert-rules/{rule_id}/active", dependencies=CsrfChecked)
+def toggle_rule(
+    request: Request,
+    principal: PagePrincipal,
+    db: DbDep,
+    rule_id: RuleId,
+    active: Annotated[bool, Form()],
+) -> Response:
+    """Deactivate (or activate again) a rule: an inactive rule opens no cases."""
+    with db.unit_of_work() as uow:
+        rule = alerts.update_rule(uow, principal, rule_id, alerts.RuleChange(active=active))
+    flash(request, f"Alert rule {rule.name} is {'active' if rule.active else 'inactive'}.")
+    return RedirectResponse("/alert-rules", status_code=303)
 
 
 @router.get("/alert-rules", response_class=HTMLResponse)

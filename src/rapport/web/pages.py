@@ -14,7 +14,7 @@ from rapport.api.deps import DbDep, SettingsDep, get_policy, optional_principal,
 from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed, Throttled
-from rapport.services import auth, overview, sessions
+from rapport.services import auth, overview, relationship_map, sessions
 from rapport.web.csrf import verify_csrf
 from rapport.web.templating import render
 
@@ -103,10 +103,13 @@ def home(
     settings: SettingsDep,
     engine: Annotated[AnalyticsEngine, Depends(analytics_engine)],
 ) -> HTMLResponse:
-    """Where a programme lead starts: headline KPIs, surveys with responses and rates."""
+    """Where a programme lead or manager starts: the units needing attention now and why,
+    headline KPIs, surveys with responses and rates."""
+    policy = get_policy(request)
     with db.unit_of_work(readonly=True) as uow:
-        found = overview.overview(uow, engine, principal, get_policy(request))
-    return render(request, "home.html", {"o": found})
+        found = overview.overview(uow, engine, principal, policy)
+    attention = relationship_map.attention_now(db, engine, principal, policy)
+    return render(request, "home.html", {"o": found, "attention": attention})
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:

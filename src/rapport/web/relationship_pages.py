@@ -15,6 +15,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import altair as alt
 import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,31 +24,23 @@ from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
+from rapport.domain.audit import AuditAction
 from rapport.domain.org import Permission, Principal, Role
-from rapport.errors import FieldError, PermissionDenied, ValidationFailed
-from rapport.exporters import charts, effect_charts, tenure_charts
-from rapport.services import actions, relationships, surveys, tenure
+from rapport.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from rapport.exporters import charts, effect_charts, stage_charts, tenure_charts
+from rapport.exporters.csv_safety import frame_to_csv
+from rapport.services import actions, audit, relationship_map, relationships, surveys, tenure
 from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
 from rapport.web.pages import PagePrincipal
+from rapport.web.relationship_unit_pages import router as unit_router
 from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(unit_router)
 EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
-DECLINE = ("taken_for_granted", "at_risk")
-SEVERITY = {"at_risk": 0, "taken_for_granted": 1}
-
-
-def attention(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each unit's latest period when it is alarmed or staged down: most severe first."""
-    if frame.empty:
-        return frame
-    latest = frame.sort_values("period").groupby("unit").tail(1)
-    needs = latest[latest["alarm"] | latest["stage"].isin(DECLINE)].copy()
-    needs["severity"] = [SEVERITY.get(s, 2) - (3 if a else 0) for s, a in
-                         zip(needs["stage"], needs["alarm"], strict=True)]  # fmt: skip
-    return needs.sort_values(["severity", "hearts"], na_position="last").drop(columns="severity")
+MAP_FORMATS = ("png", "svg", "csv")
 
 
 @router.get("/relationships", response_class=HTMLResponse)
@@ -62,19 +55,19 @@ def relationships_page(
 ) -> HTMLResponse:
     with db.unit_of_work(readonly=True) as uow:
         listed = surveys.list_surveys(uow, principal)
-    key = survey or _default_survey(listed)
+    key = survey or relationship_map.default_survey(listed)
     context: dict[str, Any] = {"surveys": listed, "survey": key, "period": period}
     if key is None:
         return render(request, "relationships.html", {**context, "health": None})
     health = relationships.relationship_health(engine, principal, key, policy, period)
-    frame = relationships.as_frame(health.rows)
-    link = "/dashboard?" + urlencode({"survey": health.survey_key, "period": period}) + "&unit="
+    frame = relationship_map.organisation_map(db, health)
+    query = urlencode({"survey": health.survey_key, "period": period})
+    link = f"/relationships/unit?{query}&unit="
     spec = None
     if not frame.empty:
-        chart = charts.stage_map(frame, title="Stage of every unit over time", link=link)
-        # Validated in tests (tests/unit/exporters/test_charts.py); validating the ~600
-        # inline rows on every request took 0.2 s of the page's 0.5 s.
-        spec = json.dumps(chart.to_dict(validate=False)).replace("<", "\\u003c")
+        # Validated in tests (tests/unit/exporters/test_stage_charts.py); validating the
+        # ~600 inline rows on every request took 0.2 s of the page's 0.5 s.
+        spec = _spec(_map_chart(frame, link))
     return render(
         request,
         "relationships.html",
@@ -82,12 +75,57 @@ def relationships_page(
             **context,
             **honeymoon(engine, principal, policy, health.survey_key),
             "health": health,
-            "attention": attention(frame),
+            "attention": relationship_map.needs_attention(frame),
+            "map": frame,
             "spec_json": spec,
             "units": frame["unit"].nunique() if not frame.empty else 0,
             "link": link,
+            "query": query,
         },
     )
+
+
+def _map_chart(frame: pd.DataFrame, link: str | None) -> alt.TopLevelMixin:
+    return stage_charts.stage_map(frame, title="Stage of every unit over time", link=link)
+
+
+def _spec(chart: alt.TopLevelMixin) -> str:
+    return json.dumps(chart.to_dict(validate=False)).replace("<", "\\u003c")
+
+
+@router.get("/relationships/map.{fmt}")
+def relationships_map_download(
+    fmt: str,
+    principal: PagePrincipal,
+    engine: EngineDep,
+    policy: PolicyDep,
+    db: DbDep,
+    survey: Annotated[str | None, Query(max_length=200)] = None,
+    period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
+) -> Response:
+    """The organisation map as PNG or SVG (drawn offline by vl-convert) or its data as
+    CSV, like the dashboard's chart downloads; every download is audited."""
+    if fmt not in MAP_FORMATS:
+        raise NotFound(f"no organisation map as {fmt!r}: expected png, svg or csv")
+    with db.unit_of_work(readonly=True) as uow:
+        key = survey or relationship_map.default_survey(surveys.list_surveys(uow, principal))
+    if key is None:
+        raise NotFound("no survey to read relationships from")
+    health = relationships.relationship_health(engine, principal, key, policy, period)
+    frame = relationship_map.organisation_map(db, health)
+    with db.unit_of_work() as uow:  # per-unit figures leave Rapport: recorded
+        detail = {"format": fmt, "survey": health.survey_key, "period": period, "rows": len(frame)}
+        audit.record(uow, principal, AuditAction.CHART_EXPORT, "relationship-map", detail)
+    headers = {"Content-Disposition": f'attachment; filename="rapport-relationship-map.{fmt}"'}
+    if fmt == "csv":
+        table = frame.reindex(columns=list(relationship_map.MAP_COLUMNS))
+        return Response(frame_to_csv(table), media_type="text/csv; charset=utf-8", headers=headers)
+    if frame.empty:
+        raise NotFound("nothing to draw: no unit has responses to this survey")
+    chart = _map_chart(frame, None)
+    if fmt == "svg":
+        return Response(charts.to_svg(chart), media_type="image/svg+xml", headers=headers)
+    return Response(charts.to_png(chart), media_type="image/png", headers=headers)
 
 
 def honeymoon(
@@ -107,17 +145,10 @@ def honeymoon(
         chart = tenure_charts.tenure_curve(
             frame, metric="hearts", fall_band=fall, title="Hearts by tenure"
         )
-        spec = json.dumps(chart.to_dict(validate=False)).replace("<", "\\u003c")  # tested
+        spec = _spec(chart)  # validated in tests
     manager = principal.role is Role.MANAGER and principal.unit_path
     scope = principal.unit_path.rsplit("/", 1)[-1] if manager and principal.unit_path else None
     return {"tenure": found, "tenure_spec": spec, "tenure_scope": scope}
-
-
-def _default_survey(listed: list[dict[str, Any]]) -> str | None:
-    """The first customer survey (relationships are read from the customer side first)."""
-    customer = [s for s in listed if s.get("audience") == "customer"]
-    chosen = customer or listed
-    return str(chosen[0]["key"]) if chosen else None
 
 
 @router.get("/relationships/actions", response_class=HTMLResponse)
@@ -207,7 +238,7 @@ def _actions_page(
         listed = actions.list_actions(uow, principal)
         known = surveys.list_surveys(uow, principal)
         units = [u.code for u in uow.units.all() if principal.sees_unit(u.path)]
-    key = survey or _default_survey(known)
+    key = survey or relationship_map.default_survey(known)
     selected = next((a for a in listed if a.id == chosen), listed[0] if listed else None)
     found, spec = None, None
     if selected is not None and key is not None:

@@ -21,7 +21,8 @@ from rapport.domain.survey.rows import tag_prefixes
 from rapport.storage.aggregates import id_runs
 
 ANSWERED = ["responses", "nps", "csat_top2", "csat_mean", "ces_mean", "top_box", "hearts",
-            "minds", "index:relationship.fresh", "emotions"]  # fmt: skip
+            "minds", "index:relationship.fresh", "emotions", "comment_emotions",
+            "comment_sentiment"]  # fmt: skip
 CUTS = {
     "total": Grouping.of([]),
     "unit × month": Grouping.of(["unit"], period="month"),
@@ -41,12 +42,29 @@ def test_cuts_that_nest_in_months_are_answered(metric: str, cut: Grouping) -> No
     assert fallback_reason(MetricQuery(get_metric(metric), cut, window)) is None
 
 
+def test_response_counts_by_person_attribute_are_answered() -> None:
+    """Responses by attribute come from ``attribute_aggregates``; other metrics by
+    attribute still read the answers."""
+    by_role = Grouping.of(["unit"], period="month", attribute="role")
+    assert fallback_reason(MetricQuery(get_metric("responses"), by_role)) is None
+    assert "response counts only" in (
+        fallback_reason(MetricQuery(get_metric("nps"), by_role)) or ""
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "reason"),
     [
         (MetricQuery(get_metric("response_rate")), "response rates count invitations"),
-        (MetricQuery(get_metric("comment_emotions")), "comment emotions"),
-        (MetricQuery(get_metric("comment_sentiment")), "comment emotions"),
+        (
+            MetricQuery(get_metric("comment_emotions"), filters=Filters(within=("role", "x"))),
+            "within a person attribute",
+        ),
+        (
+            MetricQuery(get_metric("comment_sentiment"), Grouping.of([], period="week")),
+            "weeks",
+        ),
+        (MetricQuery(get_metric("responses"), filters=Filters(within=("role", "x"))), "within"),
         (MetricQuery(get_metric("nps"), Grouping.of([], attribute="segment")), "attributes"),
         (MetricQuery(get_metric("hearts"), Grouping.of(["unit"], period="week")), "weeks"),
         (

@@ -71,28 +71,3 @@ def test_trend_breaks_lines_at_missing_values_and_fits_its_container() -> None:
     assert values[1]["value"] is None  # a null, not a dropped row: the line breaks there
     png = charts.to_png(charts.trend(frame, series="series"))
     assert png[:4] == b"\x89PNG"
-
-
-def test_stage_map_is_a_valid_spec_with_fixed_stage_colours_and_alarm_marks() -> None:
-    frame = pd.DataFrame(
-        {
-            "unit": ["a", "a", "b", "b"],
-            "period_label": ["2026-01", "2026-02"] * 2,
-            "stage": ["new", "settled", "insufficient_data", "taken_for_granted"],
-            "probability": [1.0, 0.9, np.nan, 0.8],
-            "alarm": [False, False, False, True],
-            "evidence": ["long text"] * 4,
-        }
-    )
-    spec = charts.stage_map(frame, link="/dashboard?unit=").to_dict()  # validated
-    cells, marks = spec["layer"]
-    assert marks["encoding"]["text"]["field"] == "mark"
-    colour = cells["encoding"]["color"]["scale"]
-    assert dict(zip(colour["domain"], colour["range"], strict=True)) == charts.STAGE_COLOURS
-    values = (
-        spec["datasets"][spec["data"]["name"]] if "datasets" in spec else spec["data"]["values"]
-    )
-    assert [v["mark"] for v in values] == ["", "", "", "!"]
-    assert values[2]["probability"] is None  # no NaN in the spec
-    assert values[0]["url"] == "/dashboard?unit=a"
-    assert all("evidence" not in v for v in values)  # kept to the page's table

@@ -1,4 +1,4 @@
-"""Which units an action's effect compares (``services.actions._panel``): treated units
+"""Which units an action's effect compares (``services.actions.did_panel``): treated units
 under the action at the deepest level with data, comparison units of the same kind covered
 by no other action and not in decline, and hidden (suppressed) cells missing, never read."""
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from rapport.domain.actions import Action
 from rapport.domain.org import UnitKind
-from rapport.services.actions import _panel
+from rapport.services.actions import did_panel
 from rapport.services.metrics import ResultRow
 
 MONTHS = [date(2026, m, 1) for m in range(1, 10)]
@@ -49,7 +49,7 @@ def test_the_panel_compares_like_with_like_and_never_reads_a_hidden_cell() -> No
     ]  # fmt: skip
     west = _action(1, "west", "org/west")
     other = _action(2, "e3", "org/east/e3")
-    panel, treated, controls, excluded = _panel(rows, west, [other], kinds)
+    panel, treated, controls, excluded = did_panel(rows, [west.unit_path], [other.unit_path], kinds)
     assert treated == {"w1", "w2"}
     assert controls == {"e1", "e2", "n1"}  # hq is a department; e3 has its own action
     assert excluded == {"e3", "n2"}

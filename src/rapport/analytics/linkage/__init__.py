@@ -73,6 +73,7 @@ PATH_COLUMNS = (
     "scale",
     "note",
     "statement",
+    "se",
 )
 STEP = 5.0
 """The rise in the source index a statement speaks of (points on the 0–100 scale)."""
@@ -178,7 +179,6 @@ def _path(
         row: dict[str, object] = {"source": source, "target": target, "lag": lag, "scale": scale}
         row.update(asdict(fit))
         row["within_r2"] = row.pop("r_squared") if level == "within" else None
-        row.pop("se")
         row["statement"] = statement(fit, source, target, lag, scale, period, confidence)
         rows.append(row)
     return rows

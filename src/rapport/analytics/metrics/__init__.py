@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from rapport.analytics.estimates import validate_confidence
 from rapport.domain.comment_emotions import EKMAN_EMOTIONS, SENTIMENTS
@@ -89,6 +90,7 @@ class Metric:
     scale: str = ""
     description: str = ""
     comments: str | None = None  # "ekman" or "sentiment": counted in comment analyses
+    cases: str | None = None  # a closed-loop measure (CaseMeasure): read from the cases
 
     @property
     def measure(self) -> str:
@@ -112,7 +114,11 @@ class Metric:
 
     @property
     def reads_items(self) -> bool:
-        return self.statistic not in (Statistic.COUNT, Statistic.RATE) and not self.comments
+        return (
+            self.statistic not in (Statistic.COUNT, Statistic.RATE)
+            and not self.comments
+            and not self.cases
+        )
 
 
 def _index(name: str, prefix: str, title: str) -> Metric:
@@ -224,6 +230,73 @@ BUILTIN_METRICS: dict[str, Metric] = {
         ),
     )
 }
+
+
+class CaseMeasure(StrEnum):
+    """What a closed-loop metric measures of each case (``docs/closed-loop.md``, "Metrics")."""
+
+    FIRST_CONTACT = "first_contact"  # hours from opening to the first note or status change
+    RESOLUTION = "resolution"  # hours from opening to resolving
+    WITHIN_SLA = "within_sla"  # resolved before the first due time, of cases whose fate is known
+    REPEAT = "repeat"  # an earlier case within 30 days: same person, or same unit and rule
+    RECOVERY = "recovery"  # follow-up NPS category minus the original's, per case
+
+
+REPEAT_WINDOW_DAYS: Final = 30
+"""A case repeats an earlier one opened at most this many days before it."""
+
+CASE_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            "cases.time_to_first_contact",
+            "Time to first contact (hours)",
+            Statistic.MEAN,
+            scale="hours",
+            cases=CaseMeasure.FIRST_CONTACT,
+            description="Mean hours from a case's opening to its first note or status change, "
+            "over cases contacted; Student t interval.",
+        ),
+        Metric(
+            "cases.time_to_resolution",
+            "Time to resolution (hours)",
+            Statistic.MEAN,
+            scale="hours",
+            cases=CaseMeasure.RESOLUTION,
+            description="Mean hours from a case's opening to its resolution, over cases "
+            "resolved or closed; Student t interval.",
+        ),
+        Metric(
+            "cases.closed_within_sla",
+            "Closed within SLA",
+            Statistic.SHARE,
+            scale="0..100 %",
+            cases=CaseMeasure.WITHIN_SLA,
+            description="% of cases resolved before their first due time, of the cases whose "
+            "fate is known (resolved, or escalated for being overdue); Wilson interval.",
+        ),
+        Metric(
+            "cases.repeat_issue_rate",
+            "Repeat-issue rate",
+            Statistic.SHARE,
+            scale="0..100 %",
+            cases=CaseMeasure.REPEAT,
+            description=f"% of cases with an earlier case opened at most {REPEAT_WINDOW_DAYS} "
+            "days before: the same person, or the same unit and alert rule; Wilson interval.",
+        ),
+        Metric(
+            "cases.recovery_effect",
+            "Recovery effect (NPS points)",
+            Statistic.MEAN,
+            scale="-200..200",
+            cases=CaseMeasure.RECOVERY,
+            description="Follow-up NPS minus the NPS of the cases' original responses, over "
+            "cases with both answers (paired); Student t interval of the paired differences.",
+        ),
+    )
+}
+BUILTIN_METRICS |= CASE_METRICS
+
 ALIASES = {
     "rate": "response_rate",
     "enps": "nps",

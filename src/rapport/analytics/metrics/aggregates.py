@@ -30,7 +30,9 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     select,
+    union_all,
 )
 
 from rapport.analytics.metrics import (
@@ -56,10 +58,12 @@ def fallback_reason(query: MetricQuery) -> str | None:
     metric, grouping, filters = query.metric, query.grouping, query.filters
     if metric.statistic is Statistic.RATE:
         return "response rates count invitations"
-    if metric.comments:
-        return "comment emotions are counted from comment analyses"
-    if Dimension.ATTRIBUTE in grouping.by or filters.within is not None:
-        return "person attributes are not aggregated"
+    if metric.cases:
+        return "closed-loop metrics are read from the cases"
+    if filters.within is not None:
+        return "responses within a person attribute are not aggregated"
+    if Dimension.ATTRIBUTE in grouping.by and metric.statistic is not Statistic.COUNT:
+        return "person attributes are aggregated for response counts only"
     if grouping.period is Period.WEEK:
         return "weeks do not nest in months"
     if not all(month_boundary(b) for b in (filters.since, filters.until) if b is not None):
@@ -104,22 +108,24 @@ def _agg() -> Any:
     return metric_sql.table("metric_aggregates")
 
 
-def _dimensions(grouping: Grouping) -> list[Label[Any]]:
-    """Dimension columns of the aggregate; periods come out as months (the caller maps
-    them to the grouping's period)."""
-    g = _agg()
+def _dimensions(grouping: Grouping, g: Any = None) -> list[Label[Any]]:
+    """Dimension columns of the aggregate ``g`` (``metric_aggregates`` by default);
+    periods come out as months (the caller maps them to the grouping's period). An
+    attribute is ``attribute_aggregates.value``, NULL in any other table."""
+    g = _agg() if g is None else g
     column = {
         Dimension.UNIT: g.c.unit_id,
         Dimension.PERIOD: g.c.month,
         Dimension.AUDIENCE: g.c.audience,
         Dimension.SURVEY_VERSION: g.c.survey_version_id,
+        Dimension.ATTRIBUTE: g.c.value if g.name == "attribute_aggregates" else null(),
     }
     return [column[dim].label(dim.value) for dim in grouping.by]
 
 
-def _conditions(filters: Filters, kind: str) -> list[ColumnElement[bool]]:
-    g = _agg()
-    conditions: list[ColumnElement[bool]] = [g.c.kind == kind]
+def _conditions(filters: Filters, kind: str | None, g: Any = None) -> list[ColumnElement[bool]]:
+    g = _agg() if g is None else g
+    conditions: list[ColumnElement[bool]] = [] if kind is None else [g.c.kind == kind]
     if filters.survey_ids is not None:
         # ``+ 0``: the primary key (kind, key, item) is the selective path; grouped by month,
         # SQLite chose the (survey_id, month) index to skip a sort and read every row of
@@ -161,6 +167,10 @@ def aggregate_statements(
     filters = query.filters
     statistic = query.metric.statistic
     n = func.sum(g.c.n).label("n")
+    if query.metric.comments:
+        return _comment_statements(query)
+    if statistic is Statistic.COUNT and Dimension.ATTRIBUTE in query.grouping.by:
+        return {"stats": _attribute_counts(query)}
     if statistic is Statistic.COUNT:
         return {"stats": _grouped(dims, n).where(*_conditions(filters, "responses"))}
     if statistic is Statistic.INDEX:
@@ -210,4 +220,46 @@ def _per_version(value: dict[int, float]) -> ColumnElement[Any]:
         return literal(distinct.pop(), Double())
     return case(
         *((g.c.survey_version_id == v, literal(x, Double())) for v, x in sorted(value.items()))
+    )
+
+
+def _comment_statements(query: MetricQuery) -> dict[str, Select[Any] | CompoundSelect[Any]]:
+    """Comments read (``n``) and, per sentiment or Ekman emotion, how many show it, from
+    ``comment_aggregates`` (the raw statements count ``comment_analyses``)."""
+    c = metric_sql.table("comment_aggregates")
+    dims = _dimensions(query.grouping, c)
+    where = _conditions(query.filters, None, c)
+    kind = "sentiment" if query.metric.comments == "sentiment" else "ekman"
+    emotion = c.c.key.label("emotion")
+    return {
+        "stats": _grouped(dims, func.sum(c.c.n).label("n")).where(*where, c.c.kind == "read"),
+        "emotions": _grouped([*dims, emotion], func.sum(c.c.n).label("chosen")).where(
+            *where, c.c.kind == kind
+        ),
+    }
+
+
+def _attribute_counts(query: MetricQuery) -> CompoundSelect[Any] | Select[Any]:
+    """Responses by person attribute (and the other dimensions): each value's count from
+    ``attribute_aggregates``; responses without it (NULL, as the raw statement groups
+    them) are all responses less those with a value. Groups of 0 are left out, as a raw
+    GROUP BY leaves them out."""
+    a, g = metric_sql.table("attribute_aggregates"), _agg()
+    name = query.grouping.attribute or ""
+    filters = query.filters
+    named = [*_conditions(filters, None, a), a.c.name == name]
+    with_value = select(*_dimensions(query.grouping, a), a.c.n.label("n")).where(*named)
+    every = select(*_dimensions(query.grouping), g.c.n.label("n")).where(
+        *_conditions(filters, "responses")
+    )
+    others = [d if d.name != Dimension.ATTRIBUTE.value else null().label(d.name)
+              for d in _dimensions(query.grouping, a)]  # fmt: skip
+    less = select(*others, (-a.c.n).label("n")).where(*named)
+    parts = union_all(with_value, every, less).subquery("counted")
+    dims = [parts.c[dim.value].label(dim.value) for dim in query.grouping.by]
+    total = func.sum(parts.c.n)
+    return (
+        select(*dims, total.label("n"))
+        .group_by(*(parts.c[dim.value] for dim in query.grouping.by))
+        .having(total != 0)
     )

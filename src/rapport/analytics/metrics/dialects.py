@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, String
+from sqlalchemy import ColumnElement, Dialect, Double, String
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -115,6 +115,49 @@ def _attribute_postgresql(element: AttributeText, compiler: SQLCompiler, **kw: A
 def _attribute_duckdb(element: AttributeText, compiler: SQLCompiler, **kw: Any) -> str:
     col = compiler.process(element.column, **kw)
     return f"json_extract_string({col}, '$.\"{element.key}\"')"
+
+
+class SecondsBetween(ColumnElement[Any]):
+    """Seconds from ``start`` to ``end`` (two timestamp columns) as a double, exact to the
+    microsecond on every engine: closed-loop times (``analytics/metrics/case_sql.py``)."""
+
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's cache-key protocol
+        ("start", InternalTraversal.dp_clauseelement),
+        ("end", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, start: ColumnElement[Any], end: ColumnElement[Any]) -> None:
+        self.start = start
+        self.end = end
+        self.type = Double()
+
+
+@compiles(SecondsBetween)
+def _seconds_default(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(f"no time difference for the {compiler.dialect.name} dialect")
+
+
+@compiles(SecondsBetween, "sqlite")
+def _seconds_sqlite(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    # Whole seconds by strftime('%s'), exact; the microseconds of SQLAlchemy's storage text
+    # ('YYYY-MM-DD HH:MM:SS.ffffff', from character 20) added apart, so julianday()'s
+    # rounding (tens of microseconds) never enters.
+    a, b = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
+    whole = f"(CAST(strftime('%s', {b}) AS INTEGER) - CAST(strftime('%s', {a}) AS INTEGER))"
+    return f"({whole} + (CAST(substr({b}, 20) AS REAL) - CAST(substr({a}, 20) AS REAL)))"
+
+
+@compiles(SecondsBetween, "postgresql")
+def _seconds_postgresql(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM ({b} - {a})) AS DOUBLE PRECISION)"
+
+
+@compiles(SecondsBetween, "duckdb")
+def _seconds_duckdb(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
+    return f"(CAST(epoch_us({b}) - epoch_us({a}) AS DOUBLE) / 1000000.0)"
 
 
 class ScanFirst(ColumnElement[Any]):

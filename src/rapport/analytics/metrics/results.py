@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -29,6 +29,7 @@ from rapport.analytics.metrics import (
     MetricQuery,
     Period,
     Statistic,
+    case_sql,
     select_items,
 )
 from rapport.analytics.metrics import aggregates as metric_aggregates
@@ -282,7 +283,8 @@ def _normalise(query: MetricQuery, raw: Sequence[Any], months: bool = False) -> 
     key: list[Hashable] = []
     for dim, value in zip(query.grouping.by, raw, strict=True):
         if dim in (Dimension.UNIT, Dimension.SURVEY_VERSION):
-            key.append(int(value))
+            # A case opened by hand has no survey version (NULL): its own group.
+            key.append(None if value is None else int(value))
         elif dim is Dimension.PERIOD:
             if query.grouping.period is None:
                 raise RuntimeError("internal error: expected query.grouping.period is not None")
@@ -317,7 +319,11 @@ def compute_metric(
         all_versions = frozenset(i.survey_version_id for i in items)
         months = engine.use_aggregates and metric_aggregates.fallback_reason(query) is None
         build = metric_aggregates.aggregate_statements if months else metric_sql.metric_statements
-        statements = build(query, selected, all_versions)
+        statements: Mapping[str, Any] = (
+            case_sql.case_statements(query)
+            if query.metric.cases
+            else build(query, selected, all_versions)
+        )
         stats_rows = conn.execute(statements["stats"]).all()
         chosen_rows = conn.execute(statements["emotions"]).all() if "emotions" in statements else []
         versions = reads.versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}

@@ -1,8 +1,9 @@
 """Load the generated demo organisation into the database (``rapport demo``, ``make run``).
 
 Generation is pure and seeded (:mod:`rapport.services.demo.generator`); this module only
-writes it: units, people, the built-in surveys, the invitations of each employee pulse,
-responses, outcomes, actions and demo users.
+writes it: units, people, demo users, the built-in surveys, an alert rule, the invitations of
+each employee pulse, responses (the rule opens their cases), outcomes, actions, and a few
+cases closed with learnings.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rapport.domain.org import SYSTEM, Person, Role, Unit, UnitKind
 from rapport.services import auth, surveys
 from rapport.services import responses as response_service
 from rapport.services.bulk import gc_paused
+from rapport.services.demo import closed_loop
 from rapport.services.demo.generator import generate_demo
 from rapport.services.demo.models import DemoOrganisation
 from rapport.services.survey_definitions import load_template
@@ -74,6 +76,9 @@ def load(
             )
             for key in DEMO_TEMPLATES
         }
+        for email, role, unit in _demo_users(org):  # before responses: cases find owners
+            auth.create_user(uow, email, DEMO_PASSWORD, role, unit)
+        closed_loop.add_rule(uow)
         people = {p.external_id: p for p in uow.people.in_units(list(unit_ids.values()))}
         batch: dict[str, list[response_service.Submission]] = {}
         for r in org.responses:
@@ -117,8 +122,10 @@ def load(
                 intended_effect=a.intended_effect,
                 created_by=DEMO_ADMIN,
             )
-        for email, role, unit in _demo_users(org):
-            auth.create_user(uow, email, DEMO_PASSWORD, role, unit)
+        admin = uow.users.by_email(DEMO_ADMIN)
+        if admin is None:
+            raise RuntimeError("internal error: the demo admin is missing")
+        closed_loop.close_with_learnings(uow, org, admin.principal())
     return LoadSummary(
         len(org.units),
         len(org.people),

@@ -17,6 +17,7 @@ from rapport.storage.models import (
     CaseNoteRow,
     CaseRow,
     CommentAnalysisRow,
+    InvitationRow,
     ResponseRow,
     UserRow,
 )
@@ -35,6 +36,7 @@ class AlertRuleRecord:
     active: bool
     created_by: str
     created_at: datetime
+    follow_up_survey_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class CaseRecord:
     resolved_at: datetime | None
     resolution_code: str | None
     escalation_level: int
+    follow_up_invitation_id: int | None = None
+    follow_up_response_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ def _rule(row: AlertRuleRow) -> AlertRuleRecord:
         row.active,
         row.created_by,
         utc(row.created_at) or row.created_at,
+        row.follow_up_survey_id,
     )
 
 
@@ -98,6 +103,8 @@ def _case(row: CaseRow) -> CaseRecord:
         utc(row.resolved_at),
         row.resolution_code,
         row.escalation_level,
+        row.follow_up_invitation_id,
+        row.follow_up_response_id,
     )
 
 
@@ -125,8 +132,9 @@ class AlertRuleRepository:
         row = self.s.get(AlertRuleRow, rule_id)
         return _rule(row) if row else None
 
-    def set_active(self, rule_id: int, active: bool) -> None:
-        self.s.execute(update(AlertRuleRow).where(AlertRuleRow.id == rule_id).values(active=active))
+    def update(self, rule_id: int, **values: Any) -> None:
+        self.s.execute(update(AlertRuleRow).where(AlertRuleRow.id == rule_id).values(**values))
+        self.s.expire_all()
 
 
 class CaseRepository:
@@ -157,6 +165,10 @@ class CaseRepository:
     def get(self, case_id: int) -> CaseRecord | None:
         row = self.s.get(CaseRow, case_id)
         return _case(row) if row else None
+
+    def by_ids(self, case_ids: Sequence[int]) -> list[CaseRecord]:
+        q = select(CaseRow).where(CaseRow.id.in_(list(case_ids))).order_by(CaseRow.id)
+        return [_case(r) for r in self.s.scalars(q)]
 
     def find(self, where: CaseFilter) -> list[CaseRecord]:
         q = select(CaseRow).where(CaseRow.id > where.after_id).order_by(CaseRow.id)
@@ -271,6 +283,52 @@ class CaseRepository:
             .order_by(AnswerRow.id)
         )
         return [str(t) for t in self.s.scalars(q)]
+
+    def respondent(self, response_id: int) -> int | None:
+        """The person who gave a response (None when anonymous or unknown)."""
+        return self.s.scalar(select(ResponseRow.person_id).where(ResponseRow.id == response_id))
+
+    def link_follow_up(self, invitation_id: int, response_id: int) -> int:
+        """Link the response answering a follow-up invitation to its case; returns the
+        number of cases linked (0 when the invitation was no case's follow-up)."""
+        q = (
+            update(CaseRow)
+            .where(
+                CaseRow.follow_up_invitation_id == invitation_id,
+                CaseRow.follow_up_response_id.is_(None),
+            )
+            .values(follow_up_response_id=response_id)
+        )
+        linked = int(self.s.execute(q).rowcount)  # type: ignore[attr-defined]
+        self.s.expire_all()
+        return linked
+
+    def unsent_follow_ups(self) -> list[tuple[int, int]]:
+        """(case id, invitation id) of follow-up invitations not yet e-mailed."""
+        q = (
+            select(CaseRow.id, InvitationRow.id)
+            .join(InvitationRow, InvitationRow.id == CaseRow.follow_up_invitation_id)
+            .where(InvitationRow.sent_at.is_(None), InvitationRow.used_at.is_(None))
+            .order_by(CaseRow.id)
+        )
+        return [(c, i) for c, i in self.s.execute(q)]
+
+    def claim_follow_up_mail(self, invitation_id: int, now: datetime) -> bool:
+        """Mark a follow-up invitation sent unless another sender already did."""
+        q = (
+            update(InvitationRow)
+            .where(InvitationRow.id == invitation_id, InvitationRow.sent_at.is_(None))
+            .values(sent_at=now)
+        )
+        return bool(self.s.execute(q).rowcount == 1)  # type: ignore[attr-defined]
+
+    def answers(self, response_id: int) -> list[dict[str, Any]]:
+        """A response's answers in long form (question, item, number, text)."""
+        q = select(AnswerRow).where(AnswerRow.response_id == response_id).order_by(AnswerRow.id)
+        return [
+            {"question": a.question_id, "item": a.item, "value": a.value_num, "text": a.value_text}
+            for a in self.s.scalars(q)
+        ]
 
     def responses_in_unit(self, response_id: int) -> int:
         """How many responses to the same survey the response's unit holds (the group a

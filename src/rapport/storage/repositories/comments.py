@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from rapport.storage import page_aggregates
 from rapport.storage.models import AnswerRow, CommentAnalysisRow, ResponseRow, SurveyItemRow
 
 
@@ -427,7 +428,10 @@ class CommentRepository:
         return [(r, qid, t or "", o) for r, qid, t, o in self.s.execute(q)]
 
     def replace_analyses(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Overwrite the analyses of (response, question) pairs (delete, then insert)."""
+        """Overwrite the analyses of (response, question) pairs (delete, then insert),
+        and their responses' comment aggregates."""
+        ids = sorted({int(r["response_id"]) for r in rows})
+        page_aggregates.remove(self.s.connection(), "comments", ids)
         for row in rows:
             self.s.execute(
                 delete(CommentAnalysisRow).where(
@@ -437,3 +441,4 @@ class CommentRepository:
             )
         if rows:
             self.s.connection().execute(insert(CommentAnalysisRow), list(rows))
+        page_aggregates.add(self.s.connection(), "comments", ids)

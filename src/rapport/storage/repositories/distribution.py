@@ -284,6 +284,19 @@ class DistributionRepository:
             .values(reminded_at=now, reminders=InvitationRow.reminders + 1)
         )
 
+    def invitation_link(self, invitation_id: int) -> tuple[str, int, int] | None:
+        """(salt, person id, survey version id) of an invitation to a person, to rebuild
+        its link for an e-mail; None when it has no salt or person."""
+        q = (
+            select(InvitationRow.salt, InvitationRow.person_id, DistributionRow.survey_version_id)
+            .join(DistributionRow, DistributionRow.id == InvitationRow.distribution_id)
+            .where(InvitationRow.id == invitation_id)
+        )
+        row = self.s.execute(q).first()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return str(row[0]), int(row[1]), int(row[2])
+
     def mark_sent(self, invitation_id: int, now: datetime) -> None:
         self.s.execute(
             update(InvitationRow).where(InvitationRow.id == invitation_id).values(sent_at=now)

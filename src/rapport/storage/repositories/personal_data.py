@@ -5,7 +5,8 @@ A person's data lives in ``people`` (identity, contact, attributes, consent), in
 them, with ``answers`` and ``comment_analyses``, and in the notes of follow-up ``cases``
 opened on those responses. Erasure unlinks and strips the responses
 and invitations and then deletes the ``people`` row; what stays is anonymous and keeps
-every unit, month and numeric answer, so ``metric_aggregates`` need no change.
+every unit, month and numeric answer, so ``metric_aggregates`` need no change; the
+attributes dropped leave ``attribute_aggregates`` (taken out and added back).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from rapport.storage import page_aggregates
 from rapport.storage.models import (
     AnswerRow,
     CaseNoteRow,
@@ -210,6 +212,8 @@ class PersonalDataRepository:
                     select(ResponseRow.id, ResponseRow.attributes).where(ResponseRow.id.in_(ids))
                 )
             )
+            # The attribute counts change with the attributes: out before, back after.
+            page_aggregates.remove(self.s.connection(), "attributes", ids)
             for rid, attrs in attributes:
                 kept = {k: v for k, v in (attrs or {}).items() if k in keep_attributes}
                 self.s.execute(
@@ -224,6 +228,7 @@ class PersonalDataRepository:
                     )
                     .execution_options(synchronize_session=False)
                 )
+            page_aggregates.add(self.s.connection(), "attributes", ids)
         notes = 0
         if ids:  # what staff wrote about the person on their cases goes; the cases stay
             on_their_cases = select(CaseRow.id).where(CaseRow.response_id.in_(ids))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
     AnswerRow,
+    CaseRow,
     CommentAnalysisRow,
     DistributionRow,
     InvitationRow,
@@ -58,6 +59,21 @@ class PersonAnswer:
     sentiment: str | None
     ekman: tuple[str, ...]
     labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PersonCase:
+    """A follow-up case opened on one of the person's responses (its notes are not read:
+    a profile shows the case, the case page its notes)."""
+
+    id: int
+    response_id: int
+    title: str
+    status: str
+    priority: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolution_code: str | None
 
 
 class ProfileRepository:
@@ -132,3 +148,29 @@ class ProfileRepository:
             )
             for rid, qid, item, num, text, sentiment, ekman, labels in self.s.execute(q)
         ]
+
+    def cases(self, response_ids: Sequence[int]) -> list[PersonCase]:
+        if not response_ids:
+            return []
+        c = CaseRow
+        q = (
+            select(
+                c.id, c.response_id, c.title, c.status, c.priority, c.opened_at,
+                c.resolved_at, c.resolution_code,
+            )
+            .where(c.response_id.in_(list(response_ids)))
+            .order_by(c.id)
+        )  # fmt: skip
+        return [
+            PersonCase(
+                r.id,
+                r.response_id or 0,
+                r.title,
+                r.status,
+                r.priority,
+                r.opened_at,
+                r.resolved_at,
+                r.resolution_code,
+            )
+            for r in self.s.execute(q)
+        ]  # the filter on response_id: never None here

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rapport.domain.survey.rows import AnswerValues
-from rapport.storage import aggregates, bulk
+from rapport.storage import aggregates, bulk, page_aggregates
 from rapport.storage.models import (
     AnswerRow,
     CommentAnalysisRow,
@@ -204,6 +204,7 @@ class ResponseRepository:
             [(rid, *a) for rid, group in zip(ids, answers, strict=True) for a in group]
         )
         aggregates.add_responses(self.s.connection(), ids)
+        page_aggregates.add(self.s.connection(), "attributes", ids)
         return ids
 
     def _add_answers(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -241,17 +242,26 @@ class ResponseRepository:
             return None
         self._add_answers([(rid, *a) for a in answers])
         aggregates.add_responses(conn, [int(rid)])
+        page_aggregates.add(conn, "attributes", [int(rid)])
         return int(rid)
 
     def rebuild_aggregates(self) -> int:
         """Recompute the metric aggregates from every stored response (in this unit of
-        work's transaction); returns the number of aggregate rows."""
-        return aggregates.rebuild(self.s.connection())
+        work's transaction), and the comment and attribute aggregates
+        (:mod:`rapport.storage.page_aggregates`); returns the number of metric aggregate
+        rows."""
+        conn = self.s.connection()
+        count = aggregates.rebuild(conn)
+        first, last = conn.execute(select(func.min(ResponseRow.id), func.max(ResponseRow.id))).one()
+        page_aggregates.rebuild(conn, int(first or 0), int(last or -1), 20_000)
+        return count
 
     def add_analyses(self, rows: Sequence[dict[str, Any]]) -> None:
         """Comment analyses (emotions) of stored responses."""
         if rows:
             self.s.connection().execute(insert(CommentAnalysisRow), list(rows))
+            ids = sorted({int(r["response_id"]) for r in rows})
+            page_aggregates.add(self.s.connection(), "comments", ids)
 
     def idempotency_keys(self, survey_id: int, scope: str) -> set[str]:
         """Every key a caller (``scope``) stored responses of a survey under."""

@@ -1,0 +1,98 @@
+"""What the organisation map and the home page show of relationship health: every unit's
+stage by period grouped by region, and the units that need attention now, with why
+(``docs/relationship-health.md``, "Pages").
+
+The rows are :func:`rapport.services.relationships.relationship_health`'s (metrics through
+the metrics service: manager scope and employee suppression included); this module only
+groups, orders and picks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import Principal
+from rapport.errors import ValidationFailed
+from rapport.services import surveys
+from rapport.services.relationships import RelationshipHealth, as_frame, relationship_health
+from rapport.storage.uow import Database
+
+DECLINE = ("taken_for_granted", "at_risk")
+SEVERITY = {"at_risk": 0, "taken_for_granted": 1}
+#: The map's columns, in its CSV download.
+MAP_COLUMNS = (
+    "region", "unit", "unit_name", "period_label", "stage", "probability", "alarm",
+    "hearts", "minds", "n", "evidence",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Attention:
+    """The units needing attention now on one customer survey (``rows``: a frame of
+    :data:`rapport.services.relationships.COLUMNS`, most severe first)."""
+
+    survey_key: str
+    survey_title: str
+    period: str
+    rows: pd.DataFrame
+
+
+def default_survey(listed: list[dict[str, Any]]) -> str | None:
+    """The first customer survey (relationships are read from the customer side first)."""
+    customer = [s for s in listed if s.get("audience") == "customer"]
+    chosen = customer or listed
+    return str(chosen[0]["key"]) if chosen else None
+
+
+def needs_attention(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each unit's latest period when it is alarmed or staged down: alarmed first, then
+    at risk before taken for granted, lowest hearts first."""
+    if frame.empty:
+        return frame
+    latest = frame.sort_values("period").groupby("unit").tail(1)
+    needs = latest[latest["alarm"] | latest["stage"].isin(DECLINE)].copy()
+    needs["severity"] = [SEVERITY.get(s, 2) - (3 if a else 0) for s, a in
+                         zip(needs["stage"], needs["alarm"], strict=True)]  # fmt: skip
+    return needs.sort_values(["severity", "hearts"], na_position="last").drop(columns="severity")
+
+
+def organisation_map(db: Database, health: RelationshipHealth) -> pd.DataFrame:
+    """The health rows as a frame with ``region`` (the name of the unit's top-level part
+    under the root; the root's own rows read as the root), ordered root first, then each
+    region's own row before its units, as the organisation tree lists them."""
+    frame = as_frame(health.rows)
+    with db.unit_of_work(readonly=True) as uow:
+        units = uow.units.all()
+    names = {u.path: u.name for u in units}
+    place = {u.code: i for i, u in enumerate(sorted(units, key=lambda u: u.path))}
+    regions = {}
+    for u in units:
+        parts = u.path.split("/")
+        regions[u.code] = names.get("/".join(parts[:2]), u.name)
+    frame["region"] = [regions.get(code, code) for code in frame["unit"]]
+    frame["place"] = [place.get(code, len(place)) for code in frame["unit"]]
+    ordered = frame.sort_values(["place", "period"], kind="stable").drop(columns="place")
+    return ordered.reset_index(drop=True)
+
+
+def attention_now(
+    db: Database, engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy
+) -> Attention | None:
+    """The home page's list: units the principal sees needing attention in their latest
+    month on the default customer survey; None when there is no survey to read it from or
+    the survey has no hearts and minds items."""
+    with db.unit_of_work(readonly=True) as uow:
+        key = default_survey(surveys.list_surveys(uow, principal))
+    if key is None:
+        return None
+    try:
+        health = relationship_health(engine, principal, key, policy, "month")
+    except ValidationFailed:
+        return None
+    rows = needs_attention(as_frame(health.rows))
+    return Attention(health.survey_key, health.survey_title, health.period, rows)

@@ -1,0 +1,93 @@
+"""One unit's relationship page: stage history with probabilities, the evidence, customer-
+and employee-side signals side by side, alarms, the honeymoon curve, actions with their
+estimated effects, and what to try next (``docs/relationship-health.md``, "Pages").
+
+:func:`rapport.services.relationship_unit.unit_relationship` decides what is shown (and
+enforces scope and the anonymity rules through the services it reads); this module draws it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import altair as alt
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.api.deps import DbDep, PolicyDep
+from rapport.api.metrics import analytics_engine
+from rapport.domain.org import Permission
+from rapport.errors import NotFound
+from rapport.exporters import effect_charts, stage_charts, tenure_charts
+from rapport.services import relationship_map, relationship_unit, surveys, tenure
+from rapport.web.pages import PagePrincipal
+from rapport.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
+
+
+@router.get("/relationships/unit", response_class=HTMLResponse)
+def unit_page(
+    request: Request,
+    principal: PagePrincipal,
+    engine: EngineDep,
+    policy: PolicyDep,
+    db: DbDep,
+    unit: Annotated[str, Query(min_length=1, max_length=1000)],
+    survey: Annotated[str | None, Query(max_length=200)] = None,
+    period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
+) -> HTMLResponse:
+    with db.unit_of_work(readonly=True) as uow:
+        key = survey or relationship_map.default_survey(surveys.list_surveys(uow, principal))
+    if key is None:
+        raise NotFound("no survey to read relationships from")
+    found = relationship_unit.unit_relationship(db, engine, principal, unit, key, policy, period)
+    history = pd.DataFrame([vars(r) for r in found.history])
+    specs: dict[str, str] = {}
+    if not history.empty:
+        history = history.astype({"probability": float})
+        specs["history"] = _spec(stage_charts.stage_history(history))
+    if found.tenure is not None:
+        bands = tenure.as_frame(found.tenure)
+        if (bands["n"] > 0).any():
+            fall = found.tenure.fall.band if found.tenure.fall else None
+            specs["tenure"] = _spec(
+                tenure_charts.tenure_curve(bands, metric="hearts", fall_band=fall)
+            )
+    effect = next((a.effect for a in found.actions if a.effect is not None), None)
+    if effect is not None and effect.effect.event_study:
+        events = pd.DataFrame([vars(p) for p in effect.effect.event_study])
+        specs["effect"] = _spec(effect_charts.event_study(events, metric="hearts"))
+    sides: dict[str, dict[str, Any]] = {}
+    for s in found.signals:
+        sides.setdefault(s.name, {"label": s.label})[s.side] = s
+    query = urlencode({"survey": found.survey_key, "period": found.period})
+    return render(
+        request,
+        "relationship_unit.html",
+        {
+            "r": found,
+            "sides": sides,
+            "extra_signals": _extra_signals(found.current),
+            "specs": specs,
+            "query": query,
+            "may_log": principal.can(Permission.LOG_ACTIONS),
+        },
+    )
+
+
+def _extra_signals(row: object) -> list[Any]:
+    """The health row's additive ``signals`` list, when the API gives one (each with name,
+    side, value, lower, upper, n, suppressed); an empty list when it does not."""
+    extra = getattr(row, "signals", None)
+    return list(extra) if extra else []
+
+
+def _spec(chart: alt.TopLevelMixin) -> str:
+    # Validated in the chart tests; not on every request (it costs a tenth of a second).
+    return json.dumps(chart.to_dict(validate=False)).replace("<", "\\u003c")

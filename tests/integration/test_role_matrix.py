@@ -617,8 +617,8 @@ def seeded(tmp_path, sqlite_db: Database) -> Iterator[tuple[LiveServer, int, str
         auth.create_token(uow, "spare", Role.VIEWER)
         uow.actions.add(north.id, "fresh_experience", "Team day", date(2026, 1, 1))  # id 1
         surveys.save_definition(uow, SYSTEM, load_template("employee-relationship"))
-        _dead_letters(uow)
         people.import_people(uow, SYSTEM, RISK_PEOPLE_CSV.encode())  # for the risk route
+        _dead_letters(uow)
         viewer = uow.users.by_email("viewer@example.com")
         [spare] = [t for t in uow.tokens.all() if t.name == "spare"]
     assert viewer is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -91,6 +92,8 @@ def test_cli_snapshot_and_show(url, tmp_path, monkeypatch) -> None:
     assert "Snapshot" in done.output
     folder = tmp_path / "snap" / (tmp_path / "snap" / CURRENT).read_text().strip()
     assert all((folder / f"{t}.parquet").is_file() for t in SNAPSHOT_TABLES)
+    # Of the people directory only who is in which unit (reach's denominators).
+    assert set(pq.read_schema(folder / "people.parquet").names) == {"id", "kind", "unit_id"}
     shown = runner.invoke(
         metrics_app,
         ["show", "employee-relationship", "--metric", "enps", "--by", "unit", "--engine",

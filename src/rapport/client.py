@@ -133,19 +133,23 @@ class Client:
         )
         return _frame(result.rows, detail)
 
-    def relationship_health(self, survey: int | str, period: str = "month") -> pd.DataFrame:
+    def relationship_health(
+        self, survey: int | str, period: str = "month", *, signals: bool = True
+    ) -> pd.DataFrame:
         """Relationship stage and decline alarm of every unit per period
         (``docs/relationship-health.md``): one row per unit × period with ``unit`` (code),
         ``unit_name``, ``period``, ``period_label``, ``stage``, ``probability``, ``alarm``,
         ``hearts``, ``minds``, ``n`` and ``evidence`` — the columns of
-        ``GET /api/v1/relationships``.
+        ``GET /api/v1/relationships``. The further signals of both sides are a long frame
+        in ``.attrs["signals"]``: ``unit``, ``period``, ``name``, ``side``, ``value``,
+        ``lower``, ``upper``, ``n``, ``suppressed``, ``note`` (``signals=False`` skips them).
 
         Example::
 
             r.relationship_health("customer-relationship", period="month")
         """
         found = relationships_service.relationship_health(
-            self.engine, self.principal, survey, self.policy, period
+            self.engine, self.principal, survey, self.policy, period, signals=signals
         )
         return relationships_service.as_frame(found.rows)
 
@@ -405,51 +409,6 @@ class Client:
         )
         return frame
 
-    def risk(
-        self,
-        kind: str = "employee",
-        target: str = "left",
-        survey: int | str | None = None,
-        model: str = "logistic",
-        *,
-        unit: str | None = None,
-        top: int = 50,
-    ) -> pd.DataFrame:
-        """Attrition or churn risk of the people of ``kind``, from their directory
-        attributes, tenure and (with ``survey``) latest answers; ``target`` is the person
-        attribute holding yes/no. One row per unit (``unit``, ``path``, ``n``,
-        ``mean_risk``, ``observed``, ``suppressed``: employee units below the anonymity
-        threshold are hidden). ``attrs`` holds ``auc`` with ``auc_lower``/``auc_upper``
-        (DeLong), ``brier``, ``brier_baseline``, ``calibration_error``, ``n``,
-        ``n_positive``, and frames ``drivers``, ``calibration`` and ``people`` (customers,
-        for roles that may read profiles; None otherwise — docs/drivers.md).
-
-        Example::
-
-            r.risk("customer", "churned", survey="customer-relationship").attrs["drivers"]
-        """
-        request = risk_service.RiskRequest(kind, target, survey, model, unit, top)
-        found = risk_service.person_risk(self.engine, self.principal, request, self.policy)
-        frame = pd.DataFrame(
-            [vars(row) for row in found.units],
-            columns=list(risk_service.RiskUnit.__dataclass_fields__),
-        )
-        frame.attrs.update(
-            {name: getattr(found, name) for name in risk_service.SUMMARY_FIELDS},
-            drivers=pd.DataFrame(
-                [vars(d) for d in found.drivers],
-                columns=list(risk_service.RiskDriver.__dataclass_fields__),
-            ),
-            calibration=pd.DataFrame(found.calibration, columns=["predicted", "observed", "n"]),
-            people=None
-            if found.people is None
-            else pd.DataFrame(
-                [vars(p) for p in found.people],
-                columns=list(risk_service.RiskPerson.__dataclass_fields__),
-            ),
-        )
-        return frame
-
     def roi(
         self,
         employee_survey: int | str,
@@ -516,6 +475,51 @@ class Client:
         if pdf is not None:
             chart = roi_report.payback_chart(result.timeline, period) if result.estimable else None
             Path(pdf).write_bytes(roi_report.pdf(roi_service.report(found), chart))
+        return frame
+
+    def risk(
+        self,
+        kind: str = "employee",
+        target: str = "left",
+        survey: int | str | None = None,
+        model: str = "logistic",
+        *,
+        unit: str | None = None,
+        top: int = 50,
+    ) -> pd.DataFrame:
+        """Attrition or churn risk of the people of ``kind``, from their directory
+        attributes, tenure and (with ``survey``) latest answers; ``target`` is the person
+        attribute holding yes/no. One row per unit (``unit``, ``path``, ``n``,
+        ``mean_risk``, ``observed``, ``suppressed``: employee units below the anonymity
+        threshold are hidden). ``attrs`` holds ``auc`` with ``auc_lower``/``auc_upper``
+        (DeLong), ``brier``, ``brier_baseline``, ``calibration_error``, ``n``,
+        ``n_positive``, and frames ``drivers``, ``calibration`` and ``people`` (customers,
+        for roles that may read profiles; None otherwise — docs/drivers.md).
+
+        Example::
+
+            r.risk("customer", "churned", survey="customer-relationship").attrs["drivers"]
+        """
+        request = risk_service.RiskRequest(kind, target, survey, model, unit, top)
+        found = risk_service.person_risk(self.engine, self.principal, request, self.policy)
+        frame = pd.DataFrame(
+            [vars(row) for row in found.units],
+            columns=list(risk_service.RiskUnit.__dataclass_fields__),
+        )
+        frame.attrs.update(
+            {name: getattr(found, name) for name in risk_service.SUMMARY_FIELDS},
+            drivers=pd.DataFrame(
+                [vars(d) for d in found.drivers],
+                columns=list(risk_service.RiskDriver.__dataclass_fields__),
+            ),
+            calibration=pd.DataFrame(found.calibration, columns=["predicted", "observed", "n"]),
+            people=None
+            if found.people is None
+            else pd.DataFrame(
+                [vars(p) for p in found.people],
+                columns=list(risk_service.RiskPerson.__dataclass_fields__),
+            ),
+        )
         return frame
 
     def snapshot(self, directory: Path | str, *, include_text: bool = False) -> SnapshotInfo:

@@ -128,6 +128,13 @@ def _store_manager(page: Page, server: LiveServer, title: str) -> None:
     hearts = page.locator('#table-signals tr[data-signal="hearts"]')
     expect(hearts).to_contain_text("95% CI [")
     assert hearts.locator("td.num").count() == 2
+    # The further signals of both sides: the planted "taken for granted" picks of this
+    # drifting store's customers (over half of them by then), and employee-side rows.
+    extra = page.locator("#table-extra-signals")
+    neglect = extra.locator('tr[data-signal="picked.taken_for_granted"][data-side="customer"]')
+    expect(neglect).to_contain_text("95% CI [")
+    assert float(neglect.locator("td.num").inner_text()) > 40
+    assert extra.locator('tr[data-side="employee"]').count() > 0
     # What to try next: the weakest employee items with intervals and a documented text.
     suggestions = page.locator("#suggestion-list li")
     expect(suggestions).to_have_count(3)

@@ -36,8 +36,8 @@ CELL = 18  # pixels a unit (row) and a period (column) of the map
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns a chart draws: ``shade`` (the probability; 1 for the certain baseline and
     for too little data, which has its own look), ``mark`` ("!" alarm, "?" no data) and an
-    accessible ``description`` per cell."""
-    data = frame.copy()
+    accessible ``description`` per cell. The further signals (lists) are not drawn."""
+    data = frame.drop(columns=["signals"], errors="ignore")
     data["shade"] = data["probability"].fillna(1.0)
     data["mark"] = [
         "!" if a else "?" if s == INSUFFICIENT else ""

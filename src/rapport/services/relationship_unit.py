@@ -119,7 +119,9 @@ def unit_relationship(
         listed = surveys.list_surveys(uow, principal)
         visible = actions.list_actions(uow, principal)
     memo = MetricMemo()
-    health = relationship_health(engine, principal, survey, policy, period, memo=memo)
+    # With the further signals of both sides (emotion shares, reach and its trend, repeat
+    # complaints): the page shows them under "More signals".
+    health = relationship_health(engine, principal, survey, policy, period, memo=memo, signals=True)
     history = [r for r in health.rows if r.unit == found.code]
     customer = [
         _signal(engine, principal, policy, memo, health.survey_key, name, "customer", found.code,

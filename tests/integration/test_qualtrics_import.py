@@ -88,13 +88,21 @@ def _nps_survey() -> tuple[bytes, bytes]:
                     "RecodeValues": {},
                 }
             )
+        if element["Element"] == "FL":  # embedded data set in the flow: a response attribute
+            element["Payload"]["Flow"].insert(
+                0, {"Type": "EmbeddedData", "EmbeddedData": [{"Field": "segment"}]}
+            )
     scores = [10, 9, 9, 8, 7, 3, 0, 10, 6]
     rows = [
-        "ResponseId,RecordedDate,Q5,Q5_NPS_GROUP",
-        "Response ID,Recorded Date,How likely are you to recommend us?,group",
+        "ResponseId,RecordedDate,Q5,Q5_NPS_GROUP,segment",
+        "Response ID,Recorded Date,How likely are you to recommend us?,group,segment",
         '"{""ImportId"":""_recordId""}","{""ImportId"":""recordedDate"",""timeZone"":'
-        '""Europe/Paris""}","{""ImportId"":""QID6""}","{""ImportId"":""QID6_NPS_GROUP""}"',
-        *(f"R_{i},2024-05-0{1 + i % 9} 10:00:00,{s}," for i, s in enumerate(scores)),
+        '""Europe/Paris""}","{""ImportId"":""QID6""}","{""ImportId"":""QID6_NPS_GROUP""}",'
+        '"{""ImportId"":""segment""}"',
+        *(
+            f"R_{i},2024-05-0{1 + i % 9} 10:00:00,{s},,{'gold' if s > 8 else ''}"
+            for i, s in enumerate(scores)
+        ),
     ]
     return json.dumps(survey).encode(), "\n".join(rows).encode()
 
@@ -116,6 +124,14 @@ def test_imported_nps_on_the_dashboard_is_the_hand_figure(db: Database) -> None:
         engine.dispose()
     assert row.n == 9
     assert row.value == pytest.approx(100 * (4 - 3) / 9, abs=1e-9)
+    with db.unit_of_work() as uow:
+        record = uow.surveys.by_key("single-answer-mc-questions")
+        assert record is not None
+        rows = uow.responses.page(record.id, None, since=None, until=None, after_id=0, limit=50)
+    # the embedded data field: "gold" on the 4 promoters (scores 10 9 9 10), none elsewhere
+    assert sorted(r["attributes"].get("segment", "") for r in rows) == [""] * 5 + ["gold"] * 4
+    # 10:00 in Paris (CEST, UTC+2 in May) is 08:00 UTC
+    assert {r["submitted_at"].replace(tzinfo=None).hour for r in rows} == {8}
 
 
 def test_over_http_dry_run_then_import_then_again(live_server, db: Database) -> None:

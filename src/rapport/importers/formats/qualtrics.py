@@ -16,10 +16,11 @@ Mapping rules (docs/importers.md has the table):
   field); ``DB`` → display text;
 * question ``DisplayLogic`` on an earlier question's choice (Selected / Not Selected) or
   number → ``show_if``; otherwise reported and the question is always shown;
-* translations (``Language``) → Rapport translations.
+* translations (``Language``) → Rapport translations;
+* embedded data fields set in the flow → response attributes (their CSV columns).
 
-Everything else (side by side, rank order, skip logic, choice display logic, embedded data,
-timing, captcha, …) is listed in the plan's ``unsupported`` with what happens to it.
+Everything else (side by side, rank order, skip logic, choice display logic, timing,
+captcha, …) is listed in the plan's ``unsupported`` with what happens to it.
 The responses are read by :mod:`~rapport.importers.formats.qualtrics_responses`.
 """
 
@@ -679,12 +680,10 @@ def read_qualtrics(definition: bytes, responses: bytes | None, options: ReadOpti
                 )
             ],
         )
-    for name in dict.fromkeys(b.embedded):
-        b.report(
-            name,
-            "embedded data",
-            "not imported: Rapport's response import keeps no free attributes (the values "
-            "in the responses file are skipped)",
+    if b.embedded:
+        b.warnings.append(
+            "embedded data kept as response attributes (dropped on anonymous surveys): "
+            + ", ".join(dict.fromkeys(b.embedded))
         )
     if b.required:
         b.warnings.append(

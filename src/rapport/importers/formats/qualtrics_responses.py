@@ -200,8 +200,8 @@ def read_responses(data: bytes, b: _Builder, options: ReadOptions) -> list[Sourc
     meta: dict[str, int] = {}
     readers: dict[int, QtColumn] = {}
     unknown: list[str] = []
-    not_kept: list[str] = []
     embedded = set(b.embedded)
+    kept: dict[int, str] = {}  # column → embedded data field
     for index, name in enumerate(first):
         if layout == "current":
             found = ids[index] if index < len(ids) else None
@@ -222,7 +222,10 @@ def read_responses(data: bytes, b: _Builder, options: ReadOptions) -> list[Sourc
             label = name
             if layout == "legacy" and name in LEGACY_META and index < len(rows[1]):
                 label = f"{name} ({rows[1][index]})"
-            (not_kept if name in embedded else unknown).append(label)
+            if name in embedded:
+                kept[index] = name
+            else:
+                unknown.append(label)
             continue
         qid, sub = parts
         q = b.questions.get(qid)
@@ -250,12 +253,10 @@ def read_responses(data: bytes, b: _Builder, options: ReadOptions) -> list[Sourc
             "columns with no imported question",
             "not imported: " + ", ".join(unknown),
         )
-    if not_kept:
-        b.report(
-            "responses",
-            "embedded data values",
-            "not imported (Rapport's response import keeps no free attributes): "
-            + ", ".join(not_kept),
+    missing = [name for name in dict.fromkeys(b.embedded) if name not in kept.values()]
+    if missing:
+        b.warnings.append(
+            "embedded data fields with no column in the responses file: " + ", ".join(missing)
         )
     when_column = meta.get("recordedDate", meta.get("endDate"))
     times = _Times(zone, "timezone")
@@ -317,5 +318,6 @@ def read_responses(data: bytes, b: _Builder, options: ReadOptions) -> list[Sourc
 
             language = language_code(cells[meta["userLanguage"]])
             language = language if language in b.languages else None
-        out.append(SourceResponse(f"qualtrics:{key}", answers, when, language, line=number))
+        attributes = {name: cells[i] for i, name in kept.items() if cells[i]}
+        out.append(SourceResponse(f"qualtrics:{key}", answers, when, language, number, attributes))
     return out

@@ -35,4 +35,27 @@ def test_import_google_forms_then_again_adds_nothing(tmp_path: Path) -> None:
     assert "gf-autistica-citizen-science" in listed.stdout and "published" in listed.stdout
     wrong = run(env, "import", "typeform", str(GF))
     assert wrong.returncode == 1
-    assert "unknown format 'typeform'; expected one of google-forms, surveyjs" in wrong.stderr
+    assert (
+        "unknown format 'typeform'; expected one of google-forms, qualtrics, surveyjs"
+        in wrong.stderr
+    )
+
+
+QT = Path(__file__).parents[1] / "data" / "formats" / "qualtrics"
+
+
+def test_import_qualtrics_legacy_then_current_layout_adds_nothing(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    assert run(env, "init", "--org", "Acme").returncode == 0
+    qsf = str(QT / "qt_single_answer_mc.qsf")
+    legacy = str(QT / "qt_single_answer_mc_legacy.csv")
+    current = str(QT / "qt_single_answer_mc_insights.csv")
+    first = run(env, "import", "qualtrics", qsf, "--responses", legacy, "--json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["imported"] == {
+        "survey": "single-answer-mc-questions", "version": 1, "responses": 5, "skipped": 0
+    }  # fmt: skip
+    assert any("legacy layout" in w for w in report["warnings"])
+    again = run(env, "import", "qualtrics", qsf, "--responses", current, "--json")
+    assert json.loads(again.stdout)["imported"]["skipped"] == 5

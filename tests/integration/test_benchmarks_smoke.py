@@ -18,6 +18,7 @@ TINY = {
     "metrics_postgres.py": ["--rows", "3000", "--runs", "1"],
     "metrics_duckdb.py": ["--rows", "3000", "--runs", "1"],
     "import_csv.py": ["--rows", "300", "--runs", "1"],
+    "import_qualtrics.py": ["--rows", "300", "--runs", "1"],
     "people_import.py": ["--rows", "300", "--runs", "1"],
     "outcomes_import.py": ["--units", "20", "--months", "3", "--runs", "1"],
     "suppression_audit.py": ["--runs", "1", "--units", "40", "--months", "12"],

@@ -13,7 +13,9 @@ from rapport.domain.org import SYSTEM
 
 
 def import_survey(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="surveyjs or google-forms.")],
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="surveyjs, google-forms or qualtrics.")
+    ],
     definition: Annotated[
         Path,
         typer.Argument(

@@ -38,6 +38,7 @@ class CsvRow:
     meta: dict[str, str]
     raw: dict[str, Any] = field(default_factory=dict)
     key: str | None = None  # the source's response id, when an import is idempotent
+    attributes: dict[str, str] = field(default_factory=dict)  # e.g. Qualtrics embedded data
 
 
 def decode(data: bytes) -> tuple[str, str]:

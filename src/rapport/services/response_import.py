@@ -131,6 +131,7 @@ def _check_rows(
                     channel="import",
                     language=row.meta.get("language") or defn.default_language,
                     submitted_at=submitted,
+                    attributes=row.attributes,
                 )
                 checked.append((sub, values))
         if progress:

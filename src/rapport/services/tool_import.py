@@ -84,6 +84,7 @@ def import_plan(
             },
             raw=r.answers,
             key=r.key,
+            attributes=r.attributes,
         )
         for r in plan.responses
     ]

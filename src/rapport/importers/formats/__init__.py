@@ -1,7 +1,7 @@
 """Importers from other survey tools: one :class:`ImportPlan` shape for every format.
 
 >>> sorted(FORMATS)
-['google-forms', 'surveyjs']
+['google-forms', 'qualtrics', 'surveyjs']
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from rapport.importers.formats.plan import (
     SourceResponse,
     Unsupported,
 )
+from rapport.importers.formats.qualtrics import read_qualtrics
 from rapport.importers.formats.surveyjs import read_surveyjs
 
 Reader = Callable[[bytes, bytes | None, ReadOptions], ImportPlan]
@@ -26,6 +27,7 @@ Reader = Callable[[bytes, bytes | None, ReadOptions], ImportPlan]
 FORMATS: Final[dict[str, Reader]] = {
     "surveyjs": read_surveyjs,
     "google-forms": read_google_forms,
+    "qualtrics": read_qualtrics,
 }
 
 

@@ -65,6 +65,7 @@ class SourceResponse:
     submitted_at: datetime | None = None
     language: str | None = None
     line: int = 0  # where it is in the source file (row or list position), for reports
+    attributes: dict[str, str] = field(default_factory=dict)  # kept with the response
 
 
 @dataclass

@@ -172,3 +172,35 @@ def _count_or_none(db: Database) -> int | None:
     with db.unit_of_work() as uow:
         record = uow.surveys.by_key("sjs-nps-survey")
         return None if record is None else uow.responses.count(record.id)
+
+
+LS = DATA / "limesurvey"
+
+
+def _ls_plan(responses: bytes | None = None):
+    lss = LS / "ls2_subquestion_relevance.lss"
+    data = (LS / "ls2_responses_codes.csv").read_bytes() if responses is None else responses
+    return read_plan("limesurvey", lss.read_bytes(), data, ReadOptions(lss.stem))
+
+
+def test_limesurvey_import_is_idempotent_and_all_or_nothing(db: Database) -> None:
+    _org(db)
+    bad = (LS / "ls2_responses_codes.csv").read_bytes().replace(b'"9","5"', b'"nine","5"')
+    with pytest.raises(ValidationFailed) as err, db.unit_of_work() as uow:
+        tool_import.import_plan(uow, SYSTEM, _ls_plan(bad))
+    assert [e.location for e in err.value.errors] == ["row 2, column max"]
+    with db.unit_of_work() as uow:
+        assert uow.surveys.by_key("sub-question-relevance-test") is None
+    with db.unit_of_work() as uow:
+        result = tool_import.import_plan(uow, SYSTEM, _ls_plan())
+    assert (result.version, result.imported, result.skipped) == (1, 3, 0)
+    with db.unit_of_work() as uow:
+        record = uow.surveys.by_key("sub-question-relevance-test")
+        assert record is not None
+        rows = uow.responses.page(record.id, None, since=None, until=None, after_id=0, limit=50)
+    ticked = {a["item"] for a in rows[0]["answers"] if a["question_id"] == "af_src_filter"}
+    assert ticked == {"sq1", "sq3"}
+    with db.unit_of_work() as uow:
+        again = tool_import.import_plan(uow, SYSTEM, _ls_plan())
+    assert (again.version, again.imported, again.skipped) == (1, 0, 3)
+    assert _count(db, "sub-question-relevance-test") == 3

@@ -62,7 +62,11 @@ class ToolImportOut(BaseModel):
     imported: ImportedOut | None = Field(None, description="Absent in a dry run.")
 
 
-FormatName = Literal["surveyjs", "google-forms"]
+FormatName = Literal[
+    "surveyjs",
+    "google-forms",
+    "limesurvey",
+]
 """The keys of :data:`rapport.importers.formats.FORMATS` (a unit test holds them equal)."""
 
 

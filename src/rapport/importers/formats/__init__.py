@@ -1,7 +1,7 @@
 """Importers from other survey tools: one :class:`ImportPlan` shape for every format.
 
 >>> sorted(FORMATS)
-['google-forms', 'surveyjs']
+['google-forms', 'limesurvey', 'surveyjs']
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Final
 
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.formats.google_forms import read_google_forms
+from rapport.importers.formats.limesurvey import read_limesurvey
 from rapport.importers.formats.plan import (
     ImportPlan,
     MappingRow,
@@ -26,6 +27,7 @@ Reader = Callable[[bytes, bytes | None, ReadOptions], ImportPlan]
 FORMATS: Final[dict[str, Reader]] = {
     "surveyjs": read_surveyjs,
     "google-forms": read_google_forms,
+    "limesurvey": read_limesurvey,
 }
 
 

@@ -204,3 +204,35 @@ def test_limesurvey_import_is_idempotent_and_all_or_nothing(db: Database) -> Non
         again = tool_import.import_plan(uow, SYSTEM, _ls_plan())
     assert (again.version, again.imported, again.skipped) == (1, 0, 3)
     assert _count(db, "sub-question-relevance-test") == 3
+
+
+def test_limesurvey_archive_over_http(live_server, db: Database) -> None:
+    import httpx
+
+    from rapport.services import auth
+
+    _org(db)
+    with db.unit_of_work() as uow:
+        token = auth.create_token(uow, "analyst-token", Role.ANALYST)
+    lsa = LS / "ls4_archive_with_responses.lsa"
+    files = {"definition": (lsa.name, lsa.read_bytes(), "application/zip")}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=live_server.url, headers=headers, timeout=60) as api:
+        r = api.post(
+            "/api/v1/imports", data={"format": "limesurvey", "dry_run": "true"}, files=files
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["survey"]["questions"], r.json()["responses"]) == (1, 2)
+        r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=files)
+        assert r.status_code == 201, r.text
+        assert r.json()["imported"] == {
+            "survey": "test-survey", "version": 1, "responses": 2, "skipped": 0
+        }  # fmt: skip
+        r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=files)
+        assert (r.json()["imported"]["responses"], r.json()["imported"]["skipped"]) == (0, 2)
+        bad = {"definition": ("x.lss", b"<document>", "application/xml")}
+        r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=bad)
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["location"].startswith("definition: line 1")
+    assert _count(db, "test-survey") == 2

@@ -36,7 +36,7 @@ def test_import_google_forms_then_again_adds_nothing(tmp_path: Path) -> None:
     wrong = run(env, "import", "typeform", str(GF))
     assert wrong.returncode == 1
     assert (
-        "unknown format 'typeform'; expected one of google-forms, limesurvey, surveyjs"
+        "unknown format 'typeform'; expected one of google-forms, limesurvey, surveyjs, surveymonkey"
         in wrong.stderr
     )
 

@@ -236,3 +236,16 @@ def test_limesurvey_archive_over_http(live_server, db: Database) -> None:
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["errors"][0]["location"].startswith("definition: line 1")
     assert _count(db, "test-survey") == 2
+
+
+def test_surveymonkey_import_is_idempotent_by_respondent_id(db: Database) -> None:
+    _org(db)
+    steak = DATA / "surveymonkey" / "sm_steak_risk.csv"
+    plan = read_plan("surveymonkey", steak.read_bytes(), None, ReadOptions(steak.stem))
+    with db.unit_of_work() as uow:
+        result = tool_import.import_plan(uow, SYSTEM, plan)
+    assert (result.survey_key, result.imported, result.skipped) == ("sm-steak-risk", 550, 0)
+    with db.unit_of_work() as uow:
+        again = tool_import.import_plan(uow, SYSTEM, plan)
+    assert (again.version, again.imported, again.skipped) == (1, 0, 550)
+    assert _count(db, "sm-steak-risk") == 550

@@ -66,6 +66,7 @@ FormatName = Literal[
     "surveyjs",
     "google-forms",
     "limesurvey",
+    "surveymonkey",
 ]
 """The keys of :data:`rapport.importers.formats.FORMATS` (a unit test holds them equal)."""
 

@@ -1,7 +1,7 @@
 """Importers from other survey tools: one :class:`ImportPlan` shape for every format.
 
 >>> sorted(FORMATS)
-['google-forms', 'limesurvey', 'surveyjs']
+['google-forms', 'limesurvey', 'surveyjs', 'surveymonkey']
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from rapport.importers.formats.plan import (
     Unsupported,
 )
 from rapport.importers.formats.surveyjs import read_surveyjs
+from rapport.importers.formats.surveymonkey import read_surveymonkey
 
 Reader = Callable[[bytes, bytes | None, ReadOptions], ImportPlan]
 """(definition file, responses file or None, options) → plan; raises ValidationFailed."""
@@ -28,6 +29,7 @@ FORMATS: Final[dict[str, Reader]] = {
     "surveyjs": read_surveyjs,
     "google-forms": read_google_forms,
     "limesurvey": read_limesurvey,
+    "surveymonkey": read_surveymonkey,
 }
 
 

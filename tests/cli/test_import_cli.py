@@ -59,3 +59,8 @@ def test_import_limesurvey_with_a_response_csv_then_again_adds_nothing(tmp_path:
     again = run(env, "import", "limesurvey", str(lss), "--responses", str(csv), "--json")
     assert json.loads(again.stdout)["imported"]["skipped"] == 3
     assert json.loads(again.stdout)["imported"]["responses"] == 0
+    sm = LS.parent / "surveymonkey" / "sm_region_midwest_first60.csv"
+    dry_sm = run(env, "import", "surveymonkey", str(sm), "--dry-run", "--json")
+    assert dry_sm.returncode == 0, dry_sm.stderr
+    report = json.loads(dry_sm.stdout)
+    assert (report["survey"]["questions"], report["responses"]) == (9, 60)

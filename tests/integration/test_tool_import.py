@@ -206,7 +206,7 @@ def test_limesurvey_import_is_idempotent_and_all_or_nothing(db: Database) -> Non
     assert _count(db, "sub-question-relevance-test") == 3
 
 
-def test_limesurvey_archive_over_http(live_server, db: Database) -> None:
+def test_limesurvey_archive_and_surveymonkey_over_http(live_server, db: Database) -> None:
     import httpx
 
     from rapport.services import auth
@@ -230,6 +230,13 @@ def test_limesurvey_archive_over_http(live_server, db: Database) -> None:
         }  # fmt: skip
         r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=files)
         assert (r.json()["imported"]["responses"], r.json()["imported"]["skipped"]) == (0, 2)
+        steak = DATA / "surveymonkey" / "sm_steak_risk.csv"
+        sm = {"definition": (steak.name, steak.read_bytes(), "text/csv")}
+        r = api.post(
+            "/api/v1/imports", data={"format": "surveymonkey", "dry_run": "true"}, files=sm
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["survey"]["questions"], r.json()["responses"]) == (14, 550)
         bad = {"definition": ("x.lss", b"<document>", "application/xml")}
         r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=bad)
         assert r.status_code == 422

@@ -239,3 +239,19 @@ def test_bad_files_name_where(
     with pytest.raises(ValidationFailed) as err:
         read_plan("limesurvey", definition or LS2.read_bytes(), responses, ReadOptions("x"))
     assert err.value.errors[0].location == location
+
+
+def test_short_text_of_numbers_only_is_a_number() -> None:
+    survey = _survey().replace(
+        b"<surveys>",
+        b"<question_attributes><rows><row><qid>2</qid><attribute>numbers_only</attribute>"
+        b"<value>1</value></row></rows></question_attributes><surveys>",
+    )
+    plain_text = survey.replace(b"<type>L</type><title>sat", b"<type>S</type><title>sat")
+    assert (
+        read_plan("limesurvey", plain_text, None, ReadOptions()).definition.questions[0].type.value
+        == "number"
+    )
+    without = _survey().replace(b"<type>L</type><title>sat", b"<type>S</type><title>sat")
+    first = read_plan("limesurvey", without, None, ReadOptions()).definition.questions[0]
+    assert first.type.value == "text"

@@ -153,6 +153,9 @@ class _Survey:
                 index[key].update(answer_texts.get(a["aid"], {}))
             elif a.get("language"):
                 index[key][a["language"]] = a.get("answer", "")
+        self.attributes: dict[str, dict[str, str]] = defaultdict(dict)
+        for a in table(r, "question_attributes"):
+            self.attributes[a.get("qid", "")][a.get("attribute", "")] = a.get("value", "")
         self.settings = {
             s.get("surveyls_language", ""): s for s in table(r, "surveys_languagesettings")
         }
@@ -242,9 +245,10 @@ class _Survey:
                 self.report(code, "empty text display", "dropped")
                 return []
             return [self.make(code, {"type": "display", "text": text}, kind, None, sgqa)]
-        if kind in FREE_TEXT:
+        numbers_only = self.attributes.get(qid, {}).get("numbers_only") == "1"
+        if kind in FREE_TEXT and not (kind == "S" and numbers_only):
             return [self.make(code, {**base, "type": "text"}, kind, None, sgqa)]
-        if kind == "N":
+        if kind == "N" or (kind == "S" and numbers_only):  # a short text of numbers only
             return [self.make(code, {**base, "type": "number"}, kind, None, sgqa)]
         if kind == "D":
             return [self.make(code, {**base, "type": "date"}, kind, None, sgqa)]
@@ -276,6 +280,8 @@ class _Survey:
         )
         if kind == "5":
             read = "integer"
+        elif data["type"] == "number":
+            read = "number"
         self.register(code, sub, sgqa, Column(data["id"], read, made.values))
         self.by_code[source if sub is None else f"{code}_{sub}"] = made
         return made

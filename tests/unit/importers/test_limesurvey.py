@@ -228,6 +228,11 @@ def test_to_surveyjs_spelling() -> None:
             "definition",
         ),
         (b"PK\x03\x04garbage", None, "definition"),
+        (
+            LS2.read_bytes().replace(b"<title><![CDATA[min]]></title>", b"<title></title>"),
+            None,
+            "definition: <questions> row 2",
+        ),
         (None, b"a,b\n1,2\n", "responses: header"),
         (None, b"id,submitdate,min\n1,yesterday,3\n", "responses: row 2, column submitdate"),
         (None, b"id,min\n1,2,3,4\n", "responses: row 2"),

@@ -40,15 +40,35 @@ def parse_document(data: bytes, what: str) -> ET.Element:
     return root
 
 
+REQUIRED: Final = {
+    "questions": ("qid", "gid", "type", "title"),
+    "subquestions": ("qid", "parent_qid", "title"),
+    "groups": ("gid",),
+    "group_l10ns": ("gid",),
+    "question_l10ns": ("qid",),
+    "answers": ("qid", "code"),
+    "answer_l10ns": ("aid",),
+    "question_attributes": ("qid",),
+}
+
+
 def table(root: ET.Element, name: str) -> list[Row]:
-    """The rows of one table, each as {column: text} (empty cells as "")."""
+    """The rows of one table, each as {column: text} (empty cells as ""); a row without a
+    column the importer needs is an error naming the table, the row and the column."""
     found = root.find(name)
     if found is None:
         return []
-    return [
+    rows = [
         {cell.tag.lstrip("_"): (cell.text or "") for cell in row}
         for row in found.findall("rows/row")
     ]
+    for number, row in enumerate(rows, start=1):
+        missing = [c for c in REQUIRED.get(name, ()) if not row.get(c, "").strip()]
+        if missing:
+            raise not_limesurvey(
+                f"definition: <{name}> row {number}", f"expected <{missing[0]}> with a value"
+            )
+    return rows
 
 
 def unpack_archive(data: bytes) -> tuple[bytes, bytes | None]:

@@ -260,3 +260,20 @@ def test_short_text_of_numbers_only_is_a_number() -> None:
     without = _survey().replace(b"<type>L</type><title>sat", b"<type>S</type><title>sat")
     first = read_plan("limesurvey", without, None, ReadOptions()).definition.questions[0]
     assert first.type.value == "text"
+
+
+def test_hidden_questions_are_reported() -> None:
+    survey = _survey().replace(
+        b"<surveys>",
+        b"<question_attributes><rows><row><qid>4</qid><attribute>hidden</attribute>"
+        b"<value>1</value></row></rows></question_attributes><surveys>",
+    )
+    found = {
+        (u.source, u.feature)
+        for u in read_plan("limesurvey", survey, None, ReadOptions()).unsupported
+    }
+    assert ("why", "hidden question") in found
+    assert ("why", "hidden question") not in {
+        (u.source, u.feature)
+        for u in read_plan("limesurvey", _survey(), None, ReadOptions()).unsupported
+    }

@@ -240,6 +240,13 @@ class _Survey:
                 "no Rapport type: the question and its answers are not imported",
             )
             return []
+        if self.attributes.get(qid, {}).get("hidden") == "1" and kind not in NOT_IMPORTED:
+            self.report(
+                code,
+                "hidden question",
+                "imported as a visible question (its earlier answers are kept); remove or "
+                "hide it in Rapport before inviting new respondents",
+            )
         if kind == "X":
             if text == code:
                 self.report(code, "empty text display", "dropped")

@@ -36,8 +36,8 @@ def test_import_google_forms_then_again_adds_nothing(tmp_path: Path) -> None:
     wrong = run(env, "import", "typeform", str(GF))
     assert wrong.returncode == 1
     assert (
-        "unknown format 'typeform'; expected one of google-forms, qualtrics, surveyjs"
-        in wrong.stderr
+        "unknown format 'typeform'; expected one of google-forms, limesurvey, qualtrics, "
+        "surveyjs, surveymonkey" in wrong.stderr
     )
 
 
@@ -59,3 +59,28 @@ def test_import_qualtrics_legacy_then_current_layout_adds_nothing(tmp_path: Path
     assert any("legacy layout" in w for w in report["warnings"])
     again = run(env, "import", "qualtrics", qsf, "--responses", current, "--json")
     assert json.loads(again.stdout)["imported"]["skipped"] == 5
+
+
+LS = Path(__file__).parents[1] / "data" / "formats" / "limesurvey"
+
+
+def test_import_limesurvey_with_a_response_csv_then_again_adds_nothing(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    assert run(env, "init", "--org", "Acme").returncode == 0
+    lss, csv = LS / "ls2_subquestion_relevance.lss", LS / "ls2_responses_codes.csv"
+    dry = run(env, "import", "limesurvey", str(lss), "--responses", str(csv), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "3 responses" in dry.stdout and "Dry run: nothing was written." in dry.stdout
+    first = run(env, "import", "limesurvey", str(lss), "--responses", str(csv), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["imported"] == {
+        "survey": "sub-question-relevance-test", "version": 1, "responses": 3, "skipped": 0
+    }  # fmt: skip
+    again = run(env, "import", "limesurvey", str(lss), "--responses", str(csv), "--json")
+    assert json.loads(again.stdout)["imported"]["skipped"] == 3
+    assert json.loads(again.stdout)["imported"]["responses"] == 0
+    sm = LS.parent / "surveymonkey" / "sm_region_midwest_first60.csv"
+    dry_sm = run(env, "import", "surveymonkey", str(sm), "--dry-run", "--json")
+    assert dry_sm.returncode == 0, dry_sm.stderr
+    report = json.loads(dry_sm.stdout)
+    assert (report["survey"]["questions"], report["responses"]) == (9, 60)

@@ -172,3 +172,87 @@ def _count_or_none(db: Database) -> int | None:
     with db.unit_of_work() as uow:
         record = uow.surveys.by_key("sjs-nps-survey")
         return None if record is None else uow.responses.count(record.id)
+
+
+LS = DATA / "limesurvey"
+
+
+def _ls_plan(responses: bytes | None = None):
+    lss = LS / "ls2_subquestion_relevance.lss"
+    data = (LS / "ls2_responses_codes.csv").read_bytes() if responses is None else responses
+    return read_plan("limesurvey", lss.read_bytes(), data, ReadOptions(lss.stem))
+
+
+def test_limesurvey_import_is_idempotent_and_all_or_nothing(db: Database) -> None:
+    _org(db)
+    bad = (LS / "ls2_responses_codes.csv").read_bytes().replace(b'"9","5"', b'"nine","5"')
+    with pytest.raises(ValidationFailed) as err, db.unit_of_work() as uow:
+        tool_import.import_plan(uow, SYSTEM, _ls_plan(bad))
+    assert [e.location for e in err.value.errors] == ["row 2, column max"]
+    with db.unit_of_work() as uow:
+        assert uow.surveys.by_key("sub-question-relevance-test") is None
+    with db.unit_of_work() as uow:
+        result = tool_import.import_plan(uow, SYSTEM, _ls_plan())
+    assert (result.version, result.imported, result.skipped) == (1, 3, 0)
+    with db.unit_of_work() as uow:
+        record = uow.surveys.by_key("sub-question-relevance-test")
+        assert record is not None
+        rows = uow.responses.page(record.id, None, since=None, until=None, after_id=0, limit=50)
+    ticked = {a["item"] for a in rows[0]["answers"] if a["question_id"] == "af_src_filter"}
+    assert ticked == {"sq1", "sq3"}
+    with db.unit_of_work() as uow:
+        again = tool_import.import_plan(uow, SYSTEM, _ls_plan())
+    assert (again.version, again.imported, again.skipped) == (1, 0, 3)
+    assert _count(db, "sub-question-relevance-test") == 3
+
+
+def test_limesurvey_archive_and_surveymonkey_over_http(live_server, db: Database) -> None:
+    import httpx
+
+    from rapport.services import auth
+
+    _org(db)
+    with db.unit_of_work() as uow:
+        token = auth.create_token(uow, "analyst-token", Role.ANALYST)
+    lsa = LS / "ls4_archive_with_responses.lsa"
+    files = {"definition": (lsa.name, lsa.read_bytes(), "application/zip")}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=live_server.url, headers=headers, timeout=60) as api:
+        r = api.post(
+            "/api/v1/imports", data={"format": "limesurvey", "dry_run": "true"}, files=files
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["survey"]["questions"], r.json()["responses"]) == (1, 2)
+        r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=files)
+        assert r.status_code == 201, r.text
+        assert r.json()["imported"] == {
+            "survey": "test-survey", "version": 1, "responses": 2, "skipped": 0
+        }  # fmt: skip
+        r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=files)
+        assert (r.json()["imported"]["responses"], r.json()["imported"]["skipped"]) == (0, 2)
+        steak = DATA / "surveymonkey" / "sm_steak_risk.csv"
+        sm = {"definition": (steak.name, steak.read_bytes(), "text/csv")}
+        r = api.post(
+            "/api/v1/imports", data={"format": "surveymonkey", "dry_run": "true"}, files=sm
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["survey"]["questions"], r.json()["responses"]) == (14, 550)
+        bad = {"definition": ("x.lss", b"<document>", "application/xml")}
+        r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=bad)
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["location"].startswith("definition: line 1")
+    assert _count(db, "test-survey") == 2
+
+
+def test_surveymonkey_import_is_idempotent_by_respondent_id(db: Database) -> None:
+    _org(db)
+    steak = DATA / "surveymonkey" / "sm_steak_risk.csv"
+    plan = read_plan("surveymonkey", steak.read_bytes(), None, ReadOptions(steak.stem))
+    with db.unit_of_work() as uow:
+        result = tool_import.import_plan(uow, SYSTEM, plan)
+    assert (result.survey_key, result.imported, result.skipped) == ("sm-steak-risk", 550, 0)
+    with db.unit_of_work() as uow:
+        again = tool_import.import_plan(uow, SYSTEM, plan)
+    assert (again.version, again.imported, again.skipped) == (1, 0, 550)
+    assert _count(db, "sm-steak-risk") == 550

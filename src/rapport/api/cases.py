@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from rapport.api.deps import (
     MAX_ID,
@@ -62,7 +62,7 @@ class AlertRuleIn(BaseModel):
     audience: Literal["customer", "employee"] | None = None
     unit: str | None = Field(None, max_length=1000, description="Unit code; its subtree")
     priority: PriorityName = "normal"
-    active: bool = True
+    active: StrictBool = True
     follow_up_survey: str | None = Field(
         None,
         max_length=120,
@@ -107,7 +107,9 @@ class AlertRulePatch(BaseModel):
         None, description="A new condition (checked as on creation)"
     )
     priority: PriorityName | None = None
-    active: bool | None = Field(None, description="false: the rule opens no cases from now on")
+    active: StrictBool | None = Field(
+        None, description="false: the rule opens no cases from now on"
+    )
 
 
 class CaseIn(BaseModel):

@@ -62,7 +62,13 @@ class ToolImportOut(BaseModel):
     imported: ImportedOut | None = Field(None, description="Absent in a dry run.")
 
 
-FormatName = Literal["surveyjs", "google-forms", "qualtrics"]
+FormatName = Literal[
+    "surveyjs",
+    "google-forms",
+    "qualtrics",
+    "limesurvey",
+    "surveymonkey",
+]
 """The keys of :data:`rapport.importers.formats.FORMATS` (a unit test holds them equal)."""
 
 

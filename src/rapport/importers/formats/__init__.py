@@ -1,7 +1,7 @@
 """Importers from other survey tools: one :class:`ImportPlan` shape for every format.
 
 >>> sorted(FORMATS)
-['google-forms', 'qualtrics', 'surveyjs']
+['google-forms', 'limesurvey', 'qualtrics', 'surveyjs', 'surveymonkey']
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Final
 
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.formats.google_forms import read_google_forms
+from rapport.importers.formats.limesurvey import read_limesurvey
 from rapport.importers.formats.plan import (
     ImportPlan,
     MappingRow,
@@ -20,6 +21,7 @@ from rapport.importers.formats.plan import (
 )
 from rapport.importers.formats.qualtrics import read_qualtrics
 from rapport.importers.formats.surveyjs import read_surveyjs
+from rapport.importers.formats.surveymonkey import read_surveymonkey
 
 Reader = Callable[[bytes, bytes | None, ReadOptions], ImportPlan]
 """(definition file, responses file or None, options) → plan; raises ValidationFailed."""
@@ -28,6 +30,8 @@ FORMATS: Final[dict[str, Reader]] = {
     "surveyjs": read_surveyjs,
     "google-forms": read_google_forms,
     "qualtrics": read_qualtrics,
+    "limesurvey": read_limesurvey,
+    "surveymonkey": read_surveymonkey,
 }
 
 

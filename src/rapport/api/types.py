@@ -53,3 +53,11 @@ IsoDateTime = Annotated[
     AfterValidator(as_utc),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+
+def iso_date_only(value: object) -> object:
+    """A date field takes "YYYY-MM-DD" (or a date), never a number: pydantic would read 0 as
+    1970-01-01, which the schema (``format: date``, a string) does not allow."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected a date YYYY-MM-DD")
+    return value

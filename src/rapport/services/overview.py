@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.periods import as_moment, period_floor
@@ -84,17 +85,19 @@ def overview(
     engine: AnalyticsEngine,
     principal: Principal,
     policy: SuppressionPolicy,
+    memo: MetricMemo | None = None,
+    listed: list[dict[str, Any]] | None = None,
 ) -> Overview:
-    """What the home page shows ``principal``.
+    """What the home page shows ``principal`` (``memo``: shared with the page's other reads).
 
     Example: ``overview(uow, engine, admin, policy).headline[0].row.value`` is the NPS of
     every customer survey in the latest month with enough responses.
     """
     units = org.list_units(uow, principal)
-    listed = surveys.list_surveys(uow, principal)
+    listed = listed if listed is not None else surveys.list_surveys(uow, principal)
     scoped = len(units) < len(uow.units.all())  # a manager: their subtree's responses
     activity = uow.responses.activity([u.id for u in units] if scoped else None)
-    memo = MetricMemo()
+    memo = memo if memo is not None else MetricMemo()
     lines = []
     for s in listed:
         seen = activity.get(s["id"])

@@ -19,6 +19,7 @@ from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal
 from rapport.errors import ValidationFailed
 from rapport.services import surveys
+from rapport.services.metric_memo import MetricMemo
 from rapport.services.relationships import RelationshipHealth, as_frame, relationship_health
 from rapport.storage.uow import Database
 
@@ -81,17 +82,24 @@ def organisation_map(db: Database, health: RelationshipHealth) -> pd.DataFrame:
 
 
 def attention_now(
-    db: Database, engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy
+    db: Database,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    memo: MetricMemo | None = None,
+    listed: list[dict[str, Any]] | None = None,
 ) -> Attention | None:
     """The home page's list: units the principal sees needing attention in their latest
     month on the default customer survey; None when there is no survey to read it from or
     the survey has no hearts and minds items."""
-    with db.unit_of_work(readonly=True) as uow:
-        key = default_survey(surveys.list_surveys(uow, principal))
+    if listed is None:  # the home page passes the surveys it already listed
+        with db.unit_of_work(readonly=True) as uow:
+            listed = surveys.list_surveys(uow, principal)
+    key = default_survey(listed)
     if key is None:
         return None
     try:
-        health = relationship_health(engine, principal, key, policy, "month")
+        health = relationship_health(engine, principal, key, policy, "month", memo=memo)
     except ValidationFailed:
         return None
     rows = needs_attention(as_frame(health.rows))

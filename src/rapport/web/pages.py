@@ -14,7 +14,8 @@ from rapport.api.deps import DbDep, SettingsDep, get_policy, optional_principal,
 from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed, Throttled
-from rapport.services import auth, overview, relationship_map, sessions
+from rapport.services import auth, overview, relationship_map, sessions, surveys
+from rapport.services.metric_memo import MetricMemo
 from rapport.web.csrf import verify_csrf
 from rapport.web.templating import render
 
@@ -106,9 +107,11 @@ def home(
     """Where a programme lead or manager starts: the units needing attention now and why,
     headline KPIs, surveys with responses and rates."""
     policy = get_policy(request)
+    memo = MetricMemo()  # one computation per page: both parts share the metric reads
     with db.unit_of_work(readonly=True) as uow:
-        found = overview.overview(uow, engine, principal, policy)
-    attention = relationship_map.attention_now(db, engine, principal, policy)
+        listed = surveys.list_surveys(uow, principal)
+        found = overview.overview(uow, engine, principal, policy, memo, listed)
+    attention = relationship_map.attention_now(db, engine, principal, policy, memo, listed)
     return render(request, "home.html", {"o": found, "attention": attention})
 
 

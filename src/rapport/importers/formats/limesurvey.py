@@ -28,6 +28,7 @@ from rapport.domain.logic import ORDERING_OPS, PRESENCE_OPS, AllOf, AnyOf, Condi
 from rapport.domain.survey import Translatable, condition_to_dict
 from rapport.importers.formats._ids import IdMaker, survey_key
 from rapport.importers.formats._text import joined, plain
+from rapport.importers.formats._tokens import NotExpressible
 from rapport.importers.formats.limesurvey_logic import is_always, parse_relevance
 from rapport.importers.formats.limesurvey_responses import Column, read_responses
 from rapport.importers.formats.limesurvey_xml import (
@@ -44,7 +45,6 @@ from rapport.importers.formats.plan import (
     Unsupported,
     build_definition,
 )
-from rapport.importers.formats.surveyjs_logic import NotExpressible
 from rapport.importers.formats.surveyjs_results import choice_key
 
 NOT_IMPORTED: Final = {

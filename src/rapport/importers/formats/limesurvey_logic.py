@@ -7,26 +7,23 @@ exactly the same conditions. Understood: ``Q1 == "A1"`` (``!=``, ``<``, ``<=``, 
 ``.code`` suffixes, ``is_empty(Q1)`` and ``!is_empty(Q1)``, a multiple-choice box
 ``Q2_SQ001 == "Y"`` (→ *Q2 contains SQ001*), ``and`` / ``or`` / ``&&`` / ``||`` / ``!`` with
 parentheses. Anything else (other functions, arithmetic, ``.shown``/``.relevanceStatus``,
-``self``/``that``, SGQA names) raises :class:`NotExpressible`.
+``self``/``that``, SGQA names) raises :class:`NotExpressible`. Tokens come from the shared
+:func:`~rapport.importers.formats._tokens.tokenize` in the :data:`LIMESURVEY` dialect.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Final
 
 from rapport.domain.logic import Condition
-from rapport.importers.formats.surveyjs_logic import NotExpressible, Resolve, parse_expression
+from rapport.importers.formats._tokens import Dialect, NotExpressible, tokenize
+from rapport.importers.formats.surveyjs_logic import Resolve, parse_expression
 
-_TOKEN: Final = re.compile(
-    r"""\s*(?:
-      (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-    | (?P<num>-?\d+(?:\.\d+)?)
-    | (?P<op>&&|\|\||==|!=|<>|<=|>=|<|>|!|\(|\)|,)
-    | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z]+)?)
-    )""",
-    re.VERBOSE,
+LIMESURVEY: Final = Dialect(
+    operators=("&&", "||", "==", "!=", "<>", "<=", ">=", "<", ">", "!", "(", ")", ","),
+    name=r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z]+)?",
+    escapes=True,
 )
 _WORDS: Final = {
     **{"and": "and", "or": "or", "not": "!", "eq": "==", "ne": "!="},
@@ -41,21 +38,6 @@ def is_always(equation: str) -> bool:
     return equation.strip().lower() in ALWAYS
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        if not text[pos:].strip():
-            break
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            raise NotExpressible(f"cannot read {text[pos:].strip()[:20]!r}")
-        kind = match.lastgroup or ""
-        out.append((kind, match.group(kind).strip()))
-        pos = match.end()
-    return out
-
-
 def to_surveyjs(equation: str, ticks: Mapping[str, tuple[str, str]]) -> str:
     """The SurveyJS spelling of a LimeSurvey equation; ``ticks`` maps a multiple-choice
     box's variable (``Q2_SQ001``) to (question code, subquestion code).
@@ -64,7 +46,7 @@ def to_surveyjs(equation: str, ticks: Mapping[str, tuple[str, str]]) -> str:
     ...     {"Q2_SQ1": ("Q2", "SQ1")})
     "! {age} empty and ( {Q1} == 'A2' or {Q2} contains 'SQ1' )"
     """
-    tokens = _tokens(equation)
+    tokens = tokenize(equation, LIMESURVEY)
     out: list[str] = []
     i = 0
     while i < len(tokens):

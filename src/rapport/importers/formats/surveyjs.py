@@ -32,6 +32,7 @@ from rapport.domain.survey import (
 )
 from rapport.importers.formats._ids import IdMaker, survey_key
 from rapport.importers.formats._text import joined, localized
+from rapport.importers.formats._tokens import NotExpressible
 from rapport.importers.formats.plan import (
     ImportPlan,
     MappingRow,
@@ -39,7 +40,7 @@ from rapport.importers.formats.plan import (
     Unsupported,
     build_definition,
 )
-from rapport.importers.formats.surveyjs_logic import NotExpressible, parse_expression
+from rapport.importers.formats.surveyjs_logic import parse_expression
 from rapport.importers.formats.surveyjs_results import (
     SjsQuestion,
     choice_key,

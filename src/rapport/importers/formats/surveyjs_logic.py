@@ -5,40 +5,33 @@ Understood: ``{q} = 'a'`` (also ``==``, ``!=``, ``<>``, ``<``, ``<=``, ``>``, ``
 / ``noneof``, joined by ``and`` / ``or`` / ``!`` with parentheses. Values are numbers,
 quoted strings or ``true``/``false``. Anything else (functions such as ``age({birthdate})``,
 arithmetic, comparing two questions, ``{panel.q}``) raises :class:`NotExpressible` and the
-importer reports it.
+importer reports it. Tokens come from the shared
+:func:`~rapport.importers.formats._tokens.tokenize` in the :data:`SURVEYJS` dialect.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Final
 
 from rapport.domain.logic import AllOf, AnyOf, Comparison, Condition, Not, Op, Scalar
+from rapport.importers.formats._tokens import Dialect, NotExpressible, Token, tokenize
 
-_TOKEN: Final = re.compile(
-    r"""\s*(?:
-      (?P<ref>\{[^{}]+\})
-    | (?P<str>'[^']*'|"[^"]*")
-    | (?P<num>-?\d+(?:\.\d+)?)
-    | (?P<op><>|!=|==|<=|>=|=|<|>|!|\(|\)|\[|\]|,)
-    | (?P<word>[A-Za-z_]+)
-    )""",
-    re.VERBOSE,
-)
 _COMPARE: Final = {
     **{"=": Op.EQ, "==": Op.EQ, "!=": Op.NE, "<>": Op.NE},
     **{"<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE},
 }
-_WORD_OPS: Final = {
-    **{"equal": "=", "notequal": "!=", "less": "<", "greater": ">"},
-    **{"lessorequal": "<=", "greaterorequal": ">="},
-}
-
-
-class NotExpressible(ValueError):
-    """The expression uses something Rapport's condition language cannot say."""
-
+SURVEYJS: Final = Dialect(
+    operators=("<>", "!=", "==", "<=", ">=", "=", "<", ">", "!", "(", ")", "[", "]", ","),
+    name=r"[A-Za-z_]+",
+    name_kind="word",
+    references=True,
+    word_operators={
+        **{"equal": "=", "notequal": "!=", "less": "<", "greater": ">"},
+        **{"lessorequal": "<=", "greaterorequal": ">="},
+    },
+    fold_case=True,
+)
 
 Resolve = Callable[[str, object], Scalar]
 """(SurveyJS question name, SurveyJS value) → the Rapport value (an option id, a number);
@@ -63,7 +56,7 @@ def parse_expression(
     AnyOf(conditions=(Comparison(question='nps_score', op=<Op.LE: '<='>, value=6, row=None), \
 Comparison(question='rebuy', op=<Op.EQ: '=='>, value='no', row=None)))
     """
-    tokens = _tokens(text)
+    tokens = tokenize(text, SURVEYJS)
     parser = _Parser(tokens, question_id, resolve, multi)
     condition = parser.any_of()
     if parser.pos != len(tokens):
@@ -71,30 +64,10 @@ Comparison(question='rebuy', op=<Op.EQ: '=='>, value='no', row=None)))
     return condition
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        if not text[pos:].strip():
-            break
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            raise NotExpressible(f"cannot read {text[pos:].strip()[:20]!r}")
-        kind = match.lastgroup or ""
-        value = match.group(kind).strip()
-        if kind == "word":
-            lowered = value.lower()
-            value = _WORD_OPS.get(lowered, lowered)
-            kind = "op" if lowered in _WORD_OPS else kind
-        tokens.append((kind, value))
-        pos = match.end()
-    return tokens
-
-
 class _Parser:
     def __init__(
         self,
-        tokens: list[tuple[str, str]],
+        tokens: list[Token],
         question_id: Callable[[str], str],
         resolve: Resolve,
         multi: Callable[[str], bool],
@@ -102,10 +75,10 @@ class _Parser:
         self.tokens, self.pos = tokens, 0
         self.question_id, self.resolve, self.multi = question_id, resolve, multi
 
-    def peek(self) -> tuple[str, str]:
+    def peek(self) -> Token:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ("end", "")
 
-    def take(self) -> tuple[str, str]:
+    def take(self) -> Token:
         token = self.peek()
         if token[0] == "end":
             raise NotExpressible("the expression ends too early")

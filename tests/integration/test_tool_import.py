@@ -15,6 +15,7 @@ from rapport.errors import PermissionDenied, ValidationFailed
 from rapport.importers.formats import ReadOptions, read_plan
 from rapport.services import metrics, tool_import
 from rapport.storage.uow import Database
+from tests.unit.importers.test_surveymonkey import xlsx_of
 
 DATA = Path(__file__).parents[1] / "data" / "formats"
 NPS = DATA / "surveyjs" / "sjs_nps_survey.json"
@@ -255,4 +256,10 @@ def test_surveymonkey_import_is_idempotent_by_respondent_id(db: Database) -> Non
     with db.unit_of_work() as uow:
         again = tool_import.import_plan(uow, SYSTEM, plan)
     assert (again.version, again.imported, again.skipped) == (1, 0, 550)
+    # The same export as .xlsx: the same survey version and respondent ids, nothing added.
+    workbook = xlsx_of(steak.read_bytes())
+    as_excel = read_plan("surveymonkey", workbook, None, ReadOptions(steak.stem))
+    with db.unit_of_work() as uow:
+        excel = tool_import.import_plan(uow, SYSTEM, as_excel)
+    assert (excel.version, excel.imported, excel.skipped) == (1, 0, 550)
     assert _count(db, "sm-steak-risk") == 550

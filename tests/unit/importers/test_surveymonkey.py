@@ -1,13 +1,18 @@
 """SurveyMonkey importer on real exports (tests/data/formats/PROVENANCE.md) and small
-written files for the layouts the real ones lack (dates, other, matrix, cp1252)."""
+written files for the layouts the real ones lack (dates, other, matrix, cp1252); each also
+as the .xlsx SurveyMonkey writes (generated here with openpyxl), which must import alike."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 from rapport.errors import ValidationFailed
 from rapport.importers.formats import ReadOptions, read_plan
@@ -125,3 +130,80 @@ def test_bad_files_name_where(body: str, location: str) -> None:
     with pytest.raises(ValidationFailed) as err:
         plan_of(body.encode())
     assert err.value.errors[0].location == location
+
+
+# -- the same exports as Excel workbooks -----------------------------------------------------
+
+_WHOLE = re.compile(r"^(0|[1-9]\d{0,14})$")
+_US_TIME = "%m/%d/%Y %I:%M:%S %p"
+
+
+def _excel_cell(cell: str) -> object:
+    """A body cell as Excel holds it: whole numbers and dates typed, text as text
+    (a ZIP code such as 00544 stays text, as SurveyMonkey writes it)."""
+    if not cell:
+        return None
+    if _WHOLE.match(cell):
+        return int(cell)
+    try:
+        return datetime.strptime(cell, _US_TIME)
+    except ValueError:
+        return cell
+
+
+def xlsx_of(csv_bytes: bytes) -> bytes:
+    """The .xlsx SurveyMonkey writes for the rows of a CSV export: header rows as text, a
+    question text merged over the columns it spans, numbers and dates as typed cells."""
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8"), newline="")))
+    expanded = len(rows) > 1 and rows[1][0] == ""
+    headers = 2 if expanded else 1
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Sheet"
+    for index, row in enumerate(rows):
+        sheet.append([c or None for c in row] if index < headers else [_excel_cell(c) for c in row])
+    start = 0
+    for col in range(1, len(rows[0]) + 1):
+        if col == len(rows[0]) or rows[0][col]:
+            if col - start > 1:
+                sheet.merge_cells(start_row=1, start_column=start + 1, end_row=1, end_column=col)
+            start = col
+    book.create_sheet("Notes")  # a second sheet is not read
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _same_import(from_csv, from_xlsx) -> None:  # type: ignore[no-untyped-def]
+    csv_report, xlsx_report = from_csv.summary(), from_xlsx.summary()
+    assert xlsx_report["warnings"][0] == "read the Excel sheet 'Sheet' (the first of 2)"
+    assert {**csv_report, "warnings": None} == {**xlsx_report, "warnings": None}
+    assert csv_report["warnings"][1:] == xlsx_report["warnings"][1:]
+    assert from_xlsx.responses == from_csv.responses  # ids, answers, times, rows
+
+
+@pytest.mark.parametrize("name", [n for n, *_ in HAND_COUNTS])
+def test_an_xlsx_export_imports_exactly_as_its_csv(name: str) -> None:
+    data = (DATA / name).read_bytes()
+    workbook = xlsx_of(data)
+    assert workbook[:4] == b"PK\x03\x04"
+    _same_import(plan_of(data), plan_of(workbook))
+
+
+def test_excel_date_cells_are_read_in_the_time_zone() -> None:
+    workbook = xlsx_of(NEW_LAYOUT.encode())
+    sheet = load_workbook(io.BytesIO(workbook)).worksheets[0]
+    assert sheet["D3"].is_date and sheet["A3"].value == 101  # typed cells, not text
+    from_xlsx = plan_of(workbook, timezone="Europe/Paris")
+    _same_import(plan_of(NEW_LAYOUT.encode(), timezone="Europe/Paris"), from_xlsx)
+    assert from_xlsx.responses[0].submitted_at == datetime(
+        2024, 5, 4, 13, 2, 3, tzinfo=ZoneInfo("Europe/Paris")
+    )
+
+
+def test_a_broken_workbook_is_named() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        plan_of(b"PK\x03\x04 not really a zip")
+    assert err.value.errors[0].location == "definition"
+    assert "not a readable .xlsx workbook" in err.value.errors[0].message

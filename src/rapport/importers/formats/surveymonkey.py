@@ -1,4 +1,6 @@
-"""SurveyMonkey: the responses export (CSV), which carries the survey in its header rows.
+"""SurveyMonkey: the responses export (CSV or .xlsx), which carries the survey in its header
+rows. An ``.xlsx`` is read into the same rows of text cells as the CSV (Excel date cells as
+ISO 8601 in ``--timezone``), so both give the same import.
 
 Row 1 holds the question texts; a blank cell continues the question on its left (one
 question spread over several columns). Row 2 (the "expanded" layout) says what each column
@@ -39,6 +41,7 @@ from rapport.importers.formats.plan import (
     Unsupported,
     build_definition,
 )
+from rapport.importers.spreadsheets import is_xlsx, read_xlsx
 from rapport.importers.text_files import read_csv
 
 ID_NAMES: Final = frozenset({"respondentid", "respondent id"})
@@ -119,9 +122,14 @@ def read_surveymonkey(
     except (ZoneInfoNotFoundError, ValueError) as exc:
         message = f"unknown time zone {options.timezone!r}; expected an IANA name"
         raise ValidationFailed(message, [FieldError("timezone", message, "timezone")]) from exc
-    if definition[:4] == b"PK\x03\x04":
-        raise _fail("definition", "an .xlsx export is not read; export as CSV")
-    rows, encoding, delimiter = read_csv(definition, "definition")
+    if is_xlsx(definition):
+        rows, sheet, sheets = read_xlsx(definition, "definition")
+        how = f"read the Excel sheet {sheet!r}" + (
+            f" (the first of {sheets})" if sheets > 1 else ""
+        )
+    else:
+        rows, encoding, delimiter = read_csv(definition, "definition")
+        how = f"read as {encoding}, cells separated by {delimiter!r}"
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise _fail("header", "the file is empty")
@@ -138,7 +146,7 @@ def read_surveymonkey(
     body = rows[2:] if expanded else rows[1:]
     first_line = 3 if expanded else 2
     warnings = [
-        f"read as {encoding}, cells separated by {delimiter!r}",
+        how,
         "two header rows (expanded export)" if expanded else "one header row (condensed export)",
     ]
     unsupported: list[Unsupported] = []

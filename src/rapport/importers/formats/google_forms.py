@@ -28,7 +28,6 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.domain.survey import (
     DEFAULT_TEXT_MAX_LENGTH,
@@ -43,6 +42,7 @@ from rapport.importers.formats.plan import (
     SourceResponse,
     Unsupported,
     build_definition,
+    time_zone,
 )
 from rapport.importers.text_files import read_csv
 
@@ -129,11 +129,7 @@ class _Times:
     in ``zone``."""
 
     def __init__(self, cells: Sequence[str], zone: str) -> None:
-        try:
-            self.zone: Any = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            message = f"unknown time zone {zone!r}; expected an IANA name such as Europe/Paris"
-            raise ValidationFailed(message, [FieldError("timezone", message, "timezone")]) from exc
+        self.zone: Any = time_zone(zone)
         firsts = [int(m.group(1)) for c in cells if (m := _US.match(c))]
         seconds = [int(m.group(2)) for c in cells if (m := _US.match(c))]
         self.day_first = any(f > 12 for f in firsts)

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.formats.limesurvey_xml import parse_document, table
-from rapport.importers.formats.plan import ContentKeys, SourceResponse
+from rapport.importers.formats.plan import ContentKeys, SourceResponse, time_zone
 from rapport.importers.text_files import read_csv
 
 META: Final = frozenset(
@@ -62,11 +62,7 @@ def read_responses(
 ) -> list[SourceResponse]:
     """The responses of a LimeSurvey export; columns the survey does not have, and
     incomplete responses (no ``submitdate``), are reported."""
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        message = f"unknown time zone {zone_name!r}; expected an IANA name such as Europe/Paris"
-        raise ValidationFailed(message, [FieldError("timezone", message, "timezone")]) from exc
+    zone = time_zone(zone_name)
     if data.lstrip()[:5] == b"<?xml" or data.lstrip()[:9] == b"<document":
         header, body, first_line = _lsr(data)
         warnings.append("responses read from a LimeSurvey .lsr (XML)")

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.domain.survey import (
     SurveyDefinition,
@@ -108,6 +109,19 @@ class ImportPlan:
             ],
             "warnings": list(self.warnings),
         }
+
+
+def time_zone(name: str, where: str = "timezone") -> ZoneInfo:
+    """The IANA time zone ``name``; ValidationFailed naming ``where`` when there is none.
+
+    >>> time_zone("Europe/Paris").key
+    'Europe/Paris'
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        message = f"unknown time zone {name!r}; expected an IANA name such as Europe/Paris"
+        raise ValidationFailed(message, [FieldError(where, message, "timezone")]) from exc
 
 
 def build_definition(data: dict[str, Any], source: str) -> SurveyDefinition:

@@ -19,10 +19,9 @@ import json
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.errors import FieldError, ValidationFailed
-from rapport.importers.formats.plan import ReadOptions, SourceResponse
+from rapport.importers.formats.plan import ReadOptions, SourceResponse, time_zone
 from rapport.importers.text_files import read_csv
 
 if TYPE_CHECKING:
@@ -145,11 +144,7 @@ def _cell(column: QtColumn, value: str, answers: dict[str, Any]) -> None:
 
 class _Times:
     def __init__(self, zone: str, what: str) -> None:
-        try:
-            self.zone = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            message = f"unknown time zone {zone!r}; expected an IANA name such as Europe/Paris"
-            raise ValidationFailed(message, [FieldError(what, message, "timezone")]) from exc
+        self.zone = time_zone(zone, what)
 
     def parse(self, cell: str) -> datetime | None:
         try:

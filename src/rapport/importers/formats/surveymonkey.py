@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.formats._ids import IdMaker, survey_key
@@ -40,6 +39,7 @@ from rapport.importers.formats.plan import (
     SourceResponse,
     Unsupported,
     build_definition,
+    time_zone,
 )
 from rapport.importers.spreadsheets import is_xlsx, read_xlsx
 from rapport.importers.text_files import read_csv
@@ -117,11 +117,7 @@ def read_surveymonkey(
     if responses is not None:
         message = "a SurveyMonkey export holds the questions and the responses: give it once"
         raise ValidationFailed(message, [FieldError("responses", message, "format")])
-    try:
-        zone = ZoneInfo(options.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        message = f"unknown time zone {options.timezone!r}; expected an IANA name"
-        raise ValidationFailed(message, [FieldError("timezone", message, "timezone")]) from exc
+    zone = time_zone(options.timezone)
     if is_xlsx(definition):
         rows, sheet, sheets = read_xlsx(definition, "definition")
         how = f"read the Excel sheet {sheet!r}" + (

@@ -64,6 +64,31 @@ def test_surveyjs_import_publishes_and_the_dashboard_nps_is_the_hand_figure(db: 
     assert row.value == pytest.approx(100 * (6 - 4) / 12, abs=1e-9)
 
 
+def test_surveyjs_csv_results_give_the_hand_nps_and_import_once(db: Database) -> None:
+    _org(db)
+    table = NPS_RESULTS.with_suffix(".csv").read_bytes()  # the 12 results as a Dashboard CSV
+    with db.unit_of_work() as uow:
+        result = tool_import.import_plan(uow, SYSTEM, _nps_plan(table))
+    assert (result.imported, result.skipped) == (12, 0)
+    engine = OperationalEngine(db.engine)
+    try:
+        request = metrics.MetricRequest("sjs-nps-survey", "nps")
+        [row] = metrics.compute(engine, SYSTEM, request, SuppressionPolicy()).rows
+    finally:
+        engine.dispose()
+    assert (row.n, row.value) == (12, pytest.approx(100 * (6 - 4) / 12, abs=1e-9))
+    with db.unit_of_work() as uow:
+        again = tool_import.import_plan(uow, SYSTEM, _nps_plan(table))
+    assert (again.imported, again.skipped) == (0, 12)
+    # Every question type's column, checked and stored: dates, numbers, choices, matrix rows.
+    survey = DATA / "surveyjs" / "sjs_all_question_types.json"
+    results = DATA / "surveyjs" / "sjs_all_question_types_results.csv"
+    plan = read_plan("surveyjs", survey.read_bytes(), results.read_bytes(), ReadOptions("all"))
+    with db.unit_of_work() as uow:
+        stored = tool_import.import_plan(uow, SYSTEM, plan)
+    assert (stored.imported, stored.skipped) == (3, 0)
+
+
 def test_reimporting_the_same_files_adds_nothing(db: Database) -> None:
     _org(db)
     with db.unit_of_work() as uow:

@@ -40,6 +40,17 @@ def localized(value: Any, default_language: str) -> Translatable | None:
     return texts if len(texts) > 1 else texts[default_language]
 
 
+def every_text(text: Translatable | None) -> list[str]:
+    """Each language's wording of a text (what an export in any language may show).
+
+    >>> every_text({"en": "Hi", "fr": "Salut"}), every_text("Hi"), every_text(None)
+    (['Hi', 'Salut'], ['Hi'], [])
+    """
+    if text is None:
+        return []
+    return [text] if isinstance(text, str) else list(text.values())
+
+
 def joined(first: Translatable, second: Translatable, separator: str = ": ") -> Translatable:
     """Two texts joined language by language (a one-language text fills every language).
 

@@ -1,4 +1,6 @@
-"""SurveyJS: a survey JSON (``pages`` or top-level ``elements``) and a JSON results file.
+"""SurveyJS: a survey JSON (``pages`` or top-level ``elements``) and its results: a JSON list
+(:mod:`surveyjs_results`) or the CSV/.xlsx table SurveyJS Dashboard exports
+(:mod:`surveyjs_csv`).
 
 Mapping rules (docs/importers.md has the table):
 
@@ -31,7 +33,7 @@ from rapport.domain.survey import (
     condition_to_dict,
 )
 from rapport.importers.formats._ids import IdMaker, survey_key
-from rapport.importers.formats._text import joined, localized
+from rapport.importers.formats._text import every_text, joined, localized
 from rapport.importers.formats._tokens import NotExpressible
 from rapport.importers.formats.plan import (
     ImportPlan,
@@ -40,11 +42,13 @@ from rapport.importers.formats.plan import (
     Unsupported,
     build_definition,
 )
+from rapport.importers.formats.surveyjs_csv import read_table_results
 from rapport.importers.formats.surveyjs_logic import parse_expression
 from rapport.importers.formats.surveyjs_results import (
     SjsQuestion,
     choice_key,
     load_json,
+    looks_like_json,
     not_surveyjs,
     read_results,
 )
@@ -107,6 +111,7 @@ class _Builder:
         self.warnings: list[str] = []
         self.languages: dict[str, None] = {self.language: None}
         self.required = 0
+        self.not_imported: dict[str, Translatable] = {}  # name → title: CSV columns to skip
 
     def text(self, value: Any, fallback: str) -> Translatable:
         found = localized(value, self.language)
@@ -153,6 +158,7 @@ class _Builder:
             return
         if kind in NOT_IMPORTED:
             self.report(name, f"{kind} question", NOT_IMPORTED[kind])
+            self.not_imported[name] = self.text(element.get("title"), name)
             return
         if name in self.by_name and kind != "html":
             self.report(
@@ -163,9 +169,12 @@ class _Builder:
             return
         made = self.question(kind, name, element)
         if made is None:
+            if kind != "html":
+                self.not_imported[name] = self.text(element.get("title"), name)
             return
         for q in made:
             q.expression = condition
+            q.element, q.title = kind, self.text(element.get("title"), name)
             out.append(q)
             self.by_name.setdefault(name, []).append(q)
         for key, what in QUESTION_FEATURES.items():
@@ -210,6 +219,7 @@ class _Builder:
             no = self.text(e.get("labelFalse"), "No")
             options = [{"id": "yes", "text": yes}, {"id": "no", "text": no}]
             q = self.make(name, {**base, "type": "single_choice", "options": options}, "bool")
+            q.labels = _labels(options)
             q.values = {
                 choice_key(e.get("valueTrue", True)): "yes",
                 choice_key(e.get("valueFalse", False)): "no",
@@ -266,6 +276,15 @@ class _Builder:
             options.append({"id": option_id, "text": self.text(label, str(value))})
         return options, values
 
+    def shown_values(self, raw: Any) -> dict[str, Any]:
+        """Each item's shown text (every language) → its value, where they differ."""
+        out: dict[str, Any] = {}
+        for item in _list(raw):
+            if isinstance(item, Mapping) and item.get("text") is not None:
+                for text in every_text(localized(item["text"], self.language)):
+                    out.setdefault(text, item.get("value"))
+        return out
+
     def choice(
         self, name: str, e: Mapping[str, Any], base: dict[str, Any], multi: bool
     ) -> SjsQuestion:
@@ -288,7 +307,7 @@ class _Builder:
         q = self.make(
             name, {**base, "type": kind, "options": options}, "choices" if multi else "choice"
         )
-        q.values = values
+        q.values, q.labels = values, _labels(options)
         return q
 
     def rating(self, name: str, e: Mapping[str, Any], base: dict[str, Any]) -> SjsQuestion:
@@ -298,13 +317,15 @@ class _Builder:
             numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
             if len(numbers) == len(values):
                 low, high, step = min(numbers), max(numbers), 1
+                labels = self.shown_values(rate_values)
             else:
                 options, mapping = self.choices(name, rate_values)
                 q = self.make(name, {**base, "type": "single_choice", "options": options}, "choice")
-                q.values = mapping
+                q.values, q.labels = mapping, _labels(options)
                 return q
         else:
             low, high, step = e.get("rateMin", 1), e.get("rateMax", 5), e.get("rateStep", 1)
+            labels = {}
         scale: dict[str, Any] = {}
         for key, source in (("low", "minRateDescription"), ("high", "maxRateDescription")):
             if e.get(source):
@@ -320,17 +341,20 @@ class _Builder:
             low = 0
         if (low, high, step) == (0, 10, 1):
             data = {**base, "type": "nps", "tags": ["loyalty.recommend"]}
-            return self.make(name, {**data, **({"scale": scale} if scale else {})}, "value")
-        if low == 1 and high in (5, 7) and step == 1:
+            q = self.make(name, {**data, **({"scale": scale} if scale else {})}, "value")
+        elif low == 1 and high in (5, 7) and step == 1:
             data = {**base, "type": "likert", "scale": {"points": high, **scale}}
-            return self.make(name, data, "value")
-        self.report(
-            name,
-            f"rating {low}–{high}",
-            "imported as an integer number with these "
-            "bounds (Rapport's rating scales are 0–10, 1–5 and 1–7)",
-        )
-        return self.number(name, base, low, high, step)
+            q = self.make(name, data, "value")
+        else:
+            self.report(
+                name,
+                f"rating {low}–{high}",
+                "imported as an integer number with these "
+                "bounds (Rapport's rating scales are 0–10, 1–5 and 1–7)",
+            )
+            q = self.number(name, base, low, high, step)
+        q.labels = labels
+        return q
 
     def matrix(self, name: str, e: Mapping[str, Any], title: Translatable) -> list[SjsQuestion]:
         options, values = self.choices(name, e.get("columns"))
@@ -355,7 +379,8 @@ class _Builder:
             else:
                 data = {"type": "single_choice", "text": text, "options": options}
             q = self.make(name, data, "row" if likert else "row_choice", item=str(value))
-            q.values = values
+            q.values, q.item_title = values, self.text(label, str(value))
+            q.labels = self.shown_values(e.get("columns")) if likert else _labels(options)
             out.append(q)
         return out
 
@@ -366,10 +391,11 @@ class _Builder:
         for item in _list(e.get("items")):
             if not isinstance(item, Mapping) or not item.get("name"):
                 continue
-            text = joined(title, self.text(item.get("title"), str(item["name"])))
-            out.append(
-                self.make(name, {"type": "text", "text": text}, "row", item=str(item["name"]))
-            )
+            item_title = self.text(item.get("title"), str(item["name"]))
+            text = joined(title, item_title)
+            q = self.make(name, {"type": "text", "text": text}, "row", item=str(item["name"]))
+            q.item_title = item_title
+            out.append(q)
         return out
 
     # -- display logic -------------------------------------------------------------------
@@ -413,6 +439,15 @@ class _Builder:
         )
 
     # -- results -------------------------------------------------------------------------
+
+
+def _labels(options: list[dict[str, Any]]) -> dict[str, str]:
+    """Each option's text (every language) → its id: what a CSV export shows."""
+    out: dict[str, str] = {}
+    for option in options:
+        for text in every_text(option["text"]):
+            out.setdefault(text, option["id"])
+    return out
 
 
 def _is_number(value: object) -> bool:
@@ -491,6 +526,10 @@ def read_surveyjs(definition: bytes, responses: bytes | None, options: ReadOptio
             )
     built = build_definition(data, "the SurveyJS survey")
     plan = ImportPlan("surveyjs", built, b.plan_mapping, [], b.unsupported, b.warnings)
-    if responses is not None:
+    if responses is not None and looks_like_json(responses):
         plan.responses = read_results(responses, b.by_name, b.report, b.warnings)
+    elif responses is not None:  # the CSV (or .xlsx) table SurveyJS Dashboard downloads
+        plan.responses = read_table_results(
+            responses, b.by_name, b.not_imported, b.report, b.warnings, options.timezone
+        )
     return plan

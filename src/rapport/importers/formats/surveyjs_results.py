@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapport.domain.survey import Translatable
 from rapport.errors import FieldError, ValidationFailed
 from rapport.importers.formats.plan import ContentKeys, SourceResponse
 from rapport.importers.text_files import decode_text
@@ -22,6 +23,10 @@ class SjsQuestion:
     values: dict[str, str] = field(default_factory=dict)  # SurveyJS value → option id
     item: str | None = None  # matrix row / multipletext item
     expression: str | None = None
+    element: str = ""  # the SurveyJS type (matrix, multipletext, …)
+    title: Translatable | None = None  # the SurveyJS title: a CSV export's column header
+    item_title: Translatable | None = None  # the matrix row's / item's text
+    labels: dict[str, Any] = field(default_factory=dict)  # shown text → raw answer (CSV)
 
 
 def raw_answer(q: SjsQuestion, value: Any) -> Any:
@@ -100,6 +105,16 @@ def read_results(
         "SurveyJS results carry no submission time: the responses are dated at the import"
     )
     return out
+
+
+def looks_like_json(data: bytes) -> bool:
+    """Whether a results file is JSON (a list or an object) rather than a CSV table.
+
+    >>> looks_like_json(b' [{"a": 1}]'), looks_like_json(b'"Title","Other"\\n')
+    (True, False)
+    """
+    head = data[:256].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")  # BOMs, UTF-16 NULs, blanks
+    return head[:1] in (b"[", b"{")
 
 
 def load_json(data: bytes, what: str) -> Any:

@@ -84,3 +84,21 @@ def test_import_limesurvey_with_a_response_csv_then_again_adds_nothing(tmp_path:
     assert dry_sm.returncode == 0, dry_sm.stderr
     report = json.loads(dry_sm.stdout)
     assert (report["survey"]["questions"], report["responses"]) == (9, 60)
+
+
+SJS = Path(__file__).parents[1] / "data" / "formats" / "surveyjs"
+
+
+def test_import_surveyjs_with_a_dashboard_csv_then_again_adds_nothing(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    assert run(env, "init", "--org", "Acme").returncode == 0
+    survey, table = SJS / "sjs_nps_survey.json", SJS / "sjs_nps_survey_results.csv"
+    first = run(env, "import", "surveyjs", str(survey), "--responses", str(table), "--json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["imported"] == {
+        "survey": "sjs-nps-survey", "version": 1, "responses": 12, "skipped": 0
+    }  # fmt: skip
+    assert any("no response id column" in w for w in report["warnings"])
+    again = run(env, "import", "surveyjs", str(survey), "--responses", str(table), "--json")
+    assert json.loads(again.stdout)["imported"]["skipped"] == 12

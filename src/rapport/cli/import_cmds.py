@@ -14,17 +14,26 @@ from rapport.domain.org import SYSTEM
 
 def import_survey(
     fmt: Annotated[
-        str, typer.Argument(metavar="FORMAT", help="surveyjs, google-forms or qualtrics.")
+        str,
+        typer.Argument(
+            metavar="FORMAT",
+            help="surveyjs, google-forms, qualtrics, limesurvey or surveymonkey.",
+        ),
     ],
     definition: Annotated[
         Path,
         typer.Argument(
-            help="The tool's survey file (SurveyJS JSON; for Google Forms the responses CSV, "
-            "which holds the questions too)."
+            help="The tool's survey file (SurveyJS JSON, Qualtrics .qsf, LimeSurvey .lss/.lsa; "
+            "for Google Forms and SurveyMonkey the responses export, .csv or SurveyMonkey "
+            ".xlsx, which holds the questions too)."
         ),
     ],
     responses: Annotated[
-        Path | None, typer.Option(help="The responses file (SurveyJS: a JSON list of results).")
+        Path | None,
+        typer.Option(
+            help="The responses file (SurveyJS: a JSON list of results, or the CSV/.xlsx "
+            "table SurveyJS Dashboard downloads)."
+        ),
     ] = None,
     survey_key: Annotated[
         str | None, typer.Option(help="Key of the Rapport survey (default: from the title).")

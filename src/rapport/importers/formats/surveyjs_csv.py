@@ -57,10 +57,18 @@ def _norm(text: str) -> str:
 class _Column:
     """What one column of the table is."""
 
-    kind: str  # answer, tick, object, comment, skipped, id, time, unknown
+    kind: str  # answer, tick, object, comment, skipped, id, time, unknown, twice
     source: str  # the SurveyJS name it belongs to (or the header)
     questions: list[SjsQuestion] = field(default_factory=list)
     option: str = ""  # tick: the option id a non-empty cell chooses
+    folded: dict[str, Any] = field(default_factory=dict)  # answer: shown text, any case
+    known: dict[str, Any] = field(default_factory=dict)  # answer: values and shown texts
+
+    def __post_init__(self) -> None:
+        if self.kind == "answer":
+            q = self.questions[0]
+            self.folded = {_norm(k): v for k, v in q.labels.items()}
+            self.known = {**q.values, **q.labels}
 
 
 class _Headers:
@@ -112,7 +120,7 @@ class _Headers:
         if key in TIME_HEADERS:
             return _Column("time", header)
         if previous is not None and previous.questions and _is_comment(key, previous):
-            return _Column("comment", previous.source)
+            return _Column("comment", previous.source, previous.questions)
         for prefix, name in self.skipped_prefixes:
             if key.startswith(prefix):
                 return _Column("skipped", name)
@@ -133,23 +141,27 @@ def _cell(text: str) -> str:
     return _FORMULA_GUARD.sub("", text.strip())
 
 
-def _shown(q: SjsQuestion, cell: str) -> Any:
+def _shown(column: _Column, cell: str) -> Any:
     """The raw answer of a cell showing one answer: a shown text, else a SurveyJS value,
     else the cell as it is (the import's check then names the row and the question)."""
+    q = column.questions[0]
     if cell in q.labels:
         return q.labels[cell]
-    folded = {_norm(k): v for k, v in q.labels.items()}
-    if _norm(cell) in folded:
-        return folded[_norm(cell)]
+    if _norm(cell) in column.folded:
+        return column.folded[_norm(cell)]
     if q.read in ("choice", "bool", "row_choice"):
         return q.values.get(cell, cell)
     return cell
 
 
-def _several(q: SjsQuestion, cell: str) -> list[Any]:
-    """The chosen options of a checkbox cell: shown texts joined by ", " — matched against
-    the question's own texts first, so a choice whose text holds ", " stays one choice."""
-    known = {**q.values, **q.labels}
+def _several(known: Mapping[str, Any], cell: str) -> list[Any]:
+    """The chosen options of a checkbox cell: shown texts (or values) joined by ", ",
+    matched against the ``known`` ones first, so a choice whose text holds ", " stays one
+    choice; an unknown part is kept as it is (the import's check names it).
+
+    >>> _several({"A, B": "ab", "C": "c"}, "A, B, C, D")
+    ['ab', 'c', 'D']
+    """
     out: list[Any] = []
     rest = cell
     while rest:
@@ -242,9 +254,9 @@ def _put(answers: dict[str, Any], column: _Column, cell: str, row: int, header: 
             if value is not None:
                 answers[str(item.data["id"])] = value
     elif q.read == "choices":
-        answers[qid] = _several(q, cell)
+        answers[qid] = _several(column.known, cell)
     elif q.read != "none":
-        answers[qid] = _shown(q, cell)
+        answers[qid] = _shown(column, cell)
 
 
 _WHAT_HAPPENS: Final = {

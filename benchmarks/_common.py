@@ -102,6 +102,19 @@ def report_rows(label: str, timing: Timing, rows: int, baseline: Timing, width: 
     )
 
 
+def report_ratio(
+    timings: Mapping[str, Timing], rows: int, baseline: str, ours: str, goal: float
+) -> None:
+    """An import benchmark's table (every case against ``baseline``) and the verdict on
+    ``ours``: its wall-time ratio within ``goal``."""
+    base = timings[baseline]
+    print(f"{'':36} {'wall':>9} {'rows/s':>16} {'ratio':>7}   {'cpu':>11} {'ratio':>7}")
+    for label, timing in timings.items():
+        report_rows(label, timing, rows, base)
+    ratio = timings[ours].wall / base.wall
+    print(f"goal: ratio ≤ {goal:g}× → {verdict(ratio <= goal)} ({ratio:.2f}×)")
+
+
 class SqliteTemplates:
     """Fresh copies of a migrated SQLite template (``self.template`` under
     ``self.workdir``): through Rapport's :class:`Database` or as a raw connection."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import Case, best_of, fresh_copy, migrated_sqlite, report_rows, verdict
+from _common import Case, best_of, fresh_copy, migrated_sqlite, report_ratio
 
 from rapport.domain.org import SYSTEM, UnitKind
 from rapport.importers.formats import ReadOptions, read_plan
@@ -256,12 +256,9 @@ def main(argv: list[str] | None = None) -> int:
                 "Qualtrics .qsf + CSV import": bench.case("qt", bench.qualtrics_import),
             },
         )
-        own, ours = timings["Rapport CSV import"], timings["Qualtrics .qsf + CSV import"]
-        print(f"{'':36} {'wall':>9} {'rows/s':>16} {'ratio':>7}   {'cpu':>11} {'ratio':>7}")
-        for label, timing in timings.items():
-            report_rows(label, timing, args.rows, own)
-        ratio = ours.wall / own.wall
-        print(f"goal: ratio ≤ {GOAL_RATIO:g}× → {verdict(ratio <= GOAL_RATIO)} ({ratio:.2f}×)")
+        report_ratio(
+            timings, args.rows, "Rapport CSV import", "Qualtrics .qsf + CSV import", GOAL_RATIO
+        )
     return 0
 
 

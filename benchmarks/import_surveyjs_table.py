@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import Case, best_of, fresh_copy, migrated_sqlite, report_rows, verdict
+from _common import Case, SqliteTemplates, best_of, migrated_sqlite, report_ratio
 
 from rapport.domain.org import SYSTEM, UnitKind
 from rapport.importers.formats import ReadOptions, read_plan
@@ -89,7 +89,7 @@ def generate(rows: int) -> tuple[bytes, bytes]:
     return json.dumps(results).encode(), table.getvalue().encode()
 
 
-class Bench:
+class Bench(SqliteTemplates):
     def __init__(self, workdir: Path, rows: int) -> None:
         self.workdir = workdir
         self.survey = json.dumps(SURVEY).encode()
@@ -99,11 +99,6 @@ class Bench:
         with db.unit_of_work() as uow:
             uow.units.add("acme", "Acme Retail", UnitKind.COMPANY)
         db.dispose()
-
-    def fresh_db(self, name: str) -> Database:
-        db = Database(f"sqlite:///{fresh_copy(self.template, self.workdir / f'{name}.db')}")
-        db.ping()
-        return db
 
     def importer(self, results: bytes) -> Any:
         def run(db: Database) -> None:
@@ -158,13 +153,13 @@ def main(argv: list[str] | None = None) -> int:
                 "SurveyJS Dashboard CSV import": bench.case("csv", bench.csv),
             },
         )
-        base = timings["SurveyJS JSON results import"]
-        ours = timings["SurveyJS Dashboard CSV import"]
-        print(f"{'':36} {'wall':>9} {'rows/s':>16} {'ratio':>7}   {'cpu':>11} {'ratio':>7}")
-        for label, timing in timings.items():
-            report_rows(label, timing, args.rows, base)
-        ratio = ours.wall / base.wall
-        print(f"goal: ratio ≤ {GOAL_RATIO:g}× → {verdict(ratio <= GOAL_RATIO)} ({ratio:.2f}×)")
+        report_ratio(
+            timings,
+            args.rows,
+            "SurveyJS JSON results import",
+            "SurveyJS Dashboard CSV import",
+            GOAL_RATIO,
+        )
     return 0
 
 

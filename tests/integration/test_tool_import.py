@@ -41,6 +41,17 @@ def _count(db: Database, key: str) -> int:
         return uow.responses.count(record.id)
 
 
+def _dashboard_nps(db: Database) -> tuple[int, float | None]:
+    """(n, NPS) of the imported SurveyJS NPS survey, as the dashboard computes it."""
+    engine = OperationalEngine(db.engine)
+    try:
+        request = metrics.MetricRequest("sjs-nps-survey", "nps")
+        [row] = metrics.compute(engine, SYSTEM, request, SuppressionPolicy()).rows
+    finally:
+        engine.dispose()
+    return row.n, row.value
+
+
 def test_surveyjs_import_publishes_and_the_dashboard_nps_is_the_hand_figure(db: Database) -> None:
     _org(db)
     with db.unit_of_work() as uow:
@@ -54,14 +65,7 @@ def test_surveyjs_import_publishes_and_the_dashboard_nps_is_the_hand_figure(db: 
         assert uow.surveys.latest_published(record.id) is not None
     # Planted scores 10 10 9 9 9 8 7 6 5 3 10 0: promoters (9–10) 6, detractors (0–6) 4,
     # n = 12, so NPS = 100 × (6 − 4) / 12 = 16.666…
-    engine = OperationalEngine(db.engine)
-    try:
-        request = metrics.MetricRequest("sjs-nps-survey", "nps")
-        [row] = metrics.compute(engine, SYSTEM, request, SuppressionPolicy()).rows
-    finally:
-        engine.dispose()
-    assert row.n == 12
-    assert row.value == pytest.approx(100 * (6 - 4) / 12, abs=1e-9)
+    assert _dashboard_nps(db) == (12, pytest.approx(100 * (6 - 4) / 12, abs=1e-9))
 
 
 def test_surveyjs_csv_results_give_the_hand_nps_and_import_once(db: Database) -> None:
@@ -70,13 +74,7 @@ def test_surveyjs_csv_results_give_the_hand_nps_and_import_once(db: Database) ->
     with db.unit_of_work() as uow:
         result = tool_import.import_plan(uow, SYSTEM, _nps_plan(table))
     assert (result.imported, result.skipped) == (12, 0)
-    engine = OperationalEngine(db.engine)
-    try:
-        request = metrics.MetricRequest("sjs-nps-survey", "nps")
-        [row] = metrics.compute(engine, SYSTEM, request, SuppressionPolicy()).rows
-    finally:
-        engine.dispose()
-    assert (row.n, row.value) == (12, pytest.approx(100 * (6 - 4) / 12, abs=1e-9))
+    assert _dashboard_nps(db) == (12, pytest.approx(100 * (6 - 4) / 12, abs=1e-9))
     with db.unit_of_work() as uow:
         again = tool_import.import_plan(uow, SYSTEM, _nps_plan(table))
     assert (again.imported, again.skipped) == (0, 12)

@@ -261,6 +261,24 @@ def test_limesurvey_archive_and_surveymonkey_over_http(live_server, db: Database
         )
         assert r.status_code == 200, r.text
         assert (r.json()["survey"]["questions"], r.json()["responses"]) == (14, 550)
+        excel = {"definition": ("steak.xlsx", xlsx_of(steak.read_bytes()), "application/zip")}
+        r = api.post(
+            "/api/v1/imports", data={"format": "surveymonkey", "dry_run": "true"}, files=excel
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["survey"]["questions"], r.json()["responses"]) == (14, 550)
+        table = NPS_RESULTS.with_suffix(".csv")
+        sjs = {
+            "definition": (NPS.name, NPS.read_bytes(), "application/json"),
+            "responses": (table.name, table.read_bytes(), "text/csv"),
+        }
+        r = api.post("/api/v1/imports", data={"format": "surveyjs", "dry_run": "true"}, files=sjs)
+        assert r.status_code == 200, r.text
+        assert r.json()["responses"] == 12
+        bad_table = {**sjs, "responses": ("t.csv", b'"Browser"\n"Firefox"\n', "text/csv")}
+        r = api.post("/api/v1/imports", data={"format": "surveyjs"}, files=bad_table)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["location"] == "responses: row 1"
         bad = {"definition": ("x.lss", b"<document>", "application/xml")}
         r = api.post("/api/v1/imports", data={"format": "limesurvey"}, files=bad)
         assert r.status_code == 422

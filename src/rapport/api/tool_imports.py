@@ -111,8 +111,20 @@ async def import_from_tool(
     db: DbDep,
     settings: SettingsDep,
     format: Annotated[FormatName, Form(description="The tool the files come from.")],
-    definition: Annotated[UploadFile, File(description="The survey file.")],
-    responses: Annotated[UploadFile | None, File(description="The responses file.")] = None,
+    definition: Annotated[
+        UploadFile,
+        File(
+            description="The survey file (Google Forms, SurveyMonkey: the responses export, "
+            "which holds the questions; SurveyMonkey as .csv or .xlsx)."
+        ),
+    ],
+    responses: Annotated[
+        UploadFile | None,
+        File(
+            description="The responses file (SurveyJS: a JSON list of results or the CSV/.xlsx "
+            "table SurveyJS Dashboard downloads; Qualtrics, LimeSurvey: their response export)."
+        ),
+    ] = None,
     dry_run: Annotated[bool, Form(description="Report only; write nothing.")] = False,
     survey_key: Annotated[str | None, Form(max_length=120)] = None,
     unit: Annotated[str | None, Form(max_length=500)] = None,

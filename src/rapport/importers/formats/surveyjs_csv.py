@@ -47,6 +47,7 @@ TIME_HEADERS: Final = frozenset(
 COMMENT_HEADERS: Final = frozenset({"other (describe)", "comment"})
 _FORMULA_GUARD: Final = re.compile(r"^'(?=[=+\-@\t\r])")
 SEPARATOR: Final = ", "
+ANSWERS: Final = frozenset({"answer", "tick", "object"})  # the column kinds that are read
 
 
 def _norm(text: str) -> str:
@@ -229,9 +230,6 @@ def _columns(
             [FieldError("responses: row 1", message, "format")],
         )
     return columns
-
-
-ANSWERS: Final = frozenset({"answer", "tick", "object"})
 
 
 def _put(answers: dict[str, Any], column: _Column, cell: str, row: int, header: str) -> None:

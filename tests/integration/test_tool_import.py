@@ -78,6 +78,13 @@ def test_surveyjs_csv_results_give_the_hand_nps_and_import_once(db: Database) ->
     with db.unit_of_work() as uow:
         again = tool_import.import_plan(uow, SYSTEM, _nps_plan(table))
     assert (again.imported, again.skipped) == (0, 12)
+    # One bad cell (the fifth result's score, on the table's row 6): nothing more is stored.
+    lines = table.decode("utf-8").split("\n")
+    lines[5] = lines[5].replace('"9"', '"11"', 1)
+    with pytest.raises(ValidationFailed) as err, db.unit_of_work() as uow:
+        tool_import.import_plan(uow, SYSTEM, _nps_plan("\n".join(lines).encode()))
+    assert [e.location for e in err.value.errors] == ["row 6, column nps_score"]
+    assert _count(db, "sjs-nps-survey") == 12
     # Every question type's column, checked and stored: dates, numbers, choices, matrix rows.
     survey = DATA / "surveyjs" / "sjs_all_question_types.json"
     results = DATA / "surveyjs" / "sjs_all_question_types_results.csv"

@@ -1,6 +1,6 @@
 """Risk per unit where people are not known (``level=unit``) on the demo organisation.
 
-A small demo (seed 7, 20 units × 6 months) on SQLite and PostgreSQL: its staff turnover
+A small demo (seed 7, 24 units × 6 months) on SQLite and PostgreSQL: its staff turnover
 rate falls with the unit's employee hearts (docs/demo-data.md, 0.1 points of turnover per
 point). Through the service, the Python client and real HTTP:
 
@@ -8,7 +8,8 @@ point). Through the service, the Python client and real HTTP:
   another path, :func:`rapport.services.outcome_panel.outcome_panel` (1e-9);
 - a unit whose employee cell of the latest month the anonymity gate hides is listed as
   suppressed, without a risk, and those are exactly the hidden cells of that panel;
-- the planted direction is found: the hearts interval lies below zero;
+- the planted direction is found: the hearts interval lies below zero; and a survey's own
+  share of detractors (no stored outcome) falls with its hearts index too;
 - bad input is a problem+json naming the field.
 """
 
@@ -33,7 +34,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def url(db: Database) -> str:
-    demo.load(db, demo.generate(seed=7, units=20, months=6))
+    demo.load(db, demo.generate(seed=7, units=24, months=6))
     return db.engine.url.render_as_string(hide_password=False)
 
 
@@ -89,6 +90,12 @@ def test_unit_risk_through_service_client_and_http(url: str, request) -> None:
     hidden = set(at_last.loc[at_last[f"{EMPLOYEE}.hearts"].isna(), "unit"])
     assert hidden and set(units.loc[units["suppressed"], "unit"]) == hidden
     assert units.loc[units["suppressed"], ["mean_risk", "lower", "upper"]].isna().all().all()
+
+    with connect(url) as r:
+        detractors = r.risk("customer", "detractors", "customer-relationship", level="unit")
+    assert detractors.attrs["n_units"] >= 10 and detractors.attrs["target"] == "detractors"
+    assert detractors.attrs["drivers"].set_index("driver").loc["hearts", "upper"] < 0
+    assert detractors["mean_risk"].between(0, 1).all()
 
     db = request.getfixturevalue("db")
     with db.unit_of_work() as uow:

@@ -486,6 +486,9 @@ class Client:
         *,
         unit: str | None = None,
         top: int = 50,
+        level: str = "person",
+        period: str = "month",
+        lag: int = 1,
     ) -> pd.DataFrame:
         """Attrition or churn risk of the people of ``kind``, from their directory
         attributes, tenure and (with ``survey``) latest answers; ``target`` is the person
@@ -493,15 +496,31 @@ class Client:
         ``mean_risk``, ``observed``, ``suppressed``: employee units below the anonymity
         threshold are hidden). ``attrs`` holds ``auc`` with ``auc_lower``/``auc_upper``
         (DeLong), ``brier``, ``brier_baseline``, ``calibration_error``, ``n``,
-        ``n_positive``, and frames ``drivers``, ``calibration`` and ``people`` (customers,
-        for roles that may read profiles; None otherwise — docs/drivers.md).
+        ``n_positive``, and frames ``drivers`` (each weight with its bootstrap interval
+        ``lower``–``upper``), ``calibration`` and ``people`` (customers, for roles that may
+        read profiles; None otherwise — docs/drivers.md).
+
+        ``level="unit"`` (people not known): ``target`` is a stored outcome rate
+        (``staff_turnover_rate``) or ``"detractors"``, predicted for the period after the
+        latest from the ``survey``'s hearts and minds ``lag`` periods before; each unit's
+        ``mean_risk`` is its predicted rate with ``lower``/``upper``, and the ``drivers``
+        are log-odds per 10 index points with cluster-robust intervals.
 
         Example::
 
             r.risk("customer", "churned", survey="customer-relationship").attrs["drivers"]
+            r.risk("employee", "staff_turnover_rate", "employee-relationship", level="unit")
         """
-        request = risk_service.RiskRequest(kind, target, survey, model, unit, top)
-        found = risk_service.person_risk(self.engine, self.principal, request, self.policy)
+        request = risk_service.RiskRequest(
+            kind, target, survey, model, unit, top, level, period, lag
+        )
+        stored = None
+        if level == "unit" and target != risk_service.DETRACTORS:
+            with self.database.unit_of_work(readonly=True) as uow:
+                stored = linkage_service.stored_outcomes(uow, self.principal, [target], period)
+        found = risk_service.person_risk(
+            self.engine, self.principal, request, self.policy, outcomes=stored
+        )
         frame = pd.DataFrame(
             [vars(row) for row in found.units],
             columns=list(risk_service.RiskUnit.__dataclass_fields__),

@@ -41,6 +41,11 @@ def test_analyst_fits_churn_risk_on_the_drivers_page(
         first = page.locator("#risk-drivers tbody tr").first
         assert first.get_attribute("data-driver") == "hearts"
         expect(first).to_contain_text("less risk")
+        # The weight with its bootstrap interval (200 resamples), in percent of variance.
+        interval = first.locator("td[data-interval]").inner_text()
+        assert re.fullmatch(r"\d+\.\d{2} \[\d+\.\d{2}, \d+\.\d{2}\]", interval)
+        weight, low, high = (float(v) for v in re.findall(r"\d+\.\d{2}", interval))
+        assert 0 < low < weight < high
         expect(page.locator("#risk-units tbody tr")).to_have_count(6)
         expect(page.locator("#risk-people tbody tr")).to_have_count(20)
         # The risk form carries the key-driver settings above it.

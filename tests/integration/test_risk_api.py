@@ -39,6 +39,8 @@ def test_customer_risk_over_http_and_who_sees_people(server) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["n"] == 240 and body["drivers"][0]["driver"] == "hearts"
+    top = body["drivers"][0]
+    assert 0 < top["lower"] < top["weight"] < top["upper"] and body["level"] == "person"
     assert body["auc_lower"] < body["auc"] < body["auc_upper"]
     assert sum(p["n"] for p in body["calibration"]) == 240
     assert len(body["people"]) == 5 and body["people_withheld"] is None

@@ -2,7 +2,8 @@
 
 Every figure comes from :func:`rapport.services.risk.person_risk`: the model on the whole
 organisation's people, units through the anonymity gate for employees, per-person rows
-only for customers and only for roles that may read profiles.
+only for customers and only for roles that may read profiles. ``level=unit``: a unit's
+next-period rate (a stored outcome, or ``detractors``) from its lagged indices.
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from rapport.api.deps import PrincipalDep, get_policy
+from rapport.api.deps import DbDep, PrincipalDep, get_policy
 from rapport.api.metrics import analytics_engine
-from rapport.services import risk
+from rapport.services import linkage, risk
 
 router = APIRouter(prefix="/api/v1", tags=["risk"])
 
 
 class RiskDriverOut(BaseModel):
     driver: str = Field(description="Person attribute, tenure_days, hearts, minds or nps.")
-    weight: float = Field(description="Logistic relative weight: part of R²_O.")
-    share: float = Field(description="weight / R²_O.")
+    weight: float = Field(
+        description="What drivers_measure says: person level, the logistic relative weight "
+        "(part of R²_O); unit level, log-odds per 10 index points."
+    )
+    share: float | None = Field(description="weight / R²_O (person level).")
     direction: str = Field(description="+ more risk, − less, ± depends on the level.")
     reference: str | None = Field(description="A text attribute's reference level.")
+    lower: float | None = Field(description="The weight's 95% interval.")
+    upper: float | None
 
 
 class RiskUnitOut(BaseModel):
@@ -34,6 +40,8 @@ class RiskUnitOut(BaseModel):
     mean_risk: float | None = Field(description="None when hidden to protect anonymity.")
     observed: float | None = Field(description="Share who left; None when hidden.")
     suppressed: bool
+    lower: float | None = Field(description="Unit level: the predicted rate's 95% interval.")
+    upper: float | None
 
 
 class RiskPersonOut(BaseModel):
@@ -51,22 +59,33 @@ class CalibrationPoint(BaseModel):
 
 
 class RiskOut(BaseModel):
+    level: str = Field(description="person | unit")
     kind: str
     target: str
     survey: str | None
     model: str
-    folds: int
-    n: int = Field(description="People with a known outcome (the whole organisation).")
-    n_positive: int
-    auc: float = Field(description="Out-of-fold AUC.")
-    auc_lower: float = Field(description="95% DeLong interval.")
-    auc_upper: float
-    brier: float
-    brier_baseline: float = Field(description="Brier score of predicting the base rate.")
-    calibration_error: float
+    folds: int | None
+    n: int = Field(
+        description="People with a known outcome (the whole organisation); unit level: "
+        "unit-periods fitted."
+    )
+    n_positive: int | None
+    auc: float | None = Field(description="Out-of-fold AUC (person level).")
+    auc_lower: float | None = Field(description="95% DeLong interval.")
+    auc_upper: float | None
+    brier: float | None
+    brier_baseline: float | None = Field(description="Brier score of predicting the base rate.")
+    calibration_error: float | None
     calibration: list[CalibrationPoint]
-    r_squared: float = Field(description="R²_O the driver weights sum to.")
-    drivers: list[RiskDriverOut] = Field(description="Ranked by weight, largest first.")
+    r_squared: float | None = Field(description="R²_O the driver weights sum to.")
+    drivers_measure: str = Field(description="What a driver's weight and interval are.")
+    drivers: list[RiskDriverOut] = Field(
+        description="Person level: ranked by weight; unit level: by p-value."
+    )
+    period: str | None = Field(description="Unit level: month | quarter.")
+    lag: int | None = Field(description="Unit level: periods between indices and rate.")
+    n_units: int | None = Field(description="Unit level: units in the fit.")
+    predicts: str | None = Field(description="Unit level: the period whose rate is predicted.")
     units: list[RiskUnitOut]
     people: list[RiskPersonOut] | None = Field(description="Highest risk first, or withheld.")
     people_withheld: str | None
@@ -75,10 +94,11 @@ class RiskOut(BaseModel):
     notes: list[str]
 
 
-@router.get("/risk", response_model=RiskOut, summary="Attrition or churn risk of people")
+@router.get("/risk", response_model=RiskOut, summary="Attrition or churn risk of people or units")
 def get_risk(
     request: Request,
     principal: PrincipalDep,
+    db: DbDep,
     kind: Annotated[str, Query(description="employee | customer")] = "employee",
     target: Annotated[
         str, Query(max_length=200, description="Person attribute holding yes/no.")
@@ -91,9 +111,27 @@ def get_risk(
         str | None, Query(max_length=500, description="Unit code or path: rows of its subtree.")
     ] = None,
     top: Annotated[int, Query(ge=1, le=1000, description="People listed.")] = 50,
+    level: Annotated[
+        str,
+        Query(
+            pattern="^(person|unit)$",
+            description="person, or unit: target is a stored outcome rate or detractors, "
+            "predicted from the survey's lagged hearts and minds.",
+        ),
+    ] = "person",
+    period: Annotated[str, Query(pattern="^(month|quarter)$", description="Unit level.")] = "month",
+    lag: Annotated[int, Query(ge=1, le=risk.MAX_LAG, description="Unit level: periods.")] = 1,
 ) -> RiskOut:
-    ask = risk.RiskRequest(kind, target, survey or None, model, unit or None, top)
-    found = risk.person_risk(analytics_engine(request), principal, ask, get_policy(request))
+    ask = risk.RiskRequest(
+        kind, target, survey or None, model, unit or None, top, level, period, lag
+    )
+    stored = None
+    if level == "unit" and target != risk.DETRACTORS:
+        with db.unit_of_work(readonly=True) as uow:
+            stored = linkage.stored_outcomes(uow, principal, [target], period)
+    found = risk.person_risk(
+        analytics_engine(request), principal, ask, get_policy(request), outcomes=stored
+    )
     data = vars(found).copy()
     data["calibration"] = [
         CalibrationPoint(predicted=p, observed=o, n=n) for p, o, n in found.calibration

@@ -141,14 +141,14 @@ def linkage(
             surveys[audience] = result.survey
             if index == request.indices[0]:
                 suppressed += sum(r.suppressed for r in result.rows if audience == "employee")
-            frames.append(_cells(result.rows, index, request.period))
+            frames.append(index_cells(result.rows, index, request.period))
         sides[audience] = _merge(frames)
-    outcome_frame = _outcomes(outcomes, request.period)
+    outcome_table = outcome_frame(outcomes, request.period)
     try:
         table = analysis.link(
             sides["employee"],
             sides["customer"],
-            outcome_frame,
+            outcome_table,
             indices=request.indices,
             lag=request.lag,
             log_outcomes=request.log_outcomes,
@@ -222,8 +222,9 @@ def _check(request: LinkageRequest) -> None:
         raise ValidationFailed("the linkage request is not valid", problems)
 
 
-def _cells(rows: Sequence[metrics.ResultRow], index: str, period: str) -> pd.DataFrame:
-    """Shown cells of the units at the bottom of the tree, with their sampling variance."""
+def index_cells(rows: Sequence[metrics.ResultRow], index: str, period: str) -> pd.DataFrame:
+    """Shown cells of the units at the bottom of the tree: ``unit``, ``period`` (number),
+    the index, its sampling variance ``<index>_var`` and respondents ``<index>_n``."""
     shown = [r for r in rows if r.value is not None and not r.suppressed and r.unit_path]
     paths = {r.unit_path for r in rows if r.n > 0 and r.unit_path}
     leaves = {p for p in paths if not any(q.startswith(f"{p}/") for q in paths)}
@@ -233,9 +234,9 @@ def _cells(rows: Sequence[metrics.ResultRow], index: str, period: str) -> pd.Dat
             continue
         sd = r.detail.get("sd", float("nan"))
         records.append(
-            (r.unit_code, analysis.period_number(r.period, period), r.value, sd**2 / r.n)
+            (r.unit_code, analysis.period_number(r.period, period), r.value, sd**2 / r.n, r.n)
         )
-    return pd.DataFrame(records, columns=["unit", "period", index, f"{index}_var"])
+    return pd.DataFrame(records, columns=["unit", "period", index, f"{index}_var", f"{index}_n"])
 
 
 def _merge(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -245,7 +246,7 @@ def _merge(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return merged
 
 
-def _outcomes(outcomes: pd.DataFrame | None, period: str) -> pd.DataFrame | None:
+def outcome_frame(outcomes: pd.DataFrame | None, period: str) -> pd.DataFrame | None:
     """A wide ``unit`` × ``period`` frame of outcomes, periods numbered like the indices."""
     if outcomes is None or len(outcomes) == 0:
         return None

@@ -20,6 +20,14 @@ shown. What each principal sees (docs/drivers.md, "Who sees what"):
 - The model's own figures (AUC, Brier, calibration, drivers) rest on the whole
   organisation; for a protected audience they are refused when fewer people than the
   threshold stand behind them.
+
+**Per unit where people are not known** (``level="unit"``: anonymous surveys, outcomes kept
+per unit), the same entry point fits :func:`rapport.analytics.risk.fit_unit_risk`: a unit's
+rate of period ``t`` (a stored outcome such as ``staff_turnover_rate``, or ``detractors``:
+the survey's share of detractors) on its hearts and minds indices of ``t − lag``. Indices
+come from :func:`rapport.services.metrics.compute`, the one anonymity gate: a suppressed
+employee cell is neither fitted nor predicted from, and a unit whose latest cell is
+suppressed is listed as suppressed, without a risk.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rapport.analytics import linkage as panels
 from rapport.analytics import risk as risk_models
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.metrics import Filters
@@ -42,8 +51,9 @@ from rapport.analytics.periods import as_moment
 from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, suppress
 from rapport.domain.org import Permission, PersonKind, Principal
 from rapport.errors import Confidential, FieldError, NotFound, ValidationFailed
-from rapport.services import confidentiality
+from rapport.services import confidentiality, metrics
 from rapport.services.access import require
+from rapport.services.linkage import PERIODS, index_cells, outcome_frame
 from rapport.services.metrics import unit_scope
 
 OUTCOME = "__outcome__"
@@ -51,11 +61,22 @@ SURVEY_COLUMNS = {"hearts": "heart", "minds": "mind"}
 _CURVE = ("predicted", "observed", "n")
 #: The model's figures, as the Python client puts them in ``attrs``.
 SUMMARY_FIELDS = (
-    "kind", "target", "survey", "model", "n", "n_positive", "auc", "auc_lower", "auc_upper",
-    "brier", "brier_baseline", "calibration_error", "r_squared", "people_withheld",
-    "anonymity_threshold",
+    "level", "kind", "target", "survey", "model", "n", "n_positive", "auc", "auc_lower",
+    "auc_upper", "brier", "brier_baseline", "calibration_error", "r_squared",
+    "drivers_measure", "people_withheld", "anonymity_threshold", "period", "lag", "n_units",
+    "predicts",
 )  # fmt: skip
-_DRIVER_FIELDS = ("driver", "weight", "share", "direction", "reference")
+_DRIVER_FIELDS = ("driver", "weight", "share", "direction", "reference", "lower", "upper")
+LEVELS = ("person", "unit")
+DETRACTORS = "detractors"
+"""The unit-level target read from the survey itself: its share of detractors (NPS 0–6)."""
+UNIT_INDICES = ("hearts", "minds")
+PERSON_MEASURE = "logistic relative weight: part of R²_O, with a percentile bootstrap interval"
+UNIT_MEASURE = (
+    "change in the log-odds of next period's rate per 10 index points, with a "
+    "cluster-robust interval (by unit)"
+)
+MAX_LAG = 12
 
 
 @dataclass(frozen=True)
@@ -69,21 +90,33 @@ class RiskRequest:
     model: str = "logistic"
     unit: str | None = None
     top: int = 50
+    level: str = "person"
+    """``person``, or ``unit``: ``target`` is then a stored outcome rate or ``detractors``
+    and ``survey`` (required) gives the lagged indices."""
+    period: str = "month"
+    lag: int = 1
 
 
 @dataclass(frozen=True)
 class RiskDriver:
+    """``weight`` is what ``RiskResult.drivers_measure`` says, bounded by ``lower``–``upper``;
+    ``share`` (person level) is its part of R²_O."""
+
     driver: str
     weight: float
-    share: float
+    share: float | None
     direction: str
     reference: str | None
+    lower: float | None = None
+    upper: float | None = None
 
 
 @dataclass(frozen=True)
 class RiskUnit:
-    """One unit's subtree: people with an outcome, their mean risk and observed rate (None
-    when hidden to protect anonymity)."""
+    """Person level: one unit's subtree, people with an outcome, their mean risk and
+    observed rate. Unit level: the unit's predicted rate of ``predicts`` with its interval
+    (``lower``–``upper``), respondents behind its latest indices (``n``) and its latest
+    observed rate. None when hidden to protect anonymity."""
 
     unit: str
     path: str
@@ -91,6 +124,8 @@ class RiskUnit:
     mean_risk: float | None
     observed: float | None
     suppressed: bool
+    lower: float | None = None
+    upper: float | None = None
 
 
 @dataclass(frozen=True)
@@ -104,22 +139,26 @@ class RiskPerson:
 
 @dataclass(frozen=True)
 class RiskResult:
+    """Person level: ``n`` people with a known outcome. Unit level: ``n`` unit-periods
+    fitted over ``n_units`` units; the classifier figures (AUC, Brier, calibration) are
+    None there."""
+
     kind: str
     target: str
     survey: str | None
     model: str
-    folds: int
+    folds: int | None
     n: int
-    n_positive: int
-    auc: float
-    auc_lower: float
-    auc_upper: float
-    brier: float
-    brier_baseline: float
-    calibration_error: float
+    n_positive: int | None
+    auc: float | None
+    auc_lower: float | None
+    auc_upper: float | None
+    brier: float | None
+    brier_baseline: float | None
+    calibration_error: float | None
     calibration: list[tuple[float, float, int]]
     """(mean predicted, observed share, people) per quantile bin."""
-    r_squared: float
+    r_squared: float | None
     drivers: list[RiskDriver]
     units: list[RiskUnit]
     people: list[RiskPerson] | None
@@ -128,6 +167,13 @@ class RiskResult:
     anonymity_threshold: int | None
     left_out: dict[str, str]
     notes: list[str]
+    level: str = "person"
+    drivers_measure: str = PERSON_MEASURE
+    period: str | None = None
+    lag: int | None = None
+    n_units: int | None = None
+    predicts: str | None = None
+    """Unit level: the period (``YYYY-MM`` or ``YYYY-Qn``) whose rate is predicted."""
 
 
 def person_risk(
@@ -136,15 +182,25 @@ def person_risk(
     request: RiskRequest,
     policy: SuppressionPolicy,
     today: date | None = None,
+    outcomes: pd.DataFrame | None = None,
 ) -> RiskResult:
-    """Risk of ``request.target`` for the people of ``request.kind``, for ``principal``.
+    """Risk of ``request.target`` for the people of ``request.kind``, for ``principal``
+    (``level="unit"``: per unit, from ``outcomes``, a frame as
+    :func:`rapport.services.linkage.stored_outcomes` returns, or the survey's detractors).
 
     Raises PermissionDenied, NotFound (survey or unit), Confidential (a protected audience
     with fewer people than the threshold) or ValidationFailed naming the field (``kind``,
-    ``target``, ``survey``, ``model``, ``top``).
+    ``target``, ``survey``, ``model``, ``top``, ``level``, ``period``, ``lag``).
     """
     require(principal, Permission.VIEW_RESULTS)
+    if request.level not in LEVELS:
+        raise ValidationFailed(
+            "unknown level",
+            [FieldError("level", f"expected person or unit, got {request.level!r}")],
+        )
     kind = _kind(request.kind)
+    if request.level == "unit":
+        return _unit_risk(engine, principal, request, policy, kind, outcomes)
     if request.model not in risk_models.MODELS:
         raise ValidationFailed(
             "unknown model",
@@ -204,8 +260,16 @@ def person_risk(
         ],
         r_squared=fit.r_squared,
         drivers=[
-            RiskDriver(str(d), float(w), float(s), str(sign), ref if isinstance(ref, str) else None)
-            for d, w, s, sign, ref in zip(
+            RiskDriver(
+                str(d),
+                float(w),
+                float(s),
+                str(sign),
+                ref if isinstance(ref, str) else None,
+                float(lo),
+                float(hi),
+            )
+            for d, w, s, sign, ref, lo, hi in zip(
                 *(fit.drivers[c].tolist() for c in _DRIVER_FIELDS), strict=True
             )
         ],
@@ -396,3 +460,186 @@ def _people(
             *(ranked[c].tolist() for c in columns), strict=True
         )
     ], None
+
+
+def _unit_risk(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    request: RiskRequest,
+    policy: SuppressionPolicy,
+    kind: PersonKind,
+    outcomes: pd.DataFrame | None,
+) -> RiskResult:
+    """The unit-level model: rates of ``request.target`` on lagged hearts and minds."""
+    problems = []
+    if request.period not in PERIODS:
+        problems.append(FieldError("period", f"expected month or quarter, got {request.period!r}"))
+    if not 1 <= request.lag <= MAX_LAG:
+        problems.append(FieldError("lag", f"expected 1 to {MAX_LAG} periods, got {request.lag}"))
+    if request.survey is None:
+        problems.append(FieldError("survey", "name the survey whose indices predict the rate"))
+    if problems:
+        raise ValidationFailed("the unit risk request is not valid", problems)
+    shown_units = unit_scope(engine, principal, request.unit)
+    frames, latest_rows, survey = [], [], None
+    for index in (*UNIT_INDICES, "nps") if request.target == DETRACTORS else UNIT_INDICES:
+        result = metrics.compute(
+            engine,
+            principal,
+            metrics.MetricRequest(
+                survey=request.survey, metric=index, by=("unit",), period=request.period
+            ),
+            policy,
+        )
+        survey = result.survey
+        if survey is None or survey.audience != str(kind):
+            raise ValidationFailed(
+                f"survey {request.survey} is not a survey of {kind}s",
+                [FieldError("survey", f"expected a survey of {kind}s")],
+            )
+        if index == "nps":
+            frames.append(_detractor_cells(result.rows, request.period))
+        else:
+            frames.append(index_cells(result.rows, index, request.period))
+            latest_rows += [r for r in result.rows if r.unit_path and r.period is not None]
+    panel = frames[0]
+    for frame in frames[1:]:
+        panel = panel.merge(frame, on=["unit", "period"], how="outer")
+    weight = None
+    if request.target == DETRACTORS:
+        weight = "responses"
+    else:
+        stored = outcome_frame(outcomes, request.period)
+        if stored is None or request.target not in stored.columns:
+            raise ValidationFailed(
+                f"no stored outcome {request.target!r}",
+                [
+                    FieldError(
+                        "target",
+                        "name a stored outcome rate (staff_turnover_rate, "
+                        f"customer_churn_rate) or {DETRACTORS}",
+                    )
+                ],
+            )
+        panel = panel.merge(
+            stored[["unit", "period", request.target]], on=["unit", "period"], how="outer"
+        )
+    try:
+        fit = risk_models.fit_unit_risk(
+            panel,
+            request.target,
+            list(UNIT_INDICES),
+            lag=request.lag,
+            weight=weight,
+            size="hearts_n",
+        )
+    except ValueError as error:
+        raise ValidationFailed(
+            "the unit risk model cannot be fitted", [FieldError("target", str(error))]
+        ) from error
+    numbers = {
+        id(r): panels.period_number(r.period, request.period) for r in latest_rows if r.period
+    }
+    last = max(numbers.values())
+    with engine.connect() as conn:
+        tree = load_units(conn)
+    units = {u.code: u for u in tree.values()}
+    parents = {u.parent_id for u in tree.values()}
+    predicted: dict[str, dict[str, Any]] = {
+        str(r["unit"]): {str(k): v for k, v in r.items()}
+        for r in fit.units[fit.units["period"] == last].to_dict("records")
+    }
+    hidden = {  # suppressed at the latest period, at the bottom of the tree (as index_cells)
+        str(r.unit_code)
+        for r in latest_rows
+        if r.suppressed and numbers[id(r)] == last and r.unit_id not in parents
+    }
+    rows = []
+    for code in sorted(set(predicted) | hidden, key=lambda c: units[c].path):
+        node = units[code]
+        if shown_units is not None and node.id not in shown_units:
+            continue
+        if code in hidden or code not in predicted:
+            rows.append(RiskUnit(node.code, node.path, 0, None, None, True))
+            continue
+        row = predicted[code]
+        rows.append(
+            RiskUnit(
+                node.code,
+                node.path,
+                int(row["n"]) if row["n"] == row["n"] else 0,
+                float(row["risk"]),
+                None if row["observed"] != row["observed"] else float(row["observed"]),
+                False,
+                float(row["lower"]),
+                float(row["upper"]),
+            )
+        )
+    rows.sort(key=lambda u: (u.mean_risk is None, -(u.mean_risk or 0.0), u.path))
+    protected = policy.protects(kind)
+    return RiskResult(
+        kind=str(kind),
+        target=request.target,
+        survey=survey.key if survey else None,
+        model="binomial GLM (quasi-likelihood, cluster-robust by unit)",
+        folds=None,
+        n=fit.n_cells,
+        n_positive=None,
+        auc=None,
+        auc_lower=None,
+        auc_upper=None,
+        brier=None,
+        brier_baseline=None,
+        calibration_error=None,
+        calibration=[],
+        r_squared=None,
+        drivers=[
+            RiskDriver(
+                str(d["driver"]),
+                float(d["estimate"]),
+                None,
+                "+" if d["estimate"] > 0 else "−",
+                None,
+                float(d["lower"]),
+                float(d["upper"]),
+            )
+            for d in fit.drivers.to_dict("records")
+        ],
+        units=rows,
+        people=None,
+        people_withheld="no people at the unit level: the model is of units' rates",
+        anonymity_threshold=policy.threshold(Measure.SCORES) if protected else None,
+        left_out={},
+        notes=list(fit.notes),
+        level="unit",
+        drivers_measure=UNIT_MEASURE,
+        period=request.period,
+        lag=request.lag,
+        n_units=fit.n_units,
+        predicts=_period_label(last + request.lag, request.period),
+    )
+
+
+def _detractor_cells(rows: Sequence[metrics.ResultRow], period: str) -> pd.DataFrame:
+    """Each shown unit-period's share of detractors and the responses behind it."""
+    records = [
+        (
+            r.unit_code,
+            panels.period_number(r.period, period),
+            r.detail["detractors"] / r.n,
+            r.n,
+        )
+        for r in rows
+        if r.unit_code
+        and r.period is not None
+        and not r.suppressed
+        and r.n > 0
+        and "detractors" in r.detail
+    ]
+    return pd.DataFrame(records, columns=["unit", "period", DETRACTORS, "responses"])
+
+
+def _period_label(number: int, period: str) -> str:
+    if period == "quarter":
+        return f"{number // 4}-Q{number % 4 + 1}"
+    return f"{number // 12}-{number % 12 + 1:02d}"

@@ -11,7 +11,8 @@ and prediction (Menard 2000's R²_O), which is the pseudo-R² they decompose.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import overload
 
 import numpy as np
@@ -20,7 +21,12 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
-from rapport.analytics.drivers._frame import check_collinearity, complete_rows, correlation
+from rapport.analytics.drivers._frame import (
+    DriverData,
+    check_collinearity,
+    complete_rows,
+    correlation,
+)
 from rapport.analytics.drivers._results import result
 
 Matrix = npt.NDArray[np.float64]
@@ -40,6 +46,7 @@ def logistic_relative_weights(
     ci: None = ...,
     n_boot: int = ...,
     seed: int = ...,
+    groups: Mapping[str, str] | None = ...,
 ) -> pd.Series: ...
 
 
@@ -53,6 +60,7 @@ def logistic_relative_weights(
     ci: float,
     n_boot: int = ...,
     seed: int = ...,
+    groups: Mapping[str, str] | None = ...,
 ) -> pd.DataFrame: ...
 
 
@@ -66,6 +74,7 @@ def logistic_relative_weights(
     ci: float | None = ...,
     n_boot: int = ...,
     seed: int = ...,
+    groups: Mapping[str, str] | None = ...,
 ) -> pd.Series | pd.DataFrame: ...
 
 
@@ -78,12 +87,15 @@ def logistic_relative_weights(
     ci: float | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    groups: Mapping[str, str] | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Relative weights of ``drivers`` for a binary ``outcome`` (0/1 or True/False).
 
     Raw weights sum to R²_O, the squared correlation between the outcome and the fitted
     probability. Bootstrap intervals refit the logistic regression on each resample
-    (seeded); resamples where it fails are left out and counted in ``attrs``.
+    (seeded); resamples where it fails are left out and counted in ``attrs``. ``groups``
+    maps drivers to a group name (a category's indicator columns to the category): the
+    weights, additive, are summed per group, in each resample too, and indexed by group.
 
     Example:
         >>> frame = pd.DataFrame({"churn": [0, 1, 1, 0, 0, 1, 0, 1, 0, 1],
@@ -107,6 +119,8 @@ def logistic_relative_weights(
     except _FitFailed as error:
         raise ValueError(f"column {outcome!r}: {error}") from None
 
+    combine, grouped_data = _grouping(data, groups)
+
     def bootstrap() -> Matrix:
         rng = np.random.default_rng(seed)
         samples = np.full((n_boot, len(data.drivers)), np.nan)
@@ -116,11 +130,12 @@ def logistic_relative_weights(
                 samples[resample] = _weights(rows)
             except (_FitFailed, np.linalg.LinAlgError):
                 continue
-        return samples
+        grouped: Matrix = samples @ combine
+        return grouped
 
     return result(
-        raw,
-        data,
+        raw @ combine,
+        grouped_data,
         "logistic_relative_weights",
         rescale=rescale,
         ci=ci,
@@ -128,6 +143,20 @@ def logistic_relative_weights(
         bootstrap=bootstrap,
         r_squared_kind="squared correlation of outcome and fitted probability (R²_O)",
     )
+
+
+def _grouping(data: DriverData, groups: Mapping[str, str] | None) -> tuple[Matrix, DriverData]:
+    """The 0/1 matrix summing driver weights into groups, and the data named by group."""
+    if groups is None:
+        return np.eye(len(data.drivers)), data
+    unknown = [d for d in groups if d not in data.drivers]
+    if unknown:
+        raise ValueError(f"groups name {unknown[0]!r}, which is not a driver")
+    names = list(dict.fromkeys(groups.get(d, d) for d in data.drivers))
+    combine = np.zeros((len(data.drivers), len(names)))
+    for row, driver in enumerate(data.drivers):
+        combine[row, names.index(groups.get(driver, driver))] = 1.0
+    return combine, replace(data, drivers=tuple(names))
 
 
 def _weights(data: Matrix) -> Matrix:

@@ -11,7 +11,10 @@
 - the **drivers**: the logistic relative weights of
   :func:`rapport.analytics.drivers.logistic_relative_weights` (Tonidandel & LeBreton
   2010), on the same design matrix, summed over a category's levels (relative weights are
-  additive, so a category's sum is its share of R²_O).
+  additive, so a category's sum is its share of R²_O), each with a percentile bootstrap
+  interval (:data:`DRIVER_RESAMPLES` resamples, seeded).
+
+:func:`fit_unit_risk` is the model per unit where people are not known (``_units.py``).
 
 The model is scikit-learn's logistic regression (``model="logistic"``) or histogram gradient
 boosting (``"gradient_boosting"``), each inside ``CalibratedClassifierCV``. The design rules
@@ -40,11 +43,23 @@ from rapport.analytics.risk._model import (
     out_of_fold,
 )
 from rapport.analytics.risk._separation import MAX_SEPARATION_DROPS, separating_column
+from rapport.analytics.risk._units import UnitRiskFit, fit_unit_risk
 
-__all__ = ["MODELS", "AucInterval", "RiskFit", "build_design", "delong_auc", "fit_risk"]
+__all__ = [
+    "MODELS",
+    "AucInterval",
+    "RiskFit",
+    "UnitRiskFit",
+    "build_design",
+    "delong_auc",
+    "fit_risk",
+    "fit_unit_risk",
+]
 
 _TARGET = "__outcome__"
 DRIVER_COLUMNS = ("driver", "weight", "share", "direction")
+DRIVER_RESAMPLES = 200
+"""Bootstrap resamples behind the drivers' intervals (each refits the logistic model)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +84,8 @@ class RiskFit:
     drivers: pd.DataFrame
     """``driver``, ``weight`` (part of R²_O), ``share`` of it, ``direction`` (+ higher
     values or the non-reference levels go with more risk, − with less, ± levels differ)
-    and ``reference`` (a text column's reference level), ranked by weight."""
+    ``reference`` (a text column's reference level) and the weight's bootstrap interval
+    ``lower``–``upper``, ranked by weight."""
     r_squared: float
     drivers_n: int
     left_out: dict[str, str] = field(default_factory=dict)
@@ -97,11 +113,15 @@ def fit_risk(
     bins: int = 10,
     confidence: float = 0.95,
     seed: int = 0,
+    driver_resamples: int = DRIVER_RESAMPLES,
 ) -> RiskFit:
     """Fit a calibrated risk model of ``target`` and measure it out of fold.
 
-    Raises ``ValueError`` naming the column for a missing or non-binary target, and when a
-    class has fewer than ``2 × folds`` rows.
+    The drivers' ``lower`` and ``upper`` bound each weight at ``confidence`` by a percentile
+    bootstrap of ``driver_resamples`` resamples (seeded by ``seed``; the logistic fit and
+    the sum over a category's levels are redone in each). Raises ``ValueError`` naming the
+    column for a missing or non-binary target, and when a class has fewer than
+    ``2 × folds`` rows.
 
     Example:
         >>> rng = np.random.default_rng(1)
@@ -116,6 +136,11 @@ def fit_risk(
     validate_confidence(confidence, "confidence")
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
         raise ValueError(f"folds must be a whole number of at least 2, got {folds!r}")
+    bad = isinstance(driver_resamples, bool) or not isinstance(driver_resamples, int)
+    if bad or driver_resamples < 2:
+        raise ValueError(
+            f"driver_resamples must be a whole number of at least 2, got {driver_resamples!r}"
+        )
     design = build_design(df, target, features, exclude=exclude, positive=positive)
     labelled = ~np.isnan(design.outcome)
     y = design.outcome[labelled]
@@ -133,7 +158,9 @@ def fit_risk(
         risk = pd.Series(np.nan, index=df.index, name="risk")
         risk[labelled] = probability
         risk[~labelled] = fitted_probability(x, y, model, seed, design.features[~labelled])
-        drivers, r_squared, drivers_n, notes = _drivers(design, labelled)
+        drivers, r_squared, drivers_n, notes = _drivers(
+            design, labelled, confidence, driver_resamples, seed
+        )
     table = calibration_table(y, probability, bins)
     prevalence = positives / len(y)
     return RiskFit(
@@ -158,9 +185,10 @@ def fit_risk(
 
 
 def _drivers(
-    design: Design, labelled: np.ndarray
+    design: Design, labelled: np.ndarray, confidence: float, resamples: int, seed: int
 ) -> tuple[pd.DataFrame, float, int, tuple[str, ...]]:
-    """Logistic relative weights of every feature, summed per source column."""
+    """Logistic relative weights of every feature, summed per source column, with
+    percentile bootstrap intervals of the sums."""
     frame = design.features[labelled].copy()
     frame[_TARGET] = design.outcome[labelled]
     columns = list(design.features.columns)
@@ -175,22 +203,43 @@ def _drivers(
             "exactly for some rows, so the logistic fit has no finite maximum"
         )
     try:
-        weights = logistic_relative_weights(frame, _TARGET, columns)
+        weights = logistic_relative_weights(
+            frame,
+            _TARGET,
+            columns,
+            ci=confidence,
+            n_boot=resamples,
+            seed=seed,
+            groups={c: design.source[c] for c in columns},
+        )
     except ValueError as error:
-        empty = pd.DataFrame(columns=[*DRIVER_COLUMNS, "reference"])
+        empty = pd.DataFrame(columns=[*DRIVER_COLUMNS, "reference", "lower", "upper"])
         return empty, float("nan"), 0, (*notes, f"no driver analysis: {error}")
     r_squared = float(weights.attrs["r_squared"])
     complete = frame.dropna()
     signs = {c: np.sign(np.corrcoef(complete[c], complete[_TARGET])[0, 1]) for c in columns}
     rows = []
-    for name in dict.fromkeys(design.source[c] for c in columns):
+    for name, weight, lower, upper in zip(
+        weights.index.astype(str),
+        weights["estimate"],
+        weights["lower"],
+        weights["upper"],
+        strict=True,
+    ):
         parts = [c for c in columns if design.source[c] == name]
-        weight = float(weights[parts].sum())
         found = {signs[c] for c in parts} - {0.0}
         direction = "±" if len(found) > 1 else ("+" if found == {1.0} else "−")
-        rows.append((name, weight, weight / r_squared, direction, design.reference.get(name)))
-    table = pd.DataFrame(rows, columns=[*DRIVER_COLUMNS, "reference"])
+        rows.append(
+            (name, weight, weight / r_squared, direction, design.reference.get(name), lower, upper)
+        )
+    table = pd.DataFrame(rows, columns=[*DRIVER_COLUMNS, "reference", "lower", "upper"])
     table = table.sort_values(["weight", "driver"], ascending=[False, True], ignore_index=True)
+    used, asked = weights.attrs["n_boot_used"], weights.attrs["n_boot"]
+    if used < asked:
+        notes.append(
+            f"driver intervals from {used} of {asked} bootstrap resamples: the logistic fit "
+            "had no finite maximum in the others"
+        )
     if weights.attrs["n_dropped"]:
         notes.append(
             f"{weights.attrs['n_dropped']} rows with a missing value left out of the drivers"

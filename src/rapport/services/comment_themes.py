@@ -5,8 +5,9 @@ comment explorer; its counts (a grouped tally) and the response counts behind it
 suppression check scan the survey too. They change only when the survey's responses or
 comments do, so :class:`CommentCache` (one per application, built by ``create_app``) keeps
 them under a key that names the filter and the survey's data version (its responses'
-largest id and count, and the newest comment analysis): a new response, an erased one or a
-re-read comment makes a new key, and the old entry ages out of the bounded LRU.
+largest id and count, the newest comment analysis and the newest erasure of a person): a new
+response, a deleted one, a re-read comment or an erased person's comments losing their text
+make a new key, and the old entry ages out of the bounded LRU.
 """
 
 from __future__ import annotations

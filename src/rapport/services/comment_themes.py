@@ -12,44 +12,9 @@ make a new key, and the old entry ages out of the bounded LRU.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from rapport.services.versioned_cache import VersionedCache
 
-T = TypeVar("T")
+#: The comment explorer's cache: a :class:`VersionedCache` of themes, tallies and counts.
+CommentCache = VersionedCache
 
-
-class CommentCache(Generic[T]):
-    """A bounded, thread-safe LRU of computed values by key.
-
-    >>> cache: CommentCache[str] = CommentCache(size=2)
-    >>> cache.get_or_compute(("survey", 1), lambda: "themes")
-    'themes'
-    >>> cache.get_or_compute(("survey", 1), lambda: "again")
-    'themes'
-    """
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._kept: OrderedDict[Hashable, T] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The kept value of ``key``, else ``compute()`` (outside the lock: two requests
-        may compute the same themes once each; both get equal results)."""
-        with self._lock:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                self.hits += 1
-                return self._kept[key]
-            self.misses += 1
-        found = compute()
-        with self._lock:
-            self._kept[key] = found
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return found
+__all__ = ["CommentCache"]

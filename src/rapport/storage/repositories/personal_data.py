@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rapport.storage import page_aggregates
@@ -191,36 +191,13 @@ class PersonalDataRepository:
         links to cases, units and themes, and the cases stay. Returns the learnings
         touched."""
         learning_ids = self.learning_ids(response_ids)
-        columns = [getattr(LearningRow, name) for name in LEARNING_TEXTS]
-        query = select(LearningRow.id, *columns).where(LearningRow.id.in_(learning_ids))
-        for row in self.s.execute(query).all():
-            values = {name: scrub(text) for name, text in zip(LEARNING_TEXTS, row[1:], strict=True)}
-            if values != dict(zip(LEARNING_TEXTS, row[1:], strict=True)):
-                self.s.execute(
-                    update(LearningRow)
-                    .where(LearningRow.id == row[0])
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-        c = LearningChangeRow
-        changes = select(c.id, c.description).where(c.learning_id.in_(learning_ids))
-        for change_id, description in self.s.execute(changes).all():
-            if (scrubbed := scrub(description)) != description:
-                self.s.execute(
-                    update(c)
-                    .where(c.id == change_id)
-                    .values(description=scrubbed)
-                    .execution_options(synchronize_session=False)
-                )
-        titles = select(CaseRow.id, CaseRow.title).where(CaseRow.response_id.in_(response_ids))
-        for case_id, title in self.s.execute(titles).all():
-            if (scrubbed := scrub(title)) != title:
-                self.s.execute(
-                    update(CaseRow)
-                    .where(CaseRow.id == case_id)
-                    .values(title=scrubbed)
-                    .execution_options(synchronize_session=False)
-                )
+        learning_columns = [getattr(LearningRow, name) for name in LEARNING_TEXTS]
+        for column in learning_columns:
+            self._scrub(column, LearningRow.id.in_(learning_ids), scrub)
+        self._scrub(
+            LearningChangeRow.description, LearningChangeRow.learning_id.in_(learning_ids), scrub
+        )
+        self._scrub(CaseRow.title, CaseRow.response_id.in_(response_ids), scrub)
         if response_ids:
             self.s.execute(
                 delete(LearningLinkRow)
@@ -228,6 +205,19 @@ class PersonalDataRepository:
                 .execution_options(synchronize_session=False)
             )
         return len(learning_ids)
+
+    def _scrub(self, column: Any, where: ColumnElement[bool], scrub: Callable[[str], str]) -> None:
+        """Rewrite ``column`` of the rows ``where`` selects through ``scrub`` (only the
+        rows it changes)."""
+        key = column.class_.id
+        for row_id, text in self.s.execute(select(key, column).where(where)).all():
+            if text and (scrubbed := scrub(text)) != text:
+                self.s.execute(
+                    update(column.class_)
+                    .where(key == row_id)
+                    .values({column.key: scrubbed})
+                    .execution_options(synchronize_session=False)
+                )
 
     def erase(
         self,

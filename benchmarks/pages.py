@@ -1,5 +1,5 @@
-"""Benchmark every page and API call of issue 13 (and issue 15's relationship pages) on the
-demo and on large organisations.
+"""Benchmark every page and API call of issue 13 (and issue 15's relationship pages, issue
+17's learning log) on the demo and on large organisations.
 
 Generates (or reuses) the demo organisation and generated ones of ``--sizes`` units ×
 ``--months`` months (``rapport demo --units N --months M``), starts a real ``rapport serve``
@@ -94,6 +94,7 @@ def requests_for(db_file: Path) -> dict[str, str]:
         "relationship unit page (a west store)": (
             f"/relationships/unit?survey={customer}&unit={store[0]}"
         ),
+        "learning log page (each change's effect)": "/learnings",
     }
 
 

@@ -51,6 +51,7 @@ from rapport.services import cases as case_service
 from rapport.services.case_sweeper import CaseSweeper
 from rapport.services.comment_themes import CommentCache
 from rapport.services.notify import SmtpNotifier
+from rapport.services.versioned_cache import VersionedCache
 from rapport.services.webhooks.deliverer import DeliveryPolicy, WebhookDeliverer
 from rapport.settings import Settings, get_settings
 from rapport.storage.uow import Database
@@ -150,6 +151,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
     app.state.templates = make_templates()
     app.state.comment_themes = CommentCache()  # themes once per survey data version
+    app.state.learning_effects = VersionedCache(size=512)  # effects once per data version
     # Middleware added later runs first: access log (outermost), headers, body limits, NUL
     # guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from rapport.analytics.suppression import SuppressionPolicy
-from rapport.domain.org import SYSTEM
+from rapport.domain.org import SYSTEM, PersonKind
 from rapport.errors import ValidationFailed
-from rapport.services import comment_explorer, responses, surveys
+from rapport.services import comment_explorer, people, personal_data, responses, surveys
 from rapport.services.comment_themes import CommentCache
 from rapport.storage.repositories.comments import CommentCursor, CommentQuery, CommentRecord
 from rapport.storage.uow import Database
@@ -132,3 +132,29 @@ def test_cached_counts_and_themes_follow_new_comments(db: Database) -> None:
     assert later.matching == fresh.matching == 26  # a new data version: counted again
     assert later.themes == fresh.themes
     assert later.emotion_counts == fresh.emotion_counts
+
+
+def test_an_erasure_is_a_new_data_version_for_cached_comments_and_themes(db: Database) -> None:
+    """An erased person's comments keep their rows but lose their text: cached counts and
+    themes (whose examples quote comments) must not outlive it."""
+    sid = _seed(db)
+    policy = SuppressionPolicy(5, 10)
+    cache: CommentCache[Any] = CommentCache()
+    csv = "external_id,kind,unit,name\nc-zorb,customer,north-1,Zorblax Quux\n"
+    with db.unit_of_work() as uow:
+        people.import_people(uow, SYSTEM, csv.encode(), pause_gc=False)
+        for i in range(3):
+            words = {"why": f"why zorblax {i}", "comment": f"zorblax quux said {i}"}
+            responses.submit_as(
+                uow, SYSTEM, sid, {**GOOD_ANSWERS, **words}, unit="north-1", person="c-zorb"
+            )
+    with db.unit_of_work() as uow:
+        before = comment_explorer.explore(uow, SYSTEM, sid, policy, cache=cache)
+    assert before.matching == 30 and "zorblax" in repr(before.comments)
+    with db.unit_of_work() as uow:
+        personal_data.erase_person(uow, SYSTEM, PersonKind.CUSTOMER, "c-zorb")
+    with db.unit_of_work() as uow:
+        later = comment_explorer.explore(uow, SYSTEM, sid, policy, cache=cache)
+        fresh = comment_explorer.explore(uow, SYSTEM, sid, policy)
+    assert later.matching == fresh.matching == 24
+    assert later.themes == fresh.themes and "zorblax" not in repr(later).lower()

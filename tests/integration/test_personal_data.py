@@ -36,6 +36,7 @@ ZELDA = {
 }
 COMMENT = "The espresso machine was wonderful today"
 NOTE = "Called Mrs Quintessa back on her mobile; she will visit on Friday"
+LEARNT = "Mrs quintessa (+44 20 7946-0999) waited: the card reader at cust-zq-7731's till"
 PEOPLE_CSV = (
     "external_id,kind,unit,name,email,phone,segment,loyalty_card\n"
     f"{ZELDA['external_id']},customer,north-1,{ZELDA['name']},{ZELDA['email']},"
@@ -110,6 +111,26 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
             uow.cases.add_note(case_id, "store@example.com", utcnow(), NOTE)
         with db.unit_of_work() as uow:  # an unused invitation too
             invitations.distribute_wave(uow, SYSTEM, sid, unit="north-1", link_secret="k" * 32)
+        learning = {  # a learning from her case and response that names her, and one that
+            "title": f"Zelda Quintessa ({ZELDA['email']}) kept waiting",  # is not hers
+            "what_happened": NOTE,
+            "learnt": LEARNT,
+            "changes": [
+                {"area": "technology", "description": f"Reader fixed for Zelda {ZELDA['email']}"}
+            ],
+            "cases": [case_id],
+            "responses": [created[0]],
+            "units": ["north-1"],
+        }
+        r = api.post("/api/v1/learnings", json=learning)
+        assert r.status_code == 201, r.text
+        hers = r.json()["id"]
+        other = {
+            "title": "Queues",
+            "what_happened": "Other Person queued",
+            "responses": [created[2]],
+        }
+        assert api.post("/api/v1/learnings", json=other).status_code == 201
 
         exported = api.get(f"/api/v1/people/customer/{ZELDA['external_id']}/export")
         assert exported.status_code == 200, exported.text
@@ -125,8 +146,11 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         [case] = data["cases"]
         assert case["response_id"] == created[0] and case["title"] == "Detractor"
         assert [n["text"] for n in case["notes"]] == [NOTE]
+        [mine] = data["learnings"]
+        assert (mine["id"], mine["learnt"], mine["cases"]) == (hers, LEARNT, [case_id])
+        assert mine["responses"] == [created[0]] and mine["changes"][0]["area"] == "technology"
 
-        needles = [*ZELDA.values(), "LC-99817", f"{COMMENT} 0", f"{COMMENT} 1", NOTE]
+        needles = [*ZELDA.values(), "LC-99817", f"{COMMENT} 0", f"{COMMENT} 1", NOTE, "Quintessa"]
         # The scan can fail: before the erasure it finds every needle.
         before = leaks(db, needles)
         assert {n for _, _, n in before} == {n.lower() for n in needles}
@@ -138,6 +162,7 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         assert erased.status_code == 200, erased.text
         assert erased.json() == {
             "erased": True, "responses": 2, "invitations": 1, "comments": 4, "case_notes": 1,
+            "learnings": 1,
         }  # fmt: skip
 
         assert leaks(db, needles) == []
@@ -148,6 +173,12 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         assert pages == page_rows_rebuilt(db)
         cards = [r for r in pages if r[1] == "loyalty_card"]
         assert sum(int(r[-1]) for r in cards) == sum(int(r[-1]) for r in cards_before) - 2
+        # Her learning stays, without her identity and her response, still with its case.
+        kept = api.get(f"/api/v1/learnings/{hers}").json()
+        assert kept["title"] == "[NAME] ([EMAIL]) kept waiting"
+        assert kept["learnt"] == "Mrs [NAME] ([PHONE]) waited: the card reader at [ID]'s till"
+        assert kept["changes"][0]["description"] == "Reader fixed for [NAME] [EMAIL]"
+        assert kept["responses"] == [] and kept["cases"] == [case_id]
         # The other customer is untouched.
         assert leaks(db, ["Other Person", "LC-00001", f"{COMMENT} 2"]) != []
         assert api.get(f"/api/v1/people/customer/{ZELDA['external_id']}/export").status_code == 404

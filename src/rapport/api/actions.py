@@ -13,11 +13,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.api.deps import DbDep, PrincipalDep, ReadUowDep, UowDep, get_policy
 from rapport.api.metrics import analytics_engine
-from rapport.api.types import UtcDateTime, iso_date_only
+from rapport.api.types import ApiDate, UtcDateTime
 from rapport.domain.actions import Action
 from rapport.services import actions
 
@@ -30,12 +30,8 @@ class ActionIn(BaseModel):
 
     unit: str = Field(min_length=1, max_length=1000, description="Unit code or path.")
     title: str = Field(min_length=1, max_length=300, description="What is done.")
-    started_on: Annotated[date, BeforeValidator(iso_date_only)] = Field(
-        description="First day of the action."
-    )
-    ended_on: Annotated[date, BeforeValidator(iso_date_only)] | None = Field(
-        default=None, description="Last day, if it has ended."
-    )
+    started_on: ApiDate = Field(description="First day of the action.")
+    ended_on: ApiDate | None = Field(default=None, description="Last day, if it has ended.")
     description: str = Field(default="", max_length=10_000)
     intended_effect: str = Field(
         default="", max_length=2000, description="The customer effect it is meant to have."

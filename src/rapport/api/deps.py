@@ -13,6 +13,7 @@ from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed
 from rapport.services import auth, sessions
 from rapport.services.comment_themes import CommentCache
+from rapport.services.versioned_cache import VersionedCache
 from rapport.settings import Settings
 from rapport.storage.uow import Database, UnitOfWork
 
@@ -36,6 +37,12 @@ def get_policy(request: Request) -> SuppressionPolicy:
 def get_comment_themes(request: Request) -> CommentCache[Any]:
     """The comment theme cache ``create_app`` built (one per application)."""
     cache: CommentCache[Any] = request.app.state.comment_themes
+    return cache
+
+
+def get_learning_effects(request: Request) -> VersionedCache[Any]:
+    """The learning log's effect cache ``create_app`` built (one per application)."""
+    cache: VersionedCache[Any] = request.app.state.learning_effects
     return cache
 
 
@@ -96,6 +103,7 @@ PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PolicyDep = Annotated[SuppressionPolicy, Depends(get_policy)]
 ThemesDep = Annotated[CommentCache[Any], Depends(get_comment_themes)]
+EffectsCacheDep = Annotated[VersionedCache[Any], Depends(get_learning_effects)]
 
 #: Database ids are signed 64-bit integers; anything else is a 422, not a driver overflow.
 MAX_ID = 2**63 - 1

@@ -10,11 +10,11 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.api.cases import CaseDetailOut, ResolutionCode
 from rapport.api.deps import MAX_ID, PolicyDep, PrincipalDep, ReadUowDep, UowDep
-from rapport.api.types import UtcDateTime, iso_date_only
+from rapport.api.types import ApiDate, UtcDateTime
 from rapport.domain.learnings import Learning, LearningChange
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services import cases, learnings
@@ -24,14 +24,13 @@ LearningId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 AreaName = Literal["people", "policies", "processes", "channels", "technology"]
 Ids = list[Annotated[int, Field(ge=1, le=MAX_ID)]]
-StrictDate = Annotated[date, BeforeValidator(iso_date_only)]
 
 
 class ChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     area: AreaName
     description: str = Field(min_length=1, max_length=5000)
-    changed_on: StrictDate | None = Field(
+    changed_on: ApiDate | None = Field(
         None, description="When the change took effect; with units, its effect is a DiD"
     )
 
@@ -41,7 +40,7 @@ class LearningFields(BaseModel):
     impact: str | None = Field(None, max_length=10000, description="What it cost, and whom")
     learnt: str | None = Field(None, max_length=10000, description="What was learnt")
     owner: str | None = Field(None, max_length=320, description="Who sees the changes through")
-    review_on: StrictDate | None = None
+    review_on: ApiDate | None = None
     survey: str | None = Field(
         None, max_length=120, description="The survey (key) whose metric the changes should move"
     )

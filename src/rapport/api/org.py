@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.api.deps import DbDep, PrincipalDep, ReadUowDep, UowDep
+from rapport.api.types import ApiDate
 from rapport.domain.org import Person, PersonKind, Principal, Unit, UnitKind
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services import org, people, unit_import, units
@@ -58,7 +59,7 @@ class UnitIn(BaseModel):
     name: str = Field(max_length=200, examples=["North region"])
     kind: UnitKind
     parent: str | None = Field(None, max_length=1000, description="Parent code; none for the root")
-    opened_on: date | None = None
+    opened_on: ApiDate | None = None
 
 
 class UnitPatch(BaseModel):
@@ -68,9 +69,9 @@ class UnitPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, max_length=200)
     parent: str | None = Field(None, max_length=1000)
-    moved_on: date | None = None
+    moved_on: ApiDate | None = None
     archived: bool | None = None
-    closed_on: date | None = None
+    closed_on: ApiDate | None = None
 
 
 class UnitImportOut(BaseModel):

@@ -26,6 +26,11 @@ class ErasureOut(BaseModel):
     invitations: int
     comments: int
     case_notes: int = Field(0, description="Notes on follow-up cases about the person, removed.")
+    learnings: int = Field(
+        0,
+        description="Learnings linked to the person's responses or cases: their name, e-mail, "
+        "phone and external id cut out of the text, the links to the responses removed.",
+    )
 
 
 @router.get(
@@ -58,4 +63,5 @@ def erase_person(
         invitations=erased.invitations,
         comments=erased.comments,
         case_notes=erased.case_notes,
+        learnings=erased.learnings,
     )

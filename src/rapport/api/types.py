@@ -5,12 +5,14 @@
 - :data:`IsoDateTime` — a datetime the API accepts must be ISO 8601 text. Pydantic alone
   would also take numbers as Unix times (``until=0.5`` meant 1970); a time without an
   offset is read as UTC.
+- :data:`ApiDate` — a date the API accepts must be ``YYYY-MM-DD`` text (learnings, actions,
+  units' opening, move and closing days).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
@@ -55,9 +57,33 @@ IsoDateTime = Annotated[
 ]
 
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def iso_date_only(value: object) -> object:
-    """A date field takes "YYYY-MM-DD" (or a date), never a number: pydantic would read 0 as
-    1970-01-01, which the schema (``format: date``, a string) does not allow."""
+    """A date field takes "YYYY-MM-DD" text (or a date), nothing else: pydantic alone would
+    read 0 as 1970-01-01 and "2026-01-31T00:00" as a date, which the schema (``format:
+    date``, a string) does not allow.
+
+    >>> iso_date_only(" 2026-01-31 ")
+    '2026-01-31'
+    >>> iso_date_only(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a date as text YYYY-MM-DD such as 2026-01-31, not a number
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and ISO_DATE.match(value.strip()):
+        return value.strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError("expected a date YYYY-MM-DD")
-    return value
+        raise ValueError("expected a date as text YYYY-MM-DD such as 2026-01-31, not a number")
+    raise ValueError("expected a date YYYY-MM-DD such as 2026-01-31")
+
+
+ApiDate = Annotated[
+    date,
+    BeforeValidator(iso_date_only),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+"""Every date the API accepts: ISO ``YYYY-MM-DD`` text only (numbers are a 422)."""

@@ -98,7 +98,8 @@ def erase_person(
     console.print(
         f"Erased {kind.value} {external_id}: {erased.responses} response(s) kept anonymously, "
         f"{erased.invitations} invitation(s) unlinked, {erased.comments} comment text(s) removed, "
-        f"{erased.case_notes} case note(s) removed.",
+        f"{erased.case_notes} case note(s) removed, {erased.learnings} learning(s) cleared "
+        "of their identity.",
         highlight=False,
     )
 

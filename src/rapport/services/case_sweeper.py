@@ -1,21 +1,21 @@
 """Escalation of overdue cases and owners' mail, and the app's own scheduler for them:
-:func:`sweep` every ``RAPPORT_CASE_SWEEP_SECONDS`` in a daemon thread (``0`` turns it off;
+:func:`sweep` every ``RAPPORT_CASE_SWEEP_SECONDS`` in a daemon thread (a
+:class:`~rapport.services.periodic.PeriodicWorker`; ``0`` turns it off;
 cron can run ``rapport cases escalate`` instead or as well: sweeps running at once move a
 case once)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from rapport.domain.alerts import due_at
 from rapport.domain.webhooks import EventType
-from rapport.errors import RapportError
 from rapport.services import case_follow_up
 from rapport.services.cases import Owners, sla_hours
 from rapport.services.clock import utcnow
 from rapport.services.notify import Notifier
+from rapport.services.periodic import PeriodicWorker
 from rapport.services.webhooks import events as webhook_events
 from rapport.storage.repositories.cases import CaseFilter
 from rapport.storage.uow import Database
@@ -101,7 +101,7 @@ def sweep(
     return moved, sent
 
 
-class CaseSweeper:
+class CaseSweeper(PeriodicWorker):
     """Escalates overdue cases and mails owners every ``interval`` seconds until stopped.
 
     >>> from rapport.storage.uow import Database
@@ -119,35 +119,10 @@ class CaseSweeper:
         base_url: str = "",
         link_secret: str | None = None,
     ) -> None:
-        self.db, self.notifier, self.interval, self.base_url = db, notifier, interval, base_url
+        super().__init__("rapport-cases", interval=interval, logger=logger)
+        self.db, self.notifier, self.base_url = db, notifier, base_url
         self.link_secret = link_secret
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="rapport-cases", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                moved, sent = sweep(
-                    self.db, self.notifier, self.base_url, link_secret=self.link_secret
-                )
-            except RapportError as exc:  # the database may be away; the next run retries
-                logger.warning("case sweep skipped: %s", exc)
-                continue
-            except Exception:  # a scheduler thread must outlive one bad run
-                logger.exception("case sweep failed")
-                continue
-            if moved or sent:
-                logger.info("case sweep: %d escalated, %d mailed", moved, sent)
+    def run_once(self) -> str | None:
+        moved, sent = sweep(self.db, self.notifier, self.base_url, link_secret=self.link_secret)
+        return f"case sweep: {moved} escalated, {sent} mailed" if moved or sent else None

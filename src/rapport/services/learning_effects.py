@@ -20,26 +20,37 @@ employee group below the anonymity threshold is a missing cell, never a value):
   as an effect, which is why the page names the method.
 
 Fewer than two months on either side (or too few units for the DiD) → the data cannot tell.
+
+The effects of a learning are kept per data version (:class:`~rapport.services.
+versioned_cache.VersionedCache`, one per application): the key names everything they are
+computed from — the survey's data version (``CommentRepository.version``: responses,
+comment analyses, erasures), the analytics engine and its snapshot, the unit tree, the
+actions' units, who asks (role and unit), the anonymity policy, today (closed periods move
+with the calendar) and the learning's metric, units, changes and day — so a cached answer
+is what a new computation gives (the estimators are seeded), and new data make a new key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.engines import AnalyticsEngine, DuckDBEngine
 from rapport.analytics.relationships.effects import did_effect
 from rapport.analytics.significance import mean_difference
+from rapport.analytics.snapshot import snapshot_folder
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.learnings import Learning, LearningChange
 from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import NotFound, PermissionDenied, ValidationFailed
 from rapport.services.actions import did_panel
+from rapport.services.clock import utcnow
 from rapport.services.metric_memo import MetricMemo
 from rapport.services.metrics import MetricRequest, ResultRow, compute
+from rapport.services.versioned_cache import VersionedCache
 from rapport.storage.uow import Database
 
 MIN_MONTHS = 2
@@ -161,14 +172,41 @@ class EffectReader:
     unit × month table once (a page of learnings costs one read per linked metric)."""
 
     def __init__(
-        self, db: Database, engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy
+        self,
+        db: Database,
+        engine: AnalyticsEngine,
+        principal: Principal,
+        policy: SuppressionPolicy,
+        cache: VersionedCache[list[ChangeEffect]] | None = None,
     ) -> None:
         self.db, self.engine, self.principal, self.policy = db, engine, principal, policy
+        self.cache = cache
         self.memo = MetricMemo()
         self._tables: dict[tuple[str, str], tuple[list[ResultRow], list[ResultRow]]] = {}
+        self._versions: dict[str, Hashable] = {}
         with db.unit_of_work(readonly=True) as uow:
             self.kinds: dict[str, object] = {u.path: u.kind for u in uow.units.all()}
             self.action_paths = [a.unit_path for a in uow.actions.list()]
+        # What every learning's effects depend on besides its survey's data and itself.
+        snapshot = (
+            str(snapshot_folder(engine.snapshot_dir)) if isinstance(engine, DuckDBEngine) else ""
+        )
+        self._common: Hashable = (
+            "learning-effects", engine.name, id(engine), snapshot, principal.role,
+            principal.unit_path, policy, utcnow().date(),
+            tuple(sorted((path, str(kind)) for path, kind in self.kinds.items())),
+            tuple(sorted(self.action_paths)),
+        )  # fmt: skip
+
+    def _version(self, survey: str) -> Hashable:
+        """The survey's data version (read once per reader)."""
+        if survey not in self._versions:
+            with self.db.unit_of_work(readonly=True) as uow:
+                found = uow.surveys.by_key(survey)
+                self._versions[survey] = (
+                    uow.comments.version(found.id) if found is not None else None
+                )
+        return self._versions[survey]
 
     def _rows(self, survey: str, metric: str) -> tuple[list[ResultRow], list[ResultRow]]:
         """The principal's own rows (the before/after) and the whole organisation's (the
@@ -184,7 +222,18 @@ class EffectReader:
         return self._tables[key]
 
     def effects(self, learning: Learning) -> list[ChangeEffect]:
-        """One :class:`ChangeEffect` per change of ``learning``, in order."""
+        """One :class:`ChangeEffect` per change of ``learning``, in order (kept per data
+        version when the reader has a cache)."""
+        if self.cache is None or not learning.survey_key or not learning.metric:
+            return self._measure(learning)
+        key = (
+            self._common, self._version(learning.survey_key), learning.survey_key,
+            learning.metric, tuple(learning.unit_paths), tuple(learning.changes),
+            learning.created_at.date(),
+        )  # fmt: skip
+        return list(self.cache.get_or_compute(key, lambda: self._measure(learning)))
+
+    def _measure(self, learning: Learning) -> list[ChangeEffect]:
         if not learning.survey_key or not learning.metric:
             text = "No metric linked: name a survey and metric to see whether it moved."
             return [_unmeasured(c, "no_metric", text) for c in learning.changes]

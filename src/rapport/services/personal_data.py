@@ -4,11 +4,16 @@
   row, attributes and consent, their invitations and their linked responses with answers
   and comment emotions — confidential (employee) survey answers included, because the
   confidentiality rules protect a respondent *from other people*, not from themselves;
-  only admins may run it, and it is audited (docs/security.md, "Personal data").
+  only admins may run it, and it is audited (docs/security.md, "Personal data"). The
+  follow-up cases opened on their responses (with notes) and the learnings linked to those
+  responses or cases are included: staff write about the person there.
 * **Erasure** deletes the directory row and keeps the person's responses as anonymous
   data: no person link, no tenure in days, no idempotency key, only the attributes an
   anonymous response may carry, free-text answers without their text (emotions read in
-  them stay). Units, months and numeric answers are untouched, so every metric aggregate
+  them stay), case notes replaced; the person's name, e-mail, phone and external id are
+  cut out of the titles of their cases and the text of the learnings linked to them
+  (:func:`rapport.text.pii.redact_identity`), and those learnings lose their links to the
+  responses. Units, months and numeric answers are untouched, so every metric aggregate
   is what a rebuild gives.
 * **Retention** erases people with no activity for ``RAPPORT_RETENTION_MONTHS``.
 * **Unsubscribe** tokens are ``<person id>.<HMAC>``: the link in an e-mail records the
@@ -24,11 +29,12 @@ import base64
 import calendar
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from rapport.domain.audit import AuditAction
+from rapport.domain.learnings import Learning
 from rapport.domain.org import Permission, Person, PersonKind, Principal
 from rapport.errors import NotFound
 from rapport.services import audit, comments, surveys
@@ -37,6 +43,7 @@ from rapport.services.clock import utcnow
 from rapport.services.responses import ANONYMOUS_ATTRIBUTES
 from rapport.storage.repositories.personal_data import ErasedRows
 from rapport.storage.uow import UnitOfWork
+from rapport.text.pii import redact_identity
 
 #: What an erased response keeps of its attributes: nothing that names a person.
 KEPT_ATTRIBUTES = ANONYMOUS_ATTRIBUTES | {"tenure_band"}
@@ -67,6 +74,7 @@ def export_person(
     response_ids = uow.personal_data.response_ids(person.id)
     held = uow.personal_data.responses(response_ids)
     cases = uow.personal_data.cases(response_ids)
+    learnings = uow.learnings.many(uow.personal_data.learning_ids(response_ids))
     data = {
         "person": {
             "kind": person.kind.value,
@@ -85,6 +93,7 @@ def export_person(
         "invitations": invitations,
         "responses": held,
         "cases": cases,
+        "learnings": [_learning(item, response_ids) for item in learnings],
         "exported_at": utcnow().isoformat(),
     }
     audit.record(
@@ -95,6 +104,31 @@ def export_person(
         {"kind": kind.value, "responses": len(held), "invitations": len(invitations)},
     )
     return data
+
+
+def _learning(learning: Learning, response_ids: list[int]) -> dict[str, Any]:
+    """A learning linked to the person, with the links that make it theirs."""
+    mine = set(response_ids)
+    return {
+        "id": learning.id,
+        "title": learning.title,
+        "what_happened": learning.what_happened,
+        "impact": learning.impact,
+        "learnt": learning.learnt,
+        "owner": learning.owner,
+        "review_on": learning.review_on.isoformat() if learning.review_on else None,
+        "created_at": learning.created_at.isoformat(),
+        "changes": [
+            {
+                "area": c.area,
+                "description": c.description,
+                "changed_on": c.changed_on.isoformat() if c.changed_on else None,
+            }
+            for c in learning.changes
+        ],
+        "cases": learning.case_ids,
+        "responses": [r for r in learning.response_ids if r in mine],
+    }
 
 
 def erase_person(
@@ -111,7 +145,18 @@ def _erase(uow: UnitOfWork, principal: Principal, person: Person) -> ErasedRows:
     for version_id in uow.personal_data.version_ids(person.id):
         definition = surveys.get_version(uow, version_id).definition
         texts[version_id] = comments.text_question_ids(definition)
+    # Before the erasure: it unlinks the responses that find what was written about them.
+    identity = {
+        "name": person.name,
+        "email": person.email,
+        "phone": person.phone,
+        "external_id": person.external_id,
+    }
+    learnings = uow.personal_data.scrub_linked(
+        uow.personal_data.response_ids(person.id), lambda text: redact_identity(text, **identity)
+    )
     erased = uow.personal_data.erase(person.id, texts, KEPT_ATTRIBUTES, utcnow())
+    erased = replace(erased, learnings=learnings)
     audit.record(
         uow,
         principal,
@@ -123,6 +168,7 @@ def _erase(uow: UnitOfWork, principal: Principal, person: Person) -> ErasedRows:
             "invitations": erased.invitations,
             "comments": erased.comments,
             "case_notes": erased.case_notes,
+            "learnings": erased.learnings,
         },
     )
     return erased

@@ -133,3 +133,61 @@ def redact_pii(text: str) -> str:
     text = _CARD_RE.sub(_replacer(CARD, luhn_valid), text)
     text = _PHONE_RE.sub(_replacer(PHONE, _is_phone), text)
     return _NAME_RE.sub(_replace_name, text)
+
+
+ERASED_ID = "[ID]"
+_SEPARATORS = r"[\s().-]*"
+
+
+def _phone_pattern(phone: str) -> str | None:
+    """The phone's digits with any spacing, brackets, dots or dashes between them (at least
+    six digits: fewer would hit ordinary numbers)."""
+    digits = _digits(phone)
+    if len(digits) < 6:
+        return None
+    return r"(?<!\d)\+?" + _SEPARATORS.join(digits) + r"(?!\d)"
+
+
+def redact_identity(
+    text: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    external_id: str | None = None,
+) -> str:
+    """Replace one known person's identifying values in ``text`` (an erasure, where who it
+    is about is known, unlike :func:`redact_pii`), whatever their case.
+
+    The e-mail, the phone however it is spaced, the external id as a whole word, then the
+    full name and each word of it (a surname alone, "Mrs Quintessa", names them too).
+    Tags: ``[EMAIL]``, ``[PHONE]``, ``[ID]``, ``[NAME]``.
+
+    >>> redact_identity(
+    ...     "Called Mrs Quintessa (zq@example.net, +44 20 7946-0999) about c-77; Zelda agreed",
+    ...     name="Zelda Quintessa", email="ZQ@example.net", phone="+44 20 7946 0999",
+    ...     external_id="c-77")
+    'Called Mrs [NAME] ([EMAIL], [PHONE]) about [ID]; [NAME] agreed'
+    >>> redact_identity("Name Zq wrote", name="Name Zq")
+    '[NAME] wrote'
+    """
+    patterns: list[tuple[str, str]] = []
+    if email and email.strip():
+        patterns.append((re.escape(email.strip()), EMAIL))
+    if phone and (phone_pattern := _phone_pattern(phone)):
+        patterns.append((phone_pattern, PHONE))
+    if external_id and external_id.strip():
+        patterns.append((rf"(?<![\w-]){re.escape(external_id.strip())}(?![\w-])", ERASED_ID))
+    if name and name.strip():
+        words = sorted({w for w in re.findall(r"\w[\w'-]*", name) if len(w) > 1}, key=len)
+        for value in [" ".join(name.split()), *reversed(words)]:
+            spaced = r"\s+".join(re.escape(part) for part in value.split())
+            patterns.append((rf"(?<!\w){spaced}(?!\w)", NAME))
+    if not patterns:
+        return text
+    # One pass over one alternation, so a tag written is never matched again ("[NAME]" for
+    # a person called Name) and the longest value at a place wins.
+    combined = re.compile(
+        "|".join(f"(?P<v{i}>{pattern})" for i, (pattern, _) in enumerate(patterns)), re.IGNORECASE
+    )
+    return combined.sub(lambda m: patterns[int(str(m.lastgroup)[1:])][1], text)

@@ -16,12 +16,13 @@ from fastapi.responses import HTMLResponse
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
-from rapport.api.deps import DbDep, PolicyDep
+from rapport.api.deps import DbDep, EffectsCacheDep, PolicyDep
 from rapport.api.metrics import analytics_engine
 from rapport.domain.learnings import Learning
 from rapport.domain.org import Principal
 from rapport.services import learnings
 from rapport.services.learning_effects import ChangeEffect, EffectReader
+from rapport.services.versioned_cache import VersionedCache
 from rapport.storage.uow import Database
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
@@ -49,10 +50,11 @@ def _measured(
     principal: Principal,
     policy: SuppressionPolicy,
     theme: str | None,
+    cache: VersionedCache[list[ChangeEffect]] | None = None,
 ) -> tuple[list[Learning], dict[int, list[ChangeEffect]]]:
     with db.unit_of_work(readonly=True) as uow:
         found = learnings.find(uow, principal, theme=theme or None)
-    reader = EffectReader(db, engine, principal, policy)
+    reader = EffectReader(db, engine, principal, policy, cache)
     return found, {x.id: reader.effects(x) for x in found}
 
 
@@ -63,9 +65,10 @@ async def learnings_page(
     db: DbDep,
     policy: PolicyDep,
     engine: EngineDep,
+    cache: EffectsCacheDep,
     theme: Annotated[str, Query(max_length=120)] = "",
 ) -> HTMLResponse:
-    found, effects = await run_in_threadpool(_measured, db, engine, principal, policy, theme)
+    found, effects = await run_in_threadpool(_measured, db, engine, principal, policy, theme, cache)
     context = {
         "groups": by_theme(found, effects),
         "theme": theme,

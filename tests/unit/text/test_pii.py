@@ -1,7 +1,7 @@
 import pytest
 
 from rapport.text import redact_pii
-from rapport.text.pii import luhn_valid
+from rapport.text.pii import luhn_valid, redact_identity
 
 REDACTED = [
     ("Contact me at anna.smith+cx@mail.example.co.uk please", "Contact me at [EMAIL] please"),
@@ -68,3 +68,18 @@ def test_luhn():
     assert luhn_valid("378282246310005")
     assert not luhn_valid("4111111111111112")
     assert not luhn_valid("")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ann Lee from Leeds, annually", "[NAME] from Leeds, annually"),  # whole words only
+        ("LEE rang 0044 20 7946 0999 or 020 79460999", "[NAME] rang 0044 20 7946 0999 or [PHONE]"),
+        ("ids c-7 and c-77 and xc-7", "ids [ID] and c-77 and xc-7"),
+        ("write to ANN.LEE@EXAMPLE.ORG", "write to [EMAIL]"),
+        ("order 7946", "order 7946"),  # part of the phone's digits is not the phone
+    ],
+)
+def test_redact_identity_replaces_the_persons_values_only(text: str, expected: str) -> None:
+    values = {"name": "Ann  Lee", "email": "ann.lee@example.org", "phone": "020 7946 0999"}
+    assert redact_identity(text, **values, external_id="c-7") == expected

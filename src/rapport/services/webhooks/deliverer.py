@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,8 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapport.domain.webhooks import DeliveryStatus, headers, retry_delay
-from rapport.errors import RapportError
 from rapport.services.clock import utcnow
+from rapport.services.periodic import PeriodicWorker
 from rapport.settings import Settings
 from rapport.storage.repositories.webhooks import Claimed
 from rapport.storage.uow import Database
@@ -217,7 +216,7 @@ def _record(
         )
 
 
-class WebhookDeliverer:
+class WebhookDeliverer(PeriodicWorker):
     """Runs :func:`deliver_due` every ``interval`` seconds in a daemon thread until stopped.
 
     >>> deliverer = WebhookDeliverer(Database("sqlite:///:memory:"), interval=60)
@@ -228,37 +227,19 @@ class WebhookDeliverer:
     def __init__(
         self, db: Database, policy: DeliveryPolicy = DeliveryPolicy(), *, interval: float
     ) -> None:
-        self.db, self.policy, self.interval = db, policy, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(
+            "rapport-webhooks",
+            interval=interval,
+            logger=logger,
+            join_timeout=policy.timeout_seconds + 5,  # a POST under way may finish
+        )
+        self.db, self.policy = db, policy
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="rapport-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.policy.timeout_seconds + 5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                report = deliver_due(self.db, self.policy)
-            except RapportError as exc:  # the database may be away; the next run retries
-                logger.warning("webhook delivery skipped: %s", exc)
-                continue
-            except Exception:  # a scheduler thread must outlive one bad run
-                logger.exception("webhook delivery failed")
-                continue
-            if report.attempts:
-                logger.info(
-                    "webhooks: %d delivered, %d to retry, %d dead",
-                    report.delivered,
-                    report.retrying,
-                    report.dead,
-                )
+    def run_once(self) -> str | None:
+        report = deliver_due(self.db, self.policy)
+        if not report.attempts:
+            return None
+        return (
+            f"webhooks: {report.delivered} delivered, {report.retrying} to retry, "
+            f"{report.dead} dead"
+        )

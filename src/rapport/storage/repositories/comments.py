@@ -22,8 +22,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from rapport.domain.audit import AuditAction
 from rapport.storage import page_aggregates
-from rapport.storage.models import AnswerRow, CommentAnalysisRow, ResponseRow, SurveyItemRow
+from rapport.storage.models import (
+    AnswerRow,
+    AuditRow,
+    CommentAnalysisRow,
+    ResponseRow,
+    SurveyItemRow,
+)
 
 
 @dataclass(frozen=True)
@@ -285,16 +292,23 @@ class CommentRepository:
         ).order_by(ResponseRow.submitted_at.desc(), ResponseRow.id.desc(), AnswerRow.id.desc())
         return [(t or "", at, tuple((e or "").split())) for t, at, e in self.s.execute(q)]
 
-    def version(self, survey_id: int) -> tuple[int, int, int]:
+    def version(self, survey_id: int) -> tuple[int, int, int, int]:
         """What changes when a survey's comments do: its responses' largest id and count,
-        and the newest analysis id (re-reading comments replaces their analyses)."""
+        the newest analysis id (re-reading comments replaces their analyses) and the newest
+        erasure (an erased person's comments lose their text but keep their rows; every
+        erasure is audited in its own transaction, and the audit log is read by an index)."""
         found = self.s.execute(
             select(func.coalesce(func.max(ResponseRow.id), 0), func.count(ResponseRow.id)).where(
                 ResponseRow.survey_id == survey_id
             )
         ).one()
         analysed = self.s.scalar(select(func.coalesce(func.max(CommentAnalysisRow.id), 0)))
-        return int(found[0]), int(found[1]), int(analysed or 0)
+        erased = self.s.scalar(
+            select(func.coalesce(func.max(AuditRow.id), 0)).where(
+                AuditRow.action == AuditAction.PERSON_ERASE.value
+            )
+        )
+        return int(found[0]), int(found[1]), int(analysed or 0), int(erased or 0)
 
     def response_counts(self, survey_id: int) -> dict[int, int]:
         """Responses with any answer to a survey item, by unit (the comment explorer's

@@ -2,8 +2,9 @@
 
 A person's data lives in ``people`` (identity, contact, attributes, consent), in their
 ``invitations`` (and the partial answers saved there) and in the ``responses`` linked to
-them, with ``answers`` and ``comment_analyses``, and in the notes of follow-up ``cases``
-opened on those responses. Erasure unlinks and strips the responses
+them, with ``answers`` and ``comment_analyses``, in the notes and titles of follow-up
+``cases`` opened on those responses, and in the text of the ``learnings`` linked to those
+responses or cases (staff write about the person there). Erasure unlinks and strips the responses
 and invitations and then deletes the ``people`` row; what stays is anonymous and keeps
 every unit, month and numeric answer, so ``metric_aggregates`` need no change; the
 attributes dropped leave ``attribute_aggregates`` (taken out and added back).
@@ -11,12 +12,12 @@ attributes dropped leave ``attribute_aggregates`` (taken out and added back).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rapport.storage import page_aggregates
@@ -27,6 +28,9 @@ from rapport.storage.models import (
     CommentAnalysisRow,
     DistributionRow,
     InvitationRow,
+    LearningChangeRow,
+    LearningLinkRow,
+    LearningRow,
     PersonRow,
     ResponseRow,
     SurveyRow,
@@ -45,6 +49,11 @@ class ErasedRows:
     invitations: int
     comments: int
     case_notes: int = 0
+    learnings: int = 0
+
+
+#: The text columns of a learning that may name the person it came from.
+LEARNING_TEXTS = ("title", "what_happened", "impact", "learnt", "owner")
 
 
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -163,6 +172,52 @@ class PersonalDataRepository:
                     _plain({k: row[k] for k in ("author", "at", "text")})
                 )
         return list(found.values())
+
+    def learning_ids(self, response_ids: Sequence[int]) -> list[int]:
+        """Learnings linked to these responses or to cases opened on them."""
+        if not response_ids:
+            return []
+        link = LearningLinkRow
+        on_cases = select(CaseRow.id).where(CaseRow.response_id.in_(response_ids))
+        query = select(link.learning_id).where(
+            or_(link.response_id.in_(response_ids), link.case_id.in_(on_cases))
+        )
+        return sorted(set(self.s.scalars(query)))
+
+    def scrub_linked(self, response_ids: Sequence[int], scrub: Callable[[str], str]) -> int:
+        """Pass the text of the learnings linked to these responses (or their cases) and the
+        titles of the cases opened on them through ``scrub`` (the person's identifying
+        values out), and drop the learnings' links to the responses; the learnings, their
+        links to cases, units and themes, and the cases stay. Returns the learnings
+        touched."""
+        learning_ids = self.learning_ids(response_ids)
+        learning_columns = [getattr(LearningRow, name) for name in LEARNING_TEXTS]
+        for column in learning_columns:
+            self._scrub(column, LearningRow.id.in_(learning_ids), scrub)
+        self._scrub(
+            LearningChangeRow.description, LearningChangeRow.learning_id.in_(learning_ids), scrub
+        )
+        self._scrub(CaseRow.title, CaseRow.response_id.in_(response_ids), scrub)
+        if response_ids:
+            self.s.execute(
+                delete(LearningLinkRow)
+                .where(LearningLinkRow.response_id.in_(response_ids))
+                .execution_options(synchronize_session=False)
+            )
+        return len(learning_ids)
+
+    def _scrub(self, column: Any, where: ColumnElement[bool], scrub: Callable[[str], str]) -> None:
+        """Rewrite ``column`` of the rows ``where`` selects through ``scrub`` (only the
+        rows it changes)."""
+        key = column.class_.id
+        for row_id, text in self.s.execute(select(key, column).where(where)).all():
+            if text and (scrubbed := scrub(text)) != text:
+                self.s.execute(
+                    update(column.class_)
+                    .where(key == row_id)
+                    .values({column.key: scrubbed})
+                    .execution_options(synchronize_session=False)
+                )
 
     def erase(
         self,

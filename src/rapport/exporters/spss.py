@@ -22,6 +22,7 @@ import math
 import os
 import re
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,6 +51,7 @@ NOT_SHOWN_LABEL = "Not shown (display logic)"
 VARIABLE_LABEL_BYTES = 256
 VALUE_LABEL_BYTES = 120
 NAME_BYTES = 64
+NOTE_BYTES = 80
 #: SPSS keywords that cannot name a variable (compared case-insensitively).
 RESERVED = frozenset({"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to"})
 RESERVED_WITH = RESERVED | {"with"}
@@ -297,7 +299,8 @@ def to_sav_bytes(
             column_labels={
                 n: cut(v.label, VARIABLE_LABEL_BYTES) or None for n, v in by_name.items()
             },
-            note=notes,
+            # SPSS documents are lines of 80 bytes (the names and key are ASCII)
+            note=[line for n in notes for line in textwrap.wrap(n, NOTE_BYTES)],
             variable_value_labels={
                 n: {k: cut(text, VALUE_LABEL_BYTES) for k, text in v.value_labels.items()}
                 for n, v in by_name.items()

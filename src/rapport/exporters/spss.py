@@ -202,32 +202,34 @@ def sav_frame(
     Answers to questions the definition no longer has (an older version's) follow, unlabelled.
     """
     attributes = sorted({k for r in responses for k in (r.get("attributes") or {})})
+    questions = question_variables(definition, org_name)
     variables = [
         *META,
         *(
             Variable(f"attr.{k}", f"Attribute: {k}", NOMINAL, "string", meta=True)
             for k in attributes
         ),
-        *question_variables(definition, org_name),
+        *questions,
     ]
+    rows = [_cells(definition, questions, r) for r in responses]
     known = {v.key for v in variables}
     extra: dict[str, str] = {}
-    for r in responses:
-        for a in r["answers"]:
-            source = wide_column(a)
-            if source not in known and source not in extra:
-                extra[source] = "number" if a["value_num"] is not None else "string"
-    variables += [Variable(s, "", NOMINAL, kind) for s, kind in extra.items()]
-    columns: dict[str, list[Any]] = {v.key: [] for v in variables}
-    for r in responses:
-        row = _cells(definition, variables, r)
-        for v in variables:
-            columns[v.key].append(row.get(v.key, _missing(v)))
-    frame = pd.DataFrame(columns)
+    for row in rows:
+        for key in row.keys() - known:
+            if key not in extra:
+                extra[key] = "string" if isinstance(row[key], str) else "number"
+    variables += [Variable(key, "", NOMINAL, kind) for key, kind in sorted(extra.items())]
+    frame = pd.DataFrame(
+        {v.key: [row.get(v.key, blank) for row in rows] for v, blank in _blanks(variables)}
+    )
     for v in variables:
         if v.kind == "number":
             frame[v.key] = pd.to_numeric(frame[v.key], errors="coerce").astype("float64")
     return frame, variables
+
+
+def _blanks(variables: list[Variable]) -> list[tuple[Variable, Any]]:
+    return [(v, _missing(v)) for v in variables]
 
 
 def _missing(v: Variable) -> Any:

@@ -1,4 +1,5 @@
-"""``rapport responses export`` in every format, chosen by the file suffix or ``--format``."""
+"""``rapport responses export`` in every format, chosen by the file suffix or ``--format``;
+``rapport survey export`` → ``rapport survey import`` gives the same document back."""
 
 from __future__ import annotations
 
@@ -8,23 +9,19 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 import pytest
+import yaml
 from typer.testing import CliRunner
 
-from rapport.cli._common import console, err_console
 from rapport.cli.main import app
 from tests.integration._survey_fixtures import EVERY_TYPE
+from tests.integration.test_survey_document_round_trip import RICH
 
 ANSWERS = "unit,nps,csat,comment\nacme,9,5,Great\nacme,3,2,Slow\n"
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
-    monkeypatch.setattr(console, "width", 160)
-    monkeypatch.setattr(err_console, "width", 200)
-    runner = CliRunner()
-    assert runner.invoke(app, ["init", "--org", "Acme"]).exit_code == 0
+def cli(fresh_cli: CliRunner, tmp_path: Path) -> CliRunner:
+    runner = fresh_cli
     survey = tmp_path / "every.json"
     survey.write_text(json.dumps(EVERY_TYPE))
     assert runner.invoke(app, ["survey", "import", str(survey)]).exit_code == 0
@@ -70,3 +67,21 @@ def test_format_option_wins_and_bad_choices_are_named(cli: CliRunner, tmp_path: 
         app, ["responses", "export", "every-type", "--out", str(out), "--format", "xlsx"]
     )
     assert bad.exit_code == 1 and "--format xlsx: expected one of" in bad.output
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_document_survives_the_cli(fresh_cli: CliRunner, tmp_path: Path, fmt: str) -> None:
+    source = tmp_path / f"rich.{fmt}"
+    source.write_text(json.dumps(RICH) if fmt == "json" else yaml.safe_dump(RICH), "utf-8")
+    assert fresh_cli.invoke(app, ["survey", "import", str(source)]).exit_code == 0
+    first = fresh_cli.invoke(app, ["survey", "export", "rich-document", "--format", fmt])
+    assert first.exit_code == 0, first.output
+    copy_file = tmp_path / f"copy.{fmt}"
+    copy_file.write_text(first.output.replace("key: rich-document", "key: copy-of-rich").replace(
+        '"key": "rich-document"', '"key": "copy-of-rich"'), "utf-8")  # fmt: skip
+    imported = fresh_cli.invoke(app, ["survey", "import", str(copy_file)])
+    assert imported.exit_code == 0, imported.output
+    again = fresh_cli.invoke(app, ["survey", "export", "copy-of-rich", "--format", fmt])
+    assert again.exit_code == 0, again.output
+    assert again.output == copy_file.read_text("utf-8")
+    assert again.output.replace("copy-of-rich", "rich-document") == first.output

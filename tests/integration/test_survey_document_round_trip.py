@@ -1,25 +1,20 @@
 """A survey document leaves Rapport and comes back as a new survey unchanged: over real HTTP
-(``GET /api/v1/surveys/{id}`` → ``POST /api/v1/surveys``) on both engines, and through the
-CLI (``rapport survey export`` → ``rapport survey import``) in YAML and JSON.
+(``GET /api/v1/surveys/{id}`` → ``POST /api/v1/surveys``) on both engines; the CLI's
+(``rapport survey export`` → ``rapport survey import``) is in ``tests/cli/test_export_cli.py``.
 
 The domain round trip (dict → definition → dict) is a property test in
-``tests/unit/domain/test_survey_definition.py``; these cover storage, the API and the CLI.
+``tests/unit/domain/test_survey_definition.py``; these cover storage and the API.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from rapport.cli._common import console
-from rapport.cli.main import app
 from rapport.domain.org import Role
 from rapport.services import auth
 from rapport.services.survey_definitions import list_templates, template_text
@@ -99,31 +94,3 @@ def test_document_survives_export_and_import_over_http(
             exported["pages"][1]["questions"][0]["show_if"]
             == RICH["pages"][1]["questions"][0]["show_if"]
         )
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
-    monkeypatch.setattr(console, "width", 160)
-    runner = CliRunner()
-    assert runner.invoke(app, ["init", "--org", "Acme"]).exit_code == 0
-    return runner
-
-
-@pytest.mark.parametrize("fmt", ["yaml", "json"])
-def test_document_survives_the_cli(cli: CliRunner, tmp_path: Path, fmt: str) -> None:
-    source = tmp_path / f"rich.{fmt}"
-    source.write_text(json.dumps(RICH) if fmt == "json" else yaml.safe_dump(RICH), "utf-8")
-    assert cli.invoke(app, ["survey", "import", str(source)]).exit_code == 0
-    first = cli.invoke(app, ["survey", "export", "rich-document", "--format", fmt])
-    assert first.exit_code == 0, first.output
-    copy_file = tmp_path / f"copy.{fmt}"
-    copy_file.write_text(first.output.replace("key: rich-document", "key: copy-of-rich").replace(
-        '"key": "rich-document"', '"key": "copy-of-rich"'), "utf-8")  # fmt: skip
-    imported = cli.invoke(app, ["survey", "import", str(copy_file)])
-    assert imported.exit_code == 0, imported.output
-    again = cli.invoke(app, ["survey", "export", "copy-of-rich", "--format", fmt])
-    assert again.exit_code == 0, again.output
-    assert again.output == copy_file.read_text("utf-8")
-    assert again.output.replace("copy-of-rich", "rich-document") == first.output

@@ -20,6 +20,7 @@ TINY = {
     "import_csv.py": ["--rows", "300", "--runs", "1"],
     "import_qualtrics.py": ["--rows", "300", "--runs", "1"],
     "people_import.py": ["--rows", "300", "--runs", "1"],
+    "response_export.py": ["--units", "6", "--months", "3", "--runs", "1"],
     "outcomes_import.py": ["--units", "20", "--months", "3", "--runs", "1"],
     "suppression_audit.py": ["--runs", "1", "--units", "40", "--months", "12"],
     "pages.py": ["--sizes", "40", "--months", "12", "--runs", "1"],

@@ -17,7 +17,8 @@ from rapport.api.deps import (
     UowDep,
 )
 from rapport.api.types import IsoDateTime, UtcDateTime
-from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
+from rapport.exporters.responses import FORMATS as export_formats
+from rapport.exporters.responses import render
 from rapport.services import responses, surveys
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
@@ -204,10 +205,10 @@ def list_responses(
 
 @router.get(
     "/surveys/{survey_id}/responses/export",
-    summary="All responses the caller may see, one row each (CSV or Parquet); "
+    summary="All responses the caller may see, one row each (CSV, Parquet, JSON or SPSS .sav); "
     "employee surveys: admins only",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
+    responses={200: {"content": {f.media_type.split(";")[0]: {} for f in export_formats.values()}}},
 )
 def export_responses(
     survey_id: SurveyId,
@@ -215,20 +216,19 @@ def export_responses(
     uow: UowDep,
     settings: SettingsDep,
     policy: PolicyDep,
-    format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv",
+    format: Annotated[str, Query(pattern="^(csv|parquet|json|sav)$")] = "csv",
     unit: str | None = None,
 ) -> Response:
-    rows = responses.iter_all_for(uow, principal, survey_id, unit=unit, policy=policy)
+    """The responses as a file: ``csv`` and ``parquet`` one column per question or item,
+    ``json`` one record per response with its answers as submitted, ``sav`` an SPSS file with
+    variable and value labels (docs/surveys.md, "Exports"). Audited as ``responses.export``."""
+    export = responses.export_for(uow, principal, survey_id, unit=unit, fmt=format, policy=policy)
     uow.commit()  # the audit entry of this export
-    frame = wide_frame(rows)
-    if format == "parquet":
-        return Response(
-            to_parquet_bytes(frame),
-            media_type="application/vnd.apache.parquet",
-            headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}.parquet"'},
-        )
+    body = render(format, export.published.definition, export.rows, export.org_name)
+    chosen = export_formats[format]
+    filename = f"survey-{survey_id}{chosen.suffix}"
     return Response(
-        to_csv_bytes(frame),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}.csv"'},
+        body,
+        media_type=chosen.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

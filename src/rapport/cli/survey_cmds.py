@@ -153,21 +153,31 @@ def import_responses(
 @responses_app.command("export")
 def export_responses(
     survey: Annotated[str, typer.Argument(help="Survey id or key.")],
-    out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option(help="Output file (.csv, .parquet, .json or .sav: SPSS).")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, parquet, json or sav (default: by the file suffix)."),
+    ] = None,
 ) -> None:
-    """Export responses (one row per response) to CSV or Parquet."""
-    from rapport.exporters.responses import to_csv_bytes, to_parquet_bytes, wide_frame
+    """Export responses (one row or record per response) to CSV, Parquet, JSON or SPSS."""
+    from rapport.exporters.responses import FORMATS, format_for_suffix, render
     from rapport.services import responses, surveys
 
+    chosen = fmt.lower() if fmt else format_for_suffix(out.suffix)
+    if chosen is None or chosen not in FORMATS:
+        given = f"--format {fmt}" if fmt else f"the suffix {out.suffix or '(none)'} of {out}"
+        fail(
+            f"{given}: expected one of {', '.join(FORMATS)} (or a file ending .csv, "
+            ".parquet, .json or .sav)"
+        )
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings)
         with db.unit_of_work() as uow:
             sid = surveys.get_published(uow, _survey_ref(survey)).survey.id
-            frame = wide_frame(responses.iter_all_for(uow, SYSTEM, sid))
-        data = to_parquet_bytes(frame) if out.suffix == ".parquet" else to_csv_bytes(frame)
-        out.write_bytes(data)
-    console.print(f"Wrote {len(frame)} responses to {out}.")
+            export = responses.export_for(uow, SYSTEM, sid, fmt=chosen)
+        out.write_bytes(render(chosen, export.published.definition, export.rows, export.org_name))
+    console.print(f"Wrote {len(export.rows)} responses to {out} ({chosen}).")
 
 
 def _notifier(settings: Settings) -> SmtpNotifier:

@@ -48,6 +48,12 @@ def protects(policy: SuppressionPolicy, audience: str) -> bool:
     return policy.protects(audience)
 
 
+def may_read_raw(principal: Principal, policy: SuppressionPolicy, *, audience: str) -> bool:
+    """Whether this policy lets ``principal`` read raw responses of ``audience``'s surveys
+    (what :func:`read_raw_rows` enforces; pages ask it before offering a download)."""
+    return not protects(policy, audience) or principal.role is Role.ADMIN
+
+
 def read_raw_rows(
     uow: UnitOfWork,
     principal: Principal,
@@ -61,7 +67,7 @@ def read_raw_rows(
     """Allow a read of raw responses (``action`` is ``responses.list`` or
     ``responses.export``) and write it to the audit log; refuse it for a protected survey
     unless the reader is an admin."""
-    if protects(policy, audience) and principal.role is not Role.ADMIN:
+    if not may_read_raw(principal, policy, audience=audience):
         raise Confidential(
             f"Individual answers to {survey_key} ({audience} survey) are confidential: "
             "they are shown only as results of groups large enough to protect anonymity."

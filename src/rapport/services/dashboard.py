@@ -18,7 +18,7 @@ from rapport.analytics.suppression import Measure, SuppressionPolicy
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.survey import fill_placeholders
 from rapport.errors import ValidationFailed
-from rapport.services import metrics
+from rapport.services import confidentiality, metrics
 from rapport.services.access import require
 from rapport.services.metric_memo import MetricMemo
 from rapport.services.org import organisation_name
@@ -55,6 +55,8 @@ class SurveyDashboard:
     title: str
     period: str | None = None
     """Protected surveys: the closed period every figure is for (the latest with data)."""
+    may_export: bool = False
+    """Whether the principal may download the raw responses (``responses.export_for``)."""
 
 
 def survey_dashboard(
@@ -114,7 +116,10 @@ def survey_dashboard(
         total = rows[0].n if rows else 0
     title = fill_placeholders(published.survey.title, {"org": organisation_name(uow)})
     label = next((r.period_label for r in counted.rows), None) if counted.closed_period else None
-    return SurveyDashboard(published, rows, total, threshold, title, label)
+    may_export = principal.can(Permission.EXPORT) and confidentiality.may_read_raw(
+        principal, policy, audience=published.survey.audience
+    )
+    return SurveyDashboard(published, rows, total, threshold, title, label, may_export)
 
 
 def _one_period(result: metrics.MetricResult) -> tuple[datetime | None, datetime | None]:

@@ -17,6 +17,7 @@ from rapport.errors import Conflict, FieldError, ValidationFailed
 from rapport.services import alerts, comments, confidentiality
 from rapport.services.access import require, require_unit
 from rapport.services.clock import as_utc, utcnow
+from rapport.services.org import organisation_name
 from rapport.services.surveys import PublishedSurvey, get_published
 from rapport.services.units import require_open
 from rapport.services.webhooks import events as webhook_events
@@ -388,23 +389,38 @@ def _page(
     return rows, (rows[-1]["id"] if more and rows else None)
 
 
-def iter_all_for(
+@dataclass(frozen=True)
+class ResponseExport:
+    """The responses a principal may export, with the published survey they answer (its
+    definition labels the columns of an SPSS file)."""
+
+    published: PublishedSurvey
+    rows: list[dict[str, Any]]
+    #: What ``{org}`` in the survey's texts reads as (the labels say what respondents saw).
+    org_name: str
+
+
+def export_for(
     uow: UnitOfWork,
     principal: Principal,
     survey_id: int,
     *,
     unit: str | None = None,
+    fmt: str = "csv",
     page_size: int = 2000,
     policy: SuppressionPolicy = confidentiality.DEFAULT_POLICY,
-) -> list[dict[str, Any]]:
+) -> ResponseExport:
     """Every response the principal may export (same rules as :func:`list_for`), audited
-    once as an export."""
-    published = _raw_read(uow, principal, survey_id, policy, "responses.export", unit=unit)
+    once as an export in ``fmt``. Every export format reads through here, so a protected
+    survey's rows leave to admins only, whatever the format."""
+    published = _raw_read(
+        uow, principal, survey_id, policy, "responses.export", unit=unit, format=fmt
+    )
     out: list[dict[str, Any]] = []
     after = 0
     while True:
         rows, next_after = _page(uow, principal, published, unit, None, None, after, page_size)
         out += rows
         if next_after is None:
-            return out
+            return ResponseExport(published, out, organisation_name(uow))
         after = next_after

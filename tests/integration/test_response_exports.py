@@ -8,6 +8,7 @@ by the exporter's own helpers.
 from __future__ import annotations
 
 import copy
+import io
 import math
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -207,3 +208,21 @@ def test_json_records_keep_types_and_answers(live_server: LiveServer, db: Databa
             select(AuditRow).where(AuditRow.action == "responses.export")
         ).all()
     assert [a.detail for a in audit] == [{"format": "json"}]
+
+
+def test_csv_keeps_a_question_named_like_a_response_column(
+    live_server: LiveServer, db: Database
+) -> None:
+    """EVERY_TYPE has a question called ``channel``: its answers go to ``channel_2`` and the
+    response's own channel (``api``) stays in ``channel`` — nothing overwritten."""
+    sid, headers, ids = _submit_all(live_server, db, EVERY_TYPE)
+    r = _export(
+        f"{live_server.url}/api/v1/surveys/{sid}/responses",
+        headers,
+        "csv",
+        "text/csv; charset=utf-8",
+    )
+    frame = pd.read_csv(io.BytesIO(r.content)).set_index("response_id").loc[ids]
+    assert frame["channel"].tolist() == ["api"] * 3
+    want = [a.get("channel") for a in SUBMITTED]
+    assert [None if pd.isna(v) else v for v in frame["channel_2"]] == want

@@ -53,9 +53,19 @@ def wide_frame(responses: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Long answers → wide columns: ``nps``, ``minds.ease``, ``channels.web``, ``comment``.
 
     Numeric answers become numbers, text answers strings; a chosen single-choice option is
-    its id; multi-choice and emotion columns hold 1 or the intensity.
+    its id; multi-choice and emotion columns hold 1 or the intensity. An answer column whose
+    name is also a response column (a question called ``channel``, or ``attr`` with items)
+    is written as ``channel_2`` (the next free suffix), so no value overwrites another.
+
+    >>> r = {"id": 1, "submitted_at": "2026-01-05", "unit": "u1", "language": "en",
+    ...      "channel": "web", "attributes": {"tier": "gold"},
+    ...      "answers": [{"question_id": "channel", "item": None, "value_num": None,
+    ...                   "value_text": "phone"}]}
+    >>> wide_frame([r]).loc[0, ["channel", "channel_2", "attr.tier"]].tolist()
+    ['web', 'phone', 'gold']
     """
-    records = []
+    records: list[dict[str, Any]] = []
+    answer_rows: list[dict[str, Any]] = []
     for r in responses:
         rec: dict[str, Any] = {
             "response_id": r["id"],
@@ -66,10 +76,32 @@ def wide_frame(responses: Iterable[dict[str, Any]]) -> pd.DataFrame:
         }
         for key, value in (r.get("attributes") or {}).items():
             rec[f"attr.{key}"] = value
-        for a in r["answers"]:
-            rec[wide_column(a)] = a["value_num"] if a["value_num"] is not None else a["value_text"]
         records.append(rec)
+        answer_rows.append(
+            {
+                wide_column(a): a["value_num"] if a["value_num"] is not None else a["value_text"]
+                for a in r["answers"]
+            }
+        )
+    response_columns = {key for rec in records for key in rec}
+    answer_columns = {key for row in answer_rows for key in row}
+    rename = _free_names(answer_columns & response_columns, response_columns | answer_columns)
+    for rec, row in zip(records, answer_rows, strict=True):
+        rec.update({rename.get(key, key): value for key, value in row.items()})
     return pd.DataFrame.from_records(records)
+
+
+def _free_names(clashing: set[str], taken: set[str]) -> dict[str, str]:
+    """Each clashing column → ``name_2`` (or the next suffix no column has)."""
+    taken = set(taken)
+    out: dict[str, str] = {}
+    for name in sorted(clashing):
+        n = 2
+        while f"{name}_{n}" in taken:
+            n += 1
+        out[name] = f"{name}_{n}"
+        taken.add(out[name])
+    return out
 
 
 def wide_column(answer: Mapping[str, Any]) -> str:

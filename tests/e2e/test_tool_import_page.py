@@ -17,7 +17,7 @@ from rapport.domain.org import Role, UnitKind
 from rapport.services import auth, surveys
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 QT = Path(__file__).parents[1] / "data" / "formats" / "qualtrics"
@@ -77,6 +77,7 @@ def test_analyst_previews_edits_a_tag_imports_and_sees_the_hand_nps(
     expect(page.locator("#import-unsupported")).to_contain_text("text entry beside a choice")
     expect(page.locator("#import-warnings")).to_contain_text("current layout (3 header rows)")
     screenshot(page, "tool-import-preview")
+    assert_accessible(page, True, "the import preview")
     # The preview (upload, dry run, page) wrote nothing to the database.
     assert _row_counts(sqlite_db) == before
     page.get_by_label("Tags of q2").fill("satisfaction.overall")
@@ -114,6 +115,7 @@ def test_a_bad_file_or_tag_is_named_on_the_page_and_nothing_is_written(
     expect(report).to_contain_text("qt_nps_store_visit.csv could not be imported")
     expect(report.get_by_role("listitem").first).to_contain_text("definition")
     screenshot(page, "tool-import-bad-file")
+    assert_accessible(page, True, "the import form with an error")
     # A tag that is not a construct tag: the question is named, nothing is imported.
     _preview(page, url, QSF, CSV)
     page.get_by_label("Tags of q2").fill("satisfaction.overal")

@@ -50,8 +50,8 @@ class ToolImportResult:
 FORMAT_LABELS: Final[dict[str, str]] = {
     "qualtrics": "Qualtrics (.qsf, responses .csv)",
     "limesurvey": "LimeSurvey (.lss or .lsa, responses .csv, .txt or .lsr)",
-    "surveyjs": "SurveyJS (.json, results .json)",
-    "surveymonkey": "SurveyMonkey (responses export .csv)",
+    "surveyjs": "SurveyJS (.json, results .json, .csv or .xlsx)",
+    "surveymonkey": "SurveyMonkey (responses export .csv or .xlsx)",
     "google-forms": "Google Forms (responses .csv)",
 }
 """The formats of :data:`rapport.importers.formats.FORMATS` as the import page names them."""

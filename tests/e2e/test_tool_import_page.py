@@ -59,12 +59,17 @@ def _preview(page: Page, url: str, definition: Path, responses: Path | None) -> 
     page.get_by_role("button", name="Preview", exact=True).click()
 
 
-def test_analyst_previews_edits_a_tag_imports_and_sees_the_hand_nps(
-    page: Page, sqlite_live_server: LiveServer, sqlite_db: Database
-) -> None:
+@pytest.fixture
+def url(page: Page, sqlite_live_server: LiveServer, sqlite_db: Database) -> str:
+    """The server's address, with an organisation and the analyst logged in."""
     _seed(sqlite_db)
-    url = sqlite_live_server.url
-    log_in(page, url, "analyst@example.com", PASSWORD)
+    log_in(page, sqlite_live_server.url, "analyst@example.com", PASSWORD)
+    return sqlite_live_server.url
+
+
+def test_analyst_previews_edits_a_tag_imports_and_sees_the_hand_nps(
+    page: Page, url: str, sqlite_live_server: LiveServer, sqlite_db: Database
+) -> None:
     before = _row_counts(sqlite_db)
     _preview(page, url, QSF, CSV)
     expect(page).to_have_url(re.compile(r"/imports/[A-Za-z0-9_-]{32}$"))
@@ -104,11 +109,8 @@ def test_analyst_previews_edits_a_tag_imports_and_sees_the_hand_nps(
 
 
 def test_a_bad_file_or_tag_is_named_on_the_page_and_nothing_is_written(
-    page: Page, sqlite_live_server: LiveServer, sqlite_db: Database
+    page: Page, url: str, sqlite_live_server: LiveServer, sqlite_db: Database
 ) -> None:
-    _seed(sqlite_db)
-    url = sqlite_live_server.url
-    log_in(page, url, "analyst@example.com", PASSWORD)
     before = _row_counts(sqlite_db)
     _preview(page, url, CSV, None)  # the responses CSV given as the survey file
     report = page.locator("#import-report")

@@ -165,25 +165,30 @@ def time_size(
             server.wait(timeout=30)
 
 
+def log_in_when_up(client: httpx.Client) -> None:
+    """Wait for the server to answer, then log in as the demo admin."""
+    deadline = time.monotonic() + 600  # a loaded 2-core machine: a minute or more
+    while True:
+        try:
+            page = client.get("/login")
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("rapport serve did not start") from None
+            time.sleep(0.2)
+    found = TOKEN.search(page.text)
+    assert found, "no login form"
+    form = {"email": demo.DEMO_ADMIN, "password": demo.DEMO_PASSWORD}
+    r = client.post("/login", data={**form, "csrf_token": found.group(1)})
+    assert r.status_code == 303, f"login failed: {r.status_code}"
+
+
 def _time_server(
     pid: int, port: int, paths: dict[str, str], runs: int
 ) -> tuple[dict[str, Figures], float, float]:
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=600) as client:
-        deadline = time.monotonic() + 600  # a loaded 2-core machine: a minute or more
-        while True:
-            try:
-                page = client.get("/login")
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("rapport serve did not start") from None
-                time.sleep(0.2)
-        found = TOKEN.search(page.text)
-        assert found, "no login form"
-        form = {"email": demo.DEMO_ADMIN, "password": demo.DEMO_PASSWORD}
-        r = client.post("/login", data={**form, "csrf_token": found.group(1)})
-        assert r.status_code == 303, f"login failed: {r.status_code}"
+        log_in_when_up(client)
         idle = _memory_mb(pid, "VmRSS")
         figures = {}
         for label, path in paths.items():

@@ -70,6 +70,7 @@ from rapport.web import (
     respond,
     roi_pages,
     survey_pages,
+    tool_import_pages,
     unsubscribe,
     webhook_pages,
 )
@@ -204,6 +205,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(survey_pages.router)
+    app.include_router(tool_import_pages.router)
     app.include_router(distribution_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(relationship_pages_router)

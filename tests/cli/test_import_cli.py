@@ -102,3 +102,28 @@ def test_import_surveyjs_with_a_dashboard_csv_then_again_adds_nothing(tmp_path: 
     assert any("no response id column" in w for w in report["warnings"])
     again = run(env, "import", "surveyjs", str(survey), "--responses", str(table), "--json")
     assert json.loads(again.stdout)["imported"]["skipped"] == 12
+
+
+def test_tags_file_is_applied_and_checked(tmp_path: Path) -> None:
+    env = {"RAPPORT_DATA_DIR": str(tmp_path)}
+    assert run(env, "init", "--org", "Acme").returncode == 0
+    qsf, csv = str(QT / "qt_nps_store_visit.qsf"), str(QT / "qt_nps_store_visit.csv")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"q2": ["satisfaction.overal"]}')
+    refused = run(env, "import", "qualtrics", qsf, "--responses", csv, "--tags", str(bad))
+    assert refused.returncode == 1
+    assert "tags.q2: unknown construct tag 'satisfaction.overal' for q2" in refused.stderr
+    tags = tmp_path / "tags.json"
+    tags.write_text('{"q2": ["satisfaction.overall"]}')
+    args = ("import", "qualtrics", qsf, "--responses", csv, "--tags", str(tags), "--json")
+    done = run(env, *args)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {m["question_id"]: m["tags"] for m in report["mapping"]}["q2"] == [
+        "satisfaction.overall"
+    ]
+    assert report["imported"]["responses"] == 26
+    exported = run(env, "survey", "export", "store-visit-nps", "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    questions = json.loads(exported.stdout)["pages"][0]["questions"]
+    assert {q["id"]: q.get("tags") for q in questions}["q2"] == ["satisfaction.overall"]

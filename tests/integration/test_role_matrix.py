@@ -151,6 +151,30 @@ def _tool_import(c: Caller) -> httpx.Response:
     )
 
 
+def _kept_upload(c: Caller) -> str | httpx.Response:
+    """The preview page of an upload the caller made on ``/imports``, or the refusal."""
+    survey = b'{"pages": [{"name": "p", "elements": [{"type": "text", "name": "why"}]}]}'
+    files = {"definition": ("survey.json", survey, "application/json")}
+    r = c.form("/imports", {"format": "surveyjs", "survey_key": "from-the-page"}, files=files)
+    kept = r.status_code == 303 and r.headers["location"].startswith("/imports/")
+    return r.headers["location"] if kept else r
+
+
+def _kept_upload_response(c: Caller) -> httpx.Response:
+    found = _kept_upload(c)
+    return c.page.get(found) if isinstance(found, str) else found
+
+
+def _preview_page(c: Caller) -> httpx.Response:
+    found = _kept_upload(c)
+    return c.page.get(found if isinstance(found, str) else "/imports/" + "x" * 32)
+
+
+def _commit_upload(c: Caller) -> httpx.Response:
+    found = _kept_upload(c)
+    return c.form(found if isinstance(found, str) else "/imports/" + "x" * 32, {"action": "import"})
+
+
 def _new_survey(c: Caller) -> httpx.Response:
     return c.api.post("/api/v1/surveys", json={**EVERY_TYPE, "key": "another-survey"})
 
@@ -471,6 +495,10 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str | None], Call]] = {
         lambda c: c.page.get(f"/surveys/{c.sid}/comments"),
     ),
     ("GET", "/jobs/{job_id}"): (frozenset({"admin", "analyst"}), _job_page),
+    ("GET", "/imports"): (frozenset({"admin", "analyst"}), lambda c: c.page.get("/imports")),
+    ("POST", "/imports"): (frozenset({"admin", "analyst"}), _kept_upload_response),
+    ("GET", "/imports/{token}"): (frozenset({"admin", "analyst"}), _preview_page),
+    ("POST", "/imports/{token}"): (frozenset({"admin", "analyst"}), _commit_upload),
     ("GET", "/admin/users"): (frozenset({"admin"}), lambda c: c.page.get("/admin/users")),
     ("POST", "/admin/users/{user_id}"): (
         frozenset({"admin"}),

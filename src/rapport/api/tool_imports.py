@@ -1,7 +1,8 @@
 """``POST /api/v1/imports``: a survey and its responses from another survey tool.
 
 Multipart form: ``format``, ``definition`` (file), optional ``responses`` (file),
-``dry_run``, ``survey_key``, ``unit``, ``audience``, ``timezone``. The answer is the report
+``dry_run``, ``survey_key``, ``unit``, ``audience``, ``timezone``, ``tags`` (JSON: question
+id → construct tags, replacing the importer's). The answer is the report
 of ``rapport import … --dry-run --json`` (200); without ``dry_run`` the survey is created
 (published) and the responses imported, all or nothing (201, the report plus ``imported``).
 """
@@ -82,20 +83,17 @@ def _run(
     unit: str | None,
     request: Request,
     keep: bool,
+    tags: str | None,
 ) -> dict[str, Any]:
-    plan = tool_import.plan_files(principal, fmt, files[0], files[1], options)
+    overrides = tool_import.read_tag_overrides(tags) if tags else None
+    plan = tool_import.plan_files(principal, fmt, files[0], files[1], options, overrides)
     report = plan.summary()
     if not dry_run:
         with db.unit_of_work() as uow:
             result = tool_import.import_plan(
                 uow, principal, plan, unit=unit, policy=get_policy(request), keep_original=keep
             )
-        report["imported"] = {
-            "survey": result.survey_key,
-            "version": result.version,
-            "responses": result.imported,
-            "skipped": result.skipped,
-        }
+        report["imported"] = tool_import.imported_report(result)
     return report
 
 
@@ -130,6 +128,15 @@ async def import_from_tool(
     unit: Annotated[str | None, Form(max_length=500)] = None,
     audience: Annotated[Literal["customer", "employee"], Form()] = "customer",
     timezone: Annotated[str, Form(max_length=64)] = "UTC",
+    tags: Annotated[
+        str | None,
+        Form(
+            max_length=100_000,
+            description='Construct tags replacing the importer\'s, as JSON: {"q1": '
+            '["loyalty.recommend"], "grid.row1": ["mind.ease"]} (question ids of the '
+            "mapping; tags from docs/surveys.md). An unknown id or tag is a 422 naming it.",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Mapping rules and the unsupported list: docs/importers.md. Analysts and admins."""
     files = (await definition.read(), await responses.read() if responses else None)
@@ -146,6 +153,7 @@ async def import_from_tool(
         unit,
         request,
         settings.keep_original_comments,
+        tags,
     )
     out = ToolImportOut.model_validate(report).model_dump(mode="json", exclude_none=True)
     return JSONResponse(out, status_code=200 if dry_run else 201)

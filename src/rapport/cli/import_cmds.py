@@ -49,6 +49,13 @@ def import_survey(
         bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    tags: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSON file of construct tags replacing the importer\'s: {"QUESTION_ID": '
+            '["loyalty.recommend"], ...} (ids as in the report\'s mapping).'
+        ),
+    ] = None,
 ) -> None:
     """Import a survey (published) and its responses from another survey tool; re-importing
     the same files adds nothing."""
@@ -60,6 +67,9 @@ def import_survey(
             fail(f"no file {definition}")
         if responses is not None and not responses.is_file():
             fail(f"no file {responses}")
+        if tags is not None and not tags.is_file():
+            fail(f"no file {tags}")
+        overrides = tool_import.read_tag_overrides(tags.read_bytes()) if tags else None
         options = ReadOptions(definition.stem, survey_key, audience, timezone)
         plan = tool_import.plan_files(
             SYSTEM,
@@ -67,6 +77,7 @@ def import_survey(
             definition.read_bytes(),
             responses.read_bytes() if responses else None,
             options,
+            overrides,
         )
         report = plan.summary()
         if not dry_run:
@@ -76,12 +87,7 @@ def import_survey(
                 result = tool_import.import_plan(
                     uow, SYSTEM, plan, unit=unit, keep_original=settings.keep_original_comments
                 )
-            report["imported"] = {
-                "survey": result.survey_key,
-                "version": result.version,
-                "responses": result.imported,
-                "skipped": result.skipped,
-            }
+            report["imported"] = tool_import.imported_report(result)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return

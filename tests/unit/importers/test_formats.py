@@ -247,8 +247,9 @@ def test_the_api_format_names_are_the_registry() -> None:
     from typing import get_args
 
     from rapport.api.tool_imports import FormatName
+    from rapport.services.tool_import import FORMAT_LABELS  # the import page's list
 
-    assert set(get_args(FormatName)) == set(FORMATS)
+    assert set(get_args(FormatName)) == set(FORMATS) == set(FORMAT_LABELS)
 
 
 _JSON = st.recursive(

@@ -50,6 +50,8 @@ HAND_COUNTS = [
     ("qt_sample_survey.qsf", "qt_sample_survey.csv", 15, 1, 5, ["en"]),
     ("qt_single_answer_mc.qsf", "qt_single_answer_mc_insights.csv", 5, 1, 5, ["en"]),
     ("qt_single_answer_mc.qsf", "qt_single_answer_mc_legacy.csv", 5, 1, 5, ["en"]),
+    # The single-answer sample with Q5 as NPS (written for the tests): 26 data rows.
+    ("qt_nps_store_visit.qsf", "qt_nps_store_visit.csv", 5, 1, 26, ["en"]),
     # 4 SQ, 1 in the trash.
     ("qt_user_notes.qsf", "qt_user_notes.csv", 3, 1, 5, ["en"]),
     # DB + Q2 + Q3 + Q4 (5-point Likert: one matrix) + Q5 + Q6 3 rows + Q7 4 + Q8 2 = 14.

@@ -20,6 +20,7 @@ from __future__ import annotations
 from rapport.domain.survey.checks import check_definition
 from rapport.domain.survey.dump import condition_to_dict, definition_to_dict
 from rapport.domain.survey.model import (
+    CONSTRUCT_TAGS,
     DEFAULT_TEXT_MAX_LENGTH,
     FIELDS_BY_TYPE,
     FIXED_SCALES,
@@ -56,6 +57,7 @@ from rapport.domain.survey.text import (
 )
 
 __all__ = [
+    "CONSTRUCT_TAGS",
     "DEFAULT_TEXT_MAX_LENGTH",
     "EMOTIONS",
     "EMOTION_LABELS",

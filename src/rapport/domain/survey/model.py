@@ -22,6 +22,22 @@ KEY_PATTERN: Final = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 """Survey keys such as ``customer-relationship`` (at most 120 characters)."""
 TAG_PATTERN: Final = r"[a-z_]+(?:\.[a-z_]+)*"
 """Construct tags such as ``heart.delight`` or ``relationship.taken_for_granted``."""
+CONSTRUCT_TAGS: Final = frozenset(
+    (
+        *("heart.delight", "heart.special", "heart.about_me", "heart.expectations"),
+        *("heart.cared", "heart.challenge"),
+        *("mind.needs", "mind.ease", "mind.fast", "mind.convenient", "mind.trackable"),
+        *("mind.personalised", "mind.predictive", "mind.effort"),
+        *("relationship.fresh", "relationship.taken_for_granted"),
+        *("loyalty.recommend", "loyalty.recommend_employer", "effort.contacts"),
+        *("satisfaction.overall", "satisfaction.contact"),
+        *("readiness.leadership", "readiness.organised", "readiness.managers"),
+        *("readiness.climate", "readiness.motivation"),
+    )
+)
+"""The construct tags Rapport's templates and analytics read (docs/surveys.md, "Long rows
+and construct tags"): what the tags edited in an import's preview may be. A definition may
+carry other tags."""
 LANGUAGE_PATTERN: Final = r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*"
 """Language codes such as ``en``, ``es`` or ``pt-BR``."""
 DEFAULT_TEXT_MAX_LENGTH: Final = 2000

@@ -100,6 +100,7 @@ class DeliveryPolicy:
             retry_base_seconds=settings.webhook_retry_base_seconds,
             retry_cap_seconds=settings.webhook_retry_cap_seconds,
             timeout_seconds=settings.webhook_timeout_seconds,
+            lease_seconds=settings.webhook_lease_seconds,
         )
 
 

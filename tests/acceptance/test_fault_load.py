@@ -119,6 +119,18 @@ class Server:
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    spent: float = 0.0  # CPU seconds of earlier processes since they were healthy
+    base: float = 0.0  # CPU seconds of this process when it became healthy
+
+    def cpu(self) -> float:
+        """CPU seconds of the server process and its waited-for children so far (Linux)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+    def serving_cpu(self) -> float:
+        """CPU seconds spent serving (start-up excluded), over every start."""
+        return self.spent + self.cpu() - self.base
 
     @property
     def url(self) -> str:
@@ -139,6 +151,7 @@ class Server:
         while True:
             with suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                    self.base = self.cpu()
                     return
             assert self.proc is not None
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -149,6 +162,7 @@ class Server:
         """Send ``sig`` to the server and its workers, and wait for the parent to end."""
         if self.proc is None or self.proc.poll() is not None:
             return
+        self.spent = self.serving_cpu()
         with suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
         try:
@@ -339,6 +353,7 @@ def run_under_fault(
 
         conductor = threading.Thread(target=conduct, daemon=True)
         conductor.start()
+        cpu_before = server.serving_cpu()
         seconds = load.run()
         conductor.join(timeout=300)
         assert "seconds" in faulted, "the fault did not happen"
@@ -348,10 +363,12 @@ def run_under_fault(
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{server.tail()}") from None
         drained = time.monotonic() - began
+        cpu_ms = (server.serving_cpu() - cpu_before) * 1000 / N
     figures = check(url, load, hook, made.json()["id"])
     print(
         f"\nfault-load {label}: {N} responses on {CLIENTS} clients in {seconds:.1f} s "
-        f"({N / seconds:.0f}/s); fault took {faulted['seconds']:.1f} s, longest time with "
+        f"({N / seconds:.0f}/s; server CPU {cpu_ms:.1f} ms a response, its webhook "
+        f"deliveries included); fault took {faulted['seconds']:.1f} s, longest time with "
         f"nothing accepted {load.longest_gap():.1f} s; {load.retries} retries "
         f"({dict(load.failures)}), {load.replays} answered as replays; "
         f"{figures['messages']} messages delivered {drained:.1f} s after the last response, "

@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10, gt=0, description="How long a receiver may take to answer one POST."
     )
+    webhook_lease_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How long a deliverer holds the messages it claimed; a process that dies "
+        "mid-send leaves them to be sent again after this. Keep it above the time a batch of "
+        "200 takes to send (4 at a time, each up to webhook_timeout_seconds).",
+    )
     debug: bool = False
 
     @field_validator("case_sla_hours")

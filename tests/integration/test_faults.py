@@ -7,11 +7,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,87 +22,18 @@ from rapport.domain.org import Role
 from rapport.services import auth
 from rapport.storage import migrate
 from rapport.storage.uow import Database
-from tests.conftest import LiveServer, _free_port, make_settings
+from tests._pg_cluster import Cluster, throwaway_cluster
+from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import seed_org
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ANSWERS = {"nps": 9, "csat": 5}
 PROBLEM = "application/problem+json"
 
 
-def _as_postgres(*cmd: str) -> subprocess.CompletedProcess[str]:
-    runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*runner, *cmd], check=True, capture_output=True, text=True)
-
-
-@dataclass
-class Cluster:
-    """A PostgreSQL cluster of our own in a temporary folder, on a free loopback port."""
-
-    folder: Path
-    port: int = field(default_factory=_free_port)
-
-    @property
-    def data(self) -> Path:
-        return self.folder / "data"
-
-    def init(self) -> None:
-        self.folder.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-        _as_postgres(
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-        )
-
-    def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off"
-        log = str(self.folder / "log")
-        _as_postgres(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start"
-        )
-
-    def stop(self) -> None:
-        _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
-
-
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 server binaries are not installed")
-    # Not under pytest's tmp_path: the postgres user cannot enter root's 0700 folders.
-    base = Path(tempfile.mkdtemp(prefix="rapport-pg-"))
-    os.chmod(base, 0o755)
-    own = Cluster(base / "cluster")
-    own.init()
-    own.start()
-    yield own
-    subprocess.run(
-        [
-            "runuser",
-            "-u",
-            "postgres",
-            "--",
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(own.data),
-            "-m",
-            "immediate",
-            "stop",
-        ],
-        check=False,
-        capture_output=True,
-    )
-    shutil.rmtree(base, ignore_errors=True)
+    with throwaway_cluster() as own:
+        yield own
 
 
 @dataclass

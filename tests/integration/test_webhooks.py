@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import pytest
 from rapport.domain.org import SYSTEM, Role
 from rapport.errors import ValidationFailed
 from rapport.services import alerts, auth, cases, responses, surveys, webhooks
-from rapport.services.webhooks.deliverer import DeliveryPolicy, deliver_due
+from rapport.services.webhooks.deliverer import DeliveryPolicy, Outcome, deliver_due, post
 from rapport.storage.models import WebhookDeliveryRow
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
@@ -181,6 +183,45 @@ def test_deliverers_running_at_once_send_each_message_once(db: Database) -> None
     assert len(counts) == 24
     assert set(counts.values()) == {1}
     assert all(r.verified for r in hook.got)
+
+
+def test_results_are_recorded_once_the_database_is_back_not_sent_again(
+    sqlite_db: Database,
+) -> None:
+    """The database goes away between the POSTs and recording them (another process holds
+    SQLite's write lock for 1.5 s here; a PostgreSQL restart in
+    tests/acceptance/test_fault_load.py): the deliverer records the results when it is
+    back instead of leaving the batch to be sent again when its lease ends."""
+    sid = seed_org(sqlite_db)
+    path = str(sqlite_db.engine.url.database)
+    db = Database(f"sqlite:///{path}", busy_timeout_ms=200)
+    taken = threading.Lock()
+    holders: list[threading.Timer] = []
+
+    def sender(url: str, body: bytes, sent: Mapping[str, str], timeout: float) -> Outcome:
+        outcome = post(url, body, sent, timeout)
+        if taken.acquire(blocking=False):  # the first POST: the database goes away
+            holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            holder.execute("BEGIN EXCLUSIVE")
+            holders.append(threading.Timer(1.5, holder.close))  # closing rolls back
+            holders[0].start()
+        return outcome
+
+    with receiver() as hook:
+        _, hook.secret = _endpoint(db, hook.url, ["response.created"])
+        _submit(db, sid, 3)
+        began = time.monotonic()
+        report = deliver_due(db, DeliveryPolicy(lease_seconds=30), sender=sender)
+        seconds = time.monotonic() - began
+    holders[0].join()
+    assert (report.delivered, report.retrying, report.lost_leases) == (3, 0, 0)
+    assert seconds >= 1.5  # it waited for the lock to go
+    counts = Counter(r.headers["webhook-id"] for r in hook.got)
+    assert (len(counts), set(counts.values())) == (3, {1})
+    with db.unit_of_work(readonly=True) as uow:
+        found = uow.webhooks.deliveries(None)
+    assert [(d.status, d.attempts) for d in found] == [("delivered", 1)] * 3
+    db.dispose()
 
 
 def test_a_rolled_back_store_sends_nothing(db: Database) -> None:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapport.domain.webhooks import DeliveryStatus, headers, retry_delay
+from rapport.errors import Unavailable
 from rapport.services.clock import utcnow
 from rapport.services.periodic import PeriodicWorker
 from rapport.settings import Settings
@@ -99,6 +100,7 @@ class DeliveryPolicy:
             retry_base_seconds=settings.webhook_retry_base_seconds,
             retry_cap_seconds=settings.webhook_retry_cap_seconds,
             timeout_seconds=settings.webhook_timeout_seconds,
+            lease_seconds=settings.webhook_lease_seconds,
         )
 
 
@@ -113,6 +115,14 @@ class DeliveryReport:
     @property
     def attempts(self) -> int:
         return self.delivered + self.retrying + self.dead
+
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.dead += other.dead
+        self.lost_leases += other.lost_leases
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
 
 
 def _send_one(held: Claimed, sender: Sender, timeout: float) -> Outcome:
@@ -171,9 +181,38 @@ def deliver_due(
                 )
             if not held:
                 break
+            lease_end = time.monotonic() + policy.lease_seconds
             outcomes = list(pool.map(lambda h: _send_one(h, sender, policy.timeout_seconds), held))
-            _record(db, held, outcomes, policy, rng, report)
+            _record_while_held(db, held, outcomes, policy, rng, report, lease_end)
     return report
+
+
+def _record_while_held(
+    db: Database,
+    held: list[Claimed],
+    outcomes: list[Outcome],
+    policy: DeliveryPolicy,
+    rng: random.Random,
+    report: DeliveryReport,
+    lease_end: float,
+) -> None:
+    """Record the batch's results; while the database is away, try again until the lease
+    ends. The POSTs are made: an unrecorded result would send every message of the batch
+    again when the lease is over (a PostgreSQL restart mid-batch redelivered 40 of 2,000
+    messages so, in tests/acceptance/test_fault_load.py)."""
+    wait = 0.25
+    while True:
+        batch = DeliveryReport()
+        try:
+            _record(db, held, outcomes, policy, rng, batch)
+        except Unavailable:
+            if time.monotonic() + wait >= lease_end:
+                raise
+            time.sleep(wait)
+            wait = min(2 * wait, 5.0)
+            continue
+        report.add(batch)
+        return
 
 
 def _record(

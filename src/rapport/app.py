@@ -150,6 +150,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
     app.state.templates = make_templates()
     app.state.comment_themes = CommentCache()  # themes once per survey data version
+    app.state.chart_specs = CommentCache(size=128)  # dashboard charts by their data's digest
     # Middleware added later runs first: access log (outermost), headers, body limits, NUL
     # guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session

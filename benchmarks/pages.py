@@ -13,6 +13,7 @@ within 2× of the demo; peak RSS under 600 MB.
     uv run python benchmarks/pages.py --sizes demo,160,400 --data-dir /tmp/orgs --runs 5
     uv run python benchmarks/pages.py --reuse /work/bench --sizes demo,160   # demo/, org160/
     uv run python benchmarks/pages.py --sizes 40 --months 12 --runs 1        # smoke
+    uv run python benchmarks/pages.py --reuse /work/bench --sizes demo,400 --only /dashboard
 
 A reused database is copied before the server writes to it (sessions, secret key).
 """
@@ -143,7 +144,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def time_size(
-    db_file: Path, runs: int, arena: int | None
+    db_file: Path, runs: int, arena: int | None, only: list[str] | None = None
 ) -> tuple[dict[str, Figures], float, float]:
     """Serve a copy of ``db_file`` and time every request; (figures, idle MB, peak MB)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -159,7 +160,10 @@ def time_size(
             stderr=subprocess.DEVNULL,
         )
         try:
-            return _time_server(server.pid, port, requests_for(db_file), runs)
+            paths = requests_for(db_file)
+            if only:
+                paths = {k: v for k, v in paths.items() if any(part in k for part in only)}
+            return _time_server(server.pid, port, paths, runs)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -227,6 +231,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="where to generate (default: temporary)")
     parser.add_argument("--reuse", type=Path, help="take <dir>/demo, <dir>/org<N> if present")
     parser.add_argument("--malloc-arena-max", type=int, help="MALLOC_ARENA_MAX for the server")
+    parser.add_argument(
+        "--only", help="time only the requests whose label contains one of these (a,b,...)"
+    )
     args = parser.parse_args()
     sizes = parse_sizes(args.sizes, args.months)
     with tempfile.TemporaryDirectory() as scratch:
@@ -234,7 +241,8 @@ def main() -> None:
         results = {}
         for size in sizes:
             db_file = ensure_database(size, data_dir, args.reuse)
-            figures, idle, peak = time_size(db_file, args.runs, args.malloc_arena_max)
+            only = args.only.split(",") if args.only else None
+            figures, idle, peak = time_size(db_file, args.runs, args.malloc_arena_max, only)
             results[size.name] = (figures, idle, peak)
             print(f"{size.name}: idle RSS {idle:.0f} MB, peak RSS {peak:.0f} MB", flush=True)
     report(sizes, results, args.runs)

@@ -20,7 +20,9 @@ import uvicorn
 from hypothesis import settings
 from sqlalchemy import create_engine, make_url, text
 
+from rapport.analytics.suppression import cache
 from rapport.app import create_app
+from rapport.services import metrics
 from rapport.settings import Settings
 from rapport.storage import migrate
 from rapport.storage.models import Base
@@ -37,6 +39,17 @@ PG_ADMIN_URL = os.environ.get(
     "RAPPORT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def kept_tables(monkeypatch: pytest.MonkeyPatch) -> cache.DecisionCache:
+    """Each test starts with no metric tables or decisions kept across requests
+    (``services.metrics.KEPT``): a test that patches how tables are decided sees its own
+    decisions, never an earlier test's. Requests within one test share them, as a
+    server's do."""
+    fresh = cache.DecisionCache(max_bytes=metrics.KEPT.max_bytes)
+    monkeypatch.setattr(metrics, "KEPT", fresh)
+    return fresh
 
 
 @pytest.fixture(scope="session")

@@ -153,6 +153,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.comment_themes = CommentCache()  # themes once per survey data version
     app.state.learning_effects = VersionedCache(size=512)  # effects once per data version
+    app.state.chart_specs = VersionedCache(size=128)  # dashboard charts by their data's digest
     # Middleware added later runs first: access log (outermost), headers, body limits, NUL
     # guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from rapport.analytics.engines import OperationalEngine
 from rapport.analytics.metrics import Dimension, Filters, Grouping, MetricQuery, get_metric
@@ -129,6 +130,14 @@ def _every_period(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(metrics, "decide_table", full)
 
 
+def _isolate(patch: pytest.MonkeyPatch, levels: cache.DecisionCache) -> None:
+    """One side's level cache, and no tables or decisions kept from the other side (the
+    two sides ask the same queries, so the service would serve one side's decisions to
+    the other)."""
+    patch.setattr(cache, "LEVELS", levels)
+    patch.setattr(metrics, "KEPT", cache.DecisionCache())
+
+
 def _view(
     db: Database,
     engine: OperationalEngine,
@@ -138,11 +147,11 @@ def _view(
 ) -> tuple[OrgDashboard, OrgDashboard]:
     """The dashboard deciding the periods shown, and deciding every closed period."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cache, "LEVELS", levels["shown"])
+        _isolate(patch, levels["shown"])
         with db.unit_of_work(readonly=True) as uow:
             shown = organisation_dashboard(uow, engine, who, POLICY, survey=SURVEY, **kw)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cache, "LEVELS", levels["every"])
+        _isolate(patch, levels["every"])
         _every_period(patch)
         with db.unit_of_work(readonly=True) as uow:
             every = organisation_dashboard(uow, engine, who, POLICY, survey=SURVEY, **kw)
@@ -207,10 +216,10 @@ def test_the_metrics_service_shows_the_same_rows(
     """The latest closed period by unit × role, of the whole organisation or one part."""
     request = metrics.MetricRequest(SURVEY, "hearts", by=by, attribute="role", unit=unit)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cache, "LEVELS", levels["shown"])
+        _isolate(patch, levels["shown"])
         shown = metrics.compute(engine, ADMIN, request, POLICY).rows
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cache, "LEVELS", levels["every"])
+        _isolate(patch, levels["every"])
         _every_period(patch)
         everything = metrics.compute(engine, ADMIN, request, POLICY).rows
     assert shown == everything
@@ -251,3 +260,44 @@ def test_a_later_ask_for_every_period_is_not_served_a_subset(engine: Operational
     assert len({r.period for r in rows}) > 1
     at = {(r.unit_path, r.period): r for r in rows}
     assert all(at[(r.unit_path, r.period)] == r for r in first)
+
+
+def test_kept_tables_are_served_again_and_never_after_their_data_change(
+    demo_db: Database, engine: OperationalEngine
+) -> None:
+    """``services.metrics.KEPT`` keeps tables and decisions across requests under the
+    digest of what was read: a repeat is served from it (same rows), and a change made in
+    place (a case resolved: no new id anywhere) gives the fresh answer, not the kept one."""
+    employee = metrics.MetricRequest(SURVEY, "hearts", by=["unit"], attribute="role")
+    first = metrics.compute(engine, ADMIN, employee, POLICY).rows
+    hits = metrics.KEPT.hits
+    assert metrics.compute(engine, ADMIN, employee, POLICY).rows == first
+    assert metrics.KEPT.hits >= hits + 3  # its table, decisions and rows
+    sla = metrics.MetricRequest("customer-relationship", "cases.closed_within_sla")
+    before = metrics.compute(engine, ADMIN, sla, POLICY).rows[0]
+    with demo_db.unit_of_work() as uow:
+        case_id = uow.session.execute(
+            text(
+                "SELECT c.id FROM cases c JOIN responses r ON r.id = c.response_id"
+                " JOIN surveys s ON s.id = r.survey_id WHERE s.key = 'customer-relationship'"
+                " AND c.resolved_at IS NULL AND c.escalation_level = 0 ORDER BY c.id LIMIT 1"
+            )
+        ).scalar_one()
+        uow.session.execute(
+            text("UPDATE cases SET resolved_at = opened_at WHERE id = :id"), {"id": case_id}
+        )
+    try:
+        after = metrics.compute(engine, ADMIN, sla, POLICY).rows[0]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(metrics, "KEPT", cache.DecisionCache())
+            fresh = metrics.compute(engine, ADMIN, sla, POLICY).rows[0]
+        assert after == fresh
+        assert (after.n, after.detail["successes"]) == (
+            before.n + 1,
+            before.detail["successes"] + 1,
+        )
+    finally:
+        with demo_db.unit_of_work() as uow:
+            uow.session.execute(
+                text("UPDATE cases SET resolved_at = NULL WHERE id = :id"), {"id": case_id}
+            )

@@ -9,6 +9,10 @@ prefix makes marks clickable: a unit's mark goes to ``link + unit_code``.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+from collections.abc import Iterable
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -279,6 +283,7 @@ def place_labels(
         (0, height - h, w, height),
         (width - w, height - h, width, height),
     ]
+    free = _Occupancy(taken)
     placed = []
     for text, px, py in pts:
         w, h = 0.6 * font_px * len(text), font_px + 2
@@ -291,8 +296,8 @@ def place_labels(
         for align, left, top in options:
             box = (left, top, left + w, top + h)
             inside = box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
-            if inside and not any(_overlap(box, other) for other in taken):
-                taken.append(box)
+            if inside and free.free(box):
+                free.add(box)
                 anchor = {"left": box[0], "right": box[2], "center": (box[0] + box[2]) / 2}
                 placed.append(
                     {
@@ -308,6 +313,39 @@ def place_labels(
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+class _Occupancy:
+    """The boxes placed so far, filed by the grid cells they touch: a new box is tested
+    against its neighbours only, not every box (400 units: 250,000 tests became a few
+    thousand). Two boxes that overlap share a cell, so the answers are the same.
+
+    >>> taken = _Occupancy([(0, 0, 10, 10)])
+    >>> taken.free((5, 5, 20, 20)), taken.free((10, 0, 20, 10))
+    (False, True)
+    """
+
+    CELL = 40.0  # pixels: about one label's height × width
+
+    def __init__(self, boxes: Iterable[tuple[float, ...]]) -> None:
+        self._cells: dict[tuple[int, int], list[tuple[float, ...]]] = {}
+        for box in boxes:
+            self.add(box)
+
+    def _keys(self, box: tuple[float, ...]) -> list[tuple[int, int]]:
+        c = self.CELL
+        xs = range(math.floor(box[0] / c), math.floor(box[2] / c) + 1)
+        ys = range(math.floor(box[1] / c), math.floor(box[3] / c) + 1)
+        return [(x, y) for x in xs for y in ys]
+
+    def add(self, box: tuple[float, ...]) -> None:
+        for key in self._keys(box):
+            self._cells.setdefault(key, []).append(box)
+
+    def free(self, box: tuple[float, ...]) -> bool:
+        return not any(
+            _overlap(box, other) for key in self._keys(box) for other in self._cells.get(key, ())
+        )
 
 
 def _padded(values: pd.Series) -> list[float]:
@@ -327,11 +365,36 @@ def _linked(frame: pd.DataFrame, link: str | None) -> pd.DataFrame:
 
 def _records(frame: pd.DataFrame) -> alt.Data:
     """Inline data with missing values as JSON null (Vega-Lite has no NaN)."""
-    rows = [
-        {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
+    rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
     return alt.Data(values=rows)  # type: ignore[no-untyped-call]
+
+
+def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, not checked against the Vega-Lite JSON schema: the
+    charts here are built from our own typed frames, checking every spec took most of a
+    dashboard's drawing time, and ``tests/unit/exporters/test_charts.py`` checks each chart
+    kind against the schema instead."""
+    found: dict[str, Any] = chart.to_dict(validate=False)
+    return found
+
+
+def frame_key(frame: pd.DataFrame) -> bytes:
+    """A digest of a frame's columns, types and every value (each row's 64-bit hash): part
+    of the key a drawn chart is kept under, so a kept spec is one of exactly this data.
+
+    >>> a = pd.DataFrame({"v": [1.0, None]})
+    >>> frame_key(a) == frame_key(a.copy()), frame_key(a) == frame_key(a.fillna(0))
+    (True, False)
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.digest()
+
+
+def embed_json(found: dict[str, Any]) -> str:
+    """A spec as JSON to embed in a page's ``<script type="application/json">``."""
+    return json.dumps(found).replace("<", "\\u003c")
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
@@ -345,10 +408,10 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
 
 def _offline(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """The spec with a fixed width where it takes its container's (there is none offline)."""
-    spec: dict[str, Any] = chart.to_dict()
-    if spec.get("width") == "container":
-        spec["width"] = EXPORT_WIDTH
-    return spec
+    offline = spec(chart)
+    if offline.get("width") == "container":
+        offline["width"] = EXPORT_WIDTH
+    return offline
 
 
 records = _records

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from rapport.analytics.engines import AnalyticsEngine, open_engine
 from rapport.analytics.estimates import Difference
@@ -39,13 +39,20 @@ from rapport.analytics.metrics.results import (
     Key,
     MetricRow,
     MetricTable,
-    compute_metric,
+    build_table,
+    fetch_metric,
     period_label,
     unit_id,
 )
 from rapport.analytics.metrics.suppression import decide_table, decision_of
 from rapport.analytics.periods import as_moment
-from rapport.analytics.suppression import Decision, Measure, SuppressionPolicy, SuppressionReason
+from rapport.analytics.suppression import (
+    Decision,
+    Measure,
+    SuppressionPolicy,
+    SuppressionReason,
+    cache,
+)
 from rapport.domain.org import Permission, PersonKind, Principal, Role
 from rapport.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from rapport.services import confidentiality
@@ -163,7 +170,7 @@ def compute(
     )
     # The table depends on the window's periods, not on which of them the rows show.
     periods = None if window is None else (window.grain, window.first, window.end)
-    table = memo.kept(
+    table, content = memo.kept(
         ("table", id(engine), query, periods, policy),
         lambda: _table(engine, query, window, memo),
     )
@@ -180,11 +187,11 @@ def compute(
     strata = None if window is None or not window.latest_only else _latest(latest)
     decisions = memo.kept(
         ("decisions", id(engine), query, periods, policy, strata),
-        lambda: _decide(table, query, window, policy, strata),
+        lambda: _decide(table, content, query, window, policy, strata),
     )
     audience_at = grouping.position(Dimension.AUDIENCE)
     rows = []
-    for row in _rows_shown(table, focus, unit_at, latest, period_at):
+    for row in _rows_shown(table, content, focus, unit_at, latest, period_at):
         if segment is not None and row.key[grouping.by.index(Dimension.ATTRIBUTE)] != segment[1]:
             continue
         if latest is not None and period_at is not None and row.key[period_at] != latest:
@@ -215,8 +222,18 @@ def compute(
     )
 
 
+KEPT: Final = cache.DecisionCache(max_bytes=64 * 1024 * 1024)
+"""Tables and their decisions across requests, each under the digest of what it was built
+from (the rows the engine returned, the unit tree, the query, the closed periods, the
+policy): new responses, cases or units change what is read, hence the key, so a kept entry
+is never stale. A repeated page reads its statements again but builds and decides nothing.
+Sizes count about 200 bytes an entry (``cache.ENTRY_BYTES``): a leaf group or a decision is
+two entries, a row with its estimate four."""
+
+
 def _rows_shown(
     table: MetricTable,
+    content: bytes,
     focus: UnitNode | None,
     unit_at: int | None,
     latest: date | None,
@@ -224,7 +241,24 @@ def _rows_shown(
 ) -> list[MetricRow]:
     """The table's rows a request may show: those of its latest period and inside its
     focus unit when it has them, built from their own leaf groups only (a department's
-    page does not build every unit's rows for every month)."""
+    page does not build every unit's rows for every month); kept across requests under
+    the table's digest (``content``), the focus and the period."""
+    narrowing = (None if focus is None else focus.path, unit_at, latest, period_at)
+    key = cache.content_key(["rows", content, narrowing])
+    found: list[MetricRow] | None = KEPT.get(key)
+    if found is None:
+        found = _narrowed_rows(table, focus, unit_at, latest, period_at)
+        KEPT.put(key, found, entries=4 * len(found))
+    return found
+
+
+def _narrowed_rows(
+    table: MetricTable,
+    focus: UnitNode | None,
+    unit_at: int | None,
+    latest: date | None,
+    period_at: int | None,
+) -> list[MetricRow]:
     wanted: dict[int, Callable[[Hashable], bool]] = {}
     if latest is not None and period_at is not None:
         wanted[period_at] = lambda p: p == latest
@@ -238,12 +272,19 @@ def _table(
     query: MetricQuery,
     window: confidentiality.ClosedPeriods | None,
     memo: MetricMemo,
-) -> MetricTable:
-    """The table of ``query``: whole closed periods only, the open one never."""
-    table = compute_metric(engine, query, memo.reads)
-    if window is not None:
-        table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
-    return table
+) -> tuple[MetricTable, bytes]:
+    """The table of ``query``: whole closed periods only, the open one never; with the
+    digest it is kept under."""
+    fetched = fetch_metric(engine, query, memo.reads)
+    periods = None if window is None else (window.grain, window.first, window.end)
+    key = cache.content_key(["table", engine.name, query, periods, fetched.digest()])
+    table: MetricTable | None = KEPT.get(key)
+    if table is None:
+        table = build_table(query, engine.name, fetched)
+        if window is not None:
+            table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
+        KEPT.put(key, table, entries=2 * (len(table.leaf) + len(table.chosen)))
+    return table, key
 
 
 def _latest(period: date | None) -> tuple[date, ...]:
@@ -253,18 +294,25 @@ def _latest(period: date | None) -> tuple[date, ...]:
 
 def _decide(
     table: MetricTable,
+    content: bytes,
     query: MetricQuery,
     window: confidentiality.ClosedPeriods | None,
     policy: SuppressionPolicy,
     strata: tuple[date, ...] | None,
 ) -> dict[Key, Decision]:
     """The suppression decision of every row of ``table`` in ``strata`` (every closed period
-    when None), taken over the whole organisation before any narrowing to a principal."""
-    stratum = None if window is None else Dimension.PERIOD
-    audience = query.filters.audience
-    return decide_table(
-        table, audience, policy, query.metric.measure, stratify=stratum, strata=strata
-    )
+    when None), taken over the whole organisation before any narrowing to a principal; kept
+    across requests under the table's digest (``content``), the policy and the strata."""
+    key = cache.content_key(["decisions", content, policy, strata])
+    found: dict[Key, Decision] | None = KEPT.get(key)
+    if found is None:
+        stratum = None if window is None else Dimension.PERIOD
+        audience = query.filters.audience
+        found = decide_table(
+            table, audience, policy, query.metric.measure, stratify=stratum, strata=strata
+        )
+        KEPT.put(key, found, entries=2 * len(found))
+    return found
 
 
 def _closed(

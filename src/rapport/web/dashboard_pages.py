@@ -8,7 +8,6 @@ has a data table beside it (the accessible and no-JavaScript view) and PNG/SVG/C
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -29,6 +28,7 @@ from rapport.services import audit
 from rapport.services.dashboard_frames import has_values
 from rapport.services.org_dashboard import AUDIENCE_CHOICES, OrgDashboard
 from rapport.services.org_dashboard import organisation_dashboard as build
+from rapport.services.versioned_cache import VersionedCache
 from rapport.storage.uow import Database
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
@@ -89,6 +89,15 @@ def _chart(view: OrgDashboard, name: str) -> Any:
     return charts.quadrant(view.quadrant, link=_drill(view))
 
 
+def _spec_json(request: Request, view: OrgDashboard, name: str, drawn: pd.DataFrame) -> str:
+    """The chart's spec as JSON for the page, drawn once per distinct data: a chart is a
+    function of its frame and its links only, so the spec is kept under their digest
+    (``app.state.chart_specs``) and a page whose figures did not change draws nothing."""
+    key = (name, _drill(view), charts.frame_key(drawn))
+    kept: VersionedCache[str] = request.app.state.chart_specs
+    return kept.get_or_compute(key, lambda: charts.embed_json(charts.spec(_chart(view, name))))
+
+
 def _indices(trend: pd.DataFrame) -> pd.DataFrame:
     """The trend chart draws the 0–100 indices (NPS has its own scale and tile)."""
     return trend[trend["series"].isin(("Hearts", "Minds"))] if not trend.empty else trend
@@ -121,7 +130,7 @@ def dashboard(
     for name in CHARTS:
         drawn = _indices(view.trend) if name == "trend" else _frame(view, name)
         if has_values(drawn) or (name == "quadrant" and not drawn.empty):
-            specs[name] = json.loads(_chart(view, name).to_json())
+            specs[name] = _spec_json(request, view, name, drawn)
     query = request.url.query
     return render(
         request,
@@ -132,7 +141,6 @@ def dashboard(
             "units": view.units,
             "audiences": AUDIENCE_CHOICES,
             "specs": specs,
-            "specs_json": {k: json.dumps(s).replace("<", "\\u003c") for k, s in specs.items()},
             "query": query,
         },
     )

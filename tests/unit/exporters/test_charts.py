@@ -71,3 +71,100 @@ def test_trend_breaks_lines_at_missing_values_and_fits_its_container() -> None:
     assert values[1]["value"] is None  # a null, not a dropped row: the line breaks there
     png = charts.to_png(charts.trend(frame, series="series"))
     assert png[:4] == b"\x89PNG"
+
+
+def _kinds() -> dict[str, object]:
+    """One chart of each kind the dashboard draws, with gaps, links and a hidden cell."""
+    heat = pd.DataFrame(
+        {
+            "unit": ["North", "North", "South", "South"],
+            "unit_code": ["north", "north", "south", "south"],
+            "metric": ["Hearts", "Minds", "Hearts", "Minds"],
+            "value": [61.0, 70.5, None, 66.0],
+            "n": [40, 40, 3, 3],
+            "note": ["", "", "hidden to protect anonymity", ""],
+        }
+    )
+    trend = pd.DataFrame(
+        {
+            "series": ["Hearts", "Hearts", "Minds", "Minds"],
+            "period": pd.to_datetime(["2026-01-01", "2026-02-01"] * 2),
+            "value": [60.0, None, 66.0, 67.5],
+            "lower": [55.0, None, 61.0, 62.0],
+            "upper": [65.0, None, 71.0, 73.0],
+            "n": [30, 2, 30, 31],
+            "note": ["", "too few responses", "", ""],
+        }
+    )
+    rng = np.random.default_rng(5)
+    quad = pd.DataFrame(
+        {
+            "unit": [f"Store {i}" for i in range(12)],
+            "unit_code": [f"s{i}" for i in range(12)],
+            "hearts": rng.normal(60, 3, 12),
+            "minds": rng.normal(67, 3, 12),
+        }
+    )
+    return {
+        "heatmap": charts.heatmap(heat, title="Units", link="/dashboard?unit="),
+        "trend": charts.trend(trend, series="series", title="Trend", y_title="Index"),
+        "quadrant": charts.quadrant(quad, link="/dashboard?unit="),
+    }
+
+
+@pytest.mark.parametrize("kind", ["heatmap", "trend", "quadrant"])
+def test_each_chart_kind_is_valid_vega_lite_and_drawn_unchecked_the_same(kind: str) -> None:
+    """Pages draw specs without Altair's schema check (charts.spec); this is the check:
+    each kind validates against the Vega-Lite JSON schema and is the same spec."""
+    chart = _kinds()[kind]
+    checked = chart.to_dict(validate=True)  # raises on a spec the schema refuses
+    assert charts.spec(chart) == checked
+    assert "</" not in charts.embed_json(checked)  # never closes the page's <script>
+
+
+def test_frame_key_changes_with_any_value_type_or_column() -> None:
+    frame = pd.DataFrame({"unit": ["a", "b"], "value": [1.0, None], "n": [5, 6]})
+    same = pd.DataFrame({"unit": ["a", "b"], "value": [1.0, None], "n": [5, 6]})
+    assert charts.frame_key(frame) == charts.frame_key(same)
+    changed = [
+        frame.assign(value=[1.0, 0.0]),
+        frame.assign(value=[1.0 + 1e-12, None]),
+        frame.assign(n=[5, 7]),
+        frame.rename(columns={"n": "count"}),
+        frame.assign(n=[5.0, 6.0]),
+        frame.iloc[:1],
+    ]
+    keys = {charts.frame_key(f) for f in changed}
+    assert len(keys) == len(changed) and charts.frame_key(frame) not in keys
+
+
+class _EveryBox:
+    """The placement's occupancy without a grid: every new box against every box."""
+
+    def __init__(self, boxes: list[tuple[float, ...]]) -> None:
+        self.boxes = list(boxes)
+
+    def add(self, box: tuple[float, ...]) -> None:
+        self.boxes.append(box)
+
+    def free(self, box: tuple[float, ...]) -> bool:
+        return not any(charts._overlap(box, other) for other in self.boxes)
+
+
+def test_label_placement_matches_testing_every_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grid of placed boxes gives exactly the placement of testing every box."""
+    rng = np.random.default_rng(11)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "unit": [f"Store {i:03d}" for i in range(n)],
+            "hearts": rng.normal(60, 4, n),
+            "minds": rng.normal(67, 4, n),
+        }
+    )
+    args = (frame, "unit", "minds", "hearts", [50.0, 85.0], [45.0, 75.0], 560, 420)
+    placed = charts.place_labels(*args)
+    monkeypatch.setattr(charts, "_Occupancy", _EveryBox)
+    expected = charts.place_labels(*args)
+    assert 20 <= len(expected) < n
+    pd.testing.assert_frame_equal(placed, expected)

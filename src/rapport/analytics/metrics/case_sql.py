@@ -86,7 +86,10 @@ def case_statements(query: MetricQuery) -> dict[str, Select[Any]]:
     elif measure is CaseMeasure.REPEAT:
         stats = select(*dims, n, _count_if(_repeats()).label("successes"))
     else:
-        original, follow = _nps_category("original"), _nps_category("follow_up")
+        # Only cases with a follow-up response pair up: the answers of the others are not read.
+        paired = c.c.follow_up_response_id.is_not(None)
+        original = _nps_category("original", select(c.c.response_id).where(paired))
+        follow = _nps_category("follow_up", select(c.c.follow_up_response_id).where(paired))
         source = source.join(original, original.c.response_id == c.c.response_id).join(
             follow, follow.c.response_id == c.c.follow_up_response_id
         )
@@ -146,9 +149,13 @@ def _repeats() -> ColumnElement[bool]:
     )
 
 
-def _nps_category(name: str) -> Any:
-    """Per response, the NPS category of its answer to its NPS question (the one with the
-    smallest question id if a survey has several): promoter 100, passive 0, detractor −100."""
+def _nps_category(name: str, referenced: Select[Any]) -> Any:
+    """Per response of ``referenced`` (the original or follow-up responses of cases), the
+    NPS category of its answer to its NPS question (the one with the smallest question
+    id if a survey has several): promoter 100, passive 0, detractor −100.
+
+    Only those responses are read (through the answers' response index): every NPS answer
+    of the organisation cost 2 s CPU a dashboard at 160 units."""
     a, r, si = table("answers"), table("responses"), table("survey_items")
     scored = (
         select(a.c.response_id, a.c.question_id, a.c.value_num)
@@ -162,7 +169,11 @@ def _nps_category(name: str) -> Any:
                 ),
             )
         )
-        .where(si.c.qtype == "nps", a.c.value_num.is_not(None))
+        .where(
+            si.c.qtype == "nps",
+            a.c.value_num.is_not(None),
+            a.c.response_id.in_(referenced),
+        )
         .subquery(f"{name}_answers")
     )
     first = (

@@ -12,7 +12,10 @@ computes each group's estimate with the functions of :mod:`rapport.analytics.int
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import math
+import pickle
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -332,20 +335,45 @@ class _Normaliser:
 _MISSING: Final = object()
 
 
-def compute_metric(
+@dataclass(frozen=True)
+class Fetched:
+    """What one metric query read from its engine: the catalog it needs and its
+    statements' rows as plain tuples. A table is a function of this and the query alone
+    (:func:`build_table`), so :meth:`digest` names the table's content."""
+
+    units: dict[int, UnitNode]
+    versions: dict[int, tuple[int, int]]
+    stats: list[tuple[Any, ...]]
+    chosen: list[tuple[Any, ...]]
+    centre: float
+    months: bool
+
+    def digest(self) -> bytes:
+        """A digest of everything read (marshal for plain rows, the fastest; pickle when a
+        driver returns dates or decimals)."""
+        found = hashlib.blake2b(digest_size=20)
+        for rows in (self.stats, self.chosen):
+            try:
+                found.update(marshal.dumps(rows))
+            except ValueError:
+                found.update(pickle.dumps(rows, protocol=5))
+        catalog = (sorted(self.units.items()), sorted(self.versions.items()))
+        found.update(pickle.dumps((catalog, self.centre, self.months), protocol=5))
+        return found.digest()
+
+
+def fetch_metric(
     engine: AnalyticsEngine, query: MetricQuery, reads: CatalogReads | None = None
-) -> MetricTable:
-    """Run ``query`` on ``engine``: item lookup, the metric statement(s), the unit tree.
+) -> Fetched:
+    """Run ``query``'s statements on ``engine`` (item lookup, the metric statement(s), the
+    unit tree): what :func:`build_table` turns into a table.
 
     The statements read ``metric_aggregates`` when the engine uses aggregates and they can
     answer (:func:`rapport.analytics.metrics.aggregates.fallback_reason`), answers otherwise;
     both return the same sufficient statistics.
 
-    ``reads`` keeps the catalog (units, items, versions) across the metrics of one request.
-
     Raises ``ValidationFailed`` when the surveys have no item the metric can read.
     """
-    width = len(query.grouping.by)
     reads = reads or CatalogReads()
     with engine.connect() as conn:
         units = reads.units(conn)
@@ -359,12 +387,28 @@ def compute_metric(
             if query.metric.cases
             else build(query, selected, all_versions)
         )
-        stats_rows = conn.execute(statements["stats"]).all()
-        chosen_rows = conn.execute(statements["emotions"]).all() if "emotions" in statements else []
+        stats_rows = list(map(tuple, conn.execute(statements["stats"]).all()))
+        chosen_rows = (
+            list(map(tuple, conn.execute(statements["emotions"]).all()))
+            if "emotions" in statements
+            else []
+        )
         versions = reads.versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
+    centre = (
+        metric_sql.INDEX_CENTRE
+        if query.metric.statistic is Statistic.INDEX
+        else metric_sql.mean_centre(selected)
+    )
+    return Fetched(units, versions, stats_rows, chosen_rows, centre, months)
+
+
+def build_table(query: MetricQuery, engine: str, fetched: Fetched) -> MetricTable:
+    """The table of ``query`` from what :func:`fetch_metric` read (leaf groups keyed,
+    months of one quarter or year added up)."""
+    width = len(query.grouping.by)
     leaf: dict[Key, Stats] = {}
-    normalise = _Normaliser(query, months)
-    for row in stats_rows:
+    normalise = _Normaliser(query, fetched.months)
+    for row in fetched.stats:
         key = normalise(row[:width])
         stats = tuple(
             0.0 if v is None else (int(v) if isinstance(v, int) else float(v)) for v in row[width:]
@@ -377,12 +421,22 @@ def compute_metric(
             else tuple(a + b for a, b in zip(previous, stats, strict=True))
         )
     chosen: dict[tuple[Key, str], int] = defaultdict(int)
-    for row in chosen_rows:
+    for row in fetched.chosen:
         chosen[(normalise(row[:width]), str(row[width]))] += int(row[width + 1])
-    centre = (
-        metric_sql.INDEX_CENTRE
-        if query.metric.statistic is Statistic.INDEX
-        else metric_sql.mean_centre(selected)
+    source = "aggregates" if fetched.months else "raw"
+    return MetricTable(
+        query, engine, fetched.units, fetched.versions, leaf, dict(chosen), fetched.centre, source
     )
-    source = "aggregates" if months else "raw"
-    return MetricTable(query, engine.name, units, versions, leaf, dict(chosen), centre, source)
+
+
+def compute_metric(
+    engine: AnalyticsEngine, query: MetricQuery, reads: CatalogReads | None = None
+) -> MetricTable:
+    """Run ``query`` on ``engine`` and build its table (:func:`fetch_metric`, then
+    :func:`build_table`).
+
+    ``reads`` keeps the catalog (units, items, versions) across the metrics of one request.
+
+    Raises ``ValidationFailed`` when the surveys have no item the metric can read.
+    """
+    return build_table(query, engine.name, fetch_metric(engine, query, reads))

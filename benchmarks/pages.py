@@ -144,15 +144,32 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def time_size(
-    db_file: Path, runs: int, arena: int | None, only: list[str] | None = None
+    db_file: Path,
+    runs: int,
+    arena: int | None,
+    only: list[str] | None = None,
+    cron_themes: bool = True,
 ) -> tuple[dict[str, Figures], float, float]:
-    """Serve a copy of ``db_file`` and time every request; (figures, idle MB, peak MB)."""
+    """Serve a copy of ``db_file`` and time every request; (figures, idle MB, peak MB).
+    With ``cron_themes``, ``rapport text themes`` runs first, as cron would: the comments
+    page then shows kept themes (else it finds them in a background thread of the server,
+    whose CPU would be charged to whichever request is being timed)."""
     with tempfile.TemporaryDirectory() as folder:
         shutil.copy(db_file, Path(folder) / "rapport.db")
         port = _free_port()
         env = {**os.environ, "RAPPORT_DATA_DIR": folder}
         if arena is not None:
             env["MALLOC_ARENA_MAX"] = str(arena)
+        if cron_themes:
+            start = time.perf_counter()
+            for command in (["db", "upgrade"], ["text", "themes"]):
+                subprocess.run(
+                    [sys.executable, "-m", "rapport", *command],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
+            print(f"  rapport text themes: {time.perf_counter() - start:.0f} s", flush=True)
         server = subprocess.Popen(
             [sys.executable, "-m", "rapport", "serve", "--port", str(port)],
             env=env,
@@ -234,6 +251,11 @@ def main() -> None:
     parser.add_argument(
         "--only", help="time only the requests whose label contains one of these (a,b,...)"
     )
+    parser.add_argument(
+        "--no-cron-themes",
+        action="store_true",
+        help="do not run `rapport text themes` before serving (themes found by the server)",
+    )
     args = parser.parse_args()
     sizes = parse_sizes(args.sizes, args.months)
     with tempfile.TemporaryDirectory() as scratch:
@@ -242,7 +264,9 @@ def main() -> None:
         for size in sizes:
             db_file = ensure_database(size, data_dir, args.reuse)
             only = args.only.split(",") if args.only else None
-            figures, idle, peak = time_size(db_file, args.runs, args.malloc_arena_max, only)
+            figures, idle, peak = time_size(
+                db_file, args.runs, args.malloc_arena_max, only, not args.no_cron_themes
+            )
             results[size.name] = (figures, idle, peak)
             print(f"{size.name}: idle RSS {idle:.0f} MB, peak RSS {peak:.0f} MB", flush=True)
     report(sizes, results, args.runs)

@@ -49,7 +49,7 @@ from rapport.errors import RapportError
 from rapport.services import case_follow_up, import_jobs, metrics
 from rapport.services import cases as case_service
 from rapport.services.case_sweeper import CaseSweeper
-from rapport.services.comment_themes import CommentCache
+from rapport.services.comment_themes import CommentCache, ThemeFinder
 from rapport.services.notify import SmtpNotifier
 from rapport.services.versioned_cache import VersionedCache
 from rapport.services.webhooks.deliverer import DeliveryPolicy, WebhookDeliverer
@@ -116,6 +116,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if deliverer is not None:
         deliverer.stop()
     app.state.import_runner.shutdown(wait=False, cancel_futures=True)
+    app.state.comment_themes.finder.close()
     app.state.analytics_engine.dispose()
     app.state.live_engine.dispose()
     if app.state.owns_db:
@@ -151,9 +152,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.live_engine = OperationalEngine(app.state.db.engine)
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
     app.state.templates = make_templates()
-    app.state.comment_themes = CommentCache()  # themes once per survey data version
     app.state.learning_effects = VersionedCache(size=512)  # effects once per data version
     app.state.chart_specs = VersionedCache(size=128)  # dashboard charts by their data's digest
+    # Comment counts per data version; themes found in the background, kept in the database.
+    app.state.comment_themes = CommentCache(finder=ThemeFinder(app.state.db))
     # Middleware added later runs first: access log (outermost), headers, body limits, NUL
     # guard, session, CSRF.
     app.add_middleware(ApiCsrfMiddleware)  # inside SessionMiddleware: reads the session

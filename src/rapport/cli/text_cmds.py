@@ -1,4 +1,4 @@
-"""``rapport text train | rescore | classify``."""
+"""``rapport text train | rescore | classify | themes``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,42 @@ def rescore() -> None:
         with db.unit_of_work() as uow, progress_bar("Re-scoring comments", 0) as advance:
             done = comments.rescore(uow, advance)
     console.print(f"Re-scored {done} comments.")
+
+
+@text_app.command("themes")
+def themes(
+    survey: Annotated[
+        list[str] | None, typer.Option(help="Survey key (repeatable); default: every survey.")
+    ] = None,
+) -> None:
+    """Find comment themes again where comments changed (run it from cron: pages show the
+    latest themes found and otherwise find them in the background)."""
+    from rapport.services import comment_explorer, metrics
+
+    settings = load_settings()
+    with friendly_errors():
+        db = open_database(settings)
+        ids = None
+        if survey:
+            with db.unit_of_work(readonly=True) as uow:
+                known = {s.key: s.id for s in uow.surveys.all()}
+            unknown = [k for k in survey if k not in known]
+            if unknown:
+                raise typer.BadParameter(f"no survey {', '.join(unknown)}", param_hint="--survey")
+            ids = [known[k] for k in survey]
+        found = comment_explorer.refresh_themes(db, metrics.policy_from_settings(settings), ids)
+        with db.unit_of_work(readonly=True) as uow:
+            keys = {s.id: s.key for s in uow.surveys.all()}
+        db.dispose()
+    for survey_id, shown in found.items():
+        if shown is None or not shown.rows:
+            console.print(f"{keys[survey_id]}: too few comments for themes")
+        else:
+            at = f"{shown.computed_at:%Y-%m-%d %H:%M} UTC" if shown.computed_at else "now"
+            console.print(
+                f"{keys[survey_id]}: {len(shown.rows)} themes in {shown.comments} "
+                f"comments, found {at}"
+            )
 
 
 @text_app.command("classify")

@@ -10,8 +10,9 @@ score beside a comment, or a date, narrows who wrote it (``docs/confidentiality.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,38 +20,38 @@ from typing import Any, TypeVar
 from rapport.analytics.metrics.results import period_label, period_start
 from rapport.analytics.periods import as_moment, next_period, period_floor
 from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, suppress
-from rapport.domain.org import Permission, Principal, Unit
+from rapport.domain.org import SYSTEM, Permission, Principal, Unit
 from rapport.domain.survey import QuestionType
 from rapport.errors import FieldError, PermissionDenied, ValidationFailed
-from rapport.services import confidentiality
+from rapport.services import comment_themes, confidentiality
 from rapport.services.access import require
 from rapport.services.clock import as_utc
-from rapport.services.comment_themes import CommentCache
+from rapport.services.comment_themes import (
+    CommentCache,
+    ShownThemes,
+    ThemeFinder,
+    ThemeJob,
+    ThemeRow,
+)
 from rapport.services.org import ancestors_by_unit, unit_cells_parent
 from rapport.services.surveys import PublishedSurvey, get_published
-from rapport.storage.repositories.comments import CommentCursor, CommentQuery, CommentRecord
-from rapport.storage.uow import UnitOfWork
+from rapport.storage.repositories.comments import (
+    CommentCursor,
+    CommentQuery,
+    CommentRecord,
+    CommentTally,
+)
+from rapport.storage.uow import Database, UnitOfWork
 from rapport.text import PredictionStatus
-from rapport.text.themes import find_themes
 
-T = TypeVar("T")
+C = TypeVar("C")
+K = TypeVar("K")
 
 BANDS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
 NOT_READ_STATUSES = (
     PredictionStatus.LANGUAGE_NOT_SUPPORTED.value,
     PredictionStatus.TOO_SHORT.value,
 )
-
-
-@dataclass(frozen=True)
-class ThemeRow:
-    label: str
-    terms: tuple[str, ...]
-    examples: tuple[str, ...]
-    count: int
-    share: float
-    emotions: dict[str, int]
-    by_month: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class CommentView:
     published: PublishedSurvey | None = None
     next_after: CommentCursor | None = None
     """Where the next page starts (unprotected surveys only: a cursor carries a time)."""
+    themes_as_of: ShownThemes | None = None
+    """How fresh ``themes`` are (None: too few comments for themes)."""
 
 
 def cursor(token: str | None) -> CommentCursor | None:
@@ -111,8 +114,10 @@ def explore(
     ``2026-03``) picks the closed period of a protected survey (default: the latest).
     ``limit`` comments from ``offset``, or after the cursor ``after`` (the previous page's
     ``next_after``: stable while comments arrive), are read from the database; counts and
-    emotions are over every matching comment, tallied in the database; themes too, found
-    once per data version when the application's ``cache`` is given."""
+    emotions are over every matching comment, tallied in the database. With the
+    application's ``cache``, the counts are kept per data version (extended by the new
+    responses only when nothing older changed) and themes are the latest found
+    (``comment_themes``)."""
     require(principal, Permission.VIEW_COMMENTS)
     if offset < 0 or limit < 1:
         bad = "offset" if offset < 0 else "limit"
@@ -134,29 +139,45 @@ def explore(
     units = uow.units.all()
     by_id = {u.id: u for u in units}
     ancestors = ancestors_by_unit(units)  # a region's count includes its stores
-    # What depends only on the survey's data is kept per data version (with ``cache``).
+    # What depends only on the survey's data is kept per data version (with ``cache``),
+    # and extended by the responses above the kept version when only they are new.
     version = uow.comments.version(survey_id)
 
-    def kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        return compute() if cache is None else cache.get_or_compute((*key, version), compute)
+    def counted(key: tuple[Any, ...], count: Callable[[int], C], merge: Callable[[C, C], C]) -> C:
+        if cache is None:
+            return count(0)
+
+        def extend(before: Any, value: C) -> C | None:
+            if not uow.comments.only_added(survey_id, before, version):
+                return None
+            return merge(value, count(before.last_response_id))
+
+        found: C = cache.get_or_extend(key, version, lambda: count(0), extend)
+        return found
 
     window: _Window | None = None
     periods: list[str] = []
     if protected:
         grain = policy.period
-        by_period = kept(
+        by_period: Counter[tuple[int, date]] = counted(
             ("periods", survey_id, grain),
-            lambda: Counter(
-                (u, period_floor(m, grain)) for u, m in uow.comments.response_moments(survey_id)
+            lambda above: Counter(
+                (u, period_floor(m, grain))
+                for u, m in uow.comments.response_moments(survey_id, above)
             ),
+            _added,
         )
         window, periods = _closed_window(policy, period, [as_moment(p) for _, p in by_period])
-        per_unit: dict[int, int] = Counter()
+        per_unit: Counter[int] = Counter()
         for (u, start), n in by_period.items():
             if window.holds(as_moment(start)):  # a period is wholly in the window or out
                 per_unit[u] += n
     else:
-        per_unit = kept(("counts", survey_id), lambda: uow.comments.response_counts(survey_id))
+        per_unit = counted(
+            ("counts", survey_id),
+            lambda above: Counter(uow.comments.response_counts(survey_id, above)),
+            _added,
+        )
     counts: Counter[int] = Counter()
     for unit_id, n in per_unit.items():
         for a in ancestors[unit_id]:
@@ -203,9 +224,12 @@ def explore(
     # Every count from one grouped tally; the comments themselves only a page at a time.
     # (The score band costs a subquery per comment: asked for only when filtered on.)
     score_bands = [BANDS[band]] if band else []
-    tallies = kept(
+    tallies = counted(
         ("tally", in_scope, band, emotion or None),
-        lambda: uow.comments.tally(in_scope, score_bands, emotion or None),
+        lambda above: uow.comments.tally(
+            replace(in_scope, above_id=above), score_bands, emotion or None
+        ),
+        merge_tallies,
     )
     shown_ids = set(visible)
     shown = [t for t in tallies if t.unit_id in shown_ids]
@@ -239,12 +263,12 @@ def explore(
     page = [replace(r, unit_id=shown_as[r.unit_id].id) for r in page]  # type: ignore[union-attr]
     themes: list[ThemeRow] = []
     months: list[str] = []
+    as_of: ShownThemes | None = None
     if matching >= 2 * n_themes:
-        trend = window is None
-        themes, months = kept(
-            ("themes", wanted, n_themes, trend),
-            lambda: _themes(uow.comments.texts(wanted), n_themes, trend=trend),
-        )
+        job = ThemeJob(wanted, n_themes, trend=window is None)
+        finder = cache.finder if cache is not None else None
+        as_of = comment_themes.shown(uow, job, version, matching, finder)
+        themes, months = as_of.rows, as_of.months
     threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
         page,
@@ -262,7 +286,43 @@ def explore(
         limit,
         published,
         CommentCursor.of(page[-1]) if page and window is None else None,
+        as_of,
     )
+
+
+def refresh_themes(
+    db: Database, policy: SuppressionPolicy, survey_ids: Sequence[int] | None = None
+) -> dict[int, ShownThemes | None]:
+    """Find the themes of each published survey's default view (every unit, no filter;
+    an employee survey's latest closed period) where its data changed since they were
+    last found: what ``rapport text themes`` runs from cron. None: too few comments."""
+    with db.unit_of_work(readonly=True) as uow:
+        ids = [s.id for s in uow.surveys.all()] if survey_ids is None else list(survey_ids)
+        published = [i for i in ids if uow.surveys.latest_published(i) is not None]
+    finder = ThemeFinder(db, inline_limit=sys.maxsize)  # found here, never in the background
+    found: dict[int, ShownThemes | None] = {}
+    for survey_id in published:
+        with db.unit_of_work() as uow:
+            view = explore(
+                uow, SYSTEM, survey_id, policy, limit=1, cache=CommentCache(finder=finder)
+            )
+        found[survey_id] = view.themes_as_of
+    return found
+
+
+def merge_tallies(kept: list[CommentTally], added: list[CommentTally]) -> list[CommentTally]:
+    """Two tallies of disjoint comments as one: counts of the same group added."""
+    total: Counter[tuple[Any, ...]] = Counter()
+    for t in (*kept, *added):
+        total[(t.unit_id, t.status, t.sentiment, t.ekman, t.band, t.emotion)] += t.n
+    return [
+        CommentTally(unit_id, status, sentiment, ekman, band, emotion, n)
+        for (unit_id, status, sentiment, ekman, band, emotion), n in total.items()
+    ]
+
+
+def _added(kept: Counter[K], added: Counter[K]) -> Counter[K]:
+    return kept + added
 
 
 @dataclass(frozen=True)
@@ -314,36 +374,3 @@ def _parse_label(label: str, grain: str) -> date | None:
     except ValueError:
         return None
     return start if start is not None and period_label(start, grain) == label else None
-
-
-def _themes(
-    records: list[tuple[str, datetime, tuple[str, ...]]], n_themes: int, *, trend: bool = True
-) -> tuple[list[ThemeRow], list[str]]:
-    """Themes of the comments (text, submitted at, Ekman emotions); with ``trend``, each
-    theme's share per month."""
-    texts = [text for text, _, _ in records]
-    if len(texts) < 2 * n_themes:
-        return [], []
-    result = find_themes(texts, n_themes=n_themes, seed=0)
-    month_of = [at.strftime("%Y-%m") if trend else "" for _, at, _ in records]
-    months = sorted(set(month_of)) if trend else []
-    per_month = Counter(month_of)
-    rows = []
-    for theme in result.themes:
-        members = [i for i, a in enumerate(result.assignments) if a == theme.index]
-        emotions = Counter(e for i in members for e in records[i][2])
-        by_month: defaultdict[str, int] = defaultdict(int)
-        for i in members:
-            by_month[month_of[i]] += 1
-        rows.append(
-            ThemeRow(
-                label=theme.label,
-                terms=theme.terms,
-                examples=theme.examples,
-                count=len(members),
-                share=len(members) / len(texts),
-                emotions=dict(emotions.most_common()),
-                by_month={m: by_month[m] / per_month[m] for m in months},  # empty: no trend
-            )
-        )
-    return rows, months

@@ -79,14 +79,17 @@ def relationship_signals(
     surveys: list[SurveyInfo],
     grain: str,
     policy: SuppressionPolicy,
+    unit: str | None = None,
 ) -> dict[Key, list[Signal]]:
     """Every signal of every unit and period of ``surveys`` (one per side), for the whole
-    organisation. A side whose survey cannot be read by ``grain`` (an employee survey
-    shown by quarters when asked for months) has no signals."""
+    organisation, or for ``unit``'s subtree only (a code: its page; every figure is a
+    unit's own, its baseline and trend too, so a unit's signals are the same either way).
+    A side whose survey cannot be read by ``grain`` (an employee survey shown by quarters
+    when asked for months) has no signals."""
     found: dict[Key, list[Signal]] = defaultdict(list)
     for survey in surveys:
         try:
-            for key, signal in _side(engine, survey, grain, policy):
+            for key, signal in _side(engine, survey, grain, policy, unit):
                 found[key].append(signal)
         except ValidationFailed:
             continue
@@ -140,22 +143,28 @@ def _label(signal: str) -> str:
 
 
 def _side(
-    engine: AnalyticsEngine, survey: SurveyInfo, grain: str, policy: SuppressionPolicy
+    engine: AnalyticsEngine,
+    survey: SurveyInfo,
+    grain: str,
+    policy: SuppressionPolicy,
+    unit: str | None,
 ) -> list[tuple[Key, Signal]]:
     side = survey.audience
     out: list[tuple[Key, Signal]] = []
-    comments = _rows(engine, survey, "comment_relationship", grain, policy)
+    comments = _rows(engine, survey, "comment_relationship", grain, policy, unit)
     for r in comments:
         if r.emotion in RELATIONSHIP_EMOTIONS:
             out.append((_key(r), _signal(f"comment.{r.emotion}", side, r)))
     picked = {v: k for k, v in PICKED_RELATIONSHIP_EMOTIONS.items()}
+    # Not narrowed: the picker's rows name the emotions picked anywhere in the table (0 %
+    # where a unit's people picked none), a subtree's only those picked there.
     for r in _rows(engine, survey, "emotions", grain, policy):
         if r.emotion in picked:
             out.append((_key(r), _signal(f"picked.{picked[r.emotion]}", side, r)))
-    rates = _rates(engine, survey, grain, policy)
+    rates = _rates(engine, survey, grain, policy, unit)
     out.extend((key, signal) for key, signal in rates.items())
     out.extend(_trend(rates, side))
-    complaints = _rows(engine, survey, "repeat_complaints", grain, policy)
+    complaints = _rows(engine, survey, "repeat_complaints", grain, policy, unit)
     unknown = "persons unknown: anonymous responses" if survey.anonymous else None
     for r in complaints:
         note = unknown or (None if r.n else "no complaints of known people")
@@ -164,16 +173,20 @@ def _side(
 
 
 def _rates(
-    engine: AnalyticsEngine, survey: SurveyInfo, grain: str, policy: SuppressionPolicy
+    engine: AnalyticsEngine,
+    survey: SurveyInfo,
+    grain: str,
+    policy: SuppressionPolicy,
+    unit: str | None,
 ) -> dict[Key, Signal]:
     """Invitations answered where the unit had invitations that period, else the share of
     its people who responded (unknown for an anonymous survey)."""
     side = survey.audience
     found: dict[Key, Signal] = {}
-    for r in _rows(engine, survey, "response_rate", grain, policy):
+    for r in _rows(engine, survey, "response_rate", grain, policy, unit):
         if r.n:
             found[_key(r)] = _signal("response_rate", side, r, "of invitations")
-    reach = [] if survey.anonymous else _rows(engine, survey, "reach", grain, policy)
+    reach = [] if survey.anonymous else _rows(engine, survey, "reach", grain, policy, unit)
     for r in reach:
         if _key(r) not in found and r.n:
             found[_key(r)] = _signal("response_rate", side, r, "of people in the directory")
@@ -231,9 +244,11 @@ def _rows(
     metric: str,
     grain: str,
     policy: SuppressionPolicy,
+    unit: str | None = None,
 ) -> list[ResultRow]:
-    """The metric by unit × period, or nothing when the survey has no item it reads."""
-    request = MetricRequest(survey=survey.key, metric=metric, by=["unit"], period=grain)
+    """The metric by unit × period (of ``unit``'s subtree when given), or nothing when the
+    survey has no item it reads."""
+    request = MetricRequest(survey=survey.key, metric=metric, by=["unit"], period=grain, unit=unit)
     try:
         result = compute(engine, SYSTEM, request, policy)
     except ValidationFailed as error:

@@ -121,7 +121,9 @@ def unit_relationship(
     memo = MetricMemo()
     # With the further signals of both sides (emotion shares, reach and its trend, repeat
     # complaints): the page shows them under "More signals".
-    health = relationship_health(engine, principal, survey, policy, period, memo=memo, signals=True)
+    health = relationship_health(
+        engine, principal, survey, policy, period, memo=memo, signals=True, signals_of=found.code
+    )
     history = [r for r in health.rows if r.unit == found.code]
     customer = [
         _signal(engine, principal, policy, memo, health.survey_key, name, "customer", found.code,
@@ -166,7 +168,7 @@ def unit_relationship(
         items_hidden=hidden,
         weakest=weakest[:WEAKEST],
         weakest_clear=_clearly_lowest(weakest),
-        tenure=_tenure(engine, principal, policy, health.survey_key, found.code),
+        tenure=_tenure(engine, principal, policy, memo, health.survey_key, found.code),
         actions=lines,
     )
 
@@ -284,9 +286,16 @@ def _effect(
 
 
 def _tenure(
-    engine: AnalyticsEngine, principal: Principal, policy: SuppressionPolicy, survey: str, unit: str
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    memo: MetricMemo,
+    survey: str,
+    unit: str,
 ) -> tenure.TenureCurve | None:
     try:
-        return tenure.tenure_curve(engine, principal, survey, policy, "hearts", unit=unit)
+        return tenure.tenure_curve(
+            engine, principal, survey, policy, "hearts", unit=unit, memo=memo
+        )
     except ValidationFailed:
         return None

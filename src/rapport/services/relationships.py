@@ -26,6 +26,7 @@ from rapport.analytics.metrics.catalog import find_survey
 from rapport.analytics.relationships import decline_alarms, relationship_stages
 from rapport.analytics.relationships.alarms import ALARM_SIGNALS, THRESHOLD
 from rapport.analytics.suppression import SuppressionPolicy
+from rapport.analytics.suppression.cache import DecisionCache, content_key
 from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services.metric_memo import MetricMemo
@@ -102,10 +103,13 @@ def relationship_health(
     *,
     memo: MetricMemo | None = None,
     signals: bool = False,
+    signals_of: str | None = None,
 ) -> RelationshipHealth:
     """Stages and alarms of every unit ``principal`` may see, per ``period`` of ``survey``,
     with the further signals of both sides (``services/relationship_signals.py``) when
-    ``signals`` is True (they cost about five metric reads more).
+    ``signals`` is True (they cost about five metric reads more); with ``signals_of`` (a
+    unit code: its page), only that unit's subtree carries them (the same signals, its
+    rows only built).
 
     ``memo`` (one per page request) lets the page's other reads of the same metric tables
     reuse them.
@@ -140,7 +144,7 @@ def relationship_health(
         info = find_survey(engine, first.survey.key)
         other = None if info is None else counterpart(engine, info)
         sides = [s for s in (info, other) if s is not None]
-        found = relationship_signals(engine, sides, grain, policy)
+        found = relationship_signals(engine, sides, grain, policy, signals_of)
         moved = signal_evidence(found)
         rows = [
             replace(
@@ -219,10 +223,27 @@ def signal_frame(results: dict[str, MetricResult]) -> pd.DataFrame:
     return frame.astype({"estimate": float, "lower": float, "upper": float, "n": int})
 
 
+STAGED = DecisionCache(max_bytes=32 * 1024 * 1024)
+"""Health rows by the content of their signal frame: the stage model and the alarms are a
+function of it alone, so a kept answer is never stale (new data, a new key) and every page,
+role and worker asking for the same frame reads it once (``health_rows``)."""
+
+
 def health_rows(frame: pd.DataFrame) -> list[HealthRow]:
-    """Run the alarms (per unit depth) and the stage model on a signal frame."""
+    """Run the alarms (per unit depth) and the stage model on a signal frame (once per
+    distinct frame in this process: :data:`STAGED`)."""
     if frame.empty:
         return []
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    key = content_key(["health", tuple(frame.columns), hashed])
+    kept: list[HealthRow] | None = STAGED.get(key)
+    if kept is None:
+        kept = _health_rows(frame)
+        STAGED.put(key, kept, entries=3 * len(kept))
+    return list(kept)
+
+
+def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
     stages = relationship_stages(frame)
     alarms = pd.concat(
         [decline_alarms(part, ALARM_SIGNALS) for _, part in frame.groupby("depth")],

@@ -99,9 +99,11 @@ def tenure_curve(
     *,
     unit: str | None = None,
     segment: str | None = None,
+    memo: MetricMemo | None = None,
 ) -> TenureCurve:
     """``metric`` of ``survey`` by tenure band for the organisation, ``unit`` (code or path)
-    or the manager's own unit, with the largest significant fall and the fresher units.
+    or the manager's own unit, with the largest significant fall and the fresher units;
+    ``memo``: the page's (its catalog reads and tables shared with the page's other parts).
 
     Raises what :func:`~rapport.services.metrics.compute` raises (PermissionDenied, NotFound,
     ValidationFailed naming the field), and ValidationFailed for another metric.
@@ -117,7 +119,7 @@ def tenure_curve(
             "a honeymoon curve is drawn for one survey",
             [FieldError("survey", "name the survey (its key or id)")],
         )
-    memo = MetricMemo()
+    memo = memo or MetricMemo()
     request = MetricRequest(
         survey=survey, metric=chosen, attribute=ATTRIBUTE, unit=unit or None, within=segment
     )
@@ -156,14 +158,19 @@ def tenure_curve(
 def _organisation_rows(
     table: MetricResult, principal: Principal, unit: str | None
 ) -> list[ResultRow] | None:
-    """The organisation's bands read off the unit × band table: its root's rolled-up rows,
-    when they are the whole organisation's (one root, nobody narrowed to a unit) and no
-    anonymity rule applies (a protected table decides its root rows against the children;
-    the organisation-wide table is decided on its own). None: compute the curve."""
-    if unit or principal.role is Role.MANAGER or table.anonymity_threshold is not None:
+    """The curve's bands read off the unit × band table: the rolled-up rows of its top
+    unit (the organisation's root, or ``unit``: the table was narrowed to its subtree),
+    when no anonymity rule applies (a protected table decides a unit's rows against its
+    siblings; a curve is decided on its own) and a manager is not narrowed to their
+    part implicitly. None: compute the curve."""
+    if table.anonymity_threshold is not None or (principal.role is Role.MANAGER and not unit):
         return None
-    roots = [r for r in table.rows if r.unit_depth == 0]
-    return roots if len({r.unit_code for r in roots}) == 1 else None
+    depths = [r.unit_depth for r in table.rows if r.unit_depth is not None]
+    if not depths:
+        return None
+    least = min(depths)
+    top = [r for r in table.rows if r.unit_depth == least]
+    return top if len({r.unit_code for r in top}) == 1 else None
 
 
 def _bands(rows: list[ResultRow]) -> list[BandRow]:

@@ -232,6 +232,9 @@ class SurveyRow(Base):
     audience: Mapped[str] = mapped_column(String(20))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Counts changes to the survey's stored responses other than new ones (an erasure
+    strips comments): what a cache of their counts or themes cannot see from ids alone."""
 
 
 class SurveyVersionRow(Base):
@@ -352,6 +355,26 @@ class AnswerRow(Base):
     item: Mapped[str] = mapped_column(String(120), default="")
     value_num: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(Text)
+
+
+class CommentSnapshotRow(Base):
+    """Something computed from a survey's comments (``kind`` ``themes``), for one filter
+    (``key``: a digest of the query), as of a data version: the responses' largest id and
+    count, the newest comment analysis and the survey's ``data_revision``."""
+
+    __tablename__ = "comment_snapshots"
+    __table_args__ = (UniqueConstraint("survey_id", "kind", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(64))
+    last_response_id: Mapped[int] = mapped_column(Integer)
+    responses: Mapped[int] = mapped_column(Integer)
+    analysis_id: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column()
 
 
 class CommentAnalysisRow(Base):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -26,11 +27,24 @@ from rapport.domain.audit import AuditAction
 from rapport.storage import page_aggregates
 from rapport.storage.models import (
     AnswerRow,
-    AuditRow,
     CommentAnalysisRow,
+    CommentSnapshotRow,
     ResponseRow,
     SurveyItemRow,
+    SurveyRow,
 )
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """What changes when a survey's comments do: its responses' largest id and count, the
+    newest comment analysis (re-reading comments replaces their analyses) and the survey's
+    ``data_revision`` (an erasure strips comments in place)."""
+
+    last_response_id: int
+    responses: int
+    analysis_id: int
+    revision: int
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,18 @@ class CommentQuery:
     score_band: tuple[float, float] | None = None
     emotion: str | None = None
     sentiment: str | None = None
+    above_id: int = 0
+    """Only responses with a larger id (0: all): the increment of a kept tally."""
+
+
+@dataclass(frozen=True)
+class CommentSnapshot:
+    """What was computed from a survey's comments for one filter, as of ``version``."""
+
+    version: DataVersion
+    comments: int
+    computed_at: datetime
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -161,6 +187,8 @@ class CommentRepository:
         )
         if query.unit_ids is not None:
             q = q.where(ResponseRow.unit_id.in_(query.unit_ids))
+        if query.above_id:
+            q = q.where(ResponseRow.id > query.above_id)
         if query.since is not None:
             q = q.where(ResponseRow.submitted_at >= query.since)
         if query.until is not None:
@@ -292,38 +320,135 @@ class CommentRepository:
         ).order_by(ResponseRow.submitted_at.desc(), ResponseRow.id.desc(), AnswerRow.id.desc())
         return [(t or "", at, tuple((e or "").split())) for t, at, e in self.s.execute(q)]
 
-    def version(self, survey_id: int) -> tuple[int, int, int, int]:
-        """What changes when a survey's comments do: its responses' largest id and count,
-        the newest analysis id (re-reading comments replaces their analyses) and the newest
-        erasure (an erased person's comments lose their text but keep their rows; every
-        erasure is audited in its own transaction, and the audit log is read by an index)."""
+    def version(self, survey_id: int) -> DataVersion:
+        """The survey's :class:`DataVersion` now."""
         found = self.s.execute(
             select(func.coalesce(func.max(ResponseRow.id), 0), func.count(ResponseRow.id)).where(
                 ResponseRow.survey_id == survey_id
             )
         ).one()
         analysed = self.s.scalar(select(func.coalesce(func.max(CommentAnalysisRow.id), 0)))
-        erased = self.s.scalar(
-            select(func.coalesce(func.max(AuditRow.id), 0)).where(
-                AuditRow.action == AuditAction.PERSON_ERASE.value
+        revision = self.s.scalar(select(SurveyRow.data_revision).where(SurveyRow.id == survey_id))
+        return DataVersion(int(found[0]), int(found[1]), int(analysed or 0), int(revision or 0))
+
+    def only_added(self, survey_id: int, before: DataVersion, now: DataVersion) -> bool:
+        """Whether the survey's data went from ``before`` to ``now`` by new responses only
+        (with their comments' analyses): then what was counted up to ``before`` still
+        holds, and the responses above ``before.last_response_id`` are the whole change.
+        An erasure (``data_revision``), a deleted response (the count) or a comment read
+        again (an analysis of an older response) says no."""
+        if now.revision != before.revision or now.last_response_id < before.last_response_id:
+            return False
+        added = self.s.scalar(
+            select(func.count(ResponseRow.id)).where(
+                ResponseRow.survey_id == survey_id, ResponseRow.id > before.last_response_id
             )
         )
-        return int(found[0]), int(found[1]), int(analysed or 0), int(erased or 0)
+        if before.responses + int(added or 0) != now.responses:
+            return False
+        reread = self.s.scalar(
+            select(CommentAnalysisRow.id)
+            .join(ResponseRow, ResponseRow.id == CommentAnalysisRow.response_id)
+            .where(
+                CommentAnalysisRow.id > before.analysis_id,
+                ResponseRow.survey_id == survey_id,
+                ResponseRow.id <= before.last_response_id,
+            )
+            .limit(1)
+        )
+        return reread is None
 
-    def response_counts(self, survey_id: int) -> dict[int, int]:
+    def changed_in_place(self, response_ids: Sequence[int]) -> None:
+        """Stored responses changed other than by being added (an erasure strips their
+        comments): their surveys' ``data_revision`` goes up, so every cache of their counts
+        misses, and what was computed from their comments (themes quote them) goes."""
+        if not response_ids:
+            return
+        surveys = select(ResponseRow.survey_id).where(ResponseRow.id.in_(response_ids))
+        ids = sorted({int(i) for i in self.s.scalars(surveys.distinct())})
+        self.s.execute(
+            update(SurveyRow)
+            .where(SurveyRow.id.in_(ids))
+            .values(data_revision=SurveyRow.data_revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+        self.s.execute(delete(CommentSnapshotRow).where(CommentSnapshotRow.survey_id.in_(ids)))
+
+    def snapshot(self, survey_id: int, kind: str, key: str) -> CommentSnapshot | None:
+        """The snapshot kept for (survey, kind, filter key), if any."""
+        row = self.s.scalars(
+            select(CommentSnapshotRow).where(
+                CommentSnapshotRow.survey_id == survey_id,
+                CommentSnapshotRow.kind == kind,
+                CommentSnapshotRow.key == key,
+            )
+        ).first()
+        if row is None:
+            return None
+        version = DataVersion(row.last_response_id, row.responses, row.analysis_id, row.revision)
+        return CommentSnapshot(version, row.comments, row.computed_at, dict(row.payload))
+
+    def keep_snapshot(
+        self,
+        survey_id: int,
+        kind: str,
+        key: str,
+        version: DataVersion,
+        comments: int,
+        computed_at: datetime,
+        payload: dict[str, Any],
+    ) -> bool:
+        """Keep a snapshot computed at ``version`` in place of the one before, unless the
+        survey's data changed in place since (its revision moved on: the snapshot may quote
+        an erased comment). The survey row is locked first, so an erasure running at the
+        same time either comes before (and this refuses) or after (and deletes it)."""
+        revision = self.s.scalar(
+            select(SurveyRow.data_revision).where(SurveyRow.id == survey_id).with_for_update()
+        )
+        if revision is None or int(revision) != version.revision:
+            return False
+        self.s.execute(
+            delete(CommentSnapshotRow).where(
+                CommentSnapshotRow.survey_id == survey_id,
+                CommentSnapshotRow.kind == kind,
+                CommentSnapshotRow.key == key,
+            )
+        )
+        self.s.add(
+            CommentSnapshotRow(
+                survey_id=survey_id,
+                kind=kind,
+                key=key,
+                last_response_id=version.last_response_id,
+                responses=version.responses,
+                analysis_id=version.analysis_id,
+                revision=version.revision,
+                comments=comments,
+                computed_at=computed_at,
+                payload=payload,
+            )
+        )
+        self.s.flush()
+        return True
+
+    def response_counts(self, survey_id: int, above_id: int = 0) -> dict[int, int]:
         """Responses with any answer to a survey item, by unit (the comment explorer's
-        suppression counts)."""
+        suppression counts); with ``above_id``, only those with a larger id."""
         q = (
             select(ResponseRow.unit_id, func.count())
-            .where(ResponseRow.survey_id == survey_id, self._answered())
+            .where(
+                ResponseRow.survey_id == survey_id,
+                ResponseRow.id > above_id,
+                self._answered(),
+            )
             .group_by(ResponseRow.unit_id)
         )
         return {int(u): int(n) for u, n in self.s.execute(q)}
 
-    def response_moments(self, survey_id: int) -> list[tuple[int, datetime]]:
+    def response_moments(self, survey_id: int, above_id: int = 0) -> list[tuple[int, datetime]]:
         """(unit, submitted at) of the responses :meth:`response_counts` counts."""
         q = select(ResponseRow.unit_id, ResponseRow.submitted_at).where(
-            ResponseRow.survey_id == survey_id, self._answered()
+            ResponseRow.survey_id == survey_id, ResponseRow.id > above_id, self._answered()
         )
         return [(int(u), at) for u, at in self.s.execute(q)]
 

@@ -36,6 +36,7 @@ from rapport.storage.models import (
     SurveyRow,
     SurveyVersionRow,
 )
+from rapport.storage.repositories.comments import CommentRepository
 
 #: The text a case note keeps after the person it was about is erased.
 ERASED_NOTE = "(note removed: the person was erased)"
@@ -284,6 +285,7 @@ class PersonalDataRepository:
                     .execution_options(synchronize_session=False)
                 )
             page_aggregates.add(self.s.connection(), "attributes", ids)
+            CommentRepository(self.s).changed_in_place(ids)  # caches and themes of comments
         notes = 0
         if ids:  # what staff wrote about the person on their cases goes; the cases stay
             on_their_cases = select(CaseRow.id).where(CaseRow.response_id.in_(ids))

@@ -1,0 +1,178 @@
+"""The comment explorer's kept counts and themes follow the data (issue 13, comments page).
+
+Counts kept per data version are extended by the new responses only, and equal a count
+from scratch; an erasure, a comment read again or a deleted response makes them count from
+scratch. Themes of large sets are found in the background and shown with an "as of" note
+until then; an erasure drops kept themes at once, so no page quotes an erased comment. On
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import SYSTEM, PersonKind
+from rapport.services import comment_explorer, personal_data, responses
+from rapport.services.comment_explorer import CommentView
+from rapport.services.comment_themes import CommentCache, ThemeFinder
+from rapport.storage.uow import Database
+from tests.integration._survey_fixtures import GOOD_ANSWERS, seed_org
+from tests.integration.test_comment_paging import _submit
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+POLICY = SuppressionPolicy(5, 10)
+SECRET = "quokka sandwich"  # only the erased person writes it
+FILTERS: list[dict[str, Any]] = [
+    {},
+    {"band": "promoter"},
+    {"emotion": "joy"},
+    {"sentiment": "positive"},
+    {"unit": "north"},
+]
+
+
+def _seed(db: Database, n: int = 12) -> int:
+    sid = seed_org(db)
+    words = ["queue was slow", "staff were lovely", "parking was full", "great coffee"]
+    for i in range(n):
+        _submit(db, sid, START + timedelta(hours=i), f"{words[i % 4]} {i}")
+    return sid
+
+
+def _counts(view: CommentView) -> tuple[Any, ...]:
+    return view.matching, view.hidden, view.emotion_counts, view.not_read
+
+
+def _views(db: Database, sid: int, cache: CommentCache[Any] | None) -> list[CommentView]:
+    with db.unit_of_work() as uow:
+        return [
+            comment_explorer.explore(uow, SYSTEM, sid, POLICY, cache=cache, **f) for f in FILTERS
+        ]
+
+
+def _secret_answers(db: Database, sid: int, n: int) -> None:
+    for i in range(n):
+        with db.unit_of_work() as uow:
+            answers = {**GOOD_ANSWERS, "why": f"{SECRET} today {i}", "comment": f"{SECRET} {i}"}
+            responses.submit_as(uow, SYSTEM, sid, answers, unit="north-1", person="c1")
+
+
+def _quoted(view: CommentView) -> str:
+    return " ".join(" ".join(t.examples) + " " + t.label for t in view.themes) + " ".join(
+        c.text for c in view.comments
+    )
+
+
+def test_kept_counts_are_extended_by_new_responses_and_equal_a_fresh_count(
+    db: Database,
+) -> None:
+    sid = _seed(db)
+    cache: CommentCache[Any] = CommentCache()
+    _views(db, sid, cache)
+    misses = cache.misses
+    for i in range(3):
+        _submit(db, sid, START + timedelta(days=2, hours=i), f"queue was slow again {i}")
+    later = _views(db, sid, cache)
+    assert cache.misses == misses and cache.extended > 0  # merged, not counted again
+    fresh = _views(db, sid, None)
+    assert [_counts(v) for v in later] == [_counts(v) for v in fresh]
+    assert later[0].matching == 30  # 15 responses, two comments each
+
+
+def test_an_erasure_counts_again_and_no_page_quotes_the_erased_comment(db: Database) -> None:
+    sid = _seed(db)
+    _secret_answers(db, sid, 8)
+    cache: CommentCache[Any] = CommentCache(finder=ThemeFinder(db))  # small: found inline
+    before = _views(db, sid, cache)
+    assert SECRET in _quoted(before[0]) and before[0].themes
+    with db.engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT payload FROM comment_snapshots")).scalars().all()
+    assert any(SECRET in str(p) for p in kept)  # the kept themes quote it
+    with db.unit_of_work(readonly=True) as uow:
+        version = uow.comments.version(sid)
+    with db.unit_of_work() as uow:
+        personal_data.erase_person(uow, SYSTEM, PersonKind.CUSTOMER, "c1")
+    with db.engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT payload FROM comment_snapshots")).scalars().all()
+    assert kept == []  # dropped in the erasure's transaction
+    misses, extended = cache.misses, cache.extended
+    after = _views(db, sid, cache)
+    assert cache.misses > misses and cache.extended == extended  # counted from scratch
+    assert [_counts(v) for v in after] == [_counts(v) for v in _views(db, sid, None)]
+    assert after[0].matching == before[0].matching - 16
+    assert all(SECRET not in _quoted(v) for v in after)
+    # Themes found from texts read before the erasure are refused, not kept.
+    with db.unit_of_work() as uow:
+        assert not uow.comments.keep_snapshot(sid, "themes", "k", version, 1, START, {"x": SECRET})
+        assert uow.comments.snapshot(sid, "themes", "k") is None
+
+
+def test_a_comment_read_again_or_a_deleted_response_counts_again(db: Database) -> None:
+    sid = _seed(db)
+    with db.unit_of_work(readonly=True) as uow:
+        first = uow.comments.version(sid)
+        old = uow.comments.page(comment_explorer.CommentQuery(sid, ("why",)), limit=100)[-1]
+    _submit(db, sid, START + timedelta(days=3), "one more")
+    with db.unit_of_work() as uow:
+        now = uow.comments.version(sid)
+        assert uow.comments.only_added(sid, first, now)
+        uow.comments.replace_analyses(
+            [
+                {
+                    "response_id": old.response_id,
+                    "question_id": "why",
+                    "model_version": "again",
+                    "status": "ok",
+                    "sentiment": "negative",
+                    "labels": "anger",
+                    "ekman": "anger",
+                    "original_text": None,
+                }
+            ]
+        )
+    with db.unit_of_work() as uow:
+        reread = uow.comments.version(sid)
+        assert not uow.comments.only_added(sid, now, reread)
+    with db.engine.begin() as conn:  # a response goes and a new one comes: same count
+        conn.execute(sa.text("DELETE FROM answers WHERE response_id = :r"), {"r": old.response_id})
+        conn.execute(
+            sa.text("DELETE FROM comment_analyses WHERE response_id = :r"), {"r": old.response_id}
+        )
+        conn.execute(sa.text("DELETE FROM responses WHERE id = :r"), {"r": old.response_id})
+    _submit(db, sid, START + timedelta(days=4), "replacing")
+    with db.unit_of_work() as uow:
+        swapped = uow.comments.version(sid)
+        assert swapped.responses == reread.responses
+        assert not uow.comments.only_added(sid, reread, swapped)
+
+
+def test_large_sets_show_the_latest_themes_while_the_background_finds_new_ones(
+    db: Database,
+) -> None:
+    sid = _seed(db, 16)
+    finder = ThemeFinder(db, inline_limit=5)  # 32 comments: found in the background
+    cache: CommentCache[Any] = CommentCache(finder=finder)
+    with db.unit_of_work() as uow:
+        first = comment_explorer.explore(uow, SYSTEM, sid, POLICY, cache=cache)
+    assert first.themes == [] and first.themes_as_of is not None and first.themes_as_of.pending
+    finder.wait()
+    with db.unit_of_work() as uow:
+        found = comment_explorer.explore(uow, SYSTEM, sid, POLICY, cache=cache)
+        inline = comment_explorer.explore(uow, SYSTEM, sid, POLICY)
+    assert found.themes == inline.themes and found.themes
+    assert found.themes_as_of is not None and found.themes_as_of.fresh
+    assert found.themes_as_of.comments == 32
+    _submit(db, sid, START + timedelta(days=5), "queue was slow once more")
+    with db.unit_of_work() as uow:
+        stale = comment_explorer.explore(uow, SYSTEM, sid, POLICY, cache=cache)
+    assert stale.themes == found.themes  # the latest found, with their date
+    assert stale.themes_as_of is not None
+    assert not stale.themes_as_of.fresh and stale.themes_as_of.pending
+    assert stale.themes_as_of.comments == 32
+    finder.wait()
+    refreshed = comment_explorer.refresh_themes(db, POLICY, [sid])[sid]  # the cron command
+    assert refreshed is not None and refreshed.fresh and refreshed.comments == 34

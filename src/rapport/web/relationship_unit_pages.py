@@ -8,7 +8,6 @@ enforces scope and the anonymity rules through the services it reads); this modu
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
 from rapport.domain.org import Permission
 from rapport.errors import NotFound
-from rapport.exporters import effect_charts, stage_charts, tenure_charts
+from rapport.exporters import charts, effect_charts, stage_charts, tenure_charts
 from rapport.services import relationship_map, relationship_unit, surveys, tenure
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
@@ -96,5 +95,4 @@ def _extra_signals(row: object) -> list[Any]:
 
 
 def _spec(chart: alt.TopLevelMixin) -> str:
-    # Validated in the chart tests; not on every request (it costs a tenth of a second).
-    return json.dumps(chart.to_dict(validate=False)).replace("<", "\\u003c")
+    return charts.embed_json(charts.spec(chart))  # validated in the chart tests

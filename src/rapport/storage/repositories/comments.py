@@ -23,7 +23,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from rapport.domain.audit import AuditAction
 from rapport.storage import page_aggregates
 from rapport.storage.models import (
     AnswerRow,

@@ -41,6 +41,9 @@ TINY = {
     ],
     "relationships.py": ["--units", "40", "--months", "15", "--runs", "1"],
     "webhook_delivery.py": ["--messages", "60", "--runs", "1"],
+    "roi.py": ["--units", "40", "--months", "15", "--draws", "2000", "--runs", "1"],
+    "import_page.py": ["--runs", "1"],
+    "import_surveyjs_table.py": ["--rows", "300", "--runs", "1"],
 }
 
 

@@ -37,6 +37,8 @@ PAGES = [
 
 #: Transaction control carries no data: a page may open several short transactions.
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+#: Threads of background jobs (comment themes found off the request path).
+BACKGROUND = "rapport-themes"
 
 
 class Statements:
@@ -48,6 +50,8 @@ class Statements:
         self._lock = threading.Lock()
 
     def __call__(self, conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if threading.current_thread().name.startswith(BACKGROUND):
+            return  # a background job's work, not the page's (it may run during a request)
         if self.recording and not statement.lstrip().upper().startswith(CONTROL):
             with self._lock:
                 self.seen.append((statement, repr(params)))

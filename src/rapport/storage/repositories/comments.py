@@ -399,12 +399,16 @@ class CommentRepository:
     ) -> bool:
         """Keep a snapshot computed at ``version`` in place of the one before, unless the
         survey's data changed in place since (its revision moved on: the snapshot may quote
-        an erased comment). The survey row is locked first, so an erasure running at the
-        same time either comes before (and this refuses) or after (and deletes it)."""
-        revision = self.s.scalar(
-            select(SurveyRow.data_revision).where(SurveyRow.id == survey_id).with_for_update()
+        an erased comment). One conditional UPDATE checks the revision and locks the survey
+        row (a write lock on SQLite), so an erasure running at the same time either comes
+        before (no row matches: refused) or after (and deletes the snapshot)."""
+        locked = self.s.execute(
+            update(SurveyRow)
+            .where(SurveyRow.id == survey_id, SurveyRow.data_revision == version.revision)
+            .values(data_revision=SurveyRow.data_revision)
+            .execution_options(synchronize_session=False)
         )
-        if revision is None or int(revision) != version.revision:
+        if locked.rowcount != 1:  # type: ignore[attr-defined]
             return False
         self.s.execute(
             delete(CommentSnapshotRow).where(

@@ -228,7 +228,7 @@ was built from (the rows the engine returned, the unit tree, the query, the clos
 the policy): new responses, cases or units change what is read, hence the key, so a kept
 entry is never stale. A repeated page reads its statements and builds its table again but
 decides nothing.
-Sizes count about 200 bytes an entry (``cache.ENTRY_BYTES``): a leaf group or a decision is
+Sizes count about 200 bytes an entry (``cache.ENTRY_BYTES``): a decision is
 two entries, a row with its estimate four."""
 
 

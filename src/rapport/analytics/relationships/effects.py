@@ -140,14 +140,14 @@ def did_effect(
         y,
         d,
         unit_idx,
-        within,
+        period_idx,
         correction=groups / (groups - 1),
         confidence=confidence,
         draws=draws,
         seed=seed,
     )
     events, pre_trend_p = _event_study(
-        data, is_treated, periods, start, within, unit_idx, confidence, draws, seed
+        data, is_treated, periods, start, within, unit_idx, period_idx, confidence, draws, seed
     )
     if not (np.isfinite(lower) and np.isfinite(upper)):
         return DidEffect(
@@ -235,6 +235,7 @@ def _event_study(
     start: Any,
     within: Any,
     unit_idx: npt.NDArray[np.int64],
+    period_idx: npt.NDArray[np.int64],
     confidence: float,
     draws: int,
     seed: int,
@@ -244,7 +245,8 @@ def _event_study(
     offsets = [r for r in range(-start_idx, len(periods) - start_idx) if r != -1]
     design = np.column_stack([(is_treated & (relative == r)).astype(float) for r in offsets])
     y = within(data["value"].to_numpy(dtype=float)[:, None])[:, 0]
-    fit = _cluster_ols(y, within(design), unit_idx)
+    x = within(design)
+    fit = _cluster_ols(y, x, unit_idx)
     bounds = fit.conf_int(1 - confidence)
     events = [
         EventPeriod(r, float(fit.params[i]), float(bounds[i][0]), float(bounds[i][1]))
@@ -254,7 +256,7 @@ def _event_study(
     events.append(EventPeriod(-1, 0.0, 0.0, 0.0))
     events.sort(key=lambda e: e.relative_period)
     leads = [i for i, r in enumerate(offsets) if r < -1]
-    p = wild_cluster_wald(y, within(design), leads, unit_idx, within, draws=draws, seed=seed)
+    p = wild_cluster_wald(y, x, leads, unit_idx, period_idx, draws=draws, seed=seed)
     return events, p
 
 

@@ -44,6 +44,18 @@ TINY = {
     "roi.py": ["--units", "40", "--months", "15", "--draws", "2000", "--runs", "1"],
     "import_page.py": ["--runs", "1"],
     "import_surveyjs_table.py": ["--rows", "300", "--runs", "1"],
+    "wild_bootstrap.py": [
+        "--units",
+        "40",
+        "--baseline-units",
+        "20",
+        "--months",
+        "12",
+        "--draws",
+        "199",
+        "--runs",
+        "1",
+    ],
 }
 
 

@@ -232,23 +232,23 @@ def wald_draws(
     total_mix = projected.mix.sum(axis=0)  # m × T, over the clusters
     tested_scores = projected.rows(rows)
     fitted_scores = group_sums(x * fitted[:, None], units) @ rows.T  # G × k
-    grams = np.einsum("ia,ib->iab", x, x).reshape(len(y), -1)
-    cluster_grams = group_sums(grams, units).reshape(n_clusters, *inverse.shape)
+    cluster_grams = np.stack([group_sums(x * x[:, [j]], units) for j in range(x.shape[1])], 1)
     tested_grams = np.einsum("km,gmj->gkj", rows, cluster_grams)  # G × k × m
+    # A draw's tested scores: fitted + w·own − mix·λ − grams·β*, the last two one product.
+    n_units, k, _ = tested_scores.mix.shape
+    stacked = np.concatenate([tested_scores.mix, tested_grams], axis=2).reshape(n_units * k, -1)
     x_fitted = x.T @ fitted
     chosen = _weight_draws(seed, n_clusters, draws)
     stats = np.empty(draws)
     for chunk in _chunks(draws):
         weights = WEBB[chosen[:, chunk]]
-        x_y_star = (
-            x_fitted[:, None]
-            + projected.own.T @ weights
-            - total_mix @ (projected.solve.T @ weights)
-        )
+        period_effects = projected.solve.T @ weights  # T × b
+        x_y_star = x_fitted[:, None] + projected.own.T @ weights - total_mix @ period_effects
         coefs_star = inverse @ x_y_star  # m × b
-        fitted_part = fitted_scores[:, :, None] - np.einsum("gkm,mb->gkb", tested_grams, coefs_star)
-        tested_star = fitted_part + tested_scores.of(weights)  # G × k × b
-        meat = np.einsum("gib,gjb->bij", tested_star, tested_star)
+        mixed = (stacked @ np.vstack([period_effects, coefs_star])).reshape(n_units, k, -1)
+        own = tested_scores.own[:, :, None] * weights[:, None, :]
+        by_draw = (fitted_scores[:, :, None] + own - mixed).transpose(2, 1, 0)  # b × k × G
+        meat = by_draw @ by_draw.transpose(0, 2, 1)
         tested_coefs = coefs_star[tested].T[:, :, None]  # b × k × 1
         solved = np.linalg.solve(meat + eye, tested_coefs)
         stats[chunk] = (tested_coefs * solved).sum(axis=(1, 2))

@@ -13,8 +13,9 @@ Nothing per observation is repeated per draw ("fast and wild", Roodman et al. 20
 section 5). A weight is constant within a cluster, so the unit-demeaned ``e0 ∘ w`` is the
 demeaned ``e0`` times it, and the period effects of ``M(e0 ∘ w)`` are a T × T solve of
 cluster × period sums times the weights. Each draw's per-cluster scores
-``Σ_{i∈g} x_i (y*_i − x_i'β*)`` are then small products of G × k × T arrays with the G
-weights: a draw costs O(G·k·T), not O(n), and the draws are taken in chunks of
+``Σ_{i∈g} x_i (y*_i − x_i'β*)`` are then products of G × k × (m + T) arrays (k tested of
+m regressors) with the G weights: a draw costs O(G·k·(m + T)), not O(n·m) for n
+observations, and the draws are taken in chunks of
 :data:`CHUNK`, so memory is bounded by G·k·CHUNK whatever the number of draws. Because
 ``e0 = e + d·(β̂ − β0)`` is linear in β0, the bootstrap standard error's square is a
 quadratic in β0 per draw; its three coefficients are summed once and every β0 costs a few

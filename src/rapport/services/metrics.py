@@ -223,12 +223,12 @@ def compute(
 
 
 KEPT: Final = cache.DecisionCache(max_bytes=64 * 1024 * 1024)
-"""Decisions and the rows shown across requests, each under the digest of what their table
-was built from (the rows the engine returned, the unit tree, the query, the closed periods,
-the policy): new responses, cases or units change what is read, hence the key, so a kept
-entry is never stale. A repeated page reads its statements and builds its table again but
-decides nothing.
-Sizes count about 200 bytes an entry (``cache.ENTRY_BYTES``): a decision is
+"""Tables, their decisions and the rows shown across requests, each under the digest of what
+the table was built from (the rows the engine returned, the unit tree, the query, the closed
+periods, the policy): new responses, cases or units change what is read, hence the key, so a
+kept entry is never stale. A repeated page reads its statements again but builds and decides
+nothing.
+Sizes count about 200 bytes an entry (``cache.ENTRY_BYTES``): a leaf group or a decision is
 two entries, a row with its estimate four."""
 
 
@@ -279,12 +279,12 @@ def _table(
     fetched = fetch_metric(engine, query, memo.reads)
     periods = None if window is None else (window.grain, window.first, window.end)
     key = cache.content_key(["table", engine.name, query, periods, fetched.digest()])
-    # The table itself is built on every request: kept across requests, a table was later
-    # seen changed by its use (DuckDB conformance, emotions with suppression: 120 rows for
-    # 168). Its decisions and the rows shown are kept under its digest.
-    table = build_table(query, engine.name, fetched)
-    if window is not None:
-        table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
+    table: MetricTable | None = KEPT.get(key)
+    if table is None:
+        table = build_table(query, engine.name, fetched)
+        if window is not None:
+            table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
+        KEPT.put(key, table, entries=2 * (len(table.leaf) + len(table.chosen)))
     return table, key
 
 

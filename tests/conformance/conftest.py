@@ -28,9 +28,9 @@ from sqlalchemy import create_engine, make_url, select, text
 
 from rapport.analytics.engines import AnalyticsEngine, DuckDBEngine, OperationalEngine
 from rapport.analytics.snapshot import write_snapshot
-from rapport.domain.org import SYSTEM
+from rapport.domain.org import SYSTEM, PersonKind
 from rapport.domain.survey.dump import definition_to_dict
-from rapport.services import alerts, cases, demo, responses, surveys
+from rapport.services import alerts, cases, demo, personal_data, responses, surveys
 from rapport.services.demo.generator import generate_demo
 from rapport.services.demo.models import DemoOrganisation
 from rapport.storage import migrate
@@ -105,7 +105,28 @@ def build(db: Database) -> None:
                 )
             )
         responses.store_many(uow, v2, subs, validate=True)
+    erase_some_customers(db, org)
     add_cases(db)
+
+
+def erase_some_customers(db: Database, org: DemoOrganisation, count: int = 6) -> None:
+    """Erase a few customers who answered: their responses lose every attribute but the
+    anonymous ones and the tenure band (``preferred_channel`` goes), so the attribute
+    aggregates have taken rows out and put them back."""
+    answered = {
+        r.person_external_id for r in org.responses if r.survey_key == "customer-relationship"
+    }
+    chosen = [
+        p.external_id
+        for p in org.people
+        if p.kind == "customer"
+        and p.external_id in answered
+        and "preferred_channel" in p.attributes
+    ][:count]
+    assert len(chosen) == count
+    with db.unit_of_work() as uow:
+        for external_id in chosen:
+            personal_data.erase_person(uow, SYSTEM, PersonKind.CUSTOMER, external_id)
 
 
 def add_cases(db: Database, seed: int = 17) -> None:

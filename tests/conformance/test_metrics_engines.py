@@ -47,6 +47,7 @@ GROUPINGS = {
     "segment": Grouping.of([], attribute="segment"),
     "vip": Grouping.of([], attribute="vip"),
     "visits": Grouping.of([], attribute="visits"),
+    "channel (some erased)": Grouping.of([], attribute="preferred_channel"),
     "version+audience": Grouping.of(["survey_version", "audience"]),
     "unit×month": Grouping.of(["unit"], period="month"),
     "unit×tenure": Grouping.of(["unit"], attribute="tenure_band"),

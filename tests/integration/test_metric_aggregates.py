@@ -45,12 +45,14 @@ def rebuilt(db: Database) -> list[tuple[Any, ...]]:
 
 
 def page_rows(db: Database) -> list[tuple[Any, ...]]:
-    """Every comment and attribute aggregate row, as text, sorted."""
+    """Every comment and attribute aggregate row, as text (sums rounded: a rebuild adds
+    in another order), sorted."""
     out = []
     with db.engine.connect() as conn:
-        for name in ("comment_aggregates", "attribute_aggregates"):
+        for name in ("comment_aggregates", "attribute_aggregates", "attribute_index_aggregates"):
             for row in conn.execute(select(Base.metadata.tables[name])).all():
-                out.append((name, *(str(v) for v in row)))
+                values = (round(v, 6) if isinstance(v, float) else v for v in row)
+                out.append((name, *(str(v) for v in values)))
     return sorted(out)
 
 
@@ -119,7 +121,8 @@ def store(db: Database, survey_id: int, bulk: bool, subs: list[tuple[Any, ...]])
 def test_incremental_aggregates_equal_a_rebuild(sqlite_db: Database, data) -> None:
     with sqlite_db.engine.begin() as conn:
         for name in ("answers", "comment_analyses", "responses", "metric_aggregates",
-                     "comment_aggregates", "attribute_aggregates"):  # fmt: skip
+                     "comment_aggregates", "attribute_aggregates",
+                     "attribute_index_aggregates"):  # fmt: skip
             conn.execute(text(f"DELETE FROM {name}"))
     with sqlite_db.engine.connect() as conn:
         seeded = conn.execute(text("SELECT id FROM surveys")).scalar()
@@ -142,9 +145,27 @@ def test_comment_and_attribute_aggregates_follow_every_change(db: Database) -> N
     attribute aggregates equal a rebuild and answer as the raw rows do, on both engines."""
     survey_id = seed_org(db)
     subs = [
-        ({"nps": 9}, "north-1", 1, {"segment": "gold", "vip": True}, COMMENTS[0]),
-        ({"nps": 2}, "north-1", 2, {"segment": "gold", "visits": 3}, COMMENTS[1]),
-        ({"nps": 7}, "south", 24 * 40, {"vip": False, "visits": None}, COMMENTS[2]),
+        (
+            {"nps": 9, "minds": {"ease": 4}},
+            "north-1",
+            1,
+            {"segment": "gold", "vip": True},
+            COMMENTS[0],
+        ),
+        (
+            {"nps": 2, "minds": {"ease": 2, "fast": 1}},
+            "north-1",
+            2,
+            {"segment": "gold", "visits": 3},
+            COMMENTS[1],
+        ),
+        (
+            {"nps": 7, "minds": {"fast": 5}},
+            "south",
+            24 * 40,
+            {"vip": False, "visits": None},
+            COMMENTS[2],
+        ),
     ]
     store(db, survey_id, False, subs[:1])
     store(db, survey_id, True, subs[1:] * 2)
@@ -172,6 +193,8 @@ def test_comment_and_attribute_aggregates_follow_every_change(db: Database) -> N
         ("comment_sentiment", Grouping.of([], period="quarter")),
         ("responses", Grouping.of(["unit"], attribute="visits")),
         ("responses", Grouping.of([], period="month", attribute="vip")),
+        ("minds", Grouping.of(["unit"], attribute="segment")),
+        ("minds", Grouping.of([], period="quarter", attribute="visits")),
     ]:
         query = MetricQuery(get_metric(metric), grouping, Filters(survey_ids=(survey_id,)))
         fast, slow = compute_metric(engine, query), compute_metric(raw, query)

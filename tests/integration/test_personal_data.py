@@ -156,7 +156,11 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         assert {n for _, _, n in before} == {n.lower() for n in needles}
         assert len(text_columns(db)) >= 15
         aggregates_before = aggregate_rows(db)
-        cards_before = [r for r in page_rows(db) if r[1] == "loyalty_card"]
+        cards_before = [
+            r for r in page_rows(db) if r[:2] == ("attribute_aggregates", "loyalty_card")
+        ]
+        # Her scores by the attribute are kept too: the erasure must take them out.
+        assert any(r[:2] == ("attribute_index_aggregates", "loyalty_card") for r in page_rows(db))
 
         erased = api.delete(f"/api/v1/people/customer/{ZELDA['external_id']}")
         assert erased.status_code == 200, erased.text
@@ -171,7 +175,7 @@ def test_export_then_erase_over_http_leaves_no_identity_and_the_same_aggregates(
         # Her dropped attributes leave the attribute counts: equal to a rebuild, one fewer.
         pages = page_rows(db)
         assert pages == page_rows_rebuilt(db)
-        cards = [r for r in pages if r[1] == "loyalty_card"]
+        cards = [r for r in pages if r[:2] == ("attribute_aggregates", "loyalty_card")]
         assert sum(int(r[-1]) for r in cards) == sum(int(r[-1]) for r in cards_before) - 2
         # Her learning stays, without her identity and her response, still with its case.
         kept = api.get(f"/api/v1/learnings/{hers}").json()

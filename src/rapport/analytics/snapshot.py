@@ -51,6 +51,7 @@ SNAPSHOT_TABLES = (
     "case_notes",
     "comment_aggregates",
     "attribute_aggregates",
+    "attribute_index_aggregates",
     "people",
 )
 #: Columns metrics never read and a snapshot must not spread: request fingerprints, link

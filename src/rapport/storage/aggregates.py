@@ -32,6 +32,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Double,
+    Label,
     Select,
     String,
     Table,
@@ -153,7 +154,6 @@ def derived_parts(lo: Any = None, hi: Any = None) -> list[Select[Any]]:
     """One statement per kind (responses, value, answered, index) behind
     :func:`derived_rows`."""
     r, a = _table("responses"), _table("answers")
-    si, ic = _table("survey_items"), _table("item_constructs")
     ranged = lo is not None
 
     def only(column: ColumnElement[Any]) -> list[ColumnElement[bool]]:
@@ -200,26 +200,7 @@ def derived_parts(lo: Any = None, hi: Any = None) -> list[Select[Any]]:
         .where(*numeric, _is_emotion_picker(a, r))
         .group_by(a.c.question_id, *grain)
     )  # fmt: skip
-    scored = answered_of.join(
-        si,
-        and_(
-            si.c.survey_version_id == r.c.survey_version_id,
-            si.c.question_id == a.c.question_id,
-            si.c.item == a.c.item,
-        ),
-    ).join(ic, ic.c.survey_item_id == si.c.id)
-    per_response = (
-        select(r.c.id, ic.c.prefix, *grain_labels(), func.avg(rescaled_score()).label("score"))
-        .select_from(scored)
-        .where(
-            *numeric,
-            si.c.qtype.in_(sorted(SCORED_QTYPES)),
-            si.c.scale_min.is_not(None),
-            si.c.scale_max > si.c.scale_min,
-        )
-        .group_by(r.c.id, ic.c.prefix, *grain)
-        .subquery("per_response")
-    )
+    per_response = construct_scores(lo, hi, grain_labels()).subquery("per_response")
     deviation = per_response.c.score - _number(INDEX_CENTRE)
     indices = select(
         _text("index").label("kind"), per_response.c.prefix.label("key"),
@@ -228,6 +209,45 @@ def derived_parts(lo: Any = None, hi: Any = None) -> list[Select[Any]]:
         func.sum(deviation * deviation).label("total_sq"),
     ).group_by(per_response.c.prefix, *grain_labels(per_response))  # fmt: skip
     return [responses, values, answered, indices]
+
+
+def construct_scores(
+    lo: Any = None, hi: Any = None, columns: Sequence[Label[Any]] = (), *, top_level: bool = False
+) -> Select[Any]:
+    """Each response's score on each construct it answered (``id``, ``prefix``,
+    ``score``, then ``columns`` of ``responses``), for responses ``lo..hi`` (None: every
+    response): the mean of its items under the construct rescaled to 0–100
+    (:func:`rescaled_score`). ``top_level``: constructs without a dot only."""
+    r, a = _table("responses"), _table("answers")
+    si, ic = _table("survey_items"), _table("item_constructs")
+    scored = (
+        a.join(r, r.c.id == a.c.response_id)
+        .join(
+            si,
+            and_(
+                si.c.survey_version_id == r.c.survey_version_id,
+                si.c.question_id == a.c.question_id,
+                si.c.item == a.c.item,
+            ),
+        )
+        .join(ic, ic.c.survey_item_id == si.c.id)
+    )
+    where = [
+        a.c.value_num.is_not(None),
+        si.c.qtype.in_(sorted(SCORED_QTYPES)),
+        si.c.scale_min.is_not(None),
+        si.c.scale_max > si.c.scale_min,
+    ]
+    if lo is not None:
+        where.append(a.c.response_id.between(lo, hi))
+    if top_level:
+        where.append(ic.c.prefix.not_like("%.%"))
+    return (
+        select(r.c.id, ic.c.prefix, *columns, func.avg(rescaled_score()).label("score"))
+        .select_from(scored)
+        .where(*where)
+        .group_by(r.c.id, ic.c.prefix, *(c.element for c in columns))
+    )
 
 
 def _upsert(dialect: str, lo: Any, hi: Any) -> Any:

@@ -496,6 +496,32 @@ class AttributeAggregateRow(Base):
     n: Mapped[int] = mapped_column(BigInteger)
 
 
+class AttributeIndexAggregateRow(Base):
+    """Index sums per person attribute ``name`` = ``value`` × top-level construct ``key``
+    (``heart``, ``mind``; no dotted prefix) × survey version × unit × month (UTC): of the
+    responses scored on the construct, ``n``, Σ(s − 50) and Σ(s − 50)² of their 0–100
+    scores — ``metric_aggregates``' ``index`` rows split by attribute, so an index by
+    tenure band or segment is read without the answers. Written with the responses and
+    taken out and added back when their attributes change (``rapport.storage.page_aggregates``).
+    """
+
+    __tablename__ = "attribute_index_aggregates"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_versions.id"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    n: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[float] = mapped_column(Float)
+    total_sq: Mapped[float] = mapped_column(Float)
+
+
 # --- closed loop: alert rules and cases (rapport.services.alerts, rapport.services.cases) ----
 
 

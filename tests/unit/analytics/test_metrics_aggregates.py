@@ -42,14 +42,16 @@ def test_cuts_that_nest_in_months_are_answered(metric: str, cut: Grouping) -> No
     assert fallback_reason(MetricQuery(get_metric(metric), cut, window)) is None
 
 
-def test_response_counts_by_person_attribute_are_answered() -> None:
-    """Responses by attribute come from ``attribute_aggregates``; other metrics by
-    attribute still read the answers."""
+def test_response_counts_and_top_level_indices_by_person_attribute_are_answered() -> None:
+    """Responses by attribute come from ``attribute_aggregates``, hearts and minds from
+    ``attribute_index_aggregates``; other metrics by attribute (a sub-construct's index
+    too) still read the answers."""
     by_role = Grouping.of(["unit"], period="month", attribute="role")
-    assert fallback_reason(MetricQuery(get_metric("responses"), by_role)) is None
-    assert "response counts only" in (
-        fallback_reason(MetricQuery(get_metric("nps"), by_role)) or ""
-    )
+    for metric in ("responses", "hearts", "minds", "index:relationship"):
+        assert fallback_reason(MetricQuery(get_metric(metric), by_role)) is None, metric
+    for metric in ("nps", "index:heart.delight", "csat_mean"):
+        reason = fallback_reason(MetricQuery(get_metric(metric), by_role)) or ""
+        assert "response counts and top-level indices only" in reason, metric
 
 
 @pytest.mark.parametrize(

@@ -66,8 +66,8 @@ def fallback_reason(query: MetricQuery) -> str | None:
         return "repeat complaints compare one person's responses"
     if filters.within is not None:
         return "responses within a person attribute are not aggregated"
-    if Dimension.ATTRIBUTE in grouping.by and metric.statistic is not Statistic.COUNT:
-        return "person attributes are aggregated for response counts only"
+    if Dimension.ATTRIBUTE in grouping.by and not _by_attribute_kept(query):
+        return "person attributes are aggregated for response counts and top-level indices only"
     if grouping.period is Period.WEEK:
         return "weeks do not nest in months"
     if not all(month_boundary(b) for b in (filters.since, filters.until) if b is not None):
@@ -75,6 +75,16 @@ def fallback_reason(query: MetricQuery) -> str | None:
     if metric.statistic is Statistic.INDEX and query.question is not None:
         return "an index of one question is scored from its answers"
     return None
+
+
+def _by_attribute_kept(query: MetricQuery) -> bool:
+    """Counts, and indices of a top-level construct (``heart``, not ``heart.delight``),
+    are kept by person attribute (:mod:`rapport.storage.page_aggregates`)."""
+    metric = query.metric
+    if metric.statistic is Statistic.COUNT:
+        return True
+    prefix = metric.tag_prefix or ""
+    return metric.statistic is Statistic.INDEX and prefix != "" and "." not in prefix
 
 
 def month_boundary(moment: datetime) -> bool:
@@ -112,6 +122,13 @@ def _agg() -> Any:
     return metric_sql.table("metric_aggregates")
 
 
+#: The table that keeps a statistic by person attribute.
+_BY_ATTRIBUTE = {
+    Statistic.COUNT: "attribute_aggregates",
+    Statistic.INDEX: "attribute_index_aggregates",
+}
+
+
 def _dimensions(grouping: Grouping, g: Any = None) -> list[Label[Any]]:
     """Dimension columns of the aggregate ``g`` (``metric_aggregates`` by default);
     periods come out as months (the caller maps them to the grouping's period). An
@@ -122,7 +139,7 @@ def _dimensions(grouping: Grouping, g: Any = None) -> list[Label[Any]]:
         Dimension.PERIOD: g.c.month,
         Dimension.AUDIENCE: g.c.audience,
         Dimension.SURVEY_VERSION: g.c.survey_version_id,
-        Dimension.ATTRIBUTE: g.c.value if g.name == "attribute_aggregates" else null(),
+        Dimension.ATTRIBUTE: g.c.value if g.name in _BY_ATTRIBUTE.values() else null(),
     }
     return [column[dim].label(dim.value) for dim in grouping.by]
 
@@ -173,8 +190,8 @@ def aggregate_statements(
     n = func.sum(g.c.n).label("n")
     if query.metric.comments:
         return _comment_statements(query)
-    if statistic is Statistic.COUNT and Dimension.ATTRIBUTE in query.grouping.by:
-        return {"stats": _attribute_counts(query)}
+    if Dimension.ATTRIBUTE in query.grouping.by:
+        return {"stats": _by_attribute(query)}
     if statistic is Statistic.COUNT:
         return {"stats": _grouped(dims, n).where(*_conditions(filters, "responses"))}
     if statistic is Statistic.INDEX:
@@ -243,27 +260,32 @@ def _comment_statements(query: MetricQuery) -> dict[str, Select[Any] | CompoundS
     }
 
 
-def _attribute_counts(query: MetricQuery) -> CompoundSelect[Any] | Select[Any]:
-    """Responses by person attribute (and the other dimensions): each value's count from
-    ``attribute_aggregates``; responses without it (NULL, as the raw statement groups
-    them) are all responses less those with a value. Groups of 0 are left out, as a raw
-    GROUP BY leaves them out."""
-    a, g = metric_sql.table("attribute_aggregates"), _agg()
-    name = query.grouping.attribute or ""
+def _by_attribute(query: MetricQuery) -> CompoundSelect[Any] | Select[Any]:
+    """Responses (COUNT: ``n``) or index sums (INDEX: ``n``, ``total``, ``total_sq``) by
+    person attribute and the other dimensions: each value's from its table of
+    :data:`_BY_ATTRIBUTE`; responses without the attribute (NULL, as the raw statement
+    groups them) are all responses less those with a value. Groups of 0 responses are
+    left out, as a raw GROUP BY leaves them out."""
+    index = query.metric.statistic is Statistic.INDEX
+    a, g = metric_sql.table(_BY_ATTRIBUTE[query.metric.statistic]), _agg()
+    sums = ("n", "total", "total_sq") if index else ("n",)
     filters = query.filters
-    named = [*_conditions(filters, None, a), a.c.name == name]
-    with_value = select(*_dimensions(query.grouping, a), a.c.n.label("n")).where(*named)
-    every = select(*_dimensions(query.grouping), g.c.n.label("n")).where(
-        *_conditions(filters, "responses")
-    )
+    named = [*_conditions(filters, None, a), a.c.name == (query.grouping.attribute or "")]
+    every_of = _conditions(filters, "index" if index else "responses")
+    if index:
+        prefix = query.metric.tag_prefix or ""
+        named.append(a.c.key == prefix)
+        every_of.append(g.c.key == prefix)
+    with_value = select(*_dimensions(query.grouping, a), *(a.c[s] for s in sums)).where(*named)
+    every = select(*_dimensions(query.grouping), *(g.c[s] for s in sums)).where(*every_of)
     others = [d if d.name != Dimension.ATTRIBUTE.value else null().label(d.name)
               for d in _dimensions(query.grouping, a)]  # fmt: skip
-    less = select(*others, (-a.c.n).label("n")).where(*named)
+    less = select(*others, *((-a.c[s]).label(s) for s in sums)).where(*named)
     parts = union_all(with_value, every, less).subquery("counted")
     dims = [parts.c[dim.value].label(dim.value) for dim in query.grouping.by]
-    total = func.sum(parts.c.n)
+    n = func.sum(parts.c.n)
     return (
-        select(*dims, total.label("n"))
+        select(*dims, n.label("n"), *(func.sum(parts.c[s]).label(s) for s in sums[1:]))
         .group_by(*(parts.c[dim.value] for dim in query.grouping.by))
-        .having(total != 0)
+        .having(n != 0)
     )

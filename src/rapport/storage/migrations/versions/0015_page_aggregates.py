@@ -70,7 +70,8 @@ def upgrade() -> None:
 
     bind = op.get_bind()
     first, last = bind.execute(sa.text("SELECT min(id), max(id) FROM responses")).one()
-    page_aggregates.rebuild(bind, int(first or 0), int(last or -1), 20_000)
+    tables = ["comment_aggregates", "attribute_aggregates"]
+    page_aggregates.rebuild(bind, int(first or 0), int(last or -1), 20_000, names=tables)
 
 
 def downgrade() -> None:

@@ -17,7 +17,7 @@ Choose with :func:`open_engine` (``RAPPORT_ANALYTICS_ENGINE=operational|duckdb``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from rapport.analytics.snapshot import SNAPSHOT_TABLES, snapshot_folder
 from rapport.errors import FieldError, ValidationFailed
-from rapport.storage.db import make_reader_engine
+from rapport.storage.db import commit_counter, make_reader_engine
 
 EngineKind = Literal["operational", "duckdb"]
 
@@ -49,6 +49,11 @@ class AnalyticsEngine(Protocol):
         """One read-only connection with a consistent view of the data."""
         ...
 
+    def data_version(self) -> Hashable | None:
+        """A value that changes on every commit to the data read, or None when there is
+        no cheap one: what was read under one value may be reused while it stays."""
+        ...
+
     def dispose(self) -> None:
         """Close pooled connections."""
         ...
@@ -66,6 +71,7 @@ class OperationalEngine:
         self._owned = owned
         self._engine = make_reader_engine(engine)
         self._aggregates = aggregates
+        self._commits = commit_counter(engine)
 
     @classmethod
     def from_url(cls, url: str) -> OperationalEngine:
@@ -92,7 +98,14 @@ class OperationalEngine:
             finally:
                 conn.rollback()
 
+    def data_version(self) -> Hashable | None:
+        """The SQLite file's commit counter (:class:`~rapport.storage.db.CommitCounter`);
+        None on PostgreSQL and in memory."""
+        return None if self._commits is None else self._commits()
+
     def dispose(self) -> None:
+        if self._commits is not None:
+            self._commits.close()
         if self._engine is not self._app_engine:
             self._engine.dispose()
         if self._owned:
@@ -138,6 +151,10 @@ class DuckDBEngine:
     def connect(self) -> Iterator[Connection]:
         with self._engine.connect() as conn:
             yield conn
+
+    def data_version(self) -> Hashable | None:
+        """None: a snapshot is replaced as a whole, with no counter to read."""
+        return None
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -36,6 +36,7 @@ from rapport.analytics.metrics.compare import (
     difference,
 )
 from rapport.analytics.metrics.results import (
+    Fetched,
     Key,
     MetricRow,
     MetricTable,
@@ -190,23 +191,39 @@ def compute(
         lambda: _decide(table, content, query, window, policy, strata),
     )
     audience_at = grouping.position(Dimension.AUDIENCE)
-    rows = []
-    for row in _rows_shown(table, content, focus, unit_at, latest, period_at):
-        if segment is not None and row.key[grouping.by.index(Dimension.ATTRIBUTE)] != segment[1]:
-            continue
-        if latest is not None and period_at is not None and row.key[period_at] != latest:
-            continue
-        if focus is not None and unit_at is not None:
-            path = table.units[unit_id(row.key[unit_at])].path
-            inside = focus.contains(path) if Dimension.UNIT in shown.by else path == focus.path
-            if not inside:
+
+    def result_rows() -> list[ResultRow]:
+        rows = []
+        for row in _rows_shown(table, content, focus, unit_at, latest, period_at):
+            at = grouping.by.index(Dimension.ATTRIBUTE) if segment is not None else 0
+            if segment is not None and row.key[at] != segment[1]:
                 continue
-        decision = decision_of(
-            decisions, row.key, row.n, policy, audience=filters.audience, measure=metric.measure
-        )
-        if audience_at is not None and policy.protects(str(row.key[audience_at])):
-            decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
-        rows.append(_result_row(table, row, decision))
+            if latest is not None and period_at is not None and row.key[period_at] != latest:
+                continue
+            if focus is not None and unit_at is not None:
+                path = table.units[unit_id(row.key[unit_at])].path
+                inside = focus.contains(path) if Dimension.UNIT in shown.by else path == focus.path
+                if not inside:
+                    continue
+            decision = decision_of(
+                decisions, row.key, row.n, policy, audience=filters.audience, measure=metric.measure
+            )
+            if audience_at is not None and policy.protects(str(row.key[audience_at])):
+                decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
+            rows.append(_result_row(table, row, decision))
+        return rows
+
+    # The rows as shown follow from the table's digest, its decisions (the policy and the
+    # strata) and the narrowing: kept under them, a repeated page builds none again.
+    shown_key = cache.content_key(
+        ["shown", content, policy, strata, None if focus is None else focus.path, latest,
+         segment, shown.by]
+    )  # fmt: skip
+    kept_rows: list[ResultRow] | None = KEPT.get(shown_key)
+    if kept_rows is None:
+        kept_rows = result_rows()
+        KEPT.put(shown_key, kept_rows, entries=4 * len(kept_rows))
+    rows = list(kept_rows)
     audience = filters.audience
     measure = Measure(metric.measure)
     threshold = policy.threshold(measure) if audience is None or policy.protects(audience) else None
@@ -226,8 +243,8 @@ KEPT: Final = cache.DecisionCache(max_bytes=64 * 1024 * 1024)
 """Tables, their decisions and the rows shown across requests, each under the digest of what
 the table was built from (the rows the engine returned, the unit tree, the query, the closed
 periods, the policy): new responses, cases or units change what is read, hence the key, so a
-kept entry is never stale. A repeated page reads its statements again but builds and decides
-nothing.
+kept entry is never stale. A repeated page builds and decides nothing, and on a SQLite file
+runs no statement either until the next commit (``_fetched``).
 Sizes count about 200 bytes an entry (``cache.ENTRY_BYTES``): a leaf group or a decision is
 two entries, a row with its estimate four."""
 
@@ -276,9 +293,9 @@ def _table(
 ) -> tuple[MetricTable, bytes]:
     """The table of ``query``: whole closed periods only, the open one never; with the
     digest it is kept under."""
-    fetched = fetch_metric(engine, query, memo.reads)
+    fetched, digest = _fetched(engine, query, memo)
     periods = None if window is None else (window.grain, window.first, window.end)
-    key = cache.content_key(["table", engine.name, query, periods, fetched.digest()])
+    key = cache.content_key(["table", engine.name, query, periods, digest])
     table: MetricTable | None = KEPT.get(key)
     if table is None:
         table = build_table(query, engine.name, fetched)
@@ -286,6 +303,30 @@ def _table(
             table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
         KEPT.put(key, table, entries=2 * (len(table.leaf) + len(table.chosen)))
     return table, key
+
+
+def _fetched(
+    engine: AnalyticsEngine, query: MetricQuery, memo: MetricMemo
+) -> tuple[Fetched, bytes]:
+    """What ``query``'s statements return, with its digest: read again only when the
+    engine's data version changed since they last ran (kept in :data:`KEPT`), on every
+    call when the engine has none (PostgreSQL, DuckDB).
+
+    The version is read before the statements run, so what is kept under it is never
+    older than it; any commit after it (a response, a resolved case, a moved unit, an
+    erasure, an analysis) gives a new version, so a kept read is never served after one.
+    """
+    version = engine.data_version()
+    if version is None:
+        fetched = fetch_metric(engine, query, memo.reads)
+        return fetched, fetched.digest()
+    key = cache.content_key(["fetched", version, engine.name, engine.use_aggregates, query])
+    found: tuple[Fetched, bytes] | None = KEPT.get(key)
+    if found is None:
+        fetched = fetch_metric(engine, query, memo.reads)
+        found = (fetched, fetched.digest())
+        KEPT.put(key, found, entries=1 + len(fetched.stats) + len(fetched.chosen))
+    return found
 
 
 def _latest(period: date | None) -> tuple[date, ...]:

@@ -18,6 +18,7 @@ Each statement returns the sufficient statistics of :data:`results.STAT_FIELDS`:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -36,7 +37,7 @@ from sqlalchemy import (
 )
 
 from rapport.analytics.metrics import REPEAT_WINDOW_DAYS, CaseMeasure, MetricQuery
-from rapport.analytics.metrics.dialects import SecondsBetween
+from rapport.analytics.metrics.dialects import ScanFirst, SecondsBetween
 from rapport.analytics.metrics.sql import Facts, dimension_columns, response_conditions, table
 
 HOUR = 3600.0
@@ -58,7 +59,9 @@ def case_statements(query: MetricQuery) -> dict[str, Select[Any]]:
     c, r = table("cases"), table("responses")
     facts = case_facts()
     dims = dimension_columns(query.grouping, facts)
-    where = response_conditions(query.filters, facts)
+    # Walk the cases and fetch each response by its key: probing cases through the
+    # responses of a survey visits every response (0.08 s for 3 resolved cases of 42,000).
+    where = response_conditions(query.filters, replace(facts, survey=ScanFirst(r.c.survey_id)))
     source: Any = c.outerjoin(r, r.c.id == c.c.response_id)
     measure = CaseMeasure(query.metric.cases or "")
     n = func.count().label("n")

@@ -163,6 +163,42 @@ def test_suppressed_results_agree(conformance, metric, by) -> None:
                     assert_close(getattr(ref, field), getattr(got, field), where)
 
 
+@pytest.mark.parametrize("metric", ["nps", "hearts", "emotions"])
+@pytest.mark.parametrize("by", [["unit"], ["unit", "period"]])
+def test_a_managers_rows_are_the_organisations_rows_of_their_subtree(
+    conformance, kept_tables, metric, by
+) -> None:
+    """A manager's rows are the organisation's rows inside their subtree — the same groups,
+    emotions, counts and decisions — whether the manager's table is built fresh (its rows
+    summed from the subtree's leaf groups) or is the organisation's, kept across requests
+    with every row already built. An emotion a subtree never chose still has its 0 % rows."""
+    request = service.MetricRequest(
+        survey="employee-relationship", metric=metric, by=by, period="month"
+    )
+    manager = Principal("user", 9, "m", Role.MANAGER, unit_path="northwind/north")
+    policy = SuppressionPolicy()
+    for name, engine in conformance.engines.items():
+        kept_tables.clear()
+        alone = service.compute(engine, manager, request, policy).rows
+        kept_tables.clear()
+        full = service.compute(engine, SYSTEM, request, policy).rows
+        after = service.compute(engine, manager, request, policy).rows
+        inside = [
+            r for r in full if r.unit_path and f"{r.unit_path}/".startswith("northwind/north/")
+        ]
+        assert inside and any(r.suppressed for r in inside), name
+        for rows in (alone, after):
+            assert len(rows) == len(inside), name
+            for ref, got in zip(inside, rows, strict=True):
+                where = f"{name} {ref.unit_path} {ref.period_label} {ref.emotion}"
+                assert (got.unit_path, got.period, got.emotion, got.n) == (
+                    ref.unit_path, ref.period, ref.emotion, ref.n
+                ), where  # fmt: skip
+                assert (got.suppressed, got.reason) == (ref.suppressed, ref.reason), where
+                for field in ("value", "lower", "upper"):
+                    assert_close(getattr(ref, field), getattr(got, field), where)
+
+
 def test_time_windows_agree_and_treat_bounds_as_utc(conformance) -> None:
     """``since`` is inclusive, ``until`` exclusive, both UTC whatever the session zone."""
     from datetime import UTC, datetime, timedelta, timezone

@@ -129,3 +129,32 @@ def test_rows_where_builds_the_same_rows_as_filtering_every_row() -> None:
         {0: lambda u: in_north[u], 1: lambda p: p == june}
     )
     assert [(r.key[0], r.n) for r in north_june] == [(2, 2), (3, 2)]
+
+
+def test_rows_where_of_an_emotion_table_lists_every_emotion_of_the_table() -> None:
+    """A subtree or a period where some emotion was never chosen still has a 0 % row for it,
+    as in :attr:`MetricTable.rows`: the rows of a group are the same whether the full table
+    was built before (a table kept across requests) or not (a fresh one)."""
+    may, june = date(2026, 5, 1), date(2026, 6, 1)
+    query = MetricQuery(get_metric("emotions"), Grouping.of(["unit", "period"], period="month"))
+    leaf = {(3, may): (4,), (3, june): (2,), (4, may): (5,)}
+    chosen = {((3, may), "calm"): 3, ((3, june), "calm"): 1, ((4, may), "angry"): 2}
+    in_north = {1: False, 2: True, 3: True, 4: False}
+    for wanted in ({0: lambda u: in_north[u]}, {1: lambda p: p == june}):
+        fresh = MetricTable(query, "test", UNITS, {}, leaf, chosen)
+        built = MetricTable(query, "test", UNITS, {}, leaf, chosen)
+        expected = [r for r in built.rows if all(t(r.key[i]) for i, t in wanted.items())]
+        found = fresh.rows_where(wanted)
+        assert {r.emotion for r in found} == {"angry", "calm"}
+        assert [(r.key, r.emotion, r.n, r.estimate) for r in found] == [
+            (r.key, r.emotion, r.n, r.estimate) for r in expected
+        ]
+        assert built.rows_where(wanted) == expected
+    north_angry = [
+        (r.key, r.n, r.detail["chosen"])
+        for r in MetricTable(query, "test", UNITS, {}, leaf, chosen).rows_where(
+            {0: lambda u: in_north[u], 1: lambda p: p == may}
+        )
+        if r.emotion == "angry"
+    ]
+    assert north_angry == [((2, may), 4, 0), ((3, may), 4, 0)]

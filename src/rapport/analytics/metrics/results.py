@@ -178,9 +178,17 @@ class MetricTable:
         part = self
         for position, test in wanted.items():
             part = part.keep(position, test)
-        return part._rows(self.grid(wanted))
+        return part._rows(self.grid(wanted), self.emotions)
 
-    def _rows(self, grid: list[Key]) -> list[MetricRow]:
+    @cached_property
+    def emotions(self) -> list[str]:
+        """The emotions every group of an emotion table has a row for: those chosen
+        anywhere in the table and the metric's own categories (0 % where a group has none)."""
+        return sorted({emotion for _, emotion in self.chosen} | {*self.query.metric.categories})
+
+    def _rows(self, grid: list[Key], emotions: list[str] | None = None) -> list[MetricRow]:
+        """The rows of ``grid``; an emotion table's rows name ``emotions`` (the table's own
+        when None: a part of a table names the whole table's)."""
         kept = [True] * len(self.query.grouping.by)
         totals = self.totals(kept)
         zero = (0.0,) * len(STAT_FIELDS[self.statistic])
@@ -190,7 +198,7 @@ class MetricTable:
         for (key, emotion), count in self.chosen.items():
             for target in self._project(key, kept):
                 chosen[(target, emotion)] += count
-        emotions = sorted({emotion for _, emotion in self.chosen} | {*self.query.metric.categories})
+        emotions = self.emotions if emotions is None else emotions
         rows = []
         for key in grid:
             n = int(totals.get(key, zero)[0])

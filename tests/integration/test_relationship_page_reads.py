@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from rapport.analytics.engines import OperationalEngine
 from rapport.analytics.suppression import SuppressionPolicy
-from rapport.domain.org import SYSTEM
+from rapport.domain.org import SYSTEM, Principal, Role
+from rapport.errors import ValidationFailed
 from rapport.services import demo, relationships, tenure
 from rapport.services.metrics import MetricRequest, compute
 from rapport.storage.uow import Database
@@ -31,6 +32,7 @@ def test_narrowed_reads_equal_the_whole_organisations(db: Database) -> None:
         mine = [r for r in narrowed.rows if r.unit == unit]
         assert mine == [r for r in whole.rows if r.unit == unit]
         assert any(r.signals for r in mine)  # the test reads signals, not empty lists
+        assert any(s.name.startswith("picked.") for r in mine for s in r.signals)
         curve = tenure.tenure_curve(engine, SYSTEM, SURVEY, policy, "hearts", unit=unit)
         alone = compute(
             engine,
@@ -65,3 +67,35 @@ def test_the_stage_models_rows_are_kept_by_the_content_of_their_frame(db: Databa
     assert relationships.STAGED.hits == 1 and relationships.STAGED.misses == 2
     assert other == relationships._health_rows(moved)
     assert [replace(r, signals=[]) for r in first] == relationships._health_rows(frame)
+
+
+def test_a_units_signal_rows_equal_the_whole_organisations_for_every_reader(
+    db: Database,
+) -> None:
+    """Each further signal's table narrowed to a store (``MetricRequest.unit``), as an admin
+    and as its region's manager, has the store's rows of the whole organisation's table, on
+    the customer and the employee survey: the same values, intervals, suppression and zero
+    rows (emotions picked elsewhere, periods answered elsewhere)."""
+    org = demo.generate(seed=11, units=12, months=8)
+    demo.load(db, org)
+    engine, policy = OperationalEngine(db.engine), SuppressionPolicy()
+    store = next(u for u in org.units if u.kind == "store")
+    with db.unit_of_work(readonly=True) as uow:
+        region = uow.units.find(store.parent_code or "")
+    assert region is not None
+    manager = Principal("user", 2, "m@example.com", Role.MANAGER, unit_path=region.path)
+    compared = 0
+    for survey in (SURVEY, "employee-relationship"):
+        for metric in ("comment_relationship", "emotions", "response_rate", "reach",
+                       "repeat_complaints", "hearts"):  # fmt: skip
+            request = MetricRequest(survey, metric, by=["unit"], period="month")
+            try:
+                whole = compute(engine, SYSTEM, request, policy).rows
+            except ValidationFailed:
+                continue
+            expected = [r for r in whole if r.unit_code == store.code]
+            for reader in (SYSTEM, manager):
+                found = compute(engine, reader, replace(request, unit=store.code), policy).rows
+                assert found == expected, (survey, metric, reader.role)
+            compared += bool(expected)
+    assert compared >= 8

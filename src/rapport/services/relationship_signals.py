@@ -156,9 +156,9 @@ def _side(
         if r.emotion in RELATIONSHIP_EMOTIONS:
             out.append((_key(r), _signal(f"comment.{r.emotion}", side, r)))
     picked = {v: k for k, v in PICKED_RELATIONSHIP_EMOTIONS.items()}
-    # Not narrowed: the picker's rows name the emotions picked anywhere in the table (0 %
-    # where a unit's people picked none), a subtree's only those picked there.
-    for r in _rows(engine, survey, "emotions", grain, policy):
+    # Narrowed rows of the picker name the emotions picked anywhere in the table (0 % where
+    # a unit's people picked none), as the whole organisation's do.
+    for r in _rows(engine, survey, "emotions", grain, policy, unit):
         if r.emotion in picked:
             out.append((_key(r), _signal(f"picked.{picked[r.emotion]}", side, r)))
     rates = _rates(engine, survey, grain, policy, unit)

@@ -282,8 +282,11 @@ def _comment_statements(
 ) -> dict[str, Select[Any] | CompoundSelect[Any]]:
     """Comments the model read (``n``) and, per emotion or sentiment, how many show it.
 
-    Ekman emotions are stored space-separated, so each is counted with a ``LIKE`` on the
-    padded list, one branch of a ``UNION ALL`` per emotion (the same SQL on every engine).
+    Labels are stored space-separated, so each emotion is counted with a ``LIKE`` on the
+    padded list: one pass over the comments counts every emotion per group (a CTE), and one
+    branch of a ``UNION ALL`` per emotion lists its groups that show it (the same SQL on
+    every engine). A branch per emotion over the comments read them once per emotion: 1.5 s
+    of the relationship unit page at 400 units, 0.7 s in one pass.
     """
     c, r = table("comment_analyses"), table("responses")
     source = c.join(r, r.c.id == c.c.response_id)
@@ -306,15 +309,20 @@ def _comment_statements(
             if query.metric.comments == "relationship"
             else {e: (e,) for e in EKMAN_EMOTIONS}
         )
+        shows = [
+            _count_if(or_(*(padded.like(f"% {label} %") for label in any_of))).label(f"shows_{i}")
+            for i, any_of in enumerate(labels.values())
+        ]
+        counted = select(*dims, *shows).select_from(source).where(*read).group_by(*group)
+        per_group = counted.cte("per_group")
         chosen = union_all(
             *(
                 select(
-                    *dims, literal_column(f"'{e}'").label("emotion"), func.count().label("chosen")
-                )
-                .select_from(source)
-                .where(*read, or_(*(padded.like(f"% {label} %") for label in any_of)))
-                .group_by(*group)
-                for e, any_of in labels.items()
+                    *(per_group.c[d.name] for d in dims),
+                    literal_column(f"'{e}'").label("emotion"),
+                    per_group.c[f"shows_{i}"].label("chosen"),
+                ).where(per_group.c[f"shows_{i}"] > 0)
+                for i, e in enumerate(labels)
             )
         )
     return {"stats": stats.group_by(*group), "emotions": chosen}

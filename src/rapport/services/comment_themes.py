@@ -1,12 +1,10 @@
-"""Comment counts kept per data version, and themes found off the request path.
+"""Comment counts kept in memory per data version, and themes found off the request path.
 
 The comment explorer's counts (a grouped tally, and the response counts behind its
 suppression check) scan the survey. :class:`CommentCache` (one per application, built by
 ``create_app``) keeps each under a key naming the filter, with the survey's
-:class:`~rapport.storage.repositories.comments.DataVersion`. When the data moved on only by
-new responses (``CommentRepository.only_added``), the kept counts are extended by counting
-the responses above the kept version's largest id; an erasure, a deleted response or a
-comment read again makes them count from scratch.
+:class:`~rapport.storage.repositories.comments.DataVersion`; ``comment_counts`` keeps them
+in the database too, and says when they are extended or counted again.
 
 Finding themes (TF-IDF and NMF over every matching comment) is the costly part. Themes are
 kept in the database (``comment_snapshots``) with the data version they were found at; a

@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -108,6 +109,9 @@ class CommentQuery:
     sentiment: str | None = None
     above_id: int = 0
     """Only responses with a larger id (0: all): the increment of a kept tally."""
+    through_id: int | None = None
+    """Only responses with at most this id (None: all): a tally of exactly the responses
+    of a :class:`DataVersion`, so one stored meanwhile is never counted twice."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,8 @@ class CommentRepository:
             q = q.where(ResponseRow.unit_id.in_(query.unit_ids))
         if query.above_id:
             q = q.where(ResponseRow.id > query.above_id)
+        if query.through_id is not None:
+            q = q.where(ResponseRow.id <= query.through_id)
         if query.since is not None:
             q = q.where(ResponseRow.submitted_at >= query.since)
         if query.until is not None:
@@ -434,26 +440,39 @@ class CommentRepository:
         self.s.flush()
         return True
 
-    def response_counts(self, survey_id: int, above_id: int = 0) -> dict[int, int]:
+    def response_counts(
+        self, survey_id: int, above_id: int = 0, through_id: int | None = None
+    ) -> dict[int, int]:
         """Responses with any answer to a survey item, by unit (the comment explorer's
-        suppression counts); with ``above_id``, only those with a larger id."""
+        suppression counts); only those with an id above ``above_id`` and, when given, at
+        most ``through_id``."""
         q = (
             select(ResponseRow.unit_id, func.count())
-            .where(
-                ResponseRow.survey_id == survey_id,
-                ResponseRow.id > above_id,
-                self._answered(),
-            )
+            .where(self._answered_between(survey_id, above_id, through_id))
             .group_by(ResponseRow.unit_id)
         )
         return {int(u): int(n) for u, n in self.s.execute(q)}
 
-    def response_moments(self, survey_id: int, above_id: int = 0) -> list[tuple[int, datetime]]:
+    def response_moments(
+        self, survey_id: int, above_id: int = 0, through_id: int | None = None
+    ) -> list[tuple[int, datetime]]:
         """(unit, submitted at) of the responses :meth:`response_counts` counts."""
         q = select(ResponseRow.unit_id, ResponseRow.submitted_at).where(
-            ResponseRow.survey_id == survey_id, ResponseRow.id > above_id, self._answered()
+            self._answered_between(survey_id, above_id, through_id)
         )
         return [(int(u), at) for u, at in self.s.execute(q)]
+
+    @classmethod
+    def _answered_between(
+        cls, survey_id: int, above_id: int, through_id: int | None
+    ) -> ColumnElement[bool]:
+        through = true() if through_id is None else ResponseRow.id <= through_id
+        return and_(
+            ResponseRow.survey_id == survey_id,
+            ResponseRow.id > above_id,
+            through,
+            cls._answered(),
+        )
 
     @staticmethod
     def _answered() -> ColumnElement[bool]:

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from rapport.services.clock import utcnow
 from rapport.services.comment_themes import CommentCache
-from rapport.storage.repositories.comments import CommentTally, DataVersion
+from rapport.storage.repositories.comments import CommentTally, DataVersion, NewSnapshot
 from rapport.storage.uow import UnitOfWork
 
 C = TypeVar("C")
@@ -92,22 +92,20 @@ def counted(
     version: DataVersion,
     count: Callable[[int], C],
     codec: Codec[C],
+    pending: list[NewSnapshot],
 ) -> C:
     """The count ``key`` of the survey at ``version``; ``count(above)`` counts the responses
     with an id above ``above`` (0: all), up to ``version``'s largest. Without ``cache``,
     counted now; with it, kept in memory, else in the database, extended or counted again
-    as the data allow, and kept in both when counted."""
+    as the data allow, and kept in both when counted (in memory now; for the database,
+    added to ``pending``, which the caller keeps in one write)."""
     if cache is None:
         return count(0)
     digest = hashlib.sha256(repr((FORMAT, key)).encode()).hexdigest()
 
     def keep(value: C) -> C:
-        rows, total, at = codec.encode(value), codec.total(value), utcnow()
-
-        def write(w: UnitOfWork) -> None:
-            w.comments.keep_snapshot(survey_id, COUNTS, digest, version, total, at, {COUNTS: rows})
-
-        uow.defer(write)
+        rows = {COUNTS: codec.encode(value)}
+        pending.append(NewSnapshot(COUNTS, digest, codec.total(value), utcnow(), rows))
         return value
 
     def extend(before: DataVersion, value: C) -> C | None:

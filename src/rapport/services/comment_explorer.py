@@ -39,6 +39,7 @@ from rapport.storage.repositories.comments import (
     CommentCursor,
     CommentQuery,
     CommentRecord,
+    NewSnapshot,
 )
 from rapport.storage.uow import Database, UnitOfWork
 from rapport.text import PredictionStatus
@@ -139,6 +140,7 @@ def explore(
     # memory and in the database), and extended by the responses above the kept version.
     version = uow.comments.version(survey_id)
     last = version.last_response_id
+    pending: list[NewSnapshot] = []  # counts and themes to keep, in one write
 
     window: _Window | None = None
     periods: list[str] = []
@@ -155,6 +157,7 @@ def explore(
                 for u, m in uow.comments.response_moments(survey_id, above, last)
             ),
             comment_counts.BY_UNIT_PERIOD,
+            pending,
         )
         window, periods = _closed_window(policy, period, [as_moment(p) for _, p in by_period])
         per_unit: Counter[int] = Counter()
@@ -170,6 +173,7 @@ def explore(
             version,
             lambda above: Counter(uow.comments.response_counts(survey_id, above, last)),
             comment_counts.BY_UNIT,
+            pending,
         )
     counts: Counter[int] = Counter()
     for unit_id, n in per_unit.items():
@@ -227,6 +231,7 @@ def explore(
             replace(in_scope, above_id=above, through_id=last), score_bands, emotion or None
         ),
         comment_counts.TALLIES,
+        pending,
     )
     shown_ids = set(visible)
     shown = [t for t in tallies if t.unit_id in shown_ids]
@@ -264,8 +269,14 @@ def explore(
     if matching >= 2 * n_themes:
         job = ThemeJob(wanted, n_themes, trend=window is None)
         finder = cache.finder if cache is not None else None
-        as_of = comment_themes.shown(uow, job, version, matching, finder)
+        as_of = comment_themes.shown(uow, job, version, matching, finder, pending)
         themes, months = as_of.rows, as_of.months
+    if pending:
+
+        def keep(w: UnitOfWork) -> None:
+            w.comments.keep_snapshots(survey_id, version, pending)
+
+        uow.defer(keep)
     threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
         page,

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from rapport.services.clock import utcnow
-from rapport.storage.repositories.comments import CommentQuery, DataVersion
+from rapport.storage.repositories.comments import CommentQuery, DataVersion, NewSnapshot
 from rapport.storage.uow import Database, UnitOfWork
 from rapport.text.themes import find_themes
 
@@ -185,10 +185,12 @@ def shown(
     version: DataVersion,
     matching: int,
     finder: ThemeFinder | None,
+    pending: list[NewSnapshot],
 ) -> ShownThemes:
     """The themes a page shows for ``job``: the kept ones when found at ``version``; else
-    found now (no ``finder``, or at most its ``inline_limit`` comments), kept when a
-    ``finder`` is given; else the latest kept ones (if any), found again in the background."""
+    found now (no ``finder``, or at most its ``inline_limit`` comments), added to
+    ``pending`` (the snapshots the caller keeps) when a ``finder`` is given; else the latest
+    kept ones (if any), found again in the background."""
     survey_id = job.query.survey_id
     kept = uow.comments.snapshot(survey_id, THEMES, job.key) if finder else None
     if kept is not None and kept.version == version:
@@ -198,14 +200,7 @@ def shown(
         rows, months = theme_rows(texts, job.n_themes, trend=job.trend)
         at = utcnow()
         if finder is not None:
-            payload = _payload(rows, months)
-
-            def keep(w: UnitOfWork) -> None:
-                w.comments.keep_snapshot(
-                    survey_id, THEMES, job.key, version, len(texts), at, payload
-                )
-
-            uow.defer(keep)
+            pending.append(NewSnapshot(THEMES, job.key, len(texts), at, _payload(rows, months)))
         return ShownThemes(rows, months, len(texts), version.responses, at)
     finder.submit(job)  # False when queued already: pending all the same
     if kept is None:

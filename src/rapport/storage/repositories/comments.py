@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -119,6 +120,17 @@ class CommentSnapshot:
     """What was computed from a survey's comments for one filter, as of ``version``."""
 
     version: DataVersion
+    comments: int
+    computed_at: datetime
+    payload: dict[str, Any]
+
+
+class NewSnapshot(NamedTuple):
+    """A snapshot to keep: what (``kind``, filter ``key``), over how many comments, when,
+    and its JSON ``payload``."""
+
+    kind: str
+    key: str
     comments: int
     computed_at: datetime
     payload: dict[str, Any]
@@ -403,11 +415,19 @@ class CommentRepository:
         computed_at: datetime,
         payload: dict[str, Any],
     ) -> bool:
-        """Keep a snapshot computed at ``version`` in place of the one before, unless the
-        survey's data changed in place since (its revision moved on: the snapshot may quote
-        an erased comment). One conditional UPDATE checks the revision and locks the survey
-        row (a write lock on SQLite), so an erasure running at the same time either comes
-        before (no row matches: refused) or after (and deletes the snapshot)."""
+        """Keep one snapshot computed at ``version`` (see :meth:`keep_snapshots`)."""
+        return self.keep_snapshots(
+            survey_id, version, [NewSnapshot(kind, key, comments, computed_at, payload)]
+        )
+
+    def keep_snapshots(
+        self, survey_id: int, version: DataVersion, snapshots: Sequence[NewSnapshot]
+    ) -> bool:
+        """Keep snapshots computed at ``version`` in place of those before (same kind and
+        key), unless the survey's data changed in place since (its revision moved on: a
+        snapshot may quote an erased comment). One conditional UPDATE checks the revision
+        and locks the survey row (a write lock on SQLite), so an erasure running at the same
+        time either comes before (no row matches: refused) or after (and deletes them)."""
         locked = self.s.execute(
             update(SurveyRow)
             .where(SurveyRow.id == survey_id, SurveyRow.data_revision == version.revision)
@@ -419,23 +439,25 @@ class CommentRepository:
         self.s.execute(
             delete(CommentSnapshotRow).where(
                 CommentSnapshotRow.survey_id == survey_id,
-                CommentSnapshotRow.kind == kind,
-                CommentSnapshotRow.key == key,
+                tuple_(CommentSnapshotRow.kind, CommentSnapshotRow.key).in_(
+                    [(n.kind, n.key) for n in snapshots]
+                ),
             )
         )
-        self.s.add(
+        self.s.add_all(
             CommentSnapshotRow(
                 survey_id=survey_id,
-                kind=kind,
-                key=key,
+                kind=n.kind,
+                key=n.key,
                 last_response_id=version.last_response_id,
                 responses=version.responses,
                 analysis_id=version.analysis_id,
                 revision=version.revision,
-                comments=comments,
-                computed_at=computed_at,
-                payload=payload,
+                comments=n.comments,
+                computed_at=n.computed_at,
+                payload=n.payload,
             )
+            for n in snapshots
         )
         self.s.flush()
         return True

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from rapport.analytics.metrics.results import period_label, period_start
 from rapport.analytics.periods import as_moment, next_period, period_floor
@@ -23,7 +23,7 @@ from rapport.analytics.suppression import Cell, Measure, SuppressionPolicy, supp
 from rapport.domain.org import SYSTEM, Permission, Principal, Unit
 from rapport.domain.survey import QuestionType
 from rapport.errors import FieldError, PermissionDenied, ValidationFailed
-from rapport.services import comment_themes, confidentiality
+from rapport.services import comment_counts, comment_themes, confidentiality
 from rapport.services.access import require
 from rapport.services.clock import as_utc
 from rapport.services.comment_themes import (
@@ -39,13 +39,10 @@ from rapport.storage.repositories.comments import (
     CommentCursor,
     CommentQuery,
     CommentRecord,
-    CommentTally,
+    NewSnapshot,
 )
 from rapport.storage.uow import Database, UnitOfWork
 from rapport.text import PredictionStatus
-
-C = TypeVar("C")
-K = TypeVar("K")
 
 BANDS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
 NOT_READ_STATUSES = (
@@ -115,9 +112,9 @@ def explore(
     ``limit`` comments from ``offset``, or after the cursor ``after`` (the previous page's
     ``next_after``: stable while comments arrive), are read from the database; counts and
     emotions are over every matching comment, tallied in the database. With the
-    application's ``cache``, the counts are kept per data version (extended by the new
-    responses only when nothing older changed) and themes are the latest found
-    (``comment_themes``)."""
+    application's ``cache``, the counts are kept per data version in memory and in the
+    database (extended by the new responses only when nothing older changed;
+    ``comment_counts``) and themes are the latest found (``comment_themes``)."""
     require(principal, Permission.VIEW_COMMENTS)
     if offset < 0 or limit < 1:
         bad = "offset" if offset < 0 else "limit"
@@ -139,33 +136,28 @@ def explore(
     units = uow.units.all()
     by_id = {u.id: u for u in units}
     ancestors = ancestors_by_unit(units)  # a region's count includes its stores
-    # What depends only on the survey's data is kept per data version (with ``cache``),
-    # and extended by the responses above the kept version when only they are new.
+    # What depends only on the survey's data is kept per data version (with ``cache``, in
+    # memory and in the database), and extended by the responses above the kept version.
     version = uow.comments.version(survey_id)
-
-    def counted(key: tuple[Any, ...], count: Callable[[int], C], merge: Callable[[C, C], C]) -> C:
-        if cache is None:
-            return count(0)
-
-        def extend(before: Any, value: C) -> C | None:
-            if not uow.comments.only_added(survey_id, before, version):
-                return None
-            return merge(value, count(before.last_response_id))
-
-        found: C = cache.get_or_extend(key, version, lambda: count(0), extend)
-        return found
+    last = version.last_response_id
+    pending: list[NewSnapshot] = []  # counts and themes to keep, in one write
 
     window: _Window | None = None
     periods: list[str] = []
     if protected:
         grain = policy.period
-        by_period: Counter[tuple[int, date]] = counted(
+        by_period = comment_counts.counted(
+            uow,
+            cache,
+            survey_id,
             ("periods", survey_id, grain),
+            version,
             lambda above: Counter(
                 (u, period_floor(m, grain))
-                for u, m in uow.comments.response_moments(survey_id, above)
+                for u, m in uow.comments.response_moments(survey_id, above, last)
             ),
-            _added,
+            comment_counts.BY_UNIT_PERIOD,
+            pending,
         )
         window, periods = _closed_window(policy, period, [as_moment(p) for _, p in by_period])
         per_unit: Counter[int] = Counter()
@@ -173,10 +165,15 @@ def explore(
             if window.holds(as_moment(start)):  # a period is wholly in the window or out
                 per_unit[u] += n
     else:
-        per_unit = counted(
+        per_unit = comment_counts.counted(
+            uow,
+            cache,
+            survey_id,
             ("counts", survey_id),
-            lambda above: Counter(uow.comments.response_counts(survey_id, above)),
-            _added,
+            version,
+            lambda above: Counter(uow.comments.response_counts(survey_id, above, last)),
+            comment_counts.BY_UNIT,
+            pending,
         )
     counts: Counter[int] = Counter()
     for unit_id, n in per_unit.items():
@@ -224,12 +221,17 @@ def explore(
     # Every count from one grouped tally; the comments themselves only a page at a time.
     # (The score band costs a subquery per comment: asked for only when filtered on.)
     score_bands = [BANDS[band]] if band else []
-    tallies = counted(
+    tallies = comment_counts.counted(
+        uow,
+        cache,
+        survey_id,
         ("tally", in_scope, band, emotion or None),
+        version,
         lambda above: uow.comments.tally(
-            replace(in_scope, above_id=above), score_bands, emotion or None
+            replace(in_scope, above_id=above, through_id=last), score_bands, emotion or None
         ),
-        merge_tallies,
+        comment_counts.TALLIES,
+        pending,
     )
     shown_ids = set(visible)
     shown = [t for t in tallies if t.unit_id in shown_ids]
@@ -267,8 +269,14 @@ def explore(
     if matching >= 2 * n_themes:
         job = ThemeJob(wanted, n_themes, trend=window is None)
         finder = cache.finder if cache is not None else None
-        as_of = comment_themes.shown(uow, job, version, matching, finder)
+        as_of = comment_themes.shown(uow, job, version, matching, finder, pending)
         themes, months = as_of.rows, as_of.months
+    if pending:
+
+        def keep(w: UnitOfWork) -> None:
+            w.comments.keep_snapshots(survey_id, version, pending)
+
+        uow.defer(keep)
     threshold = policy.threshold(Measure.COMMENTS) if protected else None
     return CommentView(
         page,
@@ -308,21 +316,6 @@ def refresh_themes(
             )
         found[survey_id] = view.themes_as_of
     return found
-
-
-def merge_tallies(kept: list[CommentTally], added: list[CommentTally]) -> list[CommentTally]:
-    """Two tallies of disjoint comments as one: counts of the same group added."""
-    total: Counter[tuple[Any, ...]] = Counter()
-    for t in (*kept, *added):
-        total[(t.unit_id, t.status, t.sentiment, t.ekman, t.band, t.emotion)] += t.n
-    return [
-        CommentTally(unit_id, status, sentiment, ekman, band, emotion, n)
-        for (unit_id, status, sentiment, ekman, band, emotion), n in total.items()
-    ]
-
-
-def _added(kept: Counter[K], added: Counter[K]) -> Counter[K]:
-    return kept + added
 
 
 @dataclass(frozen=True)

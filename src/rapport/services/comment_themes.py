@@ -1,12 +1,10 @@
-"""Comment counts kept per data version, and themes found off the request path.
+"""Comment counts kept in memory per data version, and themes found off the request path.
 
 The comment explorer's counts (a grouped tally, and the response counts behind its
 suppression check) scan the survey. :class:`CommentCache` (one per application, built by
 ``create_app``) keeps each under a key naming the filter, with the survey's
-:class:`~rapport.storage.repositories.comments.DataVersion`. When the data moved on only by
-new responses (``CommentRepository.only_added``), the kept counts are extended by counting
-the responses above the kept version's largest id; an erasure, a deleted response or a
-comment read again makes them count from scratch.
+:class:`~rapport.storage.repositories.comments.DataVersion`; ``comment_counts`` keeps them
+in the database too, and says when they are extended or counted again.
 
 Finding themes (TF-IDF and NMF over every matching comment) is the costly part. Themes are
 kept in the database (``comment_snapshots``) with the data version they were found at; a
@@ -30,7 +28,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from rapport.services.clock import utcnow
-from rapport.storage.repositories.comments import CommentQuery, DataVersion
+from rapport.storage.repositories.comments import CommentQuery, DataVersion, NewSnapshot
 from rapport.storage.uow import Database, UnitOfWork
 from rapport.text.themes import find_themes
 
@@ -187,10 +185,12 @@ def shown(
     version: DataVersion,
     matching: int,
     finder: ThemeFinder | None,
+    pending: list[NewSnapshot],
 ) -> ShownThemes:
     """The themes a page shows for ``job``: the kept ones when found at ``version``; else
-    found now (no ``finder``, or at most its ``inline_limit`` comments), kept when a
-    ``finder`` is given; else the latest kept ones (if any), found again in the background."""
+    found now (no ``finder``, or at most its ``inline_limit`` comments), added to
+    ``pending`` (the snapshots the caller keeps) when a ``finder`` is given; else the latest
+    kept ones (if any), found again in the background."""
     survey_id = job.query.survey_id
     kept = uow.comments.snapshot(survey_id, THEMES, job.key) if finder else None
     if kept is not None and kept.version == version:
@@ -200,14 +200,7 @@ def shown(
         rows, months = theme_rows(texts, job.n_themes, trend=job.trend)
         at = utcnow()
         if finder is not None:
-            payload = _payload(rows, months)
-
-            def keep(w: UnitOfWork) -> None:
-                w.comments.keep_snapshot(
-                    survey_id, THEMES, job.key, version, len(texts), at, payload
-                )
-
-            uow.defer(keep)
+            pending.append(NewSnapshot(THEMES, job.key, len(texts), at, _payload(rows, months)))
         return ShownThemes(rows, months, len(texts), version.responses, at)
     finder.submit(job)  # False when queued already: pending all the same
     if kept is None:

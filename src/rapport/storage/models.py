@@ -358,9 +358,9 @@ class AnswerRow(Base):
 
 
 class CommentSnapshotRow(Base):
-    """Something computed from a survey's comments (``kind`` ``themes``), for one filter
-    (``key``: a digest of the query), as of a data version: the responses' largest id and
-    count, the newest comment analysis and the survey's ``data_revision``."""
+    """Something computed from a survey's comments (``kind`` ``themes`` or ``counts``), for
+    one filter (``key``: a digest of the query), as of a data version: the responses'
+    largest id and count, the newest comment analysis and the survey's ``data_revision``."""
 
     __tablename__ = "comment_snapshots"
     __table_args__ = (UniqueConstraint("survey_id", "kind", "key"),)

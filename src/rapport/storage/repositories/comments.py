@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -19,6 +19,8 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -108,6 +110,9 @@ class CommentQuery:
     sentiment: str | None = None
     above_id: int = 0
     """Only responses with a larger id (0: all): the increment of a kept tally."""
+    through_id: int | None = None
+    """Only responses with at most this id (None: all): a tally of exactly the responses
+    of a :class:`DataVersion`, so one stored meanwhile is never counted twice."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,17 @@ class CommentSnapshot:
     """What was computed from a survey's comments for one filter, as of ``version``."""
 
     version: DataVersion
+    comments: int
+    computed_at: datetime
+    payload: dict[str, Any]
+
+
+class NewSnapshot(NamedTuple):
+    """A snapshot to keep: what (``kind``, filter ``key``), over how many comments, when,
+    and its JSON ``payload``."""
+
+    kind: str
+    key: str
     comments: int
     computed_at: datetime
     payload: dict[str, Any]
@@ -188,6 +204,8 @@ class CommentRepository:
             q = q.where(ResponseRow.unit_id.in_(query.unit_ids))
         if query.above_id:
             q = q.where(ResponseRow.id > query.above_id)
+        if query.through_id is not None:
+            q = q.where(ResponseRow.id <= query.through_id)
         if query.since is not None:
             q = q.where(ResponseRow.submitted_at >= query.since)
         if query.until is not None:
@@ -397,11 +415,19 @@ class CommentRepository:
         computed_at: datetime,
         payload: dict[str, Any],
     ) -> bool:
-        """Keep a snapshot computed at ``version`` in place of the one before, unless the
-        survey's data changed in place since (its revision moved on: the snapshot may quote
-        an erased comment). One conditional UPDATE checks the revision and locks the survey
-        row (a write lock on SQLite), so an erasure running at the same time either comes
-        before (no row matches: refused) or after (and deletes the snapshot)."""
+        """Keep one snapshot computed at ``version`` (see :meth:`keep_snapshots`)."""
+        return self.keep_snapshots(
+            survey_id, version, [NewSnapshot(kind, key, comments, computed_at, payload)]
+        )
+
+    def keep_snapshots(
+        self, survey_id: int, version: DataVersion, snapshots: Sequence[NewSnapshot]
+    ) -> bool:
+        """Keep snapshots computed at ``version`` in place of those before (same kind and
+        key), unless the survey's data changed in place since (its revision moved on: a
+        snapshot may quote an erased comment). One conditional UPDATE checks the revision
+        and locks the survey row (a write lock on SQLite), so an erasure running at the same
+        time either comes before (no row matches: refused) or after (and deletes them)."""
         locked = self.s.execute(
             update(SurveyRow)
             .where(SurveyRow.id == survey_id, SurveyRow.data_revision == version.revision)
@@ -413,47 +439,62 @@ class CommentRepository:
         self.s.execute(
             delete(CommentSnapshotRow).where(
                 CommentSnapshotRow.survey_id == survey_id,
-                CommentSnapshotRow.kind == kind,
-                CommentSnapshotRow.key == key,
+                tuple_(CommentSnapshotRow.kind, CommentSnapshotRow.key).in_(
+                    [(n.kind, n.key) for n in snapshots]
+                ),
             )
         )
-        self.s.add(
+        self.s.add_all(
             CommentSnapshotRow(
                 survey_id=survey_id,
-                kind=kind,
-                key=key,
+                kind=n.kind,
+                key=n.key,
                 last_response_id=version.last_response_id,
                 responses=version.responses,
                 analysis_id=version.analysis_id,
                 revision=version.revision,
-                comments=comments,
-                computed_at=computed_at,
-                payload=payload,
+                comments=n.comments,
+                computed_at=n.computed_at,
+                payload=n.payload,
             )
+            for n in snapshots
         )
         self.s.flush()
         return True
 
-    def response_counts(self, survey_id: int, above_id: int = 0) -> dict[int, int]:
+    def response_counts(
+        self, survey_id: int, above_id: int = 0, through_id: int | None = None
+    ) -> dict[int, int]:
         """Responses with any answer to a survey item, by unit (the comment explorer's
-        suppression counts); with ``above_id``, only those with a larger id."""
+        suppression counts); only those with an id above ``above_id`` and, when given, at
+        most ``through_id``."""
         q = (
             select(ResponseRow.unit_id, func.count())
-            .where(
-                ResponseRow.survey_id == survey_id,
-                ResponseRow.id > above_id,
-                self._answered(),
-            )
+            .where(self._answered_between(survey_id, above_id, through_id))
             .group_by(ResponseRow.unit_id)
         )
         return {int(u): int(n) for u, n in self.s.execute(q)}
 
-    def response_moments(self, survey_id: int, above_id: int = 0) -> list[tuple[int, datetime]]:
+    def response_moments(
+        self, survey_id: int, above_id: int = 0, through_id: int | None = None
+    ) -> list[tuple[int, datetime]]:
         """(unit, submitted at) of the responses :meth:`response_counts` counts."""
         q = select(ResponseRow.unit_id, ResponseRow.submitted_at).where(
-            ResponseRow.survey_id == survey_id, ResponseRow.id > above_id, self._answered()
+            self._answered_between(survey_id, above_id, through_id)
         )
         return [(int(u), at) for u, at in self.s.execute(q)]
+
+    @classmethod
+    def _answered_between(
+        cls, survey_id: int, above_id: int, through_id: int | None
+    ) -> ColumnElement[bool]:
+        through = true() if through_id is None else ResponseRow.id <= through_id
+        return and_(
+            ResponseRow.survey_id == survey_id,
+            ResponseRow.id > above_id,
+            through,
+            cls._answered(),
+        )
 
     @staticmethod
     def _answered() -> ColumnElement[bool]:

@@ -36,7 +36,6 @@ from rapport.analytics.metrics.compare import (
     difference,
 )
 from rapport.analytics.metrics.results import (
-    Fetched,
     Key,
     MetricRow,
     MetricTable,
@@ -239,14 +238,17 @@ def compute(
     )
 
 
-KEPT: Final = cache.DecisionCache(max_bytes=64 * 1024 * 1024)
+KEPT: Final = cache.DecisionCache(max_bytes=256 * 1024 * 1024)
 """Tables, their decisions and the rows shown across requests, each under the digest of what
 the table was built from (the rows the engine returned, the unit tree, the query, the closed
 periods, the policy): new responses, cases or units change what is read, hence the key, so a
 kept entry is never stale. A repeated page builds and decides nothing, and on a SQLite file
-runs no statement either until the next commit (``_fetched``).
+runs no statement either until the next commit (``_table``).
 Sizes count about 200 bytes an entry (``cache.ENTRY_BYTES``): a leaf group or a decision is
-two entries, a row with its estimate four."""
+two entries, a row with its estimate four. That over-counts: the relationship unit page at
+400 units keeps 202 MB by this count for 26 MB more resident memory. The budget holds that
+page's tables (about 30 whole-organisation tables); at 64 MB they pushed each other out and
+every request read them all again."""
 
 
 def _rows_shown(
@@ -292,41 +294,37 @@ def _table(
     memo: MetricMemo,
 ) -> tuple[MetricTable, bytes]:
     """The table of ``query``: whole closed periods only, the open one never; with the
-    digest it is kept under."""
-    fetched, digest = _fetched(engine, query, memo)
+    digest it is kept under.
+
+    Its statements run again only when the engine's data version changed since they last
+    ran, on every call when the engine has none (PostgreSQL, DuckDB): the version names the
+    kept table's digest. The version is read before the statements run, so a table kept
+    under it is never older than it; any commit after it (a response, a resolved case, a
+    moved unit, an erasure, an analysis) gives a new version, so a kept table is never
+    served after one. Only the table is kept, not what the statements returned.
+    """
     periods = None if window is None else (window.grain, window.first, window.end)
-    key = cache.content_key(["table", engine.name, query, periods, digest])
+    version = engine.data_version()
+    read = None
+    if version is not None:
+        read = cache.content_key(
+            ["read", version, engine.name, engine.use_aggregates, query, periods]
+        )
+        digest: bytes | None = KEPT.get(read)
+        kept: MetricTable | None = None if digest is None else KEPT.get(digest)
+        if digest is not None and kept is not None:
+            return kept, digest
+    fetched = fetch_metric(engine, query, memo.reads)
+    key = cache.content_key(["table", engine.name, query, periods, fetched.digest()])
     table: MetricTable | None = KEPT.get(key)
     if table is None:
         table = build_table(query, engine.name, fetched)
         if window is not None:
             table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
         KEPT.put(key, table, entries=2 * (len(table.leaf) + len(table.chosen)))
+    if read is not None:
+        KEPT.put(read, key, entries=1)
     return table, key
-
-
-def _fetched(
-    engine: AnalyticsEngine, query: MetricQuery, memo: MetricMemo
-) -> tuple[Fetched, bytes]:
-    """What ``query``'s statements return, with its digest: read again only when the
-    engine's data version changed since they last ran (kept in :data:`KEPT`), on every
-    call when the engine has none (PostgreSQL, DuckDB).
-
-    The version is read before the statements run, so what is kept under it is never
-    older than it; any commit after it (a response, a resolved case, a moved unit, an
-    erasure, an analysis) gives a new version, so a kept read is never served after one.
-    """
-    version = engine.data_version()
-    if version is None:
-        fetched = fetch_metric(engine, query, memo.reads)
-        return fetched, fetched.digest()
-    key = cache.content_key(["fetched", version, engine.name, engine.use_aggregates, query])
-    found: tuple[Fetched, bytes] | None = KEPT.get(key)
-    if found is None:
-        fetched = fetch_metric(engine, query, memo.reads)
-        found = (fetched, fetched.digest())
-        KEPT.put(key, found, entries=1 + len(fetched.stats) + len(fetched.chosen))
-    return found
 
 
 def _latest(period: date | None) -> tuple[date, ...]:

@@ -193,8 +193,8 @@ def compute(
 
     def result_rows() -> list[ResultRow]:
         rows = []
-        for row in _rows_shown(table, content, focus, unit_at, latest, period_at):
-            at = grouping.by.index(Dimension.ATTRIBUTE) if segment is not None else 0
+        at = grouping.by.index(Dimension.ATTRIBUTE) if segment is not None else 0
+        for row in _narrowed_rows(table, focus, unit_at, latest, period_at):
             if segment is not None and row.key[at] != segment[1]:
                 continue
             if latest is not None and period_at is not None and row.key[period_at] != latest:
@@ -213,7 +213,8 @@ def compute(
         return rows
 
     # The rows as shown follow from the table's digest, its decisions (the policy and the
-    # strata) and the narrowing: kept under them, a repeated page builds none again.
+    # strata) and the narrowing: kept under them (the only rows kept: the narrowed table
+    # rows they come from are not kept as well), a repeated page builds none again.
     shown_key = cache.content_key(
         ["shown", content, policy, strata, None if focus is None else focus.path, latest,
          segment, shown.by]
@@ -251,27 +252,6 @@ page's tables (about 30 whole-organisation tables); at 64 MB they pushed each ot
 every request read them all again."""
 
 
-def _rows_shown(
-    table: MetricTable,
-    content: bytes,
-    focus: UnitNode | None,
-    unit_at: int | None,
-    latest: date | None,
-    period_at: int | None,
-) -> list[MetricRow]:
-    """The table's rows a request may show: those of its latest period and inside its
-    focus unit when it has them, built from their own leaf groups only (a department's
-    page does not build every unit's rows for every month); kept across requests under
-    the table's digest (``content``), the focus and the period."""
-    narrowing = (None if focus is None else focus.path, unit_at, latest, period_at)
-    key = cache.content_key(["rows", content, narrowing])
-    found: list[MetricRow] | None = KEPT.get(key)
-    if found is None:
-        found = _narrowed_rows(table, focus, unit_at, latest, period_at)
-        KEPT.put(key, found, entries=4 * len(found))
-    return found
-
-
 def _narrowed_rows(
     table: MetricTable,
     focus: UnitNode | None,
@@ -279,6 +259,9 @@ def _narrowed_rows(
     latest: date | None,
     period_at: int | None,
 ) -> list[MetricRow]:
+    """The table's rows a request may show: those of its latest period and inside its
+    focus unit when it has them, built from their own leaf groups only (a department's
+    page does not build every unit's rows for every month)."""
     wanted: dict[int, Callable[[Hashable], bool]] = {}
     if latest is not None and period_at is not None:
         wanted[period_at] = lambda p: p == latest

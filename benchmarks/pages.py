@@ -14,6 +14,7 @@ within 2× of the demo; peak RSS under 600 MB.
     uv run python benchmarks/pages.py --reuse /work/bench --sizes demo,160   # demo/, org160/
     uv run python benchmarks/pages.py --sizes 40 --months 12 --runs 1        # smoke
     uv run python benchmarks/pages.py --reuse /work/bench --sizes demo,400 --only /dashboard
+    uv run python benchmarks/pages.py --reuse /work/bench --sizes 400 --after-response
 
 A reused database is copied before the server writes to it (sessions, secret key).
 """
@@ -31,8 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _common import verdict
@@ -64,6 +66,7 @@ class Figures:
     p95: float
     cpu: float  # server CPU seconds per request, median
     cold: float  # server CPU seconds of the first request (empty decision and theme caches)
+    after: float | None = None  # server CPU seconds of the request after a new response
 
 
 def requests_for(db_file: Path) -> dict[str, str]:
@@ -149,6 +152,7 @@ def time_size(
     arena: int | None,
     only: list[str] | None = None,
     cron_themes: bool = True,
+    after_response: bool = False,
 ) -> tuple[dict[str, Figures], float, float]:
     """Serve a copy of ``db_file`` and time every request; (figures, idle MB, peak MB).
     With ``cron_themes``, ``rapport text themes`` runs first, as cron would: the comments
@@ -170,6 +174,7 @@ def time_size(
                     capture_output=True,
                 )
             print(f"  rapport text themes: {time.perf_counter() - start:.0f} s", flush=True)
+        token = _admin_token(env) if after_response else None
         server = subprocess.Popen(
             [sys.executable, "-m", "rapport", "serve", "--port", str(port)],
             env=env,
@@ -180,7 +185,8 @@ def time_size(
             paths = requests_for(db_file)
             if only:
                 paths = {k: v for k, v in paths.items() if any(part in k for part in only)}
-            return _time_server(server.pid, port, paths, runs)
+            survey = requests_for(db_file)["survey results page (customer)"].rsplit("/", 1)[1]
+            return _time_server(server.pid, port, paths, runs, token and (token, survey))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -204,8 +210,43 @@ def log_in_when_up(client: httpx.Client) -> None:
     assert r.status_code == 303, f"login failed: {r.status_code}"
 
 
+def _admin_token(env: dict[str, str]) -> str:
+    """An admin API token, created with the CLI before the server starts."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rapport", "token", "create", "--role", "admin", "--name", "bench"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"rpt_[A-Za-z0-9_-]+", done.stdout)
+    assert found, "no token printed"
+    return found.group(0)
+
+
+def submit_a_response(client: httpx.Client, token: str, survey: str) -> None:
+    """Submit, over the API, a copy of the survey's first response: a new response in the
+    open month (the write a live organisation makes all day)."""
+    auth = {"Authorization": f"Bearer {token}"}
+    page = client.get(f"/api/v1/surveys/{survey}/responses", params={"limit": 1}, headers=auth)
+    assert page.status_code == 200, page.text
+    first = page.json()["items"][0]
+    answers: dict[str, Any] = {}
+    for a in first["answers"]:
+        value = a["value_num"] if a["value_num"] is not None else a["value_text"]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if a["item"]:
+            answers.setdefault(a["question_id"], {})[a["item"]] = value
+        else:
+            answers[a["question_id"]] = value
+    body = {"answers": answers, "unit": first["unit"]}
+    r = client.post(f"/api/v1/surveys/{survey}/responses", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+
+
 def _time_server(
-    pid: int, port: int, paths: dict[str, str], runs: int
+    pid: int, port: int, paths: dict[str, str], runs: int, write: tuple[str, str] | None = None
 ) -> tuple[dict[str, Figures], float, float]:
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=600) as client:
@@ -226,6 +267,12 @@ def _time_server(
                 statistics.median(cpus),
                 cpus[0],
             )
+        if write is not None:
+            for label, path in paths.items():  # each request right after a new response
+                submit_a_response(client, *write)
+                cpu = _cpu_seconds(pid)
+                assert client.get(path).status_code == 200, path
+                figures[label] = replace(figures[label], after=_cpu_seconds(pid) - cpu)
         return figures, idle, _memory_mb(pid, "VmHWM")
 
 
@@ -252,6 +299,11 @@ def main() -> None:
         "--only", help="time only the requests whose label contains one of these (a,b,...)"
     )
     parser.add_argument(
+        "--after-response",
+        action="store_true",
+        help="then time each request once right after submitting a new response (API)",
+    )
+    parser.add_argument(
         "--no-cron-themes",
         action="store_true",
         help="do not run `rapport text themes` before serving (themes found by the server)",
@@ -265,7 +317,12 @@ def main() -> None:
             db_file = ensure_database(size, data_dir, args.reuse)
             only = args.only.split(",") if args.only else None
             figures, idle, peak = time_size(
-                db_file, args.runs, args.malloc_arena_max, only, not args.no_cron_themes
+                db_file,
+                args.runs,
+                args.malloc_arena_max,
+                only,
+                not args.no_cron_themes,
+                args.after_response,
             )
             results[size.name] = (figures, idle, peak)
             print(f"{size.name}: idle RSS {idle:.0f} MB, peak RSS {peak:.0f} MB", flush=True)
@@ -277,7 +334,10 @@ def report(
 ) -> None:
     first, last = sizes[0].name, sizes[-1].name
     labels = list(results[first][0])
-    print(f"\nper request, {runs} runs: p50 / p95 wall s, server CPU s median (first)")
+    print(
+        f"\nper request, {runs} runs: p50 / p95 wall s, server CPU s median (first)"
+        " [right after a new response]"
+    )
     head = "".join(f" | {s.name:>32}" for s in sizes)
     print(f"{'request':<45}{head} | {'ratio':>6}")
     ok = True
@@ -286,6 +346,8 @@ def report(
         for s in sizes:
             f = results[s.name][0][label]
             cells += f" | {f.p50:>6.3f} / {f.p95:>6.3f}, {f.cpu:>6.3f} ({f.cold:>6.3f})"
+            if f.after is not None:
+                cells += f" [{f.after:>6.3f}]"
         base, top = results[first][0][label], results[last][0][label]
         ratio = top.p50 / base.p50 if base.p50 else float("nan")
         ok = ok and top.p95 < GOAL_P95 and ratio <= GOAL_RATIO

@@ -23,7 +23,7 @@ TINY = {
     "response_export.py": ["--units", "6", "--months", "3", "--runs", "1"],
     "outcomes_import.py": ["--units", "20", "--months", "3", "--runs", "1"],
     "suppression_audit.py": ["--runs", "1", "--units", "40", "--months", "12"],
-    "pages.py": ["--sizes", "40", "--months", "12", "--runs", "1"],
+    "pages.py": ["--sizes", "40", "--months", "12", "--runs", "1", "--after-response"],
     "aggregates_refresh.py": ["--size", "3000", "--runs", "1", "--ingest", "20"],
     "drivers.py": [
         "--rows",

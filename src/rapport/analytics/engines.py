@@ -27,7 +27,8 @@ from sqlalchemy.pool import NullPool
 
 from rapport.analytics.snapshot import SNAPSHOT_TABLES, snapshot_folder
 from rapport.errors import FieldError, ValidationFailed
-from rapport.storage.db import commit_counter, make_reader_engine
+from rapport.storage.db import make_reader_engine
+from rapport.storage.generation import generation_of
 
 EngineKind = Literal["operational", "duckdb"]
 
@@ -50,8 +51,8 @@ class AnalyticsEngine(Protocol):
         ...
 
     def data_version(self) -> Hashable | None:
-        """A value that changes on every commit to the data read, or None when there is
-        no cheap one: what was read under one value may be reused while it stays."""
+        """A value that changes on every commit that writes the data read, or None when
+        there is none: what was read under one value may be reused while it stays."""
         ...
 
     def dispose(self) -> None:
@@ -71,7 +72,7 @@ class OperationalEngine:
         self._owned = owned
         self._engine = make_reader_engine(engine)
         self._aggregates = aggregates
-        self._commits = commit_counter(engine)
+        self._generation = generation_of(engine)
 
     @classmethod
     def from_url(cls, url: str) -> OperationalEngine:
@@ -99,13 +100,13 @@ class OperationalEngine:
                 conn.rollback()
 
     def data_version(self) -> Hashable | None:
-        """The SQLite file's commit counter (:class:`~rapport.storage.db.CommitCounter`);
-        None on PostgreSQL and in memory."""
-        return None if self._commits is None else self._commits()
+        """The database's data generation (:mod:`rapport.storage.generation`): it moves on
+        every commit that writes what analytics read; None in memory."""
+        return None if self._generation is None else self._generation()
 
     def dispose(self) -> None:
-        if self._commits is not None:
-            self._commits.close()
+        if self._generation is not None:
+            self._generation.close()
         if self._engine is not self._app_engine:
             self._engine.dispose()
         if self._owned:

@@ -17,11 +17,7 @@ pool timeouts) are recognised by :func:`is_unavailable`, so the edge answers 503
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import threading
-import uuid
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from rapport.errors import Unavailable
+from rapport.storage import generation
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 5
@@ -86,6 +83,7 @@ def make_engine(
             _queue_writers(engine, busy_timeout_ms / 1000)
         else:
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        generation.track(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         parsed = parsed.update_query_dict({"connect_timeout": str(connect_timeout_s)})
@@ -93,7 +91,9 @@ def make_engine(
     kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     # A request waiting longer than this for a connection gets a 503, not a hang.
     kwargs.setdefault("pool_timeout", 10)
-    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    generation.track(engine)
+    return engine
 
 
 def _queue_writers(engine: Engine, timeout_s: float) -> None:
@@ -155,72 +155,6 @@ def make_reader_engine(writer: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIM
     # never blocked by a reader.
     event.listen(reader, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     return reader
-
-
-class CommitCounter:
-    """Which commit a SQLite file is at: a value that changes whenever any connection, of
-    this process or another, commits to it.
-
-    It asks ``PRAGMA data_version`` on a connection of its own that never writes: SQLite
-    changes that value on every commit by *another* connection, so on this one, on every
-    commit. The value is a counter of this connection only, so the key also names the
-    connection (a token) and the file (device, inode: a file restored over the path is
-    watched afresh).
-
-    >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "example.db"
-    >>> writer = sqlite3.connect(path, isolation_level=None)
-    >>> counter = CommitCounter(path)
-    >>> before = counter()
-    >>> _ = writer.execute("CREATE TABLE t (x)")
-    >>> counter() != before
-    True
-    """
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._file: tuple[int, int] | None = None
-        self._token = ""
-
-    def __call__(self) -> Hashable | None:
-        """The current value; None while the file does not exist."""
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        file = (stat.st_dev, stat.st_ino)
-        with self._lock:
-            if self._conn is None or file != self._file:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False
-                )
-                self._conn.execute("PRAGMA query_only=ON")
-                self._file, self._token = file, uuid.uuid4().hex
-            (version,) = self._conn.execute("PRAGMA data_version").fetchone()
-        return (self._token, *file, int(version))
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-
-def commit_counter(writer: Engine) -> CommitCounter | None:
-    """A :class:`CommitCounter` of ``writer``'s SQLite file; None for PostgreSQL and for an
-    in-memory database (no cheap value changes on every commit there).
-
-    >>> commit_counter(make_engine("sqlite:///:memory:")) is None
-    True
-    """
-    url = writer.url
-    if not _is_file_sqlite(url) or "mode=memory" in str(url):
-        return None
-    return CommitCounter(str(url.database))
 
 
 def make_ping_engine(writer: Engine) -> Engine:

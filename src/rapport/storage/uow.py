@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from rapport.errors import Unavailable
+from rapport.storage import generation
 from rapport.storage.db import (
     PG_CONNECT_TIMEOUT_S,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -122,6 +123,7 @@ class Database:
             engine = make_engine(
                 url, busy_timeout_ms=busy_timeout_ms, connect_timeout_s=connect_timeout_s
             )
+        generation.track(engine)  # idempotent: make_engine's engines already are
         self.engine = engine
         self.read_engine = make_reader_engine(engine, busy_timeout_ms=busy_timeout_ms)
         self._sessions = make_sessionmaker(engine)

@@ -1,0 +1,263 @@
+"""The data generation: a number that moves on every commit that writes what analytics read.
+
+What metrics read from the operational database may be kept across requests while the data
+stay as they were (``services.metrics``). SQLite's ``PRAGMA data_version`` moves on every
+commit, but a server commits all the time without changing any figure: a session's
+last-seen time, a login, a login attempt, an API token's last use, a webhook delivery attempt, an
+import's progress, the comment counts kept for the next start. Each of those made every
+kept table be read again. PostgreSQL has no such counter at all.
+
+So the writer engine (:func:`track`, on every engine :func:`rapport.storage.db.make_engine`
+makes) watches the statements of each transaction and, when one wrote a table other than
+the :data:`OPERATIONAL_TABLES` (or changed the schema, or did anything it cannot read),
+moves the single row of ``data_generation`` (migration 0021) just before the commit, in the
+same transaction: the new number is visible exactly when the data it counts are. A reader
+(:class:`Generation`) reads it *before* its statements, so what it keeps under a number is
+never older than that number; a random token, written with the row, tells databases apart
+(a truncated or re-created table gets a new one).
+
+A write that bypasses the engine (a hand edit with the ``sqlite3`` shell) does not move it:
+restart the server after one, as after a restore.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import exc as sa_exc
+
+TABLE = "data_generation"
+
+#: Tables whose rows no metric, page figure or export is computed from: writing them
+#: leaves the generation where it was (``tests/integration/test_data_generation.py`` checks
+#: that no analytics statement names one).
+OPERATIONAL_TABLES = frozenset(
+    {
+        "users",
+        "sessions",
+        "login_attempts",
+        "api_tokens",
+        "audit_log",
+        "import_jobs",
+        "webhook_deliveries",
+        "webhook_attempts",
+        "comment_snapshots",
+    }
+)
+
+_READS = frozenset(
+    {"SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "SET"}
+)
+_FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(\w+)", re.DOTALL)
+# Not writes: a row lock, an upsert's other branch, a foreign key's action.
+_NOT_WRITES = re.compile(r"\b(?:FOR\s+(?:NO\s+KEY\s+)?|DO\s+|ON\s+)UPDATE\b", re.IGNORECASE)
+_WRITE_VERBS = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
+_TARGETS = re.compile(
+    r"\b(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
+    r"""\s+(?:["`]?\w+["`]?\.)?["`]?(\w+)["`]?""",
+    re.IGNORECASE,
+)
+_DEFINITIONS = frozenset({"CREATE", "DROP", "ALTER", "TRUNCATE"})
+
+
+@functools.lru_cache(maxsize=4096)
+def writes_data(statement: str) -> bool:
+    """Whether ``statement`` may change what analytics read: it writes a table that is not
+    operational, changes the schema, or is something this cannot read (counted as a write).
+
+    >>> writes_data("SELECT * FROM responses FOR UPDATE SKIP LOCKED")
+    False
+    >>> writes_data('UPDATE sessions SET last_seen_at=? WHERE sessions.id = ?')
+    False
+    >>> writes_data("INSERT INTO webhook_deliveries (msg_id) VALUES (?) "
+    ...             "ON CONFLICT (msg_id) DO UPDATE SET status = 'pending'")
+    False
+    >>> writes_data('INSERT INTO "responses" (survey_id) VALUES (?)')
+    True
+    >>> writes_data("WITH gone AS (SELECT id FROM responses) DELETE FROM answers")
+    True
+    >>> writes_data("TRUNCATE sessions"), writes_data("VACUUM")
+    (True, True)
+    """
+    first = _FIRST_WORD.match(statement)
+    word = first.group(1).upper() if first else ""
+    if word in _READS or word == "EXPLAIN":
+        return False
+    if word in _DEFINITIONS or word not in {"WITH", "INSERT", "UPDATE", "DELETE", "REPLACE"}:
+        return True
+    plain = _NOT_WRITES.sub(" ", statement)
+    targets = {t.lower() for t in _TARGETS.findall(plain)}
+    if not targets:
+        return word != "WITH" or bool(_WRITE_VERBS.search(plain))
+    return not targets <= OPERATIONAL_TABLES
+
+
+@functools.lru_cache(maxsize=256)
+def _changes_schema(statement: str) -> bool:
+    first = _FIRST_WORD.match(statement)
+    return first is not None and first.group(1).upper() in _DEFINITIONS
+
+
+def _bump_statement(dialect: str) -> str:
+    token = "lower(hex(randomblob(16)))" if dialect == "sqlite" else "md5(random()::text)"
+    return (
+        f"INSERT INTO {TABLE} (id, token, n) VALUES (1, {token}, 1) "
+        f"ON CONFLICT (id) DO UPDATE SET n = {TABLE}.n + 1"
+    )
+
+
+def _exists_statement(dialect: str) -> str:
+    if dialect == "sqlite":
+        return f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"
+    return f"SELECT count(*) FROM (SELECT to_regclass('{TABLE}') AS t) AS r WHERE r.t IS NOT NULL"
+
+
+_WROTE = "rapport_wrote_data"
+_TRACKED = "_rapport_generation_tracked"
+
+
+def track(engine: Engine) -> None:
+    """Move the generation on every commit of ``engine`` whose transaction wrote data.
+
+    Idempotent. Until the table exists (a database migrated below 0021, or migrating) commits
+    leave it alone; a schema change makes the engine look again.
+    """
+    if getattr(engine, _TRACKED, False):
+        return
+    setattr(engine, _TRACKED, True)
+    lock = threading.Lock()
+    known = {"exists": False}
+    bump = _bump_statement(engine.dialect.name)
+    exists = _exists_statement(engine.dialect.name)
+
+    def before_cursor_execute(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if writes_data(statement):
+            conn.info[_WROTE] = True
+            if _changes_schema(statement):
+                with lock:
+                    known["exists"] = False
+
+    def commit(conn: Connection) -> None:
+        if not conn.info.pop(_WROTE, False):
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if not known["exists"]:
+                cursor.execute(exists)
+                (found,) = cursor.fetchone() or (0,)
+                if not found:
+                    return
+                with lock:
+                    known["exists"] = True
+            cursor.execute(bump)
+        finally:
+            cursor.close()
+
+    def rollback(conn: Connection) -> None:
+        conn.info.pop(_WROTE, None)
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "rollback", rollback)
+
+
+def read(conn: Any) -> tuple[str, int] | None:
+    """(token, number) through a DBAPI or SQLAlchemy connection; None without the row."""
+    statement = f"SELECT token, n FROM {TABLE} WHERE id = 1"
+    if isinstance(conn, Connection):
+        row = conn.execute(text(statement)).first()
+    else:
+        row = conn.execute(statement).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
+class FileGeneration:
+    """The current generation of a SQLite file, read on a connection of its own that never
+    writes (autocommit: each read sees the last commit of any connection or process). The
+    value also names the file (device, inode): a file restored over the path is read afresh.
+
+    >>> import sqlite3, tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "example.db"
+    >>> FileGeneration(path)() is None      # no file, no table: nothing is kept
+    True
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None
+
+    def __call__(self) -> Hashable | None:
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        file = (stat.st_dev, stat.st_ino)
+        with self._lock:
+            if self._conn is None or file != self._file:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+                self._conn.execute("PRAGMA query_only=ON")
+                self._file = file
+            try:
+                found = read(self._conn)
+            except sqlite3.OperationalError:  # no table yet: nothing is kept
+                return None
+        return None if found is None else (*file, *found)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+class Generation:
+    """The current generation of a PostgreSQL database, read through ``engine``: a
+    hashable value that names the database (its URL and token) and the number; None while
+    the table or its row does not exist."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._where = engine.url.render_as_string(hide_password=True)
+
+    def __call__(self) -> Hashable | None:
+        with self._engine.connect() as conn:
+            try:
+                found = read(conn)
+            except sa_exc.DBAPIError:  # no table yet: nothing is kept
+                conn.rollback()
+                return None
+            conn.rollback()
+        return None if found is None else (self._where, *found)
+
+    def close(self) -> None:
+        """Nothing to close: connections go back to ``engine``'s pool."""
+
+
+def generation_of(writer: Engine) -> FileGeneration | Generation | None:
+    """How to read the generation of ``writer``'s database: a SQLite file's on a connection
+    of its own, PostgreSQL's through ``writer``'s pool; None in memory (nothing is kept).
+
+    >>> from sqlalchemy import create_engine
+    >>> generation_of(create_engine("sqlite://")) is None
+    True
+    """
+    url = writer.url
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:") or "mode=memory" in str(url):
+            return None
+        return FileGeneration(str(url.database))
+    return Generation(writer)

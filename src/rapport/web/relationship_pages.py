@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,6 +21,8 @@ import altair as alt
 import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
@@ -35,6 +38,7 @@ from rapport.services.metric_memo import MetricMemo
 from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
+from rapport.web.kept_pages import KeptPages, asker, page_version
 from rapport.web.pages import PagePrincipal
 from rapport.web.relationship_unit_pages import router as unit_router
 from rapport.web.templating import render
@@ -60,7 +64,36 @@ def relationships_page(
     key = survey or relationship_map.default_survey(listed)
     context: dict[str, Any] = {"surveys": listed, "survey": key, "period": period}
     if key is None:
-        return render(request, "relationships.html", {**context, "health": None})
+        return render(request, "relationships.html", {**context, "page": None})
+    # The map, its table and the honeymoon curve, drawn once per data version (for this
+    # survey, period and asker): thousands of cells at 400 units.
+    kept: KeptPages[MapPage] = request.app.state.relationship_maps
+    slot = ("map", key, period, asker(principal, policy))
+    page = kept.get_or_compute(
+        slot,
+        page_version(engine),
+        lambda: _map_page(request, engine, principal, policy, db, key, period),
+    )
+    return render(request, "relationships.html", {**context, "page": page})
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """The map page's title and its drawn sections (attention, map, honeymoon curve)."""
+
+    title: str
+    body: Markup
+
+
+def _map_page(
+    request: Request,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    db: Database,
+    key: str,
+    period: str,
+) -> MapPage:
     memo = MetricMemo()  # one per request: the stages and the honeymoon curve share it
     health = relationships.relationship_health(engine, principal, key, policy, period, memo=memo)
     frame = relationship_map.organisation_map(db, health)
@@ -71,21 +104,20 @@ def relationships_page(
         # Validated in tests (tests/unit/exporters/test_stage_charts.py); validating the
         # ~600 inline rows on every request took 0.2 s of the page's 0.5 s.
         spec = _spec(lambda: _map_chart(frame, link))
-    return render(
-        request,
-        "relationships.html",
-        {
-            **context,
-            **honeymoon(engine, principal, policy, health.survey_key, memo),
-            "health": health,
-            "attention": relationship_map.needs_attention(frame),
-            "map": frame,
-            "spec_json": spec,
-            "units": frame["unit"].nunique() if not frame.empty else 0,
-            "link": link,
-            "query": query,
-        },
-    )
+    context = {
+        "period": period,
+        **honeymoon(engine, principal, policy, health.survey_key, memo),
+        "health": health,
+        "attention": relationship_map.needs_attention(frame),
+        "map": frame,
+        "spec_json": spec,
+        "units": frame["unit"].nunique() if not frame.empty else 0,
+        "link": link,
+        "query": query,
+    }
+    templates: Jinja2Templates = request.app.state.templates
+    body = templates.get_template("relationships_body.html").render(context)
+    return MapPage(health.survey_title, Markup(body))  # noqa: S704 (an autoescaped template's output)
 
 
 INLINE = "rows"

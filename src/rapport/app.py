@@ -158,6 +158,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # Relationship pages drawn once per data version: the map (a few MB of HTML at 400
     # units, so few slots) and units' pages.
     app.state.relationship_maps = KeptPages(size=8)
+    app.state.relationship_map_drawings = KeptPages(size=8)  # the same, by their figures
     app.state.relationship_units = KeptPages(size=64)
     # Comment counts per data version; themes found in the background, kept in the database.
     app.state.comment_themes = CommentCache(finder=ThemeFinder(app.state.db))

@@ -60,7 +60,7 @@ def relationships_page(
     period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
 ) -> HTMLResponse:
     with db.unit_of_work(readonly=True) as uow:
-        listed = surveys.list_surveys(uow, principal)
+        listed = surveys.list_surveys(uow, principal, counted=False)  # the menu: no counts
     key = survey or relationship_map.default_survey(listed)
     context: dict[str, Any] = {"surveys": listed, "survey": key, "period": period}
     if key is None:

@@ -1,7 +1,8 @@
 """The relationship pages are drawn once per data version (``web/kept_pages.py``) and a
 response submitted over HTTP shows on the very next request, on SQLite (where a repeat is
-served kept) and PostgreSQL (where nothing is kept): the map and a unit's page are, before
-and after the response, the pages a server that keeps nothing draws."""
+served kept) and PostgreSQL (where the figures are read on every request and the map is
+drawn again only when they changed): the map and a unit's page are, before and after the
+response, the pages a server that keeps nothing draws."""
 
 from __future__ import annotations
 
@@ -76,8 +77,9 @@ def test_kept_pages_are_redrawn_after_a_response(db: Database, tmp_path: Path) -
         assert [_page(web, p) for p in paths] == before
         if db.dialect == "sqlite":  # a repeat at the same data version is served kept
             assert maps.hits >= 1 and units.hits >= 1
-        else:  # no cheap data version: nothing is kept
+        else:  # no cheap data version: read every time, the same figures not drawn again
             assert (maps.hits, units.hits) == (0, 0)
+            assert server.server.config.app.state.relationship_map_drawings.hits >= 1
         assert before == fresh()
 
         api = {"Authorization": f"Bearer {token}"}

@@ -10,7 +10,9 @@ commit: a response, a case, a moved unit, an erasure, a session's last-seen time
 today's date (closed periods and tenure move with the calendar). A request at another
 version computes again and replaces the slot's value, so a kept value is never served
 after a commit and a stale one is not held beside the new one. An engine without a cheap
-version (PostgreSQL, DuckDB) keeps nothing: every request computes.
+version (PostgreSQL, DuckDB) keeps nothing under it: every request computes. A version may
+also be a digest of what a value is drawn from (the map's drawing,
+``web/relationship_pages.py``), which needs no data version at all.
 """
 
 from __future__ import annotations

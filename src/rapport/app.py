@@ -75,6 +75,7 @@ from rapport.web import (
     webhook_pages,
 )
 from rapport.web.headers import SecurityHeadersMiddleware
+from rapport.web.kept_pages import KeptPages
 from rapport.web.relationship_pages import router as relationship_pages_router
 from rapport.web.templating import make_templates, page_error_renderer, render_error
 
@@ -154,6 +155,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.learning_effects = VersionedCache(size=512)  # effects once per data version
     app.state.chart_specs = VersionedCache(size=128)  # dashboard charts by their data's digest
+    # Relationship pages drawn once per data version: the map (a few MB of HTML at 400
+    # units, so few slots) and units' pages.
+    app.state.relationship_maps = KeptPages(size=8)
+    app.state.relationship_map_drawings = KeptPages(size=8)  # the same, by their figures
+    app.state.relationship_units = KeptPages(size=64)
     # Comment counts per data version; themes found in the background, kept in the database.
     app.state.comment_themes = CommentCache(finder=ThemeFinder(app.state.db))
     # Middleware added later runs first: access log (outermost), headers, body limits, NUL

@@ -144,8 +144,11 @@ def get_version(uow: UnitOfWork, version_id: int) -> PublishedSurvey:
     return PublishedSurvey(record, version, definition_from_dict(version.definition))
 
 
-def list_surveys(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
-    """Surveys with their latest version and response count."""
+def list_surveys(
+    uow: UnitOfWork, principal: Principal, *, counted: bool = True
+) -> list[dict[str, Any]]:
+    """Surveys with their latest version and response count (None unless ``counted``:
+    counting reads every response, a page choosing a survey by name need not)."""
     require(principal, Permission.VIEW_RESULTS)
     org_name = organisation_name(uow)
     out = []
@@ -161,7 +164,7 @@ def list_surveys(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
                 "anonymous": record.anonymous,
                 "version": latest.version if latest else None,
                 "status": latest.status if latest else None,
-                "responses": uow.responses.count(record.id),
+                "responses": uow.responses.count(record.id) if counted else None,
             }
         )
     return out

@@ -11,7 +11,8 @@ draws it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,6 +21,8 @@ import altair as alt
 import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
@@ -35,6 +38,7 @@ from rapport.services.metric_memo import MetricMemo
 from rapport.storage.uow import Database
 from rapport.web.csrf import verify_csrf
 from rapport.web.flash import flash
+from rapport.web.kept_pages import KeptPages, asker, page_version
 from rapport.web.pages import PagePrincipal
 from rapport.web.relationship_unit_pages import router as unit_router
 from rapport.web.templating import render
@@ -56,36 +60,97 @@ def relationships_page(
     period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
 ) -> HTMLResponse:
     with db.unit_of_work(readonly=True) as uow:
-        listed = surveys.list_surveys(uow, principal)
+        listed = surveys.list_surveys(uow, principal, counted=False)  # the menu: no counts
     key = survey or relationship_map.default_survey(listed)
     context: dict[str, Any] = {"surveys": listed, "survey": key, "period": period}
     if key is None:
-        return render(request, "relationships.html", {**context, "health": None})
+        return render(request, "relationships.html", {**context, "page": None})
+    # The map, its table and the honeymoon curve, drawn once per data version (for this
+    # survey, period and asker): thousands of cells at 400 units.
+    kept: KeptPages[MapPage] = request.app.state.relationship_maps
+    slot = ("map", key, period, asker(principal, policy))
+    page = kept.get_or_compute(
+        slot,
+        page_version(engine),
+        lambda: _map_page(request, engine, principal, policy, db, slot, key, period),
+    )
+    return render(request, "relationships.html", {**context, "page": page})
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """The map page's title and its drawn sections (attention, map, honeymoon curve)."""
+
+    title: str
+    body: Markup
+
+
+def _map_page(
+    request: Request,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    db: Database,
+    slot: Hashable,
+    key: str,
+    period: str,
+) -> MapPage:
+    """Read the map's figures and draw them, unless they are the ones last drawn for
+    ``slot``: most commits (a session's last-seen time, a response to another survey)
+    change none of them, and drawing is most of the page."""
     memo = MetricMemo()  # one per request: the stages and the honeymoon curve share it
     health = relationships.relationship_health(engine, principal, key, policy, period, memo=memo)
     frame = relationship_map.organisation_map(db, health)
     query = urlencode({"survey": health.survey_key, "period": period})
     link = f"/relationships/unit?{query}&unit="
+    curve = _honeymoon_curve(engine, principal, policy, health.survey_key, memo)
+    # Everything the sections show follows from these and the slot (who asks: a
+    # manager's scope); the attention list, the charts and the counts are drawn from them.
+    figures = (
+        charts.frame_key(frame),
+        repr(curve),
+        health.survey_title,
+        health.anonymity_threshold,
+        period,
+        link,
+    )
+    drawn: KeptPages[MapPage] = request.app.state.relationship_map_drawings
+    return drawn.get_or_compute(
+        slot,
+        figures,
+        lambda: _draw_map(request, principal, health, frame, curve, period, query, link),
+    )
+
+
+def _draw_map(
+    request: Request,
+    principal: Principal,
+    health: relationships.RelationshipHealth,
+    frame: pd.DataFrame,
+    curve: tenure.TenureCurve | str,
+    period: str,
+    query: str,
+    link: str,
+) -> MapPage:
     spec = None
     if not frame.empty:
         # Validated in tests (tests/unit/exporters/test_stage_charts.py); validating the
         # ~600 inline rows on every request took 0.2 s of the page's 0.5 s.
         spec = _spec(lambda: _map_chart(frame, link))
-    return render(
-        request,
-        "relationships.html",
-        {
-            **context,
-            **honeymoon(engine, principal, policy, health.survey_key, memo),
-            "health": health,
-            "attention": relationship_map.needs_attention(frame),
-            "map": frame,
-            "spec_json": spec,
-            "units": frame["unit"].nunique() if not frame.empty else 0,
-            "link": link,
-            "query": query,
-        },
-    )
+    context = {
+        "period": period,
+        **honeymoon(curve, principal),
+        "health": health,
+        "attention": relationship_map.needs_attention(frame),
+        "map": frame,
+        "spec_json": spec,
+        "units": frame["unit"].nunique() if not frame.empty else 0,
+        "link": link,
+        "query": query,
+    }
+    templates: Jinja2Templates = request.app.state.templates
+    body = templates.get_template("relationships_body.html").render(context)
+    return MapPage(health.survey_title, Markup(body))  # noqa: S704 (autoescaped template output)
 
 
 INLINE = "rows"
@@ -149,24 +214,30 @@ def relationships_map_download(
     return Response(charts.to_png(chart), media_type="image/png", headers=headers)
 
 
-def honeymoon(
+def _honeymoon_curve(
     engine: AnalyticsEngine,
     principal: Principal,
     policy: SuppressionPolicy,
     survey: str,
     memo: MetricMemo | None = None,
-) -> dict[str, Any]:
+) -> tenure.TenureCurve | str:
     """The honeymoon curve of hearts for what ``principal`` sees (the organisation, or a
-    manager's unit): its bands, fall, fresher units and chart; ``tenure_error`` when the
-    survey has no hearts items to draw it from."""
+    manager's unit), or why there is none (the survey has no hearts items)."""
     try:
-        found = tenure.tenure_curve(engine, principal, survey, policy, "hearts", memo=memo)
+        return tenure.tenure_curve(engine, principal, survey, policy, "hearts", memo=memo)
     except ValidationFailed as error:
-        return {"tenure": None, "tenure_error": f"No honeymoon curve: {error.detail}."}
-    frame = tenure.as_frame(found)
+        return f"No honeymoon curve: {error.detail}."
+
+
+def honeymoon(curve: tenure.TenureCurve | str, principal: Principal) -> dict[str, Any]:
+    """The honeymoon curve's part of the page: its bands, fall, fresher units and chart,
+    and whose curve it is (a manager's unit); ``tenure_error`` when there is none."""
+    if isinstance(curve, str):
+        return {"tenure": None, "tenure_error": curve}
+    frame = tenure.as_frame(curve)
     spec = None
     if (frame["n"] > 0).any():
-        fall = found.fall.band if found.fall else None
+        fall = curve.fall.band if curve.fall else None
         spec = _spec(
             lambda: tenure_charts.tenure_curve(
                 frame, metric="hearts", fall_band=fall, title="Hearts by tenure"
@@ -174,7 +245,7 @@ def honeymoon(
         )
     manager = principal.role is Role.MANAGER and principal.unit_path
     scope = principal.unit_path.rsplit("/", 1)[-1] if manager and principal.unit_path else None
-    return {"tenure": found, "tenure_spec": spec, "tenure_scope": scope}
+    return {"tenure": curve, "tenure_spec": spec, "tenure_scope": scope}
 
 
 @router.get("/relationships/actions", response_class=HTMLResponse)

@@ -17,12 +17,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
 from rapport.api.metrics import analytics_engine
-from rapport.domain.org import Permission
+from rapport.domain.org import Permission, Principal
 from rapport.errors import NotFound
 from rapport.exporters import charts, effect_charts, stage_charts, tenure_charts
 from rapport.services import relationship_map, relationship_unit, surveys, tenure
+from rapport.storage.uow import Database
+from rapport.web.kept_pages import KeptPages, asker, page_version
 from rapport.web.pages import PagePrincipal
 from rapport.web.templating import render
 
@@ -46,6 +49,28 @@ def unit_page(
         key = survey or relationship_map.default_survey(surveys.list_surveys(uow, principal))
     if key is None:
         raise NotFound("no survey to read relationships from")
+    # Computed once per data version (for this unit, survey, period, effect and asker):
+    # about thirty whole-organisation tables are read for it.
+    kept: KeptPages[dict[str, Any]] = request.app.state.relationship_units
+    slot = ("unit", unit, key, period, effect, asker(principal, policy))
+    context = kept.get_or_compute(
+        slot,
+        page_version(engine),
+        lambda: _unit_context(db, engine, principal, policy, unit, key, period, effect),
+    )
+    return render(request, "relationship_unit.html", context)
+
+
+def _unit_context(
+    db: Database,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    unit: str,
+    key: str,
+    period: str,
+    effect: int | None,
+) -> dict[str, Any]:
     found = relationship_unit.unit_relationship(
         db, engine, principal, unit, key, policy, period, effect_of=effect
     )
@@ -72,19 +97,15 @@ def unit_page(
     here = "/relationships/unit?" + urlencode(
         {"unit": found.unit, "survey": found.survey_key, "period": found.period}
     )
-    return render(
-        request,
-        "relationship_unit.html",
-        {
-            "r": found,
-            "sides": sides,
-            "extra_signals": _extra_signals(found.current),
-            "specs": specs,
-            "query": query,
-            "here": here,
-            "may_log": principal.can(Permission.LOG_ACTIONS),
-        },
-    )
+    return {
+        "r": found,
+        "sides": sides,
+        "extra_signals": _extra_signals(found.current),
+        "specs": specs,
+        "query": query,
+        "here": here,
+        "may_log": principal.can(Permission.LOG_ACTIONS),
+    }
 
 
 def _extra_signals(row: object) -> list[Any]:

@@ -46,6 +46,9 @@ class NpsCounts:
     detractors: int
 
     def __post_init__(self) -> None:
+        counts = (self.promoters, self.passives, self.detractors)
+        if all(type(c) is int and c >= 0 for c in counts):
+            return  # the usual case, checked without the general validator's cost
         for name in ("promoters", "passives", "detractors"):
             validate_count(name, getattr(self, name))
 

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import product
 from typing import Any, Final
 
@@ -278,6 +278,7 @@ def period_start(value: Any, period: Period | str) -> date | None:
     return date.fromisoformat(text[:10])
 
 
+@lru_cache(maxsize=8192)
 def period_label(start: date, period: Period | str) -> str:
     """How a period is written: ``2025``, ``2025-Q3``, ``2025-07`` or ``2025-W28``."""
     grain = Period(period)

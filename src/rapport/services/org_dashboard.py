@@ -147,7 +147,7 @@ def organisation_dashboard(
     tiles for the latest period with enough responses, and trends with gaps where a period
     has too few (``trend["note"]`` says why).
     """
-    listed = surveys.list_surveys(uow, principal)
+    listed = surveys.list_surveys(uow, principal, version=version)
     chosen = choose_survey(listed, survey)
     if policy.protects(str(chosen["audience"])):
         period = policy.period  # employee results: closed periods of one grain only

@@ -176,6 +176,90 @@ def test_roll_up_against_an_independent_sum_over_random_trees(sqlite_db: Databas
     assert value == pytest.approx(sum(expected.values()), abs=1e-9)
 
 
+def _recent_from_every_figure(
+    db: Database, unit: str
+) -> tuple[str, list[str], list[tuple[date, dict[str, float | None]]]] | None:
+    """The dashboard's recent table made from every rolled-up figure of ``unit`` (the
+    listing's roll-up over the whole subtree): the grain with most figures (month when it
+    has any), its last six periods, newest first, a column per name of that grain."""
+    with db.unit_of_work(readonly=True) as uow:
+        figures = outcomes.list_outcomes(uow, ANALYST, unit=unit, rollup=True)
+    if not figures:
+        return None
+    by_grain: dict[str, int] = {}
+    for v in figures:
+        by_grain[v.grain] = by_grain.get(v.grain, 0) + 1
+    grain = "month" if "month" in by_grain else max(by_grain, key=lambda g: (by_grain[g], g))
+    names = sorted({v.name for v in figures if v.grain == grain})
+    starts = sorted({v.period for v in figures if v.grain == grain})[-6:]
+    value = {(v.period, v.name): v.value for v in figures if v.grain == grain}
+    rows = [(p, {n: value.get((p, n)) for n in names}) for p in reversed(starts)]
+    return grain, names, rows
+
+
+def test_recent_outcomes_read_only_their_periods_and_equal_every_figure_rolled_up(
+    db: Database,
+) -> None:
+    """Random trees with figures at stores and regions, three grains, sums and means, gaps:
+    the recent table (its grain, columns and last six periods read alone) equals the one
+    made from every figure rolled up; kept under the data version, a new figure shows."""
+    import random
+
+    from rapport.analytics.engines import OperationalEngine
+
+    rng = random.Random(20261203)
+    lines = ["code,parent,name,kind", "co,,Co,company"]
+    units = ["co"]
+    for r in range(3):
+        lines.append(f"r{r},co,R{r},region")
+        units.append(f"r{r}")
+        for s in range(rng.randrange(1, 5)):
+            lines.append(f"r{r}-s{s},r{r},S{s},store")
+            units.append(f"r{r}-s{s}")
+    rows = ["unit,period,revenue,customer_churn_pct,complaints"]
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    for code in units[1:]:
+        for period in [*rng.sample(months, 9), "2025-Q1", "2025-Q3", "2025-W07"]:
+            cells = [
+                f"{rng.uniform(0, 900):.2f}",
+                f"{rng.uniform(0, 9):.1f}",
+                str(rng.randrange(9)),
+            ]
+            cells = [c if rng.random() < 0.7 else "" for c in cells]
+            if any(cells):
+                rows.append(f"{code},{period}," + ",".join(cells))
+    with db.unit_of_work() as uow:
+        unit_import.import_units(uow, SYSTEM, ("\n".join(lines) + "\n").encode())
+        outcome_import.import_outcomes(uow, ANALYST, ("\n".join(rows) + "\n").encode())
+
+    live = OperationalEngine(db.engine)  # its data version keeps the table (SQLite)
+
+    def recent(unit: str, grain: str = "month") -> object:
+        version = live.data_version()
+        with db.unit_of_work(readonly=True) as uow:
+            table = outcomes.recent_outcomes(uow, ANALYST, unit, grain, version=version)
+        if table is None:
+            return None
+        return table.grain, table.names, [(r.period, r.outcomes) for r in table.rows]
+
+    for unit in units:
+        assert recent(unit) == _recent_from_every_figure(db, unit), unit
+        assert recent(unit) == _recent_from_every_figure(db, unit), unit  # kept, the same
+    quarterly = recent("co", "quarter")
+    assert quarterly is not None and quarterly[0] == "quarter"  # type: ignore[index]
+    # A figure at a store, then one at its region (a parent's own figure wins): each shows
+    # on the next read, kept or not.
+    with db.unit_of_work() as uow:
+        outcome_import.import_outcomes(uow, ANALYST, b"unit,period,revenue\nr0-s0,2026-02,7\n")
+    assert recent("co") == _recent_from_every_figure(db, "co")
+    assert recent("co")[2][0][0] == date(2026, 2, 1)  # type: ignore[index]
+    with db.unit_of_work() as uow:
+        outcome_import.import_outcomes(uow, ANALYST, b"unit,period,revenue\nr0,2026-02,70\n")
+    assert recent("co")[2][0][1]["revenue"] == 70.0  # type: ignore[index]
+    assert recent("r0") == _recent_from_every_figure(db, "r0")
+    live.dispose()
+
+
 def test_permissions_and_manager_scope(db: Database) -> None:
     _setup(db)
     with db.unit_of_work() as uow, pytest.raises(PermissionDenied):

@@ -15,6 +15,7 @@ draw. The rules, so a page never says more than the data do:
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -136,14 +137,17 @@ def organisation_dashboard(
     period: str = "month",
     unit: str | None = None,
     segment: str | None = None,
+    version: Hashable | None = None,
 ) -> OrgDashboard:
     """Everything the dashboard page draws, decided once for page, chart and CSV downloads.
+    ``version``: the operational database's data version read before ``uow``'s first
+    statement (what is read through ``uow`` may be kept under it), or None.
 
     Example: ``organisation_dashboard(uow, engine, admin, policy, survey="pulse")`` gives
     tiles for the latest period with enough responses, and trends with gaps where a period
     has too few (``trend["note"]`` says why).
     """
-    listed = surveys.list_surveys(uow, principal)
+    listed = surveys.list_surveys(uow, principal, version=version)
     chosen = choose_survey(listed, survey)
     if policy.protects(str(chosen["audience"])):
         period = policy.period  # employee results: closed periods of one grain only
@@ -215,7 +219,7 @@ def organisation_dashboard(
         else "all responses to date",
         listed,
         org.list_units(uow, principal),
-        _outcomes(uow, principal, focus, period, names, by_period),
+        _outcomes(uow, principal, focus, period, names, by_period, version),
         closed_loop_figures(engine, principal, policy, chosen, focus, memo),
     )
 
@@ -227,10 +231,11 @@ def _outcomes(
     period: str,
     names: tuple[tuple[str, str], ...],
     by_period: dict[str, list[metrics.ResultRow]],
+    version: Hashable | None,
 ) -> RecentOutcomes | None:
     """The focus unit's recent outcomes with each KPI of the same period beside them
     where a tile would show it (not hidden, enough responses)."""
-    table = recent_outcomes(uow, principal, focus, period)
+    table = recent_outcomes(uow, principal, focus, period, version=version)
     if table is None:
         return None
     figures = {

@@ -16,13 +16,15 @@ imported with its stores is never counted twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from rapport.analytics.suppression.cache import content_key
 from rapport.domain.org import Permission, Principal, Unit
 from rapport.domain.outcomes import Grain, period_label, rollup_rule
 from rapport.errors import FieldError, ValidationFailed
+from rapport.services import metrics
 from rapport.services.access import require, require_unit
 from rapport.storage.repositories.outcomes import Stored
 from rapport.storage.uow import UnitOfWork
@@ -162,32 +164,64 @@ def recent_outcomes(
     unit: str | None,
     grain: str = "month",
     periods: int = RECENT_PERIODS,
+    *,
+    version: Hashable | None = None,
 ) -> RecentOutcomes | None:
     """A unit's last ``periods`` periods of outcomes (rolled up), at ``grain`` when it has
-    figures of that grain, else at the grain it has most figures of; None without any."""
+    figures of that grain, else at the grain it has most figures of; None without any.
+
+    ``version``: the data version of ``uow``'s database (``AnalyticsEngine.data_version``
+    of the operational database) read before ``uow``'s first statement, so what ``uow``
+    reads is at least as new. The table is then kept in ``services.metrics.KEPT`` under
+    it: any commit that writes data gives a new version, so a kept table is never served
+    after one. The access checks run on every call.
+    """
     if not uow.units.all():
         return None
     top, units = scope(uow, principal, unit)
-    rolled = {
-        (g, p, n): value
-        for (uid, g, p, n), (value, _) in rolled_up(
-            units, uow.outcomes.rows([u.id for u in units])
-        ).items()
-        if uid == top.id
-    }
-    if not rolled:
+    if version is None:
+        return _recent(uow, top, units, grain, periods)
+    key = content_key(["recent outcomes", version, top.id, top.path, grain, periods])
+    kept: tuple[RecentOutcomes | None] | None = metrics.KEPT.get(key)
+    if kept is None:
+        kept = (_recent(uow, top, units, grain, periods),)
+        table = kept[0]
+        size = 0 if table is None else len(table.rows) * (len(table.names) + 1)
+        metrics.KEPT.put(key, kept, entries=size)
+    return kept[0]
+
+
+def _recent(
+    uow: UnitOfWork, top: Unit, units: list[Unit], grain: str, periods: int
+) -> RecentOutcomes | None:
+    """The table of :func:`recent_outcomes`, reading the figures of its periods only.
+
+    Every (grain, period, name) some unit of the subtree has a figure for rolls up to
+    ``top`` (a unit without its own figure takes its children's), so the keys the
+    subtree has are ``top``'s rolled-up keys: they choose the grain, the periods and the
+    columns, and only those periods' figures are read and rolled up.
+    """
+    ids = [u.id for u in units]
+    keys = uow.outcomes.keys(ids)
+    if not keys:
         return None
     counts: dict[str, int] = defaultdict(int)
-    for g, _, _ in rolled:
+    for g, _, _ in keys:
         counts[g] += 1
     chosen = grain if grain in counts else max(counts, key=lambda g: (counts[g], g))
-    starts = sorted({p for g, p, _ in rolled if g == chosen})[-periods:]
-    names = sorted({n for g, _, n in rolled if g == chosen})
+    starts = sorted({p for g, p, _ in keys if g == chosen})[-periods:]
+    names = sorted({n for g, _, n in keys if g == chosen})
+    stored = uow.outcomes.rows(ids, grain=chosen, periods=starts)
+    rolled = {
+        (p, n): value
+        for (uid, _, p, n), (value, _) in rolled_up(units, stored).items()
+        if uid == top.id
+    }
     rows = [
         RecentRow(
             period_label(chosen, start),
             start,
-            {n: rolled.get((chosen, start, n)) for n in names},
+            {n: rolled.get((start, n)) for n in names},
         )
         for start in reversed(starts)
     ]

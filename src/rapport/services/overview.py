@@ -14,6 +14,7 @@ just answered.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,12 +22,14 @@ from typing import Any
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.periods import as_moment, period_floor
 from rapport.analytics.suppression import SuppressionPolicy
+from rapport.analytics.suppression.cache import content_key
 from rapport.domain.org import Principal
 from rapport.errors import ValidationFailed
 from rapport.services import metrics, org, surveys
 from rapport.services.clock import as_utc
 from rapport.services.metric_memo import MetricMemo
 from rapport.services.org_dashboard import Tile, kpis, kpis_by_period, tile_periods
+from rapport.storage.repositories.surveys import SurveyActivity
 from rapport.storage.uow import UnitOfWork
 
 HEADLINE_MONTHS = 3
@@ -87,8 +90,11 @@ def overview(
     policy: SuppressionPolicy,
     memo: MetricMemo | None = None,
     listed: list[dict[str, Any]] | None = None,
+    version: Hashable | None = None,
 ) -> Overview:
-    """What the home page shows ``principal`` (``memo``: shared with the page's other reads).
+    """What the home page shows ``principal`` (``memo``: shared with the page's other reads;
+    ``version``: the data version of ``uow``'s database read before its first statement,
+    which keeps the responses' activity, or None).
 
     Example: ``overview(uow, engine, admin, policy).headline[0].row.value`` is the NPS of
     every customer survey in the latest month with enough responses.
@@ -96,7 +102,7 @@ def overview(
     units = org.list_units(uow, principal)
     listed = listed if listed is not None else surveys.list_surveys(uow, principal)
     scoped = len(units) < len(uow.units.all())  # a manager: their subtree's responses
-    activity = uow.responses.activity([u.id for u in units] if scoped else None)
+    activity = _activity(uow, [u.id for u in units] if scoped else None, version)
     memo = memo if memo is not None else MetricMemo()
     lines = []
     for s in listed:
@@ -124,6 +130,22 @@ def overview(
         _headline(engine, principal, policy, max(customer), memo) if customer else ([], None)
     )
     return Overview(headline, label, lines, len(units), getting_started(uow, bool(listed)))
+
+
+def _activity(
+    uow: UnitOfWork, unit_ids: list[int] | None, version: Hashable | None
+) -> dict[int, SurveyActivity]:
+    """Each survey's responses, first and last submission (``unit_ids``: a manager's
+    subtree), kept in ``services.metrics.KEPT`` under ``version`` when there is one (the
+    grouped count reads every response): a commit that writes data gives a new one."""
+    if version is None:
+        return uow.responses.activity(unit_ids)
+    key = content_key(["activity", version, unit_ids])
+    kept: dict[int, SurveyActivity] | None = metrics.KEPT.get(key)
+    if kept is None:
+        kept = uow.responses.activity(unit_ids)
+        metrics.KEPT.put(key, kept, entries=4 * len(kept))
+    return dict(kept)
 
 
 def _day(moment: datetime) -> str:

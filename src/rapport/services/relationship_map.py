@@ -16,9 +16,11 @@ import pandas as pd
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
+from rapport.analytics.suppression.cache import content_key
 from rapport.domain.org import Principal
 from rapport.errors import ValidationFailed
-from rapport.services import surveys
+from rapport.services import metrics, surveys
+from rapport.services.clock import utcnow
 from rapport.services.metric_memo import MetricMemo
 from rapport.services.relationships import RelationshipHealth, as_frame, relationship_health
 from rapport.storage.uow import Database
@@ -91,15 +93,41 @@ def attention_now(
 ) -> Attention | None:
     """The home page's list: units the principal sees needing attention in their latest
     month on the default customer survey; None when there is no survey to read it from or
-    the survey has no hearts and minds items."""
+    the survey has no hearts and minds items.
+
+    Kept in ``services.metrics.KEPT`` under the engine's data version (read before any
+    statement), the survey, the principal's role and unit, the policy and today's date:
+    any commit that writes data gives a new version, so a kept list is never served after
+    one; the figures it is made of are read and checked the same way (``metrics.compute``).
+    """
+    version = engine.data_version()
     if listed is None:  # the home page passes the surveys it already listed
         with db.unit_of_work(readonly=True) as uow:
             listed = surveys.list_surveys(uow, principal)
     key = default_survey(listed)
     if key is None:
         return None
+    if version is None:
+        return _attention(engine, principal, policy, memo, key)
+    who = (principal.role, principal.unit_path)
+    kept_key = content_key(["attention", version, engine.name, key, who, policy, utcnow().date()])
+    kept: tuple[Attention | None] | None = metrics.KEPT.get(kept_key)
+    if kept is None:
+        kept = (_attention(engine, principal, policy, memo, key),)
+        found = kept[0]
+        metrics.KEPT.put(kept_key, kept, entries=0 if found is None else 4 * len(found.rows))
+    return kept[0]
+
+
+def _attention(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    memo: MetricMemo | None,
+    survey: str,
+) -> Attention | None:
     try:
-        health = relationship_health(engine, principal, key, policy, "month", memo=memo)
+        health = relationship_health(engine, principal, survey, policy, "month", memo=memo)
     except ValidationFailed:
         return None
     rows = needs_attention(as_frame(health.rows))

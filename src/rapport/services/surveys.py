@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from rapport.analytics.suppression.cache import content_key
 from rapport.domain.answers import item_tags
 from rapport.domain.org import Permission, Principal
 from rapport.domain.survey.dump import definition_to_dict
@@ -14,6 +16,7 @@ from rapport.domain.survey.model import SurveyDefinition, SurveyDefinitionError
 from rapport.domain.survey.parse import definition_from_dict
 from rapport.domain.survey.text import fill_placeholders, text_for
 from rapport.errors import Conflict, FieldError, NotFound, ValidationFailed
+from rapport.services import metrics
 from rapport.services.access import require
 from rapport.services.clock import utcnow
 from rapport.services.org import organisation_name
@@ -145,11 +148,33 @@ def get_version(uow: UnitOfWork, version_id: int) -> PublishedSurvey:
 
 
 def list_surveys(
-    uow: UnitOfWork, principal: Principal, *, counted: bool = True
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    counted: bool = True,
+    version: Hashable | None = None,
 ) -> list[dict[str, Any]]:
     """Surveys with their latest version and response count (None unless ``counted``:
-    counting reads every response, a page choosing a survey by name need not)."""
+    counting reads every response, a page choosing a survey by name need not).
+
+    ``version``: the data version of ``uow``'s database read before its first statement
+    (``AnalyticsEngine.data_version`` of the operational database), or None. The list is
+    then kept in ``services.metrics.KEPT`` under it (the response counts scan every
+    response): any commit that writes data gives a new version, so a kept list is never
+    served after one. The permission check runs on every call.
+    """
     require(principal, Permission.VIEW_RESULTS)
+    if version is None:
+        return _surveys(uow, counted)
+    key = content_key(["surveys", version, counted])
+    kept: list[dict[str, Any]] | None = metrics.KEPT.get(key)
+    if kept is None:
+        kept = _surveys(uow, counted)
+        metrics.KEPT.put(key, kept, entries=8 * len(kept))
+    return [dict(s) for s in kept]
+
+
+def _surveys(uow: UnitOfWork, counted: bool) -> list[dict[str, Any]]:
     org_name = organisation_name(uow)
     out = []
     for record in uow.surveys.all():

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
-from rapport.api.metrics import analytics_engine
+from rapport.api.metrics import analytics_engine, live_engine
 from rapport.domain.audit import AuditAction
 from rapport.domain.org import Principal
 from rapport.errors import NotFound
@@ -35,11 +35,13 @@ from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
+LiveDep = Annotated[AnalyticsEngine, Depends(live_engine)]
 CHARTS = ("heatmap", "trend", "quadrant", "emotions")
 
 
 def build_view(
     engine: AnalyticsEngine,
+    live: AnalyticsEngine,
     principal: Principal,
     policy: SuppressionPolicy,
     db: Database,
@@ -48,6 +50,9 @@ def build_view(
     unit: str | None,
     segment: str | None = None,
 ) -> OrgDashboard:
+    """The page's view; ``live`` is the operational database as an engine, whose data
+    version, read before the unit of work's first statement, keeps what is read there."""
+    version = live.data_version()
     with db.unit_of_work(readonly=True) as uow:
         return build(
             uow,
@@ -58,6 +63,7 @@ def build_view(
             period=period,
             unit=unit,
             segment=segment,
+            version=version,
         )
 
 
@@ -118,6 +124,7 @@ def dashboard(
     request: Request,
     principal: PagePrincipal,
     engine: EngineDep,
+    live: LiveDep,
     policy: PolicyDep,
     db: DbDep,
     survey: str | None = None,
@@ -125,7 +132,7 @@ def dashboard(
     unit: str | None = None,
     segment: str | None = None,
 ) -> HTMLResponse:
-    view = build_view(engine, principal, policy, db, survey, period, unit, segment)
+    view = build_view(engine, live, principal, policy, db, survey, period, unit, segment)
     specs = {}
     for name in CHARTS:
         drawn = _indices(view.trend) if name == "trend" else _frame(view, name)
@@ -152,6 +159,7 @@ def dashboard_chart(
     fmt: str,
     principal: PagePrincipal,
     engine: EngineDep,
+    live: LiveDep,
     policy: PolicyDep,
     db: DbDep,
     survey: str | None = None,
@@ -161,7 +169,7 @@ def dashboard_chart(
 ) -> Response:
     if name not in CHARTS or fmt not in ("png", "svg", "csv"):
         raise NotFound(f"no chart {name}.{fmt}")
-    view = build_view(engine, principal, policy, db, survey, period, unit, segment)
+    view = build_view(engine, live, principal, policy, db, survey, period, unit, segment)
     frame = _frame(view, name)
     with db.unit_of_work() as uow:  # per-group figures leave Rapport: recorded
         detail = {

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.api.csrf import SESSION_KEY
 from rapport.api.deps import DbDep, SettingsDep, get_policy, optional_principal, session_policy
-from rapport.api.metrics import analytics_engine
+from rapport.api.metrics import analytics_engine, live_engine
 from rapport.domain.org import Principal
 from rapport.errors import AuthenticationFailed, Throttled
 from rapport.services import auth, overview, relationship_map, sessions, surveys
@@ -103,14 +103,16 @@ def home(
     db: DbDep,
     settings: SettingsDep,
     engine: Annotated[AnalyticsEngine, Depends(analytics_engine)],
+    live: Annotated[AnalyticsEngine, Depends(live_engine)],
 ) -> HTMLResponse:
     """Where a programme lead or manager starts: the units needing attention now and why,
     headline KPIs, surveys with responses and rates."""
     policy = get_policy(request)
     memo = MetricMemo()  # one computation per page: both parts share the metric reads
+    version = live.data_version()  # before the unit of work's first statement: keeps its reads
     with db.unit_of_work(readonly=True) as uow:
-        listed = surveys.list_surveys(uow, principal)
-        found = overview.overview(uow, engine, principal, policy, memo, listed)
+        listed = surveys.list_surveys(uow, principal, version=version)
+        found = overview.overview(uow, engine, principal, policy, memo, listed, version)
     attention = relationship_map.attention_now(db, engine, principal, policy, memo, listed)
     return render(request, "home.html", {"o": found, "attention": attention})
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.resources import files
+from numbers import Number
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from rapport._version import __version__
 from rapport.web.csrf import csrf_token
@@ -35,6 +37,34 @@ def digits(estimate: Any) -> int:
     return 1 if format_number(lower) == format_number(upper) else 0
 
 
+def table_rows(frame: Any) -> Markup:
+    """A data frame's rows as HTML table rows, each cell as a data table shows it: a date
+    as YYYY-MM-DD, a float with one decimal, an integer as is, a missing value as "–".
+    Written in Python, not as a template loop: a dashboard's tables at 400 units have
+    thousands of cells, and the loop's per-cell tests were most of the page's drawing.
+
+    >>> import pandas as pd
+    >>> print(table_rows(pd.DataFrame({"unit": ["a<b"], "nps": [12.345], "n": [7]})))
+    <tr><td>a&lt;b</td><td>12.3</td><td>7</td></tr>
+    """
+    return Markup(  # noqa: S704 - every cell's text goes through escape()
+        "".join(
+            "<tr>" + "".join(f"<td>{escape(_cell(c))}</td>" for c in row) + "</tr>"
+            for row in frame.itertuples(index=False)
+        )
+    )
+
+
+def _cell(c: Any) -> Any:
+    if hasattr(c, "strftime") and c == c:
+        return c.strftime("%Y-%m-%d")
+    if isinstance(c, Number) and c == c:
+        return format_number(c, 1) if isinstance(c, float) else c
+    if c is None or c != c:
+        return "–"
+    return c
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(files("rapport.web") / "templates"))
     templates.env.globals["rapport_version"] = __version__
@@ -42,6 +72,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["flashes"] = pop_flashes
     templates.env.filters["num"] = format_number
     templates.env.filters["digits"] = digits
+    templates.env.filters["table_rows"] = table_rows
     return templates
 
 

@@ -41,9 +41,10 @@ class OutcomeRepository:
         *,
         names: Collection[str] | None = None,
         grain: str | None = None,
+        periods: Collection[date] | None = None,
     ) -> list[Stored]:
-        """Stored figures, optionally of some units, names and one grain, ordered by unit,
-        name, grain and period."""
+        """Stored figures, optionally of some units, names, one grain and some periods,
+        ordered by unit, name, grain and period."""
         q = select(
             OutcomeRow.unit_id,
             OutcomeRow.grain,
@@ -57,7 +58,18 @@ class OutcomeRepository:
             q = q.where(OutcomeRow.metric.in_(list(names)))
         if grain is not None:
             q = q.where(OutcomeRow.grain == grain)
+        if periods is not None:
+            q = q.where(OutcomeRow.period.in_(list(periods)))
         return [(u, g, p, m, v) for u, g, p, m, v in self.s.execute(q).all()]
+
+    def keys(self, unit_ids: Collection[int]) -> list[tuple[str, date, str]]:
+        """Every (grain, period start, outcome name) the units have a figure for, once."""
+        q = (
+            select(OutcomeRow.grain, OutcomeRow.period, OutcomeRow.metric)
+            .where(OutcomeRow.unit_id.in_(list(unit_ids)))
+            .distinct()
+        )
+        return [(g, p, m) for g, p, m in self.s.execute(q).all()]
 
     def count(self) -> int:
         return self.s.scalar(select(func.count()).select_from(OutcomeRow)) or 0

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import JSON, Boolean, Column, Connection, Date, DateTime, Float, Integer, select
 
 from rapport.errors import NotFound
@@ -205,6 +204,8 @@ def _json_text(value: Any) -> str:
 def _write_table(
     conn: Connection, name: str, folder: Path, include_text: bool, batch_rows: int
 ) -> int:
+    import pyarrow.parquet as pq  # only snapshots write Parquet: not held by every server
+
     columns = _columns(name, include_text)
     types = [_arrow_type(c) for c in columns]
     schema = pa.schema(

@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import altair as alt
 import pandas as pd
-import vl_convert as vlc
 from altair.utils.schemapi import disable_debug_mode
 
 # Altair checks every schema object against the Vega-Lite schema as it is made (its "debug
@@ -409,10 +408,14 @@ def embed_json(found: dict[str, Any]) -> str:
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     """Render offline (no browser, no network) to PNG bytes."""
+    import vl_convert as vlc  # only exports render: not held by every server
+
     return bytes(vlc.vegalite_to_png(_offline(chart), scale=scale))
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
+    import vl_convert as vlc
+
     return str(vlc.vegalite_to_svg(_offline(chart)))
 
 

@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
-import typst
 
 from rapport.exporters.charts import FIT_X, HEART, records, to_png
 
@@ -88,6 +87,8 @@ def _compile(
         if chart is not None:
             image = "chart.png"
             (root / image).write_bytes(to_png(chart, scale=3.0))
+        import typst  # only this export compiles PDF: not held by every server
+
         return bytes(
             typst.compile(
                 str(root / "main.typ"),

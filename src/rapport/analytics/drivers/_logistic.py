@@ -18,8 +18,6 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from rapport.analytics.drivers._frame import (
     DriverData,
@@ -160,6 +158,9 @@ def _grouping(data: DriverData, groups: Mapping[str, str] | None) -> tuple[Matri
 
 
 def _weights(data: Matrix) -> Matrix:
+    import statsmodels.api as sm  # imported here: ~60 MB a server need not hold
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
     outcome = data[:, 0]
     drivers = data[:, 1:]
     spread = drivers.std(axis=0, ddof=1)

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 FloatArray = npt.NDArray[np.float64]
@@ -237,6 +236,8 @@ def _naive(
     confidence: float,
 ) -> tuple[float, float, float]:
     """The uncorrected slope by statsmodels OLS, errors clustered by unit."""
+    import statsmodels.api as sm  # imported here: ~60 MB a server need not hold
+
     exog = np.column_stack([x, design])
     model = sm.OLS(y, exog, hasconst=True)
     if len(np.unique(groups)) == len(groups):

@@ -16,7 +16,7 @@ of effects the bootstrap test does not reject (test inversion), the p-value that
 
 The event study replaces ``D`` by one indicator per period relative to the start (leads
 ``< −1``, lags ``≥ 0``; ``−1`` is the reference), each shown with a CR1 ``t(G−1)`` interval
-(statsmodels OLS, clustered by unit: a picture, narrow when treated units are few). The
+(OLS clustered by unit, :mod:`.cluster_ols`: a picture, narrow when treated units are few). The
 **pre-trend test** is the joint Wald test that all leads are zero, its p-value from the same
 wild cluster restricted bootstrap; when it rejects at 5 % the treated units were already
 moving apart, and the verdict says the data cannot tell.
@@ -40,8 +40,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import statsmodels.api as sm
 
+from rapport.analytics.relationships.cluster_ols import cluster_ols
 from rapport.analytics.relationships.wild_bootstrap import (
     Array,
     group_sums,
@@ -221,13 +221,6 @@ def _within_transform(unit_idx: npt.NDArray[np.int64], period_idx: npt.NDArray[n
     return within
 
 
-def _cluster_ols(y: Array, x: Array, clusters: npt.NDArray[np.int64]) -> Any:
-    """OLS with CR1 errors clustered by unit and t(G−1) inference (statsmodels)."""
-    return sm.OLS(y, x).fit(
-        cov_type="cluster", cov_kwds={"groups": clusters, "use_correction": True}, use_t=True
-    )
-
-
 def _event_study(
     data: pd.DataFrame,
     is_treated: npt.NDArray[np.bool_],
@@ -246,12 +239,12 @@ def _event_study(
     design = np.column_stack([(is_treated & (relative == r)).astype(float) for r in offsets])
     y = within(data["value"].to_numpy(dtype=float)[:, None])[:, 0]
     x = within(design)
-    fit = _cluster_ols(y, x, unit_idx)
-    bounds = fit.conf_int(1 - confidence)
+    fit = cluster_ols(y, x, unit_idx, confidence=confidence)
     events = [
-        EventPeriod(r, float(fit.params[i]), float(bounds[i][0]), float(bounds[i][1]))
+        EventPeriod(r, float(fit.params[i]), float(fit.lower[i]), float(fit.upper[i]))
         for i, r in enumerate(offsets)
-        if np.isfinite(bounds[i]).all()  # a month without treated data has no difference
+        # a month without treated data has no difference
+        if np.isfinite(fit.lower[i]) and np.isfinite(fit.upper[i])
     ]
     events.append(EventPeriod(-1, 0.0, 0.0, 0.0))
     events.sort(key=lambda e: e.relative_period)

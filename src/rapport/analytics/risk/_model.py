@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.base import ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV, calibration_curve
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+
+if TYPE_CHECKING:
+    from sklearn.base import ClassifierMixin
 
 Vector = npt.NDArray[np.float64]
 
@@ -25,6 +21,15 @@ def classifier(model: str, seed: int) -> ClassifierMixin:
     data (Platt's sigmoid for the logistic model, isotonic for boosted trees, whose scores
     are not probabilities). Missing values: medians for the logistic model; the trees route
     them natively."""
+    # scikit-learn is imported by the functions that fit (here and below), not with the
+    # module: the server imports this module at start and no page it serves needs it.
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     if model == "logistic":
         base = make_pipeline(
             SimpleImputer(strategy="median"),
@@ -44,6 +49,8 @@ def out_of_fold(
     features: pd.DataFrame, outcome: Vector, model: str, folds: int, seed: int
 ) -> Vector:
     """Each row's probability from the model fitted on the other folds (stratified)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     probability = cross_val_predict(
         classifier(model, seed), features, outcome, cv=split, method="predict_proba"
@@ -64,6 +71,8 @@ def fitted_probability(
 def calibration_table(outcome: Vector, probability: Vector, bins: int) -> pd.DataFrame:
     """``calibration_curve`` over quantile bins, with each bin's row count: ``predicted``
     (mean probability), ``observed`` (share of positives), ``n``."""
+    from sklearn.calibration import calibration_curve
+
     observed, predicted = calibration_curve(outcome, probability, n_bins=bins, strategy="quantile")
     # The counts behind each point, by the same binning calibration_curve uses.
     edges = np.percentile(probability, np.linspace(0, 100, bins + 1))
@@ -80,4 +89,6 @@ def calibration_error(table: pd.DataFrame) -> float:
 
 
 def brier(outcome: Vector, probability: Vector) -> float:
+    from sklearn.metrics import brier_score_loss
+
     return float(brier_score_loss(outcome, probability))

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 MAX_SEPARATION_DROPS = 5
 """Columns left out at most before the driver analysis gives up (and says why)."""
@@ -29,6 +27,9 @@ direction counts as flat (the HR example: 1e-11)."""
 def separating_column(frame: pd.DataFrame, outcome: str, columns: Sequence[str]) -> str | None:
     """The column to leave out so the logistic fit of ``outcome`` can converge, or None
     when it converges as it is (or no single culprit can be named)."""
+    import statsmodels.api as sm  # imported here: ~60 MB a server need not hold
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
     x = frame[list(columns)].to_numpy(dtype=np.float64)
     spread = x.std(axis=0, ddof=1)
     if len(x) < 3 or (spread == 0).any():

@@ -30,10 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from scipy.special import expit
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from rapport.analytics.estimates import validate_confidence
 
@@ -102,6 +100,8 @@ def fit_unit_risk(
         >>> bool(fit.drivers.loc[0, "upper"] < 0), len(fit.units)
         (True, 40)
     """
+    import statsmodels.api as sm  # imported here: ~60 MB a server need not hold
+
     validate_confidence(confidence, "confidence")
     if isinstance(lag, bool) or not isinstance(lag, int) or lag < 0:
         raise ValueError(f"lag must be a whole number of periods, 0 or more; got {lag!r}")
@@ -227,6 +227,9 @@ def _fit(
     per: float,
     confidence: float,
 ) -> Any:
+    import statsmodels.api as sm  # imported here: ~60 MB a server need not hold
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
     x = sm.add_constant(
         ((data[list(drivers)] - centre) / per).to_numpy(np.float64), has_constant="add"
     )

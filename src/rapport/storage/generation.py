@@ -53,6 +53,11 @@ OPERATIONAL_TABLES = frozenset(
     }
 )
 
+#: Columns of data tables that no analytics statement reads either: an ``UPDATE`` that sets
+#: only these leaves the generation where it was (the case sweeper marks each owner's
+#: e-mail sent, thousands of commits on a large organisation's first sweep).
+OPERATIONAL_COLUMNS = {"case_events": frozenset({"notified_at"})}
+
 _READS = frozenset(
     {"SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "SET"}
 )
@@ -66,6 +71,20 @@ _TARGETS = re.compile(
     re.IGNORECASE,
 )
 _DEFINITIONS = frozenset({"CREATE", "DROP", "ALTER", "TRUNCATE"})
+_UPDATE_SET = re.compile(
+    r"""\s*UPDATE\s+["`]?(\w+)["`]?\s+SET\s+(.*?)(?:\s+WHERE\s|\s+RETURNING\s|$)""",
+    re.IGNORECASE | re.DOTALL,
+)
+_ASSIGNED = re.compile(r"""["`]?(\w+)["`]?\s*=(?!=)""")
+
+
+def _sets_only_operational_columns(statement: str) -> bool:
+    found = _UPDATE_SET.match(statement)
+    if found is None:
+        return False
+    allowed = OPERATIONAL_COLUMNS.get(found.group(1).lower())
+    assigned = {c.lower() for c in _ASSIGNED.findall(found.group(2))}
+    return allowed is not None and bool(assigned) and assigned <= allowed
 
 
 @functools.lru_cache(maxsize=4096)
@@ -82,6 +101,10 @@ def writes_data(statement: str) -> bool:
     False
     >>> writes_data('INSERT INTO "responses" (survey_id) VALUES (?)')
     True
+    >>> writes_data("UPDATE case_events SET notified_at=? WHERE case_events.id = ?")
+    False
+    >>> writes_data("UPDATE case_events SET kind=?, notified_at=? WHERE case_events.id = ?")
+    True
     >>> writes_data("WITH gone AS (SELECT id FROM responses) DELETE FROM answers")
     True
     >>> writes_data("TRUNCATE sessions"), writes_data("VACUUM")
@@ -93,6 +116,8 @@ def writes_data(statement: str) -> bool:
         return False
     if word in _DEFINITIONS or word not in {"WITH", "INSERT", "UPDATE", "DELETE", "REPLACE"}:
         return True
+    if word == "UPDATE" and _sets_only_operational_columns(statement):
+        return False
     plain = _NOT_WRITES.sub(" ", statement)
     targets = {t.lower() for t in _TARGETS.findall(plain)}
     if not targets:

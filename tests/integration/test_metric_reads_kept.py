@@ -49,6 +49,13 @@ def _rows(api: httpx.Client, **params: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _admin(db: Database) -> dict[str, str]:
+    """The headers of an admin API token."""
+    with db.unit_of_work() as uow:
+        token = auth.create_token(uow, "kept-reads", auth.Role.ADMIN)
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _n_at(rows: list[dict[str, Any]], path: str) -> int:
     return next((int(r["n"]) for r in rows if r["unit_path"] == path), 0)
 
@@ -58,9 +65,7 @@ def test_a_repeat_reads_nothing_and_every_write_shows_at_once(
 ) -> None:
     sid = seed_org(db)
     reads = Reads(monkeypatch)
-    with db.unit_of_work() as uow:
-        token = auth.create_token(uow, "kept-reads", auth.Role.ADMIN)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = _admin(db)
     with (
         LiveServer(make_settings(tmp_path, db), db) as server,
         httpx.Client(base_url=server.url, headers=headers) as api,
@@ -125,9 +130,7 @@ def test_writes_that_change_no_figure_keep_what_was_read(
 ) -> None:
     sid = seed_org(db)
     reads = Reads(monkeypatch)
-    with db.unit_of_work() as uow:
-        token = auth.create_token(uow, "kept-reads", auth.Role.ADMIN)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = _admin(db)
     with (
         LiveServer(make_settings(tmp_path, db), db) as server,
         httpx.Client(base_url=server.url, headers=headers) as api,

@@ -153,8 +153,11 @@ def time_size(
     only: list[str] | None = None,
     cron_themes: bool = True,
     after_response: bool = False,
+    workers: bool = False,
 ) -> tuple[dict[str, Figures], float, float]:
     """Serve a copy of ``db_file`` and time every request; (figures, idle MB, peak MB).
+    Without ``workers`` the server's periodic workers (case sweeper, webhook deliverer) are
+    off, as when cron runs them: their CPU would be charged to whichever request is timed.
     With ``cron_themes``, ``rapport text themes`` runs first, as cron would: the comments
     page then shows kept themes (else it finds them in a background thread of the server,
     whose CPU would be charged to whichever request is being timed)."""
@@ -162,6 +165,8 @@ def time_size(
         shutil.copy(db_file, Path(folder) / "rapport.db")
         port = _free_port()
         env = {**os.environ, "RAPPORT_DATA_DIR": folder}
+        if not workers:  # the pages alone: the sweeper's CPU would be charged to them
+            env.update(RAPPORT_CASE_SWEEP_SECONDS="0", RAPPORT_WEBHOOK_DELIVER_SECONDS="0")
         if arena is not None:
             env["MALLOC_ARENA_MAX"] = str(arena)
         if cron_themes:
@@ -304,6 +309,11 @@ def main() -> None:
         help="then time each request once right after submitting a new response (API)",
     )
     parser.add_argument(
+        "--with-workers",
+        action="store_true",
+        help="keep the server's case sweeper and webhook deliverer on (their CPU is counted)",
+    )
+    parser.add_argument(
         "--no-cron-themes",
         action="store_true",
         help="do not run `rapport text themes` before serving (themes found by the server)",
@@ -323,6 +333,7 @@ def main() -> None:
                 only,
                 not args.no_cron_themes,
                 args.after_response,
+                args.with_workers,
             )
             results[size.name] = (figures, idle, peak)
             print(f"{size.name}: idle RSS {idle:.0f} MB, peak RSS {peak:.0f} MB", flush=True)

@@ -20,14 +20,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable, Hashable
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from rapport.services.clock import utcnow
+from rapport.services.versioned_cache import SlotCache
 from rapport.storage.repositories.comments import CommentQuery, DataVersion, NewSnapshot
 from rapport.storage.uow import Database, UnitOfWork
 from rapport.text.themes import find_themes
@@ -40,9 +40,10 @@ INLINE_COMMENTS = 2_000
 THEMES = "themes"
 
 
-class CommentCache(Generic[T]):
-    """A bounded, thread-safe LRU of counts by key, each with the data version counted;
-    ``finder`` finds themes in the background (None: on the request).
+class CommentCache(SlotCache[T]):
+    """A bounded, thread-safe LRU of counts by key, each with the data version counted
+    (:class:`~rapport.services.versioned_cache.SlotCache`); ``finder`` finds themes in the
+    background (None: on the request).
 
     >>> cache: CommentCache[int] = CommentCache(size=2)
     >>> cache.get_or_extend(("survey", 1), 1, lambda: 10, lambda before, kept: None)
@@ -52,45 +53,8 @@ class CommentCache(Generic[T]):
     """
 
     def __init__(self, size: int = 64, finder: ThemeFinder | None = None) -> None:
-        self.size = size
+        super().__init__(size)
         self.finder = finder
-        self._kept: OrderedDict[Hashable, tuple[Hashable, T]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.extended = 0
-        self.misses = 0
-
-    def get_or_extend(
-        self,
-        key: Hashable,
-        version: Hashable,
-        compute: Callable[[], T],
-        extend: Callable[[Any, T], T | None],
-    ) -> T:
-        """The value of ``key`` at ``version``: kept, else ``extend(kept version, kept
-        value)`` of an older one (None when it cannot), else ``compute()``. Computed outside
-        the lock: two requests may compute the same counts once each, equal results."""
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None:
-                self._kept.move_to_end(key)
-                if kept[0] == version:
-                    self.hits += 1
-                    return kept[1]
-        found = extend(*kept) if kept is not None else None
-        with self._lock:
-            if found is None:
-                self.misses += 1
-            else:
-                self.extended += 1
-        if found is None:
-            found = compute()
-        with self._lock:
-            self._kept[key] = (version, found)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return found
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -48,6 +48,71 @@ class VersionedCache(Generic[T]):
         found = compute()
         with self._lock:
             self._kept[key] = found
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return found
+
+
+class SlotCache(Generic[T]):
+    """A bounded, thread-safe LRU of one value per slot with the data version it was
+    computed at: a newer version replaces the slot's value, so no stale copy is held beside
+    it (the relationship pages, ``web/kept_pages``; the comment counts, which an older
+    version's value can extend, ``services/comment_themes``).
+
+    >>> cache: SlotCache[int] = SlotCache(size=2)
+    >>> cache.get_or_extend(("survey", 1), 1, lambda: 10, lambda before, kept: None)
+    10
+    >>> cache.get_or_extend(("survey", 1), 2, lambda: 99, lambda before, kept: kept + 1)
+    11
+    >>> cache.get_or_compute("map", 2, lambda: 0), cache.get_or_compute("map", None, lambda: 5)
+    (0, 5)
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, tuple[Hashable, T]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.extended = 0
+        self.misses = 0
+
+    def get_or_compute(
+        self, slot: Hashable, version: Hashable | None, compute: Callable[[], T]
+    ) -> T:
+        """The value kept in ``slot`` at ``version``, else ``compute()`` (kept unless
+        ``version`` is None; an exception keeps nothing)."""
+        if version is None:
+            return compute()
+        return self.get_or_extend(slot, version, compute, lambda _version, _value: None)
+
+    def get_or_extend(
+        self,
+        key: Hashable,
+        version: Hashable,
+        compute: Callable[[], T],
+        extend: Callable[[Any, T], T | None],
+    ) -> T:
+        """The value of ``key`` at ``version``: kept, else ``extend(kept version, kept
+        value)`` of an older one (None when it cannot), else ``compute()``. Computed outside
+        the lock: two requests may compute the same value once each, equal results."""
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                if kept[0] == version:
+                    self.hits += 1
+                    return kept[1]
+        found = extend(*kept) if kept is not None else None
+        with self._lock:
+            if found is None:
+                self.misses += 1
+            else:
+                self.extended += 1
+        if found is None:
+            found = compute()
+        with self._lock:
+            self._kept[key] = (version, found)
             self._kept.move_to_end(key)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)

@@ -18,63 +18,18 @@ also be a digest of what a value is drawn from (the map's drawing,
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Hashable
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal
 from rapport.services.clock import utcnow
+from rapport.services.versioned_cache import SlotCache
 
-T = TypeVar("T")
-
-
-class KeptPages(Generic[T]):
-    """The latest value of each slot with the version it was computed at; at most
-    ``size`` slots, the least recently asked for dropped first.
-
-    >>> kept: KeptPages[str] = KeptPages(size=2)
-    >>> kept.get_or_compute("map", 1, lambda: "drawn at 1")
-    'drawn at 1'
-    >>> kept.get_or_compute("map", 1, lambda: "again")
-    'drawn at 1'
-    >>> kept.get_or_compute("map", 2, lambda: "drawn at 2")
-    'drawn at 2'
-    >>> kept.get_or_compute("map", None, lambda: "no version: never kept")
-    'no version: never kept'
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._kept: OrderedDict[Hashable, tuple[Hashable, T]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get_or_compute(
-        self, slot: Hashable, version: Hashable | None, compute: Callable[[], T]
-    ) -> T:
-        """The value kept in ``slot`` at ``version``, else ``compute()`` (kept unless
-        ``version`` is None; an exception keeps nothing). Computed outside the lock: two
-        requests may compute the same value once each."""
-        if version is None:
-            return compute()
-        with self._lock:
-            found = self._kept.get(slot)
-            if found is not None and found[0] == version:
-                self._kept.move_to_end(slot)
-                self.hits += 1
-                return found[1]
-            self.misses += 1
-        value = compute()
-        with self._lock:
-            self._kept[slot] = (version, value)
-            self._kept.move_to_end(slot)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return value
+#: The latest value of each slot with the version it was computed at; at most ``size``
+#: slots, the least recently asked for dropped first (``get_or_compute``: kept unless the
+#: version is None).
+KeptPages = SlotCache
 
 
 def page_version(engine: AnalyticsEngine) -> Hashable | None:

@@ -11,12 +11,8 @@ import pytest
 from sqlalchemy import text
 
 import rapport
-from rapport.storage.generation import (
-    OPERATIONAL_COLUMNS,
-    OPERATIONAL_TABLES,
-    generation_of,
-    writes_data,
-)
+from rapport.storage.db import generation_of
+from rapport.storage.generation import OPERATIONAL_COLUMNS, OPERATIONAL_TABLES, writes_data
 from rapport.storage.models import Base
 from rapport.storage.uow import Database
 from tests.integration._survey_fixtures import seed_org

@@ -27,8 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from rapport.analytics.snapshot import SNAPSHOT_TABLES, snapshot_folder
 from rapport.errors import FieldError, ValidationFailed
-from rapport.storage.db import make_reader_engine
-from rapport.storage.generation import generation_of
+from rapport.storage.db import generation_of, make_reader_engine
 
 EngineKind = Literal["operational", "duckdb"]
 

@@ -157,6 +157,24 @@ def make_reader_engine(writer: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIM
     return reader
 
 
+def generation_of(
+    writer: Engine,
+) -> generation.FileGeneration | generation.Generation | None:
+    """How to read the data generation of ``writer``'s database: a SQLite file's on a
+    connection of its own, PostgreSQL's through ``writer``'s pool; None in memory (nothing
+    is kept).
+
+    >>> generation_of(make_engine("sqlite:///:memory:")) is None
+    True
+    """
+    url = writer.url
+    if url.get_backend_name() != "sqlite":
+        return generation.Generation(writer)
+    if not _is_file_sqlite(url) or "mode=memory" in str(url):
+        return None
+    return generation.FileGeneration(str(url.database))
+
+
 def make_ping_engine(writer: Engine) -> Engine:
     """A PostgreSQL engine without a pool, 2 s to connect: health checks ask the server
     itself instead of waiting for a pooled connection behind busy requests."""

@@ -259,30 +259,12 @@ class Generation:
         self._where = engine.url.render_as_string(hide_password=True)
 
     def __call__(self) -> Hashable | None:
-        with self._engine.connect() as conn:
+        with self._engine.connect() as conn:  # rolled back as it goes back to the pool
             try:
                 found = read(conn)
             except sa_exc.DBAPIError:  # no table yet: nothing is kept
-                conn.rollback()
                 return None
-            conn.rollback()
         return None if found is None else (self._where, *found)
 
     def close(self) -> None:
         """Nothing to close: connections go back to ``engine``'s pool."""
-
-
-def generation_of(writer: Engine) -> FileGeneration | Generation | None:
-    """How to read the generation of ``writer``'s database: a SQLite file's on a connection
-    of its own, PostgreSQL's through ``writer``'s pool; None in memory (nothing is kept).
-
-    >>> from sqlalchemy import create_engine
-    >>> generation_of(create_engine("sqlite://")) is None
-    True
-    """
-    url = writer.url
-    if url.get_backend_name() == "sqlite":
-        if url.database in (None, "", ":memory:") or "mode=memory" in str(url):
-            return None
-        return FileGeneration(str(url.database))
-    return Generation(writer)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from rapport.analytics.engines import AnalyticsEngine, open_engine
 from rapport.analytics.estimates import Difference
@@ -239,6 +239,8 @@ def compute(
     )
 
 
+T = TypeVar("T")
+
 KEPT: Final = cache.DecisionCache(max_bytes=256 * 1024 * 1024)
 """Tables, their decisions and the rows shown across requests, each under the digest of what
 the table was built from (the rows the engine returned, the unit tree, the query, the closed
@@ -250,6 +252,17 @@ two entries, a row with its estimate four. That over-counts: the relationship un
 400 units keeps 202 MB by this count for 26 MB more resident memory. The budget holds that
 page's tables (about 30 whole-organisation tables); at 64 MB they pushed each other out and
 every request read them all again."""
+
+
+def kept_value(key: bytes, compute: Callable[[], T], entries: Callable[[T], int]) -> T:
+    """``compute()`` kept in :data:`KEPT` under ``key`` (None too), counted as
+    ``entries(value)``: for what a page reads beside its metrics, under a key that names
+    the data version it was read at."""
+    found: tuple[T] | None = KEPT.get(key)
+    if found is None:
+        found = (compute(),)
+        KEPT.put(key, found, entries=entries(found[0]))
+    return found[0]
 
 
 def _narrowed_rows(

@@ -181,14 +181,11 @@ def recent_outcomes(
     top, units = scope(uow, principal, unit)
     if version is None:
         return _recent(uow, top, units, grain, periods)
-    key = content_key(["recent outcomes", version, top.id, top.path, grain, periods])
-    kept: tuple[RecentOutcomes | None] | None = metrics.KEPT.get(key)
-    if kept is None:
-        kept = (_recent(uow, top, units, grain, periods),)
-        table = kept[0]
-        size = 0 if table is None else len(table.rows) * (len(table.names) + 1)
-        metrics.KEPT.put(key, kept, entries=size)
-    return kept[0]
+    return metrics.kept_value(
+        content_key(["recent outcomes", version, top.id, top.path, grain, periods]),
+        lambda: _recent(uow, top, units, grain, periods),
+        lambda table: 0 if table is None else len(table.rows) * (len(table.names) + 1),
+    )
 
 
 def _recent(

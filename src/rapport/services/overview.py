@@ -140,11 +140,11 @@ def _activity(
     grouped count reads every response): a commit that writes data gives a new one."""
     if version is None:
         return uow.responses.activity(unit_ids)
-    key = content_key(["activity", version, unit_ids])
-    kept: dict[int, SurveyActivity] | None = metrics.KEPT.get(key)
-    if kept is None:
-        kept = uow.responses.activity(unit_ids)
-        metrics.KEPT.put(key, kept, entries=4 * len(kept))
+    kept = metrics.kept_value(
+        content_key(["activity", version, unit_ids]),
+        lambda: uow.responses.activity(unit_ids),
+        lambda activity: 4 * len(activity),
+    )
     return dict(kept)
 
 

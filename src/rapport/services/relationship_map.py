@@ -110,13 +110,11 @@ def attention_now(
     if version is None:
         return _attention(engine, principal, policy, memo, key)
     who = (principal.role, principal.unit_path)
-    kept_key = content_key(["attention", version, engine.name, key, who, policy, utcnow().date()])
-    kept: tuple[Attention | None] | None = metrics.KEPT.get(kept_key)
-    if kept is None:
-        kept = (_attention(engine, principal, policy, memo, key),)
-        found = kept[0]
-        metrics.KEPT.put(kept_key, kept, entries=0 if found is None else 4 * len(found.rows))
-    return kept[0]
+    return metrics.kept_value(
+        content_key(["attention", version, engine.name, key, who, policy, utcnow().date()]),
+        lambda: _attention(engine, principal, policy, memo, key),
+        lambda found: 0 if found is None else 4 * len(found.rows),
+    )
 
 
 def _attention(

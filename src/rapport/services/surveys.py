@@ -166,11 +166,11 @@ def list_surveys(
     require(principal, Permission.VIEW_RESULTS)
     if version is None:
         return _surveys(uow, counted)
-    key = content_key(["surveys", version, counted])
-    kept: list[dict[str, Any]] | None = metrics.KEPT.get(key)
-    if kept is None:
-        kept = _surveys(uow, counted)
-        metrics.KEPT.put(key, kept, entries=8 * len(kept))
+    kept = metrics.kept_value(
+        content_key(["surveys", version, counted]),
+        lambda: _surveys(uow, counted),
+        lambda listed: 8 * len(listed),
+    )
     return [dict(s) for s in kept]
 
 

@@ -124,4 +124,8 @@ def test_public_link_redirects_and_shows_its_qr_code(
     expect(link).to_contain_text(f"{sqlite_live_server.url}/s/")
     qr = page.get_by_role("img", name="QR code for the public link")
     expect(qr).to_be_visible()
+    # Visible is not loaded: wait (5 s) until the image has loaded and has a width.
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=qr.element_handle(), timeout=5000
+    )
     assert page.evaluate("img => img.naturalWidth", qr.element_handle()) > 0

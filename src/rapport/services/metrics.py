@@ -165,6 +165,8 @@ def compute(
     shown = grouping
     if narrowed:
         grouping = grouping.with_dimension(Dimension.UNIT)
+        if filters.audience is not None and not protected and metric.name not in READ_WHOLE:
+            filters = replace(filters, units=_subtree(engine, memo, scope, request.unit))
     query = MetricQuery(
         metric, grouping, filters, request.question, request.item, request.confidence
     )
@@ -240,6 +242,15 @@ def compute(
 
 
 T = TypeVar("T")
+
+READ_WHOLE: Final = frozenset({"reach", "repeat_complaints"})
+"""Unprotected metrics whose narrowed requests still read the whole organisation. Their
+statements honour ``Filters.units`` exactly, but most of their work is the whole
+organisation's either way — every earlier complaint of each person in any unit, the
+periods answered anywhere and the directory joined to the responses — and the read of
+the whole organisation's periods a subtree's table needs (``results.margin_query``) came
+on top: 1.2 s instead of 0.8 s (reach), 1.3 s instead of 0.7 s (repeat complaints) for a
+store at 400 units."""
 
 KEPT: Final = cache.DecisionCache(max_bytes=256 * 1024 * 1024)
 """Tables, their decisions and the rows shown across requests, each under the digest of what
@@ -455,6 +466,23 @@ def _manager_scope(principal: Principal) -> str | None:
     if principal.unit_path is None:
         raise PermissionDenied("Your manager account is not attached to a unit.")
     return principal.unit_path
+
+
+def _subtree(
+    engine: AnalyticsEngine, memo: MetricMemo, scope: str | None, requested: str | None
+) -> tuple[int, ...]:
+    """The sorted ids of the focus unit's subtree, read for an unprotected request only.
+
+    Each row of such a request rests on its own unit subtree's responses (invitations,
+    people, cases) alone: no suppression decides it, a roll-up sums descendants, a repeat
+    complaint looks for the person's earlier ones in every unit (``sql._repeat_statement``)
+    and reach counts the periods answered anywhere (``sql._reach_statement``). So the
+    statements read only the subtree, 400 times fewer rows for a store of 400 units. A
+    protected request reads the whole organisation: its suppression is decided over it."""
+    with engine.connect() as conn:
+        units = memo.reads.units(conn)
+    focus = _resolve_focus(units, scope, requested)
+    return tuple(sorted(u.id for u in units.values() if focus.contains(u.path)))
 
 
 def _resolve_focus(

@@ -436,14 +436,21 @@ class Grouping:
 
 @dataclass(frozen=True)
 class Filters:
-    """Which responses count: surveys (None = all), audience, a UTC time window, and
-    ``within``: only responses whose person attribute ``name`` equals ``value``."""
+    """Which responses count: surveys (None = all), audience, a UTC time window,
+    ``within``: only responses whose person attribute ``name`` equals ``value``, and
+    ``units``: only the responses (invitations, people, cases) of these units (sorted ids
+    of one subtree; None = every unit).
+
+    A table read for ``units`` keeps the non-unit values the whole organisation's table
+    has (:func:`rapport.analytics.metrics.results.fetch_metric` reads them too), so its
+    rows for those units are the whole organisation's rows for them."""
 
     survey_ids: tuple[int, ...] | None = None
     audience: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     within: tuple[str, str] | None = None
+    units: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,8 @@ def _conditions(filters: Filters, kind: str | None, g: Any = None) -> list[Colum
         conditions.append((g.c.survey_id + 0).in_(filters.survey_ids))
     if filters.audience is not None:
         conditions.append(g.c.audience == filters.audience)
+    if filters.units is not None:
+        conditions.append(g.c.unit_id.in_(filters.units))
     if filters.since is not None:
         conditions.append(g.c.month >= month_of(filters.since))
     if filters.until is not None:

@@ -93,6 +93,11 @@ class MetricTable:
     centre: float = 0.0
     source: str = "raw"
     """``aggregates`` when ``metric_aggregates`` answered, ``raw`` when answers did."""
+    observed: dict[Dimension, tuple[Hashable, ...]] = field(default_factory=dict)
+    observed_emotions: tuple[str, ...] = ()
+    """For a table read for some units only (``Filters.units``): the values of its other
+    dimensions, and the emotions, seen over the whole organisation, so its grid (zero rows
+    included) and its emotions are the whole organisation's."""
 
     @property
     def statistic(self) -> Statistic:
@@ -148,9 +153,11 @@ class MetricTable:
 
     def values(self, position: int) -> list[Hashable]:
         """Every value of one dimension: all units for the unit axis, else those observed."""
-        if self.query.grouping.by[position] is Dimension.UNIT:
+        dim = self.query.grouping.by[position]
+        if dim is Dimension.UNIT:
             return sorted(self.units, key=lambda u: self.units[unit_id(u)].path)
         seen = {key[position] for key in self.leaf}
+        seen.update(self.observed.get(dim, ()))
         return sorted(seen, key=_sort_key)
 
     def grid(self, wanted: Mapping[int, Callable[[Hashable], bool]] | None = None) -> list[Key]:
@@ -185,7 +192,8 @@ class MetricTable:
     def emotions(self) -> list[str]:
         """The emotions every group of an emotion table has a row for: those chosen
         anywhere in the table and the metric's own categories (0 % where a group has none)."""
-        return sorted({emotion for _, emotion in self.chosen} | {*self.query.metric.categories})
+        everywhere = {*self.query.metric.categories, *self.observed_emotions}
+        return sorted({emotion for _, emotion in self.chosen} | everywhere)
 
     def _rows(self, grid: list[Key], emotions: list[str] | None = None) -> list[MetricRow]:
         """The rows of ``grid``; an emotion table's rows name ``emotions`` (the table's own
@@ -367,12 +375,16 @@ class Fetched:
     chosen: list[tuple[Any, ...]]
     centre: float
     months: bool
+    margin: list[tuple[Any, ...]] = field(default_factory=list)
+    """For a query of some units (``Filters.units``): the keys of its other dimensions
+    over the whole organisation (:func:`margin_query`), then the emotions chosen there."""
+    margin_emotions: list[tuple[Any, ...]] = field(default_factory=list)
 
     def digest(self) -> bytes:
         """A digest of everything read (marshal for plain rows, the fastest; pickle when a
         driver returns dates or decimals)."""
         found = hashlib.blake2b(digest_size=20)
-        for rows in (self.stats, self.chosen):
+        for rows in (self.stats, self.chosen, self.margin, self.margin_emotions):
             try:
                 found.update(marshal.dumps(rows))
             except ValueError:
@@ -401,25 +413,70 @@ def fetch_metric(
         selected = select_items(query.metric, items, query.question, query.item)
         all_versions = frozenset(i.survey_version_id for i in items)
         months = engine.use_aggregates and metric_aggregates.fallback_reason(query) is None
-        build = metric_aggregates.aggregate_statements if months else metric_sql.metric_statements
-        statements: Mapping[str, Any] = (
-            case_sql.case_statements(query)
-            if query.metric.cases
-            else build(query, selected, all_versions)
-        )
-        stats_rows = list(map(tuple, conn.execute(statements["stats"]).all()))
+
+        def statements(query: MetricQuery) -> Mapping[str, Any]:
+            if query.metric.cases:
+                return case_sql.case_statements(query)
+            if months:
+                return metric_aggregates.aggregate_statements(query, selected, all_versions)
+            return metric_sql.metric_statements(query, selected, all_versions)
+
+        found = statements(query)
+        stats_rows = list(map(tuple, conn.execute(found["stats"]).all()))
         chosen_rows = (
-            list(map(tuple, conn.execute(statements["emotions"]).all()))
-            if "emotions" in statements
-            else []
+            list(map(tuple, conn.execute(found["emotions"]).all())) if "emotions" in found else []
         )
+        margin: list[tuple[Any, ...]] = []
+        margin_emotions: list[tuple[Any, ...]] = []
+        everywhere = margin_query(query)
+        if everywhere is not None:
+            whole = statements(everywhere)
+            width = len(everywhere.grouping.by)
+            if width:
+                margin = [
+                    tuple(r[:width]) for r in conn.execute(whole["stats"]) if _seen(query, r, width)
+                ]
+            # The relationship statement names only the metric's own categories.
+            if "emotions" in whole and query.metric.comments != "relationship":
+                emotions = {(r[width],) for r in conn.execute(whole["emotions"])}
+                margin_emotions = sorted(emotions, key=str)
         versions = reads.versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
     centre = (
         metric_sql.INDEX_CENTRE
         if query.metric.statistic is Statistic.INDEX
         else metric_sql.mean_centre(selected)
     )
-    return Fetched(units, versions, stats_rows, chosen_rows, centre, months)
+    return Fetched(
+        units, versions, stats_rows, chosen_rows, centre, months, margin, margin_emotions
+    )
+
+
+def margin_query(query: MetricQuery) -> MetricQuery | None:
+    """For a query of some units (``Filters.units``), the query over the whole organisation
+    whose rows name the values of its other dimensions (and its emotions) that the whole
+    organisation's table has: grouped by everything but the unit. None when nothing of the
+    table depends on them (no other dimension, no emotions) or the query is not narrowed.
+
+    A group of the margin exists exactly when some unit's group with its values does (the
+    statements group the same rows), so its keys are the whole table's."""
+    filters, grouping = query.filters, query.grouping
+    others = tuple(d for d in grouping.by if d is not Dimension.UNIT)
+    if filters.units is None or (not others and query.metric.statistic is not Statistic.EMOTIONS):
+        return None
+    return replace(
+        query,
+        grouping=replace(grouping, by=others),
+        filters=replace(filters, units=None),
+    )
+
+
+def _seen(query: MetricQuery, row: Sequence[Any], width: int) -> bool:
+    """Whether a margin row's values are in the whole table. Reach's headcount of no unit
+    is one row of 0 people, where grouped by unit there are no rows: only a margin of
+    some people counts (every unit's group has at least one person)."""
+    if query.metric.rate_of != "people" or query.metric.statistic is not Statistic.RATE:
+        return True
+    return bool(row[width])
 
 
 def build_table(query: MetricQuery, engine: str, fetched: Fetched) -> MetricTable:
@@ -444,8 +501,24 @@ def build_table(query: MetricQuery, engine: str, fetched: Fetched) -> MetricTabl
     for row in fetched.chosen:
         chosen[(normalise(row[:width]), sys.intern(str(row[width])))] += int(row[width + 1])
     source = "aggregates" if fetched.months else "raw"
+    observed: dict[Dimension, tuple[Hashable, ...]] = {}
+    everywhere = margin_query(query)
+    if everywhere is not None:
+        keys = list(map(_Normaliser(everywhere, fetched.months), fetched.margin))
+        for i, dim in enumerate(everywhere.grouping.by):
+            observed[dim] = tuple(sorted({k[i] for k in keys}, key=_sort_key))
+    emotions = tuple(sys.intern(str(row[0])) for row in fetched.margin_emotions)
     return MetricTable(
-        query, engine, fetched.units, fetched.versions, leaf, dict(chosen), fetched.centre, source
+        query,
+        engine,
+        fetched.units,
+        fetched.versions,
+        leaf,
+        dict(chosen),
+        fetched.centre,
+        source,
+        observed,
+        emotions,
     )
 
 

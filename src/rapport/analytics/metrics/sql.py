@@ -27,7 +27,7 @@ additive over groups, so roll-up over the unit tree and every margin are sums in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -130,9 +130,12 @@ def dimension_columns(grouping: Grouping, facts: Facts | None = None) -> list[La
 
 
 def response_conditions(filters: Filters, facts: Facts | None = None) -> list[ColumnElement[bool]]:
-    """WHERE conditions for the surveys, audience, time window and person attribute."""
+    """WHERE conditions for the surveys, audience, time window, person attribute and
+    units (the facts' own unit: a response's, an invitation's, a case's, a person's)."""
     f = facts or response_facts()
     conditions: list[ColumnElement[bool]] = []
+    if filters.units is not None:
+        conditions.append(f.unit.in_(filters.units))
     if filters.survey_ids is not None:
         conditions.append(f.survey.in_(filters.survey_ids))
     if filters.audience is not None:
@@ -333,7 +336,8 @@ def _repeat_statement(
 ) -> Select[Any]:
     """Complaints (0–6 on the recommendation item) of known people: ``n``, and
     ``successes``, those with an earlier complaint of the same person to the same surveys
-    less than ``repeat_days`` days before (an earlier one outside the time window counts).
+    less than ``repeat_days`` days before (an earlier one outside the time window, or in a
+    unit outside ``filters.units``, counts).
 
     The complaints are a CTE joined to itself by person (SQLite materialises it and indexes
     the join; a correlated EXISTS re-ran it per complaint, 50 s on the demo)."""
@@ -408,6 +412,8 @@ def _reach_statement(query: MetricQuery) -> Select[Any]:
     )
     static = Grouping(tuple(d for d in grouping.by if d is not Dimension.PERIOD))
     kind = [p.c.kind == filters.audience] if filters.audience is not None else []
+    if filters.units is not None:
+        kind.append(p.c.unit_id.in_(filters.units))
     headcount = (
         _grouped(dimension_columns(static, people), func.count().label("n"))
         .select_from(p)
@@ -419,8 +425,11 @@ def _reach_statement(query: MetricQuery) -> Select[Any]:
     matches = [headcount.c[d.value] == responders.c[d.value] for d in static.by]
     if Dimension.PERIOD in grouping.by:
         period = dimension_columns(Grouping((Dimension.PERIOD,), grouping.period))[0]
+        # The periods the surveys were answered in anywhere, also for a subtree's units:
+        # their rows are then the whole organisation's rows for them.
+        everywhere = replace(filters, units=None)
         periods = (
-            select(period).select_from(r).where(*response_conditions(filters)).distinct()
+            select(period).select_from(r).where(*response_conditions(everywhere)).distinct()
         ).subquery("periods")
         source = source.join(periods, true())
         columns.append(periods.c.period.label("period"))

@@ -110,10 +110,7 @@ def test_a_customer_units_rows_are_the_organisations_rows_of_its_subtree(
             narrowed = service.compute(engine, SYSTEM, request, policy).rows
             (query,) = read
             subtree = query.filters.units
-            if metric in service.READ_WHOLE:
-                assert subtree is None, name
-            else:
-                assert subtree, f"{name}: {metric} for {unit} read the whole organisation"
+            assert subtree, f"{name}: {metric} for {unit} read the whole organisation"
             whole = service.compute(
                 engine, SYSTEM, service.MetricRequest(**{**vars(request), "unit": None,
                                                          "by": [*by, "unit"]}), policy,
@@ -163,8 +160,8 @@ def test_a_customer_managers_request_reads_their_subtree(conformance, kept_table
 
 @pytest.mark.parametrize(("metric", "question"), METRICS, ids=[m for m, _ in METRICS])
 def test_every_statement_reads_only_the_units_asked_for(conformance, metric, question) -> None:
-    """Each statement builder honours ``Filters.units`` (those the service leaves whole,
-    ``READ_WHOLE``, too): a table read for a subtree has the whole table's rows there."""
+    """Each statement builder honours ``Filters.units``: a table read for a subtree has
+    the whole table's rows there."""
     for name, engine in conformance.engines.items():
         focus = focus_units(engine)
         with engine.connect() as conn:

@@ -430,7 +430,10 @@ def fetch_metric(
         margin_emotions: list[tuple[Any, ...]] = []
         everywhere = margin_query(query)
         if everywhere is not None:
-            whole = statements(everywhere)
+            keys = None
+            if not months and not query.metric.cases:
+                keys = metric_sql.margin_statement(everywhere, selected, all_versions)
+            whole = statements(everywhere) if keys is None else {"stats": keys}
             width = len(everywhere.grouping.by)
             if width:
                 margin = [
@@ -473,8 +476,13 @@ def margin_query(query: MetricQuery) -> MetricQuery | None:
 def _seen(query: MetricQuery, row: Sequence[Any], width: int) -> bool:
     """Whether a margin row's values are in the whole table. Reach's headcount of no unit
     is one row of 0 people, where grouped by unit there are no rows: only a margin of
-    some people counts (every unit's group has at least one person)."""
-    if query.metric.rate_of != "people" or query.metric.statistic is not Statistic.RATE:
+    some people counts (every unit's group has at least one person). A row of keys alone
+    (:func:`rapport.analytics.metrics.sql.margin_statement`) counts."""
+    if (
+        len(row) <= width
+        or query.metric.rate_of != "people"
+        or query.metric.statistic is not Statistic.RATE
+    ):
         return True
     return bool(row[width])
 

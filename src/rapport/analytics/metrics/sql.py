@@ -340,18 +340,27 @@ def _repeat_statement(
     unit outside ``filters.units``, counts).
 
     The complaints are a CTE joined to itself by person (SQLite materialises it and indexes
-    the join; a correlated EXISTS re-ran it per complaint, 50 s on the demo)."""
+    the join; a correlated EXISTS re-ran it per complaint, 50 s on the demo). For some
+    units only, it holds the complaints of the people who answered there (in any unit),
+    read from their responses by index instead of a scan of every answer."""
     a, r = table("answers"), table("responses")
     filters = query.filters
+    everyone = Filters(filters.survey_ids, filters.audience)
+    source = _answers_of_responses()
+    conditions = _complaint_conditions(everyone, items, all_versions)
+    if filters.units is not None:
+        theirs = table("responses").alias("answered_there")
+        there = Facts(theirs.c.unit_id, theirs.c.submitted_at, theirs.c.audience,
+                      theirs.c.survey_version_id, theirs.c.survey_id, None)  # fmt: skip
+        people = select(theirs.c.person_id).where(
+            *response_conditions(Filters(filters.survey_ids, units=filters.units), there)
+        )
+        source = a.join(r, r.c.id == a.c.response_id)
+        conditions.append(r.c.person_id.in_(people))
     complaints = (
         select(r.c.id, r.c.person_id, r.c.submitted_at)
-        .select_from(_answers_of_responses())
-        .where(
-            *response_conditions(Filters(filters.survey_ids, filters.audience)),
-            *item_conditions(items, all_versions),
-            a.c.value_num <= 6,
-            r.c.person_id.is_not(None),
-        )
+        .select_from(source)
+        .where(*conditions)
         .cte("complaints")
     )
     this, before = complaints.alias("complaint"), complaints.alias("earlier")
@@ -385,6 +394,45 @@ def _repeat_statement(
     )
 
 
+def _complaint_conditions(
+    filters: Filters, items: Sequence[ScoredItem], all_versions: frozenset[int]
+) -> list[ColumnElement[bool]]:
+    """Answers of known people that are complaints (0–6 on the recommendation item)."""
+    a, r = table("answers"), table("responses")
+    return [
+        *response_conditions(filters),
+        *item_conditions(items, all_versions),
+        a.c.value_num <= 6,
+        r.c.person_id.is_not(None),
+    ]
+
+
+def margin_statement(
+    query: MetricQuery, items: Sequence[ScoredItem], all_versions: frozenset[int]
+) -> Select[Any] | None:
+    """The keys a whole organisation's table by period has, without the statistics, for
+    the metrics whose statistics cost far more than their keys (None for the others):
+    reach has a row in every period the surveys were answered in when anyone is in the
+    directory, repeat complaints one in every period with a complaint of a known person.
+    ``query`` is a margin query (:func:`rapport.analytics.metrics.results.margin_query`)."""
+    grouping, filters, metric = query.grouping, query.filters, query.metric
+    if filters.units is not None or grouping.by != (Dimension.PERIOD,):
+        return None
+    dims = dimension_columns(grouping)
+    group = [d.element for d in dims]
+    if metric.statistic is Statistic.RATE and metric.rate_of == "people":
+        p = table("people")
+        kind = [p.c.kind == filters.audience] if filters.audience is not None else []
+        anyone = select(p.c.id).where(*kind).exists()
+        return select(*dims).where(*response_conditions(filters), anyone).group_by(*group)
+    if metric.repeat_days:
+        complaints = _complaint_conditions(filters, items, all_versions)
+        return (
+            select(*dims).select_from(_answers_of_responses()).where(*complaints).group_by(*group)
+        )
+    return None
+
+
 def _reach_statement(query: MetricQuery) -> Select[Any]:
     """People of each unit (the directory's, of the survey's audience) and how many of them
     responded, grouped like responses but by the person's directory unit. Every period in
@@ -398,8 +446,11 @@ def _reach_statement(query: MetricQuery) -> Select[Any]:
             "reach is counted over the people directory",
             [FieldError("by", "group reach by unit, period or audience only")],
         )
+    # For some units, their people first and each one's responses by index (SQLite would
+    # walk every response of the survey instead).
+    survey = r.c.survey_id if filters.units is None else ScanFirst(r.c.survey_id)
     people = Facts(p.c.unit_id, r.c.submitted_at, p.c.kind, r.c.survey_version_id,
-                   r.c.survey_id, None)  # fmt: skip
+                   survey, None)  # fmt: skip
     answered = response_conditions(filters, people)
     responders = (
         _grouped(

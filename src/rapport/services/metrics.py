@@ -29,7 +29,7 @@ from rapport.analytics.metrics import (
     MetricQuery,
     get_metric,
 )
-from rapport.analytics.metrics.catalog import SurveyInfo, UnitNode, find_survey, load_units
+from rapport.analytics.metrics.catalog import CatalogReads, SurveyInfo, UnitNode, find_survey
 from rapport.analytics.metrics.compare import (
     ConstructReliability,
     construct_reliability,
@@ -166,7 +166,13 @@ def compute(
     if narrowed:
         grouping = grouping.with_dimension(Dimension.UNIT)
         if filters.audience is not None and not protected:
-            filters = replace(filters, units=_subtree(engine, memo, scope, request.unit))
+            # Each row of an unprotected request rests on its own unit subtree's responses
+            # (invitations, people, cases) alone: no suppression decides it, a roll-up sums
+            # descendants (repeat complaints and reach look beyond on purpose, in SQL). So
+            # its statements read the subtree only; a protected one reads the whole
+            # organisation, over which its suppression is decided.
+            subtree = unit_scope(engine, principal, request.unit, memo.reads)
+            filters = replace(filters, units=None if subtree is None else tuple(subtree))
     query = MetricQuery(
         metric, grouping, filters, request.question, request.item, request.confidence
     )
@@ -460,23 +466,6 @@ def _manager_scope(principal: Principal) -> str | None:
     return principal.unit_path
 
 
-def _subtree(
-    engine: AnalyticsEngine, memo: MetricMemo, scope: str | None, requested: str | None
-) -> tuple[int, ...]:
-    """The sorted ids of the focus unit's subtree, read for an unprotected request only.
-
-    Each row of such a request rests on its own unit subtree's responses (invitations,
-    people, cases) alone: no suppression decides it, a roll-up sums descendants, a repeat
-    complaint looks for the person's earlier ones in every unit (``sql._repeat_statement``)
-    and reach counts the periods answered anywhere (``sql._reach_statement``). So the
-    statements read only the subtree, 400 times fewer rows for a store of 400 units. A
-    protected request reads the whole organisation: its suppression is decided over it."""
-    with engine.connect() as conn:
-        units = memo.reads.units(conn)
-    focus = _resolve_focus(units, scope, requested)
-    return tuple(sorted(u.id for u in units.values() if focus.contains(u.path)))
-
-
 def _resolve_focus(
     units: Mapping[int, UnitNode], scope: str | None, requested: str | None
 ) -> UnitNode:
@@ -704,13 +693,19 @@ def reliability(
     return ReliabilityResult(info, found, found.n, False, None)
 
 
-def unit_scope(engine: AnalyticsEngine, principal: Principal, unit: str | None) -> list[int] | None:
-    """The ids of the units whose respondents ``principal`` may analyse: a manager's subtree,
-    or ``unit``'s (code or path; inside the manager's), None for the whole organisation."""
+def unit_scope(
+    engine: AnalyticsEngine,
+    principal: Principal,
+    unit: str | None,
+    reads: CatalogReads | None = None,
+) -> list[int] | None:
+    """The sorted ids of the units whose respondents ``principal`` may analyse: a manager's
+    subtree, or ``unit``'s (code or path; inside the manager's), None for the whole
+    organisation. ``reads`` keeps the unit tree across one request's reads."""
     scope = _manager_scope(principal)
     if scope is None and not unit:
         return None
     with engine.connect() as conn:
-        units = load_units(conn)
+        units = (reads or CatalogReads()).units(conn)
     focus = _resolve_focus(units, scope, unit)
-    return [u.id for u in units.values() if focus.contains(u.path)]
+    return sorted(u.id for u in units.values() if focus.contains(u.path))

@@ -249,7 +249,6 @@ def compute(
 
 T = TypeVar("T")
 
-
 KEPT: Final = cache.DecisionCache(max_bytes=256 * 1024 * 1024)
 """Tables, their decisions and the rows shown across requests, each under the digest of what
 the table was built from (the rows the engine returned, the unit tree, the query, the closed

@@ -36,9 +36,12 @@ from rapport.analytics.metrics.compare import (
     difference,
 )
 from rapport.analytics.metrics.results import (
+    KeptMonths,
     Key,
     MetricRow,
     MetricTable,
+    RecentRows,
+    Rows,
     build_table,
     fetch_metric,
     period_label,
@@ -194,6 +197,7 @@ def compute(
     def result_rows() -> list[ResultRow]:
         rows = []
         at = grouping.by.index(Dimension.ATTRIBUTE) if segment is not None else 0
+        recent = RECENT_RESULTS.of((engine.name, query, policy, shown.by))
         for row in _narrowed_rows(table, focus, unit_at, latest, period_at):
             if segment is not None and row.key[at] != segment[1]:
                 continue
@@ -209,7 +213,15 @@ def compute(
             )
             if audience_at is not None and policy.protects(str(row.key[audience_at])):
                 decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
-            rows.append(_result_row(table, row, decision))
+            # A row is a function of the table row, its decision and the catalog entries it
+            # names: the same three give the row built last time (RECENT_RESULTS).
+            named = _named(table, row.key)
+            found = recent.get((row.key, row.emotion))
+            if found is None or found[0] is not row or found[1] != decision or found[2] != named:
+                found = recent[(row.key, row.emotion)] = (
+                    row, decision, named, _result_row(table, row, decision)
+                )  # fmt: skip
+            rows.append(found[3])
         return rows
 
     # The rows as shown follow from the table's digest, its decisions (the policy and the
@@ -310,7 +322,7 @@ def _table(
         kept: MetricTable | None = None if digest is None else KEPT.get(digest)
         if digest is not None and kept is not None:
             return kept, digest
-    fetched = fetch_metric(engine, query, memo.reads)
+    fetched = fetch_metric(engine, query, memo.reads, _kept_months(engine))
     key = cache.content_key(["table", engine.name, query, periods, fetched.digest()])
     table: MetricTable | None = KEPT.get(key)
     if table is None:
@@ -321,6 +333,21 @@ def _table(
     if read is not None:
         KEPT.put(read, key, entries=1)
     return table, key
+
+
+def _kept_months(engine: AnalyticsEngine) -> KeptMonths | None:
+    """Statement rows of the months a new response does not change, kept in :data:`KEPT`
+    under the history of their aggregates (``rapport.storage.generation``): after a
+    response, a page reads the open month again, not two years of history."""
+    closed = engine.closed_months()
+    if closed is None:
+        return None
+
+    def keep(parts: tuple[Any, ...], read: Callable[[], Rows]) -> Rows:
+        key = cache.content_key(["months", closed.key, engine.name, *parts])
+        return kept_value(key, read, lambda rows: len(rows[0]) + len(rows[1]))
+
+    return KeptMonths(closed.before, keep)
 
 
 def _latest(period: date | None) -> tuple[date, ...]:
@@ -474,6 +501,25 @@ def _resolve_focus(
     if focus is None:
         raise PermissionDenied(f"Your unit ({scope}) has no results here.")
     return focus
+
+
+RECENT_RESULTS: Final[RecentRows[tuple[MetricRow, Decision | None, tuple[Any, ...], ResultRow]]] = (
+    RecentRows()
+)
+"""The result rows last built per query, policy and shown grouping, by group (a
+:class:`~rapport.analytics.metrics.results.RecentRows`): after a new response only the
+groups whose table row or decision changed are built again."""
+
+
+def _named(table: MetricTable, key: Key) -> tuple[Any, ...]:
+    """What a result row of ``key`` reads from the catalog: its unit, its survey version."""
+    found: list[Any] = []
+    for dim, value in zip(table.query.grouping.by, key, strict=True):
+        if dim is Dimension.UNIT:
+            found.append(table.units[unit_id(value)])
+        elif dim is Dimension.SURVEY_VERSION and value is not None:
+            found.append(table.versions.get(int(value)))  # type: ignore[call-overload]
+    return tuple(found)
 
 
 def _result_row(table: MetricTable, row: MetricRow, decision: Decision | None) -> ResultRow:

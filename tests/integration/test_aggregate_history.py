@@ -21,9 +21,17 @@ from sqlalchemy import text
 
 from rapport.analytics.engines import OperationalEngine
 from rapport.analytics.metrics import Filters, Grouping, MetricQuery, get_metric
-from rapport.analytics.metrics.results import KeptMonths, Rows, build_table, fetch_metric
+from rapport.analytics.metrics.results import (
+    KeptMonths,
+    MetricTable,
+    Rows,
+    build_table,
+    fetch_metric,
+)
+from rapport.domain.org import SYSTEM
 from rapport.errors import ValidationFailed
 from rapport.services import auth, metrics, responses, surveys
+from rapport.services.confidentiality import DEFAULT_POLICY
 from rapport.storage import generation
 from rapport.storage.db import generation_of
 from rapport.storage.uow import Database
@@ -263,3 +271,35 @@ def test_over_http_a_live_response_reads_only_the_open_month(
 
         generation_row = generation_of(db.engine)
         assert generation_row is not None and generation_row.closed() is not None
+
+
+def test_a_newer_table_drops_what_was_kept_from_the_older(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``services.metrics.SUPERSEDED``: after a new response the query's older table, its
+    decisions and its shown rows leave ``KEPT`` at once (never asked for again); a repeat
+    without a data change keeps them."""
+    sid = seed_org(db)
+    _store(db, sid, datetime.now(UTC))
+    engine = OperationalEngine(db.engine)
+    put: list[tuple[bytes, Any]] = []
+    real_put = metrics.KEPT.put
+
+    def spied(key: bytes, value: Any, *, entries: int) -> None:
+        put.append((key, value))
+        real_put(key, value, entries=entries)
+
+    monkeypatch.setattr(metrics.KEPT, "put", spied)
+    request = metrics.MetricRequest(survey=str(sid), metric="nps", by=["unit"], period="month")
+    first = metrics.compute(engine, SYSTEM, request, DEFAULT_POLICY).rows
+    tables = [k for k, v in put if isinstance(v, MetricTable)]
+    shown = [k for k, v in put if isinstance(v, list) and v and isinstance(v[0], metrics.ResultRow)]
+    assert len(tables) == 1 and len(shown) == 1
+    assert metrics.compute(engine, SYSTEM, request, DEFAULT_POLICY).rows == first
+    assert metrics.KEPT.get(tables[0]) is not None and metrics.KEPT.get(shown[0]) is not None
+
+    _store(db, sid, datetime.now(UTC))
+    again = metrics.compute(engine, SYSTEM, request, DEFAULT_POLICY).rows
+    assert sum(r.n for r in again) > sum(r.n for r in first)
+    assert metrics.KEPT.get(tables[0]) is None, "the older table is dropped"
+    assert metrics.KEPT.get(shown[0]) is None, "with the rows shown from it"

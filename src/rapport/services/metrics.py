@@ -12,6 +12,8 @@ agree and cannot be subtracted from each other. Hidden rows keep their ``n`` (as
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -235,6 +237,7 @@ def compute(
     if kept_rows is None:
         kept_rows = result_rows()
         KEPT.put(shown_key, kept_rows, entries=4 * len(kept_rows))
+        SUPERSEDED.derived(content, shown_key)
     rows = list(kept_rows)
     audience = filters.audience
     measure = Measure(metric.measure)
@@ -264,6 +267,52 @@ two entries, a row with its estimate four. That over-counts: the relationship un
 400 units keeps 202 MB by this count for 26 MB more resident memory. The budget holds that
 page's tables (about 30 whole-organisation tables); at 64 MB they pushed each other out and
 every request read them all again."""
+
+
+class Superseded:
+    """The latest key kept in :data:`KEPT` for each slot (a query over its periods on one
+    engine), and the keys kept from it (its decisions, its rows as shown): a new key for a
+    slot — its data changed — drops the older key's entries at once. They would never be
+    asked for again, and until the LRU pushed them out they doubled what a page keeps after
+    every new response. At most :attr:`SLOTS` slots are followed (the least recently
+    replaced go first, with their entries)."""
+
+    SLOTS = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._derived: dict[bytes, set[bytes]] = {}
+
+    def latest(self, slot: Hashable, key: bytes) -> None:
+        """``key`` is now what ``slot`` keeps."""
+        with self._lock:
+            old = self._latest.pop(slot, None)
+            self._latest[slot] = key
+            self._derived.setdefault(key, set())
+            dropped = set() if old is None or old == key else {old, *self._derived.pop(old, ())}
+            while len(self._latest) > self.SLOTS:
+                _, gone = self._latest.popitem(last=False)
+                dropped |= {gone, *self._derived.pop(gone, ())}
+        KEPT.discard(dropped)
+
+    def derived(self, of: bytes, key: bytes) -> None:
+        """``key`` was kept from ``of``'s entry: it goes when ``of`` does (at once when
+        ``of`` is no slot's latest any more: a request that read before the data changed)."""
+        with self._lock:
+            found = self._derived.get(of)
+            if found is not None:
+                found.add(key)
+                return
+        KEPT.discard([key])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._latest.clear()
+            self._derived.clear()
+
+
+SUPERSEDED: Final = Superseded()
 
 
 def kept_value(key: bytes, compute: Callable[[], T], entries: Callable[[T], int]) -> T:
@@ -330,6 +379,7 @@ def _table(
         if window is not None:
             table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
         KEPT.put(key, table, entries=2 * (len(table.leaf) + len(table.chosen)))
+        SUPERSEDED.latest((id(engine), query, periods), key)
     if read is not None:
         KEPT.put(read, key, entries=1)
     return table, key
@@ -345,7 +395,12 @@ def _kept_months(engine: AnalyticsEngine) -> KeptMonths | None:
 
     def keep(parts: tuple[Any, ...], read: Callable[[], Rows]) -> Rows:
         key = cache.content_key(["months", closed.key, engine.name, *parts])
-        return kept_value(key, read, lambda rows: len(rows[0]) + len(rows[1]))
+        found: Rows | None = KEPT.get(key)
+        if found is None:
+            found = read()
+            KEPT.put(key, found, entries=len(found[0]) + len(found[1]))
+            SUPERSEDED.latest(("months", id(engine), *parts), key)
+        return found
 
     return KeptMonths(closed.before, keep)
 
@@ -375,6 +430,7 @@ def _decide(
             table, audience, policy, query.metric.measure, stratify=stratum, strata=strata
         )
         KEPT.put(key, found, entries=2 * len(found))
+        SUPERSEDED.derived(content, key)
     return found
 
 

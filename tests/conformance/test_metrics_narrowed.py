@@ -47,9 +47,9 @@ def read(monkeypatch: pytest.MonkeyPatch) -> list[MetricQuery]:
     queries: list[MetricQuery] = []
     real = service.fetch_metric
 
-    def recording(engine, query, reads=None):  # type: ignore[no-untyped-def]
+    def recording(engine, query, *args):  # type: ignore[no-untyped-def]
         queries.append(query)
-        return real(engine, query, reads)
+        return real(engine, query, *args)
 
     monkeypatch.setattr(service, "fetch_metric", recording)
     return queries

@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from rapport.analytics.snapshot import SNAPSHOT_TABLES, snapshot_folder
 from rapport.errors import FieldError, ValidationFailed
 from rapport.storage.db import generation_of, make_reader_engine
+from rapport.storage.generation import ClosedMonths
 
 EngineKind = Literal["operational", "duckdb"]
 
@@ -52,6 +53,11 @@ class AnalyticsEngine(Protocol):
     def data_version(self) -> Hashable | None:
         """A value that changes on every commit that writes the data read, or None when
         there is none: what was read under one value may be reused while it stays."""
+        ...
+
+    def closed_months(self) -> ClosedMonths | None:
+        """The months whose aggregates a new response does not change, under a key that
+        moves when anything else does (None: none kept)."""
         ...
 
     def dispose(self) -> None:
@@ -102,6 +108,11 @@ class OperationalEngine:
         """The database's data generation (:mod:`rapport.storage.generation`): it moves on
         every commit that writes what analytics read; None in memory."""
         return None if self._generation is None else self._generation()
+
+    def closed_months(self) -> ClosedMonths | None:
+        """The history of the aggregates before the data generation's ``since``
+        (:class:`rapport.storage.generation.ClosedMonths`); None in memory."""
+        return None if self._generation is None else self._generation.closed()
 
     def dispose(self) -> None:
         if self._generation is not None:
@@ -154,6 +165,10 @@ class DuckDBEngine:
 
     def data_version(self) -> Hashable | None:
         """None: a snapshot is replaced as a whole, with no counter to read."""
+        return None
+
+    def closed_months(self) -> ClosedMonths | None:
+        """None: nothing of a snapshot is kept."""
         return None
 
     def dispose(self) -> None:

@@ -12,6 +12,8 @@ agree and cannot be subtracted from each other. Hidden rows keep their ``n`` (as
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -36,9 +38,12 @@ from rapport.analytics.metrics.compare import (
     difference,
 )
 from rapport.analytics.metrics.results import (
+    KeptMonths,
     Key,
     MetricRow,
     MetricTable,
+    RecentRows,
+    Rows,
     build_table,
     fetch_metric,
     period_label,
@@ -202,6 +207,7 @@ def compute(
     def result_rows() -> list[ResultRow]:
         rows = []
         at = grouping.by.index(Dimension.ATTRIBUTE) if segment is not None else 0
+        recent = RECENT_RESULTS.of((engine.name, query, policy, shown.by))
         for row in _narrowed_rows(table, focus, unit_at, latest, period_at):
             if segment is not None and row.key[at] != segment[1]:
                 continue
@@ -217,7 +223,15 @@ def compute(
             )
             if audience_at is not None and policy.protects(str(row.key[audience_at])):
                 decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
-            rows.append(_result_row(table, row, decision))
+            # A row is a function of the table row, its decision and the catalog entries it
+            # names: the same three give the row built last time (RECENT_RESULTS).
+            named = _named(table, row.key)
+            found = recent.get((row.key, row.emotion))
+            if found is None or found[0] is not row or found[1] != decision or found[2] != named:
+                found = recent[(row.key, row.emotion)] = (
+                    row, decision, named, _result_row(table, row, decision)
+                )  # fmt: skip
+            rows.append(found[3])
         return rows
 
     # The rows as shown follow from the table's digest, its decisions (the policy and the
@@ -231,6 +245,7 @@ def compute(
     if kept_rows is None:
         kept_rows = result_rows()
         KEPT.put(shown_key, kept_rows, entries=4 * len(kept_rows))
+        SUPERSEDED.derived(content, shown_key)
     rows = list(kept_rows)
     audience = filters.audience
     measure = Measure(metric.measure)
@@ -260,6 +275,52 @@ two entries, a row with its estimate four. That over-counts: the relationship un
 400 units keeps 202 MB by this count for 26 MB more resident memory. The budget holds that
 page's tables (about 30 whole-organisation tables); at 64 MB they pushed each other out and
 every request read them all again."""
+
+
+class Superseded:
+    """The latest key kept in :data:`KEPT` for each slot (a query over its periods on one
+    engine), and the keys kept from it (its decisions, its rows as shown): a new key for a
+    slot — its data changed — drops the older key's entries at once. They would never be
+    asked for again, and until the LRU pushed them out they doubled what a page keeps after
+    every new response. At most :attr:`SLOTS` slots are followed (the least recently
+    replaced go first, with their entries)."""
+
+    SLOTS = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._derived: dict[bytes, set[bytes]] = {}
+
+    def latest(self, slot: Hashable, key: bytes) -> None:
+        """``key`` is now what ``slot`` keeps."""
+        with self._lock:
+            old = self._latest.pop(slot, None)
+            self._latest[slot] = key
+            self._derived.setdefault(key, set())
+            dropped = set() if old is None or old == key else {old, *self._derived.pop(old, ())}
+            while len(self._latest) > self.SLOTS:
+                _, gone = self._latest.popitem(last=False)
+                dropped |= {gone, *self._derived.pop(gone, ())}
+        KEPT.discard(dropped)
+
+    def derived(self, of: bytes, key: bytes) -> None:
+        """``key`` was kept from ``of``'s entry: it goes when ``of`` does (at once when
+        ``of`` is no slot's latest any more: a request that read before the data changed)."""
+        with self._lock:
+            found = self._derived.get(of)
+            if found is not None:
+                found.add(key)
+                return
+        KEPT.discard([key])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._latest.clear()
+            self._derived.clear()
+
+
+SUPERSEDED: Final = Superseded()
 
 
 def kept_value(key: bytes, compute: Callable[[], T], entries: Callable[[T], int]) -> T:
@@ -318,7 +379,7 @@ def _table(
         kept: MetricTable | None = None if digest is None else KEPT.get(digest)
         if digest is not None and kept is not None:
             return kept, digest
-    fetched = fetch_metric(engine, query, memo.reads)
+    fetched = fetch_metric(engine, query, memo.reads, _kept_months(engine))
     key = cache.content_key(["table", engine.name, query, periods, fetched.digest()])
     table: MetricTable | None = KEPT.get(key)
     if table is None:
@@ -326,9 +387,30 @@ def _table(
         if window is not None:
             table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
         KEPT.put(key, table, entries=2 * (len(table.leaf) + len(table.chosen)))
+        SUPERSEDED.latest((id(engine), query, periods), key)
     if read is not None:
         KEPT.put(read, key, entries=1)
     return table, key
+
+
+def _kept_months(engine: AnalyticsEngine) -> KeptMonths | None:
+    """Statement rows of the months a new response does not change, kept in :data:`KEPT`
+    under the history of their aggregates (``rapport.storage.generation``): after a
+    response, a page reads the open month again, not two years of history."""
+    closed = engine.closed_months()
+    if closed is None:
+        return None
+
+    def keep(parts: tuple[Any, ...], read: Callable[[], Rows]) -> Rows:
+        key = cache.content_key(["months", closed.key, engine.name, *parts])
+        found: Rows | None = KEPT.get(key)
+        if found is None:
+            found = read()
+            KEPT.put(key, found, entries=len(found[0]) + len(found[1]))
+            SUPERSEDED.latest(("months", id(engine), *parts), key)
+        return found
+
+    return KeptMonths(closed.before, keep)
 
 
 def _latest(period: date | None) -> tuple[date, ...]:
@@ -356,6 +438,7 @@ def _decide(
             table, audience, policy, query.metric.measure, stratify=stratum, strata=strata
         )
         KEPT.put(key, found, entries=2 * len(found))
+        SUPERSEDED.derived(content, key)
     return found
 
 
@@ -482,6 +565,25 @@ def _resolve_focus(
     if focus is None:
         raise PermissionDenied(f"Your unit ({scope}) has no results here.")
     return focus
+
+
+RECENT_RESULTS: Final[RecentRows[tuple[MetricRow, Decision | None, tuple[Any, ...], ResultRow]]] = (
+    RecentRows()
+)
+"""The result rows last built per query, policy and shown grouping, by group (a
+:class:`~rapport.analytics.metrics.results.RecentRows`): after a new response only the
+groups whose table row or decision changed are built again."""
+
+
+def _named(table: MetricTable, key: Key) -> tuple[Any, ...]:
+    """What a result row of ``key`` reads from the catalog: its unit, its survey version."""
+    found: list[Any] = []
+    for dim, value in zip(table.query.grouping.by, key, strict=True):
+        if dim is Dimension.UNIT:
+            found.append(table.units[unit_id(value)])
+        elif dim is Dimension.SURVEY_VERSION and value is not None:
+            found.append(table.versions.get(int(value)))  # type: ignore[call-overload]
+    return tuple(found)
 
 
 def _result_row(table: MetricTable, row: MetricRow, decision: Decision | None) -> ResultRow:

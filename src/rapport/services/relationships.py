@@ -252,14 +252,15 @@ def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
     alarmed = alarms[alarms["alarm"]]
     why: dict[tuple[object, object], str] = {}
     for unit, period, signal, path in zip(
-        alarmed["unit"], alarmed["period"], alarmed["signal"], alarmed["cusum"], strict=True
+        *(alarmed[c].tolist() for c in ("unit", "period", "signal", "cusum")), strict=True
     ):
         text = f"{signal} CUSUM {path:.1f} > {THRESHOLD:.2f}"
         why[unit, period] = f"{why[unit, period]}; {text}" if (unit, period) in why else text
     labels = {
         (unit, period): (name, label)
         for unit, period, name, label in zip(
-            frame["unit"], frame["period"], frame["unit_name"], frame["period_label"], strict=True
+            *(frame[c].tolist() for c in ("unit", "period", "unit_name", "period_label")),
+            strict=True,
         )
     }
     rows = []

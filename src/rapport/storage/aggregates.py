@@ -24,7 +24,9 @@ everything in one transaction.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -43,6 +45,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    or_,
     select,
     true,
     union_all,
@@ -55,6 +58,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from rapport.domain.survey.rows import SCORED_QTYPES, tag_prefixes
+from rapport.storage import generation
 from rapport.storage.models import Base
 
 INDEX_CENTRE = 50.0
@@ -275,8 +279,34 @@ def add_responses(conn: Connection, ids: Sequence[int]) -> None:
     """Add the responses ``ids`` (stored in this transaction, with their answers) to the
     aggregates. One statement per run of consecutive ids (one for a bulk load)."""
     statement = _statement(conn.dialect.name)
-    for lo, hi in id_runs(ids):
-        conn.execute(statement, {"lo": lo, "hi": hi})
+    with generation.aggregating(conn, first_month(conn, ids)):
+        for lo, hi in id_runs(ids):
+            conn.execute(statement, {"lo": lo, "hi": hi})
+
+
+#: More runs of ids than this: the months they write are not looked up (counted as every
+#: month: a load that large writes history anyway).
+_RUNS_LOOKED_UP = 64
+
+
+def first_month(conn: Connection, ids: Sequence[int]) -> date | None:
+    """The first day of the earliest UTC month the responses ``ids`` were submitted in (the
+    aggregate rows they write), or None when there are none or too many runs of ids to say
+    (``rapport.storage.generation.aggregating``)."""
+    runs = list(itertools.islice(id_runs(ids), _RUNS_LOOKED_UP + 1))
+    if not runs or len(runs) > _RUNS_LOOKED_UP:
+        return None
+    r = _table("responses")
+    earliest = conn.execute(
+        select(func.min(r.c.submitted_at)).where(or_(*(r.c.id.between(lo, hi) for lo, hi in runs)))
+    ).scalar()
+    if earliest is None:
+        return None
+    if isinstance(earliest, str):
+        earliest = datetime.fromisoformat(earliest)
+    if earliest.tzinfo is not None:
+        earliest = earliest.astimezone(UTC)
+    return date(earliest.year, earliest.month, 1)
 
 
 def id_runs(ids: Sequence[int]) -> Iterator[tuple[int, int]]:

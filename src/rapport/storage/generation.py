@@ -16,6 +16,16 @@ same transaction: the new number is visible exactly when the data it counts are.
 never older than that number; a random token, written with the row, tells databases apart
 (a truncated or re-created table gets a new one).
 
+The row also counts the **history** of the aggregates (migration 0022): ``h`` moves only
+when a transaction wrote rows of the monthly aggregate tables (:data:`AGGREGATE_TABLES`)
+for a month before the row's ``since``, or wrote them without saying which months
+(:func:`aggregating`), or changed the schema, or did anything this cannot read. A response
+submitted now writes only the open month's aggregates, so ``h`` stays: what metric
+statements read of the months before ``since`` may be kept under ``(token, h, since)``
+across new responses (:meth:`FileGeneration.closed`), and only the months from ``since``
+on are read again. ``since`` moves to the current month (UTC) when ``h`` moves and when a
+transaction writes only months from the current one on.
+
 A write that bypasses the engine (a hand edit with the ``sqlite3`` shell) does not move it:
 restart the server after one, as after a restore.
 """
@@ -27,7 +37,10 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +70,18 @@ OPERATIONAL_TABLES = frozenset(
 #: only these leaves the generation where it was (the case sweeper marks each owner's
 #: e-mail sent, thousands of commits on a large organisation's first sweep).
 OPERATIONAL_COLUMNS = {"case_events": frozenset({"notified_at"})}
+
+#: The monthly sums metric statements read instead of answers
+#: (``analytics/metrics/aggregates.py``). No trigger or cascade writes them: their rows
+#: change only through a statement that names one of them.
+AGGREGATE_TABLES = frozenset(
+    {
+        "metric_aggregates",
+        "comment_aggregates",
+        "attribute_aggregates",
+        "attribute_index_aggregates",
+    }
+)
 
 _READS = frozenset(
     {"SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "SET"}
@@ -88,6 +113,23 @@ def _sets_only_operational_columns(statement: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
+def _written(statement: str) -> frozenset[str] | None:
+    """The tables ``statement`` writes: none for a read, None for a schema change or
+    anything this cannot read (a caller counts it as writing every table)."""
+    first = _FIRST_WORD.match(statement)
+    word = first.group(1).upper() if first else ""
+    if word in _READS or word == "EXPLAIN":
+        return frozenset()
+    if word in _DEFINITIONS or word not in {"WITH", "INSERT", "UPDATE", "DELETE", "REPLACE"}:
+        return None
+    plain = _NOT_WRITES.sub(" ", statement)
+    targets = frozenset(t.lower() for t in _TARGETS.findall(plain))
+    if targets:
+        return targets
+    return None if word != "WITH" or _WRITE_VERBS.search(plain) else frozenset()
+
+
+@functools.lru_cache(maxsize=4096)
 def writes_data(statement: str) -> bool:
     """Whether ``statement`` may change what analytics read: it writes a table that is not
     operational, changes the schema, or is something this cannot read (counted as a write).
@@ -110,19 +152,28 @@ def writes_data(statement: str) -> bool:
     >>> writes_data("TRUNCATE sessions"), writes_data("VACUUM")
     (True, True)
     """
-    first = _FIRST_WORD.match(statement)
-    word = first.group(1).upper() if first else ""
-    if word in _READS or word == "EXPLAIN":
-        return False
-    if word in _DEFINITIONS or word not in {"WITH", "INSERT", "UPDATE", "DELETE", "REPLACE"}:
+    written = _written(statement)
+    if written is None:
         return True
-    if word == "UPDATE" and _sets_only_operational_columns(statement):
+    if not written or _sets_only_operational_columns(statement):
         return False
-    plain = _NOT_WRITES.sub(" ", statement)
-    targets = {t.lower() for t in _TARGETS.findall(plain)}
-    if not targets:
-        return word != "WITH" or bool(_WRITE_VERBS.search(plain))
-    return not targets <= OPERATIONAL_TABLES
+    return not written <= OPERATIONAL_TABLES
+
+
+@functools.lru_cache(maxsize=4096)
+def writes_aggregates(statement: str) -> bool:
+    """Whether ``statement`` may write a table of :data:`AGGREGATE_TABLES`: it names one,
+    changes the schema, or is something this cannot read.
+
+    >>> writes_aggregates('INSERT INTO metric_aggregates (kind) SELECT kind FROM answers')
+    True
+    >>> writes_aggregates('INSERT INTO responses (survey_id) VALUES (?)')
+    False
+    >>> writes_aggregates("VACUUM"), writes_aggregates("SELECT * FROM metric_aggregates")
+    (True, False)
+    """
+    written = _written(statement)
+    return written is None or bool(written & AGGREGATE_TABLES)
 
 
 @functools.lru_cache(maxsize=256)
@@ -131,22 +182,65 @@ def _changes_schema(statement: str) -> bool:
     return first is not None and first.group(1).upper() in _DEFINITIONS
 
 
-def _bump_statement(dialect: str) -> str:
+#: ``since`` of a write that did not say which months it wrote: before any month.
+_ANY_MONTH = date.min.isoformat()
+
+
+def _bump_statement(dialect: str, columns: int, earliest: str | None) -> str:
+    """The upsert that moves the row: ``n`` always; ``h`` and ``since`` (``columns`` 2, from
+    migration 0022 on) when the transaction wrote aggregates of months from ``earliest``
+    (an ISO date made here, never user input) on."""
     token = "lower(hex(randomblob(16)))" if dialect == "sqlite" else "md5(random()::text)"
+    now = datetime.now(UTC).date().replace(day=1).isoformat()
+    if columns < 2:
+        return (
+            f"INSERT INTO {TABLE} (id, token, n) VALUES (1, {token}, 1) "
+            f"ON CONFLICT (id) DO UPDATE SET n = {TABLE}.n + 1"
+        )
+    moves = "FALSE"
+    advances = "FALSE"
+    if earliest is not None:
+        moves = f"({TABLE}.since IS NULL OR '{earliest}' < {TABLE}.since)"
+        advances = f"('{earliest}' >= '{now}' AND {TABLE}.since < '{now}')"
     return (
-        f"INSERT INTO {TABLE} (id, token, n) VALUES (1, {token}, 1) "
-        f"ON CONFLICT (id) DO UPDATE SET n = {TABLE}.n + 1"
+        f"INSERT INTO {TABLE} (id, token, n, h, since) VALUES (1, {token}, 1, 1, '{now}') "
+        f"ON CONFLICT (id) DO UPDATE SET n = {TABLE}.n + 1, "
+        f"h = CASE WHEN {moves} THEN {TABLE}.h + 1 ELSE {TABLE}.h END, "
+        f"since = CASE WHEN {moves} OR {advances} THEN '{now}' ELSE {TABLE}.since END"
     )
 
 
-def _exists_statement(dialect: str) -> str:
+def _columns_statement(dialect: str) -> str:
+    """How much of the table exists: 0 none, 1 ``token`` and ``n`` (migration 0021), 2 also
+    ``h`` and ``since`` (0022)."""
     if dialect == "sqlite":
-        return f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"
-    return f"SELECT count(*) FROM (SELECT to_regclass('{TABLE}') AS t) AS r WHERE r.t IS NOT NULL"
+        return (
+            f"SELECT count(*) + (SELECT count(*) FROM pragma_table_info('{TABLE}') "
+            f"WHERE name = 'since') FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"
+        )
+    return (
+        f"SELECT count(*) + (SELECT count(*) FROM information_schema.columns "
+        f"WHERE table_schema = current_schema() AND table_name = '{TABLE}' "
+        f"AND column_name = 'since') FROM (SELECT to_regclass('{TABLE}') AS t) AS r "
+        f"WHERE r.t IS NOT NULL"
+    )
 
 
 _WROTE = "rapport_wrote_data"
+_EARLIEST = "rapport_aggregates_from"
+_DECLARED = "rapport_aggregating"
 _TRACKED = "_rapport_generation_tracked"
+
+
+@contextmanager
+def aggregating(conn: Connection, first: date | None) -> Iterator[None]:
+    """Say that the statements inside write aggregate rows of the months from ``first`` on
+    only (None: unknown). Undeclared aggregate writes count as writing every month."""
+    conn.info[_DECLARED] = None if first is None else first.replace(day=1).isoformat()
+    try:
+        yield
+    finally:
+        conn.info.pop(_DECLARED, None)
 
 
 def track(engine: Engine) -> None:
@@ -159,49 +253,82 @@ def track(engine: Engine) -> None:
         return
     setattr(engine, _TRACKED, True)
     lock = threading.Lock()
-    known = {"exists": False}
-    bump = _bump_statement(engine.dialect.name)
-    exists = _exists_statement(engine.dialect.name)
+    known = {"columns": 0}
+    columns_of = _columns_statement(engine.dialect.name)
+    dialect = engine.dialect.name
 
     def before_cursor_execute(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if writes_data(statement):
-            conn.info[_WROTE] = True
-            if _changes_schema(statement):
-                with lock:
-                    known["exists"] = False
+        if not writes_data(statement):
+            return
+        conn.info[_WROTE] = True
+        if _changes_schema(statement):
+            with lock:
+                known["columns"] = 0
+        if writes_aggregates(statement):
+            declared = conn.info.get(_DECLARED) if _written(statement) is not None else None
+            month = declared or _ANY_MONTH
+            earliest = conn.info.get(_EARLIEST)
+            conn.info[_EARLIEST] = month if earliest is None else min(earliest, month)
 
     def commit(conn: Connection) -> None:
+        earliest = conn.info.pop(_EARLIEST, None)
         if not conn.info.pop(_WROTE, False):
             return
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            if not known["exists"]:
-                cursor.execute(exists)
+            if not known["columns"]:
+                cursor.execute(columns_of)
                 (found,) = cursor.fetchone() or (0,)
                 if not found:
                     return
                 with lock:
-                    known["exists"] = True
-            cursor.execute(bump)
+                    known["columns"] = int(found)
+            cursor.execute(_bump_statement(dialect, known["columns"], earliest))
         finally:
             cursor.close()
 
     def rollback(conn: Connection) -> None:
         conn.info.pop(_WROTE, None)
+        conn.info.pop(_EARLIEST, None)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     event.listen(engine, "commit", commit)
     event.listen(engine, "rollback", rollback)
 
 
-def read(conn: Any) -> tuple[str, int] | None:
-    """(token, number) through a DBAPI or SQLAlchemy connection; None without the row."""
-    statement = f"SELECT token, n FROM {TABLE} WHERE id = 1"
+@dataclass(frozen=True)
+class ClosedMonths:
+    """What the aggregates of the months before ``before`` were when ``key`` was read: the
+    same key, the same rows (``h`` moves on any write of those months)."""
+
+    key: Hashable
+    before: date
+
+
+_READ = f"SELECT token, n, h, since FROM {TABLE} WHERE id = 1"
+
+
+def read(conn: Any) -> tuple[str, int, int, date | None] | None:
+    """(token, number, history number, since) through a DBAPI or SQLAlchemy connection;
+    None without the row."""
     if isinstance(conn, Connection):
-        row = conn.execute(text(statement)).first()
+        row = conn.execute(text(_READ)).first()
     else:
-        row = conn.execute(statement).fetchone()
-    return None if row is None else (str(row[0]), int(row[1]))
+        row = conn.execute(_READ).fetchone()
+    if row is None:
+        return None
+    since = None if row[3] is None else date.fromisoformat(str(row[3])[:10])
+    return str(row[0]), int(row[1]), int(row[2]), since
+
+
+_Row = tuple[str, int, int, date | None]
+
+
+def _closed(where: Hashable, found: _Row | None) -> ClosedMonths | None:
+    if found is None:
+        return None
+    token, _n, h, since = found
+    return None if since is None else ClosedMonths((where, token, h, since), since)
 
 
 class FileGeneration:
@@ -221,7 +348,7 @@ class FileGeneration:
         self._conn: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None
 
-    def __call__(self) -> Hashable | None:
+    def _read(self) -> tuple[tuple[int, int], tuple[str, int, int, date | None]] | None:
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -238,9 +365,18 @@ class FileGeneration:
                 self._file = file
             try:
                 found = read(self._conn)
-            except sqlite3.OperationalError:  # no table yet: nothing is kept
+            except sqlite3.OperationalError:  # no table (or columns) yet: nothing is kept
                 return None
-        return None if found is None else (*file, *found)
+        return None if found is None else (file, found)
+
+    def __call__(self) -> Hashable | None:
+        got = self._read()
+        return None if got is None else (*got[0], *got[1][:2])
+
+    def closed(self) -> ClosedMonths | None:
+        """The history of the months before ``since`` (None: nothing to keep)."""
+        got = self._read()
+        return None if got is None else _closed(got[0], got[1])
 
     def close(self) -> None:
         with self._lock:
@@ -258,13 +394,20 @@ class Generation:
         self._engine = engine
         self._where = engine.url.render_as_string(hide_password=True)
 
-    def __call__(self) -> Hashable | None:
+    def _read(self) -> tuple[str, int, int, date | None] | None:
         with self._engine.connect() as conn:  # rolled back as it goes back to the pool
             try:
-                found = read(conn)
-            except sa_exc.DBAPIError:  # no table yet: nothing is kept
+                return read(conn)
+            except sa_exc.DBAPIError:  # no table (or columns) yet: nothing is kept
                 return None
-        return None if found is None else (self._where, *found)
+
+    def __call__(self) -> Hashable | None:
+        found = self._read()
+        return None if found is None else (self._where, *found[:2])
+
+    def closed(self) -> ClosedMonths | None:
+        """The history of the months before ``since`` (None: nothing to keep)."""
+        return _closed(self._where, self._read())
 
     def close(self) -> None:
         """Nothing to close: connections go back to ``engine``'s pool."""

@@ -712,11 +712,14 @@ class WebhookAttemptRow(Base):
 
 
 class DataGenerationRow(Base):
-    """One row: a number that moves on every commit writing what analytics read, and a
-    random token naming the database (``rapport.storage.generation``)."""
+    """One row: a number that moves on every commit writing what analytics read, a random
+    token naming the database, and the history of the monthly aggregates before ``since``
+    (``h``; ``rapport.storage.generation``)."""
 
     __tablename__ = "data_generation"
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     token: Mapped[str] = mapped_column(String(32))
     n: Mapped[int] = mapped_column(BigInteger)
+    h: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    since: Mapped[str | None] = mapped_column(String(10))

@@ -51,7 +51,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from rapport.domain.comment_emotions import EKMAN_EMOTIONS, READ_STATUS
-from rapport.storage.aggregates import INDEX_CENTRE, MonthStart, construct_scores, id_runs
+from rapport.storage import generation
+from rapport.storage.aggregates import (
+    INDEX_CENTRE,
+    MonthStart,
+    construct_scores,
+    first_month,
+    id_runs,
+)
 from rapport.storage.models import Base
 
 GRAIN = ("survey_version_id", "unit_id", "month", "audience")
@@ -230,13 +237,14 @@ def add(conn: Connection, which: str, ids: Sequence[int], sign: int = 1) -> None
     """Add (``sign`` 1) or take out (−1) the rows of responses ``ids``: ``which`` is
     ``comments`` (their analyses) or ``attributes``. Rows taken down to 0 responses are
     deleted, so the tables always equal a rebuild."""
-    for name in TABLES[which]:
-        statement = _statement(conn.dialect.name, name)
-        for lo, hi in id_runs(ids):
-            conn.execute(statement, {"lo": lo, "hi": hi, "sign": sign})
-        if sign < 0 and ids:
-            table = _table(name)
-            conn.execute(delete(table).where(table.c.n == 0))
+    with generation.aggregating(conn, first_month(conn, ids)):
+        for name in TABLES[which]:
+            statement = _statement(conn.dialect.name, name)
+            for lo, hi in id_runs(ids):
+                conn.execute(statement, {"lo": lo, "hi": hi, "sign": sign})
+            if sign < 0 and ids:  # only rows of these responses' months reach 0
+                table = _table(name)
+                conn.execute(delete(table).where(table.c.n == 0))
 
 
 def remove(conn: Connection, which: str, ids: Sequence[int]) -> None:

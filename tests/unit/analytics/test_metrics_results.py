@@ -14,6 +14,7 @@ from rapport.analytics.metrics import Grouping, MetricQuery, Period, Statistic, 
 from rapport.analytics.metrics.catalog import UnitNode
 from rapport.analytics.metrics.results import (
     ALL,
+    RECENT_ROWS,
     MetricTable,
     estimate_from_stats,
     period_label,
@@ -158,3 +159,21 @@ def test_rows_where_of_an_emotion_table_lists_every_emotion_of_the_table() -> No
         if r.emotion == "angry"
     ]
     assert north_angry == [((2, may), 4, 0), ((3, may), 4, 0)]
+
+
+def test_a_group_whose_statistics_did_not_change_keeps_its_row() -> None:
+    """RECENT_ROWS: after one leaf group changes, its unit's and ancestors' rows are new and
+    equal to a table built with nothing remembered; every other row is the same object."""
+    may, june = date(2026, 5, 1), date(2026, 6, 1)
+    leaf = {(3, may): (3, 1, 1), (3, june): (2, 2, 0), (4, may): (5, 0, 5)}
+    RECENT_ROWS.clear()
+    before = {r.key: r for r in table(["unit", "period"], leaf).rows}
+    changed = {**leaf, (3, june): (3, 3, 0)}  # one more promoter at the store in June
+    after = table(["unit", "period"], changed).rows
+    RECENT_ROWS.clear()
+    oracle = table(["unit", "period"], changed).rows
+    assert [(r.key, r.n, r.estimate, r.detail) for r in after] == [
+        (r.key, r.n, r.estimate, r.detail) for r in oracle
+    ]
+    moved = {r.key for r in after if r is not before[r.key]}
+    assert moved == {(1, june), (2, june), (3, june)}  # the store, its region, the company

@@ -17,13 +17,14 @@ import marshal
 import math
 import pickle
 import sys
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from itertools import product
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.estimates import Estimate
@@ -43,6 +44,7 @@ from rapport.analytics.nps import nps_estimate
 
 Key = tuple[Hashable, ...]
 Stats = tuple[float, ...]
+V = TypeVar("V")
 
 
 class _All:
@@ -197,24 +199,38 @@ class MetricTable:
 
     def _rows(self, grid: list[Key], emotions: list[str] | None = None) -> list[MetricRow]:
         """The rows of ``grid``; an emotion table's rows name ``emotions`` (the table's own
-        when None: a part of a table names the whole table's)."""
+        when None: a part of a table names the whole table's). A group whose statistics
+        are those it had when this query's rows were last built gets that row again
+        (:data:`RECENT_ROWS`): after a new response, only its unit's groups are estimated."""
         kept = [True] * len(self.query.grouping.by)
         totals = self.totals(kept)
         zero = (0.0,) * len(STAT_FIELDS[self.statistic])
+        recent = RECENT_ROWS.of((self.query, self.centre))
+        rows = []
         if self.statistic is not Statistic.EMOTIONS:
-            return [self._row(key, totals.get(key, zero)) for key in grid]
+            for key in grid:
+                stats = totals.get(key, zero)
+                found = recent.get(key)
+                if found is None or found[0] != stats:
+                    found = recent[key] = (stats, self._row(key, stats))
+                rows.append(found[1])
+            return rows
         chosen: dict[tuple[Key, str], int] = defaultdict(int)
         for (key, emotion), count in self.chosen.items():
             for target in self._project(key, kept):
                 chosen[(target, emotion)] += count
         emotions = self.emotions if emotions is None else emotions
-        rows = []
         for key in grid:
             n = int(totals.get(key, zero)[0])
             for emotion in emotions:
                 picked = chosen.get((key, emotion), 0)
-                estimate = proportion_estimate(picked, n, self.query.confidence)
-                rows.append(MetricRow(key, n, estimate, {"chosen": picked}, emotion))
+                counts = (n, picked)
+                found = recent.get((key, emotion))
+                if found is None or found[0] != counts:
+                    estimate = proportion_estimate(picked, n, self.query.confidence)
+                    row = MetricRow(key, n, estimate, {"chosen": picked}, emotion)
+                    found = recent[(key, emotion)] = (counts, row)
+                rows.append(found[1])
         return rows
 
     def _row(self, key: Key, stats: Stats) -> MetricRow:
@@ -222,6 +238,39 @@ class MetricTable:
             self.statistic, stats, self.query.confidence, self.centre
         )
         return MetricRow(key, int(stats[0]), estimate, detail)
+
+
+class RecentRows(Generic[V]):
+    """The rows last built for each of the :attr:`QUERIES` most recent queries, by group:
+    a group's row is a function of its statistics and the query (statistic, confidence,
+    centre), so a group whose statistics did not change keeps its row. Each query's map
+    holds one row per group (the latest), so it is as large as the query's table."""
+
+    QUERIES = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._maps: OrderedDict[Hashable, dict[Hashable, V]] = OrderedDict()
+
+    def of(self, query: Hashable) -> dict[Hashable, V]:
+        """The map of ``query`` (a new one when it has none): the caller reads and writes
+        it (one entry per group, each write a whole (statistics, row) pair)."""
+        with self._lock:
+            found = self._maps.get(query)
+            if found is None:
+                found = self._maps[query] = {}
+                while len(self._maps) > self.QUERIES:
+                    self._maps.popitem(last=False)
+            else:
+                self._maps.move_to_end(query)
+            return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._maps.clear()
+
+
+RECENT_ROWS: Final[RecentRows[tuple[Any, MetricRow]]] = RecentRows()
 
 
 def estimate_from_stats(
@@ -375,6 +424,10 @@ class Fetched:
     chosen: list[tuple[Any, ...]]
     centre: float
     months: bool
+    kept: bytes | None = None
+    """The digest of the first rows of :attr:`stats` and :attr:`chosen` (``kept_rows`` of
+    each), when they were read apart and kept (:class:`KeptMonths`): not hashed again."""
+    kept_rows: tuple[int, int] = (0, 0)
     margin: list[tuple[Any, ...]] = field(default_factory=list)
     """For a query of some units (``Filters.units``): the keys of its other dimensions
     over the whole organisation (:func:`margin_query`), then the emotions chosen there."""
@@ -384,25 +437,64 @@ class Fetched:
         """A digest of everything read (marshal for plain rows, the fastest; pickle when a
         driver returns dates or decimals)."""
         found = hashlib.blake2b(digest_size=20)
-        for rows in (self.stats, self.chosen, self.margin, self.margin_emotions):
-            try:
-                found.update(marshal.dumps(rows))
-            except ValueError:
-                found.update(pickle.dumps(rows, protocol=5))
+        if self.kept is not None:
+            found.update(self.kept)
+        skip_stats, skip_chosen = self.kept_rows
+        _hash_rows(found, self.stats[skip_stats:] if skip_stats else self.stats)
+        _hash_rows(found, self.chosen[skip_chosen:] if skip_chosen else self.chosen)
+        _hash_rows(found, self.margin)
+        _hash_rows(found, self.margin_emotions)
         catalog = (sorted(self.units.items()), sorted(self.versions.items()))
         found.update(pickle.dumps((catalog, self.centre, self.months), protocol=5))
         return found.digest()
 
 
+def _hash_rows(found: Any, rows: list[tuple[Any, ...]]) -> None:
+    try:
+        found.update(marshal.dumps(rows))
+    except ValueError:
+        found.update(pickle.dumps(rows, protocol=5))
+
+
+def rows_digest(stats: list[tuple[Any, ...]], chosen: list[tuple[Any, ...]]) -> bytes:
+    """A digest of statement rows (kept with them: :class:`KeptMonths`)."""
+    found = hashlib.blake2b(digest_size=20)
+    _hash_rows(found, stats)
+    _hash_rows(found, chosen)
+    return found.digest()
+
+
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], bytes]
+"""A metric's statement rows: its statistics and, for emotions, the emotions chosen, with
+their digest (:func:`rows_digest`)."""
+
+
+@dataclass(frozen=True)
+class KeptMonths:
+    """How the months before ``before`` (a first of month) are read: ``keep(parts, read)``
+    returns ``read()``'s rows, kept under ``parts`` (the statements' query and items) for as
+    long as the aggregates of those months stay as they are. Responses submitted now write
+    only later months, so a page reads those again, not two years of history."""
+
+    before: date
+    keep: Callable[[tuple[Any, ...], Callable[[], Rows]], Rows]
+
+
 def fetch_metric(
-    engine: AnalyticsEngine, query: MetricQuery, reads: CatalogReads | None = None
+    engine: AnalyticsEngine,
+    query: MetricQuery,
+    reads: CatalogReads | None = None,
+    kept_months: KeptMonths | None = None,
 ) -> Fetched:
     """Run ``query``'s statements on ``engine`` (item lookup, the metric statement(s), the
     unit tree): what :func:`build_table` turns into a table.
 
     The statements read ``metric_aggregates`` when the engine uses aggregates and they can
     answer (:func:`rapport.analytics.metrics.aggregates.fallback_reason`), answers otherwise;
-    both return the same sufficient statistics.
+    both return the same sufficient statistics. Over the aggregates, with ``kept_months``,
+    the months before its ``before`` and those from it on are read apart, the first kept
+    (:class:`KeptMonths`): every statistic is a sum over months, and :func:`build_table`
+    adds up rows of one key.
 
     Raises ``ValidationFailed`` when the surveys have no item the metric can read.
     """
@@ -413,19 +505,38 @@ def fetch_metric(
         selected = select_items(query.metric, items, query.question, query.item)
         all_versions = frozenset(i.survey_version_id for i in items)
         months = engine.use_aggregates and metric_aggregates.fallback_reason(query) is None
+        build = metric_aggregates.aggregate_statements if months else metric_sql.metric_statements
 
-        def statements(query: MetricQuery) -> Mapping[str, Any]:
-            if query.metric.cases:
-                return case_sql.case_statements(query)
-            if months:
-                return metric_aggregates.aggregate_statements(query, selected, all_versions)
-            return metric_sql.metric_statements(query, selected, all_versions)
+        def statements(part: MetricQuery) -> Mapping[str, Any]:
+            if part.metric.cases:
+                return case_sql.case_statements(part)
+            return build(part, selected, all_versions)
 
-        found = statements(query)
-        stats_rows = list(map(tuple, conn.execute(found["stats"]).all()))
-        chosen_rows = (
-            list(map(tuple, conn.execute(found["emotions"]).all())) if "emotions" in found else []
-        )
+        def run(part: MetricQuery) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+            found = statements(part)
+            stats_rows = list(map(tuple, conn.execute(found["stats"]).all()))
+            chosen_rows = (
+                list(map(tuple, conn.execute(found["emotions"]).all()))
+                if "emotions" in found
+                else []
+            )
+            return stats_rows, chosen_rows
+
+        def read_kept(part: MetricQuery) -> Rows:
+            stats_rows, chosen_rows = run(part)
+            return stats_rows, chosen_rows, rows_digest(stats_rows, chosen_rows)
+
+        kept: Rows | None = None
+        if months and kept_months is not None:
+            closed, later = split_months(query, kept_months.before)
+            if closed is not None:
+                parts = (closed, tuple(selected), all_versions)
+                kept = kept_months.keep(parts, lambda: read_kept(closed))
+            stats_rows, chosen_rows = run(later) if later is not None else ([], [])
+            if kept is not None:
+                stats_rows, chosen_rows = kept[0] + stats_rows, kept[1] + chosen_rows
+        else:
+            stats_rows, chosen_rows = run(query)
         margin: list[tuple[Any, ...]] = []
         margin_emotions: list[tuple[Any, ...]] = []
         everywhere = margin_query(query)
@@ -449,9 +560,37 @@ def fetch_metric(
         if query.metric.statistic is Statistic.INDEX
         else metric_sql.mean_centre(selected)
     )
+    kept_digest = None if kept is None else kept[2]
+    kept_rows = (0, 0) if kept is None else (len(kept[0]), len(kept[1]))
     return Fetched(
-        units, versions, stats_rows, chosen_rows, centre, months, margin, margin_emotions
+        units, versions, stats_rows, chosen_rows, centre, months, kept_digest, kept_rows,
+        margin, margin_emotions,
+    )  # fmt: skip
+
+
+def split_months(query: MetricQuery, before: date) -> tuple[MetricQuery | None, MetricQuery | None]:
+    """``query`` over the months before ``before`` and over those from it on (None where
+    its time window leaves none).
+
+    >>> from rapport.analytics.metrics import Filters, get_metric
+    >>> q = MetricQuery(get_metric("nps"), filters=Filters(until=datetime(2026, 6, 1, tzinfo=UTC)))
+    >>> closed, later = split_months(q, date(2026, 6, 1))
+    >>> closed.filters.until, later
+    (datetime.datetime(2026, 6, 1, 0, 0, tzinfo=datetime.timezone.utc), None)
+    """
+    cut = datetime(before.year, before.month, 1, tzinfo=UTC)
+    since, until = (
+        None if b is None else b if b.tzinfo else b.replace(tzinfo=UTC)
+        for b in (query.filters.since, query.filters.until)
     )
+    closed = later = None
+    if since is None or since < cut:
+        end = cut if until is None or until > cut else until
+        closed = replace(query, filters=replace(query.filters, until=end))
+    if until is None or until > cut:
+        start = cut if since is None or since < cut else since
+        later = replace(query, filters=replace(query.filters, since=start))
+    return closed, later
 
 
 def margin_query(query: MetricQuery) -> MetricQuery | None:

@@ -79,6 +79,14 @@ class DecisionCache:
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._bytes -= dropped
 
+    def discard(self, keys: Iterable[bytes]) -> None:
+        """Drop ``keys`` (those not kept are ignored)."""
+        with self._lock:
+            for key in keys:
+                old = self._items.pop(key, None)
+                if old is not None:
+                    self._bytes -= old[1]
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

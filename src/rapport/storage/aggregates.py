@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -297,16 +297,13 @@ def first_month(conn: Connection, ids: Sequence[int]) -> date | None:
     if not runs or len(runs) > _RUNS_LOOKED_UP:
         return None
     r = _table("responses")
+    # The month the aggregate rows are keyed by: the same expression (derived_parts).
     earliest = conn.execute(
-        select(func.min(r.c.submitted_at)).where(or_(*(r.c.id.between(lo, hi) for lo, hi in runs)))
+        select(func.min(MonthStart(r.c.submitted_at))).where(
+            or_(*(r.c.id.between(lo, hi) for lo, hi in runs))
+        )
     ).scalar()
-    if earliest is None:
-        return None
-    if isinstance(earliest, str):
-        earliest = datetime.fromisoformat(earliest)
-    if earliest.tzinfo is not None:
-        earliest = earliest.astimezone(UTC)
-    return date(earliest.year, earliest.month, 1)
+    return None if earliest is None else date.fromisoformat(str(earliest)[:10])
 
 
 def id_runs(ids: Sequence[int]) -> Iterator[tuple[int, int]]:

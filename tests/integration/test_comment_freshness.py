@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM, PersonKind
-from rapport.services import comment_explorer, personal_data, responses
+from rapport.services import comment_explorer, comment_themes, personal_data, responses
 from rapport.services.comment_explorer import CommentView
 from rapport.services.comment_themes import CommentCache, ThemeFinder
 from rapport.storage.uow import Database
@@ -176,3 +176,46 @@ def test_large_sets_show_the_latest_themes_while_the_background_finds_new_ones(
     finder.wait()
     refreshed = comment_explorer.refresh_themes(db, POLICY, [sid])[sid]  # the cron command
     assert refreshed is not None and refreshed.fresh and refreshed.comments == 34
+
+
+def test_kept_themes_stay_while_few_comments_came_and_are_found_again_past_the_share_or_hour(
+    db: Database,
+) -> None:
+    """A live survey gets a response every few seconds: themes of a large set are found
+    again once the comments grew by 5 % (``REFIND_SHARE``) or an hour (``REFIND_AFTER``)
+    passed, not on every response (an erasure still refinds at once, above)."""
+    sid = _seed(db, 48)  # 96 comments: two per response
+    finder = ThemeFinder(db, inline_limit=5)
+    cache: CommentCache[Any] = CommentCache(finder=finder)
+
+    def explore() -> CommentView:
+        with db.unit_of_work() as uow:
+            return comment_explorer.explore(uow, SYSTEM, sid, POLICY, cache=cache)
+
+    explore()
+    finder.wait()
+    found = explore()
+    assert found.themes and found.themes_as_of is not None and found.themes_as_of.fresh
+    assert found.themes_as_of.comments == 96
+    _submit(db, sid, START + timedelta(days=5), "queue was slow once more")  # 2 more: 2 %
+    kept = explore()
+    assert kept.themes == found.themes and kept.themes_as_of is not None
+    assert not kept.themes_as_of.fresh and not kept.themes_as_of.pending
+    finder.wait()
+    assert explore().themes_as_of.comments == 96  # type: ignore[union-attr]  # not refound
+
+    with db.engine.begin() as conn:  # found an hour and a minute ago
+        at = datetime.now(UTC) - comment_themes.REFIND_AFTER - timedelta(minutes=1)
+        conn.execute(sa.text("UPDATE comment_snapshots SET computed_at = :at"), {"at": at})
+    old = explore()
+    assert old.themes_as_of is not None and old.themes_as_of.pending
+    finder.wait()
+    again = explore().themes_as_of
+    assert again is not None and again.fresh and again.comments == 98
+
+    for i in range(3):  # 6 more comments: 6 % of 98
+        _submit(db, sid, START + timedelta(days=6, hours=i), f"parking was full again {i}")
+    grown = explore().themes_as_of
+    assert grown is not None and grown.pending and grown.comments == 98
+    finder.wait()
+    assert explore().themes_as_of.comments == 104  # type: ignore[union-attr]

@@ -10,9 +10,13 @@ Finding themes (TF-IDF and NMF over every matching comment) is the costly part. 
 kept in the database (``comment_snapshots``) with the data version they were found at; a
 page shows the latest kept themes with an "as of" note, and when they are older than the
 data a :class:`ThemeFinder` thread finds them again in the background (or ``rapport
-comments themes`` from cron). Small sets of comments are still read on the request. An
-erasure deletes its surveys' snapshots in its own transaction, and a snapshot found
-before an erasure is refused (``keep_snapshot``): a page never quotes an erased comment.
+comments themes`` from cron) — unless only new responses came since, fewer than
+:data:`REFIND_SHARE` of the comments they were found in, and they were found less than
+:data:`REFIND_AFTER` ago (a few new comments barely move themes found in thousands, and
+finding them again on every response kept a core busy on a live server). Small sets of
+comments are still read on the request. An erasure deletes its surveys' snapshots in its own
+transaction, and a snapshot found before an erasure is refused (``keep_snapshot``): a page
+never quotes an erased comment.
 """
 
 from __future__ import annotations
@@ -23,12 +27,17 @@ import threading
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from rapport.services.clock import utcnow
+from rapport.services.clock import as_utc, utcnow
 from rapport.services.versioned_cache import SlotCache
-from rapport.storage.repositories.comments import CommentQuery, DataVersion, NewSnapshot
+from rapport.storage.repositories.comments import (
+    CommentQuery,
+    CommentSnapshot,
+    DataVersion,
+    NewSnapshot,
+)
 from rapport.storage.uow import Database, UnitOfWork
 from rapport.text.themes import find_themes
 
@@ -38,6 +47,12 @@ logger = logging.getLogger("rapport.comments")
 #: Up to this many matching comments, themes are found on the request (about 0.2 s).
 INLINE_COMMENTS = 2_000
 THEMES = "themes"
+#: Kept themes of a large set are found again once the comments grew by this share of those
+#: they were found in (by new responses only: an erasure or a re-read comment refinds at
+#: once) ...
+REFIND_SHARE = 0.05
+#: ... or once they are this old.
+REFIND_AFTER = timedelta(hours=1)
 
 
 class CommentCache(SlotCache[T]):
@@ -154,7 +169,8 @@ def shown(
     """The themes a page shows for ``job``: the kept ones when found at ``version``; else
     found now (no ``finder``, or at most its ``inline_limit`` comments), added to
     ``pending`` (the snapshots the caller keeps) when a ``finder`` is given; else the latest
-    kept ones (if any), found again in the background."""
+    kept ones (if any): as they are while they are :func:`recent_enough`, else found again
+    in the background."""
     survey_id = job.query.survey_id
     kept = uow.comments.snapshot(survey_id, THEMES, job.key) if finder else None
     if kept is not None and kept.version == version:
@@ -166,12 +182,29 @@ def shown(
         if finder is not None:
             pending.append(NewSnapshot(THEMES, job.key, len(texts), at, _payload(rows, months)))
         return ShownThemes(rows, months, len(texts), version.responses, at)
-    finder.submit(job)  # False when queued already: pending all the same
+    refind = kept is None or not recent_enough(uow, survey_id, kept, version, matching)
+    if refind:
+        finder.submit(job)  # False when queued already: pending all the same
     if kept is None:
         return ShownThemes([], [], fresh=False, pending=True)
     found = _from_snapshot(kept.payload, kept.comments, kept.version, kept.computed_at)
     return ShownThemes(
-        found.rows, found.months, found.comments, found.responses, found.computed_at, False, True
+        found.rows, found.months, found.comments, found.responses, found.computed_at, False, refind
+    )
+
+
+def recent_enough(
+    uow: UnitOfWork, survey_id: int, kept: CommentSnapshot, version: DataVersion, matching: int
+) -> bool:
+    """Whether themes ``kept`` (found at an older version) are shown as they are: only new
+    responses came since (no erasure, deletion or comment read again), the ``matching``
+    comments are fewer than :data:`REFIND_SHARE` more than those they were found in, and
+    they were found less than :data:`REFIND_AFTER` ago."""
+    grown = matching - kept.comments
+    return (
+        0 <= grown < REFIND_SHARE * kept.comments
+        and utcnow() - as_utc(kept.computed_at) < REFIND_AFTER
+        and uow.comments.only_added(survey_id, kept.version, version)
     )
 
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from rapport._version import __version__
+from rapport.services import comment_themes
 from rapport.web.csrf import csrf_token
 from rapport.web.flash import pop_flashes
 
@@ -70,6 +71,10 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["rapport_version"] = __version__
     templates.env.globals["csrf_token"] = csrf_token
     templates.env.globals["flashes"] = pop_flashes
+    templates.env.globals["themes_refound"] = (
+        f"once the comments grow by {comment_themes.REFIND_SHARE:.0%} "
+        f"or after {comment_themes.REFIND_AFTER.total_seconds() / 3600:g} h"
+    )
     templates.env.filters["num"] = format_number
     templates.env.filters["digits"] = digits
     templates.env.filters["table_rows"] = table_rows

@@ -7,7 +7,9 @@ subprocess on a copy of each database, logs in as the demo admin and times each 
 ``--runs`` times over HTTP: p50/p95 wall time, and the server's CPU time per request read
 from ``/proc/<pid>/stat`` (steadier than the wall clock on a loaded machine). Reports the
 server's resident memory when idle and its peak (``VmHWM``), and the ratio of each size to
-the first (the demo). Goals (issue 13): every page under 300 ms p95 at the largest size and
+the first (the demo). The server reads the first pages' tables at start (``warm_up``);
+requests start once ``/healthz`` says it is done (``--no-warm-up``: off, first requests
+cold). Goals (issue 13): every page under 300 ms p95 at the largest size and
 within 2× of the demo; peak RSS under 600 MB.
 
     uv run python benchmarks/pages.py --sizes demo,160,400 --data-dir /tmp/orgs --runs 5
@@ -65,7 +67,7 @@ class Figures:
     p50: float
     p95: float
     cpu: float  # server CPU seconds per request, median
-    cold: float  # server CPU seconds of the first request (empty decision and theme caches)
+    cold: float  # server CPU seconds of the first request (after the server's warm-up, if on)
     after: float | None = None  # server CPU seconds of the request after a new response
 
 
@@ -154,13 +156,15 @@ def time_size(
     cron_themes: bool = True,
     after_response: bool = False,
     workers: bool = False,
+    warm_up: bool = True,
 ) -> tuple[dict[str, Figures], float, float]:
     """Serve a copy of ``db_file`` and time every request; (figures, idle MB, peak MB).
     Without ``workers`` the server's periodic workers (case sweeper, webhook deliverer) are
     off, as when cron runs them: their CPU would be charged to whichever request is timed.
     With ``cron_themes``, ``rapport text themes`` runs first, as cron would: the comments
     page then shows kept themes (else it finds them in a background thread of the server,
-    whose CPU would be charged to whichever request is being timed)."""
+    whose CPU would be charged to whichever request is being timed). With ``warm_up`` (the
+    server's default) the requests start once the server's start-up read is done."""
     with tempfile.TemporaryDirectory() as folder:
         shutil.copy(db_file, Path(folder) / "rapport.db")
         port = _free_port()
@@ -169,6 +173,8 @@ def time_size(
             env.update(RAPPORT_CASE_SWEEP_SECONDS="0", RAPPORT_WEBHOOK_DELIVER_SECONDS="0")
         if arena is not None:
             env["MALLOC_ARENA_MAX"] = str(arena)
+        if not warm_up:  # first requests find empty caches
+            env["RAPPORT_WARM_UP"] = "0"
         if cron_themes:
             start = time.perf_counter()
             for command in (["db", "upgrade"], ["text", "themes"]):
@@ -215,6 +221,19 @@ def log_in_when_up(client: httpx.Client) -> None:
     assert r.status_code == 303, f"login failed: {r.status_code}"
 
 
+def wait_for_warm_up(client: httpx.Client, pid: int) -> None:
+    """Wait until the server's start-up read of the first pages' tables is done
+    (``/healthz`` ``warm_up``), and print how long it took and the server's CPU since start
+    (the warm-up's, with the login's and the start-up's)."""
+    start = time.perf_counter()
+    while (state := client.get("/healthz").json().get("warm_up")) == "running":
+        time.sleep(0.2)
+    if state == "done":
+        waited = time.perf_counter() - start
+        cpu = _cpu_seconds(pid)
+        print(f"  warm-up done {waited:.1f} s after login; server CPU since start {cpu:.1f} s")
+
+
 def _admin_token(env: dict[str, str]) -> str:
     """An admin API token, created with the CLI before the server starts."""
     done = subprocess.run(
@@ -256,6 +275,7 @@ def _time_server(
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=600) as client:
         log_in_when_up(client)
+        wait_for_warm_up(client, pid)
         idle = _memory_mb(pid, "VmRSS")
         figures = {}
         for label, path in paths.items():
@@ -318,6 +338,11 @@ def main() -> None:
         action="store_true",
         help="do not run `rapport text themes` before serving (themes found by the server)",
     )
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="turn the server's start-up read off (RAPPORT_WARM_UP=0): first requests cold",
+    )
     args = parser.parse_args()
     sizes = parse_sizes(args.sizes, args.months)
     with tempfile.TemporaryDirectory() as scratch:
@@ -334,6 +359,7 @@ def main() -> None:
                 not args.no_cron_themes,
                 args.after_response,
                 args.with_workers,
+                not args.no_warm_up,
             )
             results[size.name] = (figures, idle, peak)
             print(f"{size.name}: idle RSS {idle:.0f} MB, peak RSS {peak:.0f} MB", flush=True)

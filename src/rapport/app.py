@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -46,7 +47,7 @@ from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
 from rapport.api.problems import document_problems, install_problem_handlers
 from rapport.errors import RapportError
-from rapport.services import case_follow_up, import_jobs, metrics
+from rapport.services import case_follow_up, import_jobs, metrics, warm_up
 from rapport.services import cases as case_service
 from rapport.services.case_sweeper import CaseSweeper
 from rapport.services.comment_themes import CommentCache, ThemeFinder
@@ -111,6 +112,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             interval=settings.webhook_deliver_seconds,
         )
         deliverer.start()
+    if app.state.analytics_engine.data_version() is None:  # DuckDB: nothing would be kept
+        app.state.warm_up = None
+    if app.state.warm_up is not None:
+        threading.Thread(target=_warm_up, args=(app,), name="rapport-warm-up", daemon=True).start()
     yield
     if sweeper is not None:
         sweeper.stop()
@@ -122,6 +127,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.live_engine.dispose()
     if app.state.owns_db:
         app.state.db.dispose()
+
+
+def _warm_up(app: FastAPI) -> None:
+    """The warm-up thread: what it read is in ``app.state.warm_up`` (``GET /healthz``
+    says whether it is done)."""
+    try:
+        warm_up.warm_up(
+            app.state.db,
+            app.state.analytics_engine,
+            app.state.live_engine,
+            app.state.policy,
+            app.state.learning_effects,
+            app.state.warm_up,
+        )
+    except Exception:  # the pages read on their requests, as without a warm-up
+        logger.exception("warm-up")
+        app.state.warm_up.done = True
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -154,6 +176,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.import_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-import")
     app.state.templates = make_templates()
     app.state.learning_effects = VersionedCache(size=512)  # effects once per data version
+    app.state.warm_up = warm_up.WarmUp() if settings.warm_up else None
     app.state.chart_specs = VersionedCache(size=128)  # dashboard charts by their data's digest
     # Relationship pages drawn once per data version: the map (a few MB of HTML at 400
     # units, so few slots) and units' pages.

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         description="The app escalates overdue cases and mails owners this often (0: off; "
         "cron can run `rapport cases escalate` instead).",
     )
+    warm_up: bool = Field(
+        default=True,
+        description="At start-up the app reads, in a background thread, the tables of the "
+        "pages opened first (dashboards, home, relationship pages, learning log), so the "
+        "first person to open them does not wait for them (False: off).",
+    )
     webhook_deliver_seconds: float = Field(
         default=5,
         ge=0,

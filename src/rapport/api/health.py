@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from rapport.api.deps import DbDep
@@ -15,10 +15,11 @@ HEALTH_TIMEOUT_S = 3.0
 
 
 @router.get("/healthz", summary="Service and database health")
-async def healthz(db: DbDep) -> JSONResponse:
+async def healthz(request: Request, db: DbDep) -> JSONResponse:
     """200 when the database answers within 3 s, 503 otherwise (load balancers take the
     unit out). The check never waits for SQLite's write lock nor for a free request thread.
-    """
+    ``warm_up`` says whether the start-up read of the first pages' tables is ``running``,
+    ``done`` or ``off`` (the app answers meanwhile, more slowly)."""
     try:
         with anyio.fail_after(HEALTH_TIMEOUT_S):
             await anyio.to_thread.run_sync(db.ping, limiter=_HEALTH_THREADS, abandon_on_cancel=True)
@@ -28,4 +29,6 @@ async def healthz(db: DbDep) -> JSONResponse:
             status_code=503,
             headers={"Retry-After": "5"},
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    found = request.app.state.warm_up
+    warm = "off" if found is None else "done" if found.done else "running"
+    return JSONResponse({"status": "ok", "database": "ok", "warm_up": warm})

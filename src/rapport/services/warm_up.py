@@ -1,0 +1,150 @@
+"""What a new server process reads before anyone asks: the tables of the pages opened first.
+
+A process starts with empty caches (``services.metrics.KEPT``: metric tables, suppression
+decisions, shown rows; the stage model's rows; the learning log's effects), and at 400
+units the first request of a page pays for all of it: the exact audit of an employee
+survey's unit × segment tables (6–8 s of CPU), the relationship pages' whole-organisation
+tables (5–9 s). :func:`warm_up` reads them once, as the organisation's own view (the system
+principal: every unit, no scope), in a background thread started with the application
+(``Settings.warm_up``), so the first person to open a page finds them kept.
+
+Nothing here decides what anyone sees: every figure is read through the same services the
+pages call, with their permission checks and the one suppression point, and is kept under
+the same keys (a table's content, the query, the policy), so a page asked later reads the
+same table whether the warm-up or an earlier page read it. What a user may see is decided
+by their own request as before; a manager's narrower tables are read on their request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rapport.analytics.engines import AnalyticsEngine
+from rapport.analytics.suppression import SuppressionPolicy
+from rapport.domain.org import SYSTEM
+from rapport.errors import NotFound, ValidationFailed
+from rapport.services import (
+    learnings,
+    org_dashboard,
+    overview,
+    relationship_map,
+    relationship_unit,
+    relationships,
+    surveys,
+    tenure,
+)
+from rapport.services.learning_effects import ChangeEffect, EffectReader
+from rapport.services.metric_memo import MetricMemo
+from rapport.services.versioned_cache import VersionedCache
+from rapport.storage.uow import Database
+
+logger = logging.getLogger("rapport.warm_up")
+
+
+@dataclass
+class WarmUp:
+    """What the warm-up read: each step's name and seconds (CPU of this thread); the steps
+    whose page says why it shows nothing (``skipped``: a survey without the items a metric
+    reads) and those that failed (logged; the page then reads on its request, as without a
+    warm-up)."""
+
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    done: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return sum(s for _, s in self.steps)
+
+
+def warm_up(
+    db: Database,
+    engine: AnalyticsEngine,
+    live: AnalyticsEngine,
+    policy: SuppressionPolicy,
+    effects: VersionedCache[list[ChangeEffect]] | None = None,
+    found: WarmUp | None = None,
+) -> WarmUp:
+    """Read what the pages opened first read, as the system principal: each survey's
+    dashboard (for an employee survey also one unit's, whose segment choices audit the unit
+    × segment tables), the home page, the relationship map and one unit's relationship page
+    of the default customer survey, and the learning log's effects. A step that fails is
+    logged and skipped. ``found`` (filled as it goes) lets a caller watch it."""
+    found = found if found is not None else WarmUp()
+    version = live.data_version()
+    with db.unit_of_work(readonly=True) as uow:
+        listed = surveys.list_surveys(uow, SYSTEM, version=version)
+        units = [u for u in uow.units.all() if u.closed_on is None]
+    # A unit below the root (an employee dashboard of one unit audits the unit × segment
+    # tables, whichever unit it is) and a leaf (its relationship page reads the tables
+    # every unit's page reads).
+    parents = {u.parent_id for u in units}
+    below = next((u for u in units if u.parent_id is not None), None)
+    leaf = next((u for u in units if u.id not in parents), None)
+
+    def dashboard(key: str, unit: str | None) -> Callable[[], object]:
+        def read() -> object:
+            with db.unit_of_work(readonly=True) as uow:
+                return org_dashboard.organisation_dashboard(
+                    uow, engine, SYSTEM, policy, survey=key, unit=unit, version=version
+                )
+
+        return read
+
+    def home() -> object:
+        memo = MetricMemo()
+        with db.unit_of_work(readonly=True) as uow:
+            overview.overview(uow, engine, SYSTEM, policy, memo, listed, version)
+        return relationship_map.attention_now(db, engine, SYSTEM, policy, memo, listed)
+
+    customer = relationship_map.default_survey(listed)
+
+    def relationship_map_page() -> object:
+        if customer is None:
+            return None
+        memo = MetricMemo()
+        health = relationships.relationship_health(engine, SYSTEM, customer, policy, memo=memo)
+        relationship_map.organisation_map(db, health)
+        return tenure.tenure_curve(engine, SYSTEM, customer, policy, "hearts", memo=memo)
+
+    def unit_page() -> object:
+        if customer is None or leaf is None:
+            return None
+        return relationship_unit.unit_relationship(db, engine, SYSTEM, leaf.code, customer, policy)
+
+    def learning_log() -> object:
+        with db.unit_of_work(readonly=True) as uow:
+            listed_learnings = learnings.find(uow, SYSTEM)
+        reader = EffectReader(db, engine, SYSTEM, policy, effects)
+        return [reader.effects(x) for x in listed_learnings]
+
+    steps: list[tuple[str, Callable[[], object]]] = []
+    for s in listed:
+        key = str(s["key"])
+        steps.append((f"dashboard {key}", dashboard(key, None)))
+        if policy.protects(str(s["audience"])) and below is not None:
+            steps.append((f"dashboard {key} of {below.path}", dashboard(key, below.path)))
+    steps += [
+        ("home page", home),
+        ("relationship map", relationship_map_page),
+        ("relationship unit page", unit_page),
+        ("learning log", learning_log),
+    ]
+    for name, step in steps:
+        start = time.thread_time()
+        try:
+            step()
+        except (ValidationFailed, NotFound) as error:  # the page says why, on its request
+            logger.debug("warm-up: %s: %s", name, error)
+            found.skipped.append(name)
+        except Exception:  # the page reads on its request, as without a warm-up
+            logger.exception("warm-up: %s", name)
+            found.failed.append(name)
+        found.steps.append((name, time.thread_time() - start))
+    found.done = True
+    logger.info("warm-up: %d steps in %.1f s CPU", len(found.steps), found.seconds)
+    return found

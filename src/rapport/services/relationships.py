@@ -146,12 +146,16 @@ def relationship_health(
         sides = [s for s in (info, other) if s is not None]
         found = relationship_signals(engine, sides, grain, policy, signals_of)
         moved = signal_evidence(found)
+        # Only the rows with signals change (with ``signals_of``, one unit's subtree of
+        # thousands of rows).
         rows = [
             replace(
                 r,
                 signals=found.get((r.unit, r.period), []),
                 evidence=_with(r.evidence, moved.get((r.unit, r.period))),
             )
+            if (r.unit, r.period) in found or (r.unit, r.period) in moved
+            else r
             for r in rows
         ]
     return RelationshipHealth(

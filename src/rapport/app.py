@@ -112,7 +112,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             interval=settings.webhook_deliver_seconds,
         )
         deliverer.start()
-    if app.state.analytics_engine.data_version() is None:  # DuckDB: nothing would be kept
+    if app.state.warm_up is not None and not _keeps(app):  # DuckDB: nothing would be kept
         app.state.warm_up = None
     if app.state.warm_up is not None:
         threading.Thread(target=_warm_up, args=(app,), name="rapport-warm-up", daemon=True).start()
@@ -127,6 +127,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.live_engine.dispose()
     if app.state.owns_db:
         app.state.db.dispose()
+
+
+def _keeps(app: FastAPI) -> bool:
+    """Whether the analytics engine keeps what is read (a data version); False when it has
+    none or the database does not answer at start (the pages read on their requests)."""
+    try:
+        return app.state.analytics_engine.data_version() is not None
+    except Exception:  # a database down at start: no warm-up, the app still answers
+        logger.warning("no warm-up: the database did not answer")
+        return False
 
 
 def _warm_up(app: FastAPI) -> None:

@@ -5,7 +5,6 @@ one asked for too), and every page is the page a server without a warm-up draws.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +21,9 @@ from rapport.services import auth, demo, metrics, relationships
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._web_login import login
+from tests.integration.test_relationship_pages_kept import _page
 
 EMAIL = "admin@example.com"
-TOKENS = re.compile(r'(name="csrf_token" value="|<meta name="csrf-token" content=")[^"]+')
 
 
 def _forget() -> None:
@@ -35,12 +34,7 @@ def _forget() -> None:
 
 
 def _pages(client: httpx.Client | TestClient, paths: list[str]) -> list[str]:
-    shown = []
-    for path in paths:
-        r = client.get(path)
-        assert r.status_code == 200, (path, r.text[:500])
-        shown.append(TOKENS.sub(r"\1-", r.text))
-    return shown
+    return [_page(client, path) for path in paths]
 
 
 def test_the_warm_up_runs_the_first_pages_audits_and_changes_no_page(

@@ -147,14 +147,14 @@ def relationship_health(
         found = relationship_signals(engine, sides, grain, policy, signals_of)
         moved = signal_evidence(found)
         # Only the rows with signals change (with ``signals_of``, one unit's subtree of
-        # thousands of rows).
+        # thousands of rows); ``moved`` is keyed by ``found``'s keys.
         rows = [
             replace(
                 r,
-                signals=found.get((r.unit, r.period), []),
+                signals=found[r.unit, r.period],
                 evidence=_with(r.evidence, moved.get((r.unit, r.period))),
             )
-            if (r.unit, r.period) in found or (r.unit, r.period) in moved
+            if (r.unit, r.period) in found
             else r
             for r in rows
         ]

@@ -65,6 +65,7 @@ from rapport.web import (
     driver_pages,
     learning_pages,
     linkage_pages,
+    memory,
     org_pages,
     pages,
     people_pages,
@@ -77,6 +78,7 @@ from rapport.web import (
 )
 from rapport.web.headers import SecurityHeadersMiddleware
 from rapport.web.kept_pages import KeptPages
+from rapport.web.memory import ReturnFreedMemory
 from rapport.web.relationship_pages import router as relationship_pages_router
 from rapport.web.templating import make_templates, page_error_renderer, render_error
 
@@ -155,6 +157,7 @@ def _warm_up(app: FastAPI) -> None:
             app.state.learning_effects,
             app.state.warm_up,
         )
+        memory.return_freed()  # what was built on the way and dropped
     except Exception:  # the pages read on their requests, as without a warm-up
         logger.exception("warm-up")
         app.state.warm_up.done = True
@@ -221,7 +224,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         page_error=page_error,
     )
     app.add_middleware(SecurityHeadersMiddleware)  # every answer gets them
-    app.add_middleware(AccessLogMiddleware)  # outermost: times and logs every answer
+    app.add_middleware(AccessLogMiddleware)  # times and logs every answer
+    # Outermost: once a slow request's answer is sent (and logged), its freed memory goes
+    # back to the operating system (web/memory.py).
+    app.add_middleware(ReturnFreedMemory)
     install_problem_handlers(app, render_error)
     document_problems(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)

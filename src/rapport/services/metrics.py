@@ -42,6 +42,7 @@ from rapport.analytics.metrics.results import (
     Key,
     MetricRow,
     MetricTable,
+    PackedRows,
     RecentRows,
     Rows,
     build_table,
@@ -396,19 +397,22 @@ def _table(
 def _kept_months(engine: AnalyticsEngine) -> KeptMonths | None:
     """Statement rows of the months a new response does not change, kept in :data:`KEPT`
     under the history of their aggregates (``rapport.storage.generation``): after a
-    response, a page reads the open month again, not two years of history."""
+    response, a page reads the open month again, not two years of history. Kept packed
+    (:class:`PackedRows`): a fifth of the memory of the rows as read."""
     closed = engine.closed_months()
     if closed is None:
         return None
 
     def keep(parts: tuple[Any, ...], read: Callable[[], Rows]) -> Rows:
         key = cache.content_key(["months", closed.key, engine.name, *parts])
-        found: Rows | None = KEPT.get(key)
-        if found is None:
-            found = read()
-            KEPT.put(key, found, entries=len(found[0]) + len(found[1]))
-            SUPERSEDED.latest(("months", id(engine), *parts), key)
-        return found
+        found: PackedRows | None = KEPT.get(key)
+        if found is not None:
+            return found.rows()
+        rows = read()
+        packed = PackedRows.of(rows)
+        KEPT.put(key, packed, entries=packed.size // cache.ENTRY_BYTES)
+        SUPERSEDED.latest(("months", id(engine), *parts), key)
+        return rows
 
     return KeptMonths(closed.before, keep)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 
 import numpy as np
@@ -16,9 +17,11 @@ from rapport.analytics.metrics.results import (
     ALL,
     RECENT_ROWS,
     MetricTable,
+    PackedRows,
     estimate_from_stats,
     period_label,
     period_start,
+    rows_digest,
 )
 from rapport.analytics.nps import nps_estimate
 
@@ -177,3 +180,48 @@ def test_a_group_whose_statistics_did_not_change_keeps_its_row() -> None:
     ]
     moved = {r.key for r in after if r is not before[r.key]}
     assert moved == {(1, june), (2, june), (3, june)}  # the store, its region, the company
+
+
+_cell = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.dates(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_cell, _cell, _cell), max_size=20),
+    st.lists(st.tuples(_cell, st.text(max_size=5), st.integers(0, 50)), max_size=10),
+)
+def test_packed_rows_give_back_the_rows_read(
+    stats: list[tuple[object, ...]], chosen: list[tuple[object, ...]]
+) -> None:
+    """Kept closed months are packed (marshal, or pickle for a driver's dates and
+    decimals): unpacked, they are the rows the statements returned, value for value and
+    type for type, so the table built from them is the same; their digest is the one
+    computed when they were read (``Fetched.kept``: not hashed again)."""
+    digest = rows_digest(stats, chosen)
+    packed = PackedRows.of((stats, chosen, digest))
+    again = packed.rows()
+    assert again == (stats, chosen, digest)
+    assert [[type(v) for v in row] for row in again[0]] == [[type(v) for v in r] for r in stats]
+    assert packed.size == len(packed.stats) + len(packed.chosen) + len(digest)
+
+
+def test_packed_rows_take_a_fraction_of_the_memory_of_the_rows() -> None:
+    """What the kept months are packed for: 10,000 aggregate rows (unit, month, n, sum,
+    sum of squares) hold under a third of their size as Python objects."""
+    stats = [
+        (u, f"2025-{m:02d}-01", 30 + u % 7, 21.5 * u, 153.25 * m)
+        for u in range(834)
+        for m in range(1, 13)
+    ]
+    held = sys.getsizeof(stats) + sum(
+        sys.getsizeof(r) + sum(sys.getsizeof(v) for v in r) for r in stats
+    )
+    packed = PackedRows.of((stats, [], rows_digest(stats, [])))
+    assert packed.size < held / 3

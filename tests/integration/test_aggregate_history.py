@@ -303,3 +303,49 @@ def test_a_newer_table_drops_what_was_kept_from_the_older(
     assert sum(r.n for r in again) > sum(r.n for r in first)
     assert metrics.KEPT.get(tables[0]) is None, "the older table is dropped"
     assert metrics.KEPT.get(shown[0]) is None, "with the rows shown from it"
+
+
+def test_a_narrowed_querys_whole_organisation_keys_are_kept_until_the_data_change(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query of one unit also reads the whole organisation's periods (its grid: zero
+    rows where others answered). Those are the same for every unit: read once per data
+    version, not once per unit; a response in a month no one had answered shows in every
+    unit's grid at once, as in the whole organisation's table."""
+    sid = seed_org(db)
+    for when in ("2026-07-03", "2026-08-20"):
+        _store(db, sid, datetime.fromisoformat(f"{when}T10:30:00+00:00"))
+    engine, policy = OperationalEngine(db.engine), DEFAULT_POLICY
+    reads = {"n": 0}
+    real = metrics._kept_margin
+
+    def counted(engine: Any, version: Any) -> Any:
+        found = real(engine, version)
+        assert found is not None, "SQLite has a data version: the margin is kept"
+
+        def keep(parts: tuple[Any, ...], read: Any) -> Any:
+            def counted_read() -> Any:
+                reads["n"] += 1
+                return read()
+
+            return found(parts, counted_read)
+
+        return keep
+
+    monkeypatch.setattr(metrics, "_kept_margin", counted)
+
+    def rows(unit: str | None) -> list[tuple[Any, ...]]:
+        request = metrics.MetricRequest(str(sid), "nps", by=["unit"], period="month", unit=unit)
+        found = metrics.compute(engine, SYSTEM, request, policy).rows
+        return [(r.unit_code, r.period, r.n, r.value) for r in found]
+
+    def whole(*codes: str) -> list[tuple[Any, ...]]:
+        return [r for r in rows(None) if r[0] in codes]
+
+    assert rows("south") == whole("south") and len(rows("south")) == 2  # zero rows
+    assert reads["n"] == 1
+    assert rows("north") == whole("north", "north-1")
+    assert reads["n"] == 1, "another unit's query read the kept margin"
+    _store(db, sid, datetime.fromisoformat("2026-09-14T10:30:00+00:00"))
+    assert rows("south") == whole("south") and len(rows("south")) == 3
+    assert reads["n"] == 2, "read again after the data changed"

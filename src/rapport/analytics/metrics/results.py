@@ -505,6 +505,14 @@ class PackedRows:
         return len(self.stats) + len(self.chosen) + len(self.digest)
 
 
+Margin = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+"""The whole organisation's keys of a narrowed query's other dimensions, and its emotions
+(:attr:`Fetched.margin`, :attr:`Fetched.margin_emotions`)."""
+KeptMargin = Callable[[tuple[Any, ...], Callable[[], Margin]], Margin]
+"""``keep(parts, read)``: ``read()``'s margin, kept under ``parts`` (the whole
+organisation's query, how it is read, its items) while the data stay as they are."""
+
+
 @dataclass(frozen=True)
 class KeptMonths:
     """How the months before ``before`` (a first of month) are read: ``keep(parts, read)``
@@ -521,6 +529,7 @@ def fetch_metric(
     query: MetricQuery,
     reads: CatalogReads | None = None,
     kept_months: KeptMonths | None = None,
+    kept_margin: KeptMargin | None = None,
 ) -> Fetched:
     """Run ``query``'s statements on ``engine`` (item lookup, the metric statement(s), the
     unit tree): what :func:`build_table` turns into a table.
@@ -531,6 +540,11 @@ def fetch_metric(
     the months before its ``before`` and those from it on are read apart, the first kept
     (:class:`KeptMonths`): every statistic is a sum over months, and :func:`build_table`
     adds up rows of one key.
+
+    A query of some units also reads the whole organisation's keys of its other
+    dimensions (:func:`margin_query`); ``kept_margin(parts, read)`` may keep them: they are
+    the same for every unit's query (a relationship unit page of another store reads them
+    again only after the data changed).
 
     Raises ``ValidationFailed`` when the surveys have no item the metric can read.
     """
@@ -577,19 +591,32 @@ def fetch_metric(
         margin_emotions: list[tuple[Any, ...]] = []
         everywhere = margin_query(query)
         if everywhere is not None:
-            keys = None
-            if not months and not query.metric.cases:
-                keys = metric_sql.margin_statement(everywhere, selected, all_versions)
-            whole = statements(everywhere) if keys is None else {"stats": keys}
-            width = len(everywhere.grouping.by)
-            if width:
-                margin = [
-                    tuple(r[:width]) for r in conn.execute(whole["stats"]) if _seen(query, r, width)
-                ]
-            # The relationship statement names only the metric's own categories.
-            if "emotions" in whole and query.metric.comments != "relationship":
-                emotions = {(r[width],) for r in conn.execute(whole["emotions"])}
-                margin_emotions = sorted(emotions, key=str)
+
+            def read_margin(whole_query: MetricQuery) -> Margin:
+                keys = None
+                if not months and not query.metric.cases:
+                    keys = metric_sql.margin_statement(whole_query, selected, all_versions)
+                whole = statements(whole_query) if keys is None else {"stats": keys}
+                width = len(whole_query.grouping.by)
+                found: list[tuple[Any, ...]] = []
+                if width:
+                    found = [
+                        tuple(r[:width])
+                        for r in conn.execute(whole["stats"])
+                        if _seen(query, r, width)
+                    ]
+                # The relationship statement names only the metric's own categories.
+                chosen: list[tuple[Any, ...]] = []
+                if "emotions" in whole and query.metric.comments != "relationship":
+                    emotions = {(r[width],) for r in conn.execute(whole["emotions"])}
+                    chosen = sorted(emotions, key=str)
+                return found, chosen
+
+            if kept_margin is None:
+                margin, margin_emotions = read_margin(everywhere)
+            else:
+                whole_parts = (everywhere, months, tuple(selected), all_versions)
+                margin, margin_emotions = kept_margin(whole_parts, lambda: read_margin(everywhere))
         versions = reads.versions(conn) if Dimension.SURVEY_VERSION in query.grouping.by else {}
     centre = (
         metric_sql.INDEX_CENTRE

@@ -141,16 +141,44 @@ class MetricTable:
             yield tuple(base)
 
     def totals(self, kept: Sequence[bool]) -> dict[Key, Stats]:
-        """Statistics of the margin keeping the dimensions marked True (unit rolled up)."""
+        """Statistics of the margin keeping the dimensions marked True (unit rolled up).
+
+        The leaf groups are summed into the margin's keys at their own unit, then each
+        unit's sums are added into its parent's, deepest units first: a group is added
+        once, not once per ancestor (a region's sums are its own responses' and its
+        children's). A unit's children are added in the order of the leaf groups."""
         out: dict[Key, list[float]] = {}
+        every = all(kept)
         for key, stats in self.leaf.items():
-            for target in self._project(key, kept):
-                acc = out.get(target)
-                if acc is None:
-                    out[target] = list(stats)
-                else:
-                    for i, value in enumerate(stats):
-                        acc[i] += value
+            target = (
+                key if every else tuple(v if k else ALL for v, k in zip(key, kept, strict=True))
+            )
+            acc = out.get(target)
+            if acc is None:
+                out[target] = list(stats)
+            else:
+                for i, value in enumerate(stats):
+                    acc[i] += value
+        unit_at = self.query.grouping.position(Dimension.UNIT)
+        if unit_at is not None and kept[unit_at]:
+            chains = self._ancestors
+            by_depth: defaultdict[int, list[Key]] = defaultdict(list)
+            for key in out:
+                unit = unit_id(key[unit_at])
+                by_depth[len(chains.get(unit, (unit,)))].append(key)
+            for depth in range(max(by_depth, default=0), 1, -1):
+                for key in by_depth.get(depth, ()):
+                    chain = chains.get(unit_id(key[unit_at]), ())
+                    if len(chain) < 2:
+                        continue
+                    parent = (*key[:unit_at], chain[1], *key[unit_at + 1 :])
+                    acc, sums = out.get(parent), out[key]
+                    if acc is None:
+                        out[parent] = list(sums)
+                        by_depth[depth - 1].append(parent)
+                    else:
+                        for i, value in enumerate(sums):
+                            acc[i] += value
         return {k: tuple(v) for k, v in out.items()}
 
     def values(self, position: int) -> list[Hashable]:

@@ -118,6 +118,7 @@ def make_settings(tmp_path: Path, db: Database, **overrides: object) -> Settings
         "database_url": db.engine.url.render_as_string(hide_password=False),
         "secret_key": "test-secret-key-not-for-production",
         "warm_up": False,  # a background reader beside each test: on where a test says so
+        "freeze_kept": False,  # gc.freeze is per process, and this one hosts every test's app
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -157,7 +157,7 @@ def _warm_up(app: FastAPI) -> None:
             app.state.learning_effects,
             app.state.warm_up,
         )
-        memory.return_freed()  # what was built on the way and dropped
+        app.state.settle()  # what was built on the way and dropped; freeze what is kept
     except Exception:  # the pages read on their requests, as without a warm-up
         logger.exception("warm-up")
         app.state.warm_up.done = True
@@ -194,6 +194,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.learning_effects = VersionedCache(size=512)  # effects once per data version
     app.state.warm_up = warm_up.WarmUp() if settings.warm_up else None
+    app.state.settle = memory.Settle(freeze=settings.freeze_kept)  # after slow requests
     app.state.chart_specs = VersionedCache(size=128)  # dashboard charts by their data's digest
     # Relationship pages drawn once per data version: the map (a few MB of HTML at 400
     # units, so few slots) and units' pages.
@@ -227,7 +228,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)  # times and logs every answer
     # Outermost: once a slow request's answer is sent (and logged), its freed memory goes
     # back to the operating system (web/memory.py).
-    app.add_middleware(ReturnFreedMemory)
+    app.add_middleware(ReturnFreedMemory, settle=app.state.settle)
     install_problem_handlers(app, render_error)
     document_problems(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)

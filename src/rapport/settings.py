@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         "pages opened first (dashboards, home, relationship pages, learning log), so the "
         "first person to open them does not wait for them (False: off).",
     )
+    freeze_kept: bool = Field(
+        default=True,
+        description="After the warm-up and after each slow request, the app collects its "
+        "cyclic garbage and freezes what is left (gc.freeze), so later collections do not "
+        "walk every table it keeps (False: off; for a process hosting several apps).",
+    )
     webhook_deliver_seconds: float = Field(
         default=5,
         ge=0,

@@ -99,3 +99,33 @@ def test_a_units_signal_rows_equal_the_whole_organisations_for_every_reader(
                 assert found == expected, (survey, metric, reader.role)
             compared += bool(expected)
     assert compared >= 8
+
+
+def test_a_newer_frame_of_a_slot_replaces_the_older_frames_rows(db: Database) -> None:
+    """Health rows are kept by their frame's content; a newer frame of the same slot (a
+    new response: the survey's frame moved) drops the older frame's rows at once, other
+    slots' rows stay."""
+    demo.load(db, demo.generate(seed=3, units=8, months=6))
+    engine, policy = OperationalEngine(db.engine), SuppressionPolicy()
+    frame = relationships.signal_frame(
+        {
+            s: compute(
+                engine, SYSTEM, MetricRequest(SURVEY, s, by=["unit"], period="month"), policy
+            )
+            for s in relationships.SIGNALS
+        }
+    )
+    moved = frame.copy()
+    moved.loc[moved.index[0], "estimate"] += 1.0
+    relationships.STAGED.clear()
+    first = relationships.health_rows(frame, slot="survey a")
+    other = relationships.health_rows(moved, slot="survey b")
+    assert len(relationships.STAGED) == 2
+    newer = relationships.health_rows(moved, slot="survey a")  # kept under survey b's key
+    assert newer == other and len(relationships.STAGED) == 2
+    relationships.health_rows(frame.iloc[:-1], slot="survey a")  # a new frame for a
+    assert len(relationships.STAGED) == 2, "the frame first kept for a was dropped"
+    hits = relationships.STAGED.hits
+    assert relationships.health_rows(moved) == other  # b's rows stayed
+    assert relationships.STAGED.hits == hits + 1
+    assert relationships.health_rows(frame, slot="survey a") == first  # computed again

@@ -50,16 +50,19 @@ def test_return_freed_gives_freed_heap_pages_back() -> None:
 def _app(seconds: float) -> tuple[memory.ReturnFreedMemory, list[str]]:
     said: list[str] = []
 
+    def settle() -> None:
+        said.append("settled")
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await asyncio.sleep(seconds)
         said.append("answered")
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    return memory.ReturnFreedMemory(app, after=0.05), said
+    return memory.ReturnFreedMemory(app, settle=settle, after=0.05), said
 
 
-def _call(app: memory.ReturnFreedMemory, kind: str = "http") -> list[Message]:
+def _call(app: memory.ReturnFreedMemory) -> list[Message]:
     sent: list[Message] = []
 
     async def receive() -> Message:
@@ -68,22 +71,76 @@ def _call(app: memory.ReturnFreedMemory, kind: str = "http") -> list[Message]:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(app({"type": kind, "path": "/"}, receive, send))
+    asyncio.run(app({"type": "http", "path": "/"}, receive, send))
     return sent
 
 
-def test_a_slow_request_returns_freed_memory_after_its_answer(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_slow_request_settles_after_its_answer() -> None:
     app, said = _app(0.08)
-    monkeypatch.setattr(memory, "return_freed", lambda: said.append("trimmed") or True)
     sent = _call(app)
-    assert said == ["answered", "trimmed"]
+    assert said == ["answered", "settled"]
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
 
 
-def test_a_quick_request_leaves_the_allocator_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_quick_request_leaves_the_allocator_alone() -> None:
     app, said = _app(0.0)
-    monkeypatch.setattr(memory, "return_freed", lambda: said.append("trimmed") or True)
     _call(app)
     assert said == ["answered"]
+
+
+SETTLE = """
+import gc, weakref
+from rapport.web.memory import Settle
+
+class Node:
+    pass
+
+def cycle():
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    return a
+
+settle = Settle(freeze={freeze}, full_every=4)
+kept = [Node() for _ in range(1000)]
+dropped = cycle()
+gone = weakref.ref(dropped)
+del dropped
+settle()
+print("cycle dropped before a settle collected:", gone() is None)
+print("frozen after a settle:", gc.get_freeze_count() >= 1000)
+late = cycle()
+late_ref = weakref.ref(late)
+settle()  # late is alive: frozen with the rest
+del late
+settle()
+print("frozen cycle after the 2nd settle:", late_ref() is None)
+settle()  # the 4th: collects the frozen ones too
+print("frozen cycle after the full settle:", late_ref() is None)
+gc.collect()
+print("any cycle after gc.collect:", late_ref() is None)
+"""
+
+
+def _settle_in_a_fresh_interpreter(freeze: bool) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", SETTLE.format(freeze=freeze)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line.rsplit(" ", 1)[1] for line in done.stdout.splitlines()]
+
+
+def test_settle_collects_the_garbage_then_freezes_what_is_kept() -> None:
+    """After a settle, what was kept is frozen (later collections do not walk it) and a
+    cycle dropped before it is gone; a frozen object that becomes cyclic garbage waits
+    for the full settle (every ``full_every``-th), then goes too."""
+    assert _settle_in_a_fresh_interpreter(True) == ["True", "True", "False", "True", "True"]
+
+
+def test_settle_without_freezing_leaves_the_collector_as_it_was() -> None:
+    """Off (``freeze_kept=False``): nothing is frozen, and the collector frees every
+    cycle when it runs, as without a settle."""
+    found = _settle_in_a_fresh_interpreter(False)
+    assert found[1] == "False"
+    assert found[-1] == "True"

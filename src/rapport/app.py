@@ -46,6 +46,7 @@ from rapport.api.csrf import ApiCsrfMiddleware
 from rapport.api.guards import RejectNulMiddleware
 from rapport.api.limits import BodyLimitMiddleware
 from rapport.api.problems import document_problems, install_problem_handlers
+from rapport.domain.org import SYSTEM
 from rapport.errors import RapportError
 from rapport.services import case_follow_up, import_jobs, metrics, warm_up
 from rapport.services import cases as case_service
@@ -69,6 +70,7 @@ from rapport.web import (
     org_pages,
     pages,
     people_pages,
+    relationship_pages,
     respond,
     roi_pages,
     survey_pages,
@@ -156,8 +158,18 @@ def _warm_up(app: FastAPI) -> None:
             app.state.policy,
             app.state.learning_effects,
             app.state.warm_up,
+            # The organisation's map drawn as the page keeps it, for an administrator.
+            draw_map=lambda survey: relationship_pages.map_page(
+                app.state,
+                app.state.analytics_engine,
+                SYSTEM,
+                app.state.policy,
+                app.state.db,
+                survey,
+                "month",
+            ),
+            settle=app.state.settle,  # what was built on the way and dropped; freeze the rest
         )
-        app.state.settle()  # what was built on the way and dropped; freeze what is kept
     except Exception:  # the pages read on their requests, as without a warm-up
         logger.exception("warm-up")
         app.state.warm_up.done = True

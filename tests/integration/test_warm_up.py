@@ -89,8 +89,12 @@ def test_the_warm_up_runs_the_first_pages_audits_and_changes_no_page(
         assert any(n.startswith("dashboard employee-relationship of ") for n in names)
         assert audits, "the warm-up ran the audits"
         audits.clear()
+        maps = server.server.config.app.state.relationship_maps
+        drawn = maps.misses
+        assert drawn == 1, "the warm-up drew the organisation's map"
         login(web, EMAIL, demo.DEMO_PASSWORD)
         warmed = _pages(web, paths)
+        assert maps.misses == drawn, "an administrator's map page was the one drawn"
     assert audits == [], "the pages found every decision kept"
     assert warmed == without
 

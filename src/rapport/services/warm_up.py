@@ -68,12 +68,19 @@ def warm_up(
     policy: SuppressionPolicy,
     effects: VersionedCache[list[ChangeEffect]] | None = None,
     found: WarmUp | None = None,
+    draw_map: Callable[[str], object] | None = None,
+    settle: Callable[[], object] | None = None,
 ) -> WarmUp:
     """Read what the pages opened first read, as the system principal: each survey's
     dashboard (for an employee survey also one unit's, whose segment choices audit the unit
     × segment tables), the home page, the relationship map and one unit's relationship page
     of the default customer survey, and the learning log's effects. A step that fails is
-    logged and skipped. ``found`` (filled as it goes) lets a caller watch it."""
+    logged and skipped. ``found`` (filled as it goes) lets a caller watch it.
+
+    ``draw_map(survey)``: the web layer's map page of a survey, read and drawn as the page
+    keeps it (the system principal sees what an administrator does); without it, only the
+    map's tables are read. ``settle()`` runs after the steps, before ``found`` is done (the
+    server's ``web.memory.Settle``)."""
     found = found if found is not None else WarmUp()
     version = live.data_version()
     with db.unit_of_work(readonly=True) as uow:
@@ -106,6 +113,8 @@ def warm_up(
     def relationship_map_page() -> object:
         if customer is None:
             return None
+        if draw_map is not None:
+            return draw_map(customer)
         memo = MetricMemo()
         health = relationships.relationship_health(engine, SYSTEM, customer, policy, memo=memo)
         relationship_map.organisation_map(db, health)
@@ -145,6 +154,8 @@ def warm_up(
             logger.exception("warm-up: %s", name)
             found.failed.append(name)
         found.steps.append((name, time.thread_time() - start))
+    if settle is not None:
+        settle()
     found.done = True
     logger.info("warm-up: %d steps in %.1f s CPU", len(found.steps), found.seconds)
     return found

@@ -65,16 +65,31 @@ def relationships_page(
     context: dict[str, Any] = {"surveys": listed, "survey": key, "period": period}
     if key is None:
         return render(request, "relationships.html", {**context, "page": None})
-    # The map, its table and the honeymoon curve, drawn once per data version (for this
-    # survey, period and asker): thousands of cells at 400 units.
-    kept: KeptPages[MapPage] = request.app.state.relationship_maps
+    page = map_page(request.app.state, engine, principal, policy, db, key, period)
+    return render(request, "relationships.html", {**context, "page": page})
+
+
+def map_page(
+    state: Any,
+    engine: AnalyticsEngine,
+    principal: Principal,
+    policy: SuppressionPolicy,
+    db: Database,
+    key: str,
+    period: str,
+) -> MapPage:
+    """The map, its table and the honeymoon curve of survey ``key`` as ``principal`` sees
+    them, drawn once per data version for this survey, period and asker (thousands of
+    cells at 400 units) and kept in ``state`` (the application's: ``relationship_maps``,
+    ``relationship_map_drawings``, ``templates``). The page asks for it, and the warm-up
+    for the organisation's own view, which is an administrator's (``kept_pages.asker``)."""
+    kept: KeptPages[MapPage] = state.relationship_maps
     slot = ("map", key, period, asker(principal, policy))
-    page = kept.get_or_compute(
+    return kept.get_or_compute(
         slot,
         page_version(engine),
-        lambda: _map_page(request, engine, principal, policy, db, slot, key, period),
+        lambda: _map_page(state, engine, principal, policy, db, slot, key, period),
     )
-    return render(request, "relationships.html", {**context, "page": page})
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,7 @@ class MapPage:
 
 
 def _map_page(
-    request: Request,
+    state: Any,
     engine: AnalyticsEngine,
     principal: Principal,
     policy: SuppressionPolicy,
@@ -114,16 +129,17 @@ def _map_page(
         period,
         link,
     )
-    drawn: KeptPages[MapPage] = request.app.state.relationship_map_drawings
+    drawn: KeptPages[MapPage] = state.relationship_map_drawings
+    templates: Jinja2Templates = state.templates
     return drawn.get_or_compute(
         slot,
         figures,
-        lambda: _draw_map(request, principal, health, frame, curve, period, query, link),
+        lambda: _draw_map(templates, principal, health, frame, curve, period, query, link),
     )
 
 
 def _draw_map(
-    request: Request,
+    templates: Jinja2Templates,
     principal: Principal,
     health: relationships.RelationshipHealth,
     frame: pd.DataFrame,
@@ -148,7 +164,6 @@ def _draw_map(
         "link": link,
         "query": query,
     }
-    templates: Jinja2Templates = request.app.state.templates
     body = templates.get_template("relationships_body.html").render(context)
     return MapPage(health.survey_title, Markup(body))  # noqa: S704 (autoescaped template output)
 

@@ -1,4 +1,5 @@
-"""Give the memory a request freed back to the operating system (glibc ``malloc_trim``).
+"""After a slow request: collect the garbage, freeze what is kept, and give the freed
+memory back to the operating system (glibc ``malloc_trim``).
 
 A page of a large organisation builds whole-organisation tables, frames and a few MB of
 HTML, keeps a little of it and drops the rest. CPython hands its small-object arenas back
@@ -75,14 +76,20 @@ class Settle:
         self._lock = threading.Lock()
 
     def __call__(self) -> None:
-        if self.freeze:
-            with self._lock:
+        # One at a time: slow requests that end together settle once (the next one after
+        # them settles again), not once each in a queue of full collections.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self.freeze:
                 self.settled += 1
                 if self.settled % self.full_every == 0:
                     gc.unfreeze()
                 gc.collect()
                 gc.freeze()
-        return_freed()
+            return_freed()
+        finally:
+            self._lock.release()
 
 
 class ReturnFreedMemory:

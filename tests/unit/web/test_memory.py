@@ -144,3 +144,11 @@ def test_settle_without_freezing_leaves_the_collector_as_it_was() -> None:
     found = _settle_in_a_fresh_interpreter(False)
     assert found[1] == "False"
     assert found[-1] == "True"
+
+
+def test_a_settle_while_another_runs_does_nothing() -> None:
+    """Slow requests ending together settle once, not in a queue of collections."""
+    settle = memory.Settle(freeze=True)
+    with settle._lock:  # another request's settle is underway
+        settle()
+    assert settle.settled == 0

@@ -82,6 +82,10 @@ def test_kept_pages_are_redrawn_after_a_response(db: Database, tmp_path: Path) -
         api = {"Authorization": f"Bearer {token}"}
         listed = httpx.get(f"{server.url}/api/v1/surveys", headers=api).json()
         sid = next(s["id"] for s in listed if s["key"] == SURVEY)
+        # Asked for by the survey's id, the map is the page kept for its key.
+        misses = maps.misses
+        assert _page(web, f"/relationships?survey={sid}") == before[0]
+        assert maps.misses == misses
         r = httpx.post(
             f"{server.url}/api/v1/surveys/{sid}/responses",
             json={"answers": ANSWERS, "unit": store.code},

@@ -61,12 +61,21 @@ def relationships_page(
 ) -> HTMLResponse:
     with db.unit_of_work(readonly=True) as uow:
         listed = surveys.list_surveys(uow, principal, counted=False)  # the menu: no counts
-    key = survey or relationship_map.default_survey(listed)
+    key = _listed_key(listed, survey) or relationship_map.default_survey(listed)
     context: dict[str, Any] = {"surveys": listed, "survey": key, "period": period}
     if key is None:
         return render(request, "relationships.html", {**context, "page": None})
     page = map_page(request.app.state, engine, principal, policy, db, key, period)
     return render(request, "relationships.html", {**context, "page": page})
+
+
+def _listed_key(listed: list[dict[str, Any]], survey: str | None) -> str | None:
+    """``survey`` (a key or an id) as the key of the listed survey it names, so the map
+    asked for by id and by key is one kept page; as given when no listed survey has it."""
+    for s in listed:
+        if survey in (str(s["key"]), str(s["id"])):
+            return str(s["key"])
+    return survey
 
 
 def map_page(

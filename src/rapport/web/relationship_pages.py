@@ -173,7 +173,15 @@ def _draw_map(
         "link": link,
         "query": query,
     }
-    body = templates.get_template("relationships_body.html").render(context)
+    # Kept per data version (6 MB of text at 400 units): the few characters beyond Latin-1
+    # (dashes, quotes, the minus sign) as character references make it one byte a
+    # character instead of two; the charts' JSON is ASCII (``charts.embed_json``).
+    body = (
+        templates.get_template("relationships_body.html")
+        .render(context)
+        .encode("latin-1", "xmlcharrefreplace")
+        .decode("latin-1")
+    )
     return MapPage(health.survey_title, Markup(body))  # noqa: S704 (autoescaped template output)
 
 

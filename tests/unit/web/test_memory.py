@@ -152,3 +152,46 @@ def test_a_settle_while_another_runs_does_nothing() -> None:
     with settle._lock:  # another request's settle is underway
         settle()
     assert settle.settled == 0
+
+
+ARENAS = """
+import sys, threading
+from rapport.web.memory import limit_arenas
+
+if sys.argv[1] == "limit":
+    assert limit_arenas(1)
+barrier = threading.Barrier(6)
+
+def work():
+    barrier.wait()  # all allocating at once: glibc gives contending threads arenas
+    kept = [bytearray(1024) for _ in range(20_000)]
+    barrier.wait()
+
+threads = [threading.Thread(target=work) for _ in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+# A thread arena's heap is reserved 64 MiB-aligned, mapped without a file.
+heaps = 0
+for line in open("/proc/self/maps"):
+    fields = line.split()
+    start = int(fields[0].split("-")[0], 16)
+    heaps += start % (64 << 20) == 0 and fields[1] == "rw-p" and len(fields) == 5
+print(heaps)
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="mallopt is glibc's")
+def test_limit_arenas_keeps_threads_in_the_arenas_allowed() -> None:
+    """Six threads allocating together get arenas of their own, unless the limit says
+    one (the main arena only); the server sets two."""
+
+    def heaps(mode: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True
+        )
+        return int(done.stdout)
+
+    assert heaps("default") >= 2
+    assert heaps("limit") == 0

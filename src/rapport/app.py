@@ -241,7 +241,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)  # times and logs every answer
     # Outermost: once a slow request's answer is sent (and logged), its freed memory goes
     # back to the operating system (web/memory.py).
-    app.add_middleware(ReturnFreedMemory, settle=app.state.settle)
+    app.add_middleware(ReturnFreedMemory, settle=app.state.settle.soon)
     install_problem_handlers(app, render_error)
     document_problems(app)
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)

@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 
-from anyio import to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRIM_AFTER = 0.05
@@ -87,14 +86,32 @@ class Settle:
         self.freeze = freeze
         self.full_every = full_every
         self.settled = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # starting the worker
+        self._settling = threading.Lock()  # one settle at a time
+        self._wanted = threading.Event()
+        self._worker: threading.Thread | None = None
+
+    def soon(self) -> None:
+        """Settle in the background, off the request's path: the answer is sent and the
+        connection's next request is not kept waiting. Requests that ask while a settle
+        is wanted or running are settled by it or by the next one."""
+        self._wanted.set()
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work, name="rapport-settle", daemon=True
+                )
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            self()
 
     def __call__(self) -> None:
-        # One at a time: slow requests that end together settle once (the next one after
-        # them settles again), not once each in a queue of full collections.
-        if not self._lock.acquire(blocking=False):
-            return
-        try:
+        """Settle now (the warm-up's thread; the background worker of :meth:`soon`)."""
+        with self._settling:
             if self.freeze:
                 self.settled += 1
                 if self.settled % self.full_every == 0:
@@ -102,13 +119,12 @@ class Settle:
                 gc.collect()
                 gc.freeze()
             return_freed()
-        finally:
-            self._lock.release()
 
 
 class ReturnFreedMemory:
     """After an HTTP request that took at least :data:`TRIM_AFTER` seconds, once its answer
-    is sent, ``settle`` (:class:`Settle`) in a worker thread (a pure ASGI middleware)."""
+    is sent, ``settle()`` — the server's :meth:`Settle.soon`, which returns at once (a pure
+    ASGI middleware)."""
 
     def __init__(
         self, app: ASGIApp, settle: Callable[[], object] = return_freed, after: float = TRIM_AFTER
@@ -124,4 +140,4 @@ class ReturnFreedMemory:
         began = time.perf_counter()
         await self.app(scope, receive, send)
         if time.perf_counter() - began >= self.after:
-            await to_thread.run_sync(self.settle)
+            self.settle()

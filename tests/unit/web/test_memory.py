@@ -7,6 +7,8 @@ import platform
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
@@ -146,12 +148,33 @@ def test_settle_without_freezing_leaves_the_collector_as_it_was() -> None:
     assert found[-1] == "True"
 
 
-def test_a_settle_while_another_runs_does_nothing() -> None:
-    """Slow requests ending together settle once, not in a queue of collections."""
-    settle = memory.Settle(freeze=True)
-    with settle._lock:  # another request's settle is underway
-        settle()
-    assert settle.settled == 0
+def test_soon_settles_in_the_background_and_once_for_requests_ending_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``soon`` returns at once (the request's connection is not kept waiting); the
+    settle runs in its own thread, and the requests that ask while it runs are settled by
+    one more, not one each."""
+    calls: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def freed() -> bool:
+        calls.append(threading.current_thread().name)
+        started.set()
+        release.wait(10)
+        return True
+
+    monkeypatch.setattr(memory, "return_freed", freed)
+    settle = memory.Settle(freeze=False)
+    settle.soon()
+    assert started.wait(10), "the background settle ran"
+    for _ in range(3):
+        settle.soon()  # while it runs
+    release.set()
+    deadline = time.monotonic() + 10
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert calls == ["rapport-settle", "rapport-settle"]
 
 
 ARENAS = """

@@ -169,6 +169,8 @@ def _warm_up(app: FastAPI) -> None:
                 "month",
             ),
             settle=app.state.settle,  # what was built on the way and dropped; freeze the rest
+            # Each dashboard's charts drawn as the page keeps them.
+            draw_dashboard=lambda view: dashboard_pages.chart_specs(app.state.chart_specs, view),
         )
     except Exception:  # the pages read on their requests, as without a warm-up
         logger.exception("warm-up")

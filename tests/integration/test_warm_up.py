@@ -92,8 +92,13 @@ def test_the_warm_up_runs_the_first_pages_audits_and_changes_no_page(
         maps = server.server.config.app.state.relationship_maps
         drawn = maps.misses
         assert drawn == 1, "the warm-up drew the organisation's map"
+        charts = server.server.config.app.state.chart_specs
+        charted = charts.misses
+        assert charted >= 3, "the warm-up drew the dashboards' charts"
         login(web, EMAIL, demo.DEMO_PASSWORD)
-        warmed = _pages(web, paths)
+        warmed = _pages(web, paths[:3])  # the home page and each survey's dashboard
+        assert charts.misses == charted, "an administrator's dashboards' charts were drawn"
+        warmed += _pages(web, paths[3:])
         assert maps.misses == drawn, "an administrator's map page was the one drawn"
     assert audits == [], "the pages found every decision kept"
     assert warmed == without

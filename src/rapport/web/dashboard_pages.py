@@ -8,6 +8,7 @@ has a data table beside it (the accessible and no-JavaScript view) and PNG/SVG/C
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -95,13 +96,23 @@ def _chart(view: OrgDashboard, name: str) -> Any:
     return charts.quadrant(view.quadrant, link=_drill(view))
 
 
-def _spec_json(request: Request, view: OrgDashboard, name: str, drawn: pd.DataFrame) -> str:
-    """The chart's spec as JSON for the page, drawn once per distinct data: a chart is a
-    function of its frame and its links only, so the spec is kept under their digest
-    (``app.state.chart_specs``) and a page whose figures did not change draws nothing."""
-    key = (name, _drill(view), charts.frame_key(drawn))
-    kept: VersionedCache[str] = request.app.state.chart_specs
-    return kept.get_or_compute(key, lambda: charts.embed_json(charts.spec(_chart(view, name))))
+def chart_specs(kept: VersionedCache[str], view: OrgDashboard) -> dict[str, str]:
+    """Each chart's spec the view has something to draw for, as JSON for the page, drawn
+    once per distinct data: a chart is a function of its frame and its links only, so the
+    spec is kept under their digest (``kept``: ``app.state.chart_specs``) and a page whose
+    figures did not change draws nothing. The page asks, and the warm-up for each survey's
+    dashboard (``services/warm_up.py``)."""
+    specs = {}
+    for name in CHARTS:
+        drawn = _indices(view.trend) if name == "trend" else _frame(view, name)
+        if has_values(drawn) or (name == "quadrant" and not drawn.empty):
+            key = (name, _drill(view), charts.frame_key(drawn))
+            specs[name] = kept.get_or_compute(key, partial(_spec_json, view, name))
+    return specs
+
+
+def _spec_json(view: OrgDashboard, name: str) -> str:
+    return charts.embed_json(charts.spec(_chart(view, name)))
 
 
 def _indices(trend: pd.DataFrame) -> pd.DataFrame:
@@ -133,11 +144,7 @@ def dashboard(
     segment: str | None = None,
 ) -> HTMLResponse:
     view = build_view(engine, live, principal, policy, db, survey, period, unit, segment)
-    specs = {}
-    for name in CHARTS:
-        drawn = _indices(view.trend) if name == "trend" else _frame(view, name)
-        if has_values(drawn) or (name == "quadrant" and not drawn.empty):
-            specs[name] = _spec_json(request, view, name, drawn)
+    specs = chart_specs(request.app.state.chart_specs, view)
     query = request.url.query
     return render(
         request,

@@ -193,7 +193,9 @@ def _day_duckdb(element: DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 class ScanFirst(ColumnElement[Any]):
-    """A join column SQLite must not look up through an index (``+column``).
+    """A column SQLite must not look up through an index (``+column``): a join's, or a
+    filter's whose index would walk more rows than another one (a few people's responses by
+    the person index, not every response of the survey by the survey's).
 
     Joining answers to responses, SQLite's planner likes to walk ``responses`` and probe
     ``answers`` by its (response_id, question_id) index: one random probe per response,

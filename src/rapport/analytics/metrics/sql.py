@@ -356,6 +356,10 @@ def _repeat_statement(
             *response_conditions(Filters(filters.survey_ids, units=filters.units), there)
         )
         source = a.join(r, r.c.id == a.c.response_id)
+        # Their responses by the person index: SQLite preferred the survey's index and
+        # walked every response of the survey (a store's page: 0.11 s → 0.003 s).
+        facts = replace(response_facts(), survey=ScanFirst(r.c.survey_id))
+        conditions = _complaint_conditions(everyone, items, all_versions, facts)
         conditions.append(r.c.person_id.in_(people))
     complaints = (
         select(r.c.id, r.c.person_id, r.c.submitted_at)
@@ -395,12 +399,15 @@ def _repeat_statement(
 
 
 def _complaint_conditions(
-    filters: Filters, items: Sequence[ScoredItem], all_versions: frozenset[int]
+    filters: Filters,
+    items: Sequence[ScoredItem],
+    all_versions: frozenset[int],
+    facts: Facts | None = None,
 ) -> list[ColumnElement[bool]]:
     """Answers of known people that are complaints (0–6 on the recommendation item)."""
     a, r = table("answers"), table("responses")
     return [
-        *response_conditions(filters),
+        *response_conditions(filters, facts),
         *item_conditions(items, all_versions),
         a.c.value_num <= 6,
         r.c.person_id.is_not(None),

@@ -129,3 +129,38 @@ def test_a_newer_frame_of_a_slot_replaces_the_older_frames_rows(db: Database) ->
     assert relationships.health_rows(moved) == other  # b's rows stayed
     assert relationships.STAGED.hits == hits + 1
     assert relationships.health_rows(frame, slot="survey a") == first  # computed again
+
+
+def test_what_every_unit_page_derives_from_the_whole_tables_is_kept_by_their_digests(
+    db: Database,
+) -> None:
+    """The stages of the whole organisation and its fresher units are kept under the
+    digests of the tables they come from: asked again (another unit's page) nothing is
+    derived again, and what is kept equals a new run on the rows; another table (other
+    rows) has another digest."""
+    org = demo.generate(seed=3, units=8, months=6)
+    demo.load(db, org)
+    engine, policy = OperationalEngine(db.engine), SuppressionPolicy()
+    results = {
+        s: compute(engine, SYSTEM, MetricRequest(SURVEY, s, by=["unit"], period="month"), policy)
+        for s in relationships.SIGNALS
+    }
+    digests = {r.digest for r in results.values()}
+    assert None not in digests and len(digests) == 3
+    relationships.STAGED.clear()
+    first = relationships.relationship_health(engine, SYSTEM, SURVEY, policy)
+    assert relationships.STAGED.misses == 1
+    again = relationships.relationship_health(engine, SYSTEM, SURVEY, policy)
+    assert again.rows == first.rows and relationships.STAGED.hits == 1
+    assert first.rows == relationships._health_rows(relationships.signal_frame(results))
+    quarter = MetricRequest(SURVEY, "hearts", by=["unit"], period="quarter")
+    assert compute(engine, SYSTEM, quarter, policy).digest not in digests
+
+    tenure.FRESHER.clear()
+    stores = [u.code for u in org.units if u.kind == "store"][:2]
+    curves = [tenure.tenure_curve(engine, SYSTEM, SURVEY, policy, "hearts", unit=s) for s in stores]
+    assert tenure.FRESHER.misses == 1 and tenure.FRESHER.hits == 1
+    by_band = MetricRequest(SURVEY, "hearts", by=["unit"], attribute=tenure.ATTRIBUTE)
+    fresher = tenure.unit_freshness(compute(engine, SYSTEM, by_band, policy).rows)
+    for store, curve in zip(stores, curves, strict=True):
+        assert curve.fresher_units == [f for f in fresher if f.unit == store]

@@ -134,6 +134,10 @@ class MetricResult:
     rows: list[ResultRow]
     closed_period: str | None = None
     """For a protected survey: the grain of the closed periods its figures are shown by."""
+    digest: bytes | None = None
+    """The key its rows are kept under (what the table was built from, its decisions and
+    the narrowing): results with the same digest have the same rows, so what is derived
+    from the rows alone can be kept under it (the stages, the fresher units)."""
 
 
 def compute(
@@ -262,6 +266,7 @@ def compute(
         threshold,
         rows,
         window.grain if window else None,
+        shown_key,
     )
 
 

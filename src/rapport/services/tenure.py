@@ -31,6 +31,7 @@ from rapport.analytics.relationships.tenure import (
     tenure_fall,
 )
 from rapport.analytics.suppression import SuppressionPolicy
+from rapport.analytics.suppression.cache import DecisionCache
 from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import FieldError, ValidationFailed
 from rapport.services.metric_memo import MetricMemo
@@ -131,7 +132,7 @@ def tenure_curve(
     if mine.survey is None:
         raise RuntimeError("internal error: expected a survey")
     visible = {r.unit_code for r in mine.rows if r.unit_code is not None}
-    fresher = [f for f in unit_freshness(whole.rows) if f.unit in visible]
+    fresher = [f for f in _kept_freshness(whole) if f.unit in visible]
     rows = _organisation_rows(mine, principal, unit)
     if rows is None:
         rows = compute(engine, principal, request, policy, memo=memo).rows
@@ -193,6 +194,21 @@ def _bands(rows: list[ResultRow]) -> list[BandRow]:
             )
         )
     return out
+
+
+FRESHER = DecisionCache(max_bytes=8 * 1024 * 1024)
+"""The fresher units of a whole organisation's unit × band table, by the table's digest (the
+rows it shows): every unit's page asks for the same table (0.08 s at 400 units)."""
+
+
+def _kept_freshness(whole: MetricResult) -> list[FresherUnit]:
+    if whole.digest is None:
+        return unit_freshness(whole.rows)
+    kept: list[FresherUnit] | None = FRESHER.get(whole.digest)
+    if kept is None:
+        kept = unit_freshness(whole.rows)
+        FRESHER.put(whole.digest, kept, entries=len(kept))
+    return kept
 
 
 def unit_freshness(rows: list[ResultRow]) -> list[FresherUnit]:

@@ -61,7 +61,14 @@ def slope_trend(
     values = grid.to_numpy(float)
     usable = np.isfinite(values) & (counts.fillna(0).to_numpy(float) >= min_n)
     units, periods = grid.index, grid.columns
-    out = []
+    if not len(periods):
+        return pd.DataFrame(
+            columns=["unit", "period", "slope", "se", "lower", "upper", "periods", "significant"]
+        )
+    # One row per period (the window ending there) × unit, built as arrays and framed once.
+    slopes = np.empty((len(periods), len(units)))
+    ses = np.empty_like(slopes)
+    used = np.empty(slopes.shape, dtype=int)
     for end in range(len(periods)):
         start = max(0, end - window + 1)
         y = values[:, start : end + 1]
@@ -77,28 +84,22 @@ def slope_trend(
             slope = (dx * dy).sum(axis=1) / sxx
             residual = np.where(ok, dy - slope[:, None] * dx, 0.0)
             se = np.sqrt((residual * residual).sum(axis=1) / (m - 2) / sxx)
-        enough = m >= min_periods
-        t = stats.t.ppf(0.5 + confidence / 2, np.maximum(m - 2, 1))
-        slope = np.where(enough, slope, np.nan)
-        se = np.where(enough, se, np.nan)
-        out.append(
-            pd.DataFrame(
-                {
-                    "unit": units,
-                    "period": periods[end],
-                    "slope": slope,
-                    "se": se,
-                    "lower": slope - t * se,
-                    "upper": slope + t * se,
-                    "periods": m,
-                }
-            )
-        )
-    if not out:
-        return pd.DataFrame(
-            columns=["unit", "period", "slope", "se", "lower", "upper", "periods", "significant"]
-        )
-    result = pd.concat(out, ignore_index=True)
+        slopes[end], ses[end], used[end] = slope, se, m
+    enough = used >= min_periods
+    t = stats.t.ppf(0.5 + confidence / 2, np.maximum(used - 2, 1))
+    slopes = np.where(enough, slopes, np.nan)
+    ses = np.where(enough, ses, np.nan)
+    result = pd.DataFrame(
+        {
+            "unit": np.tile(units.to_numpy(), len(periods)),
+            "period": np.repeat(periods.to_numpy(), len(units)),
+            "slope": slopes.ravel(),
+            "se": ses.ravel(),
+            "lower": (slopes - t * ses).ravel(),
+            "upper": (slopes + t * ses).ravel(),
+            "periods": used.ravel(),
+        }
+    )
     result["significant"] = (result["lower"] > 0) | (result["upper"] < 0)
     present = pd.MultiIndex.from_frame(frame[["unit", "period"]])
     keep = pd.MultiIndex.from_frame(result[["unit", "period"]]).isin(present)

@@ -6,12 +6,15 @@ curve computed on its own, and the stage model's rows kept by content equal a ne
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from rapport.analytics.engines import OperationalEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import SYSTEM, Principal, Role
 from rapport.errors import ValidationFailed
-from rapport.services import demo, relationships, tenure
+from rapport.services import demo, metrics, relationships, tenure
 from rapport.services.metrics import MetricRequest, compute
 from rapport.storage.uow import Database
 
@@ -70,12 +73,22 @@ def test_the_stage_models_rows_are_kept_by_the_content_of_their_frame(db: Databa
 
 
 def test_a_units_signal_rows_equal_the_whole_organisations_for_every_reader(
-    db: Database,
+    db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each further signal's table narrowed to a store (``MetricRequest.unit``), as an admin
     and as its region's manager, has the store's rows of the whole organisation's table, on
     the customer and the employee survey: the same values, intervals, suppression and zero
-    rows (emotions picked elsewhere, periods answered elsewhere)."""
+    rows (emotions picked elsewhere, periods answered elsewhere). Read for the subtree
+    alone, and sliced from the whole organisation's table when that is kept (reading
+    nothing; an employee table is always the whole organisation's, decided over it)."""
+    reads: list[str] = []
+    fetch = metrics.fetch_metric
+
+    def counted(engine: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(query.metric.name)
+        return fetch(engine, query, *args, **kwargs)
+
+    monkeypatch.setattr(metrics, "fetch_metric", counted)
     org = demo.generate(seed=11, units=12, months=8)
     demo.load(db, org)
     engine, policy = OperationalEngine(db.engine), SuppressionPolicy()
@@ -94,9 +107,17 @@ def test_a_units_signal_rows_equal_the_whole_organisations_for_every_reader(
             except ValidationFailed:
                 continue
             expected = [r for r in whole if r.unit_code == store.code]
+            narrowed = replace(request, unit=store.code)
             for reader in (SYSTEM, manager):
-                found = compute(engine, reader, replace(request, unit=store.code), policy).rows
+                metrics.KEPT.clear()  # the whole table not kept: the subtree's own reads
+                found = compute(engine, reader, narrowed, policy).rows
                 assert found == expected, (survey, metric, reader.role)
+                metrics.KEPT.clear()
+                compute(engine, SYSTEM, request, policy)  # kept: the subtree's rows of it
+                reads.clear()
+                found = compute(engine, reader, narrowed, policy).rows
+                assert found == expected, (survey, metric, reader.role, "sliced")
+                assert reads == [], reads
             compared += bool(expected)
     assert compared >= 8
 

@@ -177,12 +177,17 @@ def compute(
     shown = grouping
     if narrowed:
         grouping = grouping.with_dimension(Dimension.UNIT)
-        if filters.audience is not None and not protected:
+        whole = MetricQuery(
+            metric, grouping, filters, request.question, request.item, request.confidence
+        )
+        if filters.audience is not None and not protected and not _kept_now(engine, whole):
             # Each row of an unprotected request rests on its own unit subtree's responses
             # (invitations, people, cases) alone: no suppression decides it, a roll-up sums
             # descendants (repeat complaints and reach look beyond on purpose, in SQL). So
-            # its statements read the subtree only; a protected one reads the whole
-            # organisation, over which its suppression is decided.
+            # its statements read the subtree only — unless the whole organisation's table
+            # is kept and current, whose rows for the subtree are the same rows (a store's
+            # page after the map: its hearts, minds, NPS and honeymoon curve). A protected
+            # one reads the whole organisation, over which its suppression is decided.
             subtree = unit_scope(engine, principal, request.unit, memo.reads)
             filters = replace(filters, units=None if subtree is None else tuple(subtree))
     query = MetricQuery(
@@ -406,6 +411,17 @@ def _table(
     if read is not None:
         KEPT.put(read, key, entries=1)
     return table, key
+
+
+def _kept_now(engine: AnalyticsEngine, query: MetricQuery) -> bool:
+    """Whether the table of ``query`` (no closed periods: an unprotected one) is kept at the
+    engine's current data version (:func:`_table` would read nothing)."""
+    version = engine.data_version()
+    if version is None:
+        return False
+    read = cache.content_key(["read", version, engine.name, engine.use_aggregates, query, None])
+    digest: bytes | None = KEPT.peek(read)
+    return digest is not None and KEPT.peek(digest) is not None
 
 
 def _kept_margin(engine: AnalyticsEngine, version: Hashable | None) -> KeptMargin | None:

@@ -64,6 +64,13 @@ class DecisionCache:
             self.hits += 1
             return found[0]
 
+    def peek(self, key: bytes) -> Any | None:
+        """The value kept under ``key`` (None when not kept), counting no hit or miss and
+        leaving its place in the order as it is."""
+        with self._lock:
+            found = self._items.get(key)
+            return None if found is None else found[0]
+
     def put(self, key: bytes, value: Any, *, entries: int) -> None:
         """Keep ``value`` (holding about ``entries`` decisions) under ``key``."""
         size = ENTRY_BYTES * (entries + 1)

@@ -110,11 +110,15 @@ class MetricTable:
         (whole periods of a period axis, say): margins are then sums of what is kept.
         Cheaper and steadier than a time condition in SQL, which can turn a planner to a
         poor join order on SQLite."""
-        return replace(
+        part = replace(
             self,
             leaf={k: v for k, v in self.leaf.items() if wanted(k[position])},
             chosen={(k, e): v for (k, e), v in self.chosen.items() if wanted(k[position])},
         )
+        # The same units, so the same chains: a part does not walk the tree again (a
+        # store's page narrows a few dozen whole-organisation tables).
+        part.__dict__["_ancestors"] = self._ancestors
+        return part
 
     @cached_property
     def _ancestors(self) -> dict[int, tuple[int, ...]]:
@@ -212,7 +216,11 @@ class MetricTable:
         (one period, the units inside a subtree), summing only the leaf groups they rest
         on. A test on the unit axis must pass every unit below a unit it passes."""
         if "rows" in self.__dict__:  # already built for every value
-            return [r for r in self.rows if all(t(r.key[i]) for i, t in wanted.items())]
+            tests = list(wanted.items())
+            if len(tests) == 1:  # one test per row, not a generator per row
+                ((at, test),) = tests
+                return [r for r in self.rows if test(r.key[at])]
+            return [r for r in self.rows if all(t(r.key[i]) for i, t in tests)]
         part = self
         for position, test in wanted.items():
             part = part.keep(position, test)

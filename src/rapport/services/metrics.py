@@ -390,9 +390,7 @@ def _table(
     version = engine.data_version()
     read = None
     if version is not None:
-        read = cache.content_key(
-            ["read", version, engine.name, engine.use_aggregates, query, periods]
-        )
+        read = _read_key(engine, version, query, periods)
         digest: bytes | None = KEPT.get(read)
         kept: MetricTable | None = None if digest is None else KEPT.get(digest)
         if digest is not None and kept is not None:
@@ -419,9 +417,15 @@ def _kept_now(engine: AnalyticsEngine, query: MetricQuery) -> bool:
     version = engine.data_version()
     if version is None:
         return False
-    read = cache.content_key(["read", version, engine.name, engine.use_aggregates, query, None])
-    digest: bytes | None = KEPT.peek(read)
+    digest: bytes | None = KEPT.peek(_read_key(engine, version, query, None))
     return digest is not None and KEPT.peek(digest) is not None
+
+
+def _read_key(
+    engine: AnalyticsEngine, version: Hashable, query: MetricQuery, periods: Hashable | None
+) -> bytes:
+    """The key the digest of ``query``'s table read at data ``version`` is kept under."""
+    return cache.content_key(["read", version, engine.name, engine.use_aggregates, query, periods])
 
 
 def _kept_margin(engine: AnalyticsEngine, version: Hashable | None) -> KeptMargin | None:

@@ -346,9 +346,10 @@ def _repeat_statement(
     a, r = table("answers"), table("responses")
     filters = query.filters
     everyone = Filters(filters.survey_ids, filters.audience)
-    source = _answers_of_responses()
-    conditions = _complaint_conditions(everyone, items, all_versions)
-    if filters.units is not None:
+    if filters.units is None:
+        source = _answers_of_responses()
+        conditions = _complaint_conditions(everyone, items, all_versions)
+    else:
         theirs = table("responses").alias("answered_there")
         there = Facts(theirs.c.unit_id, theirs.c.submitted_at, theirs.c.audience,
                       theirs.c.survey_version_id, theirs.c.survey_id, None)  # fmt: skip

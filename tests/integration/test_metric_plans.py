@@ -5,17 +5,29 @@ tenth round); a plan is the one thing a timed test could not pin down."""
 
 from __future__ import annotations
 
+from sqlalchemy import Select
+
 from rapport.analytics.metrics import Filters, Grouping, MetricQuery, ScoredItem, get_metric
+from rapport.analytics.metrics import aggregates as metric_aggregates
 from rapport.analytics.metrics import sql as metric_sql
 from rapport.storage.uow import Database
 
 NPS = ScoredItem(1, 1, "nps", "", "nps", ("loyalty.recommend",), 0.0, 10.0, False)
+PICKER = ScoredItem(2, 1, "feel", "", "emotion_picker", (), None, None, False)
 ONE_STORE = Filters((1,), "customer", units=(5,))
 
 
+def _query(metric: str) -> MetricQuery:
+    return MetricQuery(get_metric(metric), Grouping.of(["unit"], period="month"), ONE_STORE)
+
+
 def _plan(db: Database, metric: str, items: list[ScoredItem]) -> list[str]:
-    query = MetricQuery(get_metric(metric), Grouping.of(["unit"], period="month"), ONE_STORE)
-    statement = metric_sql.metric_statements(query, items, frozenset({1}))["stats"]
+    return _explain(
+        db, metric_sql.metric_statements(_query(metric), items, frozenset({1}))["stats"]
+    )
+
+
+def _explain(db: Database, statement: Select) -> list[str]:  # type: ignore[type-arg]
     with db.engine.connect() as conn:
         # Bound, as the engine sends it (literal values can change SQLite's plan).
         compiled = statement.compile(conn, compile_kwargs={"render_postcompile": True})
@@ -43,3 +55,17 @@ def test_a_units_responses_are_still_read_by_the_unit_index(sqlite_db: Database)
     it over the unit's index for one unit's responses (two equalities against one)."""
     plan = _plan(sqlite_db, "responses", [])
     assert any("ix_responses_unit_id" in step for step in plan), plan
+
+
+def test_a_units_emotions_are_looked_up_by_emotion_in_the_aggregates(sqlite_db: Database) -> None:
+    """Given the emotions chosen anywhere (the margin's), one unit's chosen counts are found
+    through the primary key down to the unit; without them SQLite read every emotion row of
+    the question (0.03 s a statement at 400 units)."""
+    statements = metric_aggregates.aggregate_statements(
+        _query("emotions"), [PICKER], frozenset({1}), chosen=["joy", "anger"]
+    )
+    plan = _explain(sqlite_db, statements["emotions"])
+    assert any("PRIMARY KEY (kind=? AND key=? AND item=? AND survey_version_id=? AND unit_id=?"
+               in step for step in plan), plan  # fmt: skip
+    unguided = metric_aggregates.aggregate_statements(_query("emotions"), [PICKER], frozenset({1}))
+    assert not any("unit_id=?" in step for step in _explain(sqlite_db, unguided["emotions"]))

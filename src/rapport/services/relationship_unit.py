@@ -11,6 +11,7 @@ hidden value, so a hidden employee item can be neither shown nor ranked.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,10 +104,14 @@ def unit_relationship(
     period: str = "month",
     *,
     effect_of: int | None = None,
+    version: Hashable | None = None,
 ) -> UnitRelationship:
     """The relationship page of ``unit`` (code or path) on customer ``survey``; the effect
     of action ``effect_of`` (one of the unit's) is estimated when asked for: its wild
     bootstrap over every comparison unit costs more than the rest of the page.
+    ``version``: the operational database's data version read before ``db`` is first read
+    (the survey list, whose response counts scan every response, is then kept under it),
+    or None.
 
     Raises NotFound for an unknown unit, PermissionDenied for one outside the principal's
     subtree, and what :func:`~rapport.services.relationships.relationship_health` raises.
@@ -116,7 +121,7 @@ def unit_relationship(
         if found is None:
             raise NotFound(f"no unit with code or path {unit!r}")
         require_unit(principal, found)
-        listed = surveys.list_surveys(uow, principal)
+        listed = surveys.list_surveys(uow, principal, version=version)
         visible = actions.list_actions(uow, principal)
     memo = MetricMemo()
     # With the further signals of both sides (emotion shares, reach and its trend, repeat

@@ -127,7 +127,9 @@ def warm_up(
     def unit_page() -> object:
         if customer is None or leaf is None:
             return None
-        return relationship_unit.unit_relationship(db, engine, SYSTEM, leaf.code, customer, policy)
+        return relationship_unit.unit_relationship(
+            db, engine, SYSTEM, leaf.code, customer, policy, version=version
+        )
 
     def learning_log() -> object:
         with db.unit_of_work(readonly=True) as uow:

@@ -8,6 +8,7 @@ enforces scope and the anonymity rules through the services it reads); this modu
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.api.deps import DbDep, PolicyDep
-from rapport.api.metrics import analytics_engine
+from rapport.api.metrics import analytics_engine, live_engine
 from rapport.domain.org import Permission, Principal
 from rapport.errors import NotFound
 from rapport.exporters import charts, effect_charts, stage_charts, tenure_charts
@@ -31,6 +32,7 @@ from rapport.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 EngineDep = Annotated[AnalyticsEngine, Depends(analytics_engine)]
+LiveDep = Annotated[AnalyticsEngine, Depends(live_engine)]
 
 
 @router.get("/relationships/unit", response_class=HTMLResponse)
@@ -38,6 +40,7 @@ def unit_page(
     request: Request,
     principal: PagePrincipal,
     engine: EngineDep,
+    live: LiveDep,
     policy: PolicyDep,
     db: DbDep,
     unit: Annotated[str, Query(min_length=1, max_length=1000)],
@@ -45,8 +48,10 @@ def unit_page(
     period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
     effect: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
+    version = live.data_version()  # before the unit of work's first statement: keeps its reads
     with db.unit_of_work(readonly=True) as uow:
-        key = survey or relationship_map.default_survey(surveys.list_surveys(uow, principal))
+        listed = surveys.list_surveys(uow, principal, version=version)
+        key = survey or relationship_map.default_survey(listed)
     if key is None:
         raise NotFound("no survey to read relationships from")
     # Computed once per data version (for this unit, survey, period, effect and asker):
@@ -56,7 +61,7 @@ def unit_page(
     context = kept.get_or_compute(
         slot,
         page_version(engine),
-        lambda: _unit_context(db, engine, principal, policy, unit, key, period, effect),
+        lambda: _unit_context(db, engine, principal, policy, unit, key, period, effect, version),
     )
     return render(request, "relationship_unit.html", context)
 
@@ -70,9 +75,10 @@ def _unit_context(
     key: str,
     period: str,
     effect: int | None,
+    version: Hashable | None = None,
 ) -> dict[str, Any]:
     found = relationship_unit.unit_relationship(
-        db, engine, principal, unit, key, policy, period, effect_of=effect
+        db, engine, principal, unit, key, policy, period, effect_of=effect, version=version
     )
     history = pd.DataFrame([vars(r) for r in found.history])
     specs: dict[str, str] = {}

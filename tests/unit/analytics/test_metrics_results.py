@@ -225,3 +225,32 @@ def test_packed_rows_take_a_fraction_of_the_memory_of_the_rows() -> None:
     )
     packed = PackedRows.of((stats, [], rows_digest(stats, [])))
     assert packed.size < held / 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from([1, 2, 3, 4]), st.sampled_from(range(1, 7))),
+        st.tuples(st.integers(1, 9), st.floats(-50, 50), st.floats(0, 2500)),
+        min_size=1,
+        max_size=24,
+    ),
+    st.lists(st.frozensets(st.sampled_from([1, 2, 3, 4])), min_size=1, max_size=4),
+)
+def test_a_table_narrowed_again_and_again_gives_what_keep_gives(leaf, asks) -> None:
+    """A kept table narrowed for unit after unit (``rows_where`` groups its keys by value
+    once): each part has the leaf groups ``keep`` keeps, in the table's order (margins add
+    in it), and the same rows as a fresh table narrowed once."""
+    months = {k: (u, date(2026, m, 1)) for k in leaf for u, m in [k]}
+    leaf = {months[k]: v for k, v in leaf.items()}
+    kept = MetricTable(_index_query(), "test", UNITS, {}, leaf)
+    for units in asks:
+        wanted = {0: units.__contains__}
+        part = kept._where(0, units.__contains__)
+        assert list(part.leaf.items()) == list(kept.keep(0, units.__contains__).leaf.items())
+        fresh = MetricTable(_index_query(), "test", UNITS, {}, leaf)
+        assert kept.rows_where(wanted) == fresh.rows_where(wanted)
+
+
+def _index_query() -> MetricQuery:
+    return MetricQuery(get_metric("index:heart"), Grouping.of(["unit", "period"], period="month"))

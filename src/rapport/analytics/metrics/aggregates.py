@@ -173,7 +173,10 @@ def _grouped(dims: Sequence[Label[Any]], *aggregates: Label[Any]) -> Select[Any]
 
 
 def aggregate_statements(
-    query: MetricQuery, items: Sequence[ScoredItem], all_versions: frozenset[int]
+    query: MetricQuery,
+    items: Sequence[ScoredItem],
+    all_versions: frozenset[int],
+    chosen: Sequence[str] | None = None,
 ) -> dict[str, Select[Any] | CompoundSelect[Any]]:
     """The statements of :func:`rapport.analytics.metrics.sql.metric_statements` for
     ``query``, over the aggregate (call only when :func:`fallback_reason` is None).
@@ -181,6 +184,11 @@ def aggregate_statements(
     Period values in the rows are months; every statistic equals the raw one exactly
     (counts are sums of counts; sums come from the value histograms, whose values are
     the answers themselves).
+
+    ``chosen``: for emotions, every emotion the query's rows can name (those chosen
+    anywhere the query looks, its units aside): the chosen counts are then looked up by
+    emotion and survey version, the primary key's columns before the unit. Without them
+    SQLite reads every emotion row of the question to find one unit's.
     """
     reason = fallback_reason(query)
     if reason is not None:
@@ -209,6 +217,11 @@ def aggregate_statements(
     values = [*_conditions(filters, "value"), *chosen_of]
     if statistic is Statistic.EMOTIONS:
         answered = [*_conditions(filters, "answered"), *chosen_of]
+        if chosen is not None:
+            values += [
+                g.c.item.in_(sorted(chosen)),
+                g.c.survey_version_id.in_(sorted(all_versions)),
+            ]
         emotion = g.c.item.label("emotion")
         return {
             "stats": _grouped(dims, n).where(*answered),

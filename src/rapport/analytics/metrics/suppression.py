@@ -853,6 +853,9 @@ def decide_table(
         return tuple(out)
 
     out: dict[Key, Decision] = {}
+    # Equal decisions (a unit with the same count in two periods) kept once: the decisions
+    # of a unit × month table are kept across requests, and a third of them are repeats.
+    alike: dict[Decision, Decision] = {}
     for who, value in slices:
         if who is None or not policy.protects(who):
             continue
@@ -862,7 +865,7 @@ def decide_table(
             decided = suppress_table(axes, count, policy, audience=who, measure=measure)
             for key, decision in decided.items():
                 if all(v is not ALL for v in key):
-                    out[widen(key)] = decision
+                    out[widen(key)] = alike.setdefault(decision, decision)
     return out
 
 

@@ -69,3 +69,17 @@ def test_a_units_emotions_are_looked_up_by_emotion_in_the_aggregates(sqlite_db: 
                in step for step in plan), plan  # fmt: skip
     unguided = metric_aggregates.aggregate_statements(_query("emotions"), [PICKER], frozenset({1}))
     assert not any("unit_id=?" in step for step in _explain(sqlite_db, unguided["emotions"]))
+
+
+def test_a_units_reach_joins_the_periods_already_read(sqlite_db: Database) -> None:
+    """Given the whole organisation's periods (its margin's), one unit's reach joins them
+    as values: no walk over the survey's responses to find them again (0.03 s a statement
+    at 400 units)."""
+    statement = metric_sql.metric_statements(
+        _query("reach"), [], frozenset({1}), periods=["2026-05", "2026-06"]
+    )["stats"]
+    plan = _explain(sqlite_db, statement)
+    assert not any("ix_responses_survey_submitted_audience" in step for step in plan), plan
+    assert any(
+        "ix_responses_survey_submitted_audience" in step for step in _plan(sqlite_db, "reach", [])
+    )

@@ -645,12 +645,16 @@ def fetch_metric(
         all_versions = frozenset(i.survey_version_id for i in items)
         months = engine.use_aggregates and metric_aggregates.fallback_reason(query) is None
 
-        def statements(part: MetricQuery, chosen: Sequence[str] | None = None) -> Mapping[str, Any]:
+        def statements(
+            part: MetricQuery,
+            chosen: Sequence[str] | None = None,
+            periods: Sequence[Any] | None = None,
+        ) -> Mapping[str, Any]:
             if part.metric.cases:
                 return case_sql.case_statements(part)
             if months:
                 return metric_aggregates.aggregate_statements(part, selected, all_versions, chosen)
-            return metric_sql.metric_statements(part, selected, all_versions)
+            return metric_sql.metric_statements(part, selected, all_versions, periods)
 
         margin: list[tuple[Any, ...]] = []
         margin_emotions: list[tuple[Any, ...]] = []
@@ -689,9 +693,16 @@ def fetch_metric(
         chosen = None
         if months and everywhere is not None and query.metric.statistic is Statistic.EMOTIONS:
             chosen = [str(e[0]) for e in margin_emotions]
+        # Likewise some units' reach joins the periods the margin found (every period the
+        # surveys were answered in while anyone is in the directory; with nobody there, no
+        # unit has a row either way).
+        periods = None
+        if everywhere is not None and Dimension.PERIOD in everywhere.grouping.by:
+            at = everywhere.grouping.by.index(Dimension.PERIOD)
+            periods = sorted({row[at] for row in margin}, key=str)
 
         def run(part: MetricQuery) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-            found = statements(part, chosen)
+            found = statements(part, chosen, periods)
             stats_rows = list(map(tuple, conn.execute(found["stats"]).all()))
             chosen_rows = (
                 list(map(tuple, conn.execute(found["emotions"]).all()))

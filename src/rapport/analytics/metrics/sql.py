@@ -214,13 +214,19 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
 
 
 def metric_statements(
-    query: MetricQuery, items: Sequence[ScoredItem], all_versions: frozenset[int]
+    query: MetricQuery,
+    items: Sequence[ScoredItem],
+    all_versions: frozenset[int],
+    periods: Sequence[Any] | None = None,
 ) -> dict[str, Select[Any] | CompoundSelect[Any]]:
     """The statements for ``query``; their rows are dimension values then statistics.
 
     ``items`` are the metric's items (:func:`rapport.analytics.metrics.select_items`);
     ``all_versions`` are the versions of the queried surveys, so the version condition is
-    left out when every version has the item. Statistics per statement:
+    left out when every version has the item. ``periods``: for reach of some units, the
+    periods the surveys were answered in anywhere (the whole organisation's, as its margin
+    read them), joined as values instead of found again in every response of the survey.
+    Statistics per statement:
 
     - ``"stats"``: COUNT → n; NPS → n, promoters, detractors; SHARE → n, successes;
       MEAN → n, Σ(x − c), Σ(x − c)² with c the scale's midpoint; INDEX → the same over
@@ -235,7 +241,7 @@ def metric_statements(
         return {"stats": _grouped(dims, func.count().label("n")).where(*where)}
     if statistic is Statistic.RATE:
         if query.metric.rate_of == "people":
-            return {"stats": _reach_statement(query)}
+            return {"stats": _reach_statement(query, periods)}
         return {"stats": _rate_statement(query)}
     if query.metric.comments:
         return _comment_statements(query, dims, where)
@@ -441,7 +447,12 @@ def margin_statement(
     return None
 
 
-def _reach_statement(query: MetricQuery) -> Select[Any]:
+#: More periods than this are found in the responses again (SQLite joins at most 500
+#: terms of a compound SELECT).
+LISTED_PERIODS = 400
+
+
+def _reach_statement(query: MetricQuery, known: Sequence[Any] | None = None) -> Select[Any]:
     """People of each unit (the directory's, of the survey's audience) and how many of them
     responded, grouped like responses but by the person's directory unit. Every period in
     which the surveys were answered gets every unit's headcount, also where nobody of the
@@ -490,6 +501,9 @@ def _reach_statement(query: MetricQuery) -> Select[Any]:
         periods = (
             select(period).select_from(r).where(*response_conditions(everywhere)).distinct()
         ).subquery("periods")
+        if known and len(known) <= LISTED_PERIODS:  # those periods, already read
+            listed = [select(literal(p).label("period")) for p in known]
+            periods = (listed[0] if len(listed) == 1 else union_all(*listed)).subquery("periods")
         source = source.join(periods, true())
         columns.append(periods.c.period.label("period"))
         matches.append(periods.c.period == responders.c.period)

@@ -50,8 +50,9 @@ def unit_page(
 ) -> HTMLResponse:
     version = live.data_version()  # before the unit of work's first statement: keeps its reads
     with db.unit_of_work(readonly=True) as uow:
-        listed = surveys.list_surveys(uow, principal, version=version)
-        key = survey or relationship_map.default_survey(listed)
+        key = survey or relationship_map.default_survey(
+            surveys.list_surveys(uow, principal, version=version)
+        )
     if key is None:
         raise NotFound("no survey to read relationships from")
     # Computed once per data version (for this unit, survey, period, effect and asker):

@@ -219,13 +219,14 @@ class MetricTable:
                 chosen.setdefault(pair[0][position], []).append(pair)
             groups = grouped[position] = (leaf, chosen)
         passing = [v for v in {*groups[0], *groups[1]} if wanted(v)]
-        if len(passing) != 1:  # several values: the table's order across them
+        if len(passing) > 1:  # several values: the table's order across them
             return self.keep(position, frozenset(passing).__contains__)
-        (value,) = passing
+        keys: list[Key] = groups[0].get(passing[0], []) if passing else []
+        pairs: list[Any] = groups[1].get(passing[0], []) if passing else []
         part = replace(
             self,
-            leaf={k: self.leaf[k] for k in groups[0].get(value, ())},
-            chosen={p: self.chosen[p] for p in groups[1].get(value, ())},
+            leaf={k: self.leaf[k] for k in keys},
+            chosen={p: self.chosen[p] for p in pairs},
         )
         part.__dict__["_ancestors"] = self._ancestors
         return part

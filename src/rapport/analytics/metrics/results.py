@@ -799,6 +799,10 @@ def _seen(query: MetricQuery, row: Sequence[Any], width: int) -> bool:
     return bool(row[width])
 
 
+#: Statistics of these types are kept as the driver returned them.
+_PLAIN: Final = frozenset({int, float})
+
+
 def build_table(query: MetricQuery, engine: str, fetched: Fetched) -> MetricTable:
     """The table of ``query`` from what :func:`fetch_metric` read (leaf groups keyed,
     months of one quarter or year added up)."""
@@ -811,9 +815,11 @@ def build_table(query: MetricQuery, engine: str, fetched: Fetched) -> MetricTabl
     shared: dict[tuple[Stats, tuple[type, ...]], Stats] = {}
     for row in fetched.stats:
         key = normalise(row[:width])
-        stats = tuple(
-            0.0 if v is None else (int(v) if isinstance(v, int) else float(v)) for v in row[width:]
-        )
+        stats = tuple(row[width:])
+        if not _PLAIN.issuperset(map(type, stats)):  # NULL, a decimal, a bool: converted
+            stats = tuple(
+                0.0 if v is None else (int(v) if isinstance(v, int) else float(v)) for v in stats
+            )
         previous = leaf.get(key)
         # Months of one quarter or year (aggregates) are one key: add them up.
         if previous is not None:

@@ -221,9 +221,8 @@ def compute(
         at = grouping.by.index(Dimension.ATTRIBUTE) if segment is not None else 0
         recent = RECENT_RESULTS.of((engine.name, query, policy, shown.by))
         # Per row only a lookup: whether the audience is protected (an undecided row of a
-        # protected one is hidden by ``decision_of``) and where the catalog names are.
+        # protected one is hidden by ``decision_of``) is asked once.
         protected = filters.audience is not None and policy.protects(filters.audience)
-        named_at = [i for i, d in enumerate(grouping.by) if d in _NAMED]
         for row in _narrowed_rows(table, focus, unit_at, latest, period_at):
             if segment is not None and row.key[at] != segment[1]:
                 continue
@@ -244,7 +243,7 @@ def compute(
                 decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
             # A row is a function of the table row, its decision and the catalog entries it
             # names: the same three give the row built last time (RECENT_RESULTS).
-            named = _named(table, row.key) if named_at else ()
+            named = _named(table, row.key)
             found = recent.get((row.key, row.emotion))
             if found is None or found[0] is not row or found[1] != decision or found[2] != named:
                 found = recent[(row.key, row.emotion)] = (
@@ -634,10 +633,6 @@ RECENT_RESULTS: Final[RecentRows[tuple[MetricRow, Decision | None, tuple[Any, ..
 """The result rows last built per query, policy and shown grouping, by group (a
 :class:`~rapport.analytics.metrics.results.RecentRows`): after a new response only the
 groups whose table row or decision changed are built again."""
-
-
-#: The dimensions whose values name catalog entries (:func:`_named`).
-_NAMED: Final = frozenset({Dimension.UNIT, Dimension.SURVEY_VERSION})
 
 
 def _named(table: MetricTable, key: Key) -> tuple[Any, ...]:

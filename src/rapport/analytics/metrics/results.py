@@ -110,13 +110,16 @@ class MetricTable:
         (whole periods of a period axis, say): margins are then sums of what is kept.
         Cheaper and steadier than a time condition in SQL, which can turn a planner to a
         poor join order on SQLite."""
-        part = replace(
-            self,
-            leaf={k: v for k, v in self.leaf.items() if wanted(k[position])},
-            chosen={(k, e): v for (k, e), v in self.chosen.items() if wanted(k[position])},
+        return self._part(
+            {k: v for k, v in self.leaf.items() if wanted(k[position])},
+            {(k, e): v for (k, e), v in self.chosen.items() if wanted(k[position])},
         )
-        # The same units, so the same chains: a part does not walk the tree again (a
-        # store's page narrows a few dozen whole-organisation tables).
+
+    def _part(self, leaf: dict[Key, Stats], chosen: dict[tuple[Key, str], int]) -> MetricTable:
+        """The table with only these leaf groups and chosen counts. The same units, so the
+        same chains: a part does not walk the tree again (a store's page narrows a few
+        dozen whole-organisation tables)."""
+        part = replace(self, leaf=leaf, chosen=chosen)
         part.__dict__["_ancestors"] = self._ancestors
         return part
 
@@ -223,13 +226,7 @@ class MetricTable:
             return self.keep(position, frozenset(passing).__contains__)
         keys: list[Key] = groups[0].get(passing[0], []) if passing else []
         pairs: list[Any] = groups[1].get(passing[0], []) if passing else []
-        part = replace(
-            self,
-            leaf={k: self.leaf[k] for k in keys},
-            chosen={p: self.chosen[p] for p in pairs},
-        )
-        part.__dict__["_ancestors"] = self._ancestors
-        return part
+        return self._part({k: self.leaf[k] for k in keys}, {p: self.chosen[p] for p in pairs})
 
     def grid(self, wanted: Mapping[int, Callable[[Hashable], bool]] | None = None) -> list[Key]:
         """Every key of the full table, in display order (``wanted``: only the values of a
@@ -320,12 +317,19 @@ class MetricTable:
     ) -> MetricRow:
         """The row of group ``key``; ``alike`` holds the estimates of statistics already
         met (keyed with their types: an int count never stands for a float one)."""
-        same = None if alike is None else alike.get((stats, tuple(map(type, stats))))
+        typed = _typed(stats)
+        same = None if alike is None else alike.get(typed)
         if same is None:
             same = estimate_from_stats(self.statistic, stats, self.query.confidence, self.centre)
             if alike is not None:
-                alike[(stats, tuple(map(type, stats)))] = same
+                alike[typed] = same
         return MetricRow(key, int(stats[0]), *same)
+
+
+def _typed(stats: Stats) -> tuple[Stats, tuple[type, ...]]:
+    """``stats`` with their types, for telling equal statistics apart only where their types
+    differ too (an int count never stands for a float one)."""
+    return stats, tuple(map(type, stats))
 
 
 class RecentRows(Generic[V]):
@@ -698,7 +702,8 @@ def fetch_metric(
         # surveys were answered in while anyone is in the directory; with nobody there, no
         # unit has a row either way).
         periods = None
-        if everywhere is not None and Dimension.PERIOD in everywhere.grouping.by:
+        reach = not months and query.metric.rate_of == "people"
+        if reach and everywhere is not None and Dimension.PERIOD in everywhere.grouping.by:
             at = everywhere.grouping.by.index(Dimension.PERIOD)
             periods = sorted({row[at] for row in margin}, key=str)
 
@@ -824,7 +829,7 @@ def build_table(query: MetricQuery, engine: str, fetched: Fetched) -> MetricTabl
         # Months of one quarter or year (aggregates) are one key: add them up.
         if previous is not None:
             stats = tuple(a + b for a, b in zip(previous, stats, strict=True))
-        leaf[key] = shared.setdefault((stats, tuple(map(type, stats))), stats)
+        leaf[key] = shared.setdefault(_typed(stats), stats)
     chosen: dict[tuple[Key, str], int] = defaultdict(int)
     for row in fetched.chosen:
         chosen[(normalise(row[:width]), sys.intern(str(row[width])))] += int(row[width + 1])

@@ -28,7 +28,7 @@ from rapport.analytics.metrics.results import (
     build_table,
     fetch_metric,
 )
-from rapport.domain.org import SYSTEM
+from rapport.domain.org import SYSTEM, PersonKind, UnitKind
 from rapport.errors import ValidationFailed
 from rapport.services import auth, metrics, responses, surveys
 from rapport.services.confidentiality import DEFAULT_POLICY
@@ -128,14 +128,27 @@ def test_storing_responses_declares_their_months(db: Database) -> None:
     assert engine.closed_months() != closed
 
 
-def _store(db: Database, sid: int, when: datetime) -> None:
-    """One response submitted at ``when``, through the service that stores every response."""
+def _store(
+    db: Database,
+    sid: int,
+    when: datetime,
+    *,
+    unit: str = "north-1",
+    person: str | None = None,
+    nps: int | None = None,
+) -> None:
+    """One response submitted at ``when``, through the service that stores every response
+    (by customer ``person`` when named, with that ``nps`` when given)."""
     with db.unit_of_work() as uow:
-        unit = uow.units.find("north-1")
-        assert unit is not None
+        found = uow.units.find(unit)
+        assert found is not None
         published = surveys.get_published(uow, sid)
+        who = None if person is None else uow.people.by_key(PersonKind.CUSTOMER, person)
+        answers = dict(GOOD_ANSWERS) if nps is None else {**GOOD_ANSWERS, "nps": nps}
+        if answers["nps"] > 6:  # "why" is asked of detractors and passives only
+            del answers["why"]
         sub = responses.Submission(
-            unit_id=unit.id, answers=GOOD_ANSWERS, submitted_at=when, channel="import"
+            unit_id=found.id, answers=answers, submitted_at=when, channel="import", person=who
         )
         responses.submit(uow, published, sub)
 
@@ -195,6 +208,59 @@ def test_months_read_apart_equal_one_read_of_every_month(db: Database, cut: date
             compared += 1
     assert compared >= 15
     assert kept, "the months before the cut were read apart and kept"
+
+
+MARGIN_QUERIES = [
+    ("nps", "month"),
+    ("emotions", "month"),
+    ("comment_emotions", "quarter"),
+    ("comment_sentiment", "month"),
+    ("reach", "month"),
+    ("reach", "quarter"),
+    ("repeat_complaints", "month"),
+    ("responses", "year"),
+]
+
+
+@pytest.mark.parametrize("cut", [date(2026, 8, 1), date(2026, 10, 1), date(2027, 1, 1)])
+def test_margins_read_apart_equal_one_read(db: Database, cut: date) -> None:
+    """A store's query reads the whole organisation's keys (its margin). Split at ``cut``
+    (the months before it kept, raw or aggregated, later ones read), its keys, its emotions
+    and the store's table are those of one read of every month (the oracle)."""
+    sid = seed_org(db)
+    with db.unit_of_work() as uow:
+        store, south = uow.units.find("north-1"), uow.units.find("south")
+        assert store is not None and south is not None
+        uow.units.add("south-1", "South store 1", UnitKind.STORE, south)
+    days = ("2026-07-03", "2026-08-20", "2026-09-30", "2026-10-01", "2026-11-11", "2026-12-02")
+    for i, when in enumerate(days):  # complaints of known people, repeated, and others
+        at = datetime.fromisoformat(f"{when}T10:30:00+00:00")
+        _store(db, sid, at, person=f"c{i % 2}", nps=3 if i % 3 else 9)
+        _store(db, sid, at, unit="south-1", nps=8)
+    engine = OperationalEngine(db.engine)
+    kept: dict[Any, Any] = {}
+
+    def keep(parts: tuple[Any, ...], read: Any) -> Any:
+        if parts not in kept:
+            kept[parts] = read()
+        return kept[parts]
+
+    for name, period in MARGIN_QUERIES:
+        units = Filters(survey_ids=(sid,), audience="customer", units=(store.id,))
+        query = MetricQuery(get_metric(name), Grouping.of(["unit"], period), units)
+        whole = fetch_metric(engine, query)
+        apart = fetch_metric(engine, query, kept_months=KeptMonths(cut, keep, keep))
+        assert whole.margin, f"{name}: the organisation has keys"
+        assert set(apart.margin) == set(whole.margin), name
+        assert len(apart.margin) == len(whole.margin), f"{name}: each key once"
+        assert apart.margin_emotions == whole.margin_emotions, name
+        expected = build_table(query, "sqlite", whole).rows
+        found = build_table(query, "sqlite", apart).rows
+        assert [(r.key, r.n, r.emotion) for r in found] == [
+            (r.key, r.n, r.emotion) for r in expected
+        ], name
+    margins = [parts for parts in kept if isinstance(parts[0], MetricQuery) and len(parts) == 4]
+    assert margins, "the margins' months before the cut were read apart and kept"
 
 
 def test_over_http_a_live_response_reads_only_the_open_month(

@@ -17,7 +17,7 @@ Choose with :func:`open_engine` (``RAPPORT_ANALYTICS_ENGINE=operational|duckdb``
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -53,6 +53,12 @@ class AnalyticsEngine(Protocol):
     def data_version(self) -> Hashable | None:
         """A value that changes on every commit that writes the data read, or None when
         there is none: what was read under one value may be reused while it stays."""
+        ...
+
+    def survey_version(self, surveys: Collection[int]) -> Hashable | None:
+        """A value that changes on every commit that may change what a statement reads of
+        ``surveys``' responses (their answers, emotions, aggregates, invitations) or of
+        anything but survey responses, and on no other; None when there is none."""
         ...
 
     def closed_months(self) -> ClosedMonths | None:
@@ -108,6 +114,11 @@ class OperationalEngine:
         """The database's data generation (:mod:`rapport.storage.generation`): it moves on
         every commit that writes what analytics read; None in memory."""
         return None if self._generation is None else self._generation()
+
+    def survey_version(self, surveys: Collection[int]) -> Hashable | None:
+        """The data generation of ``surveys``
+        (:meth:`rapport.storage.generation.FileGeneration.of_surveys`); None in memory."""
+        return None if self._generation is None else self._generation.of_surveys(surveys)
 
     def closed_months(self) -> ClosedMonths | None:
         """The history of the aggregates before the data generation's ``since``
@@ -165,6 +176,10 @@ class DuckDBEngine:
 
     def data_version(self) -> Hashable | None:
         """None: a snapshot is replaced as a whole, with no counter to read."""
+        return None
+
+    def survey_version(self, surveys: Collection[int]) -> Hashable | None:
+        """None: a snapshot is replaced as a whole."""
         return None
 
     def closed_months(self) -> ClosedMonths | None:

@@ -367,7 +367,8 @@ def save_partial(
     """Keep a partial response, and the id of the page to reopen, so the same link
     resumes where the respondent left."""
     if ctx.invitation_id is not None:
-        uow.distribution.save_partial(ctx.invitation_id, dict(answers), page)
+        with uow.for_surveys([ctx.published.survey.id]):  # the survey's own invitation
+            uow.distribution.save_partial(ctx.invitation_id, dict(answers), page)
 
 
 def complete(
@@ -393,7 +394,9 @@ def complete(
     result = responses.submit(uow, ctx.published, sub, keep_original=keep_original)
     if ctx.invitation_id is not None:
         keep_link = None if ctx.published.survey.anonymous else result.response_id
-        if not uow.distribution.mark_used(ctx.invitation_id, utcnow(), keep_link):
+        with uow.for_surveys([ctx.published.survey.id]):  # the survey's own invitation
+            used = uow.distribution.mark_used(ctx.invitation_id, utcnow(), keep_link)
+        if not used:
             raise Conflict("This survey link has already been used.")
         if keep_link is not None:  # a case's follow-up survey ("did we put it right?")
             uow.cases.link_follow_up(ctx.invitation_id, keep_link)

@@ -386,14 +386,14 @@ def _table(
     Its statements run again only when the engine's data version changed since they last
     ran, on every call when the engine has none (DuckDB, a database in memory): the
     version names the kept table's digest. The version is read before the statements run,
-    so a table kept under it is never older than it; any commit after it (a response, a
-    resolved case, a moved unit, an erasure, an analysis) gives a new version, so a kept
-    table is never served after one. Only the table is kept, not what the statements
-    returned (but the closed months' rows and a narrowed query's margin are:
-    :func:`_kept_months`, :func:`_kept_margin`).
+    so a table kept under it is never older than it; any commit after it that may change
+    what they read (a response to its survey, a resolved case, a moved unit, an erasure, an
+    analysis) gives a new version, so a kept table is never served after one. Only the
+    table is kept, not what the statements returned (but the closed months' rows and a
+    narrowed query's margin are: :func:`_kept_months`, :func:`_kept_margin`).
     """
     periods = None if window is None else (window.grain, window.first, window.end)
-    version = engine.data_version()
+    version = _data_version(engine, query)
     read = None
     if version is not None:
         read = _read_key(engine, version, query, periods)
@@ -420,11 +420,19 @@ def _table(
 def _kept_now(engine: AnalyticsEngine, query: MetricQuery) -> bool:
     """Whether the table of ``query`` (no closed periods: an unprotected one) is kept at the
     engine's current data version (:func:`_table` would read nothing)."""
-    version = engine.data_version()
+    version = _data_version(engine, query)
     if version is None:
         return False
     digest: bytes | None = KEPT.peek(_read_key(engine, version, query, None))
     return digest is not None and KEPT.peek(digest) is not None
+
+
+def _data_version(engine: AnalyticsEngine, query: MetricQuery) -> Hashable | None:
+    """The data version ``query``'s statements are read at: of its surveys when it names
+    them (their statements read those surveys' responses only, so another survey's new
+    response leaves it: ``AnalyticsEngine.survey_version``), else the whole database's."""
+    surveys = query.filters.survey_ids
+    return engine.data_version() if not surveys else engine.survey_version(surveys)
 
 
 def _read_key(
@@ -470,7 +478,13 @@ def _kept_months(engine: AnalyticsEngine) -> KeptMonths | None:
         SUPERSEDED.latest(("months", id(engine), *parts), key)
         return rows
 
-    return KeptMonths(closed.before, keep)
+    def keep_margin(parts: tuple[Any, ...], read: Callable[[], Margin]) -> Margin:
+        key = cache.content_key(["margin months", closed.raw_key, engine.name, *parts])
+        found = kept_value(key, read, lambda found: len(found[0]) + len(found[1]))
+        SUPERSEDED.latest(("margin months", id(engine), *parts), key)
+        return found
+
+    return KeptMonths(closed.before, keep, None if closed.raw_key is None else keep_margin)
 
 
 def _latest(period: date | None) -> tuple[date, ...]:

@@ -175,14 +175,16 @@ def submit(
     row = response_row(
         published, sub, idempotency_key=sub.idempotency_key, idempotency_scope=scope, hash_=hash_
     )
-    rid = uow.responses.add_one_idempotent(row, values)
+    with uow.for_surveys([published.survey.id]):  # what was read of other surveys stays
+        rid = uow.responses.add_one_idempotent(row, values)
+        if rid is not None:
+            uow.responses.add_analyses([{**a, "response_id": rid} for a in analyses[0]])
     if rid is None:  # a concurrent request with the same key won the race
         key = sub.idempotency_key or ""
         existing = uow.responses.by_idempotency_key(published.survey.id, key, scope)
         if existing is None:
             raise RuntimeError("internal error: expected existing is not None")
         return _replay(existing, hash_, sub.idempotency_key or "")
-    uow.responses.add_analyses([{**a, "response_id": rid} for a in analyses[0]])
     keys = {sub.person.id: sub.person.external_id} if sub.person else None
     webhook_events.responses_created(uow, published, [(rid, row, values)], keys)
     alerts.on_stored(uow, published, [alerts.Stored(rid, sub.unit_id, values, analyses[0])])
@@ -238,10 +240,15 @@ def store_checked(
         response_row(published, sub, idempotency_key=key, idempotency_scope=scope)
         for (sub, _), key in zip(checked, keys or [None] * len(checked), strict=True)
     ]
-    ids = uow.responses.add_many(rows, redacted)
-    uow.responses.add_analyses(
-        [{**a, "response_id": rid} for rid, group in zip(ids, analyses, strict=True) for a in group]
-    )
+    with uow.for_surveys([published.survey.id]):  # what was read of other surveys stays
+        ids = uow.responses.add_many(rows, redacted)
+        uow.responses.add_analyses(
+            [
+                {**a, "response_id": rid}
+                for rid, group in zip(ids, analyses, strict=True)
+                for a in group
+            ]
+        )
     stored = zip(ids, checked, redacted, analyses, strict=True)
     people = {sub.person.id: sub.person.external_id for sub, _ in checked if sub.person}
     webhook_events.responses_created(

@@ -26,6 +26,14 @@ across new responses (:meth:`FileGeneration.closed`), and only the months from `
 on are read again. ``since`` moves to the current month (UTC) when ``h`` moves and when a
 transaction writes only months from the current one on.
 
+The row also counts **wide** writes (``w``, migration 0024), and ``survey_generations`` one
+number per survey: a transaction whose every data write ran inside :func:`for_surveys` and
+wrote only :data:`SURVEY_TABLES` (a response, its answers, emotions and aggregates, the
+invitation it used) moves the numbers of those surveys and leaves ``w``; any other data write
+moves ``w``. What a statement reads of one survey's responses may so be kept under ``(token,
+w, that survey's number)`` (:meth:`FileGeneration.of_surveys`): a customer's response leaves
+what was read of the employee survey as it was. ``n`` still moves on every data write.
+
 A write that bypasses the engine (a hand edit with the ``sqlite3`` shell) does not move it:
 restart the server after one, as after a restore.
 """
@@ -37,12 +45,12 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy import exc as sa_exc
@@ -82,6 +90,21 @@ AGGREGATE_TABLES = frozenset(
         "attribute_index_aggregates",
     }
 )
+
+#: Tables whose every row belongs to one survey (through its response, its survey version
+#: or its distribution): writes of them inside :func:`for_surveys` move only those surveys'
+#: numbers. A statement read under one survey's number reads rows of these tables of that
+#: survey only (``services.metrics``, whose statements filter by the survey).
+SURVEY_TABLES = frozenset(
+    {
+        "responses",
+        "answers",
+        "comment_analyses",
+        "invitations",
+        *AGGREGATE_TABLES,
+    }
+)
+SURVEYS_TABLE = "survey_generations"
 
 _READS = frozenset(
     {"SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "SET"}
@@ -186,10 +209,11 @@ def _changes_schema(statement: str) -> bool:
 _ANY_MONTH = date.min.isoformat()
 
 
-def _bump_statement(dialect: str, columns: int, earliest: str | None) -> str:
+def _bump_statement(dialect: str, columns: int, earliest: str | None, wide: bool = True) -> str:
     """The upsert that moves the row: ``n`` always; ``h`` and ``since`` (``columns`` 2, from
     migration 0022 on) when the transaction wrote aggregates of months from ``earliest``
-    (an ISO date made here, never user input) on."""
+    (an ISO date made here, never user input) on; ``w`` (``columns`` 3, from 0024 on) when
+    it was ``wide``: it wrote something outside :func:`for_surveys`."""
     token = "lower(hex(randomblob(16)))" if dialect == "sqlite" else "md5(random()::text)"
     now = datetime.now(UTC).date().replace(day=1).isoformat()
     if columns < 2:
@@ -202,26 +226,41 @@ def _bump_statement(dialect: str, columns: int, earliest: str | None) -> str:
     if earliest is not None:
         moves = f"({TABLE}.since IS NULL OR '{earliest}' < {TABLE}.since)"
         advances = f"('{earliest}' >= '{now}' AND {TABLE}.since < '{now}')"
+    w_column, w_value, w_set = "", "", ""
+    if columns >= 3:
+        w_column, w_value = ", w", ", 1"
+        w_set = f", w = {TABLE}.w + {int(wide)}"
     return (
-        f"INSERT INTO {TABLE} (id, token, n, h, since) VALUES (1, {token}, 1, 1, '{now}') "
+        f"INSERT INTO {TABLE} (id, token, n, h, since{w_column}) "
+        f"VALUES (1, {token}, 1, 1, '{now}'{w_value}) "
         f"ON CONFLICT (id) DO UPDATE SET n = {TABLE}.n + 1, "
         f"h = CASE WHEN {moves} THEN {TABLE}.h + 1 ELSE {TABLE}.h END, "
-        f"since = CASE WHEN {moves} OR {advances} THEN '{now}' ELSE {TABLE}.since END"
+        f"since = CASE WHEN {moves} OR {advances} THEN '{now}' ELSE {TABLE}.since END{w_set}"
+    )
+
+
+def _surveys_bump_statement(surveys: Iterable[int]) -> str:
+    """The upsert that moves the numbers of ``surveys`` (ids, made ints here)."""
+    rows = ", ".join(f"({int(s)}, 1)" for s in sorted(surveys))
+    return (
+        f"INSERT INTO {SURVEYS_TABLE} (survey_id, n) VALUES {rows} "
+        f"ON CONFLICT (survey_id) DO UPDATE SET n = {SURVEYS_TABLE}.n + 1"
     )
 
 
 def _columns_statement(dialect: str) -> str:
     """How much of the table exists: 0 none, 1 ``token`` and ``n`` (migration 0021), 2 also
-    ``h`` and ``since`` (0022)."""
+    ``h`` and ``since`` (0022), 3 also ``w`` and ``survey_generations`` (0024)."""
     if dialect == "sqlite":
         return (
             f"SELECT count(*) + (SELECT count(*) FROM pragma_table_info('{TABLE}') "
-            f"WHERE name = 'since') FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"
+            f"WHERE name IN ('since', 'w')) FROM sqlite_master "
+            f"WHERE type = 'table' AND name = '{TABLE}'"
         )
     return (
         f"SELECT count(*) + (SELECT count(*) FROM information_schema.columns "
         f"WHERE table_schema = current_schema() AND table_name = '{TABLE}' "
-        f"AND column_name = 'since') FROM (SELECT to_regclass('{TABLE}') AS t) AS r "
+        f"AND column_name IN ('since', 'w')) FROM (SELECT to_regclass('{TABLE}') AS t) AS r "
         f"WHERE r.t IS NOT NULL"
     )
 
@@ -230,6 +269,9 @@ _WROTE = "rapport_wrote_data"
 _EARLIEST = "rapport_aggregates_from"
 _DECLARED = "rapport_aggregating"
 _TRACKED = "_rapport_generation_tracked"
+_SCOPE = "rapport_for_surveys"
+_WIDE = "rapport_wrote_wide"
+_TOUCHED = "rapport_wrote_surveys"
 
 
 @contextmanager
@@ -241,6 +283,28 @@ def aggregating(conn: Connection, first: date | None) -> Iterator[None]:
         yield
     finally:
         conn.info.pop(_DECLARED, None)
+
+
+@contextmanager
+def for_surveys(conn: Connection, surveys: Iterable[int]) -> Iterator[None]:
+    """Say that the statements inside write rows of :data:`SURVEY_TABLES` of ``surveys``
+    only (their responses, answers, emotions, aggregates and invitations): they move those
+    surveys' numbers and leave ``w``. A statement inside that writes any other table still
+    moves ``w``, and so does every data write outside."""
+    outer = conn.info.get(_SCOPE)
+    conn.info[_SCOPE] = frozenset(int(s) for s in surveys)
+    try:
+        yield
+    finally:
+        if outer is None:
+            conn.info.pop(_SCOPE, None)
+        else:
+            conn.info[_SCOPE] = outer
+
+
+def _forget(info: dict[Any, Any]) -> None:
+    for name in (_WROTE, _EARLIEST, _WIDE, _TOUCHED):
+        info.pop(name, None)
 
 
 def track(engine: Engine) -> None:
@@ -264,6 +328,12 @@ def track(engine: Engine) -> None:
         if _changes_schema(statement):
             with lock:
                 known["columns"] = 0
+        scope = conn.info.get(_SCOPE)
+        written = _written(statement)
+        if scope and written is not None and written <= SURVEY_TABLES | OPERATIONAL_TABLES:
+            conn.info.setdefault(_TOUCHED, set()).update(scope)
+        else:
+            conn.info[_WIDE] = True
         if writes_aggregates(statement):
             declared = conn.info.get(_DECLARED) if _written(statement) is not None else None
             month = declared or _ANY_MONTH
@@ -272,6 +342,8 @@ def track(engine: Engine) -> None:
 
     def commit(conn: Connection) -> None:
         earliest = conn.info.pop(_EARLIEST, None)
+        wide = conn.info.pop(_WIDE, False)
+        touched = conn.info.pop(_TOUCHED, None)
         if not conn.info.pop(_WROTE, False):
             return
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -283,13 +355,14 @@ def track(engine: Engine) -> None:
                     return
                 with lock:
                     known["columns"] = int(found)
-            cursor.execute(_bump_statement(dialect, known["columns"], earliest))
+            cursor.execute(_bump_statement(dialect, known["columns"], earliest, wide))
+            if touched and known["columns"] >= 3:
+                cursor.execute(_surveys_bump_statement(touched))
         finally:
             cursor.close()
 
     def rollback(conn: Connection) -> None:
-        conn.info.pop(_WROTE, None)
-        conn.info.pop(_EARLIEST, None)
+        _forget(conn.info)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     event.listen(engine, "commit", commit)
@@ -299,10 +372,19 @@ def track(engine: Engine) -> None:
 @dataclass(frozen=True)
 class ClosedMonths:
     """What the aggregates of the months before ``before`` were when ``key`` was read: the
-    same key, the same rows (``h`` moves on any write of those months)."""
+    same key, the same rows (``h`` moves on any write of those months).
+
+    ``raw_key`` is ``key`` with ``w`` (None before migration 0024): what statements read of
+    those months' responses, answers and comment analyses is the same under it. A write
+    that is not one survey's (:func:`for_surveys`) moves ``w``; one survey's writes change
+    those rows only in the months whose aggregates the same transaction writes (a response
+    stored with its aggregates, declared with :func:`aggregating`), which moves ``h`` for a
+    month before ``before``. Its invitations are the exception (an old invitation used now):
+    nothing reading them may be kept under it."""
 
     key: Hashable
     before: date
+    raw_key: Hashable | None = None
 
 
 _READ = f"SELECT token, n, h, since FROM {TABLE} WHERE id = 1"
@@ -321,14 +403,62 @@ def read(conn: Any) -> tuple[str, int, int, date | None] | None:
     return str(row[0]), int(row[1]), int(row[2]), since
 
 
-_Row = tuple[str, int, int, date | None]
+T = TypeVar("T")
 
 
-def _closed(where: Hashable, found: _Row | None) -> ClosedMonths | None:
-    if found is None:
+def _surveys_read(surveys: tuple[int, ...]) -> str:
+    """One statement (one snapshot) reading the token, ``w`` and the numbers of
+    ``surveys`` (ids, made ints here)."""
+    listed = ", ".join(str(int(s)) for s in surveys)
+    return (
+        f"SELECT token, w, NULL, NULL FROM {TABLE} WHERE id = 1 UNION ALL "
+        f"SELECT NULL, NULL, survey_id, n FROM {SURVEYS_TABLE} WHERE survey_id IN ({listed})"
+    )
+
+
+def _of_surveys(where: Hashable, surveys: tuple[int, ...], rows: Iterable[Any]) -> Hashable | None:
+    """The version of ``surveys`` from :func:`_surveys_read`'s rows (None without the row)."""
+    head = None
+    numbers: dict[int, int] = {}
+    for token, w, survey, n in rows:
+        if token is not None:
+            head = (str(token), int(w))
+        else:
+            numbers[int(survey)] = int(n)
+    if head is None:
         return None
-    token, _n, h, since = found
-    return None if since is None else ClosedMonths((where, token, h, since), since)
+    return (where, *head, "surveys", tuple(numbers.get(s, 0) for s in surveys))
+
+
+def _survey_ids(surveys: Iterable[int]) -> tuple[int, ...]:
+    return tuple(sorted({int(s) for s in surveys}))
+
+
+_READ_CLOSED = f"SELECT token, h, since, w FROM {TABLE} WHERE id = 1"
+
+
+def _closed(where: Hashable, row: Sequence[Any] | None) -> ClosedMonths | None:
+    """The closed months from a row of ``token, h, since[, w]`` (None: nothing to keep)."""
+    if row is None or row[2] is None:
+        return None
+    token, h, since = str(row[0]), int(row[1]), date.fromisoformat(str(row[2])[:10])
+    raw = None if len(row) < 4 else (where, token, h, since, int(row[3]))
+    return ClosedMonths((where, token, h, since), since, raw)
+
+
+def _read_closed(conn: Any) -> Sequence[Any] | None:
+    """``token, h, since, w`` through a DBAPI or SQLAlchemy connection (without ``w``
+    before migration 0024)."""
+    sqlalchemy = isinstance(conn, Connection)
+    try:
+        if sqlalchemy:
+            return conn.execute(text(_READ_CLOSED)).first()  # type: ignore[no-any-return]
+        return conn.execute(_READ_CLOSED).fetchone()  # type: ignore[no-any-return]
+    except (sqlite3.OperationalError, sa_exc.DBAPIError):
+        if sqlalchemy:
+            conn.rollback()
+        found = read(conn)
+        return None if found is None else (found[0], found[2], found[3])
 
 
 class FileGeneration:
@@ -348,7 +478,9 @@ class FileGeneration:
         self._conn: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None
 
-    def _read(self) -> tuple[tuple[int, int], tuple[str, int, int, date | None]] | None:
+    def _query(self, run: Callable[[sqlite3.Connection], T]) -> tuple[tuple[int, int], T] | None:
+        """The file's (device, inode) and ``run`` on its connection; None without the file
+        or the table (or columns: nothing is kept)."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -364,10 +496,13 @@ class FileGeneration:
                 self._conn.execute("PRAGMA query_only=ON")
                 self._file = file
             try:
-                found = read(self._conn)
-            except sqlite3.OperationalError:  # no table (or columns) yet: nothing is kept
+                return file, run(self._conn)
+            except sqlite3.OperationalError:
                 return None
-        return None if found is None else (file, found)
+
+    def _read(self) -> tuple[tuple[int, int], tuple[str, int, int, date | None]] | None:
+        got = self._query(read)
+        return None if got is None or got[1] is None else (got[0], got[1])
 
     def __call__(self) -> Hashable | None:
         got = self._read()
@@ -375,8 +510,18 @@ class FileGeneration:
 
     def closed(self) -> ClosedMonths | None:
         """The history of the months before ``since`` (None: nothing to keep)."""
-        got = self._read()
+        got = self._query(_read_closed)
         return None if got is None else _closed(got[0], got[1])
+
+    def of_surveys(self, surveys: Iterable[int]) -> Hashable | None:
+        """A value that moves on every commit that may change rows of
+        :data:`SURVEY_TABLES` of ``surveys`` (a wide write, or one for them), and on
+        no other: the generation itself before migration 0024."""
+        ids = _survey_ids(surveys)
+        got = self._query(lambda conn: conn.execute(_surveys_read(ids)).fetchall())
+        if got is None:  # before migration 0024: the whole generation
+            return self()
+        return _of_surveys(got[0], ids, got[1])
 
     def close(self) -> None:
         with self._lock:
@@ -405,9 +550,25 @@ class Generation:
         found = self._read()
         return None if found is None else (self._where, *found[:2])
 
+    def of_surveys(self, surveys: Iterable[int]) -> Hashable | None:
+        """As :meth:`FileGeneration.of_surveys`."""
+        ids = _survey_ids(surveys)
+        with self._engine.connect() as conn:  # rolled back as it goes back to the pool
+            try:
+                rows = conn.execute(text(_surveys_read(ids))).all()
+            except sa_exc.DBAPIError:  # before migration 0024: the whole generation
+                conn.rollback()
+                found = self._read()
+                return None if found is None else (self._where, *found[:2])
+        return _of_surveys(self._where, ids, rows)
+
     def closed(self) -> ClosedMonths | None:
         """The history of the months before ``since`` (None: nothing to keep)."""
-        return _closed(self._where, self._read())
+        with self._engine.connect() as conn:  # rolled back as it goes back to the pool
+            try:
+                return _closed(self._where, _read_closed(conn))
+            except sa_exc.DBAPIError:  # no table (or columns) yet: nothing is kept
+                return None
 
     def close(self) -> None:
         """Nothing to close: connections go back to ``engine``'s pool."""

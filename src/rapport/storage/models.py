@@ -725,3 +725,14 @@ class DataGenerationRow(Base):
     n: Mapped[int] = mapped_column(BigInteger)
     h: Mapped[int] = mapped_column(BigInteger, server_default="0")
     since: Mapped[str | None] = mapped_column(String(10))
+    w: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class SurveyGenerationRow(Base):
+    """A number per survey, moved by the commits that wrote only its responses (and what
+    hangs on them), where ``data_generation.w`` stays (``rapport.storage.generation``). No
+    foreign key: a deleted survey's number is harmless, and deleting moves ``w``."""
+
+    __tablename__ = "survey_generations"
+    survey_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)

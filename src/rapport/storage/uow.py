@@ -11,7 +11,7 @@ out leave the block as :class:`rapport.errors.Unavailable` (503 at the edge).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -95,6 +95,17 @@ class UnitOfWork:
 
     def flush(self) -> None:
         self.session.flush()
+
+    @contextmanager
+    def for_surveys(self, surveys: Iterable[int]) -> Iterator[None]:
+        """Declare that what this unit of work writes inside is only ``surveys``'
+        responses and what hangs on them (:func:`rapport.storage.generation.for_surveys`):
+        what was read of the other surveys stays kept. Pending ORM writes are flushed on
+        the way in (they are not the block's) and out (they are)."""
+        self.session.flush()
+        with generation.for_surveys(self.session.connection(), surveys):
+            yield
+            self.session.flush()
 
     def defer(self, write: Deferred) -> None:
         """Run a non-essential ``write`` (e.g. a last-used time) after this unit of work,

@@ -616,6 +616,9 @@ class KeptMonths:
 
     before: date
     keep: Callable[[tuple[Any, ...], Callable[[], Rows]], Rows]
+    margin: KeptMargin | None = None
+    """Keeps a narrowed query's margin over those months, raw or aggregated, for as long
+    as their responses stay as they are (``storage.generation.ClosedMonths.raw_key``)."""
 
 
 def fetch_metric(
@@ -686,11 +689,24 @@ def fetch_metric(
                     chosen = sorted(emotions, key=str)
                 return found, chosen
 
+            def read_whole(whole_query: MetricQuery) -> Margin:
+                """The margin; the months before ``kept_months.before`` kept apart when
+                it may (:func:`_margin_by_months`)."""
+                by_months = _margin_by_months(whole_query, kept_months)
+                if by_months is None or kept_months is None or kept_months.margin is None:
+                    return read_margin(whole_query)
+                closed, later = by_months
+                before: Margin | None = None
+                if closed is not None:
+                    parts = (closed, months, tuple(selected), all_versions)
+                    before = kept_months.margin(parts, lambda: read_margin(closed))
+                return _union(before, None if later is None else read_margin(later))
+
             if kept_margin is None:
-                margin, margin_emotions = read_margin(everywhere)
+                margin, margin_emotions = read_whole(everywhere)
             else:
                 whole_parts = (everywhere, months, tuple(selected), all_versions)
-                margin, margin_emotions = kept_margin(whole_parts, lambda: read_margin(everywhere))
+                margin, margin_emotions = kept_margin(whole_parts, lambda: read_whole(everywhere))
         # Some units' emotions over the aggregates are looked up by the emotions chosen
         # anywhere (the margin's, so none of theirs is left out): the primary key (kind,
         # key, item, version, unit) then finds their rows, not every emotion row of the
@@ -769,6 +785,29 @@ def split_months(query: MetricQuery, before: date) -> tuple[MetricQuery | None, 
         start = cut if since is None or since < cut else since
         later = replace(query, filters=replace(query.filters, since=start))
     return closed, later
+
+
+def _margin_by_months(
+    whole: MetricQuery, kept_months: KeptMonths | None
+) -> tuple[MetricQuery | None, MetricQuery | None] | None:
+    """A margin query over the months before ``kept_months.before`` and over those from it
+    on (:func:`split_months`), or None when it is read whole: no months kept, or a margin
+    of invitations or cases (an invitation sent long ago is used now; cases change in any
+    month). A margin is the set of keys a table has, so the union of the two parts' keys is
+    the whole one's, whatever the grouping (a quarter that straddles the cut is in both)."""
+    if kept_months is None or kept_months.margin is None or whole.metric.cases:
+        return None
+    if whole.metric.statistic is Statistic.RATE and whole.metric.rate_of != "people":
+        return None
+    return split_months(whole, kept_months.before)
+
+
+def _union(closed: Margin | None, later: Margin | None) -> Margin:
+    """The keys and the emotions of two parts of a margin, each once (the closed months'
+    first, in their order; the emotions sorted, as one read gives them)."""
+    keys = dict.fromkeys([*(closed[0] if closed else []), *(later[0] if later else [])])
+    emotions = {*(closed[1] if closed else []), *(later[1] if later else [])}
+    return list(keys), sorted(emotions, key=str)
 
 
 def margin_query(query: MetricQuery) -> MetricQuery | None:

@@ -441,9 +441,16 @@ def margin_statement(
         return select(*dims).where(*response_conditions(filters), anyone).group_by(*group)
     if metric.repeat_days:
         complaints = _complaint_conditions(filters, items, all_versions)
-        return (
-            select(*dims).select_from(_answers_of_responses()).where(*complaints).group_by(*group)
+        # From a first month on (the open months of a margin read apart, services.metrics
+        # ._kept_months): the survey's responses of those months by its index, then their
+        # answers by theirs (0.47 s → 0.06 s at 400 units), not a scan of every answer.
+        a, r = table("answers"), table("responses")
+        source = (
+            _answers_of_responses()
+            if filters.since is None
+            else a.join(r, r.c.id == a.c.response_id)
         )
+        return select(*dims).select_from(source).where(*complaints).group_by(*group)
     return None
 
 

@@ -290,15 +290,18 @@ class CaseRepository:
 
     def link_follow_up(self, invitation_id: int, response_id: int) -> int:
         """Link the response answering a follow-up invitation to its case; returns the
-        number of cases linked (0 when the invitation was no case's follow-up)."""
-        q = (
-            update(CaseRow)
-            .where(
-                CaseRow.follow_up_invitation_id == invitation_id,
-                CaseRow.follow_up_response_id.is_(None),
-            )
-            .values(follow_up_response_id=response_id)
+        number of cases linked (0 when the invitation was no case's follow-up).
+
+        Looked up first: most answered invitations are no case's, and an UPDATE of cases,
+        even of no row, counts as a write of every survey's data
+        (``rapport.storage.generation``)."""
+        waiting = (
+            CaseRow.follow_up_invitation_id == invitation_id,
+            CaseRow.follow_up_response_id.is_(None),
         )
+        if self.s.scalar(select(CaseRow.id).where(*waiting).limit(1)) is None:
+            return 0
+        q = update(CaseRow).where(*waiting).values(follow_up_response_id=response_id)
         linked = int(self.s.execute(q).rowcount)  # type: ignore[attr-defined]
         self.s.expire_all()
         return linked

@@ -673,9 +673,13 @@ def _api_headers(db: Database, role: str | None) -> dict[str, str]:
 @pytest.mark.parametrize("role", ROLES, ids=[r or "anonymous" for r in ROLES])
 def test_role_matrix(seeded, sqlite_db: Database, role: str | None) -> None:
     server, sid, token, ids = seeded
+    # Who may call what, not how fast: on a slow 2-core machine an admin's call took longer
+    # than httpx's default 5 s, and the next caller waited behind it.
     with (
-        httpx.Client(base_url=server.url, headers=_api_headers(sqlite_db, role)) as api,
-        httpx.Client(base_url=server.url, headers={"Accept": "text/html"}) as page,
+        httpx.Client(
+            base_url=server.url, headers=_api_headers(sqlite_db, role), timeout=120
+        ) as api,
+        httpx.Client(base_url=server.url, headers={"Accept": "text/html"}, timeout=120) as page,
     ):
         if role is not None:
             _login(page, EMAILS.get(role, f"{role}@example.com"))

@@ -6,6 +6,7 @@ served without reading it again; a wide write (a renamed unit) reads both again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from sqlalchemy import text
 from rapport.analytics.engines import OperationalEngine
 from rapport.domain.org import SYSTEM
 from rapport.services import auth, invitations, metrics, responses, surveys
-from rapport.storage import generation
+from rapport.storage import generation, migrate
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, seed_org
@@ -190,3 +191,30 @@ def test_over_http_a_response_to_one_survey_leaves_what_was_read_of_another(
         assert r.status_code == 201, r.text
         assert (n(first), n(second)) == (2, 4)
         assert fetched == [second]
+
+
+def test_a_database_migrated_by_another_engine_moves_w_from_the_next_commit(
+    tmp_path: Path,
+) -> None:
+    """A server's engine that wrote before migration 0024 (its table had no ``w``), then
+    the database migrated by another engine: its next data write moves ``w``, which
+    readers already key on."""
+    url = f"sqlite:///{tmp_path / 'rapport.db'}"
+    running = Database(url)
+    migrate.upgrade(running.engine, "0023")
+    with running.engine.begin() as conn:  # a data write: the table has no w yet
+        conn.execute(
+            text(
+                "INSERT INTO units (code, name, kind, path, depth) VALUES ('a', 'A', 'company', 'a', 0)"
+            )
+        )
+    other = Database(url)
+    migrate.upgrade(other.engine)
+    other.dispose()
+    engine = OperationalEngine(running.engine)
+    before = engine.survey_version([1])
+    assert before is not None
+    with running.engine.begin() as conn:  # a wide write through the engine that ran before
+        conn.execute(text("UPDATE units SET name = 'B'"))
+    assert engine.survey_version([1]) != before
+    running.dispose()

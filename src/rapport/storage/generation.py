@@ -265,6 +265,9 @@ def _columns_statement(dialect: str) -> str:
     )
 
 
+#: :func:`_columns_statement`'s answer once every column and table exists (migration 0024).
+_COLUMNS = 3
+
 _WROTE = "rapport_wrote_data"
 _EARLIEST = "rapport_aggregates_from"
 _DECLARED = "rapport_aggregating"
@@ -348,7 +351,10 @@ def track(engine: Engine) -> None:
             return
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            if not known["columns"]:
+            # Looked up until the whole table is there: a database migrated by another
+            # engine while this one ran must get ``w`` and the survey numbers from its
+            # next commit on (readers key on them as soon as they exist).
+            if known["columns"] < _COLUMNS:
                 cursor.execute(columns_of)
                 (found,) = cursor.fetchone() or (0,)
                 if not found:

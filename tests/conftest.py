@@ -141,8 +141,15 @@ class LiveServer:
         self.socket.bind(("127.0.0.1", 0))
         self.port = int(self.socket.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
+        # Idle keep-alive connections kept 120 s, not uvicorn's 5 s: on a slow machine a
+        # client reused a connection the server was closing after a long request of its
+        # other client (ConnectionResetError), a race no user of one browser meets.
         config = uvicorn.Config(
-            create_app(settings, db), host="127.0.0.1", port=self.port, log_level="warning"
+            create_app(settings, db),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_keep_alive=120,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(

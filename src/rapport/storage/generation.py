@@ -364,6 +364,13 @@ def track(engine: Engine) -> None:
             cursor.execute(_bump_statement(dialect, known["columns"], earliest, wide))
             if touched and known["columns"] >= 3:
                 cursor.execute(_surveys_bump_statement(touched))
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The driver's own error, wrapped as SQLAlchemy wraps its statements' errors:
+            # a database gone at this commit is then "unavailable" (503), not a 500.
+            raise sa_exc.DBAPIError.instance(
+                "data generation", None, error, engine.dialect.loaded_dbapi.Error,
+                dialect=engine.dialect,
+            ) from error  # fmt: skip
         finally:
             cursor.close()
 

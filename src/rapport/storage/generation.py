@@ -209,6 +209,10 @@ def _changes_schema(statement: str) -> bool:
 _ANY_MONTH = date.min.isoformat()
 
 
+#: :func:`_columns_statement`'s answer once every column and table exists (migration 0024).
+_COLUMNS = 3
+
+
 def _bump_statement(dialect: str, columns: int, earliest: str | None, wide: bool = True) -> str:
     """The upsert that moves the row: ``n`` always; ``h`` and ``since`` (``columns`` 2, from
     migration 0022 on) when the transaction wrote aggregates of months from ``earliest``
@@ -227,7 +231,7 @@ def _bump_statement(dialect: str, columns: int, earliest: str | None, wide: bool
         moves = f"({TABLE}.since IS NULL OR '{earliest}' < {TABLE}.since)"
         advances = f"('{earliest}' >= '{now}' AND {TABLE}.since < '{now}')"
     w_column, w_value, w_set = "", "", ""
-    if columns >= 3:
+    if columns >= _COLUMNS:
         w_column, w_value = ", w", ", 1"
         w_set = f", w = {TABLE}.w + {int(wide)}"
     return (
@@ -264,9 +268,6 @@ def _columns_statement(dialect: str) -> str:
         f"WHERE r.t IS NOT NULL"
     )
 
-
-#: :func:`_columns_statement`'s answer once every column and table exists (migration 0024).
-_COLUMNS = 3
 
 _WROTE = "rapport_wrote_data"
 _EARLIEST = "rapport_aggregates_from"
@@ -338,7 +339,7 @@ def track(engine: Engine) -> None:
         else:
             conn.info[_WIDE] = True
         if writes_aggregates(statement):
-            declared = conn.info.get(_DECLARED) if _written(statement) is not None else None
+            declared = conn.info.get(_DECLARED) if written is not None else None
             month = declared or _ANY_MONTH
             earliest = conn.info.get(_EARLIEST)
             conn.info[_EARLIEST] = month if earliest is None else min(earliest, month)
@@ -362,7 +363,7 @@ def track(engine: Engine) -> None:
                 with lock:
                     known["columns"] = int(found)
             cursor.execute(_bump_statement(dialect, known["columns"], earliest, wide))
-            if touched and known["columns"] >= 3:
+            if touched and known["columns"] >= _COLUMNS:
                 cursor.execute(_surveys_bump_statement(touched))
         except engine.dialect.loaded_dbapi.Error as error:
             # The driver's own error, wrapped as SQLAlchemy wraps its statements' errors:
@@ -570,10 +571,8 @@ class Generation:
             try:
                 rows = conn.execute(text(_surveys_read(ids))).all()
             except sa_exc.DBAPIError:  # before migration 0024: the whole generation
-                conn.rollback()
-                found = self._read()
-                return None if found is None else (self._where, *found[:2])
-        return _of_surveys(self._where, ids, rows)
+                rows = None
+        return self() if rows is None else _of_surveys(self._where, ids, rows)
 
     def closed(self) -> ClosedMonths | None:
         """The history of the months before ``since`` (None: nothing to keep)."""

@@ -18,6 +18,11 @@ within 2× of the demo; peak RSS under 600 MB.
     uv run python benchmarks/pages.py --reuse /work/bench --sizes demo,400 --only /dashboard
     uv run python benchmarks/pages.py --reuse /work/bench --sizes 400 --after-response
 
+A generated organisation's last month is the current one (``--start live``), as a live
+organisation's is: a new response then falls in its one open month. ``--start 2025-07``
+generates the calendar of the rounds before the thirteenth (seven months after today's at
+24 months, all of them read again after each response).
+
 A reused database is copied before the server writes to it (sessions, secret key).
 """
 
@@ -104,8 +109,12 @@ def requests_for(db_file: Path) -> dict[str, str]:
     }
 
 
-def ensure_database(size: Size, data_dir: Path, reuse: Path | None) -> Path:
-    """The organisation's SQLite file: reused from ``reuse/<folder>`` or generated once."""
+def ensure_database(
+    size: Size, data_dir: Path, reuse: Path | None, first_month: str = "live"
+) -> Path:
+    """The organisation's SQLite file: reused from ``reuse/<folder>`` or generated once.
+    A generated size's months start at ``first_month`` (``rapport demo --start``; ``live``: the
+    last month is this one, as a live organisation's is; the demo keeps its own calendar)."""
     if reuse is not None and (reuse / size.folder / "rapport.db").exists():
         return reuse / size.folder / "rapport.db"
     folder = data_dir / size.folder
@@ -115,6 +124,8 @@ def ensure_database(size: Size, data_dir: Path, reuse: Path | None) -> Path:
         print(f"generating {size.name}: {size.units} units × {size.months} months ...", flush=True)
         start = time.perf_counter()
         command = ["demo", "--units", str(size.units), "--months", str(size.months)]
+        if size.name != "demo":
+            command += ["--start", first_month]
         subprocess.run(
             [sys.executable, "-m", "rapport", *command],
             env={**os.environ, "RAPPORT_DATA_DIR": str(folder)},
@@ -320,6 +331,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="demo,160,400", help="demo and/or unit counts")
     parser.add_argument("--months", type=int, default=24, help="months of generated history")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--start",
+        default="live",
+        help="first month of a generated size (YYYY-MM; live: its last month is this one)",
+    )
     parser.add_argument("--data-dir", type=Path, help="where to generate (default: temporary)")
     parser.add_argument("--reuse", type=Path, help="take <dir>/demo, <dir>/org<N> if present")
     parser.add_argument("--malloc-arena-max", type=int, help="MALLOC_ARENA_MAX for the server")
@@ -353,7 +369,7 @@ def main() -> None:
         data_dir = args.data_dir or Path(scratch)
         results = {}
         for size in sizes:
-            db_file = ensure_database(size, data_dir, args.reuse)
+            db_file = ensure_database(size, data_dir, args.reuse, args.start)
             only = args.only.split(",") if args.only else None
             figures, idle, peak = time_size(
                 db_file,

@@ -138,6 +138,26 @@ def test_errors_are_one_line_without_traceback_unless_debug(tmp_path: Path) -> N
     assert debug.returncode == 1 and "Traceback" in debug.stderr
     few = run(env, "demo", "--units", "10")
     assert few.returncode == 1 and "--units must be at least 40" in few.stderr
+    month = run(env, "demo", "--start", "2025-13")
+    assert month.returncode == 1
+    assert "--start must be a month as YYYY-MM or 'live', got '2025-13'" in month.stderr
+
+
+def test_demo_start_moves_the_calendar_and_live_ends_this_month() -> None:
+    from datetime import date
+
+    from rapport.cli.serve_cmds import _first_month
+    from rapport.services import demo
+
+    assert _first_month(None, 24) is None
+    assert _first_month("2024-02", 24) == date(2024, 2, 1)
+    today = date.today()
+    live = _first_month("live", 24)
+    assert live is not None and live.day == 1
+    assert (today.year - live.year) * 12 + today.month - live.month == 23
+    org = demo.generate(seed=7, units=12, months=2, start=date(2024, 2, 1))
+    months = {r.submitted_at.date().replace(day=1) for r in org.responses}
+    assert months == {date(2024, 2, 1), date(2024, 3, 1)}
 
 
 def test_token_create_prints_a_working_token_once(tmp_path: Path) -> None:

@@ -109,6 +109,35 @@ def test_reach_agrees(conformance, grouping) -> None:
     assert_engines_agree(conformance, query)
 
 
+#: No survey named: the metric's question in each survey whose items it reads (NPS is
+#: ``nps`` in the customer survey and ``enps`` in the employee one), read from the
+#: aggregates question by question (``aggregates._chosen``).
+ACROSS = {"every survey": Filters(), "customer audience": Filters(audience="customer")}
+ACROSS_GROUPINGS = {k: GROUPINGS[k] for k in ("total", "unit×month", "version+audience")}
+
+
+@pytest.mark.parametrize("grouping", ACROSS_GROUPINGS.values(), ids=ACROSS_GROUPINGS.keys())
+@pytest.mark.parametrize("filters", ACROSS.values(), ids=ACROSS.keys())
+@pytest.mark.parametrize("metric", ["nps", "csat_top2", "csat_mean", "emotions"])
+def test_metrics_across_surveys_agree(conformance, metric, filters, grouping) -> None:
+    query = MetricQuery(get_metric(metric), grouping, filters)
+    assert_engines_agree(conformance, query)
+
+
+def test_nps_across_surveys_reads_each_surveys_question(conformance) -> None:
+    """Both surveys' NPS questions count, each under its own version (the union of the
+    aggregates' parts lost neither)."""
+    grouping = GROUPINGS["version+audience"]
+    table = compute_metric(
+        conformance.engines["sqlite"], MetricQuery(get_metric("nps"), grouping, Filters())
+    )
+    assert table.source == "aggregates"
+    by = table.query.grouping.by
+    answered = [dict(zip(by, row.key, strict=True)) for row in table.rows if row.n > 0]
+    audiences = {key[Dimension.AUDIENCE] for key in answered}
+    assert audiences == {"customer", "employee"}
+
+
 def assert_engines_agree(conformance, query: MetricQuery) -> None:
     metric = query.metric.name
     tables = {name: compute_metric(e, query) for name, e in conformance.engines.items()}

@@ -83,3 +83,21 @@ def test_a_units_reach_joins_the_periods_already_read(sqlite_db: Database) -> No
     assert any(
         "ix_responses_survey_submitted_audience" in step for step in _plan(sqlite_db, "reach", [])
     )
+
+
+def test_nps_over_two_surveys_searches_each_question_by_the_primary_key(
+    sqlite_db: Database,
+) -> None:
+    """An audience's NPS over surveys asking it under different keys (``nps``, ``enps``):
+    each question's aggregate rows found by the primary key. Their OR had SQLite walk
+    every row of the kind (1.3 million at 400 units: 0.13 s for the home page's headline
+    after each response)."""
+    enps = ScoredItem(2, 2, "enps", "", "nps", ("loyalty.recommend",), 0.0, 10.0, False)
+    query = MetricQuery(
+        get_metric("nps"), Grouping.of([], period="month"), Filters(audience="customer")
+    )
+    statement = metric_aggregates.aggregate_statements(query, [NPS, enps], frozenset({1, 2}))
+    plan = _explain(sqlite_db, statement["stats"])
+    keyed = "PRIMARY KEY (kind=? AND key=? AND item=? AND survey_version_id=?)"
+    assert sum(keyed in step for step in plan) == 2, plan
+    assert not any(step.endswith("PRIMARY KEY (kind=?)") for step in plan), plan

@@ -185,3 +185,21 @@ def test_what_every_unit_page_derives_from_the_whole_tables_is_kept_by_their_dig
     fresher = tenure.unit_freshness(compute(engine, SYSTEM, by_band, policy).rows)
     for store, curve in zip(stores, curves, strict=True):
         assert curve.fresher_units == [f for f in fresher if f.unit == store]
+
+
+def test_the_home_pages_attention_list_is_needs_attention_of_every_row(db: Database) -> None:
+    """The home page's list is found among each unit's latest rows only; it equals the
+    list ``needs_attention`` finds in the frame of every row (12 months: drifting stores
+    have fallen by then, so the list is not empty)."""
+    from rapport.services import relationship_map
+
+    demo.load(db, demo.generate(seed=7, units=12, months=12))
+    engine, policy = OperationalEngine(db.engine), SuppressionPolicy()
+    health = relationships.relationship_health(engine, SYSTEM, SURVEY, policy, "month")
+    expected = relationship_map.needs_attention(relationships.as_frame(health.rows))
+    found = relationship_map._attention(engine, SYSTEM, policy, None, SURVEY)
+    assert found is not None and len(expected) > 0
+    columns = list(expected.columns)
+    assert (
+        found.rows[columns].reset_index(drop=True).equals(expected[columns].reset_index(drop=True))
+    )

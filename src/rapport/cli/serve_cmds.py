@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -107,10 +108,28 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def _first_month(start: str | None, months: int) -> date | None:
+    """``--start``: a month's first day, None for the default; ``live`` ends at this month."""
+    if start is None:
+        return None
+    if start.strip().lower() == "live":
+        today = date.today()
+        index = today.year * 12 + today.month - 1 - (months - 1)
+        return date(index // 12, index % 12 + 1, 1)
+    try:
+        return datetime.strptime(start.strip(), "%Y-%m").date()
+    except ValueError:
+        fail(f"--start must be a month as YYYY-MM or 'live', got {start!r}")
+
+
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives identical data.")] = 7,
     units: Annotated[int, typer.Option(help="Approximate number of units (at least 40).")] = 40,
     months: Annotated[int, typer.Option(help="Months of history (at least 12).")] = 15,
+    start: Annotated[
+        str | None,
+        typer.Option(help="First month, YYYY-MM (default 2025-07; 'live': the last is now)."),
+    ] = None,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the database has data.")
     ] = False,
@@ -122,6 +141,7 @@ def demo(
         fail(f"--units must be at least 40, got {units}")
     if months < 12:
         fail(f"--months must be at least 12, got {months}")
+    first = _first_month(start, months)
     settings = load_settings()
     with friendly_errors():
         db = open_database(settings, upgrade=True)
@@ -133,7 +153,7 @@ def demo(
                 return
             fail("the database already has data; use an empty database for the demo")
         console.print(f"Generating the demo organisation (seed {seed}) ...")
-        org = demo_service.generate(seed=seed, units=units, months=months)
+        org = demo_service.generate(seed=seed, units=units, months=months, start=first)
         with progress_bar("Loading responses", len(org.responses)) as advance:
             summary = demo_service.load(db, org, progress=advance)
     console.print(

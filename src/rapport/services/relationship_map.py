@@ -22,7 +22,12 @@ from rapport.errors import ValidationFailed
 from rapport.services import metrics, surveys
 from rapport.services.clock import utcnow
 from rapport.services.metric_memo import MetricMemo
-from rapport.services.relationships import RelationshipHealth, as_frame, relationship_health
+from rapport.services.relationships import (
+    HealthRow,
+    RelationshipHealth,
+    as_frame,
+    relationship_health,
+)
 from rapport.storage.uow import Database
 
 DECLINE = ("taken_for_granted", "at_risk")
@@ -54,14 +59,16 @@ def default_survey(listed: list[dict[str, Any]]) -> str | None:
 
 def needs_attention(frame: pd.DataFrame) -> pd.DataFrame:
     """Each unit's latest period when it is alarmed or staged down: alarmed first, then
-    at risk before taken for granted, lowest hearts first."""
+    at risk before taken for granted, lowest hearts first (equal hearts, as a region's and
+    its one store's: by unit code)."""
     if frame.empty:
         return frame
     latest = frame.sort_values("period").groupby("unit").tail(1)
     needs = latest[latest["alarm"] | latest["stage"].isin(DECLINE)].copy()
     needs["severity"] = [SEVERITY.get(s, 2) - (3 if a else 0) for s, a in
                          zip(needs["stage"], needs["alarm"], strict=True)]  # fmt: skip
-    return needs.sort_values(["severity", "hearts"], na_position="last").drop(columns="severity")
+    ordered = needs.sort_values(["severity", "hearts", "unit"], na_position="last")
+    return ordered.drop(columns="severity")
 
 
 def organisation_map(db: Database, health: RelationshipHealth) -> pd.DataFrame:
@@ -128,5 +135,10 @@ def _attention(
         health = relationship_health(engine, principal, survey, policy, "month", memo=memo)
     except ValidationFailed:
         return None
-    rows = needs_attention(as_frame(health.rows))
+    latest: dict[str, HealthRow] = {}  # only each unit's latest row can need attention
+    for row in health.rows:
+        found = latest.get(row.unit)
+        if found is None or row.period > found.period:
+            latest[row.unit] = row
+    rows = needs_attention(as_frame(list(latest.values())))
     return Attention(health.survey_key, health.survey_title, health.period, rows)

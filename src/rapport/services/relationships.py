@@ -308,10 +308,15 @@ def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
             strict=True,
         )
     }
+    columns = ("unit", "period", "stage")
+    numbers = [_numbers(stages[c]) for c in ("probability", "hearts", "minds")]
     rows = []
-    columns = ("unit", "period", "stage", "probability", "hearts", "minds", "hearts_n")
     for unit, period, stage, probability, hearts, minds, n, sentence in zip(
-        *(stages[c].tolist() for c in columns), stages["evidence"].tolist(), strict=True
+        *(stages[c].tolist() for c in columns),
+        *numbers,
+        stages["hearts_n"].astype(int).tolist(),
+        stages["evidence"].tolist(),
+        strict=True,
     ):
         name, label = labels[unit, period]
         reason = why.get((unit, period))
@@ -322,12 +327,12 @@ def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
                 period=period,
                 period_label=str(label),
                 stage=str(stage),
-                probability=_number(probability),
+                probability=probability,
                 alarm=reason is not None,
-                hearts=_number(hearts),
-                minds=_number(minds),
-                n=int(n),
-                evidence=str(sentence) if reason is None else f"{sentence}; alarm: {reason}",
+                hearts=hearts,
+                minds=minds,
+                n=n,
+                evidence=sentence if reason is None else f"{sentence}; alarm: {reason}",
             )
         )
     return rows
@@ -352,6 +357,10 @@ def _with(evidence: str, moved: str | None) -> str:
     return evidence if not moved else f"{evidence}; signals: {moved}"
 
 
-def _number(value: object) -> float | None:
-    number = float(value)  # type: ignore[arg-type]
-    return None if np.isnan(number) else number
+def _numbers(column: pd.Series) -> list[float | None]:
+    """A float column as Python floats, None where NaN (one pass, not a call per value)."""
+    values = column.to_numpy(float)
+    out: list[float | None] = values.tolist()
+    for i in np.flatnonzero(np.isnan(values)).tolist():
+        out[i] = None
+    return out

@@ -163,8 +163,8 @@ def _conditions(filters: Filters, kind: str | None, g: Any = None) -> list[Colum
     return conditions
 
 
-def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    g = _agg()
+def _sum_if(condition: ColumnElement[bool], g: Any = None) -> ColumnElement[Any]:
+    g = _agg() if g is None else g
     return func.sum(case((condition, g.c.n), else_=literal_column("0")))
 
 
@@ -211,33 +211,41 @@ def aggregate_statements(
         total_sq = func.sum(g.c.total_sq).label("total_sq")
         return {"stats": _grouped(dims, n, total, total_sq).where(*where)}
     per_item = statistic is not Statistic.EMOTIONS
-    chosen_of = metric_sql.item_conditions(
-        items, all_versions, match_item=per_item, columns=(g.c.key, g.c.item, g.c.survey_version_id)
-    )
-    values = [*_conditions(filters, "value"), *chosen_of]
     if statistic is Statistic.EMOTIONS:
-        answered = [*_conditions(filters, "answered"), *chosen_of]
+        answered_of, answered = _chosen(
+            _conditions(filters, "answered"), items, all_versions, per_item
+        )
+        values = _conditions(filters, "value")
         if chosen is not None:
             values += [
                 g.c.item.in_(sorted(chosen)),
                 g.c.survey_version_id.in_(sorted(all_versions)),
             ]
-        emotion = g.c.item.label("emotion")
+        values_of, values = _chosen(values, items, all_versions, per_item)
+        emotion = values_of.c.item.label("emotion")
         return {
-            "stats": _grouped(dims, n).where(*answered),
-            "emotions": _grouped([*dims, emotion], func.sum(g.c.n).label("chosen")).where(*values),
+            "stats": _grouped(_dimensions(query.grouping, answered_of), _n_of(answered_of)).where(
+                *answered
+            ),
+            "emotions": _grouped(
+                [*_dimensions(query.grouping, values_of), emotion],
+                func.sum(values_of.c.n).label("chosen"),
+            ).where(*values),
         }
+    g, values = _chosen(_conditions(filters, "value"), items, all_versions, per_item)
+    dims, n = _dimensions(query.grouping, g), _n_of(g)
     if statistic is Statistic.NPS:
         stats = _grouped(
             dims,
             n,
-            _sum_if(g.c.value >= 9).label("promoters"),
-            _sum_if(g.c.value <= 6).label("detractors"),
+            _sum_if(g.c.value >= 9, g).label("promoters"),
+            _sum_if(g.c.value <= 6, g).label("detractors"),
         )
     elif statistic is Statistic.SHARE:
         boxes = query.metric.top_boxes - 1
         threshold = {i.survey_version_id: float(i.scale_max or 0) - boxes for i in items}
-        stats = _grouped(dims, n, _sum_if(g.c.value >= _per_version(threshold)).label("successes"))
+        successes = _sum_if(g.c.value >= _per_version(threshold, g), g)
+        stats = _grouped(dims, n, successes.label("successes"))
     else:
         deviation = g.c.value - literal(metric_sql.mean_centre(items), Double())
         stats = _grouped(
@@ -249,8 +257,36 @@ def aggregate_statements(
     return {"stats": stats.where(*values)}
 
 
-def _per_version(value: dict[int, float]) -> ColumnElement[Any]:
+def _n_of(g: Any) -> Label[Any]:
+    return func.sum(g.c.n).label("n")
+
+
+def _chosen(
+    conditions: list[ColumnElement[bool]],
+    items: Sequence[ScoredItem],
+    all_versions: frozenset[int],
+    per_item: bool,
+) -> tuple[Any, list[ColumnElement[bool]]]:
+    """The aggregate rows of the metric's questions: ``(source, conditions)`` for the
+    outer statement. One question: ``metric_aggregates`` under ``conditions`` and its own.
+    Several (an audience's surveys asking NPS under different keys): each question's rows
+    read apart and put together (UNION ALL; a row has one question, so none twice). Their
+    OR made SQLite walk every row of the kind (1.3 million at 400 units, 0.13 s for NPS by
+    month over the open months), where each alone is a search of the primary key."""
     g = _agg()
+    alternatives = metric_sql.item_alternatives(
+        items,
+        all_versions,
+        match_item=per_item,
+        columns=(g.c.key, g.c.item, g.c.survey_version_id),
+    )
+    if len(alternatives) < 2:
+        return g, [*conditions, *alternatives]
+    parts = [select(g).where(*conditions, alternative) for alternative in alternatives]
+    return union_all(*parts).subquery("chosen_aggregates"), []
+
+
+def _per_version(value: dict[int, float], g: Any) -> ColumnElement[Any]:
     distinct = set(value.values())
     if len(distinct) == 1:
         return literal(distinct.pop(), Double())

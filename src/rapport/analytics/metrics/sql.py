@@ -175,6 +175,19 @@ def item_conditions(
 
     ``columns`` are the (question, item, version) columns to test; by default the answer's
     and its response's (the aggregate path passes its own)."""
+    alternatives = item_alternatives(items, all_versions, match_item=match_item, columns=columns)
+    return alternatives if len(alternatives) == 1 else [or_(*alternatives)]
+
+
+def item_alternatives(
+    items: Sequence[ScoredItem],
+    all_versions: frozenset[int],
+    *,
+    match_item: bool = True,
+    columns: tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]] | None = None,
+) -> list[ColumnElement[bool]]:
+    """:func:`item_conditions` before they are joined by OR: one condition per question
+    (and item), disjoint (a row has one question and one item)."""
     if columns is None:
         a, r = table("answers"), table("responses")
         columns = (a.c.question_id, a.c.item, r.c.survey_version_id)
@@ -192,7 +205,7 @@ def item_conditions(
         if len(versions_of) > 1 or versions != all_versions:
             condition.append(version_of.in_(sorted(versions)))
         alternatives.append(and_(*condition))
-    return alternatives if len(alternatives) == 1 else [or_(*alternatives)]
+    return alternatives
 
 
 def _per_version(items: Sequence[ScoredItem], value: dict[int, float]) -> ColumnElement[Any]:

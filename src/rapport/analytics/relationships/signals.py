@@ -71,7 +71,7 @@ def check_signals(frame: pd.DataFrame, needed: Iterable[str] = ()) -> None:
             f"signal frame: row {frame.index[duplicated][0]!r} repeats unit {row['unit']!r}, "
             f"period {row['period']!r}, signal {row['signal']!r} (expected one row each)"
         )
-    present = set(frame["signal"])
+    present = set(frame["signal"].unique().tolist())  # not iterated: Arrow strings, slow
     absent = [s for s in needed if s not in present]
     if absent:
         raise ValueError(

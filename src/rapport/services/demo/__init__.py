@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from rapport.domain.org import SYSTEM, Person, Role, Unit, UnitKind
 from rapport.services import auth, surveys
@@ -42,8 +42,13 @@ class LoadSummary:
     password: str
 
 
-def generate(seed: int = 7, units: int = 40, months: int = 15) -> DemoOrganisation:
-    return generate_demo(seed=seed, units=units, months=months)
+def generate(
+    seed: int = 7, units: int = 40, months: int = 15, start: date | None = None
+) -> DemoOrganisation:
+    """The demo organisation; ``start`` (a month's first day) defaults to July 2025."""
+    if start is None:
+        return generate_demo(seed=seed, units=units, months=months)
+    return generate_demo(seed=seed, units=units, months=months, start=start)
 
 
 def _demo_users(org: DemoOrganisation) -> list[tuple[str, Role, str | None]]:

@@ -363,14 +363,21 @@ class CommentRepository:
         )
         if before.responses + int(added or 0) != now.responses:
             return False
-        reread = self.s.scalar(
-            select(CommentAnalysisRow.id)
-            .join(ResponseRow, ResponseRow.id == CommentAnalysisRow.response_id)
+        # From the analyses made since (usually a few), each response looked up by its key:
+        # as a join SQLite walked every response of the survey to find none (0.06–0.11 s
+        # at 400 units, three times a comments page after each response).
+        older = (
+            select(ResponseRow.id)
             .where(
-                CommentAnalysisRow.id > before.analysis_id,
+                ResponseRow.id == CommentAnalysisRow.response_id,
                 ResponseRow.survey_id == survey_id,
                 ResponseRow.id <= before.last_response_id,
             )
+            .exists()
+        )
+        reread = self.s.scalar(
+            select(CommentAnalysisRow.id)
+            .where(CommentAnalysisRow.id > before.analysis_id, older)
             .limit(1)
         )
         return reread is None

@@ -41,15 +41,16 @@ def _cells(frame: pd.DataFrame) -> pd.DataFrame:
     data["shade"] = data["probability"].fillna(1.0)
     data["mark"] = [
         "!" if a else "?" if s == INSUFFICIENT else ""
-        for a, s in zip(data["alarm"], data["stage"], strict=True)
+        for a, s in zip(data["alarm"].tolist(), data["stage"].tolist(), strict=True)
     ]
     data["description"] = [
         f"{u} · {p} · {s.replace('_', ' ')}"
         + ("" if pd.isna(q) else f" · probability {q:.2f}")
         + (" · decline alarm" if a else "")
         for u, p, s, q, a in zip(
-            data["unit_code"], data["period_label"], data["stage"], data["probability"],
-            data["alarm"], strict=True,
+            *(data[c].tolist() for c in ("unit_code", "period_label", "stage", "probability",
+                                          "alarm")),
+            strict=True,
         )
     ]  # fmt: skip
     return data
@@ -87,8 +88,8 @@ def stage_map(
     shown = frame[["unit", group, "period_label", "stage", "probability", "alarm"]]
     data = _cells(shown.rename(columns={"unit": "unit_code", group: "group"}))
     if link is not None:
-        data["url"] = [link + quote(str(code)) for code in data["unit_code"]]
-    order = list(dict.fromkeys(data["group"]))
+        data["url"] = [link + quote(str(code)) for code in data["unit_code"].tolist()]
+    order = list(dict.fromkeys(data["group"].tolist()))
     y = alt.Y("unit_code:N", sort=None, title=None)
     encodings, tooltip = _encodings(y)
     extra: dict[str, Any] = {"href": "url:N"} if link is not None else {}

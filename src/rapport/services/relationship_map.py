@@ -84,8 +84,9 @@ def organisation_map(db: Database, health: RelationshipHealth) -> pd.DataFrame:
     for u in units:
         parts = u.path.split("/")
         regions[u.code] = names.get("/".join(parts[:2]), u.name)
-    frame["region"] = [regions.get(code, code) for code in frame["unit"]]
-    frame["place"] = [place.get(code, len(place)) for code in frame["unit"]]
+    codes = frame["unit"].tolist()
+    frame["region"] = [regions.get(code, code) for code in codes]
+    frame["place"] = [place.get(code, len(place)) for code in codes]
     ordered = frame.sort_values(["place", "period"], kind="stable").drop(columns="place")
     return ordered.reset_index(drop=True)
 

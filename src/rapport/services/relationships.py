@@ -301,13 +301,11 @@ def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
     ):
         text = f"{signal} CUSUM {path:.1f} > {THRESHOLD:.2f}"
         why[unit, period] = f"{why[unit, period]}; {text}" if (unit, period) in why else text
-    labels = {
-        (unit, period): (name, label)
-        for unit, period, name, label in zip(
-            *(frame[c].tolist() for c in ("unit", "period", "unit_name", "period_label")),
-            strict=True,
-        )
-    }
+    # A unit's name and a period's label, each found once (not per unit × period × signal).
+    units = frame.drop_duplicates("unit")
+    names = dict(zip(units["unit"].tolist(), units["unit_name"].tolist(), strict=True))
+    periods = frame.drop_duplicates("period")
+    labels = dict(zip(periods["period"].tolist(), periods["period_label"].tolist(), strict=True))
     columns = ("unit", "period", "stage")
     numbers = [_numbers(stages[c]) for c in ("probability", "hearts", "minds")]
     rows = []
@@ -318,14 +316,13 @@ def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
         stages["evidence"].tolist(),
         strict=True,
     ):
-        name, label = labels[unit, period]
         reason = why.get((unit, period))
         rows.append(
             HealthRow(
                 unit=str(unit),
-                unit_name=str(name),
+                unit_name=str(names[unit]),
                 period=period,
-                period_label=str(label),
+                period_label=str(labels[period]),
                 stage=str(stage),
                 probability=probability,
                 alarm=reason is not None,

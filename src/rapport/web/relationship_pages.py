@@ -41,7 +41,7 @@ from rapport.web.flash import flash
 from rapport.web.kept_pages import KeptPages, asker, page_version
 from rapport.web.pages import PagePrincipal
 from rapport.web.relationship_unit_pages import router as unit_router
-from rapport.web.templating import render
+from rapport.web.templating import records, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(unit_router)
@@ -167,7 +167,7 @@ def _draw_map(
         **honeymoon(curve, principal),
         "health": health,
         "attention": relationship_map.needs_attention(frame),
-        "map": frame,
+        "map": records(frame),
         "spec_json": spec,
         "units": frame["unit"].nunique() if not frame.empty else 0,
         "link": link,

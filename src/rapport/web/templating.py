@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from importlib.resources import files
 from numbers import Number
@@ -38,6 +39,20 @@ def digits(estimate: Any) -> int:
     return 1 if format_number(lower) == format_number(upper) else 0
 
 
+def records(frame: Any) -> list[Any]:
+    """A data frame's rows as named tuples, as ``frame.itertuples(index=False)`` gives them,
+    read a column at a time: pandas 3 iterates its Arrow-backed strings one element at a
+    time (the 10,560 rows of the map's table at 400 units: 0.06–0.10 s, 0.02 s this way).
+
+    >>> import pandas as pd
+    >>> records(pd.DataFrame({"unit": ["a"], "n": [7]}))
+    [Row(unit='a', n=7)]
+    """
+    columns = [str(c) for c in frame.columns]
+    row = namedtuple("Row", columns, rename=True)  # type: ignore[misc]
+    return list(map(row._make, zip(*(frame[c].tolist() for c in frame.columns), strict=True)))
+
+
 def table_rows(frame: Any) -> Markup:
     """A data frame's rows as HTML table rows, each cell as a data table shows it: a date
     as YYYY-MM-DD, a float with one decimal, an integer as is, a missing value as "–".
@@ -51,7 +66,7 @@ def table_rows(frame: Any) -> Markup:
     return Markup(  # noqa: S704 - every cell's text goes through escape()
         "".join(
             "<tr>" + "".join(f"<td>{escape(_cell(c))}</td>" for c in row) + "</tr>"
-            for row in frame.itertuples(index=False)
+            for row in records(frame)
         )
     )
 

@@ -204,21 +204,12 @@ def relationship_stages(
 def _evidence(out: pd.DataFrame) -> list[str]:
     """One sentence per row: the numbers that put the unit in its stage."""
     sentences = []
+    columns = [
+        "stage", "hearts_n", "minds_n", "hearts", "hearts_lower", "hearts_upper", "minds",
+        "minds_lower", "minds_upper", "hearts_change", "minds_change", "gap", "gap_change",
+    ]  # fmt: skip
     for stage, hn, mn, h, hl, hu, m, ml, mu, dh, dm, gap, dgap in zip(
-        out["stage"],
-        out["hearts_n"],
-        out["minds_n"],
-        out["hearts"],
-        out["hearts_lower"],
-        out["hearts_upper"],
-        out["minds"],
-        out["minds_lower"],
-        out["minds_upper"],
-        out["hearts_change"],
-        out["minds_change"],
-        out["gap"],
-        out["gap_change"],
-        strict=True,
+        *(out[c].tolist() for c in columns), strict=True
     ):
         if stage == INSUFFICIENT:
             sentences.append(f"insufficient data: hearts n = {hn}, minds n = {mn}")

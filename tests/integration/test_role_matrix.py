@@ -685,7 +685,13 @@ def test_role_matrix(seeded, sqlite_db: Database, role: str | None) -> None:
             _login(page, EMAILS.get(role, f"{role}@example.com"))
         caller = Caller(role, api, page, sid, token, server.url, **ids)
         for (method, path), (allowed, call) in MATRIX.items():
-            r = call(caller)
+            try:
+                r = call(caller)
+            except httpx.ReadError:
+                # Who may call what, not the transport: once in three full runs under
+                # xdist load a kept-alive connection was reset before an anonymous call's
+                # 401 (not reproduced in 900 calls alone); the call is asked once more.
+                r = call(caller)
             report = re.search(r'id="import-report">(.*?)</div>', r.text, re.S)
             where = (role, method, path, r.status_code, report.group(1) if report else r.text[:200])
             if role in allowed:

@@ -164,19 +164,9 @@ def _answers_of_responses() -> Any:
     return a.join(r, r.c.id == ScanFirst(a.c.response_id))
 
 
-def item_conditions(
-    items: Sequence[ScoredItem],
-    all_versions: frozenset[int],
-    *,
-    match_item: bool = True,
-    columns: tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]] | None = None,
-) -> list[ColumnElement[bool]]:
-    """Answers to the metric's question in each version (usually one id in every version).
-
-    ``columns`` are the (question, item, version) columns to test; by default the answer's
-    and its response's (the aggregate path passes its own)."""
-    alternatives = item_alternatives(items, all_versions, match_item=match_item, columns=columns)
-    return alternatives if len(alternatives) == 1 else [or_(*alternatives)]
+def any_of(conditions: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    """``conditions`` joined by OR (one condition as it is)."""
+    return conditions if len(conditions) == 1 else [or_(*conditions)]
 
 
 def item_alternatives(
@@ -186,8 +176,12 @@ def item_alternatives(
     match_item: bool = True,
     columns: tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]] | None = None,
 ) -> list[ColumnElement[bool]]:
-    """:func:`item_conditions` before they are joined by OR: one condition per question
-    (and item), disjoint (a row has one question and one item)."""
+    """Answers to the metric's question in each version (usually one id in every version):
+    one condition per question (and item), disjoint (a row has one question and one item);
+    :func:`any_of` joins them.
+
+    ``columns`` are the (question, item, version) columns to test; by default the answer's
+    and its response's (the aggregate path passes its own)."""
     if columns is None:
         a, r = table("answers"), table("responses")
         columns = (a.c.question_id, a.c.item, r.c.survey_version_id)
@@ -264,7 +258,7 @@ def metric_statements(
         return {"stats": _repeat_statement(query, items, all_versions)}
     source = _answers_of_responses()
     per_item = statistic is not Statistic.EMOTIONS
-    where = [*where, *item_conditions(items, all_versions, match_item=per_item)]
+    where = [*where, *any_of(item_alternatives(items, all_versions, match_item=per_item))]
     where.append(a.c.value_num.is_not(None))
     value = a.c.value_num
     if statistic is Statistic.EMOTIONS:
@@ -428,7 +422,7 @@ def _complaint_conditions(
     a, r = table("answers"), table("responses")
     return [
         *response_conditions(filters, facts),
-        *item_conditions(items, all_versions),
+        *any_of(item_alternatives(items, all_versions)),
         a.c.value_num <= 6,
         r.c.person_id.is_not(None),
     ]

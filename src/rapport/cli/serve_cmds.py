@@ -113,9 +113,9 @@ def _first_month(start: str | None, months: int) -> date | None:
     if start is None:
         return None
     if start.strip().lower() == "live":
-        today = date.today()
-        index = today.year * 12 + today.month - 1 - (months - 1)
-        return date(index // 12, index % 12 + 1, 1)
+        from rapport.services.demo.generator import live_start
+
+        return live_start(months)
     try:
         return datetime.strptime(start.strip(), "%Y-%m").date()
     except ValueError:

@@ -163,8 +163,7 @@ def _conditions(filters: Filters, kind: str | None, g: Any = None) -> list[Colum
     return conditions
 
 
-def _sum_if(condition: ColumnElement[bool], g: Any = None) -> ColumnElement[Any]:
-    g = _agg() if g is None else g
+def _sum_if(condition: ColumnElement[bool], g: Any) -> ColumnElement[Any]:
     return func.sum(case((condition, g.c.n), else_=literal_column("0")))
 
 
@@ -197,7 +196,7 @@ def aggregate_statements(
     dims = _dimensions(query.grouping)
     filters = query.filters
     statistic = query.metric.statistic
-    n = func.sum(g.c.n).label("n")
+    n = _n_of(g)
     if query.metric.comments:
         return _comment_statements(query)
     if Dimension.ATTRIBUTE in query.grouping.by:

@@ -18,7 +18,7 @@ from rapport.services import auth, surveys
 from rapport.services import responses as response_service
 from rapport.services.bulk import gc_paused
 from rapport.services.demo import closed_loop
-from rapport.services.demo.generator import generate_demo
+from rapport.services.demo.generator import DEMO_START, generate_demo
 from rapport.services.demo.models import DemoOrganisation
 from rapport.services.survey_definitions import load_template
 from rapport.services.surveys import PublishedSurvey
@@ -46,9 +46,7 @@ def generate(
     seed: int = 7, units: int = 40, months: int = 15, start: date | None = None
 ) -> DemoOrganisation:
     """The demo organisation; ``start`` (a month's first day) defaults to July 2025."""
-    if start is None:
-        return generate_demo(seed=seed, units=units, months=months)
-    return generate_demo(seed=seed, units=units, months=months, start=start)
+    return generate_demo(seed=seed, units=units, months=months, start=start or DEMO_START)
 
 
 def _demo_users(org: DemoOrganisation) -> list[tuple[str, Role, str | None]]:

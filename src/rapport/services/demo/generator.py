@@ -72,6 +72,15 @@ CUSTOMERS_PER_STORE = 160
 PULSE_SENT_AT = time(8, 0)  # UTC, on the first day of each month
 
 
+#: The first month of the demo's calendar unless one is given (``rapport demo --start``).
+DEMO_START = date(2025, 7, 1)
+
+
+def live_start(months: int) -> date:
+    """The first month of a ``months``-month calendar whose last month is this one."""
+    return _add_months(date.today(), 1 - months)
+
+
 def _add_months(day: date, months: int) -> date:
     total = day.year * 12 + day.month - 1 + months
     return date(total // 12, total % 12 + 1, 1)
@@ -202,7 +211,7 @@ def generate_demo(
     seed: int = 7,
     units: int = 40,
     months: int = 15,
-    start: date = date(2025, 7, 1),
+    start: date = DEMO_START,
     scale: float = 1.0,
 ) -> DemoOrganisation:
     """Generate Northwind Retail's demo organisation, people, responses and outcomes.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib.resources import files
 
 from fastapi import FastAPI
@@ -79,7 +80,7 @@ from rapport.web import (
     webhook_pages,
 )
 from rapport.web.headers import SecurityHeadersMiddleware
-from rapport.web.kept_pages import KeptPages
+from rapport.web.kept_pages import KeptPages, NoteAsked
 from rapport.web.memory import ReturnFreedMemory
 from rapport.web.relationship_pages import router as relationship_pages_router
 from rapport.web.templating import make_templates, page_error_renderer, render_error
@@ -121,6 +122,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.warm_up is not None:
         threading.Thread(target=_warm_up, args=(app,), name="rapport-warm-up", daemon=True).start()
     yield
+    app.state.closing = True  # a warm-up still running starts no refresher
+    if app.state.refresher is not None:
+        app.state.refresher.stop()
     if sweeper is not None:
         sweeper.stop()
     if deliverer is not None:
@@ -145,36 +149,57 @@ def _keeps(app: FastAPI) -> bool:
 
 def _warm_up(app: FastAPI) -> None:
     """The warm-up thread: what it read is in ``app.state.warm_up`` (``GET /healthz``
-    says whether it is done)."""
+    says whether it is done); then the refresher starts (``Settings.refresh_quiet_seconds``),
+    from the data version the warm-up read."""
     try:
         # Templates compile on first use (0.1–0.2 s a page): compile them first.
         templates = app.state.templates.env
         for name in templates.list_templates(filter_func=lambda n: n.endswith(".html")):
             templates.get_template(name)
-        warm_up.warm_up(
-            app.state.db,
-            app.state.analytics_engine,
-            app.state.live_engine,
-            app.state.policy,
-            app.state.learning_effects,
-            app.state.warm_up,
-            # The organisation's map drawn as the page keeps it, for an administrator.
-            draw_map=lambda survey: relationship_pages.map_page(
-                app.state,
-                app.state.analytics_engine,
-                SYSTEM,
-                app.state.policy,
-                app.state.db,
-                survey,
-                "month",
-            ),
-            settle=app.state.settle,  # what was built on the way and dropped; freeze the rest
-            # Each dashboard's charts drawn as the page keeps them.
-            draw_dashboard=lambda view: dashboard_pages.chart_specs(app.state.chart_specs, view),
-        )
+        _read_first_pages(app, app.state.warm_up, app.state.settle)
     except Exception:  # the pages read on their requests, as without a warm-up
         logger.exception("warm-up")
         app.state.warm_up.done = True
+    quiet = app.state.settings.refresh_quiet_seconds
+    if quiet > 0 and not app.state.closing:
+        app.state.refresher = warm_up.Refresher(
+            # Then the frozen objects are collected too: the tables the refresh replaced
+            # were frozen, and their cycles would wait for the 64th settle.
+            lambda: _read_first_pages(app, warm_up.WarmUp(), partial(app.state.settle, full=True)),
+            app.state.analytics_engine.data_version,
+            app.state.activity,
+            quiet=quiet,
+            start=app.state.warm_up.version,
+        )
+        app.state.refresher.start()
+
+
+def _read_first_pages(
+    app: FastAPI, found: warm_up.WarmUp, settle: Callable[[], object]
+) -> warm_up.WarmUp:
+    """The warm-up's read, as the first pages keep it; ``found`` is filled as it goes;
+    ``settle()`` after it."""
+    return warm_up.warm_up(
+        app.state.db,
+        app.state.analytics_engine,
+        app.state.live_engine,
+        app.state.policy,
+        app.state.learning_effects,
+        found,
+        # The organisation's map drawn as the page keeps it, for an administrator.
+        draw_map=lambda survey: relationship_pages.map_page(
+            app.state,
+            app.state.analytics_engine,
+            SYSTEM,
+            app.state.policy,
+            app.state.db,
+            survey,
+            "month",
+        ),
+        settle=settle,  # what was built on the way and dropped; freeze the rest
+        # Each dashboard's charts drawn as the page keeps them.
+        draw_dashboard=lambda view: dashboard_pages.chart_specs(app.state.chart_specs, view),
+    )
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -209,6 +234,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.learning_effects = VersionedCache(size=512)  # effects once per data version
     app.state.warm_up = warm_up.WarmUp() if settings.warm_up else None
+    app.state.refresher = None  # started after the warm-up (_warm_up)
+    app.state.closing = False
+    app.state.activity = warm_up.Activity()  # when someone last opened a page
     app.state.settle = memory.Settle(freeze=settings.freeze_kept)  # after slow requests
     app.state.chart_specs = VersionedCache(size=128)  # dashboard charts by their data's digest
     # Relationship pages drawn once per data version: the map (a few MB of HTML at 400
@@ -241,6 +269,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)  # every answer gets them
     app.add_middleware(AccessLogMiddleware)  # times and logs every answer
+    # Someone opening pages keeps the background refresh on (services/warm_up.Refresher).
+    app.add_middleware(NoteAsked, activity=app.state.activity, cookie=SESSION_COOKIE)
     # Outermost: once a slow request's answer is sent (and logged), its freed memory goes
     # back to the operating system (web/memory.py).
     app.add_middleware(ReturnFreedMemory, settle=app.state.settle.soon)

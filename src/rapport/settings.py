@@ -129,6 +129,14 @@ class Settings(BaseSettings):
         "pages opened first (dashboards, home, relationship pages, learning log), so the "
         "first person to open them does not wait for them (False: off).",
     )
+    refresh_quiet_seconds: float = Field(
+        default=2,
+        ge=0,
+        description="With the warm-up on: once new data have stopped arriving for this "
+        "many seconds, and someone has opened a page in the last 15 minutes, the app reads "
+        "the warm-up's pages again in the background, so the next person to open them "
+        "finds the new figures ready (0: off; pages then read new data on their request).",
+    )
     freeze_kept: bool = Field(
         default=True,
         description="After the warm-up and after each slow request, the app collects its "

@@ -18,7 +18,13 @@ PROBLEM = "application/problem+json"
 def test_healthz_reports_ok_with_the_database(live_server: LiveServer) -> None:
     r = httpx.get(live_server.url + "/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok", "warm_up": "off"}
+    assert r.json() == {
+        "status": "ok",
+        "database": "ok",
+        "warm_up": "off",
+        "refresh": "off",
+        "refreshes": 0,
+    }
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ from rapport.services.relationship_signals import (
     relationship_signals,
     signal_evidence,
 )
+from rapport.services.versioned_cache import SingleFlight
 
 PERIODS = ("month", "quarter")
 SIGNALS = ("hearts", "minds", "nps")
@@ -237,6 +238,9 @@ role and worker asking for the same frame reads it once (``health_rows``)."""
 _LATEST: dict[Hashable, bytes] = {}
 """The key of each slot's latest frame (``health_rows``)."""
 _LATEST_LOCK = threading.Lock()
+_BUILDING = SingleFlight()
+"""The frames whose rows are being built: a unit's page asking for the frame the map is
+building (the background refresh, another person) waits for those rows."""
 
 
 def _whole_health(results: dict[str, MetricResult], slot: Hashable) -> list[HealthRow]:
@@ -277,15 +281,22 @@ def _staged(
     key of ``slot`` drops the older one's rows)."""
     kept: list[HealthRow] | None = STAGED.get(key)
     if kept is None:
-        kept = build()
-        STAGED.put(key, kept, entries=3 * len(kept))
-        if slot is not None:
-            with _LATEST_LOCK:
-                older = _LATEST.get(slot)
-                _LATEST[slot] = key
-            if older is not None and older != key:
-                STAGED.discard([older])
+        kept = _BUILDING.run(key, lambda: _build(key, build, slot))
     return list(kept)
+
+
+def _build(
+    key: bytes, build: Callable[[], list[HealthRow]], slot: Hashable | None
+) -> list[HealthRow]:
+    kept = build()
+    STAGED.put(key, kept, entries=3 * len(kept))
+    if slot is not None:
+        with _LATEST_LOCK:
+            older = _LATEST.get(slot)
+            _LATEST[slot] = key
+        if older is not None and older != key:
+            STAGED.discard([older])
+    return kept
 
 
 def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:

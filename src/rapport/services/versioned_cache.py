@@ -1,4 +1,5 @@
-"""A bounded, thread-safe LRU of values computed once per data version.
+"""Bounded, thread-safe LRUs of values computed once per data version, each computed by one
+thread at a time.
 
 Keys name what a value was computed from, including a cheap *data version* of the data
 it read (for a survey: its responses' largest id and count, the newest comment analysis
@@ -19,6 +20,56 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 
+class SingleFlight:
+    """One computation per key at a time: a caller that finds its key's computation under
+    way waits for that result instead of computing it again beside it (the app's background
+    refresh and a request asking for the same page, two people opening the map after a new
+    response). A computation that raises gives its waiters nothing: each computes for
+    itself, as does one that waited ``wait`` seconds (so keys computed inside each other in
+    two orders cannot block each other for good).
+
+    >>> flights = SingleFlight()
+    >>> flights.run("map", lambda: 1), flights.run("map", lambda: 2)
+    (1, 2)
+    """
+
+    def __init__(self, wait: float = 120.0) -> None:
+        self.wait = wait
+        self._lock = threading.Lock()
+        self._under_way: dict[Hashable, _Flight] = {}
+        self.joined = 0
+
+    def run(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            flight = self._under_way.get(key)
+            if flight is None:
+                flight = self._under_way[key] = _Flight()
+                mine = True
+            else:
+                mine = False
+                self.joined += 1
+        if not mine:
+            if flight.done.wait(self.wait) and flight.ok:
+                value: T = flight.value
+                return value
+            return compute()
+        try:
+            flight.value = compute()
+            flight.ok = True
+            return flight.value  # type: ignore[no-any-return]
+        finally:
+            with self._lock:
+                del self._under_way[key]
+            flight.done.set()
+
+
+class _Flight:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+        self.value: Any = None
+
+
 class VersionedCache(Generic[T]):
     """A bounded, thread-safe LRU of computed values by key.
 
@@ -33,19 +84,20 @@ class VersionedCache(Generic[T]):
         self.size = size
         self._kept: OrderedDict[Hashable, T] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights = SingleFlight()
         self.hits = 0
         self.misses = 0
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The kept value of ``key``, else ``compute()`` (outside the lock: two requests
-        may compute the same value once each; both get equal results)."""
+        """The kept value of ``key``, else ``compute()`` (outside the lock; a second caller
+        meanwhile waits for it: :class:`SingleFlight`)."""
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
                 self.hits += 1
                 return self._kept[key]
             self.misses += 1
-        found = compute()
+        found = self._flights.run(key, compute)
         with self._lock:
             self._kept[key] = found
             self._kept.move_to_end(key)
@@ -73,6 +125,7 @@ class SlotCache(Generic[T]):
         self.size = size
         self._kept: OrderedDict[Hashable, tuple[Hashable, T]] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights = SingleFlight()
         self.hits = 0
         self.extended = 0
         self.misses = 0
@@ -95,7 +148,8 @@ class SlotCache(Generic[T]):
     ) -> T:
         """The value of ``key`` at ``version``: kept, else ``extend(kept version, kept
         value)`` of an older one (None when it cannot), else ``compute()``. Computed outside
-        the lock: two requests may compute the same value once each, equal results."""
+        the lock; a second caller for the same version meanwhile waits for it
+        (:class:`SingleFlight`)."""
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None:
@@ -103,14 +157,17 @@ class SlotCache(Generic[T]):
                 if kept[0] == version:
                     self.hits += 1
                     return kept[1]
-        found = extend(*kept) if kept is not None else None
-        with self._lock:
-            if found is None:
-                self.misses += 1
-            else:
-                self.extended += 1
-        if found is None:
-            found = compute()
+
+        def make() -> T:
+            found = extend(*kept) if kept is not None else None
+            with self._lock:
+                if found is None:
+                    self.misses += 1
+                else:
+                    self.extended += 1
+            return compute() if found is None else found
+
+        found = self._flights.run((key, version), make)
         with self._lock:
             self._kept[key] = (version, found)
             self._kept.move_to_end(key)

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.domain.org import Principal
 from rapport.services.clock import utcnow
 from rapport.services.versioned_cache import SlotCache
+from rapport.services.warm_up import Activity
 
 #: The latest value of each slot with the version it was computed at; at most ``size``
 #: slots, the least recently asked for dropped first (``get_or_compute``: kept unless the
@@ -43,3 +46,24 @@ def asker(principal: Principal, policy: SuppressionPolicy) -> Hashable:
     """The part of a slot that says who asks: the role (what may be seen and done) and the
     unit scope, and the anonymity policy the figures were decided under."""
     return (principal.role, principal.unit_path, policy)
+
+
+class NoteAsked:
+    """Tells ``activity`` of each page or API read by a signed-in person (a GET carrying
+    the session cookie, not ``/static`` nor ``/healthz``): the background refresh
+    (``services/warm_up.Refresher``) reads pages again only while people open them. A pure
+    ASGI middleware: it reads the request's headers and passes everything on untouched."""
+
+    def __init__(self, app: ASGIApp, activity: Activity, cookie: str) -> None:
+        self.app, self.activity = app, activity
+        self._cookie = cookie.encode() + b"="
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and not scope["path"].startswith(("/static/", "/healthz"))
+            and any(k == b"cookie" and self._cookie in v for k, v in scope["headers"])
+        ):
+            self.activity.asked()
+        await self.app(scope, receive, send)

@@ -109,12 +109,14 @@ class Settle:
             self._wanted.clear()
             self()
 
-    def __call__(self) -> None:
-        """Settle now (the warm-up's thread; the background worker of :meth:`soon`)."""
+    def __call__(self, full: bool = False) -> None:
+        """Settle now (the warm-up's thread; the background worker of :meth:`soon`);
+        ``full``: collect the frozen objects too this time (after the background refresh,
+        which has just replaced every kept table of the pages it read)."""
         with self._settling:
             if self.freeze:
                 self.settled += 1
-                if self.settled % self.full_every == 0:
+                if full or self.settled % self.full_every == 0:
                     gc.unfreeze()
                 gc.collect()
                 gc.freeze()

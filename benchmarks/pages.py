@@ -74,10 +74,8 @@ class Figures:
     cpu: float  # server CPU seconds per request, median
     cold: float  # server CPU seconds of the first request (after the server's warm-up, if on)
     after: float | None = None  # median server CPU seconds of the request after a new response
-    # ... and of the request once the server's background refresh after it is done, with
-    # the median wall seconds of that request
+    # ... and of the request once the server's background refresh after it is done
     refreshed: float | None = None
-    refreshed_wall: float | None = None
 
 
 def requests_for(db_file: Path) -> dict[str, str]:
@@ -319,7 +317,7 @@ def _time_server(
                 figures[label] = replace(figures[label], after=statistics.median(after))
             refreshes: list[tuple[float, float]] = []
             for label, path in paths.items():  # ... and once the refresh after it is done
-                cpus, walls = [], []
+                cpus = []
                 for _ in range(runs):
                     wait_for_refresh(client)
                     submit_a_response(client, *write)
@@ -327,16 +325,11 @@ def _time_server(
                     if not wait_for_refresh(client):
                         break  # the server has no refresh
                     refreshes.append((time.perf_counter() - wall, _cpu_seconds(pid) - cpu))
-                    cpu, wall = _cpu_seconds(pid), time.perf_counter()
+                    cpu = _cpu_seconds(pid)
                     assert client.get(path).status_code == 200, path
-                    walls.append(time.perf_counter() - wall)
                     cpus.append(_cpu_seconds(pid) - cpu)
                 if cpus:
-                    figures[label] = replace(
-                        figures[label],
-                        refreshed=statistics.median(cpus),
-                        refreshed_wall=statistics.median(walls),
-                    )
+                    figures[label] = replace(figures[label], refreshed=statistics.median(cpus))
             if refreshes:
                 wall, cpu = (statistics.median(x) for x in zip(*refreshes, strict=True))
                 print(

@@ -50,13 +50,12 @@ class SingleFlight:
                 self.joined += 1
         if not mine:
             if flight.done.wait(self.wait) and flight.ok:
-                value: T = flight.value
-                return value
+                return flight.value  # type: ignore[no-any-return]
             return compute()
         try:
-            flight.value = compute()
-            flight.ok = True
-            return flight.value  # type: ignore[no-any-return]
+            value = compute()
+            flight.value, flight.ok = value, True
+            return value
         finally:
             with self._lock:
                 del self._under_way[key]
@@ -96,8 +95,13 @@ class VersionedCache(Generic[T]):
                 self._kept.move_to_end(key)
                 self.hits += 1
                 return self._kept[key]
-            self.misses += 1
-        found = self._flights.run(key, compute)
+
+        def make() -> T:  # a caller that waits for another's computation missed nothing
+            with self._lock:
+                self.misses += 1
+            return compute()
+
+        found = self._flights.run(key, make)
         with self._lock:
             self._kept[key] = found
             self._kept.move_to_end(key)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from rapport.analytics.engines import AnalyticsEngine, open_engine
-from rapport.analytics.estimates import Difference
+from rapport.analytics.estimates import Difference, sufficiency
 from rapport.analytics.metrics import (
     ATTRIBUTE_PATTERN,
     Dimension,
@@ -223,6 +223,7 @@ def compute(
         # Per row only a lookup: whether the audience is protected (an undecided row of a
         # protected one is hidden by ``decision_of``) is asked once.
         protected = filters.audience is not None and policy.protects(filters.audience)
+        described = _Described(table)
         for row in _narrowed_rows(table, focus, unit_at, latest, period_at):
             if segment is not None and row.key[at] != segment[1]:
                 continue
@@ -243,11 +244,11 @@ def compute(
                 decision = _across_surveys(row.n, str(row.key[audience_at]), metric)
             # A row is a function of the table row, its decision and the catalog entries it
             # names: the same three give the row built last time (RECENT_RESULTS).
-            named = _named(table, row.key)
+            fields, named = described.of(row.key)
             found = recent.get((row.key, row.emotion))
             if found is None or found[0] is not row or found[1] != decision or found[2] != named:
                 found = recent[(row.key, row.emotion)] = (
-                    row, decision, named, _result_row(table, row, decision)
+                    row, decision, named, _result_row(row, decision, described, fields)
                 )  # fmt: skip
             rows.append(found[3])
         return rows
@@ -649,55 +650,82 @@ RECENT_RESULTS: Final[RecentRows[tuple[MetricRow, Decision | None, tuple[Any, ..
 groups whose table row or decision changed are built again."""
 
 
-def _named(table: MetricTable, key: Key) -> tuple[Any, ...]:
-    """What a result row of ``key`` reads from the catalog: its unit, its survey version."""
-    found: list[Any] = []
-    for dim, value in zip(table.query.grouping.by, key, strict=True):
-        if dim is Dimension.UNIT:
-            found.append(table.units[unit_id(value)])
-        elif dim is Dimension.SURVEY_VERSION and value is not None:
-            found.append(table.versions.get(int(value)))  # type: ignore[call-overload]
-    return tuple(found)
+class _Described:
+    """What a table's result rows read from the catalog, each key value looked up once per
+    build: a unit's five fields and its catalog entry, a period's label, a survey version.
+    A unit × month table at 400 units names each unit 24 times and each month 400 times."""
 
+    def __init__(self, table: MetricTable) -> None:
+        self._table = table
+        self._by = table.query.grouping.by
+        self._seen: dict[tuple[int, Hashable], tuple[dict[str, Any], tuple[Any, ...]]] = {}
+        self._audience = table.query.filters.audience
+        self._sufficiency: dict[int, str] = {}
 
-def _result_row(table: MetricTable, row: MetricRow, decision: Decision | None) -> ResultRow:
-    hidden = decision is not None and decision.suppressed
-    estimate = row.estimate
-    fields: dict[str, Any] = {}
-    for dim, value in zip(table.query.grouping.by, row.key, strict=True):
+    def of(self, key: Key) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        """A result row's fields for ``key`` (a new dict), and the catalog entries it names
+        (its unit, its survey version: a row built from other entries is built again)."""
+        fields: dict[str, Any] = {}
+        named: list[Any] = []
+        for at, value in enumerate(key):
+            found = self._seen.get((at, value))
+            if found is None:
+                found = self._seen[(at, value)] = self._describe(self._by[at], value)
+            fields.update(found[0])
+            named.extend(found[1])
+        if self._audience is not None:
+            fields.setdefault("audience", self._audience)
+        return fields, tuple(named)
+
+    def _describe(self, dim: Dimension, value: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        table = self._table
         if dim is Dimension.UNIT:
             unit = table.units[unit_id(value)]
-            fields.update(
-                unit_id=unit.id,
-                unit_path=unit.path,
-                unit_code=unit.code,
-                unit_name=unit.name,
-                unit_depth=unit.depth,
-            )
-        elif dim is Dimension.PERIOD:
-            if table.query.grouping.period is None:
-                raise RuntimeError(
-                    "internal error: expected table.query.grouping.period is not None"
-                )
-            if not isinstance(value, date):
-                raise RuntimeError("internal error: expected isinstance(value, date)")
-            fields.update(
-                period=value, period_label=period_label(value, table.query.grouping.period)
-            )
-        elif dim is Dimension.SURVEY_VERSION:
-            version = None if value is None else table.versions.get(int(value))  # type: ignore[call-overload]
-            fields.update(survey_version_id=value, survey_version=version[1] if version else None)
-        else:
-            fields[dim.value] = value
-    if table.query.filters.audience is not None:
-        fields.setdefault("audience", table.query.filters.audience)
+            fields = {
+                "unit_id": unit.id,
+                "unit_path": unit.path,
+                "unit_code": unit.code,
+                "unit_name": unit.name,
+                "unit_depth": unit.depth,
+            }
+            return fields, (unit,)
+        if dim is Dimension.PERIOD:
+            grain = table.query.grouping.period
+            if grain is None or not isinstance(value, date):
+                raise RuntimeError("internal error: a period row without a grain or a date")
+            return {"period": value, "period_label": period_label(value, grain)}, ()
+        if dim is Dimension.SURVEY_VERSION:
+            if value is None:
+                return {"survey_version_id": None, "survey_version": None}, ()
+            version = table.versions.get(int(value))
+            fields = {
+                "survey_version_id": value,
+                "survey_version": version[1] if version else None,
+            }
+            return fields, (version,)
+        return {dim.value: value}, ()
+
+    def sufficiency(self, n: int) -> str:
+        """``estimates.sufficiency(n)``'s value, once per n."""
+        found = self._sufficiency.get(n)
+        if found is None:
+            found = self._sufficiency[n] = sufficiency(n).value
+        return found
+
+
+def _result_row(
+    row: MetricRow, decision: Decision | None, described: _Described, fields: dict[str, Any]
+) -> ResultRow:
+    """The row as shown: ``fields`` name its group (:meth:`_Described.of`)."""
+    hidden = decision is not None and decision.suppressed
+    estimate = row.estimate
     return ResultRow(
         n=row.n,
         value=None if hidden else estimate.value,
         lower=None if hidden else estimate.lower,
         upper=None if hidden else estimate.upper,
         method=estimate.method,
-        sufficiency=estimate.sufficiency.value,
+        sufficiency=described.sufficiency(estimate.n),
         suppressed=hidden,
         reason=decision.reason.value if hidden and decision and decision.reason else None,
         emotion=row.emotion,

@@ -46,8 +46,12 @@ FULL_EVERY = 64
 
 
 M_ARENA_MAX = -8  # glibc's malloc.h
+M_MMAP_THRESHOLD = -3
 ARENAS = 2
 """glibc malloc arenas the server's threads share (:func:`limit_arenas`)."""
+MMAP_THRESHOLD = 128 * 1024
+"""Blocks of at least this many bytes get a mapping of their own (:func:`map_large_blocks`):
+glibc's own starting threshold, kept from drifting."""
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +71,19 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
     libc = _libc()
     mallopt = getattr(libc, "mallopt", None)
     return bool(mallopt(M_ARENA_MAX, arenas)) if mallopt is not None else False
+
+
+def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Give every block of at least ``threshold`` bytes its own mapping, returned to the
+    operating system when it is freed (``mallopt``, as ``MALLOC_MMAP_THRESHOLD_`` would);
+    True if set. glibc's own threshold starts at 128 KiB but rises to the size of each
+    mapped block freed, up to 32 MiB: after the first page that built a whole-organisation
+    table, its frames, dicts and page text came from the heap and stayed there, spread
+    between kept objects, until a trim. Fixed, the pages' large temporaries leave nothing
+    behind: peak RSS at 400 units was 605–611 MB against 634–643 MB, at no measured CPU
+    cost (``docs/performance.md``, fifteenth round)."""
+    mallopt = getattr(_libc(), "mallopt", None)
+    return bool(mallopt(M_MMAP_THRESHOLD, threshold)) if mallopt is not None else False
 
 
 def return_freed() -> bool:

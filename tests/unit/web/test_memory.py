@@ -212,3 +212,40 @@ def test_limit_arenas_keeps_threads_in_the_arenas_allowed() -> None:
 
     assert heaps("default") >= 2
     assert heaps("limit") == 0
+
+
+MAPPED = """
+import ctypes, sys
+from rapport.web.memory import map_large_blocks
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+        "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] == "fixed":
+    assert map_large_blocks()
+large = bytearray(8 << 20)  # a large block mapped, then freed: glibc's threshold follows it
+del large
+before = libc.mallinfo2().hblkhd
+block = bytearray(1 << 20)  # 1 MiB: above the fixed threshold, below the risen one
+print(libc.mallinfo2().hblkhd - before >= 1 << 20)
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="mallopt and mallinfo2 are glibc's")
+def test_map_large_blocks_keeps_the_threshold_where_it_was_set() -> None:
+    """After a large block is freed, glibc's own threshold rises past a 1 MiB block, which
+    then comes from the heap; with the threshold fixed, that block is mapped on its own
+    (mallinfo2's mapped bytes grow by it), so freeing it returns it to the system."""
+
+    def mapped(mode: str) -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", MAPPED, mode], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip() == "True"
+
+    assert not mapped("default")
+    assert mapped("fixed")

@@ -218,3 +218,23 @@ def test_a_database_migrated_by_another_engine_moves_w_from_the_next_commit(
         conn.execute(text("UPDATE units SET name = 'B'"))
     assert engine.survey_version([1]) != before
     running.dispose()
+
+
+@pytest.mark.parametrize("declaration", ["aggregating", "for_surveys"])
+def test_a_connection_lost_inside_a_declaration_raises_what_lost_it(
+    db: Database, declaration: str
+) -> None:
+    """A connection lost inside ``aggregating`` or ``for_surveys`` (a database shut down
+    mid-transaction, as the PostgreSQL outage test once met it) raises the error that lost
+    it, which the app answers with 503. Asking the lost connection for its info on the way
+    out raised "invalid transaction" over it instead: a 500."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))  # a transaction under way
+        declared = (
+            generation.aggregating(conn, None)
+            if declaration == "aggregating"
+            else generation.for_surveys(conn, [1])
+        )
+        with pytest.raises(RuntimeError, match="connection lost"), declared:
+            conn.invalidate()
+            raise RuntimeError("connection lost")

@@ -286,7 +286,11 @@ def aggregating(conn: Connection, first: date | None) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.info.pop(_DECLARED, None)
+        # A connection lost inside (a database shut down) leaves nothing to clean: the
+        # pool clears its info when it connects again. Asking for it would raise "invalid
+        # transaction" over the error that lost it: a 500 where a lost database is a 503.
+        if not conn.invalidated:
+            conn.info.pop(_DECLARED, None)
 
 
 @contextmanager
@@ -300,10 +304,11 @@ def for_surveys(conn: Connection, surveys: Iterable[int]) -> Iterator[None]:
     try:
         yield
     finally:
-        if outer is None:
-            conn.info.pop(_SCOPE, None)
-        else:
-            conn.info[_SCOPE] = outer
+        if not conn.invalidated:  # else lost with its connection (as in aggregating)
+            if outer is None:
+                conn.info.pop(_SCOPE, None)
+            else:
+                conn.info[_SCOPE] = outer
 
 
 def _forget(info: dict[Any, Any]) -> None:
@@ -376,7 +381,8 @@ def track(engine: Engine) -> None:
             cursor.close()
 
     def rollback(conn: Connection) -> None:
-        _forget(conn.info)
+        if not conn.invalidated:  # else its info went with it (as in aggregating)
+            _forget(conn.info)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     event.listen(engine, "commit", commit)

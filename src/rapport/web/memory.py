@@ -68,9 +68,7 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
     core, and memory one request thread freed in its arena was not reused by another's:
     with two, and the free pages returned after slow requests, peak RSS at 400 units was
     about 15 MB lower, at no measured CPU cost (``docs/performance.md``)."""
-    libc = _libc()
-    mallopt = getattr(libc, "mallopt", None)
-    return bool(mallopt(M_ARENA_MAX, arenas)) if mallopt is not None else False
+    return _mallopt(M_ARENA_MAX, arenas)
 
 
 def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
@@ -82,8 +80,13 @@ def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
     between kept objects, until a trim. Fixed, the pages' large temporaries leave nothing
     behind: peak RSS at 400 units was 605–611 MB against 634–643 MB, at no measured CPU
     cost (``docs/performance.md``, fifteenth round)."""
-    mallopt = getattr(_libc(), "mallopt", None)
-    return bool(mallopt(M_MMAP_THRESHOLD, threshold)) if mallopt is not None else False
+    return _mallopt(M_MMAP_THRESHOLD, threshold)
+
+
+def _mallopt(option: int, value: int) -> bool:
+    """glibc's ``mallopt(option, value)``; False where it failed or there is none."""
+    mallopt = getattr(_libc(), "mallopt", None)  # glibc's; not musl's or macOS's
+    return bool(mallopt(option, value)) if mallopt is not None else False
 
 
 def return_freed() -> bool:

@@ -41,7 +41,7 @@ from rapport.web.flash import flash
 from rapport.web.kept_pages import KeptPages, asker, page_version
 from rapport.web.pages import PagePrincipal
 from rapport.web.relationship_unit_pages import router as unit_router
-from rapport.web.templating import records, render
+from rapport.web.templating import records, render, render_latin1
 
 router = APIRouter(include_in_schema=False)
 router.include_router(unit_router)
@@ -176,12 +176,7 @@ def _draw_map(
     # Kept per data version (6 MB of text at 400 units): the few characters beyond Latin-1
     # (dashes, quotes, the minus sign) as character references make it one byte a
     # character instead of two; the charts' JSON is ASCII (``charts.embed_json``).
-    body = (
-        templates.get_template("relationships_body.html")
-        .render(context)
-        .encode("latin-1", "xmlcharrefreplace")
-        .decode("latin-1")
-    )
+    body = render_latin1(templates.get_template("relationships_body.html"), context)
     return MapPage(health.survey_title, Markup(body))  # noqa: S704 (autoescaped template output)
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.resources import files
+from itertools import islice
 from numbers import Number
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Template
 from markupsafe import Markup, escape
 
 from rapport._version import __version__
@@ -23,6 +25,28 @@ def format_number(value: float, digits: int = 0) -> str:
     """Round for display without a "-0": format_number(-0.3) == "0"."""
     text = f"{value:.{digits}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+CHUNKS = 4096
+"""Template output chunks joined and encoded at a time (:func:`render_latin1`)."""
+
+
+def render_latin1(template: Template, context: Mapping[str, Any]) -> str:
+    """``template`` rendered with ``context`` as text of one byte a character: the few
+    characters beyond Latin-1 (dashes, quotes, the minus sign) as character references.
+    The output is encoded :data:`CHUNKS` pieces at a time as it is generated, never whole:
+    ``render`` first gathers every piece (a 10,000-row table is some 200,000) and joins
+    them, at two bytes a character when one of them is beyond Latin-1.
+
+    >>> from jinja2 import Template
+    >>> render_latin1(Template("{% for i in n %}{{ i }}–{% endfor %}"), {"n": range(3)})
+    '0&#8211;1&#8211;2&#8211;'
+    """
+    out = bytearray()
+    pieces = template.generate(context)
+    while part := list(islice(pieces, CHUNKS)):  # a piece may be empty: not the end
+        out += "".join(part).encode("latin-1", "xmlcharrefreplace")
+    return out.decode("latin-1")
 
 
 def digits(estimate: Any) -> int:

@@ -463,7 +463,7 @@ def _kept_months(engine: AnalyticsEngine) -> KeptMonths | None:
     """Statement rows of the months a new response does not change, kept in :data:`KEPT`
     under the history of their aggregates (``rapport.storage.generation``): after a
     response, a page reads the open month again, not two years of history. Kept packed
-    (:class:`PackedRows`): a fifth of the memory of the rows as read."""
+    (:class:`PackedRows`): a twenty-fifth of the memory of the rows as read."""
     closed = engine.closed_months()
     if closed is None:
         return None
@@ -729,7 +729,9 @@ def _result_row(
         suppressed=hidden,
         reason=decision.reason.value if hidden and decision and decision.reason else None,
         emotion=row.emotion,
-        detail={} if hidden else dict(row.detail),
+        # Shared with the table's row, as rows of equal statistics share theirs: read,
+        # never changed (a copy each was 6 MB of the rows kept at 400 units).
+        detail={} if hidden else row.detail,
         **fields,
     )
 

@@ -18,13 +18,14 @@ import math
 import pickle
 import sys
 import threading
+import zlib
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from itertools import product
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.estimates import Estimate
@@ -112,7 +113,9 @@ class MetricTable:
         poor join order on SQLite."""
         return self._part(
             {k: v for k, v in self.leaf.items() if wanted(k[position])},
-            {(k, e): v for (k, e), v in self.chosen.items() if wanted(k[position])},
+            # The pairs kept as they are: a new one per count was 8 MB of the kept tables
+            # at 400 units.
+            {pair: v for pair, v in self.chosen.items() if wanted(pair[0][position])},
         )
 
     def _part(self, leaf: dict[Key, Stats], chosen: dict[tuple[Key, str], int]) -> MetricTable:
@@ -565,11 +568,11 @@ their digest (:func:`rows_digest`)."""
 
 @dataclass(frozen=True)
 class PackedRows:
-    """:data:`Rows` kept between requests as bytes (marshal; pickle when a driver returns
-    dates or decimals): a row of Python objects takes about 250 bytes in memory, marshalled
-    about 50, and the closed months' rows of a whole-organisation table are kept for as
-    long as those months stay as they are. Unpacked only when the open month is read again
-    (after a new response).
+    """:data:`Rows` kept between requests as bytes (marshal, pickle when a driver returns
+    dates or decimals; then zlib at its fastest level): a row of Python objects takes about
+    250 bytes in memory, marshalled about 50, compressed about 10. The closed months' rows
+    of a whole-organisation table are kept for as long as those months stay as they are,
+    and unpacked only when the open month is read again (after a new response).
 
     >>> packed = PackedRows.of(([(12, "2026-05-01", 3, 21.0, 153.0)], [], b"d"))
     >>> packed.rows() == ([(12, "2026-05-01", 3, 21.0, 153.0)], [], b"d")
@@ -581,17 +584,25 @@ class PackedRows:
     digest: bytes
     pickled: bool
 
+    LEVEL: ClassVar[int] = 1
+    """zlib's fastest level: after the warm-up at 400 units the kept months' 12.4 MB of
+    marshalled rows take 2.2 MB; unpacking takes half as long again as ``marshal.loads``
+    alone (4 MB of aggregate rows: 0.020 → 0.030 s)."""
+
     @classmethod
     def of(cls, rows: Rows) -> PackedRows:
         stats, chosen, digest = rows
         try:
-            return cls(marshal.dumps(stats), marshal.dumps(chosen), digest, False)
+            dumped, pickled = (marshal.dumps(stats), marshal.dumps(chosen)), False
         except ValueError:
-            return cls(pickle.dumps(stats, 5), pickle.dumps(chosen, 5), digest, True)
+            dumped, pickled = (pickle.dumps(stats, 5), pickle.dumps(chosen, 5)), True
+        packed = [zlib.compress(part, cls.LEVEL) for part in dumped]
+        return cls(packed[0], packed[1], digest, pickled)
 
     def rows(self) -> Rows:
         load = pickle.loads if self.pickled else marshal.loads
-        return load(self.stats), load(self.chosen), self.digest
+        stats, chosen = (load(zlib.decompress(part)) for part in (self.stats, self.chosen))
+        return stats, chosen, self.digest
 
     @property
     def size(self) -> int:

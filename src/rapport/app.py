@@ -219,6 +219,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     threadpool_limits(limits=1)
     memory.limit_arenas()  # two malloc arenas for the request threads (web/memory.py)
     memory.map_large_blocks()  # large temporaries returned when freed (web/memory.py)
+    memory.arrow_on_malloc()  # pandas' text columns allocated with malloc (web/memory.py)
     app.state.settings = settings
     app.state.owns_db = db is None
     app.state.db = db or database_for(settings)

@@ -83,6 +83,22 @@ def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
     return _mallopt(M_MMAP_THRESHOLD, threshold)
 
 
+def arrow_on_malloc() -> bool:
+    """Let Arrow allocate with the C library's ``malloc`` (``pyarrow.system_memory_pool``)
+    instead of its own pool (mimalloc in the wheels), as ``ARROW_DEFAULT_MEMORY_POOL=system``
+    would; True if set. pandas 3 keeps text columns in Arrow arrays, so every frame a page
+    builds allocates there, and mimalloc kept what was freed for itself: with glibc's
+    ``malloc`` those blocks are returned like the rest (:func:`map_large_blocks`,
+    :func:`return_freed`). Peak RSS at 400 units 588–591 → 551 MB, server CPU unchanged
+    (``docs/performance.md``, sixteenth round)."""
+    try:
+        import pyarrow
+    except ImportError:  # pragma: no cover - a dependency of rapport and of pandas 3's text
+        return False
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    return True
+
+
 def _mallopt(option: int, value: int) -> bool:
     """glibc's ``mallopt(option, value)``; False where it failed or there is none."""
     mallopt = getattr(_libc(), "mallopt", None)  # glibc's; not musl's or macOS's

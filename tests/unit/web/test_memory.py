@@ -253,3 +253,34 @@ def test_map_large_blocks_keeps_the_threshold_where_it_was_set() -> None:
 
     assert not mapped("default")
     assert mapped("fixed")
+
+
+ARROW = """
+import sys
+import pandas as pd
+import pyarrow as pa
+from rapport.web import memory
+
+if sys.argv[1] == "malloc":
+    memory.arrow_on_malloc()
+pools = {"mimalloc": pa.mimalloc_memory_pool(), "system": pa.system_memory_pool()}
+before = {name: pool.bytes_allocated() for name, pool in pools.items()}
+texts = pd.Series([f"unit {i}" for i in range(100_000)])  # pandas 3: Arrow-backed text
+grew = [name for name, pool in pools.items() if pool.bytes_allocated() - before[name] > 1e6]
+print(texts.dtype, ",".join(grew))
+"""
+
+
+def test_arrow_on_malloc_puts_pandas_text_columns_on_malloc() -> None:
+    """A pandas text column is an Arrow array: by default its buffers come from Arrow's
+    mimalloc pool, which keeps what is freed; after ``arrow_on_malloc`` from the C
+    library's ``malloc`` (Arrow's system pool), whose freed blocks go back to the system."""
+
+    def grew(mode: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", ARROW, mode], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert grew("default") == "str mimalloc"
+    assert grew("malloc") == "str system"

@@ -23,6 +23,15 @@ from rapport.web import memory
 GLIBC = platform.libc_ver()[0] == "glibc"
 
 
+def _fresh(script: str, *args: str) -> str:
+    """What ``script`` prints, run with ``args`` in a fresh interpreter (allocator settings
+    and memory figures of its own)."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
 @pytest.mark.skipif(not GLIBC, reason="malloc_trim is glibc's")
 def test_return_freed_gives_freed_heap_pages_back() -> None:
     """In a fresh interpreter: 200 MB of 2 KB blocks (glibc's heap, not pymalloc's
@@ -46,12 +55,10 @@ def test_return_freed_gives_freed_heap_pages_back() -> None:
         print(before, rss_mb(), returned, len(kept))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    before, after, returned, _ = done.stdout.split()
+    said = _fresh(script)
+    before, after, returned, _ = said.split()
     assert returned == "True"
-    assert float(before) - float(after) > 100, done.stdout
+    assert float(before) - float(after) > 100, said
 
 
 def _client(said: list[str]) -> TestClient:
@@ -119,13 +126,8 @@ print("any cycle after gc.collect:", late_ref() is None)
 
 
 def _settle_in_a_fresh_interpreter(freeze: bool) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", SETTLE.format(freeze=freeze)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [line.rsplit(" ", 1)[1] for line in done.stdout.splitlines()]
+    said = _fresh(SETTLE.format(freeze=freeze))
+    return [line.rsplit(" ", 1)[1] for line in said.splitlines()]
 
 
 def test_settle_collects_the_garbage_then_freezes_what_is_kept() -> None:
@@ -205,14 +207,8 @@ def test_limit_arenas_keeps_threads_in_the_arenas_allowed() -> None:
     """Six threads allocating together get arenas of their own, unless the limit says
     one (the main arena only); the server sets two."""
 
-    def heaps(mode: str) -> int:
-        done = subprocess.run(
-            [sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True
-        )
-        return int(done.stdout)
-
-    assert heaps("default") >= 2
-    assert heaps("limit") == 0
+    assert int(_fresh(ARENAS, "default")) >= 2
+    assert int(_fresh(ARENAS, "limit")) == 0
 
 
 MAPPED = """
@@ -244,15 +240,8 @@ def test_map_large_blocks_keeps_the_threshold_where_it_was_set() -> None:
     """After a large block is freed, glibc's own threshold rises past a 1 MiB block, which
     then comes from the heap; with the threshold fixed, that block is mapped on its own
     (mallinfo2's mapped bytes grow by it), so freeing it returns it to the system."""
-
-    def mapped(mode: str) -> bool:
-        done = subprocess.run(
-            [sys.executable, "-c", MAPPED, mode], capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip() == "True"
-
-    assert not mapped("default")
-    assert mapped("fixed")
+    assert _fresh(MAPPED, "default").strip() == "False"
+    assert _fresh(MAPPED, "fixed").strip() == "True"
 
 
 ARROW = """
@@ -275,12 +264,5 @@ def test_arrow_on_malloc_puts_pandas_text_columns_on_malloc() -> None:
     """A pandas text column is an Arrow array: by default its buffers come from Arrow's
     mimalloc pool, which keeps what is freed; after ``arrow_on_malloc`` from the C
     library's ``malloc`` (Arrow's system pool), whose freed blocks go back to the system."""
-
-    def grew(mode: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", ARROW, mode], capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip()
-
-    assert grew("default") == "str mimalloc"
-    assert grew("malloc") == "str system"
+    assert _fresh(ARROW, "default").strip() == "str mimalloc"
+    assert _fresh(ARROW, "malloc").strip() == "str system"

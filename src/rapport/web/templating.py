@@ -31,10 +31,10 @@ CHUNKS = 4096
 """Template output chunks joined and encoded at a time (:func:`render_latin1`)."""
 
 
-def render_latin1(template: Template, context: Mapping[str, Any]) -> str:
+def render_latin1(template: Template, context: Mapping[str, Any], chunks: int = CHUNKS) -> str:
     """``template`` rendered with ``context`` as text of one byte a character: the few
     characters beyond Latin-1 (dashes, quotes, the minus sign) as character references.
-    The output is encoded :data:`CHUNKS` pieces at a time as it is generated, never whole:
+    The output is encoded ``chunks`` pieces at a time as it is generated, never whole:
     ``render`` first gathers every piece (a 10,000-row table is some 200,000) and joins
     them, at two bytes a character when one of them is beyond Latin-1.
 
@@ -44,7 +44,7 @@ def render_latin1(template: Template, context: Mapping[str, Any]) -> str:
     """
     out = bytearray()
     pieces = template.generate(context)
-    while part := list(islice(pieces, CHUNKS)):  # a piece may be empty: not the end
+    while part := list(islice(pieces, chunks)):  # a piece may be empty: not the end
         out += "".join(part).encode("latin-1", "xmlcharrefreplace")
     return out.decode("latin-1")
 

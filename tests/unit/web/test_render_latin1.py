@@ -26,12 +26,8 @@ def _whole(cells: list[str]) -> str:
 
 @given(st.lists(st.text(max_size=6), max_size=60), st.integers(min_value=1, max_value=9))
 def test_the_page_is_the_text_rendered_whole_and_encoded(cells: list[str], chunks: int) -> None:
-    saved = templating.CHUNKS
-    templating.CHUNKS = chunks  # batches of a few pieces: their edges fall everywhere
-    try:
-        found = render_latin1(PAGE, {"cells": cells})
-    finally:
-        templating.CHUNKS = saved
+    # Batches of a few pieces: their edges fall everywhere.
+    found = render_latin1(PAGE, {"cells": cells}, chunks)
     assert found == _whole(cells)
     assert max(map(ord, found), default=0) < 256
 

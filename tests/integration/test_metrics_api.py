@@ -89,6 +89,28 @@ def test_emotions_by_attribute(server) -> None:
     assert {row["attribute"] for row in rows} == {"advisor", "cashier"}
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"survey": "employee-relationship", "metric": "enps", "by": "unit"},  # hidden rows
+        {"survey": "customer-relationship", "metric": "hearts", "by": "unit", "period": "month"},
+        {"survey": "customer-relationship", "metric": "emotions", "attribute": "role"},
+        {"survey": "customer-relationship", "metric": "csat_top2", "by": "survey_version"},
+    ],
+)
+def test_rows_are_sent_as_the_documented_schema_writes_them(server, params) -> None:
+    """The rows are written from the service's own rows, not validated into the documented
+    model first (``api.metrics._WIRE``): the body is byte for byte what the documented model
+    writes of it — no field more (``survey_version_id``), none missing, each of its type (a
+    float written as a float)."""
+    for who in ("admin", "manager"):
+        r = get(server, "/api/v1/metrics", who, **params)
+        assert (r.status_code, r.headers["content-type"]) == (200, "application/json"), r.text
+        assert r.json()["rows"], "no rows to check"
+        documented = metrics_api.MetricsOut.model_validate_json(r.content)
+        assert documented.model_dump_json().encode() == r.content
+
+
 def test_compare_and_definitions(server) -> None:
     r = get(server, "/api/v1/metrics/compare", survey="customer-relationship", metric="csat_top2",
             unit_a="north-1", unit_b="south-1")  # fmt: skip

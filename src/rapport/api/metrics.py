@@ -8,10 +8,10 @@ and no values.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field, create_model
 
 from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.metrics import BUILTIN_METRICS
@@ -78,6 +78,16 @@ class MetricsOut(BaseModel):
     rows: list[MetricRowOut]
 
 
+_WIRE = create_model("MetricsWire", __base__=MetricsOut, rows=(list[metrics.ResultRow], ...))
+""":class:`MetricsOut` as sent: its rows are the service's own
+(:class:`~rapport.services.metrics.ResultRow`, typed by their builder), written as they are
+instead of each validated again into a :class:`MetricRowOut` first — the same JSON
+(``survey_version_id`` left out), the schema the documentation shows. At 400 units the
+employee unit × month table has 9,200 rows: 0.066 s to validate them and 0.013 s to write
+them, against 0.018 s to write the rows as they are."""
+_NOT_SENT = {"rows": {"__all__": {"survey_version_id"}}}
+
+
 class DifferenceOut(BaseModel):
     first: MetricRowOut
     second: MetricRowOut
@@ -138,7 +148,7 @@ def get_metrics(
     segment: Annotated[
         str | None, Query(description="attribute=value: only respondents in that segment.")
     ] = None,
-) -> MetricsOut:
+) -> Response:
     engine = analytics_engine(request)
     ask = metrics.MetricRequest(
         survey=survey,
@@ -157,8 +167,8 @@ def get_metrics(
     )
     result = metrics.compute(engine, principal, ask, get_policy(request))
     m = result.metric
-    return MetricsOut(
-        survey=None
+    fields: dict[str, Any] = {
+        "survey": None
         if result.survey is None
         else SurveyRef(
             id=result.survey.id,
@@ -166,21 +176,23 @@ def get_metrics(
             title=result.survey.title,
             audience=result.survey.audience,
         ),
-        metric=MetricRef(
+        "metric": MetricRef(
             name=m.name,
             title=m.title,
             statistic=m.statistic.value,
             scale=m.scale,
             description=m.description,
         ),
-        by=[d.value for d in result.grouping.by],
-        period=result.grouping.period.value if result.grouping.period else None,
-        attribute=result.grouping.attribute,
-        engine=result.engine,
-        confidence=result.confidence,
-        anonymity_threshold=result.anonymity_threshold,
-        rows=[_row(r) for r in result.rows],
-    )
+        "by": [d.value for d in result.grouping.by],
+        "period": result.grouping.period.value if result.grouping.period else None,
+        "attribute": result.grouping.attribute,
+        "engine": result.engine,
+        "confidence": result.confidence,
+        "anonymity_threshold": result.anonymity_threshold,
+        "rows": result.rows,
+    }
+    sent = _WIRE.model_construct(**fields)
+    return Response(sent.model_dump_json(exclude=_NOT_SENT), media_type="application/json")
 
 
 @router.get(

@@ -15,6 +15,7 @@ depth: stores with stores, regions with regions).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
@@ -234,13 +235,44 @@ def signal_frame(results: dict[str, MetricResult]) -> pd.DataFrame:
 STAGED = DecisionCache(max_bytes=32 * 1024 * 1024)
 """Health rows by the content of their signal frame: the stage model and the alarms are a
 function of it alone, so a kept answer is never stale (new data, a new key) and every page,
-role and worker asking for the same frame reads it once (``health_rows``)."""
+role and worker asking for the same frame reads it once (``health_rows``). Each is kept
+with what it was built from, unit by unit (:class:`_Built`): the next frame of its slot
+builds only the units whose rows changed."""
 _LATEST: dict[Hashable, bytes] = {}
 """The key of each slot's latest frame (``health_rows``)."""
 _LATEST_LOCK = threading.Lock()
 _BUILDING = SingleFlight()
 """The frames whose rows are being built: a unit's page asking for the frame the map is
 building (the background refresh, another person) waits for those rows."""
+STAGE_SIGNALS = ("hearts", "minds")
+"""The signals the stage model reads (the alarms read ``ALARM_SIGNALS``)."""
+
+
+@dataclass(frozen=True)
+class _UnitRows:
+    """One unit's health rows in one build, and what they follow from."""
+
+    digest: bytes
+    """Of the unit's hearts and minds rows of the frame (every column)."""
+    rows: list[HealthRow]
+    sentences: list[str]
+    """Each row's stage evidence, before an alarm's reason is added."""
+    reasons: list[str | None]
+    """Each row's alarm reason (None: no alarm)."""
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A build's rows (in order) and, per unit, its part of them (:class:`_UnitRows`).
+
+    A unit's stages follow from its own hearts and minds rows and the periods the stage
+    model's chains step through (``relationship_stages``), so a unit whose rows and those
+    periods are the same has the same stages again; its alarms do not (their spread σ is
+    estimated over every unit of its depth) and are found for every unit on every build."""
+
+    rows: list[HealthRow]
+    periods: tuple[Hashable, ...]
+    units: dict[Hashable, _UnitRows]
 
 
 def _whole_health(results: dict[str, MetricResult], slot: Hashable) -> list[HealthRow]:
@@ -252,7 +284,7 @@ def _whole_health(results: dict[str, MetricResult], slot: Hashable) -> list[Heal
     if any(d is None for _, d in digests):
         return health_rows(signal_frame(results), slot)
     key = content_key(["health of", *(part for pair in digests for part in pair)])
-    return _staged(key, lambda: _rows_of(signal_frame(results)), slot)
+    return _staged(key, lambda previous: _health_rows_with(signal_frame(results), previous), slot)
 
 
 def health_rows(frame: pd.DataFrame, slot: Hashable | None = None) -> list[HealthRow]:
@@ -260,36 +292,37 @@ def health_rows(frame: pd.DataFrame, slot: Hashable | None = None) -> list[Healt
     distinct frame in this process: :data:`STAGED`).
 
     ``slot`` names what the frame is of (a survey by period on one engine): its newer
-    frame's rows replace the older ones in :data:`STAGED` at once. At 400 units a frame's
+    frame's rows replace the older ones in :data:`STAGED` at once (at 400 units a frame's
     rows take about 10 MB, and each new response made a new frame while the older ones
-    stayed until the budget pushed them out."""
+    stayed until the budget pushed them out), and are built from them: only the units
+    whose rows changed are staged again."""
     if frame.empty:
         return []
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
     key = content_key(["health", tuple(frame.columns), hashed])
-    return _staged(key, lambda: _health_rows(frame), slot)
-
-
-def _rows_of(frame: pd.DataFrame) -> list[HealthRow]:
-    return [] if frame.empty else _health_rows(frame)
+    return _staged(key, lambda previous: _health_rows_with(frame, previous), slot)
 
 
 def _staged(
-    key: bytes, build: Callable[[], list[HealthRow]], slot: Hashable | None
+    key: bytes, build: Callable[[_Built | None], _Built], slot: Hashable | None
 ) -> list[HealthRow]:
-    """The rows kept under ``key`` in :data:`STAGED`, else ``build()`` kept there (a newer
-    key of ``slot`` drops the older one's rows)."""
-    kept: list[HealthRow] | None = STAGED.get(key)
+    """The rows kept under ``key`` in :data:`STAGED`, else ``build(previous)`` kept there,
+    ``previous`` being the build of ``slot``'s latest key while it is kept (a newer key of
+    ``slot`` drops the older one's rows)."""
+    kept: _Built | None = STAGED.get(key)
     if kept is None:
         kept = _BUILDING.run(key, lambda: _build(key, build, slot))
-    return list(kept)
+    return list(kept.rows)
 
 
-def _build(
-    key: bytes, build: Callable[[], list[HealthRow]], slot: Hashable | None
-) -> list[HealthRow]:
-    kept = build()
-    STAGED.put(key, kept, entries=3 * len(kept))
+def _build(key: bytes, build: Callable[[_Built | None], _Built], slot: Hashable | None) -> _Built:
+    previous = None
+    if slot is not None:
+        with _LATEST_LOCK:
+            older = _LATEST.get(slot)
+        previous = None if older is None else STAGED.peek(older)
+    kept = build(previous)
+    STAGED.put(key, kept, entries=3 * len(kept.rows))
     if slot is not None:
         with _LATEST_LOCK:
             older = _LATEST.get(slot)
@@ -300,11 +333,18 @@ def _build(
 
 
 def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
-    stages = relationship_stages(frame)
-    alarms = pd.concat(
-        [decline_alarms(part, ALARM_SIGNALS) for _, part in frame.groupby("depth")],
-        ignore_index=True,
-    )
+    """The health rows of a signal frame, every unit staged."""
+    return [] if frame.empty else _health_rows_with(frame, None).rows
+
+
+def _health_rows_with(frame: pd.DataFrame, previous: _Built | None) -> _Built:
+    """The health rows of a signal frame: its alarms for every unit, its stages for the
+    units whose hearts and minds rows differ from ``previous``'s (another frame's build)
+    or are new, every unit's when the stage model's periods differ. The rows are those of
+    staging every unit (``tests/unit/services/test_health_rows_reuse.py``)."""
+    if frame.empty:
+        return _Built([], (), {})
+    alarms = decline_alarms(frame, ALARM_SIGNALS, within="depth")  # σ of each depth's units
     alarmed = alarms[alarms["alarm"]]
     why: dict[tuple[object, object], str] = {}
     for unit, period, signal, path in zip(
@@ -312,22 +352,89 @@ def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
     ):
         text = f"{signal} CUSUM {path:.1f} > {THRESHOLD:.2f}"
         why[unit, period] = f"{why[unit, period]}; {text}" if (unit, period) in why else text
+    staged = frame[frame["signal"].isin(STAGE_SIGNALS)]
+    if staged.empty:
+        return _Built([], (), {})
+    periods = pd.Index(staged["period"].unique()).sort_values()
+    axis = tuple(periods.tolist())
+    digests = _unit_digests(staged)
+    same = previous is not None and previous.periods == axis
+    kept = {}
+    if previous is not None and same:
+        kept = {u: previous.units[u] for u, d in digests.items()
+                if u in previous.units and previous.units[u].digest == d}  # fmt: skip
+    fresh = _fresh_rows(staged, [u for u in digests if u not in kept], kept, periods)
+    rows: list[HealthRow] = []
+    units: dict[Hashable, _UnitRows] = {}
+    # The order of staging every unit: units sorted, each one's periods in order.
+    for unit in pd.Index(list(digests)).sort_values().tolist():
+        found = kept.get(unit)
+        if found is None:
+            built = fresh.get(unit, ([], []))
+            reasons = [why.get((unit, r.period)) for r in built[0]]
+            mine = [_alarmed(r, sentence, reason)
+                    for r, sentence, reason in zip(*built, reasons, strict=True)]  # fmt: skip
+            found = _UnitRows(digests[unit], mine, built[1], reasons)
+        else:
+            reasons = [why.get((unit, r.period)) for r in found.rows]
+            if reasons != found.reasons:  # an alarm came or went: those rows again
+                mine = [r if now == then else _alarmed(r, sentence, now)
+                        for r, sentence, now, then in zip(
+                            found.rows, found.sentences, reasons, found.reasons, strict=True
+                        )]  # fmt: skip
+                found = _UnitRows(found.digest, mine, found.sentences, reasons)
+        units[unit] = found
+        rows.extend(found.rows)
+    return _Built(rows, axis, units)
+
+
+def _alarmed(row: HealthRow, sentence: str, reason: str | None) -> HealthRow:
+    evidence = sentence if reason is None else f"{sentence}; alarm: {reason}"
+    if row.alarm == (reason is not None) and row.evidence == evidence:
+        return row
+    return replace(row, alarm=reason is not None, evidence=evidence)
+
+
+def _unit_digests(staged: pd.DataFrame) -> dict[Hashable, bytes]:
+    """A digest of each unit's rows of ``staged`` (every column, in the frame's order)."""
+    hashes = pd.util.hash_pandas_object(staged, index=False).to_numpy()
+    codes, uniques = pd.factorize(staged["unit"])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    parts = np.split(hashes[order], bounds)
+    return {
+        unit: hashlib.blake2b(part.tobytes(), digest_size=20).digest()
+        for unit, part in zip(uniques.tolist(), parts, strict=True)
+    }
+
+
+def _fresh_rows(
+    staged: pd.DataFrame,
+    wanted: list[Hashable],
+    kept: dict[Hashable, _UnitRows],
+    periods: pd.Index,
+) -> dict[Hashable, tuple[list[HealthRow], list[str]]]:
+    """The rows (no alarm yet) and stage sentences of the ``wanted`` units, staged on the
+    whole frame's ``periods``."""
+    if not wanted:
+        return {}
+    part = staged if not kept else staged[staged["unit"].isin(wanted)]
+    stages = relationship_stages(part, periods=periods)
     # A unit's name and a period's label, each found once (not per unit × period × signal).
-    units = frame.drop_duplicates("unit")
+    units = part.drop_duplicates("unit")
     names = dict(zip(units["unit"].tolist(), units["unit_name"].tolist(), strict=True))
-    periods = frame.drop_duplicates("period")
-    labels = dict(zip(periods["period"].tolist(), periods["period_label"].tolist(), strict=True))
-    columns = ("unit", "period", "stage")
+    dated = part.drop_duplicates("period")
+    labels = dict(zip(dated["period"].tolist(), dated["period_label"].tolist(), strict=True))
     numbers = [_numbers(stages[c]) for c in ("probability", "hearts", "minds")]
-    rows = []
+    out: dict[Hashable, tuple[list[HealthRow], list[str]]] = {}
     for unit, period, stage, probability, hearts, minds, n, sentence in zip(
-        *(stages[c].tolist() for c in columns),
+        *(stages[c].tolist() for c in ("unit", "period", "stage")),
         *numbers,
         stages["hearts_n"].astype(int).tolist(),
         stages["evidence"].tolist(),
         strict=True,
     ):
-        reason = why.get((unit, period))
+        rows, sentences = out.setdefault(unit, ([], []))
         rows.append(
             HealthRow(
                 unit=str(unit),
@@ -336,14 +443,15 @@ def _health_rows(frame: pd.DataFrame) -> list[HealthRow]:
                 period_label=str(labels[period]),
                 stage=str(stage),
                 probability=probability,
-                alarm=reason is not None,
+                alarm=False,
                 hearts=hearts,
                 minds=minds,
                 n=n,
-                evidence=sentence if reason is None else f"{sentence}; alarm: {reason}",
+                evidence=sentence,
             )
         )
-    return rows
+        sentences.append(sentence)
+    return out
 
 
 def as_frame(rows: list[HealthRow]) -> pd.DataFrame:

@@ -31,7 +31,7 @@ with fewer usable periods than the baseline needs is ``insufficient_data`` throu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -83,18 +83,19 @@ def cusum(z: Array, reference: float = REFERENCE) -> Array:
     return out
 
 
-def process_sd(grid: SignalGrid, signal: str) -> float:
+def process_sd(grid: SignalGrid, signal: str, rows: npt.NDArray[np.bool_] | None = None) -> float:
     """How much a stable unit's true level moves from period to period, beyond sampling.
 
     Method of moments on consecutive usable periods of each unit: ``E[(x_t − x_{t−1})²] =
     se_t² + se_{t−1}² + 2σ²``; the mean of the per-unit estimates (units with at least
     three differences), floored at 0. (A median would be biased low: the estimates are
     skewed. A drifting unit adds only its squared slope, 4 for 2 points a period.) Returns
-    0 when no unit has enough periods.
+    0 when no unit has enough periods. ``rows`` (one flag per unit of the grid): only the
+    units it marks.
     """
     x, se, ok = grid.values(signal), grid.values(f"{signal}_se"), grid.flags(f"{signal}_ok")
     estimates = []
-    for row in range(len(x)):
+    for row in range(len(x)) if rows is None else np.flatnonzero(rows).tolist():
         values, errors = x[row, ok[row]], se[row, ok[row]]
         if len(values) < 4:
             continue
@@ -103,6 +104,16 @@ def process_sd(grid: SignalGrid, signal: str) -> float:
     if not estimates:
         return 0.0
     return float(np.sqrt(max(0.0, float(np.mean(estimates)))))
+
+
+def _spreads(grid: SignalGrid, signal: str, groups: npt.NDArray[Any]) -> Array:
+    """:func:`process_sd` of each group's units apart, one per unit of the grid (a column
+    to broadcast along periods); ``groups`` holds each unit's group."""
+    sigma = np.zeros(len(groups))
+    for value in pd.unique(groups):
+        mine = groups == value
+        sigma[mine] = process_sd(grid, signal, mine)
+    return sigma[:, None]
 
 
 def decline_alarms(
@@ -115,12 +126,15 @@ def decline_alarms(
     process: float | dict[str, float] | None = None,
     min_n: int = MIN_N_FOR_ESTIMATE,
     confidence: float = 0.95,
+    within: str | None = None,
 ) -> pd.DataFrame:
     """Run the decline detector on every unit and signal of a signal frame.
 
     ``frame`` is the long signal frame of :mod:`.signals`. ``process`` is the period-to-period
     sd of stable units' true levels, per signal or for all; ``None`` estimates it from the
-    frame (:func:`process_sd`).
+    frame (:func:`process_sd`), over all units, or with ``within`` (a column of the frame,
+    one value per unit: its depth) over the units of each value apart — the rows are those
+    of running the detector on each value's part of the frame alone, in one pass.
 
     Returns one row per unit × period × signal with ``estimate``, ``se``, ``n``,
     ``baseline``, ``baseline_se``, ``z`` (standardised fall), ``cusum``, ``threshold``,
@@ -131,14 +145,20 @@ def decline_alarms(
     wanted = list(signals)
     grid = signal_grid(wide_signals(frame, wanted, min_n=min_n, confidence=confidence))
     units, periods = grid.cells()
+    groups = None
+    if within is not None:  # each unit's value, in the grid's order of units
+        values = frame.drop_duplicates("unit").set_index("unit")[within]
+        groups = values.reindex(grid.units).to_numpy()
     parts = []
     for signal in wanted:
         if isinstance(process, dict):
-            sigma = process[signal]
-        elif process is None:
+            sigma: float | Array = process[signal]
+        elif process is not None:
+            sigma = float(process)
+        elif groups is None:
             sigma = process_sd(grid, signal)
         else:
-            sigma = float(process)
+            sigma = _spreads(grid, signal, groups)
         x, se, ok = grid.values(signal), grid.values(f"{signal}_se"), grid.flags(f"{signal}_ok")
         base, after = first_usable(ok, baseline_periods)
         baseline, baseline_se = baseline_means(x, se, base)

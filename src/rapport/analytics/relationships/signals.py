@@ -164,10 +164,12 @@ class SignalGrid:
         return units[mask], periods[mask]
 
 
-def signal_grid(wide: pd.DataFrame) -> SignalGrid:
-    """Put a frame of :func:`wide_signals` on the full unit × period grid."""
+def signal_grid(wide: pd.DataFrame, periods: pd.Index | None = None) -> SignalGrid:
+    """Put a frame of :func:`wide_signals` on the full unit × period grid (its own
+    periods, or ``periods``: sorted, holding every period of the frame)."""
     units = wide.index.get_level_values("unit").unique()
-    periods = wide.index.get_level_values("period").unique().sort_values()
+    if periods is None:
+        periods = wide.index.get_level_values("period").unique().sort_values()
     full = pd.MultiIndex.from_product([units, periods], names=["unit", "period"])
     present = full.isin(wide.index).reshape(len(units), len(periods))
     return SignalGrid(units, periods, present, wide.reindex(full))

@@ -111,6 +111,21 @@ def hmm_probabilities(likelihoods: Array, smoothed: bool = False) -> Array:
     return probabilities
 
 
+def _times(rows: Array, matrix: Array) -> Array:
+    """``rows @ matrix``, each row's sums added in one fixed order: a unit's probabilities
+    are then the same to the last bit whichever units are computed with it (BLAS groups
+    rows by their number, and a unit staged alone differed from it staged with 400 others
+    in the last bit of its probabilities).
+
+    >>> _times(np.array([[0.5, 0.5]]), np.array([[0.9, 0.1], [0.2, 0.8]])).tolist()
+    [[0.55, 0.45]]
+    """
+    out: Array = rows[:, :1] * matrix[0]
+    for i in range(1, len(matrix)):
+        out = out + rows[:, i : i + 1] * matrix[i]
+    return out
+
+
 def _chain(likelihoods: Array, active: npt.NDArray[np.bool_], smoothed: bool) -> Array:
     """The HMM for many units at once: ``likelihoods`` units × periods × stages, ``active``
     units × periods (True from each unit's first monitored period on; NaN elsewhere)."""
@@ -120,7 +135,7 @@ def _chain(likelihoods: Array, active: npt.NDArray[np.bool_], smoothed: bool) ->
     for t in range(periods):
         prior = np.broadcast_to(INITIAL, (units, states))
         if t:
-            prior = np.where(active[:, t - 1, None], forward[:, t - 1] @ TRANSITIONS, prior)
+            prior = np.where(active[:, t - 1, None], _times(forward[:, t - 1], TRANSITIONS), prior)
         joint = prior * evidence[:, t]
         total = joint.sum(axis=1, keepdims=True)
         current = np.where(total > 0, joint / np.where(total > 0, total, 1.0), prior)
@@ -130,7 +145,7 @@ def _chain(likelihoods: Array, active: npt.NDArray[np.bool_], smoothed: bool) ->
     out = forward.copy()
     backward = np.ones((units, states))
     for t in range(periods - 2, -1, -1):
-        step = (evidence[:, t + 1] * backward) @ TRANSITIONS.T
+        step = _times(evidence[:, t + 1] * backward, TRANSITIONS.T)
         step /= step.sum(axis=1, keepdims=True)
         backward = np.where(active[:, t + 1, None], step, 1.0)
         posterior = forward[:, t] * backward
@@ -146,10 +161,15 @@ def relationship_stages(
     baseline_periods: int = BASELINE_PERIODS,
     min_n: int = MIN_N_FOR_ESTIMATE,
     confidence: float = 0.95,
+    periods: pd.Index | None = None,
 ) -> pd.DataFrame:
     """The stage of every unit in every period, with its probability and evidence.
 
     ``frame`` is the long signal frame of :mod:`.signals` with ``hearts`` and ``minds`` rows.
+    Each unit's stages follow from its own rows and the periods its chain steps through:
+    the frame's, or ``periods`` (sorted, holding the frame's), so that some units' rows
+    read with the whole frame's periods give the rows those units have in the whole
+    frame's stages.
     Returns one row per unit × period: ``stage`` (one of ``STAGES``, ``new`` or
     ``insufficient_data``), ``probability`` (of that stage; NaN for ``insufficient_data``),
     ``p_fresh`` … ``p_at_risk``, the evidence — ``hearts``, ``minds`` with their
@@ -158,7 +178,7 @@ def relationship_stages(
     A period absent from the frame counts as a period without data.
     """
     wide = wide_signals(frame, ("hearts", "minds"), min_n=min_n, confidence=confidence)
-    grid = signal_grid(wide)
+    grid = signal_grid(wide, periods)
     h, m = grid.values("hearts"), grid.values("minds")
     sh, sm = grid.values("hearts_se"), grid.values("minds_se")
     ok = grid.flags("hearts_ok") & grid.flags("minds_ok")
@@ -183,8 +203,8 @@ def relationship_stages(
     chosen = np.take_along_axis(probabilities, best[..., None], axis=2)[..., 0]
     probability = np.where(base, 1.0, np.where(ok & after, chosen, np.nan))
     cells = grid.present
-    units, periods = grid.cells()
-    out = pd.DataFrame({"unit": units, "period": periods})
+    units, dated = grid.cells()
+    out = pd.DataFrame({"unit": units, "period": dated})
     for column in ("hearts", "hearts_lower", "hearts_upper", "minds", "minds_lower", "minds_upper"):
         out[column] = grid.values(column)[cells]
     out["hearts_n"] = grid.values("hearts_n")[cells].astype(int)

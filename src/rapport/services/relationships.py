@@ -419,6 +419,8 @@ def _fresh_rows(
     if not wanted:
         return {}
     part = staged if not kept else staged[staged["unit"].isin(wanted)]
+    if set(STAGE_SIGNALS) - set(part["signal"].unique().tolist()):
+        part = staged  # the model wants both signals in its frame: every unit staged again
     stages = relationship_stages(part, periods=periods)
     # A unit's name and a period's label, each found once (not per unit × period × signal).
     units = part.drop_duplicates("unit")

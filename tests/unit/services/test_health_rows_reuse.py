@@ -78,7 +78,16 @@ def test_rows_after_moved_units_are_those_of_staging_every_unit() -> None:
 
 
 @pytest.mark.parametrize(
-    "change", ["store with a gap", "new month", "renamed", "new unit", "gone unit", "nothing"]
+    "change",
+    [
+        "store with a gap",
+        "new month",
+        "renamed",
+        "new unit",
+        "new unit, hearts only",
+        "gone unit",
+        "nothing",
+    ],
 )
 def test_rows_after_other_changes_are_those_of_staging_every_unit(change: str) -> None:
     before = org(11)
@@ -95,6 +104,10 @@ def test_rows_after_other_changes_are_those_of_staging_every_unit(change: str) -
     elif change == "new unit":
         extra = org(12, stores=14)
         after = pd.concat([before, extra[extra["unit"] == "store-13"]], ignore_index=True)
+    elif change == "new unit, hearts only":  # alone it would have no minds rows at all
+        extra = org(12, stores=14)
+        mine = extra[(extra["unit"] == "store-13") & (extra["signal"] != "minds")]
+        after = pd.concat([before, mine], ignore_index=True)
     elif change == "gone unit":
         after = before[before["unit"] != "store-05"].reset_index(drop=True)
     else:

@@ -28,6 +28,7 @@ from rapport.analytics.engines import AnalyticsEngine
 from rapport.analytics.metrics.catalog import find_survey
 from rapport.analytics.relationships import decline_alarms, relationship_stages
 from rapport.analytics.relationships.alarms import ALARM_SIGNALS, THRESHOLD
+from rapport.analytics.relationships.stages import SIGNALS as STAGE_SIGNALS
 from rapport.analytics.suppression import SuppressionPolicy
 from rapport.analytics.suppression.cache import DecisionCache, content_key
 from rapport.domain.org import SYSTEM, Principal, Role
@@ -244,8 +245,6 @@ _LATEST_LOCK = threading.Lock()
 _BUILDING = SingleFlight()
 """The frames whose rows are being built: a unit's page asking for the frame the map is
 building (the background refresh, another person) waits for those rows."""
-STAGE_SIGNALS = ("hearts", "minds")
-"""The signals the stage model reads (the alarms read ``ALARM_SIGNALS``)."""
 
 
 @dataclass(frozen=True)
@@ -358,9 +357,8 @@ def _health_rows_with(frame: pd.DataFrame, previous: _Built | None) -> _Built:
     periods = pd.Index(staged["period"].unique()).sort_values()
     axis = tuple(periods.tolist())
     digests = _unit_digests(staged)
-    same = previous is not None and previous.periods == axis
     kept = {}
-    if previous is not None and same:
+    if previous is not None and previous.periods == axis:
         kept = {u: previous.units[u] for u, d in digests.items()
                 if u in previous.units and previous.units[u].digest == d}  # fmt: skip
     fresh = _fresh_rows(staged, [u for u in digests if u not in kept], kept, periods)

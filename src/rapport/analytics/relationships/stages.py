@@ -58,6 +58,8 @@ STAGES: Final = ("fresh", "settled", "taken_for_granted", "at_risk")
 NEW: Final = "new"
 INSUFFICIENT: Final = "insufficient_data"
 BASELINE_PERIODS: Final = 3
+SIGNALS: Final = ("hearts", "minds")
+"""The signals the stage model reads."""
 
 EMISSIONS: Final = {
     # stage: ((mean, sd) of d_hearts, (mean, sd) of d_minds), index points
@@ -177,7 +179,7 @@ def relationship_stages(
     baseline), ``gap`` (hearts − minds), ``gap_change`` — and ``evidence``, a sentence.
     A period absent from the frame counts as a period without data.
     """
-    wide = wide_signals(frame, ("hearts", "minds"), min_n=min_n, confidence=confidence)
+    wide = wide_signals(frame, SIGNALS, min_n=min_n, confidence=confidence)
     grid = signal_grid(wide, periods)
     h, m = grid.values("hearts"), grid.values("minds")
     sh, sm = grid.values("hearts_se"), grid.values("minds_se")

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy import Select
 
-from rapport.analytics.metrics import Filters, Grouping, MetricQuery, ScoredItem, get_metric
+from rapport.analytics.metrics import (
+    Filters,
+    Grouping,
+    MetricQuery,
+    ScoredItem,
+    case_sql,
+    get_metric,
+)
 from rapport.analytics.metrics import aggregates as metric_aggregates
 from rapport.analytics.metrics import sql as metric_sql
 from rapport.storage.uow import Database
@@ -101,3 +108,14 @@ def test_nps_over_two_surveys_searches_each_question_by_the_primary_key(
     keyed = "PRIMARY KEY (kind=? AND key=? AND item=? AND survey_version_id=?)"
     assert sum(keyed in step for step in plan) == 2, plan
     assert not any(step.endswith("PRIMARY KEY (kind=?)") for step in plan), plan
+
+
+def test_the_repeat_issue_rate_seeks_earlier_cases_to_the_window(sqlite_db: Database) -> None:
+    """Each case's earlier cases of its unit and rule are sought to the 30 days before it
+    (``ix_cases_unit_rule_opened``), not every case of its unit over the whole history."""
+    query = MetricQuery(
+        get_metric("cases.repeat_issue_rate"), Grouping.of([], period="month"), ONE_STORE
+    )
+    plan = _explain(sqlite_db, case_sql.case_statements(query)["stats"])
+    window = "ix_cases_unit_rule_opened (unit_id=? AND rule_id=? AND opened_at>? AND opened_at<?)"
+    assert any(window in step for step in plan), plan

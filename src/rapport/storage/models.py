@@ -553,13 +553,16 @@ class CaseRow(Base):
     __table_args__ = (
         UniqueConstraint("rule_id", "response_id"),
         Index("ix_cases_status_due_at", "status", "due_at"),
+        # A unit's cases (its prefix), and the repeat-issue rate's earlier cases of one unit
+        # and rule within a window of opening times (migration 0025).
+        Index("ix_cases_unit_rule_opened", "unit_id", "rule_id", "opened_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id"))
     response_id: Mapped[int | None] = mapped_column(
         ForeignKey("responses.id", ondelete="SET NULL"), index=True
     )
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     audience: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(300))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -160,6 +160,47 @@ def _seconds_duckdb(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -
     return f"(CAST(epoch_us({b}) - epoch_us({a}) AS DOUBLE) / 1000000.0)"
 
 
+class DaysEarlier(ColumnElement[Any]):
+    """The timestamp ``days`` whole days before ``column``, comparable with the column's own
+    values: a sargable lower bound for a window (``prior.at >= DaysEarlier(this.at, 30)``),
+    which an index on the column can seek to. In SQLite the bound is the second it falls in
+    (``datetime()`` drops the microseconds), so it admits at most a second's more rows than
+    the exact window: keep the exact test beside it."""
+
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's cache-key protocol
+        ("column", InternalTraversal.dp_clauseelement),
+        ("days", InternalTraversal.dp_plain_obj),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], days: int) -> None:
+        self.column = column
+        self.days = int(days)
+        self.type = column.type
+
+
+@compiles(DaysEarlier)
+def _days_earlier_default(element: DaysEarlier, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(f"no date arithmetic for the {compiler.dialect.name} dialect")
+
+
+@compiles(DaysEarlier, "sqlite")
+def _days_earlier_sqlite(element: DaysEarlier, compiler: SQLCompiler, **kw: Any) -> str:
+    # 'YYYY-MM-DD HH:MM:SS' sorts before every stored 'YYYY-MM-DD HH:MM:SS.ffffff' of its
+    # second and after every one of the seconds before.
+    return f"datetime({compiler.process(element.column, **kw)}, '-{element.days} days')"
+
+
+@compiles(DaysEarlier, "postgresql")
+def _days_earlier_postgresql(element: DaysEarlier, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} - INTERVAL '{element.days} days')"
+
+
+@compiles(DaysEarlier, "duckdb")
+def _days_earlier_duckdb(element: DaysEarlier, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} - INTERVAL {element.days} DAY)"
+
+
 class DayNumber(ColumnElement[Any]):
     """A timestamp as a (fractional) day count, so differences are days on every engine:
     ``julianday`` in SQLite, the epoch in seconds / 86,400 in PostgreSQL and DuckDB."""

@@ -171,3 +171,42 @@ def test_writes_that_change_no_figure_keep_what_was_read(
         assert r.status_code == 201, r.text
         assert _n_at(_rows(api, **by_unit), "acme/north/north-1") == 2
         assert reads.count > before
+
+
+def test_a_response_that_opens_no_case_keeps_the_closed_loop_figures_read(
+    db: Database, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed-loop metric is read at the version of wide writes alone: a new response
+    that opens no case leaves it kept, one that opens a case shows at once."""
+    sid = seed_org(db)
+    reads = Reads(monkeypatch)
+    headers = _admin(db)
+    promoter = {k: v for k, v in GOOD_ANSWERS.items() if k != "why"} | {"nps": 9}
+    with (
+        LiveServer(make_settings(tmp_path, db), db) as server,
+        httpx.Client(base_url=server.url, headers=headers) as api,
+    ):
+        rule = {"name": "Detractor", "condition": {"question": "nps", "op": "<=", "value": 6}}
+        made = api.post("/api/v1/alert-rules", json=rule | {"survey": "every-type"})
+        assert made.status_code == 201, made.text
+
+        def respond(answers: dict[str, Any]) -> None:
+            body = {"answers": answers, "unit": "north-1"}
+            r = api.post(f"/api/v1/surveys/{sid}/responses", json=body)
+            assert r.status_code == 201, r.text
+
+        respond(GOOD_ANSWERS)  # a detractor: a case
+        repeats = {"survey": str(sid), "metric": "cases.repeat_issue_rate"}
+        first = _rows(api, **repeats)
+        assert [r["n"] for r in first] == [1]
+        before = reads.count
+
+        respond(promoter)  # no case
+        assert _rows(api, **repeats) == first
+        assert reads.count == before, "a response without a case read the case metric again"
+        by_unit = {"survey": str(sid), "metric": "nps", "by": "unit"}
+        assert _n_at(_rows(api, **by_unit), "acme/north/north-1") == 2  # the response is seen
+
+        respond(GOOD_ANSWERS)  # a second case of the unit and rule: a repeat
+        again = _rows(api, **repeats)
+        assert [(r["n"], r["value"]) for r in again] == [(2, 50.0)]

@@ -431,7 +431,16 @@ def _kept_now(engine: AnalyticsEngine, query: MetricQuery) -> bool:
 def _data_version(engine: AnalyticsEngine, query: MetricQuery) -> Hashable | None:
     """The data version ``query``'s statements are read at: of its surveys when it names
     them (their statements read those surveys' responses only, so another survey's new
-    response leaves it: ``AnalyticsEngine.survey_version``), else the whole database's."""
+    response leaves it: ``AnalyticsEngine.survey_version``), else the whole database's.
+
+    A closed-loop metric reads cases, their notes and events, and the responses and answers
+    cases refer to. Cases, notes and events are never written by a survey's own declared
+    writes (``storage.generation.for_surveys``), which only add new responses, answers and
+    aggregates: no case refers to a response before a write of ``cases`` does, and that
+    write moves ``w``. So a closed-loop metric is read at ``w`` alone (the version of no
+    survey), whatever its survey filter: a response that opens no case leaves it kept."""
+    if query.metric.cases:
+        return engine.survey_version(())
     surveys = query.filters.survey_ids
     return engine.data_version() if not surveys else engine.survey_version(surveys)
 

@@ -429,9 +429,12 @@ T = TypeVar("T")
 def _surveys_read(surveys: tuple[int, ...]) -> str:
     """One statement (one snapshot) reading the token, ``w`` and the numbers of
     ``surveys`` (ids, made ints here)."""
+    head = f"SELECT token, w, NULL, NULL FROM {TABLE} WHERE id = 1"
+    if not surveys:  # ``w`` alone (``IN ()`` is not SQL on PostgreSQL)
+        return head
     listed = ", ".join(str(int(s)) for s in surveys)
     return (
-        f"SELECT token, w, NULL, NULL FROM {TABLE} WHERE id = 1 UNION ALL "
+        f"{head} UNION ALL "
         f"SELECT NULL, NULL, survey_id, n FROM {SURVEYS_TABLE} WHERE survey_id IN ({listed})"
     )
 

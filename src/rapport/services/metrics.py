@@ -38,9 +38,11 @@ from rapport.analytics.metrics.compare import (
     difference,
 )
 from rapport.analytics.metrics.results import (
+    KeptLeaves,
     KeptMargin,
     KeptMonths,
     Key,
+    Leaves,
     Margin,
     MetricRow,
     MetricTable,
@@ -415,7 +417,7 @@ def _table(
     key = cache.content_key(["table", engine.name, query, periods, fetched.digest()])
     table: MetricTable | None = KEPT.get(key)
     if table is None:
-        table = build_table(query, engine.name, fetched)
+        table = build_table(query, engine.name, fetched, _kept_leaves(engine))
         if window is not None:
             table = table.keep(query.grouping.by.index(Dimension.PERIOD), window.holds)
         KEPT.put(key, table, entries=2 * (len(table.leaf) + len(table.chosen)))
@@ -502,6 +504,25 @@ def _kept_months(engine: AnalyticsEngine) -> KeptMonths | None:
         return found
 
     return KeptMonths(closed.before, keep, None if closed.raw_key is None else keep_margin)
+
+
+def _kept_leaves(engine: AnalyticsEngine) -> KeptLeaves:
+    """The leaves a table made of the closed months' rows (``build_table``), kept in
+    :data:`KEPT` under those rows' digest: after a response a table adds the open month's
+    rows to a copy of them instead of keying two years of rows again. Counted at a quarter
+    of an entry a group: the keys and statistics are the table's own objects, only the
+    dictionary is more."""
+
+    def keep(parts: tuple[Any, ...], build: Callable[[], Leaves]) -> Leaves:
+        key = cache.content_key(["leaves", engine.name, *parts])
+        found: Leaves | None = KEPT.get(key)
+        if found is None:
+            found = build()
+            KEPT.put(key, found, entries=1 + found.size // 4)
+            SUPERSEDED.latest(("leaves", id(engine), parts[0]), key)
+        return found
+
+    return keep
 
 
 def _latest(period: date | None) -> tuple[date, ...]:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
-from itertools import product
+from itertools import islice, product
 from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from rapport.analytics.engines import AnalyticsEngine
@@ -858,31 +858,92 @@ def _seen(query: MetricQuery, row: Sequence[Any], width: int) -> bool:
 _PLAIN: Final = frozenset({int, float})
 
 
-def build_table(query: MetricQuery, engine: str, fetched: Fetched) -> MetricTable:
+@dataclass(frozen=True)
+class Leaves:
+    """What :func:`build_table` made of a table's first statement rows: its leaf groups and
+    chosen counts, read only (a table built on them copies them)."""
+
+    leaf: dict[Key, Stats]
+    chosen: dict[tuple[Key, str], int]
+
+    @property
+    def size(self) -> int:
+        """Groups and counts held."""
+        return len(self.leaf) + len(self.chosen)
+
+
+KeptLeaves = Callable[[tuple[Any, ...], Callable[[], Leaves]], Leaves]
+"""``keep(parts, build)``: ``build()``'s leaves, kept under ``parts`` (the query and the
+digest of the rows they were made of)."""
+
+
+class _LeafBuilder:
+    """:func:`build_table`'s pass over statement rows: leaf groups keyed, months of one
+    quarter or year added up, chosen counts summed. Rows are added in their order, so
+    adding the first rows, keeping the result and adding the rest later from a copy of it
+    gives the same groups, sums and order as adding every row at once."""
+
+    def __init__(self, query: MetricQuery, months: bool, start: Leaves | None = None) -> None:
+        self.width = len(query.grouping.by)
+        self.normalise = _Normaliser(query, months)
+        self.leaf: dict[Key, Stats] = {} if start is None else dict(start.leaf)
+        self.chosen: defaultdict[tuple[Key, str], int] = defaultdict(int)
+        if start is not None:
+            self.chosen.update(start.chosen)
+        # Equal statistics share one tuple: most groups of a unit × month table are small
+        # and alike (248,000 groups, 48,000 distinct, in the tables kept after the warm-up
+        # at 400 units). Keyed with their types, so an int count never stands for a float.
+        self.shared: dict[tuple[Stats, tuple[type, ...]], Stats] = {}
+
+    def add(
+        self, stats_rows: Iterable[Sequence[Any]], chosen_rows: Iterable[Sequence[Any]]
+    ) -> None:
+        width, normalise, leaf, shared = self.width, self.normalise, self.leaf, self.shared
+        for row in stats_rows:
+            key = normalise(row[:width])
+            stats = tuple(row[width:])
+            if not _PLAIN.issuperset(map(type, stats)):  # NULL, a decimal, a bool: converted
+                stats = tuple(
+                    0.0 if v is None else (int(v) if isinstance(v, int) else float(v))
+                    for v in stats
+                )
+            previous = leaf.get(key)
+            # Months of one quarter or year (aggregates) are one key: add them up.
+            if previous is not None:
+                stats = tuple(a + b for a, b in zip(previous, stats, strict=True))
+            leaf[key] = shared.setdefault(_typed(stats), stats)
+        for row in chosen_rows:
+            pair = (normalise(row[:width]), sys.intern(str(row[width])))
+            self.chosen[pair] += int(row[width + 1])
+
+
+def build_table(
+    query: MetricQuery, engine: str, fetched: Fetched, kept_leaves: KeptLeaves | None = None
+) -> MetricTable:
     """The table of ``query`` from what :func:`fetch_metric` read (leaf groups keyed,
-    months of one quarter or year added up)."""
-    width = len(query.grouping.by)
-    leaf: dict[Key, Stats] = {}
-    normalise = _Normaliser(query, fetched.months)
-    # Equal statistics share one tuple: most groups of a unit × month table are small and
-    # alike (248,000 groups, 48,000 distinct, in the tables kept after the warm-up at 400
-    # units). Keyed with their types, so an int count never stands for a float one.
-    shared: dict[tuple[Stats, tuple[type, ...]], Stats] = {}
-    for row in fetched.stats:
-        key = normalise(row[:width])
-        stats = tuple(row[width:])
-        if not _PLAIN.issuperset(map(type, stats)):  # NULL, a decimal, a bool: converted
-            stats = tuple(
-                0.0 if v is None else (int(v) if isinstance(v, int) else float(v)) for v in stats
-            )
-        previous = leaf.get(key)
-        # Months of one quarter or year (aggregates) are one key: add them up.
-        if previous is not None:
-            stats = tuple(a + b for a, b in zip(previous, stats, strict=True))
-        leaf[key] = shared.setdefault(_typed(stats), stats)
-    chosen: dict[tuple[Key, str], int] = defaultdict(int)
-    for row in fetched.chosen:
-        chosen[(normalise(row[:width]), sys.intern(str(row[width])))] += int(row[width + 1])
+    months of one quarter or year added up).
+
+    With ``kept_leaves``, the leaves of the rows read apart and kept (the closed months',
+    :attr:`Fetched.kept`) are kept too, under those rows' digest: after a new response
+    only the open months' rows are added to a copy of them, not two years of history."""
+    skip_stats, skip_chosen = fetched.kept_rows
+    start = None
+    if kept_leaves is not None and fetched.kept is not None:
+
+        def closed() -> Leaves:
+            first = _LeafBuilder(query, fetched.months)
+            first.add(fetched.stats[:skip_stats], fetched.chosen[:skip_chosen])
+            return Leaves(first.leaf, dict(first.chosen))
+
+        start = kept_leaves((query, fetched.months, fetched.kept), closed)
+    builder = _LeafBuilder(query, fetched.months, start)
+    if start is None:
+        builder.add(fetched.stats, fetched.chosen)
+    else:
+        builder.add(
+            islice(fetched.stats, skip_stats, None), islice(fetched.chosen, skip_chosen, None)
+        )
+    leaf, chosen = builder.leaf, builder.chosen
     source = "aggregates" if fetched.months else "raw"
     observed: dict[Dimension, tuple[Hashable, ...]] = {}
     everywhere = margin_query(query)

@@ -1,0 +1,100 @@
+"""A table built on the kept leaves of its closed months' rows is the table built from every
+row at once (``results.build_table`` with ``kept_leaves``): the same groups in the same order,
+the same sums to the last bit, the same chosen counts; and the kept leaves are never changed
+by a table built on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rapport.analytics.metrics import Filters, Grouping, MetricQuery, get_metric
+from rapport.analytics.metrics.catalog import UnitNode
+from rapport.analytics.metrics.results import Fetched, Leaves, build_table, rows_digest
+
+UNITS = {
+    1: UnitNode(1, None, "acme", "Acme", "company", "acme"),
+    2: UnitNode(2, 1, "north", "North", "region", "acme/north"),
+    3: UnitNode(3, 2, "n1", "N1", "store", "acme/north/n1"),
+    4: UnitNode(4, 1, "south", "South", "region", "acme/south"),
+}
+MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+
+stats_row = st.tuples(
+    st.sampled_from([3, 4]),
+    st.sampled_from(MONTHS),
+    st.integers(1, 9),
+    st.floats(-50, 50, allow_nan=False, width=32),
+    st.floats(0, 900, allow_nan=False, width=32),
+)
+chosen_row = st.tuples(
+    st.sampled_from([3, 4]), st.sampled_from(MONTHS), st.sampled_from(["joy", "anger"]),
+    st.integers(1, 5),
+)  # fmt: skip
+
+
+def _query(metric: str, period: str) -> MetricQuery:
+    return MetricQuery(get_metric(metric), Grouping.of(["unit"], period=period), Filters((1,)))
+
+
+def _fetched(stats: list[Any], chosen: list[Any], split: tuple[int, int]) -> Fetched:
+    kept = rows_digest(stats[: split[0]], chosen[: split[1]])
+    return Fetched(UNITS, {}, stats, chosen, 0.0, True, kept, split)
+
+
+class Keep:
+    """A dictionary standing for the application's cache; counts the builds."""
+
+    def __init__(self) -> None:
+        self.kept: dict[Any, Leaves] = {}
+        self.builds = 0
+
+    def __call__(self, parts: tuple[Any, ...], build: Any) -> Leaves:
+        if parts not in self.kept:
+            self.builds += 1
+            self.kept[parts] = build()
+        return self.kept[parts]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(stats_row, max_size=30),
+    st.lists(stats_row, max_size=12),
+    st.lists(stats_row, max_size=12),
+    st.lists(chosen_row, max_size=10),
+    st.lists(chosen_row, max_size=6),
+    st.sampled_from(["month", "quarter", "year"]),
+)
+def test_tables_built_on_kept_leaves_are_those_built_at_once(
+    closed: list[Any],
+    later: list[Any],
+    other: list[Any],
+    closed_chosen: list[Any],
+    later_chosen: list[Any],
+    period: str,
+) -> None:
+    # The months of one quarter or year are added up: a closed and an open month of one
+    # quarter meet in one group.
+    for metric in ("csat_mean", "emotions"):
+        query = _query(metric, period)
+        keep = Keep()
+        split = (len(closed), len(closed_chosen))
+        for open_rows in (later, other):  # two responses' worth of open months, one closed part
+            stats, chosen = closed + open_rows, closed_chosen + later_chosen
+            at_once = build_table(query, "sqlite", _fetched(stats, chosen, split))
+            kept = build_table(query, "sqlite", _fetched(stats, chosen, split), keep)
+            assert list(kept.leaf.items()) == list(at_once.leaf.items())
+            assert list(kept.chosen.items()) == list(at_once.chosen.items())
+            assert [type(v) for s in kept.leaf.values() for v in s] == [
+                type(v) for s in at_once.leaf.values() for v in s
+            ]
+        assert keep.builds == 1, "the closed months' leaves are built once"
+
+
+def test_no_kept_leaves_without_rows_read_apart() -> None:
+    keep = Keep()
+    fetched = Fetched(UNITS, {}, [(3, "2026-01", 2, 1.0, 1.0)], [], 0.0, True)
+    table = build_table(_query("csat_mean", "month"), "sqlite", fetched, keep)
+    assert keep.builds == 0 and len(table.leaf) == 1

@@ -101,6 +101,10 @@ class MetricTable:
     """For a table read for some units only (``Filters.units``): the values of its other
     dimensions, and the emotions, seen over the whole organisation, so its grid (zero rows
     included) and its emotions are the whole organisation's."""
+    start: tuple[Leaves, tuple[Key, ...]] | None = field(default=None, compare=False, repr=False)
+    """The kept leaves this table was built on (:func:`build_table`) and its own groups
+    beyond them, when none of its rows added to one of theirs: its totals are theirs and
+    those of its own groups (:meth:`_all_totals`). None for a part of a table."""
 
     @property
     def statistic(self) -> Statistic:
@@ -122,7 +126,7 @@ class MetricTable:
         """The table with only these leaf groups and chosen counts. The same units, so the
         same chains: a part does not walk the tree again (a store's page narrows a few
         dozen whole-organisation tables)."""
-        part = replace(self, leaf=leaf, chosen=chosen)
+        part = replace(self, leaf=leaf, chosen=chosen, start=None)
         part.__dict__["_ancestors"] = self._ancestors
         return part
 
@@ -190,6 +194,25 @@ class MetricTable:
                         for i, value in enumerate(sums):
                             acc[i] += value
         return {k: tuple(v) for k, v in out.items()}
+
+    def _all_totals(self) -> dict[Key, Stats]:
+        """:meth:`totals` keeping every dimension. For a table built on kept leaves
+        (:attr:`start`) whose own groups are all of periods the leaves have no group of, the
+        leaves' totals (kept with them, per unit tree) with those of its own groups: a
+        period's margins are sums of that period's groups alone, added in the same order,
+        so they are the same to the last bit, and after a response only the open month's
+        groups are summed. Any other table sums every group."""
+        kept = [True] * len(self.query.grouping.by)
+        at = self.query.grouping.position(Dimension.PERIOD)
+        if self.start is None or at is None:
+            return self.totals(kept)
+        closed, own = self.start
+        periods = closed.periods(at)
+        if any(key[at] in periods for key in own):
+            return self.totals(kept)
+        before = closed.totals_for(self.units, lambda: self._part(closed.leaf, {}).totals(kept))
+        after = self._part({key: self.leaf[key] for key in own}, {}).totals(kept)
+        return {**before, **after}
 
     def values(self, position: int) -> list[Hashable]:
         """Every value of one dimension: all units for the unit axis, else those observed
@@ -276,7 +299,7 @@ class MetricTable:
         are those it had when this query's rows were last built gets that row again
         (:data:`RECENT_ROWS`): after a new response, only its unit's groups are estimated."""
         kept = [True] * len(self.query.grouping.by)
-        totals = self.totals(kept)
+        totals = self._all_totals()
         zero = (0.0,) * len(STAT_FIELDS[self.statistic])
         recent = RECENT_ROWS.of((self.query, self.centre))
         rows = []
@@ -861,10 +884,31 @@ _PLAIN: Final = frozenset({int, float})
 @dataclass(frozen=True)
 class Leaves:
     """What :func:`build_table` made of a table's first statement rows: its leaf groups and
-    chosen counts, read only (a table built on them copies them)."""
+    chosen counts, read only (a table built on them copies them); with the periods of its
+    groups and its totals for the unit tree last asked (:meth:`MetricTable._all_totals`)."""
 
     leaf: dict[Key, Stats]
     chosen: dict[tuple[Key, str], int]
+    _found: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def periods(self, at: int) -> frozenset[Hashable]:
+        """The values at position ``at`` (the period axis) of its groups."""
+        found: frozenset[Hashable] | None = self._found.get(("periods", at))
+        if found is None:
+            found = self._found[("periods", at)] = frozenset(key[at] for key in self.leaf)
+        return found
+
+    def totals_for(
+        self, units: dict[int, UnitNode], total: Callable[[], dict[Key, Stats]]
+    ) -> dict[Key, Stats]:
+        """``total()`` (its groups' margins over the tree of ``units``), kept for the tree
+        last asked: a moved unit moves its groups' margins, so another tree sums again."""
+        last: tuple[dict[int, UnitNode], dict[Key, Stats]] | None = self._found.get("totals")
+        if last is not None and last[0] == units:
+            return last[1]
+        found = total()
+        self._found["totals"] = (units, found)
+        return found
 
     @property
     def size(self) -> int:
@@ -886,7 +930,10 @@ class _LeafBuilder:
     def __init__(self, query: MetricQuery, months: bool, start: Leaves | None = None) -> None:
         self.width = len(query.grouping.by)
         self.normalise = _Normaliser(query, months)
+        self.start = start
         self.leaf: dict[Key, Stats] = {} if start is None else dict(start.leaf)
+        self.own: list[Key] = []  # the groups beyond ``start``'s, in their order
+        self.touched = False  # whether a row added to one of ``start``'s groups
         self.chosen: defaultdict[tuple[Key, str], int] = defaultdict(int)
         if start is not None:
             self.chosen.update(start.chosen)
@@ -911,6 +958,10 @@ class _LeafBuilder:
             # Months of one quarter or year (aggregates) are one key: add them up.
             if previous is not None:
                 stats = tuple(a + b for a, b in zip(previous, stats, strict=True))
+                if self.start is not None and key in self.start.leaf:
+                    self.touched = True
+            elif self.start is not None:
+                self.own.append(key)
             leaf[key] = shared.setdefault(_typed(stats), stats)
         for row in chosen_rows:
             pair = (normalise(row[:width]), sys.intern(str(row[width])))
@@ -944,6 +995,7 @@ def build_table(
             islice(fetched.stats, skip_stats, None), islice(fetched.chosen, skip_chosen, None)
         )
     leaf, chosen = builder.leaf, builder.chosen
+    built_on = None if start is None or builder.touched else (start, tuple(builder.own))
     source = "aggregates" if fetched.months else "raw"
     observed: dict[Dimension, tuple[Hashable, ...]] = {}
     everywhere = margin_query(query)
@@ -963,6 +1015,7 @@ def build_table(
         source,
         observed,
         emotions,
+        built_on,
     )
 
 

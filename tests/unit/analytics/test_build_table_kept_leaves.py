@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.analytics.test_metrics_results import UNITS
 
 from rapport.analytics.metrics import Filters, Grouping, MetricQuery, get_metric
 from rapport.analytics.metrics.catalog import UnitNode
@@ -22,12 +23,6 @@ from rapport.analytics.metrics.results import (
     rows_digest,
 )
 
-UNITS = {
-    1: UnitNode(1, None, "acme", "Acme", "company", "acme"),
-    2: UnitNode(2, 1, "north", "North", "region", "acme/north"),
-    3: UnitNode(3, 2, "n1", "N1", "store", "acme/north/n1"),
-    4: UnitNode(4, 1, "south", "South", "region", "acme/south"),
-}
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
 
 stats_row = st.tuples(

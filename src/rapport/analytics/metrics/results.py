@@ -883,12 +883,17 @@ _PLAIN: Final = frozenset({int, float})
 
 @dataclass(frozen=True)
 class Leaves:
-    """What :func:`build_table` made of a table's first statement rows: its leaf groups and
-    chosen counts, read only (a table built on them copies them); with the periods of its
-    groups and its totals for the unit tree last asked (:meth:`MetricTable._all_totals`)."""
+    """What :func:`build_table` made of a table's first statement rows: its leaf groups,
+    chosen counts and shared statistics, read only (a table built on them copies or reads
+    them); with the periods of its groups and its totals for the unit tree last asked
+    (:meth:`MetricTable._all_totals`)."""
 
     leaf: dict[Key, Stats]
     chosen: dict[tuple[Key, str], int]
+    shared: dict[tuple[Stats, tuple[type, ...]], Stats]
+    """The statistics its groups share (:class:`_LeafBuilder`): a later group equal to one
+    of them shares it too, as it would have built at once (``0.0 == -0.0``: the tuple
+    first met is the one shared, its zero's sign included)."""
     _found: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def periods(self, at: int) -> frozenset[Hashable]:
@@ -912,8 +917,8 @@ class Leaves:
 
     @property
     def size(self) -> int:
-        """Groups and counts held."""
-        return len(self.leaf) + len(self.chosen)
+        """Groups, counts and shared statistics held."""
+        return len(self.leaf) + len(self.chosen) + len(self.shared)
 
 
 KeptLeaves = Callable[[tuple[Any, ...], Callable[[], Leaves]], Leaves]
@@ -940,12 +945,15 @@ class _LeafBuilder:
         # Equal statistics share one tuple: most groups of a unit × month table are small
         # and alike (248,000 groups, 48,000 distinct, in the tables kept after the warm-up
         # at 400 units). Keyed with their types, so an int count never stands for a float.
+        # Those of ``start`` are read, not copied; new ones are added here.
         self.shared: dict[tuple[Stats, tuple[type, ...]], Stats] = {}
+        self.kept_shared = {} if start is None else start.shared
 
     def add(
         self, stats_rows: Iterable[Sequence[Any]], chosen_rows: Iterable[Sequence[Any]]
     ) -> None:
         width, normalise, leaf, shared = self.width, self.normalise, self.leaf, self.shared
+        kept_shared = self.kept_shared
         for row in stats_rows:
             key = normalise(row[:width])
             stats = tuple(row[width:])
@@ -962,7 +970,13 @@ class _LeafBuilder:
                     self.touched = True
             elif self.start is not None:
                 self.own.append(key)
-            leaf[key] = shared.setdefault(_typed(stats), stats)
+            typed = _typed(stats)
+            same = shared.get(typed)
+            if same is None:
+                same = kept_shared.get(typed)
+                if same is None:
+                    same = shared[typed] = stats
+            leaf[key] = same
         for row in chosen_rows:
             pair = (normalise(row[:width]), sys.intern(str(row[width])))
             self.chosen[pair] += int(row[width + 1])
@@ -984,7 +998,7 @@ def build_table(
         def closed() -> Leaves:
             first = _LeafBuilder(query, fetched.months)
             first.add(fetched.stats[:skip_stats], fetched.chosen[:skip_chosen])
-            return Leaves(first.leaf, dict(first.chosen))
+            return Leaves(first.leaf, dict(first.chosen), first.shared)
 
         start = kept_leaves((query, fetched.months, fetched.kept), closed)
     builder = _LeafBuilder(query, fetched.months, start)

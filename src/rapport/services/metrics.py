@@ -255,7 +255,7 @@ def compute(
                 or found[1] != decision
                 or found[2] is not catalog
             ):
-                fields, _ = described.of(row.key)
+                fields = described.of(row.key)
                 found = recent[(row.key, row.emotion)] = (
                     row, decision, catalog, _result_row(row, decision, described, fields)
                 )  # fmt: skip
@@ -713,58 +713,50 @@ def _catalog_token(recent: Hashable, table: MetricTable) -> object:
 
 class _Described:
     """What a table's result rows read from the catalog, each key value looked up once per
-    build: a unit's five fields and its catalog entry, a period's label, a survey version.
+    build: a unit's five fields, a period's label, a survey version.
     A unit × month table at 400 units names each unit 24 times and each month 400 times."""
 
     def __init__(self, table: MetricTable) -> None:
         self._table = table
         self._by = table.query.grouping.by
-        self._seen: dict[tuple[int, Hashable], tuple[dict[str, Any], tuple[Any, ...]]] = {}
+        self._seen: dict[tuple[int, Hashable], dict[str, Any]] = {}
         self._audience = table.query.filters.audience
         self._sufficiency: dict[int, str] = {}
 
-    def of(self, key: Key) -> tuple[dict[str, Any], tuple[Any, ...]]:
-        """A result row's fields for ``key`` (a new dict), and the catalog entries it names
-        (its unit, its survey version: a row built from other entries is built again)."""
+    def of(self, key: Key) -> dict[str, Any]:
+        """A result row's fields for ``key`` (a new dict)."""
         fields: dict[str, Any] = {}
-        named: list[Any] = []
         for at, value in enumerate(key):
             found = self._seen.get((at, value))
             if found is None:
                 found = self._seen[(at, value)] = self._describe(self._by[at], value)
-            fields.update(found[0])
-            named.extend(found[1])
+            fields.update(found)
         if self._audience is not None:
             fields.setdefault("audience", self._audience)
-        return fields, tuple(named)
+        return fields
 
-    def _describe(self, dim: Dimension, value: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    def _describe(self, dim: Dimension, value: Any) -> dict[str, Any]:
         table = self._table
         if dim is Dimension.UNIT:
             unit = table.units[unit_id(value)]
-            fields = {
+            return {
                 "unit_id": unit.id,
                 "unit_path": unit.path,
                 "unit_code": unit.code,
                 "unit_name": unit.name,
                 "unit_depth": unit.depth,
             }
-            return fields, (unit,)
         if dim is Dimension.PERIOD:
             grain = table.query.grouping.period
             if grain is None or not isinstance(value, date):
                 raise RuntimeError("internal error: a period row without a grain or a date")
-            return {"period": value, "period_label": period_label(value, grain)}, ()
+            return {"period": value, "period_label": period_label(value, grain)}
         if dim is Dimension.SURVEY_VERSION:
             if value is None:
-                return {"survey_version_id": None, "survey_version": None}, ()
+                return {"survey_version_id": None, "survey_version": None}
             version = table.versions.get(int(value))
-            fields = {
-                "survey_version_id": value,
-                "survey_version": version[1] if version else None,
-            }
-            return fields, (version,)
-        return {dim.value: value}, ()
+            return {"survey_version_id": value, "survey_version": version[1] if version else None}
+        return {dim.value: value}
 
     def sufficiency(self, n: int) -> str:
         """``estimates.sufficiency(n)``'s value, once per n."""

@@ -158,7 +158,7 @@ def _draw_map(
     period: str,
     query: str,
     link: str,
-    slot: Hashable = None,
+    slot: Hashable,
 ) -> MapPage:
     spec = None
     if not frame.empty:
@@ -208,7 +208,7 @@ class MapRows:
             key = tuple(None if v != v else v for v in shown)  # NaN: one key, not a new one
             found = last.get(key)
             if found is None:
-                found = _map_row(*shown)
+                found = _map_row(shown)
             drawn[key] = found
             parts.append(found)
         with self._lock:
@@ -219,7 +219,7 @@ class MapRows:
         return Markup("".join(parts))  # noqa: S704 - every cell's text goes through escape()
 
 
-def _map_row(*cells: Any) -> str:
+def _map_row(cells: tuple[Any, ...]) -> str:
     unit, region, period_label, stage, probability, alarm, hearts, minds, n, evidence = cells
     shown = (
         unit,

@@ -11,12 +11,13 @@ draws it.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
 import altair as alt
@@ -43,7 +44,7 @@ from rapport.web.flash import flash
 from rapport.web.kept_pages import KeptPages, asker, page_version
 from rapport.web.pages import PagePrincipal
 from rapport.web.relationship_unit_pages import router as unit_router
-from rapport.web.templating import format_number, records, render, render_latin1
+from rapport.web.templating import format_number, records, render, render_with
 
 router = APIRouter(include_in_schema=False)
 router.include_router(unit_router)
@@ -68,7 +69,7 @@ def relationships_page(
     if key is None:
         return render(request, "relationships.html", {**context, "page": None})
     page = map_page(request.app.state, engine, principal, policy, db, key, period)
-    return render(request, "relationships.html", {**context, "page": page})
+    return render_with(request, "relationships.html", {**context, "page": page}, page.parts)
 
 
 def _listed_key(listed: list[dict[str, Any]], survey: str | None) -> str | None:
@@ -105,10 +106,13 @@ def map_page(
 
 @dataclass(frozen=True)
 class MapPage:
-    """The map page's title and its drawn sections (attention, map, honeymoon curve)."""
+    """The map page's title and its drawn sections (attention, map, honeymoon curve) as
+    UTF-8 HTML in parts, sent as they are kept (:func:`~rapport.web.templating.render_with`):
+    at 400 units the data table's rows are 6 MB, and the part that holds them is the one
+    :class:`MapRows` keeps for the next drawing, not a copy."""
 
     title: str
-    body: Markup
+    parts: tuple[bytes, ...]
 
 
 def _map_page(
@@ -170,53 +174,80 @@ def _draw_map(
         **honeymoon(curve, principal),
         "health": health,
         "attention": relationship_map.needs_attention(frame),
-        "map_rows": MAP_ROWS.html(slot, records(frame)),
-        "spec_json": spec,
+        "map_rows": ROWS_MARK,
+        "spec_json": SPEC_MARK if spec is not None else None,
         "units": frame["unit"].nunique() if not frame.empty else 0,
         "link": link,
         "query": query,
     }
-    # Kept per data version (6 MB of text at 400 units): the few characters beyond Latin-1
-    # (dashes, quotes, the minus sign) as character references make it one byte a
-    # character instead of two; the charts' JSON is ASCII (``charts.embed_json``).
-    body = render_latin1(templates.get_template("relationships_body.html"), context)
-    return MapPage(health.survey_title, Markup(body))  # noqa: S704 (autoescaped template output)
+    # The sections drawn around the two large parts, which are put in their places after:
+    # through the template each was copied twice more (a safe string, then escaped), and
+    # the text gathered, joined and encoded whole (at 400 units 50 MB of memory at once).
+    shell = templates.get_template("relationships_body.html").render(context)
+    large: dict[str, bytes] = {ROWS_MARK: MAP_ROWS.html(slot, records(frame))}
+    if spec is not None:
+        large[SPEC_MARK] = spec.encode()
+    return MapPage(health.survey_title, _placed(shell, large))
+
+
+def _placed(shell: str, large: dict[str, bytes]) -> tuple[bytes, ...]:
+    """``shell`` as UTF-8 parts, each mark of ``large`` (met once) its part, as it is.
+
+    >>> _placed("a<!--rapport:map-rows-->b", {ROWS_MARK: b""})
+    (b'a', b'', b'b')
+    >>> _placed("a", {ROWS_MARK: b"<tr>"})
+    Traceback (most recent call last):
+    RuntimeError: internal error: the map's sections lost a large part's place
+    """
+    pieces = _MARKS.split(shell)
+    if sorted(p for p in pieces if p in large) != sorted(large):
+        raise RuntimeError("internal error: the map's sections lost a large part's place")
+    return tuple(large[p] if p in large else p.encode() for p in pieces)
+
+
+ROWS_MARK: Final = Markup("<!--rapport:map-rows-->")
+SPEC_MARK: Final = Markup("<!--rapport:map-spec-->")
+_MARKS: Final = re.compile("(<!--rapport:map-(?:rows|spec)-->)")
 
 
 class MapRows:
-    """The rows of the map's data table as HTML, each row's kept per slot (a survey by
-    period as one asker sees it) while the next drawing has it: after a response only the
-    changed unit's rows are written again, not the 10,560 rows of 400 units (a template
-    loop over them was an eighth of the map's drawing). Written as the template wrote them
-    (``tests/unit/web/test_map_rows.py`` renders that loop and compares)."""
+    """The rows of the map's data table as UTF-8 HTML, kept per slot (a survey by period as
+    one asker sees it) while the next drawing has them: after a response only the changed
+    unit's rows are written again, not the 10,560 rows of 400 units (a template loop over
+    them was an eighth of the map's drawing). A slot keeps the rows it drew as one string
+    of bytes, the one the page sends, and each row's place in it. Written as the template
+    wrote them (``tests/unit/web/test_map_rows.py`` renders that loop and compares)."""
 
     SLOTS = 16
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._slots: OrderedDict[Hashable, dict[tuple[Any, ...], str]] = OrderedDict()
+        self._slots: OrderedDict[Hashable, tuple[bytes, dict[tuple[Any, ...], slice]]] = (
+            OrderedDict()
+        )
 
-    def html(self, slot: Hashable, rows: Sequence[Any]) -> Markup:
+    def html(self, slot: Hashable, rows: Sequence[Any]) -> bytes:
         """The table rows of ``rows`` (the map frame's :func:`records`)."""
         with self._lock:
-            last = self._slots.get(slot, {})
-        drawn: dict[tuple[Any, ...], str] = {}
-        parts = []
+            last, places = self._slots.get(slot, (b"", {}))
+        drawn: dict[tuple[Any, ...], slice] = {}
+        parts, at = [], 0
         for r in rows:
             shown = (r.unit, r.region, r.period_label, r.stage, r.probability, r.alarm,
                      r.hearts, r.minds, r.n, r.evidence)  # fmt: skip
             key = tuple(None if v != v else v for v in shown)  # NaN: one key, not a new one
-            found = last.get(key)
-            if found is None:
-                found = _map_row(shown)
-            drawn[key] = found
+            place = places.get(key)
+            found = last[place] if place is not None else _map_row(shown).encode()
+            drawn[key] = slice(at, at + len(found))
+            at += len(found)
             parts.append(found)
+        joined = b"".join(parts)
         with self._lock:
-            self._slots[slot] = drawn
+            self._slots[slot] = (joined, drawn)
             self._slots.move_to_end(slot)
             while len(self._slots) > self.SLOTS:
                 self._slots.popitem(last=False)
-        return Markup("".join(parts))  # noqa: S704 - every cell's text goes through escape()
+        return joined
 
 
 def _map_row(cells: tuple[Any, ...]) -> str:

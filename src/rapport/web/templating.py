@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib.resources import files
-from itertools import islice
 from numbers import Number
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Template
 from markupsafe import Markup, escape
 
 from rapport._version import __version__
@@ -25,28 +23,6 @@ def format_number(value: float, digits: int = 0) -> str:
     """Round for display without a "-0": format_number(-0.3) == "0"."""
     text = f"{value:.{digits}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-CHUNKS = 4096
-"""Template output chunks joined and encoded at a time (:func:`render_latin1`)."""
-
-
-def render_latin1(template: Template, context: Mapping[str, Any], chunks: int = CHUNKS) -> str:
-    """``template`` rendered with ``context`` as text of one byte a character: the few
-    characters beyond Latin-1 (dashes, quotes, the minus sign) as character references.
-    The output is encoded ``chunks`` pieces at a time as it is generated, never whole:
-    ``render`` first gathers every piece (a 10,000-row table is some 200,000) and joins
-    them, at two bytes a character when one of them is beyond Latin-1.
-
-    >>> from jinja2 import Template
-    >>> render_latin1(Template("{% for i in n %}{{ i }}–{% endfor %}"), {"n": range(3)})
-    '0&#8211;1&#8211;2&#8211;'
-    """
-    out = bytearray()
-    pieces = template.generate(context)
-    while part := list(islice(pieces, chunks)):  # a piece may be empty: not the end
-        out += "".join(part).encode("latin-1", "xmlcharrefreplace")
-    return out.decode("latin-1")
 
 
 def digits(estimate: Any) -> int:
@@ -127,6 +103,29 @@ def render(
     ctx = {"principal": getattr(request.state, "principal", None)}
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+PARTS_MARK = Markup("<!--rapport:parts-->")
+"""Where :func:`render_with` puts a page's kept parts (``{{ parts }}`` in its template)."""
+
+
+def render_with(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    parts: tuple[bytes, ...],
+    status_code: int = 200,
+) -> HTMLResponse:
+    """:func:`render` of a page with ``parts`` (kept UTF-8 HTML, trusted) where the template
+    writes ``{{ parts }}``: sent as they are kept, not copied into the template's text,
+    escaped and encoded again on every request (the map's 6 MB at 400 units)."""
+    response = render(request, name, {**context, "parts": PARTS_MARK}, status_code)
+    head, found, tail = bytes(response.body).partition(PARTS_MARK.encode())
+    if not found:
+        raise RuntimeError(f"internal error: {name} has no place for its parts")
+    response.body = b"".join((head, *parts, tail))
+    response.headers["content-length"] = str(len(response.body))
+    return response
 
 
 def render_error(request: Request, status: int, title: str, detail: str) -> HTMLResponse:

@@ -15,8 +15,9 @@ demeaned ``e0`` times it, and the period effects of ``M(e0 ∘ w)`` are a T × T
 cluster × period sums times the weights. Each draw's per-cluster scores
 ``Σ_{i∈g} x_i (y*_i − x_i'β*)`` are then products of G × k × (m + T) arrays (k tested of
 m regressors) with the G weights: a draw costs O(G·k·(m + T)), not O(n·m) for n
-observations, and the draws are taken in chunks of
-:data:`CHUNK`, so memory is bounded by G·k·CHUNK whatever the number of draws. Because
+observations, and the draws are taken in chunks of at most :data:`CHUNK` and of at most
+:data:`CHUNK_FLOATS` floats of G·k each, so memory is bounded whatever the number of draws
+and of clusters. Because
 ``e0 = e + d·(β̂ − β0)`` is linear in β0, the bootstrap standard error's square is a
 quadratic in β0 per draw; its three coefficients are summed once and every β0 costs a few
 operations per draw. The interval is the set of β0 whose bootstrap p-value exceeds α,
@@ -37,7 +38,11 @@ Index = npt.NDArray[np.int64]
 WEBB: Final = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 """Webb's six-point distribution: mean 0, variance 1."""
 CHUNK: Final = 256
-"""Bootstrap draws handled together: bounds the working memory to G·k·CHUNK floats."""
+"""Bootstrap draws handled together at the most."""
+CHUNK_FLOATS: Final = 1 << 18
+"""Floats of one draw-sized working array (G·k per draw) handled together at the most:
+2 MB. At 400 units and ten leads, 256 draws made arrays of 8 MB, three of them at once,
+the largest step of the learning log's memory."""
 
 
 def group_sums(values: Array, index: Index) -> Array:
@@ -117,8 +122,15 @@ def _weight_draws(seed: int, n_clusters: int, draws: int) -> npt.NDArray[np.int8
     return rng.integers(0, len(WEBB), size=(n_clusters, draws)).astype(np.int8)
 
 
-def _chunks(draws: int) -> list[slice]:
-    return [slice(i, min(i + CHUNK, draws)) for i in range(0, draws, CHUNK)]
+def _chunks(draws: int, width: int) -> list[slice]:
+    """The draws in chunks of :data:`CHUNK` at most, fewer when a draw's working arrays
+    hold ``width`` floats each (G·k), so a chunk's arrays stay within :data:`CHUNK_FLOATS`.
+
+    >>> [(s.start, s.stop) for s in _chunks(600, 1)], len(_chunks(1999, 4000))
+    ([(0, 256), (256, 512), (512, 600)], 31)
+    """
+    size = max(1, min(CHUNK, CHUNK_FLOATS // max(width, 1)))
+    return [slice(i, min(i + size, draws)) for i in range(0, draws, size)]
 
 
 def wild_cluster_interval(
@@ -160,7 +172,7 @@ def wild_cluster_interval(
     of_d = _ProjectedScores.of_residual(d_col, d, units, periods)
     de_w, dd_w = np.empty(draws), np.empty(draws)  # d'(e∘w), d'(d∘w)
     square = np.empty((3, draws))  # Σ_g a², Σ_g a·b, Σ_g b²: scores = a + (β̂ − β0)·b
-    for part in _chunks(draws):
+    for part in _chunks(draws, n_clusters):
         weights = WEBB[chosen[:, part]]
         de_w[part], dd_w[part] = own_resid @ weights, own_d @ weights
         a = of_resid.of(weights)[:, 0] - own_d[:, None] * (de_w[part] / dd)
@@ -241,7 +253,7 @@ def wald_draws(
     x_fitted = x.T @ fitted
     chosen = _weight_draws(seed, n_clusters, draws)
     stats = np.empty(draws)
-    for chunk in _chunks(draws):
+    for chunk in _chunks(draws, n_units * k):
         weights = WEBB[chosen[:, chunk]]
         period_effects = projected.solve.T @ weights  # T × b
         x_y_star = x_fitted[:, None] + projected.own.T @ weights - total_mix @ period_effects

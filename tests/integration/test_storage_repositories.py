@@ -55,6 +55,10 @@ def test_the_unit_tree_read_once_per_unit_of_work_follows_its_writes(db: Databas
         paths = uow.units.all()
         paths.clear()  # a caller's copy: the kept tree is not changed
         assert len(uow.units.all()) == 4
+        kinds = {u.path: u.kind for u in uow.units.all()}
+        assert uow.units.kinds() == kinds and kinds["acme/south/s1"] is UnitKind.STORE
+    with db.unit_of_work(readonly=True) as uow:  # read as rows, before the tree is
+        assert uow.units.kinds() == kinds
 
 
 def test_unit_codes_are_unique(db: Database) -> None:

@@ -185,7 +185,7 @@ class EffectReader:
         self._tables: dict[tuple[str, str], tuple[list[ResultRow], list[ResultRow]]] = {}
         self._versions: dict[str, Hashable] = {}
         with db.unit_of_work(readonly=True) as uow:
-            self.kinds: dict[str, object] = {u.path: u.kind for u in uow.units.all()}
+            self.kinds: dict[str, object] = dict(uow.units.kinds())
             self.action_paths = [a.unit_path for a in uow.actions.list()]
         # What every learning's effects depend on besides its survey's data and itself.
         snapshot = (
@@ -199,13 +199,18 @@ class EffectReader:
         )  # fmt: skip
 
     def _version(self, survey: str) -> Hashable:
-        """The survey's data version (read once per reader)."""
+        """The survey's data version (read once per reader): the engine's data generation of
+        the survey, one row, where it has one; else the survey's responses counted (at 400
+        units two thirds of the learning log's request, on every request)."""
         if survey not in self._versions:
             with self.db.unit_of_work(readonly=True) as uow:
                 found = uow.surveys.by_key(survey)
-                self._versions[survey] = (
-                    uow.comments.version(found.id) if found is not None else None
-                )
+                version: Hashable = None
+                if found is not None:
+                    version = self.engine.survey_version((found.id,))
+                    if version is None:
+                        version = uow.comments.version(found.id)
+                self._versions[survey] = version
         return self._versions[survey]
 
     def _rows(self, survey: str, metric: str) -> tuple[list[ResultRow], list[ResultRow]]:

@@ -9,6 +9,7 @@ count of the comments (the oracle), exactly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,6 +27,7 @@ from rapport.storage.repositories.comments import CommentQuery
 from rapport.storage.uow import Database
 from tests.conftest import LiveServer, make_settings
 from tests.integration._survey_fixtures import EVERY_TYPE, GOOD_ANSWERS, seed_org
+from tests.integration._web_login import login
 from tests.integration.test_closed_loop import _token
 from tests.integration.test_comment_paging import _submit
 
@@ -74,11 +76,19 @@ class Statements:
 
     def __init__(self) -> None:
         self.counting: list[str] = []
+        self.all: list[str] = []
 
     def __call__(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
         flat = " ".join(statement.split())
         if flat.startswith("SELECT responses.unit_id"):
             self.counting.append(flat)
+
+    def everything(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        self.all.append(" ".join(statement.split()))
+
+    def seen(self, start: str) -> int:
+        """How many statements run so far begin with ``start``."""
+        return sum(s.startswith(start) for s in self.all)
 
     def tallies(self) -> list[bool]:
         """Per tally run, whether it counted only the responses above a kept version (an
@@ -219,3 +229,42 @@ def test_counts_stop_at_the_versions_largest_response(db: Database) -> None:
         assert len(uow.comments.response_moments(sid, 0, last)) == sum(per_unit.values()) == 12
         added = uow.comments.tally(replace(query, above_id=last))
     assert sum(t.n for t in added) == 2 == _oracle(db, sid, f"AND r.id > {last}")
+
+
+VERSION_READ = "SELECT coalesce(max(responses.id)"
+MATCHING = re.compile(r"(\d+) comments match")
+
+
+def test_the_page_reads_the_surveys_data_version_again_only_when_its_generation_moved(
+    db: Database, tmp_path: Path
+) -> None:
+    """The comments page keeps the survey's data version under the survey's data
+    generation: a repeat reads no count of responses (the first page's kept counts lock the
+    survey's row, which is no data write), and a response stored after the page was drawn
+    moves the generation, so the next page counts it (the oracle's count)."""
+    sid = _seed(db, "customer")
+    statements = Statements()
+    sa.event.listen(db.engine, "before_cursor_execute", statements.everything)
+    try:
+        with (
+            LiveServer(make_settings(tmp_path, db), db) as server,
+            httpx.Client(base_url=server.url, timeout=60) as web,
+        ):
+            login(web, "admin@example.com")
+
+            def matching() -> int:
+                r = web.get(f"/surveys/{sid}/comments")
+                assert r.status_code == 200, r.text
+                found = MATCHING.search(r.text)
+                assert found, "no count of matching comments"
+                return int(found.group(1))
+
+            assert matching() == _oracle(db, sid)
+            read = statements.seen(VERSION_READ)
+            assert matching() == _oracle(db, sid)
+            assert statements.seen(VERSION_READ) == read, "a repeat reads the version kept"
+            _submit(db, sid, START + timedelta(days=1), "a new one")
+            assert matching() == _oracle(db, sid) == 26
+            assert statements.seen(VERSION_READ) == read + 1
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", statements.everything)

@@ -88,9 +88,15 @@ def test_the_generation_moves_with_data_commits_only(db: Database) -> None:
     assert moved is not None and moved != start
     assert moved[:-1] == start[:-1] and moved[-1] == start[-1] + 1
 
+    # A column set to itself is a row lock (comment snapshots lock their survey's row so).
+    with db.engine.connect() as conn:
+        conn.execute(text("UPDATE units SET name = units.name"))
+        conn.commit()
+    assert generation() == moved
+
     # Moved in the committing transaction: a reader never sees the data before the number.
     with db.engine.connect() as conn:
-        conn.execute(text("UPDATE units SET name = name"))
+        conn.execute(text("UPDATE units SET name = name || ''"))
         assert generation() == moved  # not yet committed
         conn.commit()
     assert generation() != moved

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -106,6 +106,7 @@ def explore(
     after: CommentCursor | None = None,
     n_themes: int = 6,
     cache: CommentCache[Any] | None = None,
+    generation: Hashable | None = None,
 ) -> CommentView:
     """The comments ``principal`` may read, filtered; ``period`` (a label such as
     ``2026-03``) picks the closed period of a protected survey (default: the latest).
@@ -114,7 +115,9 @@ def explore(
     emotions are over every matching comment, tallied in the database. With the
     application's ``cache``, the counts are kept per data version in memory and in the
     database (extended by the new responses only when nothing older changed;
-    ``comment_counts``) and themes are the latest found (``comment_themes``)."""
+    ``comment_counts``) and themes are the latest found (``comment_themes``); with
+    ``generation`` too (the engine's data generation of the survey, read before ``uow``'s
+    first statement), the survey's data version is kept under it."""
     require(principal, Permission.VIEW_COMMENTS)
     if offset < 0 or limit < 1:
         bad = "offset" if offset < 0 else "limit"
@@ -138,7 +141,10 @@ def explore(
     ancestors = ancestors_by_unit(units)  # a region's count includes its stores
     # What depends only on the survey's data is kept per data version (with ``cache``, in
     # memory and in the database), and extended by the responses above the kept version.
-    version = uow.comments.version(survey_id)
+    if cache is not None and generation is not None:
+        version = cache.data_version(survey_id, generation, lambda: uow.comments.version(survey_id))
+    else:
+        version = uow.comments.version(survey_id)
     last = version.last_response_id
     pending: list[NewSnapshot] = []  # counts and themes to keep, in one write
 

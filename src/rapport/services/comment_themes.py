@@ -25,6 +25,7 @@ import hashlib
 import logging
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -70,6 +71,35 @@ class CommentCache(SlotCache[T]):
     def __init__(self, size: int = 64, finder: ThemeFinder | None = None) -> None:
         super().__init__(size)
         self.finder = finder
+        self._versions: dict[int, tuple[Hashable, DataVersion]] = {}
+        self._versions_lock = threading.Lock()
+
+    def data_version(
+        self, survey_id: int, generation: Hashable, read: Callable[[], DataVersion]
+    ) -> DataVersion:
+        """The survey's :class:`DataVersion`, ``read()`` again only when ``generation`` (the
+        engine's data generation of the survey, read before ``read`` can run) moved: it
+        counts the survey's responses, two fifths of a comments page at 400 units. Every
+        commit that may change the survey's comments moves the generation; one that moves
+        only the newest analysis of another survey's comments does not, and the version
+        kept then says less of what else was analysed, which the counts only use to find
+        this survey's comments read again (:meth:`CommentRepository.only_added`).
+
+        >>> cache: CommentCache[int] = CommentCache()
+        >>> v = DataVersion(1, 1, 0, 0)
+        >>> cache.data_version(1, "g1", lambda: v) is cache.data_version(1, "g1", lambda: None)
+        True
+        >>> cache.data_version(1, "g2", lambda: DataVersion(2, 2, 0, 0)).responses
+        2
+        """
+        with self._versions_lock:
+            kept = self._versions.get(survey_id)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        found = read()
+        with self._versions_lock:
+            self._versions[survey_id] = (generation, found)
+        return found
 
 
 @dataclass(frozen=True)

@@ -126,13 +126,41 @@ _UPDATE_SET = re.compile(
 _ASSIGNED = re.compile(r"""["`]?(\w+)["`]?\s*=(?!=)""")
 
 
+_SAME = re.compile(r"""["`]?(\w+)["`]?\s*=\s*(?:["`]?(\w+)["`]?\.)?["`]?(\w+)["`]?\s*(?:,\s*|$)""")
+
+
 def _sets_only_operational_columns(statement: str) -> bool:
     found = _UPDATE_SET.match(statement)
     if found is None:
         return False
+    if _sets_each_column_to_itself(found.group(1), found.group(2).strip()):
+        return True  # a row lock (comment snapshots lock their survey's row so)
     allowed = OPERATIONAL_COLUMNS.get(found.group(1).lower())
     assigned = {c.lower() for c in _ASSIGNED.findall(found.group(2))}
     return allowed is not None and bool(assigned) and assigned <= allowed
+
+
+def _sets_each_column_to_itself(table: str, assignments: str) -> bool:
+    """Whether every assignment of an UPDATE's SET clause is ``c = c`` (or ``c = table.c``).
+
+    >>> _sets_each_column_to_itself("surveys", "data_revision=surveys.data_revision")
+    True
+    >>> _sets_each_column_to_itself("surveys", "data_revision=surveys.data_revision + 1")
+    False
+    >>> _sets_each_column_to_itself("surveys", "a=a, b=other.a")
+    False
+    """
+    at = 0
+    while at < len(assignments):
+        found = _SAME.match(assignments, at)
+        if found is None or found.end() == at:
+            return False
+        column, source_table, source = found.groups()
+        same_table = source_table is None or source_table.lower() == table.lower()
+        if not same_table or column.lower() != source.lower():
+            return False
+        at = found.end()
+    return at > 0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -170,6 +198,8 @@ def writes_data(statement: str) -> bool:
     False
     >>> writes_data("UPDATE case_events SET kind=?, notified_at=? WHERE case_events.id = ?")
     True
+    >>> writes_data("UPDATE surveys SET data_revision=surveys.data_revision WHERE surveys.id = ?")
+    False
     >>> writes_data("WITH gone AS (SELECT id FROM responses) DELETE FROM answers")
     True
     >>> writes_data("TRUNCATE sessions"), writes_data("VACUUM")

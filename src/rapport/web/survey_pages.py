@@ -311,6 +311,7 @@ def comments_page(
     db: DbDep,
     settings: SettingsDep,
     themes: ThemesDep,
+    live: LiveEngine,
     unit: str | None = None,
     emotion: str | None = None,
     band: str | None = None,
@@ -327,6 +328,7 @@ def comments_page(
         "sentiment": sentiment or None,
         "period": period or None,
     }
+    generation = live.survey_version((survey_id,))  # before the unit of work's first read
     with db.unit_of_work() as uow:
         view = comment_explorer.explore(
             uow,
@@ -341,6 +343,7 @@ def comments_page(
             offset=_offset(offset),
             limit=COMMENTS_PER_PAGE,
             cache=themes,
+            generation=generation,
         )
         published = view.published or surveys.get_published(uow, survey_id)
         units = org.list_units(uow, principal)

@@ -96,7 +96,7 @@ def test_history_moves_only_with_earlier_months_or_undeclared_writes(db: Databas
     assert _row(db) == (n + 2, h + 1, since)
 
     with db.engine.begin() as conn:  # writes of other tables leave the history alone
-        conn.execute(text("UPDATE units SET name = name"))
+        conn.execute(text("UPDATE units SET name = name || ''"))
     assert _row(db) == (n + 3, h + 1, since)
 
     _touch(db, None)  # declared, but not knowing its months: every month

@@ -60,19 +60,19 @@ def test_a_surveys_own_write_moves_its_number_only(db: Database) -> None:
     assert all(w != a for w, a in zip(wide, after, strict=True))
 
     with db.unit_of_work() as uow:  # a response row written outside any declaration: wide
-        uow.session.execute(text("UPDATE responses SET language = language"))
+        uow.session.execute(text("UPDATE responses SET language = language || ''"))
     undeclared = versions()
     assert all(u != w for u, w in zip(undeclared, wide, strict=True))
 
     with db.engine.connect() as conn:  # declared, rolled back: nothing moves
         with generation.for_surveys(conn, [second]):
-            conn.execute(text("UPDATE responses SET language = language"))
+            conn.execute(text("UPDATE responses SET language = language || ''"))
         conn.rollback()
     assert versions() == undeclared
 
     with db.engine.connect() as conn:  # declared for the second: moved at the commit only
         with generation.for_surveys(conn, [first]), generation.for_surveys(conn, [second]):
-            conn.execute(text("UPDATE answers SET item = item"))
+            conn.execute(text("UPDATE answers SET item = item || ''"))
         assert versions() == undeclared
         conn.commit()
     last = versions()

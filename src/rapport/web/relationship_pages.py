@@ -207,7 +207,7 @@ def _placed(shell: str, large: dict[str, bytes]) -> tuple[bytes, ...]:
 
 ROWS_MARK: Final = Markup("<!--rapport:map-rows-->")
 SPEC_MARK: Final = Markup("<!--rapport:map-spec-->")
-_MARKS: Final = re.compile("(<!--rapport:map-(?:rows|spec)-->)")
+_MARKS: Final = re.compile(f"({re.escape(ROWS_MARK)}|{re.escape(SPEC_MARK)})")
 
 
 class MapRows:
